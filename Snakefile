@@ -5,7 +5,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The embedded default, unless the command line names configuration files: --configfile
+# config/spi1.yaml then means exactly that file (Snakemake would otherwise merge the two, and
+# the default's datasets would run too).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 report: "workflow/report/workflow.rst"

@@ -4,6 +4,7 @@ from snakemake.utils import validate
 validate(config, schema="../config/schema.yaml")
 
 SIMULATORS = ("billboard", "single_motif")
+GENOMIC_SOURCES = ("encode_binary",)
 
 
 def check_config(config):
@@ -34,6 +35,9 @@ def check_config(config):
                 f"config key {key}.conditions.{reference}.weight: the reference condition "
                 "cannot have weight 'auto' (auto weights are scaled to it)"
             )
+        if "encode_binary" in dataset:
+            check_genomic_dataset(config, key, dataset["encode_binary"])
+            continue
         method = dataset["figures"]["method"]
         if method not in dataset["attribution"]["methods"]:
             raise ValueError(
@@ -57,10 +61,50 @@ def check_config(config):
                 )
 
 
+def check_genomic_dataset(config, key, source):
+    """Cross-key checks of an ``encode_binary`` dataset section."""
+    key = f"{key}.encode_binary"
+    references = config.get("references", {})
+    if source["assembly"] not in references:
+        raise ValueError(
+            f"config key {key}.assembly: {source['assembly']!r} has no entry under "
+            f"references (defined: {sorted(references)})"
+        )
+    if "encode" not in config:
+        raise ValueError(
+            f"config key encode: required by {key} (base_url of the portal)"
+        )
+    chroms = references[source["assembly"]]["chroms"]
+    for split, names in source["splits"].items():
+        unknown = sorted(set(names) - set(chroms))
+        if unknown:
+            raise ValueError(
+                f"config key {key}.splits.{split}: {unknown} not among "
+                f"references.{source['assembly']}.chroms"
+            )
+    shared = sorted(set(source["splits"]["valid"]) & set(source["splits"]["test"]))
+    if shared:
+        raise ValueError(f"config key {key}.splits: {shared} are both valid and test")
+    if not set(chroms) - set(source["splits"]["valid"]) - set(source["splits"]["test"]):
+        raise ValueError(f"config key {key}.splits: no chromosome is left for training")
+    unknown = sorted(
+        set(source.get("truth", {}).get("bound_sites", {})) - set(source["experiments"])
+    )
+    if unknown:
+        raise ValueError(
+            f"config key {key}.truth.bound_sites: {unknown} are not experiments"
+        )
+
+
 check_config(config)
 
 RESULTS = config["results"]
+DOWNLOADS = config.get("downloads", "resources")
 DATASETS = list(config["datasets"])
+GENOMIC_DATASETS = [
+    name for name, entry in config["datasets"].items() if "encode_binary" in entry
+]
+SIMULATED_DATASETS = [name for name in DATASETS if name not in GENOMIC_DATASETS]
 
 
 def dataset_config(wildcards, key):
@@ -75,6 +119,10 @@ wildcard_constraints:
         sorted({c for d in config["datasets"].values() for c in d["conditions"]})
     ),
     seed=r"\d+",
+    assembly="|".join(config.get("references", {})) or "(?!)",
+    accession=r"ENCFF\d{3}[A-Z]{3}",
+    strand="pos|neg",
+    track="signal|control",
 
 
 def simulation_config(wildcards):
@@ -117,15 +165,111 @@ TABLES = [
 FIGURES = ["metric_distributions", "raw_vs_corrected", "angle_histograms", "logos"]
 
 
+# Downloaded reference files per assembly: config key -> local file name.
+REFERENCE_FILES = {
+    "fasta": "genome.fasta.gz",
+    "chrom_sizes": "chrom.sizes",
+    "blacklist": "blacklist.bed.gz",
+}
+
+
+def genomic_source(dataset):
+    """The ``encode_binary`` section of a genomic dataset."""
+    return config["datasets"][dataset]["encode_binary"]
+
+
+def reference_path(assembly, kind):
+    """Local path of a reference file (``kind`` in REFERENCE_FILES) of ``assembly``."""
+    return f"{DOWNLOADS}/{assembly}/reference/{REFERENCE_FILES[kind]}"
+
+
+def encode_path(assembly, accession, extension):
+    """Local path of a downloaded ENCODE file."""
+    return f"{DOWNLOADS}/{assembly}/encode/{accession}.{extension}"
+
+
+def peak_files(wildcards, role):
+    """The ``role`` peaks (optimal_peaks or relaxed_peaks) of every task, in task order."""
+    source = genomic_source(wildcards.dataset)
+    return [
+        encode_path(source["assembly"], entry[role], "bed.gz")
+        for entry in source["experiments"].values()
+    ]
+
+
+def alignment_files(wildcards):
+    """BAM files of one task (``wildcards.task``), or of its control when the track is one."""
+    source = genomic_source(wildcards.dataset)
+    entry = source["experiments"][wildcards.task]
+    key = "control_alignments" if wildcards.track == "control" else "alignments"
+    return [
+        encode_path(source["assembly"], accession, "bam") for accession in entry[key]
+    ]
+
+
+def track_outputs(dataset):
+    """bigWig tracks of every task with alignments (stranded 5' counts, controls)."""
+    source = genomic_source(dataset)
+    outputs = []
+    for task, entry in source["experiments"].items():
+        tracks = ["signal"] + (["control"] if "control_alignments" in entry else [])
+        if "alignments" in entry:
+            outputs += expand(
+                f"{RESULTS}/{dataset}/data/tracks/{task}.{{track}}.{{strand}}.bigWig",
+                track=tracks,
+                strand=["pos", "neg"],
+            )
+    return outputs
+
+
+def downloaded_files(dataset):
+    """Every file a genomic dataset downloads (reference files, peaks, alignments)."""
+    source = genomic_source(dataset)
+    assembly = source["assembly"]
+    files = [reference_path(assembly, kind) for kind in REFERENCE_FILES]
+    for entry in source["experiments"].values():
+        files += [
+            encode_path(assembly, entry[k], "bed.gz")
+            for k in ("optimal_peaks", "relaxed_peaks")
+        ]
+        for key in ("alignments", "control_alignments"):
+            files += [encode_path(assembly, a, "bam") for a in entry.get(key, [])]
+    return files
+
+
+def genomic_outputs(dataset):
+    """Labels, tracks, download lock, predictive table (and label agreement) of a dataset."""
+    outputs = [
+        f"{RESULTS}/{dataset}/data/downloads.tsv",
+        f"{RESULTS}/{dataset}/data/labels_summary.tsv",
+        *expand(
+            f"{RESULTS}/{dataset}/tables/{{table}}.{{ext}}",
+            table=GENOMIC_TABLES,
+            ext=["tsv", "md"],
+        ),
+        *track_outputs(dataset),
+    ]
+    if "truth" in genomic_source(dataset):
+        outputs += expand(
+            f"{RESULTS}/{dataset}/tables/label_agreement.{{ext}}", ext=["tsv", "md"]
+        )
+    return outputs
+
+
+GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
+
+
 def all_outputs():
     """Every table and figure of every dataset."""
     outputs = expand(
         f"{RESULTS}/{{dataset}}/tables/{{table}}.{{ext}}",
-        dataset=DATASETS,
+        dataset=SIMULATED_DATASETS,
         table=TABLES,
         ext=["tsv", "md"],
     )
-    for dataset in DATASETS:
+    for dataset in GENOMIC_DATASETS:
+        outputs += genomic_outputs(dataset)
+    for dataset in SIMULATED_DATASETS:
         outputs += expand(
             f"{RESULTS}/{dataset}/figures/{{model}}/{{figure}}.png",
             model=config["datasets"][dataset]["models"],

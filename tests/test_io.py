@@ -1,5 +1,8 @@
 """Atomic writes leave either the complete file or nothing."""
 
+import os
+import stat
+
 import pandas as pd
 import pytest
 
@@ -40,3 +43,12 @@ def test_write_tsv_and_text(tmp_path):
     assert (tmp_path / "t.tsv").read_text() == "a\tb\n1\tx\n2\ty\n"
     write_text("hello\n", tmp_path / "t.md")
     assert (tmp_path / "t.md").read_text() == "hello\n"
+
+
+def test_atomic_output_gets_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_text("x", tmp_path / "out.txt")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644

@@ -338,3 +338,18 @@ def test_classification_metrics_bad_labels():
         classification_metrics([0, 2, 1], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="y_true and y_score"):
         classification_metrics([0, 1], [0.1, 0.2, 0.3])
+
+
+def test_multitask_metrics_average_tasks_and_skip_ambiguous():
+    from attrprior.metrics import multitask_classification_metrics
+
+    y = np.array([[1, 0], [0, 1], [1, -1], [0, -1]])
+    score = np.array([[0.9, 0.2], [0.1, 0.8], [0.4, 0.99], [0.6, 0.0]])
+    # Task 0: positives 0.9, 0.4 vs negatives 0.1, 0.6 -> 3 of 4 pairs ranked right.
+    # Task 1: the two ambiguous rows are ignored; 0.8 > 0.2 -> auROC 1.
+    result = multitask_classification_metrics(y, score)
+    assert result["auroc"] == pytest.approx((0.75 + 1.0) / 2)
+    # Accuracy task 0: 0.9 right, 0.1 right, 0.4 wrong, 0.6 wrong -> 0.5; task 1: 1.
+    assert result["accuracy"] == pytest.approx(0.75)
+    one_class = multitask_classification_metrics(np.ones((3, 1)), np.ones((3, 1)))
+    assert np.isnan(one_class["auroc"])

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from attrprior.models import (
+    BatchNorm1d,
     Exp,
     KooCNN,
     build_model,
@@ -112,3 +113,38 @@ def test_checkpoint_round_trip(tmp_path):
     assert not loaded.training
     assert torch.equal(loaded(x), model(x))
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+# --- BatchNorm1d: torch.nn.BatchNorm1d maths, cheaper double backward -------------------------
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (5, 3, 7)])
+@pytest.mark.parametrize("settings", [{}, {"momentum": 0.01, "eps": 1e-3}])
+def test_batchnorm_matches_torch_to_second_order(shape, settings):
+    torch.manual_seed(0)
+    ours = BatchNorm1d(shape[1], **settings).double()
+    reference = nn.BatchNorm1d(shape[1], **settings).double()
+    with torch.no_grad():
+        for module in (ours, reference):
+            module.weight.copy_(torch.linspace(0.5, 1.5, shape[1]))
+            module.bias.copy_(torch.linspace(-0.2, 0.3, shape[1]))
+
+    def second_order(module, x):
+        # The priors' pattern: input gradient with create_graph, then a loss on it.
+        x = x.clone().requires_grad_(True)
+        out = module(x)
+        (grad,) = torch.autograd.grad((out * out.detach().sin()).sum(), x, create_graph=True)
+        loss = grad.abs().sum() + out.square().mean()
+        return [out, grad, *torch.autograd.grad(loss, [x, module.weight, module.bias])]
+
+    for step in range(3):  # running statistics accumulate the same way
+        x = torch.randn(*shape, dtype=torch.float64) * (step + 1) + step
+        for a, b in zip(second_order(ours, x), second_order(reference, x), strict=True):
+            torch.testing.assert_close(a, b)
+    torch.testing.assert_close(ours.running_mean, reference.running_mean)
+    torch.testing.assert_close(ours.running_var, reference.running_var)
+    assert ours.num_batches_tracked.item() == reference.num_batches_tracked.item() == 3
+    ours.eval(), reference.eval()
+    x = torch.randn(*shape, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), reference(x))
+    assert ours.state_dict().keys() == reference.state_dict().keys()

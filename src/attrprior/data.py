@@ -367,7 +367,7 @@ def simulate_billboard(
     _check_int(n_background_motifs, "n_background_motifs", minimum=0)
     counts, count_probabilities = _check_motif_counts(motifs_per_sequence)
     _check_fraction(positive_fraction, "positive_fraction")
-    _check_split_fractions(split_fractions)
+    check_split_fractions(split_fractions)
     core_motif_ids = list(core_motif_ids)
     if not core_motif_ids:
         raise ValueError("core_motif_ids: must not be empty")
@@ -414,7 +414,7 @@ def simulate_billboard(
 
     x = _sample_one_hot(truth, rng).astype(np.float32)
     y = (np.arange(n_sequences) < n_positive).astype(np.float32)[:, None]
-    split = _random_split(n_sequences, split_fractions, rng)
+    split = random_split(n_sequences, split_fractions, rng)
     pool_rows = [(m.matrix_id, m.name, "core", m.width) for m in core]
     pool_rows += [(m.matrix_id, m.name, "background", m.width) for m in background]
     return SimulatedDataset(
@@ -489,7 +489,7 @@ def simulate_single_motif(
     _check_int(central_flank, "central_flank", minimum=0)
     _check_fraction(gc_prob, "gc_prob")
     _check_fraction(gc_prob + positive_gc_excess, "positive_gc_excess (gc_prob + excess)")
-    _check_split_fractions(split_fractions)
+    check_split_fractions(split_fractions)
     motif = _lookup_motif(_get_motifs(motifs, release), motif_id, "motif_id", release)
     window = motif.width + 2 * central_flank
     if window > length:
@@ -500,7 +500,7 @@ def simulate_single_motif(
 
     rng = np.random.default_rng(seed)
     n_sequences = n_positives + n_negatives
-    split = _random_split(n_sequences, split_fractions, rng)
+    split = random_split(n_sequences, split_fractions, rng)
     is_positive = np.arange(n_sequences) < n_positives
     gc = np.where(is_positive & (split == "train"), gc_prob + positive_gc_excess, gc_prob)
     base_probabilities = np.stack([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2], axis=1)
@@ -674,7 +674,9 @@ def _check_motif_counts(motifs_per_sequence: Mapping[int, float]) -> tuple[np.nd
     return counts, probabilities
 
 
-def _check_split_fractions(split_fractions: Mapping[str, float]) -> None:
+def check_split_fractions(split_fractions: Mapping[str, float]) -> None:
+    """Raise a ValueError unless ``split_fractions`` maps train/valid/test to fractions
+    in (0, 1] summing to 1."""
     name = "split_fractions"
     unknown = set(split_fractions) - set(SPLIT_NAMES)
     if unknown:
@@ -737,7 +739,7 @@ def _motif_starts(widths: list[int], length: int, rng: np.random.Generator) -> l
     return [int(s) for s in starts]
 
 
-def _random_split(
+def random_split(
     n: int, split_fractions: Mapping[str, float], rng: np.random.Generator
 ) -> np.ndarray:
     """Assign ``n`` items to splits by a random permutation.

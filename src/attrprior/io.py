@@ -36,6 +36,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         suffix=suffix if suffix is not None else path.suffix,
     )
     os.close(handle)
+    # mkstemp creates the file 0600; give it the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     tmp = Path(tmp)
     try:
         yield tmp

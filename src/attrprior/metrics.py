@@ -40,6 +40,7 @@ __all__ = [
     "interpretability_auc",
     "large_angle_fractions",
     "mask_auprc",
+    "multitask_classification_metrics",
     "pooled_scores",
     "score_maps",
 ]
@@ -497,6 +498,41 @@ def classification_metrics(y_true, y_score) -> dict[str, float]:
         "aupr": float(average_precision_score(y_true, y_score)),
         "accuracy": float(accuracy_score(y_true, (y_score > 0.5).astype(int))),
     }
+
+
+def multitask_classification_metrics(y_true, y_score) -> dict[str, float]:
+    """:func:`classification_metrics` per task, ambiguous labels (−1) left out, then averaged.
+
+    Parameters
+    ----------
+    y_true: array-like, shape=(N, T)
+        Labels 1, 0 or −1 (ambiguous, ignored).
+    y_score: array-like, shape=(N, T)
+        Predicted probabilities.
+
+    Returns
+    -------
+    metrics: dict
+        "auroc", "aupr", "accuracy": means over the tasks that have both classes (NaN if
+        none has).
+    """
+
+    y_true = np.asarray(y_true)
+    y_score = np.asarray(y_score, dtype=float)
+    if y_true.ndim != 2 or y_true.shape != y_score.shape:
+        raise ValueError(
+            f"y_true and y_score must both be (N, T), got {y_true.shape} and {y_score.shape}."
+        )
+    per_task = [
+        classification_metrics(y_true[known, task], y_score[known, task])
+        for task in range(y_true.shape[1])
+        for known in [y_true[:, task] >= 0]
+        if len(np.unique(y_true[known, task])) == 2
+    ]
+    keys = ("auroc", "aupr", "accuracy")
+    if not per_task:
+        return dict.fromkeys(keys, float("nan"))
+    return {key: float(np.mean([m[key] for m in per_task])) for key in keys}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -223,6 +224,29 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[n
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
+class BatchSource(Protocol):
+    """Anything that yields one epoch of training batches (e.g.
+    :class:`attrprior.sampling.BalancedWindows`)."""
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
+
+
+@dataclass(frozen=True)
+class ArrayBatches:
+    """In-memory examples ``x`` ``(N, 4, L)`` and ``y`` ``(N, T)``, shuffled each epoch."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for index in _batches(len(self.x), batch_size, rng):
+            yield self.x[index], self.y[index]
+
+
 def evaluate(
     model: nn.Module,
     x: np.ndarray,
@@ -251,7 +275,7 @@ def evaluate(
 
 def train_model(
     model: nn.Module,
-    train: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray] | BatchSource,
     valid: tuple[np.ndarray, np.ndarray],
     condition: Condition,
     settings: TrainSettings,
@@ -265,8 +289,13 @@ def train_model(
     model : nn.Module
         Maps ``(N, 4, L)`` one-hot to ``(N, T)`` logits; initialised by the caller (seed
         torch before building it).
-    train, valid : tuple of np.ndarray
-        ``(x, y)`` with x ``(N, 4, L)`` float32 and y ``(N, T)`` float32 0/1.
+    train : tuple of np.ndarray, or BatchSource
+        ``(x, y)`` with x ``(N, 4, L)`` float32 and y ``(N, T)`` float32 (1, 0, or -1 for
+        ambiguous labels that the loss ignores), shuffled each epoch; or an object whose
+        ``batches(batch_size, rng)`` yields an epoch of such pairs (genomic windows with
+        negatives resampled each epoch, :class:`attrprior.sampling.BalancedWindows`).
+    valid : tuple of np.ndarray
+        ``(x, y)`` as for ``train``.
     condition : Condition
         What is added to the correctness loss.
     settings : TrainSettings
@@ -298,16 +327,16 @@ def train_model(
         if settings.lr_factor < 1
         else None
     )
-    x_train, y_train = train
+    source = train if hasattr(train, "batches") else ArrayBatches(*train)
     best_loss, best_state, since_best = np.inf, None, 0
     rows = []
     for epoch in range(1, settings.max_epochs + 1):
         start = time.perf_counter()
         model.train()
-        sums = np.zeros(3)
-        for index in _batches(len(x_train), settings.batch_size, rng):
-            xb = torch.as_tensor(x_train[index], device=device)
-            yb = torch.as_tensor(y_train[index], device=device)
+        sums, n_batches = np.zeros(3), 0
+        for x_batch, y_batch in source.batches(settings.batch_size, rng):
+            xb = torch.as_tensor(x_batch, device=device)
+            yb = torch.as_tensor(y_batch, device=device)
             if settings.reverse_complement:
                 xb, yb = reverse_complement_batch(xb, yb)
             correctness, prior, l2 = condition_losses(model, xb, yb, condition, settings.loss)
@@ -316,7 +345,7 @@ def train_model(
             loss.backward()
             optimiser.step()
             sums += [float(correctness.detach()), float(prior.detach()), float(l2.detach())]
-        n_batches = int(np.ceil(len(x_train) / settings.batch_size))
+            n_batches += 1
         valid_metrics = evaluate(
             model, *valid, condition, settings.batch_size, device, settings.loss
         )

@@ -1,0 +1,783 @@
+"""ENCODE portal client: metadata look-ups and verified, retried, atomic downloads.
+
+The portal (https://www.encodeproject.org, or a :class:`attrprior.portal.MockPortal`) answers
+
+- ``GET {base}/experiments/<ENCSR>/?format=json``: an experiment with its embedded ``files``
+  and ``possible_controls``;
+- ``GET {base}/files/<ENCFF or alias>/?format=json``: a file object (``md5sum``,
+  ``file_size``, ``href``, ``status``, ``assembly``...);
+- ``GET {base}{href}``: a redirect to the bytes.
+
+:class:`PortalClient` holds one ``requests`` session, a :class:`RateLimiter` (at most one request
+per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy. The
+module-level functions (:func:`fetch_json`, :func:`experiment_metadata`, :func:`file_metadata`,
+:func:`download_file`, :func:`download_url`) are thin wrappers that open a client for one call;
+reuse a client for many calls so that the rate limit spans them.
+
+Downloads are streamed into a temporary file beside the destination while their MD5 and size are
+computed; the file is renamed into place only when both match. Connection errors, HTTP 5xx (and
+408, 429), truncated bodies and MD5 mismatches are retried with exponential backoff
+(``backoff * 2**k`` seconds before retry ``k + 1``); after the last try a :class:`DownloadError`
+names the accession, the URL and the last problem. :func:`write_lock` records what was
+downloaded in a TSV lock file (``accession, url, md5, size, path``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import astuple, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+
+from attrprior.io import atomic_path
+
+__all__ = [
+    "ENCODE_URL",
+    "EXPERIMENT_PATTERN",
+    "FILE_PATTERN",
+    "ALIAS_PATTERN",
+    "DEFAULT_STATUSES",
+    "LOCK_COLUMNS",
+    "PortalError",
+    "DownloadError",
+    "MetadataError",
+    "DownloadRecord",
+    "RateLimiter",
+    "PortalClient",
+    "validate_accession",
+    "validate_file_reference",
+    "fetch_json",
+    "experiment_metadata",
+    "file_metadata",
+    "check_file_metadata",
+    "select_files",
+    "control_experiments",
+    "download_file",
+    "download_url",
+    "write_lock",
+    "read_lock",
+]
+
+ENCODE_URL = "https://www.encodeproject.org"
+EXPERIMENT_PATTERN = re.compile(r"ENCSR\d{3}[A-Z]{3}")
+FILE_PATTERN = re.compile(r"ENCFF\d{3}[A-Z]{3}")
+#: Aliases of reference files, e.g. ``GRCh38_no_alt_analysis_set_GCA_000001405.15``.
+ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: File statuses accepted by default; ``replaced``, ``revoked``, ``deleted``... are refused.
+DEFAULT_STATUSES = ("released", "archived")
+LOCK_COLUMNS = ("accession", "url", "md5", "size", "path")
+
+_PATTERN_TEXT = {
+    "experiment": (EXPERIMENT_PATTERN, "ENCSR + 3 digits + 3 capital letters, e.g. ENCSR000BGQ"),
+    "file": (FILE_PATTERN, "ENCFF + 3 digits + 3 capital letters, e.g. ENCFF071ZMW"),
+    "alias": (
+        ALIAS_PATTERN,
+        "letters, digits, '_', '.', '-' starting with a letter or digit, "
+        "and not an ENCSR/ENCFF prefix",
+    ),
+}
+_ACCESSION_PREFIX = re.compile(r"ENC(SR|FF)", re.IGNORECASE)
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_TRANSIENT_HTTP = frozenset({408, 429})
+_TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,
+)
+_USER_AGENT = "attrprior (reproduction workflow; python-requests)"
+
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class PortalError(RuntimeError):
+    """A request to the portal (or another server) failed."""
+
+
+class DownloadError(PortalError):
+    """A download failed or could not be verified after every try."""
+
+
+class MetadataError(ValueError):
+    """Portal metadata is missing something or does not match what was asked for."""
+
+
+@dataclass(frozen=True)
+class DownloadRecord:
+    """One verified download: a row of the lock file.
+
+    Attributes
+    ----------
+    accession : str
+        ENCODE file accession (the file object's own, also when fetched by alias), or the
+        label given to :func:`download_url`.
+    url : str
+        URL requested (before redirects).
+    md5 : str
+        MD5 of the bytes at ``path``.
+    size : int
+        Size in bytes.
+    path : str
+        Where the file is.
+    """
+
+    accession: str
+    url: str
+    md5: str
+    size: int
+    path: str
+
+
+# --------------------------------------------------------------------------- accessions
+
+
+def validate_accession(accession: str, kind: str) -> str:
+    """Return ``accession`` if it is a well-formed ENCODE identifier of ``kind``.
+
+    Parameters
+    ----------
+    accession : str
+        Identifier to check.
+    kind : {"experiment", "file", "alias"}
+        ``experiment``: ``ENCSR\\d{3}[A-Z]{3}``; ``file``: ``ENCFF\\d{3}[A-Z]{3}``;
+        ``alias``: letters, digits, ``_``, ``.``, ``-`` (not looking like an accession).
+
+    Raises
+    ------
+    ValueError
+        Naming the identifier and the expected pattern.
+    """
+    if kind not in _PATTERN_TEXT:
+        raise ValueError(
+            f"unknown accession kind {kind!r}; expected one of {sorted(_PATTERN_TEXT)}"
+        )
+    pattern, text = _PATTERN_TEXT[kind]
+    ok = isinstance(accession, str) and pattern.fullmatch(accession) is not None
+    if ok and kind == "alias":
+        ok = _ACCESSION_PREFIX.match(accession) is None
+    if not ok:
+        raise ValueError(f"invalid ENCODE {kind} accession {accession!r}: expected {text}")
+    return accession
+
+
+def validate_file_reference(name: str) -> str:
+    """Return ``name`` if it is an ENCODE file accession or a reference-file alias.
+
+    Anything starting with ``ENCFF``/``ENCSR`` (in any case) must be a well-formed file
+    accession, so ``"ENCFF12"``, ``"encff071zmw"`` and ``"ENCSR000BGQ"`` are refused.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and both accepted patterns.
+    """
+    if isinstance(name, str) and _ACCESSION_PREFIX.match(name):
+        return validate_accession(name, "file")
+    try:
+        return validate_accession(name, "alias")
+    except ValueError:
+        raise ValueError(
+            f"invalid ENCODE file reference {name!r}: expected a file accession "
+            f"({_PATTERN_TEXT['file'][1]}) or an alias ({_PATTERN_TEXT['alias'][1]})"
+        ) from None
+
+
+# --------------------------------------------------------------------------- metadata checks
+
+
+def check_file_metadata(
+    meta: Mapping[str, Any],
+    *,
+    accession: str,
+    assembly: str | None = None,
+    allowed_status: Sequence[str] = DEFAULT_STATUSES,
+) -> None:
+    """Check a file object before downloading it.
+
+    Parameters
+    ----------
+    meta : mapping
+        File object from ``/files/<accession>/?format=json``.
+    accession : str
+        Accession or alias it was requested by (named in errors). For an accession, the
+        object's own ``accession`` must equal it.
+    assembly : str, optional
+        Required ``assembly`` (e.g. ``"GRCh38"``).
+    allowed_status : sequence of str
+        Accepted ``status`` values.
+
+    Raises
+    ------
+    MetadataError
+        Naming the accession and what is wrong: a missing key, another accession, a refused
+        status (e.g. revoked, replaced), another assembly, a malformed md5sum or file_size.
+    """
+    missing = [key for key in ("href", "md5sum", "file_size", "status") if key not in meta]
+    if missing:
+        raise MetadataError(f"{accession}: file metadata lacks {', '.join(missing)}")
+    if FILE_PATTERN.fullmatch(accession) and meta.get("accession") != accession:
+        raise MetadataError(f"{accession}: portal returned file {meta.get('accession')!r} instead")
+    if meta["status"] not in allowed_status:
+        raise MetadataError(
+            f"{accession}: status is {meta['status']!r}, expected one of "
+            f"{', '.join(allowed_status)}"
+        )
+    if assembly is not None and meta.get("assembly") != assembly:
+        raise MetadataError(
+            f"{accession}: assembly is {meta.get('assembly')!r}, expected {assembly!r}"
+        )
+    if not isinstance(meta["md5sum"], str) or not _MD5.fullmatch(meta["md5sum"].lower()):
+        raise MetadataError(f"{accession}: md5sum {meta['md5sum']!r} is not 32 hex digits")
+    size = meta["file_size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise MetadataError(f"{accession}: file_size {size!r} is not a non-negative integer")
+
+
+def select_files(
+    experiment: Mapping[str, Any],
+    output_type: str,
+    assembly: str,
+    file_format: str | None = None,
+    *,
+    allowed_status: Sequence[str] = DEFAULT_STATUSES,
+) -> list[dict[str, Any]]:
+    """File objects of an experiment with a given output type and assembly.
+
+    Parameters
+    ----------
+    experiment : mapping
+        Experiment object with embedded ``files`` (as ``?format=json`` returns them).
+    output_type : str
+        E.g. ``"unfiltered alignments"`` or ``"optimal IDR thresholded peaks"``.
+    assembly : str
+        E.g. ``"GRCh38"``.
+    file_format : str, optional
+        E.g. ``"bam"``; any format if omitted.
+    allowed_status : sequence of str
+        Statuses kept (revoked and replaced files are dropped by default).
+
+    Returns
+    -------
+    list of dict
+        The matching file objects sorted by accession (possibly empty).
+
+    Raises
+    ------
+    MetadataError
+        If ``files`` is missing or not a list of embedded objects.
+    """
+    name = experiment.get("accession", "<experiment without accession>")
+    files = experiment.get("files")
+    if not isinstance(files, list):
+        raise MetadataError(f"{name}: experiment object has no 'files' list")
+    if not all(isinstance(item, Mapping) for item in files):
+        raise MetadataError(f"{name}: 'files' are not embedded objects (request ?format=json)")
+    chosen = [
+        dict(item)
+        for item in files
+        if item.get("output_type") == output_type
+        and item.get("assembly") == assembly
+        and (file_format is None or item.get("file_format") == file_format)
+        and item.get("status") in allowed_status
+    ]
+    return sorted(chosen, key=lambda item: str(item.get("accession", "")))
+
+
+def control_experiments(experiment: Mapping[str, Any]) -> list[str]:
+    """Accessions of an experiment's ``possible_controls``, in the portal's order.
+
+    Entries may be objects with an ``accession`` or ``@id`` strings like
+    ``"/experiments/ENCSR000BGH/"``.
+
+    Raises
+    ------
+    MetadataError
+        If an entry holds no well-formed experiment accession.
+    """
+    name = experiment.get("accession", "<experiment without accession>")
+    accessions = []
+    for entry in experiment.get("possible_controls", []):
+        if isinstance(entry, Mapping):
+            value = entry.get("accession") or entry.get("@id", "")
+        else:
+            value = entry
+        text = str(value).strip("/").rsplit("/", 1)[-1]
+        if not EXPERIMENT_PATTERN.fullmatch(text):
+            raise MetadataError(f"{name}: possible control {entry!r} has no experiment accession")
+        accessions.append(text)
+    return accessions
+
+
+# --------------------------------------------------------------------------- client
+
+
+class RateLimiter:
+    """Space calls at least ``min_interval`` seconds apart (thread-safe).
+
+    Parameters
+    ----------
+    min_interval : float
+        Minimum seconds between the starts of two calls (0.1: 10 per second).
+    clock, sleep : callable
+        Monotonic clock and sleep function (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        min_interval: float = 0.1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if min_interval < 0:
+            raise ValueError(f"min_interval must be >= 0, got {min_interval}")
+        self.min_interval = min_interval
+        self._clock = clock
+        self._sleep = sleep
+        self._next: float | None = None
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Block until the next call is allowed, then reserve the slot after it."""
+        with self._lock:
+            now = self._clock()
+            if self._next is not None and now < self._next:
+                self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.min_interval
+
+
+class _Transient(Exception):
+    """A problem worth retrying (5xx, bad checksum, short body)."""
+
+
+class _Fatal(Exception):
+    """A problem not worth retrying (4xx, invalid JSON)."""
+
+
+class PortalClient:
+    """A polite client of the ENCODE portal: one session, one rate limiter, one retry policy.
+
+    Parameters
+    ----------
+    base_url : str
+        Portal URL without trailing slash, default :data:`ENCODE_URL`.
+    retries : int
+        Retries after a failed first try (``retries + 1`` tries in all).
+    backoff : float
+        Seconds before the first retry, doubled for each next one.
+    timeout : float
+        Connect and read timeout of each request, in seconds.
+    chunk_size : int
+        Bytes per read while streaming a download.
+    min_interval : float
+        Minimum seconds between two requests (0.1: at most 10 per second). Redirects followed
+        inside one request are not counted.
+    sleep : callable
+        Sleep used between retries (inject a no-op in tests).
+    session : requests.Session, optional
+        Session to use (not closed by :meth:`close`); a new one by default.
+    limiter : RateLimiter, optional
+        Limiter to use instead of a new one built from ``min_interval`` (share one between
+        clients, e.g. one per thread, to keep the whole process under the limit).
+
+    Notes
+    -----
+    ``requests`` sessions are not guaranteed thread-safe: use one client per thread and give
+    them one shared ``limiter`` (otherwise each client keeps its own limit).
+    """
+
+    def __init__(
+        self,
+        base_url: str = ENCODE_URL,
+        *,
+        retries: int = 5,
+        backoff: float = 1.0,
+        timeout: float = 60.0,
+        chunk_size: int = 1 << 20,
+        min_interval: float = 0.1,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"portal URL {base_url!r} must start with http:// or https://")
+        if retries < 0 or backoff < 0 or timeout <= 0 or chunk_size <= 0:
+            raise ValueError(
+                f"need retries >= 0, backoff >= 0, timeout > 0, chunk_size > 0; got {retries}, "
+                f"{backoff}, {timeout}, {chunk_size}"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.chunk_size = chunk_size
+        self._sleep = sleep
+        self._limiter = limiter if limiter is not None else RateLimiter(min_interval)
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        if self._owns_session:
+            self._session.headers["User-Agent"] = _USER_AGENT
+
+    def close(self) -> None:
+        """Close the session if this client created it."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> PortalClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- metadata
+
+    def fetch_json(self, url: str) -> dict[str, Any]:
+        """GET ``url`` and return its JSON object, retrying transient failures.
+
+        Raises
+        ------
+        PortalError
+            Naming the URL: after the last try, on HTTP 4xx, or if the body is not a JSON object.
+        """
+
+        def attempt() -> dict[str, Any]:
+            with self._get(url, stream=False) as response:
+                try:
+                    value = response.json()
+                except ValueError as err:
+                    raise _Fatal(f"invalid JSON: {err}") from err
+            if not isinstance(value, dict):
+                raise _Fatal(f"expected a JSON object, got {type(value).__name__}")
+            return value
+
+        return self._retry(f"GET {url}", attempt, PortalError)
+
+    def experiment(self, accession: str) -> dict[str, Any]:
+        """The experiment object of ``accession`` (``ENCSR...``)."""
+        validate_accession(accession, "experiment")
+        url = f"{self.base_url}/experiments/{accession}/?format=json"
+        value = self.fetch_json(url)
+        if value.get("accession") != accession:
+            raise PortalError(f"{accession}: {url} returned {value.get('accession')!r} instead")
+        return value
+
+    def file(self, reference: str) -> dict[str, Any]:
+        """The file object of an ``ENCFF...`` accession or a reference-file alias."""
+        validate_file_reference(reference)
+        return self.fetch_json(f"{self.base_url}/files/{reference}/?format=json")
+
+    # -- downloads
+
+    def download_file(
+        self,
+        reference: str,
+        dest: str | os.PathLike,
+        *,
+        assembly: str | None = None,
+        allowed_status: Sequence[str] = DEFAULT_STATUSES,
+    ) -> DownloadRecord:
+        """Download an ENCODE file to ``dest``, verified against its md5sum and file_size.
+
+        Parameters
+        ----------
+        reference : str
+            ``ENCFF...`` accession or reference-file alias.
+        dest : path-like
+            Destination. If it exists with the right size and MD5 nothing is downloaded.
+        assembly : str, optional
+            Required assembly.
+        allowed_status : sequence of str
+            Accepted file statuses.
+
+        Returns
+        -------
+        DownloadRecord
+
+        Raises
+        ------
+        ValueError
+            If ``reference`` is malformed (:class:`MetadataError` if the metadata is refused).
+        PortalError
+            If the metadata cannot be fetched.
+        DownloadError
+            If the bytes cannot be fetched and verified after every try; ``dest`` is untouched.
+        """
+        meta = self.file(reference)
+        check_file_metadata(
+            meta, accession=reference, assembly=assembly, allowed_status=allowed_status
+        )
+        label = str(meta.get("accession") or reference)
+        url = urljoin(self.base_url + "/", meta["href"])
+        return self._fetch_verified(
+            url, Path(dest), md5=meta["md5sum"].lower(), size=meta["file_size"], label=label
+        )
+
+    def download_url(
+        self,
+        url: str,
+        dest: str | os.PathLike,
+        *,
+        md5: str,
+        size: int | None = None,
+        accession: str | None = None,
+    ) -> DownloadRecord:
+        """Download any URL (GEO, Zenodo...) to ``dest``, verified against a known MD5.
+
+        Parameters
+        ----------
+        url : str
+            http(s) URL; redirects are followed.
+        dest : path-like
+            Destination. If it exists with the right MD5 (and size) nothing is downloaded.
+        md5 : str
+            Expected MD5 (32 hex digits), e.g. from the configuration.
+        size : int, optional
+            Expected size in bytes.
+        accession : str, optional
+            Label for messages and the lock file; default: the URL's last path component.
+
+        Returns
+        -------
+        DownloadRecord
+
+        Raises
+        ------
+        ValueError
+            If the URL or the MD5 is malformed.
+        DownloadError
+            If the bytes cannot be fetched and verified after every try; ``dest`` is untouched.
+        """
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"download URL {url!r} must start with http:// or https://")
+        if not isinstance(md5, str) or not _MD5.fullmatch(md5.lower()):
+            raise ValueError(f"expected md5 for {url} is {md5!r}, not 32 hex digits")
+        label = accession or urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or url
+        return self._fetch_verified(url, Path(dest), md5=md5.lower(), size=size, label=label)
+
+    # -- shared machinery
+
+    def _fetch_verified(
+        self, url: str, dest: Path, *, md5: str, size: int | None, label: str
+    ) -> DownloadRecord:
+        """Stream ``url`` into ``dest`` atomically, checking MD5 and size, with retries."""
+        if _file_matches(dest, md5, size):
+            _log.info("%s: %s already present and verified", label, dest)
+            return DownloadRecord(label, url, md5, dest.stat().st_size, str(dest))
+
+        def attempt() -> DownloadRecord:
+            with atomic_path(dest) as tmp:
+                got_md5, got_size = self._stream_to(url, tmp)
+                if size is not None and got_size != size:
+                    raise _Transient(f"size mismatch: expected {size} bytes, got {got_size}")
+                if got_md5 != md5:
+                    raise _Transient(f"md5 mismatch: expected {md5}, got {got_md5}")
+            return DownloadRecord(label, url, got_md5, got_size, str(dest))
+
+        return self._retry(f"{label}: download of {url}", attempt, DownloadError)
+
+    def _stream_to(self, url: str, tmp: Path) -> tuple[str, int]:
+        """Write the body of ``url`` to ``tmp`` undecoded; return its MD5 and size."""
+        digest = hashlib.md5()
+        size = 0
+        headers = {"Accept-Encoding": "identity"}
+        with self._get(url, stream=True, headers=headers) as response, tmp.open("wb") as out:
+            for chunk in response.raw.stream(self.chunk_size, decode_content=False):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        return digest.hexdigest(), size
+
+    def _get(
+        self, url: str, *, stream: bool, headers: Mapping[str, str] | None = None
+    ) -> requests.Response:
+        """One rate-limited GET; HTTP errors become :class:`_Transient` or :class:`_Fatal`."""
+        self._limiter.wait()
+        response = self._session.get(
+            url, stream=stream, timeout=self.timeout, headers=dict(headers or {})
+        )
+        code = response.status_code
+        if code >= 400:
+            problem = f"HTTP {code} {response.reason} from {response.url}"
+            response.close()
+            if code >= 500 or code in _TRANSIENT_HTTP:
+                raise _Transient(problem)
+            raise _Fatal(problem)
+        return response
+
+    def _retry(self, what: str, attempt: Callable[[], _T], error: type[PortalError]) -> _T:
+        """Call ``attempt`` up to ``retries + 1`` times; raise ``error`` naming ``what``."""
+        tries = self.retries + 1
+        last = ""
+        for index in range(tries):
+            if index:
+                delay = self.backoff * 2 ** (index - 1)
+                _log.warning(
+                    "%s: try %d/%d failed (%s); retrying in %.3g s", what, index, tries, last, delay
+                )
+                self._sleep(delay)
+            try:
+                return attempt()
+            except _Fatal as err:
+                raise error(f"{what} failed: {err}") from None
+            except _Transient as err:
+                last = str(err)
+            except _TRANSIENT_ERRORS as err:
+                last = f"{type(err).__name__}: {err}"
+            except requests.RequestException as err:
+                raise error(f"{what} failed: {type(err).__name__}: {err}") from err
+        raise error(f"{what} failed after {tries} tries; last problem: {last}")
+
+
+def _file_matches(path: Path, md5: str, size: int | None) -> bool:
+    """Whether ``path`` is a file with the given size (if known) and MD5."""
+    if not path.is_file() or (size is not None and path.stat().st_size != size):
+        return False
+    digest = hashlib.md5()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest() == md5
+
+
+# --------------------------------------------------------------------------- one-call wrappers
+
+
+def fetch_json(
+    url: str,
+    *,
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """GET a JSON object with retries; see :meth:`PortalClient.fetch_json`."""
+    with PortalClient(retries=retries, backoff=backoff, timeout=timeout, sleep=sleep) as client:
+        return client.fetch_json(url)
+
+
+def experiment_metadata(
+    base_url: str,
+    accession: str,
+    *,
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """The experiment object of ``accession``; see :meth:`PortalClient.experiment`."""
+    with PortalClient(base_url, retries=retries, backoff=backoff, timeout=timeout) as client:
+        return client.experiment(accession)
+
+
+def file_metadata(
+    base_url: str,
+    accession: str,
+    *,
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+) -> dict[str, Any]:
+    """The file object of an accession or alias; see :meth:`PortalClient.file`."""
+    with PortalClient(base_url, retries=retries, backoff=backoff, timeout=timeout) as client:
+        return client.file(accession)
+
+
+def download_file(
+    base_url: str,
+    accession: str,
+    dest: str | os.PathLike,
+    *,
+    assembly: str | None = None,
+    allowed_status: Sequence[str] = DEFAULT_STATUSES,
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    chunk_size: int = 1 << 20,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DownloadRecord:
+    """Download and verify one ENCODE file; see :meth:`PortalClient.download_file`."""
+    with PortalClient(
+        base_url,
+        retries=retries,
+        backoff=backoff,
+        timeout=timeout,
+        chunk_size=chunk_size,
+        sleep=sleep,
+    ) as client:
+        return client.download_file(
+            accession, dest, assembly=assembly, allowed_status=allowed_status
+        )
+
+
+def download_url(
+    url: str,
+    dest: str | os.PathLike,
+    *,
+    md5: str,
+    size: int | None = None,
+    accession: str | None = None,
+    retries: int = 5,
+    backoff: float = 1.0,
+    timeout: float = 60.0,
+    chunk_size: int = 1 << 20,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DownloadRecord:
+    """Download and verify any URL against a known MD5; see :meth:`PortalClient.download_url`."""
+    with PortalClient(
+        retries=retries, backoff=backoff, timeout=timeout, chunk_size=chunk_size, sleep=sleep
+    ) as client:
+        return client.download_url(url, dest, md5=md5, size=size, accession=accession)
+
+
+# --------------------------------------------------------------------------- lock file
+
+
+def write_lock(records: Iterable[DownloadRecord], path: str | os.PathLike) -> None:
+    """Write download records as a TSV lock file (``accession url md5 size path``), atomically.
+
+    Raises
+    ------
+    ValueError
+        If a field holds a tab or a newline (naming the record and the lock file).
+    """
+    lines = ["\t".join(LOCK_COLUMNS)]
+    for record in records:
+        fields = [str(value) for value in astuple(record)]
+        if any(("\t" in field or "\n" in field) for field in fields):
+            raise ValueError(f"lock file {path}: record {record} has a tab or newline in a field")
+        lines.append("\t".join(fields))
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+
+
+def read_lock(path: str | os.PathLike) -> list[DownloadRecord]:
+    """Read a lock file written by :func:`write_lock`.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line if the header or a row is malformed.
+    """
+    lines = Path(path).read_text().splitlines()
+    if not lines or tuple(lines[0].split("\t")) != LOCK_COLUMNS:
+        raise ValueError(
+            f"lock file {path}: header must be {' '.join(LOCK_COLUMNS)} (tab-separated)"
+        )
+    records = []
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split("\t")
+        if len(fields) != len(LOCK_COLUMNS) or not fields[3].isdigit():
+            raise ValueError(f"lock file {path}, line {number}: malformed row {line!r}")
+        records.append(DownloadRecord(fields[0], fields[1], fields[2], int(fields[3]), fields[4]))
+    return records

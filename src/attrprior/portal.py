@@ -1,0 +1,530 @@
+"""A local HTTP server that behaves like the ENCODE portal, with switchable faults.
+
+:class:`MockPortal` serves a *portal root*, a directory laid out as::
+
+    <root>/experiments/<ENCSR>.json                      # /experiments/<ENCSR>/?format=json
+    <root>/files/<accession-or-alias>.json               # /files/<acc>/?format=json
+    <root>/files/<accession-or-alias>/<download name>    # /files/<acc>/@@download/<name>
+
+Routes (GET only):
+
+- ``/experiments/<ENCSR>/?format=json`` and ``/files/<ref>/?format=json``: the JSON file as is.
+  Without ``format=json`` these answer 404 (the real portal would serve HTML).
+- ``/files/<ref>/@@download/<name>``: ``307 Temporary Redirect`` to ``/_blobs/<ref>/<name>``,
+  as the real portal redirects to its storage.
+- ``/_blobs/<ref>/<name>``: the bytes, with a correct ``Content-Length``.
+- Anything else, or a missing file: 404 with a JSON body like the portal's errors.
+
+Path components must match ``[A-Za-z0-9][A-Za-z0-9_.-]*``; others answer 404, so nothing outside
+the root can be read.
+
+Faults
+------
+Two queues of fault names, one consumed per blob request (``/_blobs/...``) and one per JSON
+request (``?format=json`` routes); the redirect route never faults. A fault is taken from the
+front of its queue when a request arrives, before the file is looked up:
+
+- ``"500"``: answer ``500 Internal Server Error`` (JSON body, connection kept).
+- ``"drop"``: close the connection without sending anything.
+- ``"truncate"``: send the full ``Content-Length`` header but only the first half of the body,
+  then close the connection.
+- ``"bad_md5"`` (blob queue only): serve the full length with the middle byte altered (an empty
+  file is served unchanged).
+
+With ``repeat=True`` a consumed fault is put back at the end of its queue, so the queue cycles
+forever: ``portal.set_faults(blob=["bad_md5"], repeat=True)`` makes every download corrupt, for
+"fails after all retries" tests. ``portal.set_faults()`` clears both queues.
+
+Example
+-------
+>>> with MockPortal(root, faults=["500", "truncate"]) as portal:  # doctest: +SKIP
+...     requests.get(f"{portal.url}/files/ENCFF000AAA/?format=json").json()
+...     portal.requests          # paths requested so far, in arrival order
+
+Command line: ``python -m attrprior.portal --root DIR [--port N] [--port-file PATH]`` serves until
+it receives SIGTERM or SIGINT; once listening it prints the URL and writes it to ``--port-file``
+(atomically), and removes that file when it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import re
+import signal
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from attrprior.io import atomic_path, write_text
+
+__all__ = [
+    "BLOB_FAULTS",
+    "JSON_FAULTS",
+    "MockPortal",
+    "experiment_json_path",
+    "file_json_path",
+    "blob_path",
+    "add_file",
+    "add_experiment",
+    "main",
+]
+
+#: Fault names accepted in the blob queue.
+BLOB_FAULTS = frozenset({"500", "drop", "truncate", "bad_md5"})
+#: Fault names accepted in the JSON queue.
+JSON_FAULTS = frozenset({"500", "drop", "truncate"})
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_EXPERIMENT_ROUTE = re.compile(r"/experiments/(?P<ref>[^/]+)/?")
+_FILE_ROUTE = re.compile(r"/files/(?P<ref>[^/]+)/?")
+_DOWNLOAD_ROUTE = re.compile(r"/files/(?P<ref>[^/]+)/@@download/(?P<name>[^/]+)")
+_BLOB_ROUTE = re.compile(r"/_blobs/(?P<ref>[^/]+)/(?P<name>[^/]+)")
+_CHUNK = 1 << 16
+_POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serving loop
+
+_log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- portal root layout
+
+
+def _safe(name: str, what: str) -> str:
+    """Return ``name`` if it is a safe single path component, else raise ``ValueError``."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid {what} {name!r}: expected letters, digits, '_', '.', '-' "
+            "(not starting with '.', '_' or '-')"
+        )
+    return name
+
+
+def experiment_json_path(root: str | Path, accession: str) -> Path:
+    """Path of the JSON body of ``/experiments/<accession>/?format=json`` in a portal root."""
+    return Path(root) / "experiments" / f"{_safe(accession, 'experiment accession')}.json"
+
+
+def file_json_path(root: str | Path, reference: str) -> Path:
+    """Path of the JSON body of ``/files/<reference>/?format=json`` (accession or alias)."""
+    return Path(root) / "files" / f"{_safe(reference, 'file reference')}.json"
+
+
+def blob_path(root: str | Path, reference: str, name: str) -> Path:
+    """Path of the bytes of ``/files/<reference>/@@download/<name>`` in a portal root."""
+    return Path(root) / "files" / _safe(reference, "file reference") / _safe(name, "file name")
+
+
+def _write_json(obj: Mapping[str, Any], path: Path) -> None:
+    write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n", path)
+
+
+def add_file(
+    root: str | Path,
+    accession: str,
+    name: str,
+    data: bytes,
+    *,
+    aliases: Iterable[str] = (),
+    **fields: Any,
+) -> dict[str, Any]:
+    """Write one file object and its bytes into a portal root.
+
+    Parameters
+    ----------
+    root : path-like
+        Portal root.
+    accession : str
+        File accession (``ENCFF...``); the bytes go to ``files/<accession>/<name>``.
+    name : str
+        Download name, e.g. ``"ENCFF000AAA.bed.gz"``.
+    data : bytes
+        File content; ``md5sum`` and ``file_size`` are computed from it.
+    aliases : iterable of str
+        Other names the same JSON is served under (e.g. a genome's alias).
+    **fields
+        Further file-object keys (``file_format``, ``output_type``, ``assembly``,
+        ``biological_replicates``, ``dataset``...); they override the defaults
+        (``status="released"`` and the computed ``md5sum``, ``file_size``, ``href``).
+
+    Returns
+    -------
+    dict
+        The file object written.
+    """
+    meta: dict[str, Any] = {
+        "@id": f"/files/{accession}/",
+        "accession": accession,
+        "status": "released",
+        "md5sum": hashlib.md5(data).hexdigest(),
+        "file_size": len(data),
+        "href": f"/files/{accession}/@@download/{name}",
+    }
+    meta.update(fields)
+    with atomic_path(blob_path(root, accession, name)) as tmp:
+        tmp.write_bytes(data)
+    for reference in (accession, *aliases):
+        _write_json(meta, file_json_path(root, reference))
+    return meta
+
+
+def add_experiment(root: str | Path, experiment: Mapping[str, Any]) -> Path:
+    """Write an experiment object (it must have an ``accession``) into a portal root."""
+    if "accession" not in experiment:
+        raise ValueError(f"experiment object for portal root {root} has no 'accession' key")
+    path = experiment_json_path(root, experiment["accession"])
+    _write_json(experiment, path)
+    return path
+
+
+# --------------------------------------------------------------------------- server state
+
+
+class _PortalState:
+    """What the request handlers share: the root, the request log and the fault queues."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lock = threading.Lock()
+        self._requests: list[str] = []
+        self._blob: deque[str] = deque()
+        self._json: deque[str] = deque()
+        self._repeat = False
+
+    def record(self, path: str) -> None:
+        with self._lock:
+            self._requests.append(path)
+
+    def requests(self) -> list[str]:
+        with self._lock:
+            return list(self._requests)
+
+    def set_faults(self, blob: Sequence[str], json_: Sequence[str], repeat: bool) -> None:
+        _check_faults(blob, BLOB_FAULTS, "blob")
+        _check_faults(json_, JSON_FAULTS, "JSON")
+        with self._lock:
+            self._blob = deque(blob)
+            self._json = deque(json_)
+            self._repeat = repeat
+
+    def next_fault(self, kind: str) -> str | None:
+        with self._lock:
+            queue = self._blob if kind == "blob" else self._json
+            if not queue:
+                return None
+            fault = queue.popleft()
+            if self._repeat:
+                queue.append(fault)
+            return fault
+
+
+def _check_faults(faults: Sequence[str], allowed: frozenset[str], kind: str) -> None:
+    if isinstance(faults, str):
+        raise TypeError(f"{kind} faults must be a list of fault names, not the string {faults!r}")
+    unknown = [fault for fault in faults if fault not in allowed]
+    if unknown:
+        raise ValueError(f"unknown {kind} fault(s) {unknown}; expected some of {sorted(allowed)}")
+
+
+class _PortalServer(ThreadingHTTPServer):
+    """A threading HTTP server that carries the portal state and logs errors quietly."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], state: _PortalState) -> None:
+        self.state = state
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        _log.debug("mock portal: error while serving %s", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes of the mock portal (see the module docstring)."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms stalls
+    server: _PortalServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        _log.debug("mock portal: " + format, *args)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        state.record(self.path)
+        parts = urlsplit(self.path)
+        wants_json = parse_qs(parts.query).get("format") == ["json"]
+        if match := _BLOB_ROUTE.fullmatch(parts.path):
+            self._blob(state, match["ref"], match["name"])
+        elif match := _DOWNLOAD_ROUTE.fullmatch(parts.path):
+            self._redirect(state, match["ref"], match["name"])
+        elif match := _EXPERIMENT_ROUTE.fullmatch(parts.path):
+            self._json(state, "experiments", match["ref"], wants_json)
+        elif match := _FILE_ROUTE.fullmatch(parts.path):
+            self._json(state, "files", match["ref"], wants_json)
+        else:
+            self._error(404, f"no route for {parts.path}")
+
+    # -- routes
+
+    def _json(self, state: _PortalState, collection: str, ref: str, wants_json: bool) -> None:
+        if not wants_json:
+            self._error(404, f"this mock portal serves JSON only: add ?format=json to {self.path}")
+            return
+        fault = state.next_fault("json")
+        if fault == "drop":
+            self._drop()
+            return
+        if fault == "500":
+            self._error(500, f"injected fault 500 for {self.path}")
+            return
+        path = _lookup(state.root, collection, f"{ref}.json")
+        if path is None:
+            self._error(404, f"{collection[:-1]} {ref!r} not found")
+            return
+        self._send_file(path, "application/json", fault)
+
+    def _redirect(self, state: _PortalState, ref: str, name: str) -> None:
+        if _lookup(state.root, "files", ref, name) is None:
+            self._error(404, f"no download {name!r} for file {ref!r}")
+            return
+        self.send_response(307)
+        self.send_header("Location", f"/_blobs/{ref}/{name}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _blob(self, state: _PortalState, ref: str, name: str) -> None:
+        fault = state.next_fault("blob")
+        if fault == "drop":
+            self._drop()
+            return
+        if fault == "500":
+            self._error(500, f"injected fault 500 for {self.path}")
+            return
+        path = _lookup(state.root, "files", ref, name)
+        if path is None:
+            self._error(404, f"no blob {name!r} for file {ref!r}")
+            return
+        self._send_file(path, "application/octet-stream", fault)
+
+    # -- responses
+
+    def _drop(self) -> None:
+        self.close_connection = True
+
+    def _error(self, code: int, description: str) -> None:
+        title = "Not Found" if code == 404 else "Internal Server Error"
+        body = json.dumps(
+            {
+                "@type": ["HTTPNotFound" if code == 404 else "HTTPInternalServerError", "Error"],
+                "status": "error",
+                "code": code,
+                "title": title,
+                "description": description,
+            }
+        ).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_file(self, path: Path, content_type: str, fault: str | None) -> None:
+        size = path.stat().st_size
+        limit = size // 2 if fault == "truncate" else size
+        flip_at = size // 2 if fault == "bad_md5" and size else None
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        try:
+            _copy_bytes(path, self.wfile, limit, flip_at)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return
+        if fault == "truncate":
+            self.wfile.flush()
+            self.close_connection = True
+
+
+def _lookup(root: Path, *parts: str) -> Path | None:
+    """The file ``root/parts...`` if every part is a safe name and the file exists."""
+    if not all(_SAFE_NAME.fullmatch(part) for part in parts):
+        return None
+    path = root.joinpath(*parts)
+    return path if path.is_file() else None
+
+
+def _copy_bytes(path: Path, out: Any, limit: int, flip_at: int | None) -> None:
+    """Write the first ``limit`` bytes of ``path`` to ``out``, inverting byte ``flip_at``."""
+    sent = 0
+    with path.open("rb") as handle:
+        while sent < limit:
+            chunk = bytearray(handle.read(min(_CHUNK, limit - sent)))
+            if not chunk:
+                break
+            if flip_at is not None and sent <= flip_at < sent + len(chunk):
+                chunk[flip_at - sent] ^= 0xFF
+            out.write(chunk)
+            sent += len(chunk)
+
+
+# --------------------------------------------------------------------------- public server
+
+
+class MockPortal:
+    """A local ENCODE-like portal serving a portal root, started at construction.
+
+    Parameters
+    ----------
+    root : path-like
+        Portal root (layout in the module docstring). It must exist.
+    faults : sequence of str, optional
+        Initial blob fault queue (see the module docstring).
+    json_faults : sequence of str, optional
+        Initial JSON fault queue.
+    repeat : bool
+        Cycle the fault queues forever instead of consuming them.
+    host : str
+        Address to bind, default ``127.0.0.1``.
+    port : int
+        Port to bind; 0 (default) picks a free one.
+
+    Attributes
+    ----------
+    url : str
+        Base URL, e.g. ``"http://127.0.0.1:PORT"``.
+    requests : list of str
+        Copy of the request paths (with query strings) received so far, in arrival order.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        faults: Sequence[str] | None = None,
+        *,
+        json_faults: Sequence[str] | None = None,
+        repeat: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"mock portal root {root} is not a directory")
+        self._state = _PortalState(root)
+        self._state.set_faults(faults or (), json_faults or (), repeat)
+        self._server = _PortalServer((host, port), self._state)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_INTERVAL},
+            name=f"mock-portal-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        self._stopped = False
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL of the portal, without a trailing slash."""
+        return f"http://{self._server.server_address[0]}:{self.port}"
+
+    @property
+    def requests(self) -> list[str]:
+        """Copy of the request paths received so far, in arrival order."""
+        return self._state.requests()
+
+    def blob_requests(self) -> list[str]:
+        """The requests for ``/_blobs/...`` (the downloads themselves) so far."""
+        return [path for path in self.requests if path.startswith("/_blobs/")]
+
+    def set_faults(
+        self,
+        blob: Sequence[str] | None = None,
+        json: Sequence[str] | None = None,
+        *,
+        repeat: bool = False,
+    ) -> None:
+        """Replace both fault queues (``None`` means empty); see the module docstring."""
+        self._state.set_faults(blob or (), json or (), repeat)
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> MockPortal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m attrprior.portal",
+        description="Serve a portal root like the ENCODE portal until SIGTERM or SIGINT.",
+    )
+    parser.add_argument("--root", required=True, type=Path, help="portal root directory")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
+    parser.add_argument("--port-file", type=Path, help="write the URL here once listening")
+    parser.add_argument(
+        "--blob-fault", action="append", default=[], help="blob fault to queue (repeatable)"
+    )
+    parser.add_argument(
+        "--json-fault", action="append", default=[], help="JSON fault to queue (repeatable)"
+    )
+    parser.add_argument("--repeat", action="store_true", help="cycle the fault queues forever")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the exit status."""
+    args = _parse_args(argv)
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    with MockPortal(
+        args.root,
+        args.blob_fault,
+        json_faults=args.json_fault,
+        repeat=args.repeat,
+        host=args.host,
+        port=args.port,
+    ) as portal:
+        if args.port_file is not None:
+            write_text(portal.url + "\n", args.port_file)
+        print(portal.url, flush=True)
+        try:
+            while not stop.wait(timeout=0.5):
+                pass
+        finally:
+            if args.port_file is not None:
+                args.port_file.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

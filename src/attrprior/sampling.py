@@ -1,0 +1,167 @@
+"""Training examples from genome-wide binary labels (Tseng et al. 2020).
+
+The labels (:func:`attrprior.labels.write_binary_labels`) tile the genome into ~10^7-10^8
+1000-bp windows, nearly all negative. As in the reference, an epoch is one pass over the
+positive windows, each batch half positives and half negatives, and the negatives are drawn
+afresh every epoch from all negative windows of the split's chromosomes. Sequences are read
+from the memory-mapped genome (:class:`attrprior.genome.GenomeArray`) batch by batch, so
+memory stays bounded whatever the genome size.
+
+- positive window: label 1 for at least one task (other tasks may be 0 or -1; the loss
+  ignores -1);
+- negative window: label 0 for every task;
+- windows that are ambiguous (-1) for some task and positive for none are never used.
+
+Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from attrprior.genome import GenomeArray
+from attrprior.labels import BinaryLabels
+
+__all__ = ["BalancedWindows", "genomic_splits", "positive_and_negative_windows"]
+
+
+def positive_and_negative_windows(
+    labels: BinaryLabels, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the positive and the negative windows among those selected by ``mask``.
+
+    Parameters
+    ----------
+    labels : BinaryLabels
+    mask : numpy.ndarray of bool, shape (W,)
+        Windows of one split (e.g. ``labels.split_mask(["chr1"])``).
+
+    Returns
+    -------
+    positives, negatives : numpy.ndarray of int64
+        Window indices, ascending.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (len(labels.start),):
+        raise ValueError(f"mask: expected shape ({len(labels.start)},), got {mask.shape}")
+    positive = (labels.labels == 1).any(axis=1) & mask
+    negative = (labels.labels == 0).all(axis=1) & mask
+    return np.flatnonzero(positive), np.flatnonzero(negative)
+
+
+class BalancedWindows:
+    """Balanced batches of one split: every positive once per epoch, fresh negatives.
+
+    Parameters
+    ----------
+    genome : GenomeArray
+    labels : BinaryLabels
+    mask : numpy.ndarray of bool, shape (W,)
+        The split's windows.
+    name : str
+        Split name, for error messages.
+
+    Raises
+    ------
+    ValueError
+        If the split has no positive or no negative window.
+    """
+
+    def __init__(
+        self, genome: GenomeArray, labels: BinaryLabels, mask: np.ndarray, name: str = "train"
+    ) -> None:
+        self.genome = genome
+        self.labels = labels
+        self.positives, self.negatives = positive_and_negative_windows(labels, mask)
+        if len(self.positives) == 0 or len(self.negatives) == 0:
+            raise ValueError(
+                f"split {name!r}: {len(self.positives)} positive and {len(self.negatives)} "
+                "negative windows; both are needed (check the split chromosomes and peaks)"
+            )
+
+    def __len__(self) -> int:
+        """Examples per epoch: each positive and as many negatives."""
+        return 2 * len(self.positives)
+
+    def examples(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One-hot sequences ``(N, 4, L)`` float32 and labels ``(N, T)`` float32 of windows."""
+        chroms = self.labels.chrom_names[self.labels.chrom[windows]]
+        x = self.genome.one_hot(list(chroms), self.labels.start[windows], self.labels.window_length)
+        return x, self.labels.labels[windows].astype(np.float32)
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """One epoch of batches, each ``batch_size // 2`` positives + as many negatives.
+
+        Positives are shuffled; negatives are drawn without replacement from all negative
+        windows (with replacement only if there are fewer negatives than positives).
+        """
+        if batch_size < 2:
+            raise ValueError(f"batch_size: at least 2 for balanced batches, got {batch_size}")
+        half = batch_size // 2
+        positives = rng.permutation(self.positives)
+        replace = len(self.negatives) < len(positives)
+        negatives = rng.choice(self.negatives, size=len(positives), replace=replace)
+        for begin in range(0, len(positives), half):
+            windows = np.concatenate(
+                [positives[begin : begin + half], negatives[begin : begin + half]]
+            )
+            yield self.examples(windows)
+
+    def fixed_sample(
+        self, rng: np.random.Generator, negatives_per_positive: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """All positives and a seeded sample of negatives, as arrays (validation, test).
+
+        Returns
+        -------
+        x : numpy.ndarray, shape (N, 4, L), float32
+        y : numpy.ndarray, shape (N, T), float32
+        """
+        n_negatives = min(len(self.negatives), round(negatives_per_positive * len(self.positives)))
+        negatives = np.sort(rng.choice(self.negatives, size=n_negatives, replace=False))
+        return self.examples(np.concatenate([self.positives, negatives]))
+
+
+def genomic_splits(
+    genome: GenomeArray,
+    labels: BinaryLabels,
+    split_chroms: dict[str, list[str]],
+    seed: int = 0,
+    negatives_per_positive: float = 1.0,
+) -> tuple[BalancedWindows, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Chromosome-held-out train / validation / test data from genome-wide labels.
+
+    Parameters
+    ----------
+    genome : GenomeArray
+    labels : BinaryLabels
+    split_chroms : dict
+        ``{"valid": [...], "test": [...]}`` chromosome names; every other labelled
+        chromosome is for training (Tseng et al.: test chr1).
+    seed : int
+        Seeds the negatives of the fixed validation and test samples, so every model of a
+        dataset is evaluated on the same windows whatever its own seed.
+    negatives_per_positive : float
+        Negatives per positive in the validation and test samples.
+
+    Returns
+    -------
+    train : BalancedWindows
+        Balanced batches with negatives resampled each epoch.
+    valid, test : tuple of numpy.ndarray
+        ``(x, y)``: x ``(N, 4, L)`` float32, y ``(N, T)`` float32 in {1, 0, -1}.
+    """
+    held_out = {name: labels.split_mask(split_chroms.get(name, [])) for name in ("valid", "test")}
+    if (held_out["valid"] & held_out["test"]).any():
+        raise ValueError("split chromosomes: valid and test share a chromosome")
+    train_mask = ~(held_out["valid"] | held_out["test"])
+    rng = np.random.default_rng(seed)
+    samples = {
+        name: BalancedWindows(genome, labels, mask, name).fixed_sample(rng, negatives_per_positive)
+        for name, mask in held_out.items()
+    }
+    return BalancedWindows(genome, labels, train_mask), samples["valid"], samples["test"]

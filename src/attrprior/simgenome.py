@@ -1,0 +1,1605 @@
+"""A simulated genome with ChIP-seq and DNase-seq data, laid out like the ENCODE portal.
+
+:func:`simulate_genome` writes everything the real-data workflow downloads, plus the ground truth
+it cannot see, so the whole workflow (download, labelling, bigWig tracks, training) runs offline
+and its labels can be scored against the truth:
+
+- A genome: i.i.d. bases of GC content ~0.41, runs of ``N`` at every chromosome's ends
+  (telomere-like) and one internal gap on the first chromosome; a chromosome sizes TSV and a
+  blacklist BED.
+- Tasks (:class:`TaskSpec`): TF ChIP-seq experiments with a JASPAR motif each, and DNase-seq
+  experiments. A TF's binding sites get a motif instance sampled from its PWM (random strand) at
+  their centre; a fraction of sites is *weak* (lower enrichment: only in the relaxed peaks). A
+  task may share a fraction of its sites with an earlier task of the same motif (one TF in two
+  cell types). Unbound *decoy* instances of each motif are planted too. A DNase task's open
+  regions are the sites bound by the TF tasks of its cell type plus extra open sites, half of
+  which hold an instance of a further motif (CTCF by default).
+- Reads (single-end, MAPQ 30, all-match CIGAR, the genome's bases as sequence), coordinate-sorted
+  BAMs without index: two replicates per ChIP experiment, where each site's fragments put the
+  ``+`` strand 5′ ends about half a fragment upstream of the centre and the ``-`` strand 5′ ends
+  (alignment ends) downstream; uniform background reads; a pile of artefact reads in every
+  blacklist region. One input control experiment per cell type (uniform reads and artefacts
+  only). DNase-seq: unstranded cuts around open-region centres, depleted inside footprints.
+- Peaks, narrowPeak (BED6+4), gzip: per ChIP experiment "optimal IDR thresholded peaks" (strong
+  sites, 200-600 bp, summit within a few bp of the true centre) and "peaks and background as
+  input for IDR" (the optimal peaks, the weak sites and random low-signal background peaks);
+  DNase "peaks" on every open region and "footprints" (motif instance +- 5 bp in open regions).
+
+Layout of ``out_dir`` (the portal part is served by :class:`attrprior.portal.MockPortal`)::
+
+    manifest.yaml                                  # what a workflow config lists (below)
+    portal/experiments/<ENCSR>.json
+    portal/files/<accession-or-alias>.json
+    portal/files/<accession-or-alias>/<download name>
+    truth/motif_instances.bed                      # every planted motif, one row per task
+    truth/bound_sites/<task>.bed                   # bound (or open) site centres of a task
+
+Accessions follow the real patterns (``ENCSR\\d{3}[A-Z]{3}``, ``ENCFF\\d{3}[A-Z]{3}``): digits
+``900 + seed % 100``, letters counting up from ``AAA`` in creation order (separately for
+experiments and files). Reference files are addressed by alias: ``<assembly>_genome``
+(``.fasta.gz``, plain gzip, 60 bases a line) and ``<assembly>_chrom_sizes`` (``.tsv``,
+``chrom<TAB>size``); the blacklist (BED3, gzip) has an ``ENCFF`` accession. For alias-addressed
+files the JSON ``accession`` holds the alias. File objects carry ``file_format_type``
+``"narrowPeak"`` or ``"bed3+"`` for BED files and ``null`` otherwise; the file objects and
+experiment objects are written by :func:`attrprior.portal.add_file` and
+:func:`attrprior.portal.add_experiment`. One input control experiment ("Control ChIP-seq") per
+cell type serves as ``possible_controls`` of that cell type's ChIP experiments.
+
+Manifest (YAML, keys in this order)::
+
+    assembly: simGRCh38
+    seed: 0
+    portal: portal                    # portal root, relative to out_dir
+    reference:                        # genome, chrom_sizes, blacklist
+      genome: {accession: simGRCh38_genome, file: simGRCh38_genome.fasta.gz,
+               path: portal/files/simGRCh38_genome/simGRCh38_genome.fasta.gz}
+    experiments:                      # per task, in task order
+      SPI1_simK562:
+        accession: ENCSR900AAE
+        assay: TF ChIP-seq            # or DNase-seq
+        target: SPI1                  # null for DNase
+        motif: MA0080.4               # null for DNase
+        cell_type: simK562
+        control: ENCSR900AAC          # null for DNase
+        files:                        # ChIP: optimal_peaks, relaxed_peaks, alignments (list),
+          optimal_peaks: ENCFF900AAJ  #   control_alignments (list);
+          ...                         # DNase: peaks, footprints, alignments (list)
+    controls:                         # control experiment -> cell_type, alignments (list)
+    truth:                            # motif_instances: path; bound_sites: task -> path
+
+Truth files are plain BED with a ``#``-prefixed header line. ``motif_instances.bed``: ``chrom,
+start, end, task, matrix_id, strand, bound, class, sequence``, one row per planted instance and
+task that could bind it (ChIP tasks of the same motif; every DNase task), ``bound`` 1/0,
+``class`` one of ``strong``, ``weak``, ``open`` (bound rows), ``unbound`` (bound or open in
+another task only), ``decoy`` (never bound nor open), ``sequence`` the forward-strand bases.
+``bound_sites/<task>.bed``: ``chrom, start, end`` (the 1-bp site centre), ``task``,
+``strength`` (``strong``, ``weak``, ``open``), ``affinity`` (relative enrichment).
+
+Everything is drawn from ``numpy.random.default_rng`` streams spawned from ``seed``; the same
+seed and arguments give byte-identical files (gzip members carry no name and mtime 0; BAMs have
+no ``@PG`` line). Coordinates are 0-based, half-open. BED outputs are sorted by chromosome (in
+chromosome-sizes order), start, end.
+
+Command line: ``python -m attrprior.simgenome --out DIR [--seed N] [--scale small|default]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import gzip
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from attrprior.data import Motif, load_jaspar_motifs, reverse_complement, sample_from_pwm
+from attrprior.io import write_text
+from attrprior.portal import add_experiment, add_file
+
+__all__ = [
+    "ASSEMBLY",
+    "CHIP_ASSAY",
+    "CONTROL_ASSAY",
+    "DNASE_ASSAY",
+    "DEFAULT_CHROM_SIZES",
+    "SMALL_CHROM_SIZES",
+    "SCALES",
+    "DEFAULT_TASKS",
+    "TaskSpec",
+    "SimulationParams",
+    "SimGenomeSummary",
+    "simulate_genome",
+    "main",
+]
+
+ASSEMBLY = "simGRCh38"
+CHIP_ASSAY = "TF ChIP-seq"
+DNASE_ASSAY = "DNase-seq"
+CONTROL_ASSAY = "Control ChIP-seq"
+
+#: Default chromosomes: a few Mb in all, so the default run stays fast.
+DEFAULT_CHROM_SIZES = MappingProxyType({"chr1": 2_000_000, "chr2": 1_500_000, "chr3": 1_000_000})
+#: Small chromosomes for quick checks.
+SMALL_CHROM_SIZES = MappingProxyType({"chr1": 200_000, "chr2": 150_000, "chr3": 100_000})
+#: ``--scale`` choices of the command line.
+SCALES = MappingProxyType({"small": SMALL_CHROM_SIZES, "default": DEFAULT_CHROM_SIZES})
+
+# Output types (ENCODE vocabulary).
+OPTIMAL_PEAKS = "optimal IDR thresholded peaks"
+RELAXED_PEAKS = "peaks and background as input for IDR"
+CHIP_ALIGNMENTS = "unfiltered alignments"
+DNASE_ALIGNMENTS = "alignments"
+DNASE_PEAKS = "peaks"
+FOOTPRINTS = "footprints"
+
+_BASES = np.frombuffer(b"ACGTN", dtype=np.uint8)
+_N = 4  # genome code of N
+_STRANDS = np.array(["+", "-"])
+_MOTIF_COLUMNS = (
+    "chrom", "start", "end", "task", "matrix_id", "strand", "bound", "class", "sequence"
+)  # fmt: skip
+_SITE_COLUMNS = ("chrom", "start", "end", "task", "strength", "affinity")
+_MAX_DRAW_ROUNDS = 50
+
+
+# --------------------------------------------------------------------------------------------
+# Configuration
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One simulated experiment.
+
+    Parameters
+    ----------
+    name : str
+        Task name, used in the manifest and truth files, e.g. ``"SPI1_simK562"``.
+    assay : str
+        :data:`CHIP_ASSAY` (``"TF ChIP-seq"``) or :data:`DNASE_ASSAY` (``"DNase-seq"``).
+    cell_type : str
+        Biosample term name. ChIP tasks of one cell type share an input control; a DNase task's
+        open regions include the sites bound by the ChIP tasks of its cell type.
+    target : str, optional
+        TF label (ChIP only).
+    matrix_id : str, optional
+        JASPAR matrix ID of the TF's motif (ChIP only).
+    shares_sites_with : str, optional
+        Name of an earlier ChIP task with the same ``matrix_id``; ``shared_fraction`` of this
+        task's sites are drawn from that task's sites (same motif instances).
+    shared_fraction : float
+        Fraction of shared sites, in [0, 1].
+    """
+
+    name: str
+    assay: str
+    cell_type: str
+    target: str | None = None
+    matrix_id: str | None = None
+    shares_sites_with: str | None = None
+    shared_fraction: float = 0.5
+
+
+#: Three TF ChIP-seq experiments (SPI1 in two cell types sharing half their sites, GATA2 in one)
+#: and one DNase-seq experiment.
+DEFAULT_TASKS = (
+    TaskSpec("SPI1_simGM12878", CHIP_ASSAY, "simGM12878", "SPI1", "MA0080.4"),
+    TaskSpec("SPI1_simK562", CHIP_ASSAY, "simK562", "SPI1", "MA0080.4", "SPI1_simGM12878"),
+    TaskSpec("GATA2_simK562", CHIP_ASSAY, "simK562", "GATA2", "MA0036.2"),
+    TaskSpec("DNase_simK562", DNASE_ASSAY, "simK562"),
+)
+
+
+@dataclass(frozen=True)
+class SimulationParams:
+    """Numbers that shape the simulation; read counts scale with the genome's length.
+
+    Parameters
+    ----------
+    gc_content : float
+        Probability of G or C in the background sequence.
+    site_spacing : int
+        Genome length (bp) per binding site of each ChIP task.
+    min_site_distance : int
+        Minimum distance between any two site centres (sites, decoys, open sites).
+    site_margin : int
+        Minimum distance of a site centre from chromosome ends, ``N`` runs and blacklist regions.
+    weak_fraction : float
+        Probability that a bound site is weak (relaxed peaks only, lower enrichment).
+    decoy_fraction : float
+        Unbound instances planted per motif, as a fraction of its largest task's site count.
+    extra_open_fraction : float
+        Extra open (non-TF) sites per DNase task, as a fraction of its TF-bound sites.
+    open_motif_id : str or None
+        JASPAR motif planted at half the extra open sites (``None``: none).
+    background_peak_fraction : float
+        Random background peaks in each relaxed peak set, as a fraction of the task's sites.
+    n_chip_replicates, n_dnase_replicates, n_control_replicates : int
+        Biological replicates (one BAM each).
+    read_length : int
+        Read length in bp.
+    fragment_mean, fragment_sd : float
+        Fragment length distribution (normal, clipped to [read_length, 2 * fragment_mean]).
+    centre_sd : float
+        Spread (bp) of fragment centres around a ChIP site centre.
+    strong_reads, weak_reads : float
+        Mean ChIP reads per strong / weak site and replicate.
+    chip_background_per_mb, control_reads_per_mb, dnase_background_per_mb : float
+        Uniform background reads per Mb of genome and BAM.
+    dnase_cuts_per_site : float
+        Mean DNase cuts per open site and replicate.
+    dnase_cut_sd : float
+        Spread (bp) of DNase cuts around an open-site centre.
+    footprint_pad : int
+        Footprints are motif instances widened by this many bp on each side.
+    footprint_protection : float
+        Probability that a DNase cut inside a footprint is removed.
+    artefact_reads : int
+        Reads piled into each blacklist region in every BAM.
+    """
+
+    gc_content: float = 0.41
+    site_spacing: int = 15_000
+    min_site_distance: int = 1_200
+    site_margin: int = 1_000
+    weak_fraction: float = 0.3
+    decoy_fraction: float = 0.25
+    extra_open_fraction: float = 0.5
+    open_motif_id: str | None = "MA0139.1"
+    background_peak_fraction: float = 1.0
+    n_chip_replicates: int = 2
+    n_dnase_replicates: int = 2
+    n_control_replicates: int = 1
+    read_length: int = 36
+    fragment_mean: float = 180.0
+    fragment_sd: float = 25.0
+    centre_sd: float = 15.0
+    strong_reads: float = 40.0
+    weak_reads: float = 10.0
+    chip_background_per_mb: float = 5_000.0
+    control_reads_per_mb: float = 6_000.0
+    dnase_background_per_mb: float = 3_000.0
+    dnase_cuts_per_site: float = 50.0
+    dnase_cut_sd: float = 60.0
+    footprint_pad: int = 5
+    footprint_protection: float = 0.8
+    artefact_reads: int = 100
+
+
+@dataclass(frozen=True)
+class SimGenomeSummary:
+    """What :func:`simulate_genome` wrote.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The output directory.
+    manifest : pathlib.Path
+        ``out_dir / "manifest.yaml"``.
+    assembly : str
+        Assembly name.
+    chrom_sizes : dict of str to int
+        Chromosome lengths, in file order.
+    experiments : dict of str to str
+        Task or control name -> experiment accession.
+    n_sites : dict of str to int
+        Task -> bound sites (ChIP: strong + weak) or open sites (DNase).
+    n_reads : dict of str to int
+        BAM file accession -> reads written.
+    files : tuple of str
+        Every file written, relative to ``out_dir``, sorted.
+    """
+
+    out_dir: Path
+    manifest: Path
+    assembly: str
+    chrom_sizes: dict[str, int]
+    experiments: dict[str, str]
+    n_sites: dict[str, int]
+    n_reads: dict[str, int]
+    files: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry point
+# --------------------------------------------------------------------------------------------
+
+
+def simulate_genome(
+    out_dir: str | os.PathLike,
+    *,
+    seed: int = 0,
+    chrom_sizes: Mapping[str, int] | None = None,
+    tasks: Sequence[TaskSpec] | None = None,
+    params: SimulationParams | None = None,
+    motifs: Mapping[str, Motif] | None = None,
+    assembly: str = ASSEMBLY,
+    overwrite: bool = False,
+) -> SimGenomeSummary:
+    """Simulate a genome with ChIP-seq / DNase-seq data and write it as a fake ENCODE portal.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Output directory (see the module docstring for its layout).
+    seed : int
+        Seed of every random draw; the same seed gives byte-identical files.
+    chrom_sizes : mapping of str to int, optional
+        Chromosome name -> length, in output order; default :data:`DEFAULT_CHROM_SIZES`.
+    tasks : sequence of TaskSpec, optional
+        Experiments to simulate; default :data:`DEFAULT_TASKS`.
+    params : SimulationParams, optional
+        Simulation numbers; default ``SimulationParams()``.
+    motifs : mapping of str to Motif, optional
+        JASPAR matrix ID -> motif; default: JASPAR2016 CORE vertebrates (offline, pyjaspar).
+    assembly : str
+        Assembly name written into every file object.
+    overwrite : bool
+        If ``out_dir/portal`` or ``out_dir/truth`` exist and are not empty, remove them first
+        (otherwise raise ``FileExistsError``).
+
+    Returns
+    -------
+    SimGenomeSummary
+        Accessions, counts and the list of files written.
+    """
+    chrom_sizes = _validate_chrom_sizes(DEFAULT_CHROM_SIZES if chrom_sizes is None else chrom_sizes)
+    tasks = _validate_tasks(DEFAULT_TASKS if tasks is None else tasks)
+    params = SimulationParams() if params is None else params
+    motifs = load_jaspar_motifs("JASPAR2016") if motifs is None else motifs
+    _check_motifs(tasks, params, motifs)
+    out_dir = Path(out_dir)
+    _prepare_out_dir(out_dir, overwrite)
+    streams = _rng_streams(seed)
+
+    genome = _random_genome(chrom_sizes, params.gc_content, streams["genome"])
+    gaps = _gap_intervals(chrom_sizes)
+    _mask(genome, gaps)
+    blacklist = _blacklist_intervals(chrom_sizes, gaps, streams["blacklist"])
+    allowed = _allowed_centres(chrom_sizes, pd.concat([gaps, blacklist]), params.site_margin)
+    sites, bindings = _plan_sites(chrom_sizes, allowed, tasks, params, streams["sites"])
+    sites = _plant_motifs(genome, sites, motifs, streams["motifs"])
+
+    ids = _AccessionCounter(seed)
+    portal = out_dir / "portal"
+    reference = _publish_reference(portal, genome, chrom_sizes, blacklist, assembly, ids)
+    context = _Context(
+        portal, genome, chrom_sizes, blacklist, allowed, sites, bindings, params, motifs, assembly
+    )
+    controls = _publish_controls(context, tasks, ids, streams["controls"])
+    experiments = [_publish_task(context, task, controls, ids, streams["tasks"]) for task in tasks]
+    truth = _write_truth(out_dir / "truth", sites, bindings, tasks, motifs, chrom_sizes)
+    manifest = _manifest(assembly, seed, reference, experiments, controls, truth)
+    manifest_path = out_dir / "manifest.yaml"
+    _write_yaml(manifest, manifest_path)
+    return _summary(out_dir, manifest_path, assembly, chrom_sizes, bindings, experiments, controls)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation and setup
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_chrom_sizes(chrom_sizes: Mapping[str, int]) -> dict[str, int]:
+    """Check names and lengths (>= 20 kb, room for gaps and margins); return a plain dict."""
+    sizes = {str(name): int(length) for name, length in chrom_sizes.items()}
+    if not sizes:
+        raise ValueError("chrom_sizes: expected at least one chromosome")
+    for name, length in sizes.items():
+        if not name or any(c.isspace() for c in name):
+            raise ValueError(f"chrom_sizes: invalid chromosome name {name!r}")
+        if length < 20_000:
+            raise ValueError(f"chrom_sizes: {name} has {length} bp; expected at least 20000")
+    return sizes
+
+
+def _validate_tasks(tasks: Sequence[TaskSpec]) -> tuple[TaskSpec, ...]:
+    """Check task names, assays and site sharing; return the tasks as a tuple."""
+    tasks = tuple(tasks)
+    seen: dict[str, TaskSpec] = {}
+    for task in tasks:
+        if not task.name or task.name in seen or not task.name.replace("_", "").isalnum():
+            raise ValueError(f"tasks: names must be unique and alphanumeric/_; got {task.name!r}")
+        if task.assay == CHIP_ASSAY:
+            if not task.matrix_id or not task.target:
+                raise ValueError(f"tasks: ChIP task {task.name!r} needs a target and matrix_id")
+        elif task.assay == DNASE_ASSAY:
+            if task.matrix_id or task.target or task.shares_sites_with:
+                raise ValueError(f"tasks: DNase task {task.name!r} takes no target or motif")
+        else:
+            raise ValueError(f"tasks: unknown assay {task.assay!r} of {task.name!r}")
+        if task.shares_sites_with is not None:
+            other = seen.get(task.shares_sites_with)
+            if other is None or other.assay != CHIP_ASSAY or other.matrix_id != task.matrix_id:
+                raise ValueError(
+                    f"tasks: {task.name!r} can only share sites with an earlier ChIP task of the "
+                    f"same motif; got {task.shares_sites_with!r}"
+                )
+            if not 0.0 <= task.shared_fraction <= 1.0:
+                raise ValueError(f"tasks: shared_fraction of {task.name!r} must be in [0, 1]")
+        seen[task.name] = task
+    if not any(task.assay == CHIP_ASSAY for task in tasks):
+        raise ValueError("tasks: expected at least one TF ChIP-seq task")
+    return tasks
+
+
+def _check_motifs(
+    tasks: Sequence[TaskSpec], params: SimulationParams, motifs: Mapping[str, Motif]
+) -> None:
+    """Raise ``ValueError`` if a motif needed by the tasks is missing."""
+    needed = {task.matrix_id for task in tasks if task.matrix_id}
+    if params.open_motif_id and any(task.assay == DNASE_ASSAY for task in tasks):
+        needed.add(params.open_motif_id)
+    missing = sorted(needed - set(motifs))
+    if missing:
+        raise ValueError(f"motifs: missing matrix IDs {missing}")
+
+
+def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
+    """Refuse (or with ``overwrite`` clear) earlier ``portal/`` and ``truth/`` subdirectories."""
+    for sub in (out_dir / "portal", out_dir / "truth"):
+        if sub.is_dir() and any(sub.iterdir()):
+            if not overwrite:
+                raise FileExistsError(f"{sub} exists and is not empty (use overwrite=True)")
+            shutil.rmtree(sub)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _rng_streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators per simulation stage, spawned from ``seed``."""
+    names = ("genome", "blacklist", "sites", "motifs", "controls", "tasks")
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
+
+
+class _AccessionCounter:
+    """Made-up ENCODE accessions: ``<prefix><900 + seed % 100><AAA, AAB, ...>``, one count per
+    prefix."""
+
+    def __init__(self, seed: int) -> None:
+        self._digits = f"{900 + seed % 100:03d}"
+        self._next: dict[str, int] = {}
+
+    def __call__(self, prefix: str) -> str:
+        """Next accession with ``prefix`` (``"ENCSR"`` or ``"ENCFF"``)."""
+        n = self._next.get(prefix, 0)
+        self._next[prefix] = n + 1
+        if n >= 26**3:
+            raise RuntimeError("ran out of made-up accessions")
+        letters = "".join(chr(ord("A") + (n // 26**k) % 26) for k in (2, 1, 0))
+        return f"{prefix}{self._digits}{letters}"
+
+
+# --------------------------------------------------------------------------------------------
+# Genome
+# --------------------------------------------------------------------------------------------
+
+
+def _random_genome(
+    chrom_sizes: Mapping[str, int], gc_content: float, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """I.i.d. bases per chromosome.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (length,), uint8
+        Codes 0-3 for A, C, G, T (4 is N, none yet).
+    """
+    at, gc = (1.0 - gc_content) / 2.0, gc_content / 2.0
+    thresholds = np.cumsum([at, gc, gc])
+    return {
+        chrom: np.searchsorted(thresholds, rng.random(length), side="right").astype(np.uint8)
+        for chrom, length in chrom_sizes.items()
+    }
+
+
+def _gap_intervals(chrom_sizes: Mapping[str, int]) -> pd.DataFrame:
+    """N runs: both ends of every chromosome and one internal gap on the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        BED3 columns ``chrom``, ``start``, ``end``.
+    """
+    rows = []
+    for i, (chrom, length) in enumerate(chrom_sizes.items()):
+        telomere = int(np.clip(length // 100, 100, 10_000))
+        rows.append((chrom, 0, telomere))
+        if i == 0:
+            gap = int(np.clip(length // 40, 500, 50_000))
+            start = int(0.4 * length)
+            rows.append((chrom, start, start + gap))
+        rows.append((chrom, length - telomere // 2, length))
+    return pd.DataFrame(rows, columns=["chrom", "start", "end"])
+
+
+def _mask(genome: dict[str, np.ndarray], intervals: pd.DataFrame) -> None:
+    """Set the bases of ``intervals`` to N, in place."""
+    for chrom, start, end in intervals[["chrom", "start", "end"]].itertuples(index=False):
+        genome[chrom][start:end] = _N
+
+
+def _interval_mask(
+    chrom_sizes: Mapping[str, int], intervals: pd.DataFrame
+) -> dict[str, np.ndarray]:
+    """Boolean masks, shape (length,) per chromosome, true inside ``intervals``."""
+    masks = {chrom: np.zeros(length, dtype=bool) for chrom, length in chrom_sizes.items()}
+    for chrom, start, end in intervals[["chrom", "start", "end"]].itertuples(index=False):
+        masks[chrom][start:end] = True
+    return masks
+
+
+def _clear_within(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Positions whose whole window ``[i - radius, i + radius]`` is false in ``mask``.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray, shape (L,), bool
+    radius : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (L,), bool
+        False within ``radius`` of the ends too.
+    """
+    counts = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    positions = np.arange(mask.size)
+    lo = np.clip(positions - radius, 0, mask.size)
+    hi = np.clip(positions + radius + 1, 0, mask.size)
+    clear = counts[hi] - counts[lo] == 0
+    clear[:radius] = False
+    clear[mask.size - radius :] = False
+    return clear
+
+
+def _allowed_centres(
+    chrom_sizes: Mapping[str, int], excluded: pd.DataFrame, margin: int
+) -> dict[str, np.ndarray]:
+    """Positions at least ``margin`` bp from chromosome ends and ``excluded`` intervals.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, shape (n_allowed,), int64
+        Sorted allowed positions per chromosome.
+    """
+    masks = _interval_mask(chrom_sizes, excluded)
+    return {chrom: np.flatnonzero(_clear_within(m, margin)) for chrom, m in masks.items()}
+
+
+def _draw_positions(
+    allowed: Mapping[str, np.ndarray],
+    n: int,
+    min_distance: int,
+    taken: Mapping[str, np.ndarray],
+    rng: np.random.Generator,
+) -> list[tuple[str, int]]:
+    """Draw ``n`` positions uniformly from ``allowed``, each ``min_distance`` from all others.
+
+    Parameters
+    ----------
+    allowed : mapping of str to numpy.ndarray, shape (n_allowed,)
+        Candidate positions per chromosome.
+    n : int
+        Positions wanted.
+    min_distance : int
+        Minimum distance to ``taken`` positions and to each other.
+    taken : mapping of str to numpy.ndarray, shape (n_taken,)
+        Positions already in use per chromosome.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    list of (str, int)
+        ``(chrom, position)`` in draw order.
+    """
+    chroms = list(allowed)
+    counts = np.array([allowed[c].size for c in chroms], dtype=np.int64)
+    if n == 0:
+        return []
+    if counts.sum() == 0:
+        raise ValueError("no allowed positions left for sites; use larger chromosomes")
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    used = {c: sorted(int(p) for p in taken.get(c, ())) for c in chroms}
+    chosen: list[tuple[str, int]] = []
+    for _ in range(_MAX_DRAW_ROUNDS):
+        for u in rng.integers(0, offsets[-1], size=2 * (n - len(chosen)) + 8):
+            k = int(np.searchsorted(offsets, u, side="right")) - 1
+            chrom, pos = chroms[k], int(allowed[chroms[k]][u - offsets[k]])
+            if _far_enough(used[chrom], pos, min_distance):
+                bisect.insort(used[chrom], pos)
+                chosen.append((chrom, pos))
+                if len(chosen) == n:
+                    return chosen
+    raise ValueError(f"could not place {n} sites {min_distance} bp apart; use larger chromosomes")
+
+
+def _far_enough(sorted_positions: list[int], pos: int, min_distance: int) -> bool:
+    """Whether ``pos`` is at least ``min_distance`` from every position of a sorted list."""
+    i = bisect.bisect_left(sorted_positions, pos)
+    left_ok = i == 0 or pos - sorted_positions[i - 1] >= min_distance
+    right_ok = i == len(sorted_positions) or sorted_positions[i] - pos >= min_distance
+    return left_ok and right_ok
+
+
+def _blacklist_intervals(
+    chrom_sizes: Mapping[str, int], gaps: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """A few blacklist regions (about one per 700 kb), clear of N runs, sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        BED3 columns ``chrom``, ``start``, ``end``.
+    """
+    rows = []
+    for chrom, length in chrom_sizes.items():
+        width = int(np.clip(length // 100, 400, 5_000))
+        sub_sizes = {chrom: length}
+        allowed = _allowed_centres(sub_sizes, gaps[gaps["chrom"] == chrom], width + 100)
+        n = max(1, round(length / 700_000))
+        for _, centre in _draw_positions(allowed, n, 10 * width, {}, rng):
+            half = int(rng.integers(width // 4, width // 2 + 1))
+            rows.append((chrom, centre - half, centre + half))
+    return _sort_bed(pd.DataFrame(rows, columns=["chrom", "start", "end"]), list(chrom_sizes))
+
+
+# --------------------------------------------------------------------------------------------
+# Sites and motifs
+# --------------------------------------------------------------------------------------------
+
+
+def _plan_sites(
+    chrom_sizes: Mapping[str, int],
+    allowed: Mapping[str, np.ndarray],
+    tasks: Sequence[TaskSpec],
+    params: SimulationParams,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Place binding sites, decoys and open sites, and decide which task binds which site.
+
+    Returns
+    -------
+    sites : pandas.DataFrame
+        One row per site (index ``site``): ``chrom``, ``centre``, ``matrix_id`` (``""`` for an
+        open site without motif), ``origin`` (``"site"``, ``"decoy"``, ``"open"``).
+    bindings : pandas.DataFrame
+        One row per (task, bound or open site): ``task``, ``site``, ``strength`` (``"strong"``,
+        ``"weak"``, ``"open"``), ``affinity`` (relative enrichment, > 0).
+    """
+    total = sum(chrom_sizes.values())
+    sites: list[tuple[str, int, str, str]] = []
+    bindings: list[tuple[str, int, str, float]] = []
+
+    def place(n: int, matrix_id: str, origin: str) -> list[int]:
+        taken = _positions_by_chrom(sites)
+        new = _draw_positions(allowed, n, params.min_site_distance, taken, rng)
+        first = len(sites)
+        sites.extend((chrom, pos, matrix_id, origin) for chrom, pos in new)
+        return list(range(first, len(sites)))
+
+    for task in (t for t in tasks if t.assay == CHIP_ASSAY):
+        n = max(1, round(total / params.site_spacing))
+        ids: list[int] = []
+        if task.shares_sites_with is not None:
+            pool = [b[1] for b in bindings if b[0] == task.shares_sites_with]
+            k = min(len(pool), round(n * task.shared_fraction))
+            ids = sorted(int(i) for i in rng.choice(pool, size=k, replace=False))
+        ids += place(n - len(ids), task.matrix_id, "site")
+        weak = rng.random(len(ids)) < params.weak_fraction
+        affinity = rng.lognormal(0.0, 0.3, size=len(ids))
+        for site, is_weak, a in zip(ids, weak, affinity, strict=True):
+            bindings.append((task.name, site, "weak" if is_weak else "strong", float(a)))
+
+    for matrix_id in dict.fromkeys(t.matrix_id for t in tasks if t.assay == CHIP_ASSAY):
+        n_max = max(
+            sum(b[0] == t.name for b in bindings) for t in tasks if t.matrix_id == matrix_id
+        )
+        place(round(params.decoy_fraction * n_max), matrix_id, "decoy")
+
+    for task in (t for t in tasks if t.assay == DNASE_ASSAY):
+        cell_tasks = {t.name for t in tasks if t.cell_type == task.cell_type and t.matrix_id}
+        ids = sorted({b[1] for b in bindings if b[0] in cell_tasks})
+        n_extra = max(1, round(params.extra_open_fraction * len(ids)))
+        n_motif = int(rng.binomial(n_extra, 0.5)) if params.open_motif_id else 0
+        ids += place(n_motif, params.open_motif_id or "", "open")
+        ids += place(n_extra - n_motif, "", "open")
+        openness = rng.lognormal(0.0, 0.3, size=len(ids))
+        bindings.extend(
+            (task.name, site, "open", float(a)) for site, a in zip(ids, openness, strict=True)
+        )
+
+    site_table = pd.DataFrame(sites, columns=["chrom", "centre", "matrix_id", "origin"])
+    site_table.index.name = "site"
+    binding_table = pd.DataFrame(bindings, columns=["task", "site", "strength", "affinity"])
+    return site_table, binding_table
+
+
+def _positions_by_chrom(sites: Sequence[tuple[str, int, str, str]]) -> dict[str, np.ndarray]:
+    """Site centres per chromosome, shape (n,) each."""
+    by_chrom: dict[str, list[int]] = {}
+    for chrom, pos, _, _ in sites:
+        by_chrom.setdefault(chrom, []).append(pos)
+    return {chrom: np.array(positions) for chrom, positions in by_chrom.items()}
+
+
+def _plant_motifs(
+    genome: dict[str, np.ndarray],
+    sites: pd.DataFrame,
+    motifs: Mapping[str, Motif],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Write a PWM sample (random strand) centred on every site that has a motif, in place.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sites`` with columns ``strand``, ``motif_start``, ``motif_end`` (0-based, half-open;
+        ``start = centre - W // 2``) and ``sequence`` (forward-strand bases as planted); empty
+        strings and -1 for sites without motif.
+    """
+    strands, starts, ends, sequences = [], [], [], []
+    for chrom, centre, matrix_id in sites[["chrom", "centre", "matrix_id"]].itertuples(False):
+        if not matrix_id:
+            strands.append("")
+            starts.append(-1)
+            ends.append(-1)
+            sequences.append("")
+            continue
+        one_hot = sample_from_pwm(motifs[matrix_id].pwm, rng)
+        strand = str(_STRANDS[int(rng.integers(2))])
+        if strand == "-":
+            one_hot = reverse_complement(one_hot)
+        codes = one_hot.argmax(axis=0).astype(np.uint8)
+        start = int(centre) - codes.size // 2
+        genome[chrom][start : start + codes.size] = codes
+        strands.append(strand)
+        starts.append(start)
+        ends.append(start + codes.size)
+        sequences.append(_BASES[codes].tobytes().decode("ascii"))
+    return sites.assign(strand=strands, motif_start=starts, motif_end=ends, sequence=sequences)
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything the per-experiment writers share (read-only)."""
+
+    portal: Path
+    genome: dict[str, np.ndarray]
+    chrom_sizes: dict[str, int]
+    blacklist: pd.DataFrame
+    allowed: dict[str, np.ndarray]
+    sites: pd.DataFrame
+    bindings: pd.DataFrame
+    params: SimulationParams
+    motifs: Mapping[str, Motif]
+    assembly: str
+
+    @property
+    def chroms(self) -> list[str]:
+        """Chromosome names in file order."""
+        return list(self.chrom_sizes)
+
+
+def _reads_frame(chrom: Sequence[str], start: np.ndarray, reverse: np.ndarray) -> pd.DataFrame:
+    """Alignments as a table: ``chrom``, ``start`` (0-based leftmost), ``reverse`` (bool)."""
+    return pd.DataFrame(
+        {
+            "chrom": np.asarray(chrom, dtype=object),
+            "start": np.asarray(start, dtype=np.int64),
+            "reverse": np.asarray(reverse, dtype=bool),
+        }
+    )
+
+
+def _uniform_reads(context: _Context, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``n`` reads, uniform start over the genome, random strand (reads on N are dropped
+    later by :func:`_valid_reads`)."""
+    chroms = context.chroms
+    lengths = np.array([context.chrom_sizes[c] for c in chroms], dtype=np.float64)
+    which = rng.choice(len(chroms), size=n, p=lengths / lengths.sum())
+    starts = rng.random(n) * (lengths[which] - context.params.read_length)
+    return _reads_frame([chroms[k] for k in which], starts.astype(np.int64), rng.random(n) < 0.5)
+
+
+def _artefact_reads(context: _Context, rng: np.random.Generator) -> pd.DataFrame:
+    """``artefact_reads`` reads in every blacklist region, random strand."""
+    frames = []
+    n = context.params.artefact_reads
+    for chrom, start, end in context.blacklist[["chrom", "start", "end"]].itertuples(False):
+        starts = rng.integers(start, max(start + 1, end - context.params.read_length), size=n)
+        frames.append(_reads_frame([chrom] * n, starts, rng.random(n) < 0.5))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _chip_site_reads(
+    context: _Context, bindings: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Fragments around bound sites; one read per fragment from a random end.
+
+    A fragment of length ``f`` centred near the site centre ``c`` starts at ``s ~ c - f / 2``;
+    its ``+`` read aligns at ``[s, s + L)`` (5′ end ``s``), its ``-`` read at
+    ``[s + f - L, s + f)`` (5′ end ``s + f - 1``).
+    """
+    p = context.params
+    means = np.where(bindings["strength"] == "strong", p.strong_reads, p.weak_reads)
+    replicate_noise = rng.lognormal(0.0, 0.25, size=len(bindings))
+    counts = rng.poisson(means * bindings["affinity"].to_numpy() * replicate_noise)
+    site_index = np.repeat(bindings["site"].to_numpy(), counts)
+    centres = context.sites["centre"].to_numpy()[site_index]
+    n = site_index.size
+    fragment = np.clip(
+        rng.normal(p.fragment_mean, p.fragment_sd, n), p.read_length, 2 * p.fragment_mean
+    )
+    fragment = np.rint(fragment).astype(np.int64)
+    frag_start = np.rint(centres + rng.normal(0.0, p.centre_sd, n) - fragment / 2).astype(np.int64)
+    reverse = rng.random(n) < 0.5
+    starts = np.where(reverse, frag_start + fragment - p.read_length, frag_start)
+    return _reads_frame(context.sites["chrom"].to_numpy()[site_index], starts, reverse)
+
+
+def _dnase_cut_reads(
+    context: _Context, bindings: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Cuts around open-site centres, thinned inside footprints; a read starts at each cut.
+
+    A ``+`` read's 5′ end is the cut (alignment start), a ``-`` read's 5′ end is the cut too
+    (alignment end - 1), so the 5′ ends of both strands mark the cuts.
+    """
+    p = context.params
+    noise = rng.lognormal(0.0, 0.25, size=len(bindings))
+    counts = rng.poisson(p.dnase_cuts_per_site * bindings["affinity"].to_numpy() * noise)
+    site_index = np.repeat(bindings["site"].to_numpy(), counts)
+    sites = context.sites
+    cuts = np.rint(
+        sites["centre"].to_numpy()[site_index] + rng.normal(0.0, p.dnase_cut_sd, site_index.size)
+    ).astype(np.int64)
+    fp_start = sites["motif_start"].to_numpy()[site_index] - p.footprint_pad
+    fp_end = sites["motif_end"].to_numpy()[site_index] + p.footprint_pad
+    has_motif = sites["motif_start"].to_numpy()[site_index] >= 0
+    protected = has_motif & (cuts >= fp_start) & (cuts < fp_end)
+    keep = ~(protected & (rng.random(cuts.size) < p.footprint_protection))
+    cuts, site_index = cuts[keep], site_index[keep]
+    reverse = rng.random(cuts.size) < 0.5
+    starts = np.where(reverse, cuts - p.read_length + 1, cuts)
+    return _reads_frame(sites["chrom"].to_numpy()[site_index], starts, reverse)
+
+
+def _valid_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
+    """Drop reads that leave their chromosome or touch an N."""
+    length = context.params.read_length
+    keep = np.zeros(len(reads), dtype=bool)
+    for chrom, index in reads.groupby("chrom", sort=False).indices.items():
+        codes = context.genome[chrom]
+        starts = reads["start"].to_numpy()[index]
+        inside = (starts >= 0) & (starts + length <= codes.size)
+        n_count = np.concatenate([[0], np.cumsum(codes == _N, dtype=np.int64)])
+        clipped = np.clip(starts, 0, codes.size - length)
+        no_n = n_count[clipped + length] - n_count[clipped] == 0
+        keep[index] = inside & no_n
+    return reads[keep].reset_index(drop=True)
+
+
+def _sort_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
+    """Coordinate order: chromosome (file order), start, forward before reverse."""
+    rank = reads["chrom"].map({c: i for i, c in enumerate(context.chroms)}).to_numpy()
+    order = np.lexsort((reads["reverse"].to_numpy(), reads["start"].to_numpy(), rank))
+    return reads.iloc[order].reset_index(drop=True)
+
+
+def _bam_bytes(context: _Context, reads: pd.DataFrame, name_prefix: str) -> bytes:
+    """A coordinate-sorted BAM (no ``@PG`` line) of ``reads``, sequences from the genome.
+
+    Parameters
+    ----------
+    reads : pandas.DataFrame
+        ``chrom``, ``start``, ``reverse``; valid and sorted (see :func:`_valid_reads`).
+    name_prefix : str
+        Read names are ``<name_prefix>:<1-based index>``.
+    """
+    import pysam  # imported here: only BAM writing needs it
+
+    length = context.params.read_length
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": chrom, "LN": size} for chrom, size in context.chrom_sizes.items()],
+    }
+    quality = "I" * length
+    cigar = f"{length}M"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reads.bam"
+        with pysam.AlignmentFile(str(path), "wb", header=header) as bam:
+            i = 0
+            for chrom, index in reads.groupby("chrom", sort=False).indices.items():
+                starts = reads["start"].to_numpy()[index]
+                flags = np.where(reads["reverse"].to_numpy()[index], 16, 0)
+                window = starts[:, None] + np.arange(length)
+                letters = _BASES[context.genome[chrom][window]].tobytes().decode("ascii")
+                for k, (start, flag) in enumerate(zip(starts, flags, strict=True)):
+                    i += 1
+                    sequence = letters[k * length : (k + 1) * length]
+                    line = (
+                        f"{name_prefix}:{i}\t{flag}\t{chrom}\t{start + 1}\t30\t{cigar}\t*\t0\t0\t"
+                        f"{sequence}\t{quality}"
+                    )
+                    bam.write(pysam.AlignedSegment.fromstring(line, bam.header))
+        return path.read_bytes()
+
+
+def _finish_reads(context: _Context, parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, drop invalid reads, sort."""
+    reads = pd.concat(parts, ignore_index=True)
+    return _sort_reads(context, _valid_reads(context, reads))
+
+
+# --------------------------------------------------------------------------------------------
+# Peaks and BED files
+# --------------------------------------------------------------------------------------------
+
+
+def _sort_bed(table: pd.DataFrame, chroms: Sequence[str]) -> pd.DataFrame:
+    """Sort a BED-like table by chromosome (in ``chroms`` order), start, end."""
+    rank = table["chrom"].map({c: i for i, c in enumerate(chroms)}).to_numpy()
+    order = np.lexsort((table["end"].to_numpy(), table["start"].to_numpy(), rank))
+    return table.iloc[order].reset_index(drop=True)
+
+
+def _peaks_around(
+    chrom: np.ndarray,
+    centre: np.ndarray,
+    signal: np.ndarray,
+    widths: tuple[int, int],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """narrowPeak rows around true centres.
+
+    Parameters
+    ----------
+    chrom, centre, signal : numpy.ndarray, shape (n,)
+        Chromosome, true centre and signalValue of each peak.
+    widths : (int, int)
+        Peak widths are drawn uniformly from ``[widths[0], widths[1]]``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ten narrowPeak columns (``chrom`` ... ``summit``), unsorted. The summit is the
+        centre + N(0, 5) clipped to +- 15 bp; it lies between 30 % and 70 % of the peak.
+    """
+    n = centre.size
+    summit = centre + np.clip(np.rint(rng.normal(0.0, 5.0, n)), -15, 15).astype(np.int64)
+    width = rng.integers(widths[0], widths[1] + 1, size=n)
+    left = np.rint(width * rng.uniform(0.3, 0.7, n)).astype(np.int64)
+    start = summit - left
+    p_value = signal * 2.5 + rng.uniform(0.0, 1.0, n)
+    return pd.DataFrame(
+        {
+            "chrom": chrom,
+            "start": start,
+            "end": start + width,
+            "name": ".",
+            "score": np.minimum(1000, np.rint(signal * 20)).astype(np.int64),
+            "strand": ".",
+            "signal": signal,
+            "p_value": p_value,
+            "q_value": np.maximum(p_value - 1.5, 0.1),
+            "summit": left,
+        }
+    )
+
+
+def _chip_peak_sets(
+    context: _Context, task: TaskSpec, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Optimal (strong sites) and relaxed (optimal + weak + background) narrowPeak tables."""
+    bound = context.bindings[context.bindings["task"] == task.name]
+    sites = context.sites.loc[bound["site"].to_numpy()]
+    strong = (bound["strength"] == "strong").to_numpy()
+    affinity = bound["affinity"].to_numpy()
+    signal = np.where(strong, 15.0 + 20.0 * affinity, 3.0 + 4.0 * affinity)
+    peaks = _peaks_around(
+        sites["chrom"].to_numpy(), sites["centre"].to_numpy(), signal, (200, 600), rng
+    )
+    optimal = peaks[strong]
+    background = _background_peaks(context, bound, rng)
+    relaxed = pd.concat([peaks, background], ignore_index=True)
+    return _sort_bed(optimal, context.chroms), _sort_bed(relaxed, context.chroms)
+
+
+def _background_peaks(
+    context: _Context, bound: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Low-signal random peaks away from the task's sites."""
+    p = context.params
+    n = round(p.background_peak_fraction * len(bound))
+    sites = context.sites.loc[bound["site"].to_numpy()]
+    taken = {c: g["centre"].to_numpy() for c, g in sites.groupby("chrom", sort=False)}
+    drawn = _draw_positions(context.allowed, n, p.min_site_distance, taken, rng)
+    chrom = np.array([c for c, _ in drawn], dtype=object)
+    centre = np.array([pos for _, pos in drawn], dtype=np.int64)
+    return _peaks_around(chrom, centre, rng.uniform(1.5, 3.0, n), (150, 400), rng)
+
+
+def _narrowpeak_bytes(peaks: pd.DataFrame) -> bytes:
+    """gzip-compressed narrowPeak text (10 columns, floats with 5 decimals)."""
+    text = peaks.to_csv(sep="\t", header=False, index=False, float_format="%.5f")
+    return _gzip(text.encode("ascii"))
+
+
+def _bed_bytes(table: pd.DataFrame, compress: bool) -> bytes:
+    """BED text (no header), gzip-compressed if ``compress``."""
+    data = table.to_csv(sep="\t", header=False, index=False, float_format="%.5f").encode("ascii")
+    return _gzip(data) if compress else data
+
+
+def _gzip(data: bytes) -> bytes:
+    """gzip with no file name and mtime 0, so equal input gives equal bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6, mtime=0) as gz:
+        gz.write(data)
+    return buffer.getvalue()
+
+
+def _fasta_bytes(genome: Mapping[str, np.ndarray], width: int = 60) -> bytes:
+    """FASTA text, ``width`` bases per line, upper case."""
+    parts = []
+    for chrom, codes in genome.items():
+        letters = _BASES[codes]
+        n_full = letters.size // width
+        full = letters[: n_full * width].reshape(n_full, width)
+        newlines = np.full((n_full, 1), ord("\n"), dtype=np.uint8)
+        parts += [f">{chrom}\n".encode("ascii"), np.hstack([full, newlines]).tobytes()]
+        if letters.size > n_full * width:
+            parts.append(letters[n_full * width :].tobytes() + b"\n")
+    return b"".join(parts)
+
+
+def _footprints(context: _Context, task: TaskSpec) -> pd.DataFrame:
+    """Footprints of a DNase task: motif instances of its open sites widened by the pad.
+
+    Returns
+    -------
+    pandas.DataFrame
+        BED6: ``chrom``, ``start``, ``end``, ``name`` (TF name), ``score`` (0), ``strand``.
+    """
+    open_sites = context.bindings.loc[context.bindings["task"] == task.name, "site"].to_numpy()
+    sites = context.sites.loc[open_sites]
+    sites = sites[sites["motif_start"] >= 0]
+    pad = context.params.footprint_pad
+    table = pd.DataFrame(
+        {
+            "chrom": sites["chrom"].to_numpy(),
+            "start": sites["motif_start"].to_numpy() - pad,
+            "end": sites["motif_end"].to_numpy() + pad,
+            "name": [context.motifs[m].name for m in sites["matrix_id"]],
+            "score": 0,
+            "strand": sites["strand"].to_numpy(),
+        }
+    )
+    return _sort_bed(table, context.chroms)
+
+
+# --------------------------------------------------------------------------------------------
+# Portal
+# --------------------------------------------------------------------------------------------
+
+
+def _file_fields(
+    assembly: str,
+    file_format: str,
+    output_type: str,
+    dataset: str,
+    replicates: Sequence[int],
+    file_format_type: str | None = None,
+) -> dict[str, Any]:
+    """The ENCODE file-object keys other than those :func:`attrprior.portal.add_file` fills."""
+    return {
+        "file_format": file_format,
+        "file_format_type": file_format_type,
+        "output_type": output_type,
+        "assembly": assembly,
+        "biological_replicates": list(replicates),
+        "technical_replicates": [f"{r}_1" for r in replicates],
+        "dataset": dataset,
+    }
+
+
+def _publish(
+    portal: Path, reference: str, name: str, data: bytes, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write one file's bytes and JSON (``title`` = reference); return the file object."""
+    return add_file(portal, reference, name, data, title=reference, **fields)
+
+
+def _publish_reference(
+    portal: Path,
+    genome: Mapping[str, np.ndarray],
+    chrom_sizes: Mapping[str, int],
+    blacklist: pd.DataFrame,
+    assembly: str,
+    ids: _AccessionCounter,
+) -> dict[str, dict[str, Any]]:
+    """Genome FASTA and chromosome sizes (by alias) and the blacklist (by accession).
+
+    Returns
+    -------
+    dict of str to dict
+        ``"genome"``, ``"chrom_sizes"``, ``"blacklist"`` -> file object.
+    """
+    dataset = f"/references/{ids('ENCSR')}/"
+    sizes = "".join(f"{chrom}\t{size}\n" for chrom, size in chrom_sizes.items()).encode()
+    genome_alias, sizes_alias, blacklist_id = (
+        f"{assembly}_genome",
+        f"{assembly}_chrom_sizes",
+        ids("ENCFF"),
+    )
+    return {
+        "genome": _publish(
+            portal, genome_alias, f"{genome_alias}.fasta.gz", _gzip(_fasta_bytes(genome)),
+            _file_fields(assembly, "fasta", "genome reference", dataset, []),
+        ),
+        "chrom_sizes": _publish(
+            portal, sizes_alias, f"{sizes_alias}.tsv", sizes,
+            _file_fields(assembly, "tsv", "chromosome sizes", dataset, []),
+        ),
+        "blacklist": _publish(
+            portal, blacklist_id, f"{blacklist_id}.bed.gz", _bed_bytes(blacklist, True),
+            _file_fields(assembly, "bed", "blacklist", dataset, [], "bed3+"),
+        ),
+    }  # fmt: skip
+
+
+def _experiment_object(
+    accession: str,
+    assay: str,
+    cell_type: str,
+    files: Sequence[Mapping[str, Any]],
+    target: str | None = None,
+    control: str | None = None,
+) -> dict[str, Any]:
+    """An ENCODE-like experiment object with embedded file objects."""
+    experiment: dict[str, Any] = {
+        "@id": f"/experiments/{accession}/",
+        "accession": accession,
+        "assay_title": assay,
+        "biosample_ontology": {"term_name": cell_type, "classification": "cell line"},
+        "possible_controls": (
+            [{"accession": control, "@id": f"/experiments/{control}/"}] if control else []
+        ),
+        "status": "released",
+        "files": [dict(f) for f in files],
+    }
+    if target is not None:
+        experiment["target"] = {"label": target, "name": f"{target}-simhuman"}
+    return experiment
+
+
+def _publish_bams(
+    context: _Context,
+    dataset_accession: str,
+    output_type: str,
+    replicate_reads: Sequence[pd.DataFrame],
+    ids: _AccessionCounter,
+) -> list[dict[str, Any]]:
+    """One BAM file object per replicate (replicates numbered from 1)."""
+    records = []
+    for replicate, reads in enumerate(replicate_reads, start=1):
+        accession = ids("ENCFF")
+        data = _bam_bytes(context, reads, accession)
+        fields = _file_fields(
+            context.assembly, "bam", output_type, f"/experiments/{dataset_accession}/", [replicate]
+        )
+        fields["mapped_read_length"] = context.params.read_length
+        fields["mapped_run_type"] = "single-ended"
+        records.append(_publish(context.portal, accession, f"{accession}.bam", data, fields))
+    return records
+
+
+def _replicate_reads(
+    context: _Context, kind: str, bound: pd.DataFrame, rng: np.random.Generator
+) -> list[pd.DataFrame]:
+    """Valid, sorted reads of every replicate of one experiment.
+
+    Parameters
+    ----------
+    kind : str
+        ``"control"`` (uniform), ``"chip"`` (site fragments) or ``"dnase"`` (cuts at open
+        sites); each adds uniform background and blacklist artefacts.
+    bound : pandas.DataFrame
+        The experiment's rows of the bindings table (ignored for controls).
+    """
+    p = context.params
+    total_mb = sum(context.chrom_sizes.values()) / 1e6
+    per_mb, n_replicates = {
+        "control": (p.control_reads_per_mb, p.n_control_replicates),
+        "chip": (p.chip_background_per_mb, p.n_chip_replicates),
+        "dnase": (p.dnase_background_per_mb, p.n_dnase_replicates),
+    }[kind]
+    replicates = []
+    for _ in range(n_replicates):
+        parts = [_uniform_reads(context, round(per_mb * total_mb), rng)]
+        if kind == "chip":
+            parts.append(_chip_site_reads(context, bound, rng))
+        elif kind == "dnase":
+            parts.append(_dnase_cut_reads(context, bound, rng))
+        parts.append(_artefact_reads(context, rng))
+        replicates.append(_finish_reads(context, parts))
+    return replicates
+
+
+def _read_counts(
+    files: Sequence[Mapping[str, Any]], reads: Sequence[pd.DataFrame]
+) -> dict[str, int]:
+    """BAM accession -> number of reads."""
+    return {f["accession"]: len(r) for f, r in zip(files, reads, strict=True)}
+
+
+def _publish_controls(
+    context: _Context, tasks: Sequence[TaskSpec], ids: _AccessionCounter, rng: np.random.Generator
+) -> dict[str, dict[str, Any]]:
+    """One input control experiment per cell type of the ChIP tasks.
+
+    Returns
+    -------
+    dict of str to dict
+        Cell type -> ``{"accession", "alignments": [file accessions], "n_reads": {...}}``.
+    """
+    controls = {}
+    for cell_type in dict.fromkeys(t.cell_type for t in tasks if t.assay == CHIP_ASSAY):
+        accession = ids("ENCSR")
+        reads = _replicate_reads(context, "control", context.bindings.iloc[:0], rng)
+        files = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+        add_experiment(
+            context.portal, _experiment_object(accession, CONTROL_ASSAY, cell_type, files)
+        )
+        controls[cell_type] = {
+            "accession": accession,
+            "alignments": [f["accession"] for f in files],
+            "n_reads": _read_counts(files, reads),
+        }
+    return controls
+
+
+def _publish_task(
+    context: _Context,
+    task: TaskSpec,
+    controls: Mapping[str, Mapping[str, Any]],
+    ids: _AccessionCounter,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Write one experiment (its files and JSON).
+
+    Returns
+    -------
+    dict
+        Manifest entry: ``name``, ``accession``, ``assay``, ``target``, ``motif``,
+        ``cell_type``, ``control``, ``files`` (accessions by role) and ``n_reads``.
+    """
+    accession = ids("ENCSR")
+    control = controls[task.cell_type]["accession"] if task.assay == CHIP_ASSAY else None
+    if task.assay == CHIP_ASSAY:
+        files, roles, n_reads = _publish_chip_files(context, task, accession, ids, rng)
+        roles["control_alignments"] = list(controls[task.cell_type]["alignments"])
+    else:
+        files, roles, n_reads = _publish_dnase_files(context, task, accession, ids, rng)
+    experiment = _experiment_object(
+        accession, task.assay, task.cell_type, files, task.target, control
+    )
+    add_experiment(context.portal, experiment)
+    return {
+        "name": task.name,
+        "accession": accession,
+        "assay": task.assay,
+        "target": task.target,
+        "motif": task.matrix_id,
+        "cell_type": task.cell_type,
+        "control": control,
+        "files": roles,
+        "n_reads": n_reads,
+    }
+
+
+def _publish_chip_files(
+    context: _Context,
+    task: TaskSpec,
+    accession: str,
+    ids: _AccessionCounter,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+    """BAMs and the two peak sets of a ChIP experiment.
+
+    Returns
+    -------
+    files : list of dict
+        File objects written.
+    roles : dict
+        ``optimal_peaks``, ``relaxed_peaks`` (accessions), ``alignments`` (list).
+    n_reads : dict of str to int
+        BAM accession -> reads.
+    """
+    bound = context.bindings[context.bindings["task"] == task.name]
+    reads = _replicate_reads(context, "chip", bound, rng)
+    bams = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+    optimal, relaxed = _chip_peak_sets(context, task, rng)
+    replicates = list(range(1, len(reads) + 1))
+    dataset = f"/experiments/{accession}/"
+    peak_files = [
+        _publish_peaks(context, ids, table, output_type, dataset, replicates)
+        for table, output_type in ((optimal, OPTIMAL_PEAKS), (relaxed, RELAXED_PEAKS))
+    ]
+    roles = {
+        "optimal_peaks": peak_files[0]["accession"],
+        "relaxed_peaks": peak_files[1]["accession"],
+        "alignments": [f["accession"] for f in bams],
+    }
+    return [*bams, *peak_files], roles, _read_counts(bams, reads)
+
+
+def _publish_dnase_files(
+    context: _Context,
+    task: TaskSpec,
+    accession: str,
+    ids: _AccessionCounter,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+    """BAMs, peaks and footprints of a DNase experiment.
+
+    Returns
+    -------
+    files : list of dict
+        File objects written.
+    roles : dict
+        ``peaks``, ``footprints`` (accessions), ``alignments`` (list).
+    n_reads : dict of str to int
+        BAM accession -> reads.
+    """
+    bound = context.bindings[context.bindings["task"] == task.name]
+    reads = _replicate_reads(context, "dnase", bound, rng)
+    bams = _publish_bams(context, accession, DNASE_ALIGNMENTS, reads, ids)
+    sites = context.sites.loc[bound["site"].to_numpy()]
+    signal = 5.0 + 10.0 * bound["affinity"].to_numpy()
+    peaks = _peaks_around(
+        sites["chrom"].to_numpy(), sites["centre"].to_numpy(), signal, (200, 400), rng
+    )
+    replicates = list(range(1, len(reads) + 1))
+    dataset = f"/experiments/{accession}/"
+    peak_file = _publish_peaks(
+        context, ids, _sort_bed(peaks, context.chroms), DNASE_PEAKS, dataset, replicates
+    )
+    footprint_id = ids("ENCFF")
+    footprint_file = _publish(
+        context.portal,
+        footprint_id,
+        f"{footprint_id}.bed.gz",
+        _bed_bytes(_footprints(context, task), True),
+        _file_fields(context.assembly, "bed", FOOTPRINTS, dataset, replicates, "bed3+"),
+    )
+    roles = {
+        "peaks": peak_file["accession"],
+        "footprints": footprint_id,
+        "alignments": [f["accession"] for f in bams],
+    }
+    return [*bams, peak_file, footprint_file], roles, _read_counts(bams, reads)
+
+
+def _publish_peaks(
+    context: _Context,
+    ids: _AccessionCounter,
+    peaks: pd.DataFrame,
+    output_type: str,
+    dataset: str,
+    replicates: Sequence[int],
+) -> dict[str, Any]:
+    """Write a narrowPeak file object; return it."""
+    accession = ids("ENCFF")
+    fields = _file_fields(context.assembly, "bed", output_type, dataset, replicates, "narrowPeak")
+    return _publish(
+        context.portal, accession, f"{accession}.bed.gz", _narrowpeak_bytes(peaks), fields
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Truth, manifest, summary
+# --------------------------------------------------------------------------------------------
+
+
+def _motif_instance_table(
+    sites: pd.DataFrame, bindings: pd.DataFrame, tasks: Sequence[TaskSpec]
+) -> pd.DataFrame:
+    """One row per (planted motif instance, task that could see it).
+
+    ChIP tasks see the instances of their own motif; DNase tasks see every instance. ``bound``
+    is 1 if the task binds the site (ChIP) or the site is open (DNase). ``class`` is the
+    strength (``strong``, ``weak``, ``open``) of a bound row; for an unbound row ``decoy`` if no
+    task binds or opens the site, else ``unbound``.
+    """
+    with_motif = sites[sites["motif_start"] >= 0]
+    strength = {(t, s): k for t, s, k in bindings[["task", "site", "strength"]].itertuples(False)}
+    ever = set(bindings["site"])
+    rows = []
+    for site, row in with_motif.iterrows():
+        for task in tasks:
+            if task.assay == CHIP_ASSAY and task.matrix_id != row["matrix_id"]:
+                continue
+            kind = strength.get((task.name, site))
+            label = kind if kind else ("decoy" if site not in ever else "unbound")
+            rows.append(
+                (
+                    row["chrom"], row["motif_start"], row["motif_end"], task.name,
+                    row["matrix_id"], row["strand"], int(kind is not None), label, row["sequence"],
+                )
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=list(_MOTIF_COLUMNS))
+
+
+def _bound_site_table(
+    sites: pd.DataFrame, bindings: pd.DataFrame, task: TaskSpec, chroms: Sequence[str]
+) -> pd.DataFrame:
+    """Bound (ChIP) or open (DNase) site centres of one task as 1-bp BED intervals."""
+    bound = bindings[bindings["task"] == task.name]
+    rows = sites.loc[bound["site"].to_numpy()]
+    table = pd.DataFrame(
+        {
+            "chrom": rows["chrom"].to_numpy(),
+            "start": rows["centre"].to_numpy(),
+            "end": rows["centre"].to_numpy() + 1,
+            "task": task.name,
+            "strength": bound["strength"].to_numpy(),
+            "affinity": bound["affinity"].to_numpy(),
+        }
+    )
+    return _sort_bed(table, chroms)
+
+
+def _write_bed_with_header(table: pd.DataFrame, path: Path) -> None:
+    """Plain BED with a ``#``-prefixed header line (bedtools skips it), written atomically."""
+    text = "#" + "\t".join(table.columns) + "\n"
+    text += table.to_csv(sep="\t", header=False, index=False, float_format="%.5f")
+    write_text(text, path)
+
+
+def _write_truth(
+    truth_dir: Path,
+    sites: pd.DataFrame,
+    bindings: pd.DataFrame,
+    tasks: Sequence[TaskSpec],
+    motifs: Mapping[str, Motif],
+    chrom_sizes: Mapping[str, int],
+) -> dict[str, Any]:
+    """Write the ground-truth BEDs; return their paths relative to the output directory."""
+    chroms = list(chrom_sizes)
+    instances = _sort_bed(_motif_instance_table(sites, bindings, tasks), chroms)
+    _write_bed_with_header(instances, truth_dir / "motif_instances.bed")
+    bound = {}
+    for task in tasks:
+        path = truth_dir / "bound_sites" / f"{task.name}.bed"
+        _write_bed_with_header(_bound_site_table(sites, bindings, task, chroms), path)
+        bound[task.name] = f"truth/bound_sites/{task.name}.bed"
+    return {"motif_instances": "truth/motif_instances.bed", "bound_sites": bound}
+
+
+def _manifest(
+    assembly: str,
+    seed: int,
+    reference: Mapping[str, Mapping[str, Any]],
+    experiments: Sequence[Mapping[str, Any]],
+    controls: Mapping[str, Mapping[str, Any]],
+    truth: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The manifest: assembly, reference files, experiments with file accessions by role."""
+
+    def ref(record: Mapping[str, Any]) -> dict[str, str]:
+        name = record["href"].rsplit("/", 1)[-1]
+        path = f"portal/files/{record['accession']}/{name}"
+        return {"accession": record["accession"], "file": name, "path": path}
+
+    return {
+        "assembly": assembly,
+        "seed": seed,
+        "portal": "portal",
+        "reference": {key: ref(record) for key, record in reference.items()},
+        "experiments": {
+            e["name"]: {k: v for k, v in e.items() if k not in ("name", "n_reads")}
+            for e in experiments
+        },
+        "controls": {
+            c["accession"]: {"cell_type": cell_type, "alignments": list(c["alignments"])}
+            for cell_type, c in controls.items()
+        },
+        "truth": dict(truth),
+    }
+
+
+def _write_yaml(data: Mapping[str, Any], path: Path) -> None:
+    """Write ``data`` as block-style YAML, keys in insertion order, atomically."""
+    import yaml  # imported here: only the manifest needs it
+
+    write_text(yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False), path)
+
+
+def _summary(
+    out_dir: Path,
+    manifest: Path,
+    assembly: str,
+    chrom_sizes: Mapping[str, int],
+    bindings: pd.DataFrame,
+    experiments: Sequence[Mapping[str, Any]],
+    controls: Mapping[str, Mapping[str, Any]],
+) -> SimGenomeSummary:
+    """Collect the summary of a finished run."""
+    n_reads: dict[str, int] = {}
+    for record in [*controls.values(), *experiments]:
+        n_reads.update(record["n_reads"])
+    accessions = {f"control_{cell}": c["accession"] for cell, c in controls.items()}
+    accessions.update({e["name"]: e["accession"] for e in experiments})
+    files = sorted(
+        str(p.relative_to(out_dir))
+        for sub in ("portal", "truth")
+        for p in (out_dir / sub).rglob("*")
+        if p.is_file()
+    )
+    return SimGenomeSummary(
+        out_dir=out_dir,
+        manifest=manifest,
+        assembly=assembly,
+        chrom_sizes=dict(chrom_sizes),
+        experiments=accessions,
+        n_sites={str(k): int(v) for k, v in bindings.groupby("task", sort=False).size().items()},
+        n_reads=n_reads,
+        files=(*files, manifest.name),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m attrprior.simgenome --out DIR [--seed N] [--scale S]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m attrprior.simgenome",
+        description="Simulate a genome with ChIP-seq/DNase-seq data as a fake ENCODE portal.",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--scale",
+        type=str.lower,
+        choices=sorted(SCALES),
+        default="default",
+        help="chromosome sizes: small (450 kb) or default (4.5 Mb)",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an earlier run's portal/ and truth/"
+    )
+    args = parser.parse_args(argv)
+    summary = simulate_genome(
+        args.out, seed=args.seed, chrom_sizes=SCALES[args.scale], overwrite=args.overwrite
+    )
+    report = asdict(summary)
+    report["out_dir"], report["manifest"] = str(summary.out_dir), str(summary.manifest)
+    report["files"] = len(summary.files)
+    json.dump(report, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

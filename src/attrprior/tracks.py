@@ -1,0 +1,627 @@
+"""Read-count tracks: BAM files to bigWigs of 5′ read counts, and reading bigWigs back.
+
+Tseng et al. (2020) train their profile models on the 5′ ends of ChIP-seq (and DNase-seq)
+reads: for every base, the number of reads whose 5′ end falls on it, per strand. The steps
+here follow that description:
+
+1. :func:`five_prime_bedgraph` runs ``bedtools genomecov -ibam BAM -bg -5 [-strand ±]``
+   (through pybedtools). Every mapped alignment counts once, at its 5′ end: the alignment
+   start for a ``+`` read, the alignment end − 1 (0-based) for a ``−`` read. Unmapped reads are
+   skipped, but duplicate, secondary, supplementary and QC-failed alignments all count, and so
+   do both mates of a pair: filter the BAM first (ENCODE's filtered BAMs already are).
+2. :func:`merged_five_prime_counts` sums the counts of several BAMs (replicates). Each BAM's
+   bedGraph is spilled to per-chromosome binary files in a temporary directory, then for one
+   chromosome at a time the intervals of all BAMs are summed with a sweep over their
+   boundaries (:func:`sum_intervals`). Memory is bounded by the nonzero intervals of one
+   chromosome across the replicates, never the genome.
+3. :func:`write_bigwig` writes the nonzero intervals as a bigWig with pyBigWig, the header
+   holding the chromosome sizes in the order given.
+
+:func:`bams_to_bigwig` chains the three for one strand (``"+"``, ``"-"``) or unstranded
+(``None``: both strands' 5′ ends together, as for DNase-seq). Stranded ChIP-seq gets two
+bigWigs (:func:`bams_to_stranded_bigwigs`); controls are made the same way.
+
+Chromosome sizes are a mapping ``chrom -> length`` in the order wanted in file headers, or a
+UCSC ``chrom.sizes`` file (read by :func:`attrprior.peaks.read_chrom_sizes`).
+Intervals are 0-based, half-open, as in BED and bigWig.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from attrprior.io import atomic_path
+from attrprior.peaks import read_chrom_sizes
+
+__all__ = [
+    "STRANDS",
+    "as_chrom_sizes",
+    "find_bam_index",
+    "check_bam_index",
+    "index_bam",
+    "bam_chrom_sizes",
+    "check_bam_chroms",
+    "five_prime_bedgraph",
+    "sum_intervals",
+    "merged_five_prime_counts",
+    "write_bigwig",
+    "bams_to_bigwig",
+    "bams_to_stranded_bigwigs",
+    "open_bigwig",
+    "check_bigwig_chroms",
+    "read_bigwig_values",
+]
+
+#: Strand arguments: ``"+"`` and ``"-"`` for one strand, ``None`` for both together.
+STRANDS = ("+", "-", None)
+
+ChromSizes = Mapping[str, int] | str | os.PathLike
+Intervals = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+
+# Rows per chunk when streaming a bedGraph, and intervals per pyBigWig.addEntries call.
+_BEDGRAPH_CHUNK_ROWS = 1_000_000
+_BIGWIG_BATCH = 1_000_000
+_INDEX_SUFFIXES = (".bai", ".csi")
+
+
+# --------------------------------------------------------------------------------------------
+# Chromosome sizes
+# --------------------------------------------------------------------------------------------
+
+
+def as_chrom_sizes(chrom_sizes: ChromSizes) -> dict[str, int]:
+    """Return ``chrom -> length`` from a mapping or a ``chrom.sizes`` path, checked."""
+    if isinstance(chrom_sizes, str | os.PathLike):
+        return read_chrom_sizes(chrom_sizes)
+    sizes = {str(chrom): int(length) for chrom, length in chrom_sizes.items()}
+    if not sizes:
+        raise ValueError("chrom_sizes: no chromosomes")
+    bad = [chrom for chrom, length in sizes.items() if length <= 0]
+    if bad:
+        raise ValueError(f"chrom_sizes: non-positive lengths for {bad}")
+    return sizes
+
+
+# --------------------------------------------------------------------------------------------
+# BAM checks
+# --------------------------------------------------------------------------------------------
+
+
+def find_bam_index(path: str | os.PathLike) -> Path | None:
+    """Return the index of a BAM (``X.bam.bai``, ``X.bai``, ``X.bam.csi`` or ``X.csi``), or None."""
+    path = Path(path)
+    for suffix in _INDEX_SUFFIXES:
+        for candidate in (path.with_name(path.name + suffix), path.with_suffix(suffix)):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def check_bam_index(path: str | os.PathLike) -> Path:
+    """Check that a BAM exists and has an index; return the index path.
+
+    An index also shows that the BAM is coordinate-sorted, which ``genomecov`` needs.
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the BAM, if it or its ``.bai``/``.csi`` index is missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: BAM file not found")
+    index = find_bam_index(path)
+    if index is None:
+        raise FileNotFoundError(
+            f"{path}: BAM has no index ({path.name}.bai or {path.name}.csi); sort it by "
+            f"coordinate and create one with `samtools index {path}` or "
+            f"`pysam.index('{path}')` (attrprior.tracks.index_bam)"
+        )
+    return index
+
+
+def index_bam(path: str | os.PathLike) -> Path:
+    """Create a ``.bai`` index beside a coordinate-sorted BAM with pysam; return its path."""
+    import pysam  # imported here: only BAM handling needs it
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: BAM file not found")
+    index = path.with_name(path.name + ".bai")
+    try:
+        pysam.index(str(path), str(index))
+    except pysam.utils.SamtoolsError as error:
+        raise ValueError(
+            f"{path}: could not index BAM (is it sorted by coordinate?): {error}"
+        ) from error
+    return index
+
+
+def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Return the ``@SQ`` chromosomes of a BAM header, ``chrom -> length`` in header order."""
+    import pysam
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: BAM file not found")
+    try:
+        with pysam.AlignmentFile(str(path), "rb") as bam:
+            return dict(zip(bam.references, bam.lengths, strict=True))
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path}: not a readable BAM file: {error}") from error
+
+
+def check_bam_chroms(path: str | os.PathLike, chrom_sizes: ChromSizes) -> None:
+    """Check that a BAM's ``@SQ`` lines agree with the chromosome sizes.
+
+    Every chromosome of ``chrom_sizes`` must be in the BAM header with the same length, and
+    every ``@SQ`` chromosome must be in ``chrom_sizes`` (a BAM aligned to another assembly or
+    with extra contigs is refused rather than silently dropping reads).
+
+    Raises
+    ------
+    ValueError
+        Naming the BAM and the chromosomes that are missing, extra or of another length.
+    """
+    sizes = as_chrom_sizes(chrom_sizes)
+    header = bam_chrom_sizes(path)
+    problems = _compare_chroms(header, sizes, "BAM header")
+    extra = [chrom for chrom in header if chrom not in sizes]
+    if extra:
+        problems.append(f"chromosomes in the BAM header but not in the chrom sizes: {extra}")
+    if problems:
+        raise ValueError(f"{path}: BAM does not match the chromosome sizes: " + "; ".join(problems))
+
+
+def _compare_chroms(have: Mapping[str, int], want: Mapping[str, int], what: str) -> list[str]:
+    """Describe chromosomes of ``want`` absent from ``have`` or of another length there."""
+    problems = []
+    absent = [chrom for chrom in want if chrom not in have]
+    if absent:
+        problems.append(f"chromosomes absent from the {what}: {absent}")
+    wrong = [
+        f"{chrom} ({have[chrom]} in the {what}, {length} expected)"
+        for chrom, length in want.items()
+        if chrom in have and have[chrom] != length
+    ]
+    if wrong:
+        problems.append("different lengths: " + ", ".join(wrong))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# 5′ counts
+# --------------------------------------------------------------------------------------------
+
+
+def _check_strand(strand: str | None) -> None:
+    if strand not in STRANDS:
+        raise ValueError(f"strand: expected '+', '-' or None, got {strand!r}")
+
+
+def five_prime_bedgraph(
+    bam: str | os.PathLike, strand: str | None, output: str | os.PathLike | None = None
+):
+    """Count read 5′ ends of one BAM with ``bedtools genomecov -bg -5 [-strand ±]``.
+
+    Parameters
+    ----------
+    bam : path-like
+        Coordinate-sorted, indexed BAM.
+    strand : {"+", "-", None}
+        Count reads on this strand only; None counts both.
+    output : path-like, optional
+        Where bedtools writes the bedGraph; default a pybedtools temporary file (removed by
+        ``pybedtools.cleanup()``, or delete ``result.fn`` yourself).
+
+    Returns
+    -------
+    pybedtools.BedTool
+        bedGraph (chrom, start, end, count), 0-based half-open, nonzero counts only, sorted in
+        the BAM header's chromosome order. A ``+`` read counts at its alignment start, a ``-``
+        read at its alignment end − 1.
+    """
+    import pybedtools  # imported here: needs the bedtools binary
+
+    _check_strand(strand)
+    check_bam_index(bam)
+    kwargs: dict[str, object] = {"bg": True, "5": True}  # bedtools genomecov -bg -5
+    if strand is not None:
+        kwargs["strand"] = strand
+    if output is not None:
+        kwargs["output"] = str(output)
+    return pybedtools.BedTool(str(bam)).genome_coverage(**kwargs)
+
+
+def sum_intervals(
+    intervals: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum several bedGraph tracks of one chromosome.
+
+    Parameters
+    ----------
+    intervals : sequence of (starts, ends, values)
+        One triple of 1-D arrays of equal length per track; within a track the intervals must
+        not overlap (any order).
+
+    Returns
+    -------
+    starts, ends : numpy.ndarray, shape (K,), int64
+    values : numpy.ndarray, shape (K,), float64
+        The summed track: sorted, non-overlapping intervals with nonzero values, adjacent
+        intervals of equal value merged.
+
+    Notes
+    -----
+    A sweep over the interval boundaries: each interval adds its value at its start and
+    subtracts it at its end; the running sum is the value between consecutive boundaries.
+    Counts are integers, so the sums are exact.
+    """
+    if not intervals:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0, dtype=np.float64)
+    starts = np.concatenate([np.asarray(s, dtype=np.int64) for s, _, _ in intervals])
+    ends = np.concatenate([np.asarray(e, dtype=np.int64) for _, e, _ in intervals])
+    values = np.concatenate([np.asarray(v, dtype=np.float64) for _, _, v in intervals])
+    if not starts.shape == ends.shape == values.shape:
+        raise ValueError("intervals: starts, ends and values must have equal lengths")
+    if np.any(ends <= starts):
+        raise ValueError("intervals: every interval needs start < end")
+    bounds = np.unique(np.concatenate([starts, ends]))
+    delta = np.bincount(np.searchsorted(bounds, starts), weights=values, minlength=len(bounds))
+    delta -= np.bincount(np.searchsorted(bounds, ends), weights=values, minlength=len(bounds))
+    level = np.cumsum(delta)[:-1]
+    return _merge_runs(bounds[:-1], bounds[1:], level)
+
+
+def _merge_runs(
+    starts: np.ndarray, ends: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop zero-valued intervals and merge touching intervals of equal value (sorted input)."""
+    keep = values != 0
+    starts, ends, values = starts[keep], ends[keep], values[keep]
+    if len(starts) == 0:
+        return starts, ends, values
+    continues = (starts[1:] == ends[:-1]) & (values[1:] == values[:-1])
+    first = np.concatenate([[True], ~continues])
+    last = np.concatenate([~continues, [True]])
+    return starts[first], ends[last], values[first]
+
+
+def _spill_bedgraph(path: Path, spill_dir: Path, tag: str, chroms: Mapping[str, int]) -> None:
+    """Append a bedGraph's columns to raw per-chromosome files ``{tag}.{i}.{column}``.
+
+    Chromosome ``i`` is its position in ``chroms``; streamed in chunks of rows.
+    """
+    order = {chrom: i for i, chrom in enumerate(chroms)}
+    if path.stat().st_size == 0:  # no reads counted
+        return
+    reader = pd.read_csv(
+        path,
+        sep="\t",
+        header=None,
+        usecols=[0, 1, 2, 3],
+        names=["chrom", "start", "end", "value"],
+        dtype={"chrom": str, "start": np.int64, "end": np.int64, "value": np.float64},
+        chunksize=_BEDGRAPH_CHUNK_ROWS,
+    )
+    with reader:
+        for chunk in reader:
+            for chrom, rows in chunk.groupby("chrom", sort=False):
+                if chrom not in order:
+                    raise ValueError(f"{path}: bedGraph chromosome {chrom!r} not in chrom sizes")
+                stem = spill_dir / f"{tag}.{order[chrom]}"
+                for column in ("start", "end", "value"):
+                    with open(f"{stem}.{column}", "ab") as handle:
+                        rows[column].to_numpy().tofile(handle)
+
+
+def _read_spilled(
+    spill_dir: Path, tag: str, index: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Read back one chromosome's spilled (starts, ends, values), or None if it had none."""
+    stem = spill_dir / f"{tag}.{index}"
+    if not Path(f"{stem}.start").is_file():
+        return None
+    return (
+        np.fromfile(f"{stem}.start", dtype=np.int64),
+        np.fromfile(f"{stem}.end", dtype=np.int64),
+        np.fromfile(f"{stem}.value", dtype=np.float64),
+    )
+
+
+def merged_five_prime_counts(
+    bams: str | os.PathLike | Sequence[str | os.PathLike],
+    chrom_sizes: ChromSizes,
+    strand: str | None,
+    tmp_dir: str | os.PathLike | None = None,
+) -> Iterator[Intervals]:
+    """Sum the 5′ read counts of several BAMs, one chromosome at a time.
+
+    Parameters
+    ----------
+    bams : path-like or sequence of path-like
+        Indexed BAMs (replicates) whose ``@SQ`` lines match ``chrom_sizes``.
+    chrom_sizes : mapping of str to int, or path-like
+        Chromosomes to report, in order.
+    strand : {"+", "-", None}
+        Strand of the reads counted; None counts both.
+    tmp_dir : path-like, optional
+        Parent of the temporary directory holding the bedGraphs (about the size of the
+        bedGraphs); default the system's.
+
+    Returns
+    -------
+    iterator of (chrom, starts, ends, values)
+        For each chromosome of ``chrom_sizes`` in order (also those without reads): sorted,
+        non-overlapping intervals (int64 starts and ends, float64 summed counts, nonzero).
+        The arguments and BAMs are checked at the call; bedtools runs when iteration starts.
+        Close the iterator (or exhaust it) to remove the temporary directory.
+    """
+    _check_strand(strand)
+    sizes = as_chrom_sizes(chrom_sizes)
+    bams = _as_path_list(bams, "bams")
+    for bam in bams:  # checked now, not when the first chromosome is asked for
+        check_bam_index(bam)
+        check_bam_chroms(bam, sizes)
+    return _merged_counts(bams, sizes, strand, tmp_dir)
+
+
+def _merged_counts(
+    bams: list[Path], sizes: dict[str, int], strand: str | None, tmp_dir
+) -> Iterator[Intervals]:
+    """The generator behind :func:`merged_five_prime_counts` (arguments checked)."""
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="attrprior-5prime-") as spill:
+        spill_dir = Path(spill)
+        for i, bam in enumerate(bams):
+            bedgraph = spill_dir / f"bam{i}.bedGraph"
+            five_prime_bedgraph(bam, strand, output=bedgraph)
+            _spill_bedgraph(bedgraph, spill_dir, f"bam{i}", sizes)
+            bedgraph.unlink()
+        for index, (chrom, length) in enumerate(sizes.items()):
+            tracks = [_read_spilled(spill_dir, f"bam{i}", index) for i in range(len(bams))]
+            starts, ends, values = sum_intervals([t for t in tracks if t is not None])
+            if len(ends) and ends[-1] > length:
+                raise ValueError(f"bedtools reported counts past the end of {chrom} ({length})")
+            yield chrom, starts, ends, values
+
+
+def _as_path_list(paths: str | os.PathLike | Iterable[str | os.PathLike], name: str) -> list[Path]:
+    """A path or a sequence of paths as a non-empty list of Paths."""
+    if isinstance(paths, str | os.PathLike):
+        return [Path(paths)]
+    result = [Path(p) for p in paths]
+    if not result:
+        raise ValueError(f"{name}: no files given")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# bigWig output
+# --------------------------------------------------------------------------------------------
+
+
+def write_bigwig(
+    path: str | os.PathLike,
+    chrom_sizes: ChromSizes,
+    intervals_per_chrom: Iterable[Intervals] | Mapping[str, tuple[np.ndarray, ...]],
+) -> Path:
+    """Write intervals to a bigWig, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Output bigWig.
+    chrom_sizes : mapping of str to int, or path-like
+        Header: chromosome names and lengths, in this order.
+    intervals_per_chrom : iterable of (chrom, starts, ends, values), or mapping
+        Per chromosome 1-D arrays of equal length: 0-based starts, exclusive ends, values.
+        Chromosomes must come in the order of ``chrom_sizes`` (those without data may be
+        left out), each once; within one, intervals sorted and non-overlapping, inside the
+        chromosome. A mapping ``chrom -> (starts, ends, values)`` is taken in
+        ``chrom_sizes`` order. Zero values are not written (a bigWig reads them back as NaN).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    import pyBigWig
+
+    sizes = as_chrom_sizes(chrom_sizes)
+    if isinstance(intervals_per_chrom, Mapping):
+        items: Iterable = (
+            (chrom, *intervals_per_chrom[chrom]) for chrom in sizes if chrom in intervals_per_chrom
+        )
+        unknown = [chrom for chrom in intervals_per_chrom if chrom not in sizes]
+        if unknown:
+            raise ValueError(f"{path}: chromosomes {unknown} are not in the chrom sizes")
+    else:
+        items = intervals_per_chrom
+    order = {chrom: i for i, chrom in enumerate(sizes)}
+    path = Path(path)
+    with atomic_path(path, suffix=".bw") as tmp:
+        bigwig = pyBigWig.open(str(tmp), "w")
+        if bigwig is None:
+            raise OSError(f"{path}: pyBigWig could not open {tmp} for writing")
+        try:
+            bigwig.addHeader(list(sizes.items()), maxZooms=10)
+            previous = -1
+            for chrom, starts, ends, values in items:
+                if chrom not in order:
+                    raise ValueError(f"{path}: chromosome {chrom!r} is not in the chrom sizes")
+                if order[chrom] <= previous:
+                    raise ValueError(
+                        f"{path}: chromosome {chrom!r} out of the chrom sizes order or repeated"
+                    )
+                previous = order[chrom]
+                starts, ends, values = _check_intervals(
+                    path, chrom, sizes[chrom], starts, ends, values
+                )
+                for lo in range(0, len(starts), _BIGWIG_BATCH):
+                    hi = lo + _BIGWIG_BATCH
+                    bigwig.addEntries(
+                        [chrom] * len(starts[lo:hi]),
+                        starts[lo:hi].tolist(),
+                        ends=ends[lo:hi].tolist(),
+                        values=values[lo:hi].tolist(),
+                    )
+        finally:
+            bigwig.close()
+    return path
+
+
+def _check_intervals(
+    path: Path, chrom: str, length: int, starts, ends, values
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate one chromosome's intervals for a bigWig; drop zero values."""
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    if not (starts.ndim == ends.ndim == values.ndim == 1) or not (
+        len(starts) == len(ends) == len(values)
+    ):
+        raise ValueError(f"{path}, {chrom}: starts, ends and values must be 1-D of equal length")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{path}, {chrom}: values must be finite")
+    keep = values != 0
+    starts, ends, values = starts[keep], ends[keep], values[keep]
+    if len(starts) == 0:
+        return starts, ends, values
+    if np.any(ends <= starts) or starts[0] < 0 or ends.max() > length:
+        raise ValueError(
+            f"{path}, {chrom}: intervals need 0 <= start < end <= {length} (chromosome length)"
+        )
+    if np.any(starts[1:] < ends[:-1]):
+        raise ValueError(f"{path}, {chrom}: intervals must be sorted and non-overlapping")
+    return starts, ends, values
+
+
+def bams_to_bigwig(
+    bams: str | os.PathLike | Sequence[str | os.PathLike],
+    chrom_sizes: ChromSizes,
+    path: str | os.PathLike,
+    strand: str | None,
+    tmp_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Write one bigWig of 5′ read counts summed over BAMs (replicates merged).
+
+    Parameters
+    ----------
+    bams : path-like or sequence of path-like
+        Indexed, coordinate-sorted BAMs; their ``@SQ`` lines must match ``chrom_sizes``.
+    chrom_sizes : mapping of str to int, or path-like
+        Chromosomes of the bigWig header, in order.
+    path : path-like
+        Output bigWig, written atomically.
+    strand : {"+", "-", None}
+        ``"+"`` or ``"-"``: reads of that strand (one of ChIP-seq's two tracks); None: all
+        reads (DNase-seq's unstranded track).
+    tmp_dir : path-like, optional
+        Where the temporary bedGraphs go; default the output's directory.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    counts = merged_five_prime_counts(bams, chrom_sizes, strand, tmp_dir or path.parent)
+    with contextlib.closing(counts):
+        return write_bigwig(path, chrom_sizes, counts)
+
+
+def bams_to_stranded_bigwigs(
+    bams: str | os.PathLike | Sequence[str | os.PathLike],
+    chrom_sizes: ChromSizes,
+    pos_path: str | os.PathLike,
+    neg_path: str | os.PathLike,
+    tmp_dir: str | os.PathLike | None = None,
+) -> tuple[Path, Path]:
+    """Write the ``+`` and ``-`` strand bigWigs of 5′ counts (ChIP-seq and its controls)."""
+    return (
+        bams_to_bigwig(bams, chrom_sizes, pos_path, "+", tmp_dir),
+        bams_to_bigwig(bams, chrom_sizes, neg_path, "-", tmp_dir),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# bigWig input
+# --------------------------------------------------------------------------------------------
+
+
+def open_bigwig(path: str | os.PathLike):
+    """Open a bigWig for reading with pyBigWig; errors name the file. Close it when done."""
+    import pyBigWig
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: bigWig file not found")
+    try:
+        bigwig = pyBigWig.open(str(path))
+    except RuntimeError as error:
+        raise ValueError(f"{path}: not a readable bigWig file") from error
+    if bigwig is None or not bigwig.isBigWig():
+        raise ValueError(f"{path}: not a bigWig file")
+    return bigwig
+
+
+def check_bigwig_chroms(path: str | os.PathLike, chrom_sizes: ChromSizes) -> None:
+    """Check that a bigWig's header has every chromosome of ``chrom_sizes`` with its length.
+
+    Chromosomes in the bigWig but not in ``chrom_sizes`` are allowed (not used).
+
+    Raises
+    ------
+    ValueError
+        Naming the bigWig and the chromosomes absent from it or of another length.
+    """
+    sizes = as_chrom_sizes(chrom_sizes)
+    bigwig = open_bigwig(path)
+    try:
+        header = bigwig.chroms()
+    finally:
+        bigwig.close()
+    problems = _compare_chroms(header, sizes, "bigWig")
+    if problems:
+        raise ValueError(
+            f"{path}: bigWig does not match the chromosome sizes: " + "; ".join(problems)
+        )
+
+
+def read_bigwig_values(bigwig, chrom: str, start: int, end: int) -> np.ndarray:
+    """Read a bigWig's values over ``[start, end)`` with missing values as 0.
+
+    Parameters
+    ----------
+    bigwig : path-like or open pyBigWig file
+        An open file is not closed (open once when reading many windows).
+    chrom : str
+    start, end : int
+        0-based, half-open; inside the chromosome.
+
+    Returns
+    -------
+    numpy.ndarray, shape (end - start,), float32
+        Values, NaN (no data) replaced by 0.
+    """
+    if isinstance(bigwig, str | os.PathLike):
+        with contextlib.closing(open_bigwig(bigwig)) as handle:
+            return read_bigwig_values(handle, chrom, start, end)
+    length = bigwig.chroms(chrom)
+    if length is None:
+        raise ValueError(f"bigWig has no chromosome {chrom!r}")
+    if not 0 <= start < end <= length:
+        raise ValueError(f"{chrom}:{start}-{end} is outside the chromosome (length {length})")
+    values = bigwig.values(chrom, int(start), int(end), numpy=True)
+    if len(values) == 0:  # a bigWig without any entries returns no values at all
+        return np.zeros(end - start, dtype=np.float32)
+    return np.nan_to_num(values.astype(np.float32), nan=0.0)

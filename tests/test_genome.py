@@ -1,0 +1,394 @@
+"""Tests for attrprior.genome: genome code arrays, one-hot windows and profile examples."""
+
+import os
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import attrprior.genome as genome_module
+from attrprior.data import reverse_complement
+from attrprior.genome import (
+    GenomeArray,
+    NpyWriter,
+    ProfileExamples,
+    build_profile_examples,
+    check_fasta_chroms,
+    codes_to_one_hot,
+    encode_codes,
+    encode_genome,
+    fasta_chrom_sizes,
+    genome_index_path,
+    reverse_complement_codes,
+)
+from attrprior.tracks import write_bigwig
+
+LENGTHS = {"chr1": 3000, "chr2": 2000}
+SUMMIT = 1000  # planted summit on chr1
+PLANTED_BASE = "G"
+
+
+def python_code(letter):
+    """Reference encoding, one letter at a time."""
+    return {"A": 0, "C": 1, "G": 2, "T": 3}.get(letter.upper(), 4)
+
+
+@pytest.fixture(scope="module")
+def sequences():
+    rng = np.random.default_rng(7)
+    seqs = {c: list("".join(rng.choice(list("ACGT"), size=n))) for c, n in LENGTHS.items()}
+    seqs["chr1"][100:150] = "N" * 50
+    seqs["chr1"][300:400] = [b.lower() for b in seqs["chr1"][300:400]]
+    seqs["chr1"][420] = "R"
+    seqs["chr1"][421] = "n"
+    seqs["chr2"][1990:2000] = "N" * 10
+    seqs["chr1"][SUMMIT] = PLANTED_BASE
+    return {c: "".join(s) for c, s in seqs.items()}
+
+
+def write_fasta(path, sequences, width=60):
+    with open(path, "w") as handle:
+        for chrom, seq in sequences.items():
+            handle.write(f">{chrom} description\n")
+            for i in range(0, len(seq), width):
+                handle.write(seq[i : i + width] + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fasta(tmp_path_factory, sequences):
+    return write_fasta(tmp_path_factory.mktemp("fasta") / "toy.fa", sequences)
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory, fasta):
+    path = tmp_path_factory.mktemp("genome") / "toy.npy"
+    encode_genome(fasta, path, chunk_size=7)
+    return GenomeArray(path)
+
+
+def test_codes_match_fasta_text(genome, sequences):
+    assert genome.chrom_sizes == LENGTHS
+    for chrom, seq in sequences.items():
+        codes = genome.fetch(chrom, 0, len(seq))
+        assert codes.dtype == np.uint8
+        np.testing.assert_array_equal(codes, [python_code(b) for b in seq])
+    assert genome.fetch("chr1", 100, 103).tolist() == [4, 4, 4]
+    assert genome.fetch("chr1", 420, 422).tolist() == [4, 4]  # IUPAC R and lower-case n
+    lower = sequences["chr1"][300:400]
+    assert lower.islower()
+    np.testing.assert_array_equal(genome.fetch("chr1", 300, 400), encode_codes(lower.upper()))
+
+
+def test_chunk_size_does_not_change_the_array(tmp_path, fasta, genome):
+    index = encode_genome(fasta, tmp_path / "big.npy", chunk_size=1_000_000)
+    assert (tmp_path / "big.npy").read_bytes() == genome.path.read_bytes()
+    assert genome_index_path(tmp_path / "big.npy").name == "big.json"
+    assert index.chroms == ("chr1", "chr2") and index.offsets == (0, 3000)
+    assert sorted(os.listdir(tmp_path)) == ["big.json", "big.npy"]
+
+
+def test_encode_genome_subset_order_and_errors(tmp_path, fasta, sequences):
+    index = encode_genome(fasta, tmp_path / "sub.npy", chroms=["chr2", "chr1"])
+    sub = GenomeArray(tmp_path / "sub.npy")
+    assert index.chroms == ("chr2", "chr1") and index.offsets == (0, 2000)
+    np.testing.assert_array_equal(sub.codes[:2000], encode_codes(sequences["chr2"]))
+    with pytest.raises(ValueError, match=r"toy\.fa.*chrX"):
+        encode_genome(fasta, tmp_path / "x.npy", chroms=["chr1", "chrX"])
+    with pytest.raises(ValueError, match=r"\.npy"):
+        encode_genome(fasta, tmp_path / "x.bin")
+    assert not (tmp_path / "x.npy").exists() and not (tmp_path / "x.json").exists()
+
+
+def test_one_hot_matches_per_base_encoding(genome, sequences):
+    chroms, starts, length = ["chr1", "chr2", "chr1"], [90, 1950, 280], 50
+    x = genome.one_hot(chroms, starts, length)
+    assert x.shape == (3, 4, length) and x.dtype == np.float32
+    for i, (chrom, start) in enumerate(zip(chroms, starts, strict=True)):
+        expected = np.zeros((4, length), dtype=np.float32)
+        for j, letter in enumerate(sequences[chrom][start : start + length]):
+            if python_code(letter) < 4:
+                expected[python_code(letter), j] = 1
+        np.testing.assert_array_equal(x[i], expected)
+    assert genome.one_hot("chr1", [0], 10, dtype=np.int8).dtype == np.int8
+    assert x[0, :, 10:50].sum() == 0  # chr1:100-140 is N: all-zero columns
+    np.testing.assert_allclose(genome.n_fraction(chroms, starts, length), [0.8, 0.2, 0.0])
+
+
+def test_out_of_bounds_and_unknown_chromosome(genome):
+    with pytest.raises(ValueError, match=r"chr2:1990-2010 is outside chr2 \(length 2000\)"):
+        genome.one_hot(["chr1", "chr2"], [0, 1990], 20)
+    with pytest.raises(ValueError, match=r"chr1:-5-5"):
+        genome.fetch("chr1", -5, 5)
+    with pytest.raises(ValueError, match="chrX"):
+        genome.fetch("chrX", 0, 5)
+
+
+def test_genome_array_pickles_by_path(genome):
+    copy = pickle.loads(pickle.dumps(genome))
+    assert len(pickle.dumps(genome)) < 1000
+    np.testing.assert_array_equal(copy.fetch("chr2", 5, 50), genome.fetch("chr2", 5, 50))
+
+
+def test_genome_array_checks_its_index(tmp_path, fasta):
+    encode_genome(fasta, tmp_path / "g.npy", chroms=["chr2"])
+    np.save(tmp_path / "g.npy", np.zeros(10, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"g\.npy.*shape \(2000,\)"):
+        GenomeArray(tmp_path / "g.npy")
+    with pytest.raises(FileNotFoundError, match=r"none\.json"):
+        GenomeArray(tmp_path / "none.npy")
+
+
+def test_check_fasta_chroms(fasta):
+    assert fasta_chrom_sizes(fasta) == LENGTHS
+    check_fasta_chroms(fasta, {"chr2": 2000})
+    with pytest.raises(ValueError, match=r"toy\.fa.*absent.*chr3"):
+        check_fasta_chroms(fasta, {**LENGTHS, "chr3": 5})
+    with pytest.raises(ValueError, match=r"toy\.fa.*chr1 \(3000 in the FASTA, 3001 expected\)"):
+        check_fasta_chroms(fasta, {"chr1": 3001})
+    with pytest.raises(FileNotFoundError, match=r"absent\.fa"):
+        check_fasta_chroms(fasta.parent / "absent.fa", LENGTHS)
+
+
+def test_reverse_complement_codes(genome):
+    codes = genome.fetch_windows(["chr1", "chr1"], [95, 410], 30)
+    twice = reverse_complement_codes(reverse_complement_codes(codes))
+    np.testing.assert_array_equal(twice, codes)
+    np.testing.assert_array_equal(
+        codes_to_one_hot(reverse_complement_codes(codes)),
+        reverse_complement(codes_to_one_hot(codes)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Profile examples
+# --------------------------------------------------------------------------------------------
+
+INPUT, OUTPUT, JITTER = 40, 20, 5
+POS_COUNT, NEG_COUNT, NEG_OFFSET = 5.0, 7.0, 3
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory):
+    """Two stranded tasks and one unstranded control; task 0 asymmetric around SUMMIT."""
+    folder = tmp_path_factory.mktemp("bigwigs")
+
+    def bigwig(name, entries):
+        return write_bigwig(
+            folder / name,
+            LENGTHS,
+            {c: (np.array(s), np.array(s) + 1, np.array(v)) for c, (s, v) in entries.items()},
+        )
+
+    task0 = (
+        bigwig("t0_pos.bw", {"chr1": ([SUMMIT], [POS_COUNT]), "chr2": ([1000], [1.0])}),
+        bigwig("t0_neg.bw", {"chr1": ([SUMMIT + NEG_OFFSET], [NEG_COUNT])}),
+    )
+    task1 = (
+        bigwig("t1_pos.bw", {"chr1": ([SUMMIT - 2], [2.0])}),
+        bigwig("t1_neg.bw", {}),
+    )
+    control = bigwig("ctl.bw", {"chr1": ([SUMMIT + 1], [3.0])})
+    return [task0, task1], [control, control]
+
+
+def summits():
+    return pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr1", "chr2", "chr2"],
+            "summit": [SUMMIT, 10, 1990, 1000],  # rows 1 and 2 run off a chromosome end
+            "task": [0, 1, 0, 1],
+            "split": ["train", "train", "test", "valid"],
+            "name": ["a", "b", "c", "d"],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory, genome, tracks):
+    bigwigs, controls = tracks
+    return build_profile_examples(
+        genome,
+        summits(),
+        bigwigs,
+        tmp_path_factory.mktemp("examples") / "out",
+        input_length=INPUT,
+        output_length=OUTPUT,
+        max_jitter=JITTER,
+        control_bigwigs=controls,
+        chunk_size=1,
+    )
+
+
+def test_examples_drop_windows_off_the_end(examples, genome):
+    assert len(examples) == 2 and examples.n_dropped == 2
+    assert examples.dropped_rows.tolist() == [1, 2]
+    assert examples.source_row.tolist() == [0, 3]
+    assert examples.chrom.tolist() == ["chr1", "chr2"]
+    assert examples.center.tolist() == [SUMMIT, 1000]
+    assert examples.split.tolist() == ["train", "valid"]
+    assert examples.split_indices("valid").tolist() == [1]
+    assert examples.sequence_codes.shape == (2, INPUT + 2 * JITTER)
+    assert examples.profiles.shape == (2, 2, 2, OUTPUT + 2 * JITTER)
+    assert examples.control.shape == (2, 2, 1, OUTPUT + 2 * JITTER)
+    start = SUMMIT - (INPUT + 2 * JITTER) // 2
+    np.testing.assert_array_equal(
+        examples.sequence_codes[0], genome.fetch("chr1", start, start + INPUT + 2 * JITTER)
+    )
+    assert sorted(os.listdir(examples.directory)) == [
+        "control.npy",
+        "metadata.npz",
+        "profiles.npy",
+        "sequence_codes.npy",
+    ]
+
+
+def check_alignment(batch, genome_code):
+    """The summit count and the summit base sit at matching positions in every example."""
+    offset = (INPUT - OUTPUT) // 2
+    for i in range(len(batch.indices)):
+        flipped = batch.reverse_complemented[i]
+        summit_strand, other_strand = (1, 0) if flipped else (0, 1)
+        profile = batch.profiles[i, 0]
+        k = OUTPUT // 2 - batch.shifts[i]  # summit position in the unflipped output window
+        k = OUTPUT - 1 - k if flipped else k
+        assert profile[summit_strand, k] == POS_COUNT
+        # The - strand count lies NEG_OFFSET downstream on the genome: upstream once flipped.
+        assert profile[other_strand, k - NEG_OFFSET if flipped else k + NEG_OFFSET] == NEG_COUNT
+        assert profile.sum() == POS_COUNT + NEG_COUNT
+        base = 3 - genome_code if flipped else genome_code
+        column = batch.one_hot[i, :, k + offset]
+        assert column[base] == 1 and column.sum() == 1
+        # The control (unstranded) count at SUMMIT + 1 moves with the window.
+        assert batch.control[i, 0, 0, k - 1 if flipped else k + 1] == 3.0
+
+
+def test_jitter_keeps_sequence_and_profile_aligned(examples):
+    code = python_code(PLANTED_BASE)
+    plain = examples.sample([0, 0, 0], jitter=np.array([0, 3, -5]))
+    assert plain.one_hot.shape == (3, 4, INPUT) and plain.profiles.shape == (3, 2, 2, OUTPUT)
+    assert plain.control.shape == (3, 2, 1, OUTPUT)
+    check_alignment(plain, code)
+    flipped = examples.sample(
+        [0, 0, 0],
+        jitter=np.array([0, 3, -5]),
+        reverse_complement=True,
+        rng=np.random.default_rng(0),
+    )
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        batch = examples.sample(np.zeros(8, dtype=int), JITTER, rng, reverse_complement=True)
+        assert np.abs(batch.shifts).max() <= JITTER
+        check_alignment(batch, code)
+    check_alignment(flipped, code)
+
+
+def test_reverse_complement_twice_is_identity_and_swaps_strands(examples):
+    shifts = np.array([2, -1])
+    plain = examples.sample([0, 1], jitter=shifts)
+    flipped = examples.sample([0, 1], jitter=shifts, reverse_complement=np.array([True, True]))
+    assert flipped.reverse_complemented.all() and not plain.reverse_complemented.any()
+    np.testing.assert_array_equal(reverse_complement(flipped.one_hot), plain.one_hot)
+    np.testing.assert_array_equal(flipped.profiles[..., ::-1, ::-1], plain.profiles)
+    np.testing.assert_array_equal(flipped.control[..., ::-1], plain.control)
+    # Task 0 is strand-asymmetric: + holds POS_COUNT, - holds NEG_COUNT; rc swaps them.
+    assert plain.profiles[0, 0, 0].max() == POS_COUNT and plain.profiles[0, 0, 1].max() == NEG_COUNT
+    assert flipped.profiles[0, 0, 0].max() == NEG_COUNT
+    assert flipped.profiles[0, 0, 1].max() == POS_COUNT
+    mixed = examples.sample([0, 1], jitter=shifts, reverse_complement=np.array([False, True]))
+    np.testing.assert_array_equal(mixed.profiles[0], plain.profiles[0])
+    np.testing.assert_array_equal(mixed.profiles[1], flipped.profiles[1])
+
+
+def test_sample_argument_errors(examples):
+    with pytest.raises(ValueError, match="rng"):
+        examples.sample([0], jitter=2)
+    with pytest.raises(ValueError, match="jitter"):
+        examples.sample([0], jitter=JITTER + 1, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="jitter"):
+        examples.sample([0], jitter=np.array([JITTER + 1]))
+    with pytest.raises(ValueError, match="indices"):
+        examples.sample([2])
+    with pytest.raises(ValueError, match="rng"):
+        examples.sample([0], reverse_complement=True)
+
+
+def test_examples_pickle_by_directory(examples):
+    copy = pickle.loads(pickle.dumps(examples))
+    np.testing.assert_array_equal(copy.profiles, examples.profiles)
+
+
+def test_build_checks_inputs(tmp_path, genome, tracks):
+    bigwigs, _ = tracks
+    arguments = dict(input_length=INPUT, output_length=OUTPUT, max_jitter=JITTER)
+    bad_bigwig = write_bigwig(tmp_path / "short.bw", {"chr1": 2999, "chr2": 2000}, [])
+    with pytest.raises(ValueError, match=r"short\.bw.*chr1"):
+        build_profile_examples(
+            genome, summits(), [bigwigs[0], (bad_bigwig, bad_bigwig)], tmp_path / "o", **arguments
+        )
+    with pytest.raises(ValueError, match="chrX"):
+        table = summits().assign(chrom=["chr1", "chrX", "chr1", "chr1"])
+        build_profile_examples(genome, table, bigwigs, tmp_path / "o", **arguments)
+    with pytest.raises(ValueError, match="task"):
+        build_profile_examples(genome, summits(), bigwigs[:1], tmp_path / "o", **arguments)
+    with pytest.raises(ValueError, match="even"):
+        build_profile_examples(
+            genome, summits(), bigwigs, tmp_path / "o", input_length=41, output_length=20
+        )
+    assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")
+
+
+def test_failed_build_leaves_no_partial_files(tmp_path, genome, tracks, monkeypatch):
+    bigwigs, controls = tracks
+    out = tmp_path / "out"
+    arguments = dict(input_length=INPUT, output_length=OUTPUT, max_jitter=JITTER, chunk_size=1)
+    first = build_profile_examples(genome, summits(), bigwigs, out, **arguments)
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
+    assert "control.npy" not in before and first.control is None
+
+    calls = []
+    real = genome_module.read_bigwig_values
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) > 5:  # after the first example
+            raise RuntimeError("disk on fire")
+        return real(*args)
+
+    monkeypatch.setattr(genome_module, "read_bigwig_values", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build_profile_examples(
+            genome, summits(), bigwigs, out, control_bigwigs=controls, **arguments
+        )
+    # No temporary files, and the earlier complete output is untouched.
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    assert len(ProfileExamples(out)) == 2
+
+
+def test_npy_writer_round_trip_and_checks(tmp_path):
+    data = np.arange(24, dtype=np.float32).reshape(4, 2, 3)
+    with NpyWriter(tmp_path / "a.npy", np.float32, data.shape) as writer:
+        writer.write(data[:1])
+        writer.write(data[1:])
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy", mmap_mode="r"), data)
+    with pytest.raises(ValueError, match=r"b\.npy: 1 rows written, 4 expected"):
+        with NpyWriter(tmp_path / "b.npy", np.float32, data.shape) as writer:
+            writer.write(data[:1])
+    with NpyWriter(tmp_path / "c.npy", np.float32, data.shape) as writer:
+        with pytest.raises(ValueError, match="block of shape"):
+            writer.write(data[:, :1])
+        with pytest.raises(ValueError, match="more than 4 rows"):
+            writer.write(np.concatenate([data, data]))
+        writer.write(data)
+
+
+def test_all_summits_dropped_gives_empty_examples(tmp_path, genome, tracks):
+    bigwigs, _ = tracks
+    table = summits().iloc[[1, 2]]
+    examples = build_profile_examples(
+        genome, table, bigwigs, tmp_path / "e", input_length=INPUT, output_length=OUTPUT
+    )
+    assert len(examples) == 0 and examples.n_dropped == 2
+    assert examples.sequence_codes.shape == (0, INPUT + 2 * 128)
+    assert examples.sample([]).profiles.shape == (0, 2, 2, OUTPUT)

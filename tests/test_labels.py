@@ -1,0 +1,403 @@
+"""Binary labels: hand-computed cases, a brute-force reference, the file format, Koo regions."""
+
+import gzip
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attrprior.labels import (
+    binary_labels,
+    koo_task_regions,
+    label_agreement,
+    load_binary_labels,
+    write_binary_labels,
+)
+
+
+def _intervals(chrom, spans):
+    return pd.DataFrame(
+        {
+            "chrom": [chrom] * len(spans),
+            "start": [s for s, _ in spans],
+            "end": [e for _, e in spans],
+        }
+    )
+
+
+def _brute_force(length, optimal, relaxed, blacklist, bin_size=200, stride=50, flank=400):
+    """A second, straightforward implementation: one loop over every bin, base-pair masks.
+
+    ``optimal`` / ``relaxed``: per task a list of (start, end); ``blacklist``: list of spans.
+    Returns window starts (W,), labels (W, T), and the drop counts.
+    """
+    masks = {}
+    for key, spans_per_task in (("opt", optimal), ("rel", relaxed)):
+        masks[key] = []
+        for spans in spans_per_task:
+            mask = np.zeros(length, dtype=bool)
+            for s, e in spans:
+                mask[s:e] = True
+            masks[key].append(mask)
+    black = np.zeros(length, dtype=bool)
+    for s, e in blacklist:
+        black[s:e] = True
+    starts, rows, off_end, blacklisted = [], [], 0, 0
+    i = 0
+    while i * stride + bin_size <= length:
+        b = i * stride
+        i += 1
+        if b - flank < 0 or b + bin_size + flank > length:
+            off_end += 1
+            continue
+        if black[b - flank : b + bin_size + flank].any():
+            blacklisted += 1
+            continue
+        row = []
+        for opt, rel in zip(masks["opt"], masks["rel"], strict=True):
+            if opt[b : b + bin_size].sum() >= bin_size / 2:
+                row.append(1)
+            elif rel[b : b + bin_size].any():
+                row.append(-1)
+            else:
+                row.append(0)
+        starts.append(b - flank)
+        rows.append(row)
+    labels = np.array(rows, dtype=np.int8).reshape(len(rows), len(optimal))
+    return np.array(starts, dtype=np.int64), labels, off_end, blacklisted
+
+
+def _write_narrowpeak(path, table, gz=False):
+    lines = "".join(
+        f"{r.chrom}\t{r.start}\t{r.end}\t.\t0\t.\t1\t1\t1\t-1\n" for r in table.itertuples()
+    )
+    if gz:
+        with gzip.open(path, "wt") as handle:
+            handle.write(lines)
+    else:
+        path.write_text(lines)
+    return path
+
+
+# --- Tseng binary labels ---------------------------------------------------------------------
+
+
+def test_hand_computed_single_peak():
+    # chr1: 2000 bp -> bins 0..36 (start 0..1800); windows on the chromosome need
+    # bin start in [400, 1400]: 21 kept, 8 + 8 dropped off the ends.
+    optimal = _intervals("chr1", [(1000, 1100)])
+    relaxed = _intervals("chr1", [(700, 1300)])
+    result = binary_labels({"chr1": 2000}, [optimal], [relaxed])["chr1"]
+    assert result.counts["bins"] == 37
+    assert result.counts["windows"] == 21
+    assert result.counts["dropped_off_end"] == 16
+    assert result.start.tolist() == list(range(0, 1001, 50))
+    bin_start = result.start + 400
+    # positive: bins overlapping [1000, 1100) by >= 100 bp: starts 900, 950, 1000
+    assert bin_start[result.labels[:, 0] == 1].tolist() == [900, 950, 1000]
+    # ambiguous: other bins meeting [700, 1300): starts 550..850 and 1050..1250 (kept ones)
+    expected_ambiguous = list(range(550, 851, 50)) + list(range(1050, 1251, 50))
+    assert bin_start[result.labels[:, 0] == -1].tolist() == expected_ambiguous
+    assert result.counts["positive_task0"] == 3
+    assert result.counts["ambiguous_task0"] == 12
+    expected = _brute_force(2000, [[(1000, 1100)]], [[(700, 1300)]], [])
+    np.testing.assert_array_equal(result.start, expected[0])
+    np.testing.assert_array_equal(result.labels, expected[1])
+
+
+def test_overlap_threshold_boundary():
+    # A 100-bp peak [1000, 1100) covers bin 950 by exactly 100 (positive); a 99-bp peak does not.
+    for end, expected in ((1100, 1), (1099, -1)):
+        result = binary_labels(
+            {"c": 2000}, [_intervals("c", [(1000, end)])], [_intervals("c", [(1000, end)])]
+        )["c"]
+        assert result.labels[result.start == 950 - 400, 0].tolist() == [expected]
+
+
+def test_blacklist_and_multiple_tasks_and_empty_chromosome():
+    sizes = {"chr1": 3000, "chr2": 2500, "chr3": 1200}
+    # blacklist [1500, 1510) kills windows [b - 400, b + 600) meeting it: b in (900, 1910)
+    # i.e. bin starts 950..1900 -> those on the chromosome (b <= 2400) are 20 windows.
+    blacklist = _intervals("chr1", [(1500, 1510)])
+    optimal = [
+        pd.concat([_intervals("chr1", [(500, 700)]), _intervals("chr2", [(1200, 1300)])]),
+        _intervals("chr1", [(2000, 2300), (2250, 2400)]),  # overlapping peaks: union counts
+    ]
+    relaxed = [_intervals("chr1", [(450, 800)]), None]
+    results = binary_labels(sizes, optimal, relaxed, blacklist, tasks=["a", "b"])
+    assert list(results) == ["chr1", "chr2", "chr3"]
+    chr1 = results["chr1"]
+    assert chr1.counts["bins"] == 57 and chr1.counts["dropped_off_end"] == 16
+    assert chr1.counts["dropped_blacklist"] == 20
+    assert chr1.counts["windows"] == 57 - 16 - 20
+    expected = _brute_force(
+        3000,
+        [[(500, 700)], [(2000, 2300), (2250, 2400)]],
+        [[(450, 800)], []],
+        [(1500, 1510)],
+    )
+    np.testing.assert_array_equal(chr1.start, expected[0])
+    np.testing.assert_array_equal(chr1.labels, expected[1])
+    assert (expected[2], expected[3]) == (16, 20)
+    assert chr1.counts["positive_a"] == 5 and chr1.counts["positive_b"] == 8
+    assert chr1.counts["ambiguous_b"] == 0
+    # bins 400..600 meet [500, 700) by >= 100; task b: the union [2000, 2400), bins 1950..2300
+    # chr2: task a has a peak, task b none; chr3 (1200 bp) has no peaks
+    assert (results["chr2"].labels[:, 1] == 0).all()
+    assert results["chr2"].counts["positive_a"] == 3  # bins 1100..1200
+    assert results["chr3"].counts["windows"] == 5  # bins 400..600
+    assert (results["chr3"].labels == 0).all()
+
+
+def test_random_peaks_match_brute_force():
+    rng = np.random.default_rng(0)
+    length = 20_000
+    for _ in range(3):
+        spans = {}
+        for key, n in (("opt0", 12), ("opt1", 6), ("rel0", 20), ("rel1", 10), ("black", 2)):
+            starts = rng.integers(0, length - 700, size=n)
+            ends = starts + rng.integers(1, 700, n)
+            spans[key] = [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
+        result = binary_labels(
+            {"chrR": length},
+            [_intervals("chrR", spans["opt0"]), _intervals("chrR", spans["opt1"])],
+            [_intervals("chrR", spans["rel0"]), _intervals("chrR", spans["rel1"])],
+            _intervals("chrR", spans["black"]),
+        )["chrR"]
+        starts, labels, off_end, blacklisted = _brute_force(
+            length,
+            [spans["opt0"], spans["opt1"]],
+            [spans["rel0"], spans["rel1"]],
+            spans["black"],
+        )
+        np.testing.assert_array_equal(result.start, starts)
+        np.testing.assert_array_equal(result.labels, labels)
+        assert result.counts["dropped_off_end"] == off_end
+        assert result.counts["dropped_blacklist"] == blacklisted
+        assert set(np.unique(labels)) <= {-1, 0, 1} and (labels == 1).any()
+
+
+def test_other_tiling_parameters_match_brute_force():
+    spans = [(300, 420), (1000, 1037)]
+    result = binary_labels(
+        {"c": 1600}, [_intervals("c", spans)], bin_size=100, stride=30, flank=150, min_overlap=0.3
+    )["c"]
+    mask = np.zeros(1600, dtype=bool)
+    for s, e in spans:
+        mask[s:e] = True
+    bins = [b for b in range(0, 1501, 30) if b >= 150 and b + 250 <= 1600]
+    expected = [int(mask[b : b + 100].sum() >= 30) for b in bins]
+    assert (result.start + 150).tolist() == bins
+    assert result.labels[:, 0].tolist() == expected
+
+
+def test_gzip_and_plain_peak_files_give_identical_labels(tmp_path):
+    optimal = _intervals("chr1", [(1000, 1100), (1500, 1650)])
+    relaxed = _intervals("chr1", [(900, 1700)])
+    sizes = tmp_path / "g.sizes"
+    sizes.write_text("chr1\t2500\n")
+    plain = write_binary_labels(
+        tmp_path / "plain.npz",
+        sizes,
+        [_write_narrowpeak(tmp_path / "T.narrowPeak", optimal)],
+        [_write_narrowpeak(tmp_path / "R.narrowPeak", relaxed)],
+    )
+    zipped = write_binary_labels(
+        tmp_path / "zipped.npz",
+        sizes,
+        [_write_narrowpeak(tmp_path / "T.narrowPeak.gz", optimal, gz=True)],
+        [_write_narrowpeak(tmp_path / "R.narrowPeak.gz", relaxed, gz=True)],
+    )
+    pd.testing.assert_frame_equal(plain, zipped)
+    assert "positive_T" in plain.columns  # task named after the file
+    a, b = load_binary_labels(tmp_path / "plain.npz"), load_binary_labels(tmp_path / "zipped.npz")
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.start, b.start)
+
+
+def test_write_and_load_round_trip(tmp_path):
+    sizes = {"chrA": 3000, "chrB": 2200, "chrC": 500}
+    optimal = [_intervals("chrA", [(1200, 1400)]), _intervals("chrB", [(1000, 1200)])]
+    relaxed = [_intervals("chrA", [(1000, 1600)]), None]
+    blacklist = _intervals("chrB", [(1700, 1800)])
+    path = tmp_path / "out" / "labels.npz"
+    summary = write_binary_labels(path, sizes, optimal, relaxed, blacklist, tasks=["x", "y"])
+    in_memory = binary_labels(sizes, optimal, relaxed, blacklist, tasks=["x", "y"])
+    assert sorted(p.name for p in path.parent.iterdir()) == ["labels.npz"]  # no temp files
+    assert summary["chrom"].tolist() == ["chrA", "chrB", "chrC"]
+    assert list(summary.columns) == [
+        "chrom",
+        "length",
+        "bins",
+        "windows",
+        "dropped_off_end",
+        "dropped_blacklist",
+        "positive_x",
+        "ambiguous_x",
+        "positive_y",
+        "ambiguous_y",
+    ]
+    assert (
+        summary["bins"] == summary[["windows", "dropped_off_end", "dropped_blacklist"]].sum(axis=1)
+    ).all()
+
+    with np.load(path) as raw:
+        assert raw["chrom"].dtype == np.int16 and raw["start"].dtype == np.int64
+        assert raw["labels"].dtype == np.int8 and raw["labels"].shape == (
+            summary["windows"].sum(),
+            2,
+        )
+        assert raw["tasks"].tolist() == ["x", "y"] and int(raw["flank"]) == 400
+    labels = load_binary_labels(path)
+    assert (labels.bin_size, labels.stride, labels.flank, labels.window_length) == (
+        200,
+        50,
+        400,
+        1000,
+    )
+    np.testing.assert_array_equal(
+        labels.labels, np.concatenate([r.labels for r in in_memory.values()])
+    )
+    np.testing.assert_array_equal(
+        labels.start, np.concatenate([r.start for r in in_memory.values()])
+    )
+    mask = labels.split_mask(["chrB"])
+    assert mask.sum() == summary.set_index("chrom").loc["chrB", "windows"]
+    assert (labels.chrom[mask] == 1).all()
+    with pytest.raises(ValueError, match=r"chrZ"):
+        labels.split_mask(["chrZ"])
+
+
+def test_load_rejects_other_files(tmp_path):
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(ValueError, match=r"other\.npz: not a binary labels file, missing"):
+        load_binary_labels(tmp_path / "other.npz")
+
+
+def test_input_errors(tmp_path):
+    optimal = _intervals("chr1", [(100, 200)])
+    with pytest.raises(
+        ValueError, match=r"optimal peaks of task 'task0': row 0: chromosome 'chr1'"
+    ):
+        binary_labels({"chr2": 1000}, [optimal])
+    with pytest.raises(ValueError, match=r"end 200 is past the end of chr1"):
+        binary_labels({"chr1": 150}, [optimal])
+    with pytest.raises(ValueError, match="relaxed has 2 entries for 1"):
+        binary_labels({"chr1": 1000}, [optimal], [None, None])
+    with pytest.raises(ValueError, match="chroms .'chrX'. are absent"):
+        binary_labels({"chr1": 1000}, [optimal], chroms=["chrX"])
+    with pytest.raises(ValueError, match="min_overlap"):
+        binary_labels({"chr1": 1000}, [optimal], min_overlap=0)
+    empty = tmp_path / "none.narrowPeak"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"none\.narrowPeak: no peaks"):
+        write_binary_labels(tmp_path / "l.npz", {"chr1": 1000}, [empty])
+    assert list(tmp_path.iterdir()) == [empty]  # nothing left behind
+
+
+# --- agreement with simulated truth ------------------------------------------------------------
+
+
+def test_label_agreement_known_answer(tmp_path):
+    # chr1 of 3000 bp, one task, optimal peak [1000, 1200): positive bins 900..1100
+    sizes = {"chr1": 3000}
+    write_binary_labels(tmp_path / "l.npz", sizes, [_intervals("chr1", [(1000, 1200)])])
+    labels = load_binary_labels(tmp_path / "l.npz")
+    sites = _intervals("chr1", [(1095, 1105), (2000, 2010), (100, 110), (1960, 1962)])
+    # site 1100 -> nearest bin centre 1100 -> bin 1000 (positive): recalled
+    # site 2005 -> bin 1900 (kept, negative): scored, missed
+    # site 105 -> bin 0 (window off the chromosome start): not scored
+    # site 1961 -> (2*1961 - 200 + 50) // 100 = 37 -> bin 1850: scored, missed
+    table = label_agreement(labels, [sites])
+    row = table.iloc[0]
+    assert (row["n_sites"], row["n_sites_scored"]) == (4, 3)
+    assert row["recall"] == pytest.approx(1 / 3)
+    # positives: bins 900, 950, 1000, 1050, 1100; site centre 1100 lies in bins 950..1100
+    assert row["n_positive"] == 5
+    assert row["precision"] == pytest.approx(4 / 5)
+    wide = label_agreement(labels, [sites], max_distance=50)
+    assert wide.iloc[0]["precision"] == 1.0  # bin 900 ends at 1100: distance 1 <= 50
+    none = label_agreement(labels, [sites.iloc[:0]])
+    assert np.isnan(none.iloc[0]["recall"]) and none.iloc[0]["precision"] == 0.0
+
+
+# --- Koo-style regions ---------------------------------------------------------------------------
+
+
+def _koo_inputs(n_chip=40, n_dnase=200, seed=1):
+    rng = np.random.default_rng(seed)
+    sizes = {"c1": 60_000, "c2": 40_000}
+
+    def peaks(n):
+        chrom = rng.choice(list(sizes), n)
+        start = np.array([rng.integers(0, sizes[c] - 400) for c in chrom])
+        end = start + rng.integers(50, 400, n)
+        summit = np.array([rng.integers(-1, e - s) for s, e in zip(start, end, strict=True)])
+        return pd.DataFrame({"chrom": chrom, "start": start, "end": end, "summit": summit})
+
+    return sizes, peaks(n_chip), peaks(n_dnase)
+
+
+def test_koo_regions_positives_negatives_and_splits():
+    sizes, chip, dnase = _koo_inputs()
+    blacklist = _intervals("c2", [(0, 5000)])
+    regions = koo_task_regions(chip, dnase, sizes, blacklist, seed=0)
+    assert list(regions.columns) == ["chrom", "start", "end", "label", "split"]
+    assert ((regions["end"] - regions["start"]) == 200).all()
+    counts = regions.attrs["counts"]
+    positives = regions[regions["label"] == 1]
+    negatives = regions[regions["label"] == 0]
+    # positives: the ChIP summits (-1: centre) +- 100, minus blacklisted / off-end / duplicates
+    summit = chip["start"] + np.where(
+        chip["summit"] == -1, (chip["end"] - chip["start"]) // 2, chip["summit"]
+    )
+    expected = set(zip(chip["chrom"], summit - 100, strict=True))
+    expected = {(c, s) for c, s in expected if s >= 0 and s + 200 <= sizes[c]}
+    expected = {(c, s) for c, s in expected if not (c == "c2" and s < 5000)}
+    assert set(zip(positives["chrom"], positives["start"], strict=True)) == expected
+    assert counts["positives"] == len(positives) == len(expected)
+    # negatives never touch a ChIP peak, a positive region or the blacklist; balanced
+    for row in negatives.itertuples():
+        same = chip[chip["chrom"] == row.chrom]
+        assert not ((same["start"] < row.end) & (same["end"] > row.start)).any()
+        pos = positives[positives["chrom"] == row.chrom]
+        assert not ((pos["start"] < row.end) & (pos["end"] > row.start)).any()
+        assert not (row.chrom == "c2" and row.start < 5000)
+    assert len(negatives) == len(positives) < counts["negative_candidates"]
+    # sorted, splits 70 / 10 / 20 of the total
+    key = list(zip(regions["chrom"].map({"c1": 0, "c2": 1}), regions["start"], strict=True))
+    assert key == sorted(key)
+    n = len(regions)
+    sizes_by_split = regions["split"].value_counts().to_dict()
+    for name, fraction in (("train", 0.7), ("valid", 0.1), ("test", 0.2)):
+        assert abs(sizes_by_split[name] - fraction * n) < 1
+
+
+def test_koo_regions_are_deterministic_per_seed():
+    sizes, chip, dnase = _koo_inputs()
+    a = koo_task_regions(chip, dnase, sizes, seed=5)
+    b = koo_task_regions(chip.sample(frac=1.0, random_state=1), dnase, sizes, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    c = koo_task_regions(chip, dnase, sizes, seed=6)
+    assert not (a.equals(c))
+
+
+def test_koo_regions_keep_all_negatives_when_too_few(caplog):
+    sizes, chip, dnase = _koo_inputs(n_chip=60, n_dnase=20)
+    with caplog.at_level(logging.WARNING, logger="attrprior.labels"):
+        regions = koo_task_regions(chip, dnase, sizes)
+    counts = regions.attrs["counts"]
+    assert counts["negatives"] == counts["negative_candidates"] < counts["positives"]
+    assert (regions["label"] == 0).sum() == counts["negatives"]
+    assert "keeping all negatives" in caplog.text
+
+
+def test_koo_regions_read_files(tmp_path):
+    chip = tmp_path / "chip.narrowPeak"
+    chip.write_text("c1\t1000\t1300\t.\t0\t.\t1\t1\t1\t50\n")
+    dnase = tmp_path / "dnase.narrowPeak"
+    dnase.write_text("c1\t1250\t1400\t.\t0\t.\t1\t1\t1\t10\nc1\t5000\t5300\t.\t0\t.\t1\t1\t1\t-1\n")
+    regions = koo_task_regions(chip, dnase, {"c1": 10_000}, split_fractions={"train": 1.0})
+    assert regions[["start", "end", "label"]].values.tolist() == [[950, 1150, 1], [5050, 5250, 0]]
+    assert (regions["split"] == "train").all()

@@ -1,0 +1,470 @@
+"""Tests for attrprior.simgenome: a simulated genome written as a fake ENCODE portal."""
+
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pysam
+import pytest
+import yaml
+
+from attrprior.data import load_jaspar_motifs, one_hot_encode
+from attrprior.simgenome import (
+    CHIP_ASSAY,
+    DNASE_ASSAY,
+    SimulationParams,
+    TaskSpec,
+    main,
+    simulate_genome,
+)
+
+SIZES = {"chr1": 150_000, "chr2": 120_000, "chr3": 100_000}
+NARROWPEAK_ROLES = ("optimal_peaks", "relaxed_peaks", "peaks")
+EXPERIMENT_RE = re.compile(r"ENCSR\d{3}[A-Z]{3}")
+FILE_RE = re.compile(r"ENCFF\d{3}[A-Z]{3}")
+NP_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "signal", "p", "q", "summit"]
+
+
+@pytest.fixture(scope="module")
+def motifs():
+    jaspar = load_jaspar_motifs("JASPAR2016")
+    return {k: jaspar[k] for k in ("MA0080.4", "MA0036.2", "MA0139.1")}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, motifs):
+    out = tmp_path_factory.mktemp("sim0")
+    summary = simulate_genome(out, seed=0, chrom_sizes=SIZES, motifs=motifs)
+    return out, summary
+
+
+@pytest.fixture(scope="module")
+def manifest(run):
+    return yaml.safe_load((run[0] / "manifest.yaml").read_text())
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _md5s(root):
+    return {
+        str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _blob(out, accession):
+    meta = json.loads((out / "portal" / "files" / f"{accession}.json").read_text())
+    return out / "portal" / "files" / accession / meta["href"].rsplit("/", 1)[-1]
+
+
+def _read_fasta(path):
+    chroms, name, lines = {}, None, []
+    for line in gzip.open(path, "rt"):
+        line = line.rstrip("\n")
+        if line.startswith(">"):
+            if name is not None:
+                chroms[name] = "".join(lines)
+            name, lines = line[1:], []
+        else:
+            assert len(line) <= 60
+            lines.append(line)
+    chroms[name] = "".join(lines)
+    return chroms
+
+
+def _narrowpeak(path):
+    return pd.read_csv(path, sep="\t", header=None, names=NP_COLUMNS, compression="gzip")
+
+
+def _truth(out, name):
+    return pd.read_csv(out / "truth" / name, sep="\t").rename(columns={"#chrom": "chrom"})
+
+
+def _contains(peaks, chrom, pos):
+    same = peaks[peaks["chrom"] == chrom]
+    return bool(((same["start"] <= pos) & (pos < same["end"])).any())
+
+
+def _genome(out, manifest):
+    return _read_fasta(out / manifest["reference"]["genome"]["path"])
+
+
+# --------------------------------------------------------------------------------- determinism
+
+
+def test_same_seed_gives_identical_bytes(run, motifs, tmp_path):
+    out, summary = run
+    again = simulate_genome(tmp_path, seed=0, chrom_sizes=SIZES, motifs=motifs)
+    assert _md5s(tmp_path) == _md5s(out)
+    assert again.files == summary.files and len(summary.files) == len(_md5s(out))
+
+
+def test_different_seed_gives_different_files(run, manifest, motifs, tmp_path):
+    out, _ = run
+    simulate_genome(tmp_path, seed=1, chrom_sizes=SIZES, motifs=motifs)
+    other = yaml.safe_load((tmp_path / "manifest.yaml").read_text())
+    genome = manifest["reference"]["genome"]["path"]
+    assert other["reference"]["genome"]["path"] == genome  # aliases do not depend on the seed
+    assert _md5s(tmp_path)[genome] != _md5s(out)[genome]
+    assert other["experiments"]["SPI1_simK562"]["accession"] == "ENCSR901AAE"
+    assert manifest["experiments"]["SPI1_simK562"]["accession"] == "ENCSR900AAE"
+
+
+def test_refuses_to_overwrite_unless_asked(run, motifs, tmp_path):
+    out, _ = run
+    (tmp_path / "portal").mkdir()
+    (tmp_path / "portal" / "stale.json").write_text("{}")
+    with pytest.raises(FileExistsError):
+        simulate_genome(tmp_path, chrom_sizes=SIZES, motifs=motifs)
+    simulate_genome(tmp_path, chrom_sizes=SIZES, motifs=motifs, overwrite=True)
+    assert _md5s(tmp_path) == _md5s(out)
+
+
+# --------------------------------------------------------------------------------- genome
+
+
+def test_fasta_matches_chrom_sizes(run, manifest):
+    out, summary = run
+    sizes_path = out / manifest["reference"]["chrom_sizes"]["path"]
+    sizes = dict(line.split("\t") for line in sizes_path.read_text().splitlines())
+    assert {k: int(v) for k, v in sizes.items()} == SIZES == summary.chrom_sizes
+    genome = _genome(out, manifest)
+    assert list(genome) == list(SIZES)
+    assert {k: len(v) for k, v in genome.items()} == SIZES
+    for sequence in genome.values():
+        assert sequence.startswith("N" * 100) and sequence.endswith("N" * 50)
+        assert set(sequence) <= set("ACGTN")
+    assert re.search(r"[ACGT]N{500,}[ACGT]", genome["chr1"])  # the internal gap
+    bases = "".join(genome.values()).replace("N", "")
+    gc = (bases.count("G") + bases.count("C")) / len(bases)
+    assert abs(gc - 0.41) < 0.01
+
+
+def test_blacklist_is_sorted_bed3_off_gaps(run, manifest):
+    out, _ = run
+    genome = _genome(out, manifest)
+    table = pd.read_csv(
+        out / manifest["reference"]["blacklist"]["path"], sep="\t", header=None, compression="gzip"
+    )
+    assert table.shape[1] == 3 and len(table) >= len(SIZES)
+    for chrom, start, end in table.itertuples(index=False):
+        assert 0 < start < end <= SIZES[chrom] and "N" not in genome[chrom][start:end]
+    assert table.equals(table.sort_values([0, 1, 2]).reset_index(drop=True))
+
+
+# --------------------------------------------------------------------------------- portal
+
+
+def test_file_objects_match_their_bytes(run):
+    out, _ = run
+    files = out / "portal" / "files"
+    objects = sorted(files.glob("*.json"))
+    assert len(objects) == len([p for p in files.iterdir() if p.is_dir()])
+    for path in objects:
+        meta = json.loads(path.read_text())
+        key = path.stem
+        assert meta["accession"] == key and meta["status"] == "released"
+        assert meta["assembly"] == "simGRCh38"
+        if not key.startswith("simGRCh38_"):
+            assert FILE_RE.fullmatch(key)
+        name = meta["href"].rsplit("/", 1)[-1]
+        assert meta["href"] == f"/files/{key}/@@download/{name}" and name.startswith(key)
+        data = (files / key / name).read_bytes()
+        assert meta["md5sum"] == hashlib.md5(data).hexdigest()
+        assert meta["file_size"] == len(data)
+        assert meta["file_format"] in {"bed", "bam", "fasta", "tsv"}
+        expected_type = {"bed": {"narrowPeak", "bed3+"}}.get(meta["file_format"], {None})
+        assert meta["file_format_type"] in expected_type
+        assert isinstance(meta["biological_replicates"], list)
+
+
+def test_experiment_objects_and_manifest_agree(run, manifest):
+    out, summary = run
+    portal = out / "portal"
+    experiments = {p.stem: json.loads(p.read_text()) for p in (portal / "experiments").glob("*")}
+    assert set(summary.experiments.values()) == set(experiments)
+    for accession, experiment in experiments.items():
+        assert EXPERIMENT_RE.fullmatch(accession) and experiment["accession"] == accession
+        for embedded in experiment["files"]:
+            stored = json.loads((portal / "files" / f"{embedded['accession']}.json").read_text())
+            assert embedded == stored and stored["dataset"] == f"/experiments/{accession}/"
+        for control in experiment["possible_controls"]:
+            assert experiments[control["accession"]]["assay_title"] == "Control ChIP-seq"
+    for name, entry in manifest["experiments"].items():
+        experiment = experiments[entry["accession"]]
+        assert experiment["assay_title"] == entry["assay"]
+        assert experiment["biosample_ontology"]["term_name"] == entry["cell_type"]
+        output_types = {f["accession"]: f["output_type"] for f in experiment["files"]}
+        if entry["assay"] == CHIP_ASSAY:
+            assert experiment["target"]["label"] == entry["target"] == name.split("_")[0]
+            assert experiment["possible_controls"][0]["accession"] == entry["control"]
+            roles = entry["files"]
+            assert output_types[roles["optimal_peaks"]] == "optimal IDR thresholded peaks"
+            assert output_types[roles["relaxed_peaks"]] == "peaks and background as input for IDR"
+            assert [output_types[a] for a in roles["alignments"]] == ["unfiltered alignments"] * 2
+            assert (
+                roles["control_alignments"] == manifest["controls"][entry["control"]]["alignments"]
+            )
+        else:
+            assert output_types[entry["files"]["peaks"]] == "peaks"
+            assert {output_types[a] for a in entry["files"]["alignments"]} == {"alignments"}
+
+
+# --------------------------------------------------------------------------------- ground truth
+
+
+def test_planted_motifs_are_in_the_fasta_and_score_high(run, manifest, motifs):
+    out, _ = run
+    genome = _genome(out, manifest)
+    instances = _truth(out, "motif_instances.bed")
+    assert set(instances["class"]) == {"strong", "weak", "open", "decoy", "unbound"}
+    background = np.log(np.array([0.295, 0.205, 0.205, 0.295]))[:, None]
+    for row in instances.drop_duplicates(["chrom", "start"]).itertuples(index=False):
+        sequence = genome[row.chrom][row.start : row.end]
+        assert sequence == row.sequence
+        x = one_hot_encode(sequence)
+        x = x[::-1, ::-1] if row.strand == "-" else x
+        pwm = motifs[row.matrix_id].pwm
+        score = float((x * (np.log(pwm + 1e-3) - background)).sum())
+        best = float((np.log(pwm.max(axis=0) + 1e-3) - background.min()).sum())
+        assert score > 0.3 * best, (row, score, best)
+
+
+def test_truth_tables_are_consistent(run, manifest):
+    out, summary = run
+    instances = _truth(out, "motif_instances.bed")
+    for name, path in manifest["truth"]["bound_sites"].items():
+        sites = pd.read_csv(out / path, sep="\t").rename(columns={"#chrom": "chrom"})
+        assert len(sites) == summary.n_sites[name] and (sites["task"] == name).all()
+        bound = instances[(instances["task"] == name) & (instances["bound"] == 1)]
+        centres = set(zip(sites["chrom"], sites["start"], strict=True))
+        motif_centres = set(
+            zip(bound["chrom"], bound["start"] + (bound["end"] - bound["start"]) // 2, strict=True)
+        )
+        assert motif_centres <= centres
+    # SPI1 in two cell types share about half their sites.
+    a, b = (
+        set(instances.query("task == @t and bound == 1")["start"])
+        for t in ("SPI1_simGM12878", "SPI1_simK562")
+    )
+    assert 0.3 < len(a & b) / len(a) < 0.7
+
+
+# --------------------------------------------------------------------------------- peaks
+
+
+def test_narrowpeak_files_are_valid(run, manifest):
+    out, _ = run
+    for entry in manifest["experiments"].values():
+        for role in NARROWPEAK_ROLES:
+            if role not in entry["files"]:
+                continue
+            peaks = _narrowpeak(_blob(out, entry["files"][role]))
+            assert peaks.shape[1] == 10 and len(peaks) > 0
+            assert (peaks["start"] >= 0).all() and (peaks["end"] > peaks["start"]).all()
+            assert (peaks["end"] <= peaks["chrom"].map(SIZES)).all()
+            assert (
+                (peaks["summit"] >= 0) & (peaks["summit"] < peaks["end"] - peaks["start"])
+            ).all()
+            assert peaks["score"].between(0, 1000).all() and (peaks["strand"] == ".").all()
+            rank = peaks["chrom"].map({c: i for i, c in enumerate(SIZES)})
+            order = np.lexsort((peaks["end"], peaks["start"], rank))
+            assert (order == np.arange(len(peaks))).all()
+
+
+def test_chip_peaks_follow_the_truth(run, manifest):
+    out, _ = run
+    for name, entry in manifest["experiments"].items():
+        if entry["assay"] != CHIP_ASSAY:
+            continue
+        optimal = _narrowpeak(_blob(out, entry["files"]["optimal_peaks"]))
+        relaxed = _narrowpeak(_blob(out, entry["files"]["relaxed_peaks"]))
+        sites = pd.read_csv(out / manifest["truth"]["bound_sites"][name], sep="\t")
+        for chrom, centre, strength in sites[["#chrom", "start", "strength"]].itertuples(False):
+            assert _contains(relaxed, chrom, centre)
+            assert _contains(optimal, chrom, centre) == (strength == "strong")
+        for peak in optimal.itertuples(index=False):
+            summit = peak.start + peak.summit
+            near = sites[(sites["#chrom"] == peak.chrom) & (sites["start"].sub(summit).abs() <= 15)]
+            assert len(near) == 1 and peak.start <= near["start"].iloc[0] < peak.end
+        merged = relaxed.merge(optimal, how="inner")
+        assert len(merged) == len(optimal)  # relaxed contains every optimal peak as is
+        assert len(relaxed) > len(optimal) and relaxed["signal"].min() < optimal["signal"].min()
+
+
+def test_dnase_peaks_cover_open_sites_and_footprints(run, manifest):
+    out, _ = run
+    entry = manifest["experiments"]["DNase_simK562"]
+    peaks = _narrowpeak(_blob(out, entry["files"]["peaks"]))
+    open_sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["DNase_simK562"], sep="\t")
+    assert len(peaks) == len(open_sites)
+    for chrom, centre in open_sites[["#chrom", "start"]].itertuples(index=False):
+        assert _contains(peaks, chrom, centre)
+    for name in ("SPI1_simK562", "GATA2_simK562"):  # ChIP-bound sites of K562 are open
+        bound = pd.read_csv(out / manifest["truth"]["bound_sites"][name], sep="\t")
+        assert set(zip(bound["#chrom"], bound["start"], strict=True)) <= set(
+            zip(open_sites["#chrom"], open_sites["start"], strict=True)
+        )
+    footprints = pd.read_csv(_blob(out, entry["files"]["footprints"]), sep="\t", header=None)
+    assert len(footprints) > 0 and set(footprints[3]) == {"SPI1", "GATA2", "CTCF"}
+    for chrom, start, end in footprints[[0, 1, 2]].itertuples(index=False):
+        assert 20 <= end - start <= 30
+        inside = peaks[
+            (peaks["chrom"] == chrom) & (peaks["start"] <= start) & (peaks["end"] >= end)
+        ]
+        assert len(inside) == 1
+
+
+# --------------------------------------------------------------------------------- reads
+
+
+def _five_prime_offsets(bam, sites, window=300):
+    """5′ end minus the nearest site centre, per strand, for reads within ``window``."""
+    offsets = {"+": [], "-": []}
+    for chrom, centre in sites:
+        for read in bam.fetch(chrom, max(0, centre - window), centre + window):
+            five = read.reference_end - 1 if read.is_reverse else read.reference_start
+            if abs(five - centre) < window:
+                offsets["-" if read.is_reverse else "+"].append(five - centre)
+    return {strand: np.array(values) for strand, values in offsets.items()}
+
+
+def _indexed_copy(out, accession, tmp_path):
+    path = tmp_path / f"{accession}.bam"
+    shutil.copy(_blob(out, accession), path)
+    pysam.index(str(path))
+    return path
+
+
+def test_bams_are_sorted_valid_and_stranded(run, manifest, tmp_path):
+    out, summary = run
+    genome = _genome(out, manifest)
+    entry = manifest["experiments"]["SPI1_simGM12878"]
+    assert not list((out / "portal").rglob("*.bai"))
+    path = _indexed_copy(out, entry["files"]["alignments"][0], tmp_path)
+    with pysam.AlignmentFile(str(path)) as bam:
+        assert bam.header.to_dict()["HD"]["SO"] == "coordinate"
+        assert dict(zip(bam.references, bam.lengths, strict=True)) == SIZES
+        reads = list(bam)
+        assert len(reads) == summary.n_reads[path.stem]
+        keys = [(bam.references.index(r.reference_name), r.reference_start) for r in reads]
+        assert keys == sorted(keys)
+        for read in reads[::50]:
+            assert read.mapping_quality == 30 and read.cigarstring == "36M"
+            assert (
+                read.query_sequence
+                == genome[read.reference_name][read.reference_start : read.reference_end]
+            )
+        sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["SPI1_simGM12878"], sep="\t")
+        strong = sites[sites["strength"] == "strong"][["#chrom", "start"]].itertuples(False)
+        offsets = _five_prime_offsets(bam, list(strong))
+    # The classic ChIP-seq shape: + strand 5′ ends upstream of the centre, − strand downstream.
+    assert offsets["+"].mean() < -40 and offsets["-"].mean() > 40
+
+
+def test_bedtools_five_prime_coverage_shows_strand_shift(run, manifest, tmp_path):
+    out, _ = run
+    entry = manifest["experiments"]["GATA2_simK562"]
+    path = _indexed_copy(out, entry["files"]["alignments"][1], tmp_path)
+    sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["GATA2_simK562"], sep="\t")
+    strong = sites[sites["strength"] == "strong"]
+    means = {}
+    for strand in "+-":
+        command = ["bedtools", "genomecov", "-ibam", str(path), "-5", "-strand", strand, "-bg"]
+        text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rows = [line.split("\t") for line in text.splitlines()]
+        offsets, weights = [], []
+        for chrom, start, end, value in rows:
+            for pos in range(int(start), int(end)):
+                near = strong[(strong["#chrom"] == chrom) & (strong["start"].sub(pos).abs() < 300)]
+                if len(near):
+                    offsets.append(pos - near["start"].iloc[0])
+                    weights.append(float(value))
+        means[strand] = np.average(offsets, weights=weights)
+    assert means["+"] < -40 < 40 < means["-"]
+
+
+def _site_enrichment(out, manifest, accession, sites, tmp_path):
+    """Reads per bp within 300 bp of the sites over reads per bp genome-wide."""
+    path = _indexed_copy(out, accession, tmp_path)
+    with pysam.AlignmentFile(str(path)) as bam:
+        total = bam.mapped
+        near = sum(bam.count(c, s - 300, s + 300) for c, s in sites)
+    return (near / (600 * len(sites))) / (total / sum(SIZES.values()))
+
+
+def test_control_has_no_enrichment_at_sites(run, manifest, tmp_path):
+    out, _ = run
+    entry = manifest["experiments"]["SPI1_simGM12878"]
+    sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["SPI1_simGM12878"], sep="\t")
+    strong = list(sites[sites["strength"] == "strong"][["#chrom", "start"]].itertuples(False))
+    chip = _site_enrichment(out, manifest, entry["files"]["alignments"][0], strong, tmp_path)
+    control = _site_enrichment(
+        out, manifest, entry["files"]["control_alignments"][0], strong, tmp_path
+    )
+    assert chip > 5 and 0.6 < control < 1.5
+
+
+def test_dnase_cuts_concentrate_in_open_sites(run, manifest, tmp_path):
+    out, _ = run
+    entry = manifest["experiments"]["DNase_simK562"]
+    sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["DNase_simK562"], sep="\t")
+    open_sites = list(sites[["#chrom", "start"]].itertuples(False))
+    assert (
+        _site_enrichment(out, manifest, entry["files"]["alignments"][0], open_sites, tmp_path) > 5
+    )
+
+
+# --------------------------------------------------------------------------------- API and CLI
+
+
+def test_invalid_tasks_are_rejected(motifs, tmp_path):
+    spi1 = TaskSpec("SPI1_a", CHIP_ASSAY, "a", "SPI1", "MA0080.4")
+    bad = [
+        [spi1, spi1],
+        [TaskSpec("x", CHIP_ASSAY, "a")],
+        [spi1, TaskSpec("d", DNASE_ASSAY, "a", target="SPI1")],
+        [spi1, TaskSpec("g", CHIP_ASSAY, "a", "GATA2", "MA0036.2", shares_sites_with="SPI1_a")],
+        [TaskSpec("d", DNASE_ASSAY, "a")],
+        [TaskSpec("y", "ATAC-seq", "a")],
+    ]
+    for tasks in bad:
+        with pytest.raises(ValueError):
+            simulate_genome(tmp_path, chrom_sizes=SIZES, tasks=tasks, motifs=motifs)
+    with pytest.raises(ValueError, match="missing matrix IDs"):
+        simulate_genome(
+            tmp_path, chrom_sizes=SIZES, tasks=[TaskSpec("z", CHIP_ASSAY, "a", "Z", "MA9999.1")]
+        )
+    with pytest.raises(ValueError, match="at least 20000"):
+        simulate_genome(tmp_path, chrom_sizes={"chr1": 5_000}, motifs=motifs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_custom_tasks_and_params(motifs, tmp_path):
+    tasks = [TaskSpec("GATA2_c", CHIP_ASSAY, "c", "GATA2", "MA0036.2")]
+    params = SimulationParams(n_chip_replicates=1, weak_fraction=0.0, open_motif_id=None)
+    summary = simulate_genome(
+        tmp_path, seed=3, chrom_sizes={"chrA": 60_000}, tasks=tasks, params=params, motifs=motifs
+    )
+    manifest = yaml.safe_load((tmp_path / "manifest.yaml").read_text())
+    assert list(manifest["experiments"]) == ["GATA2_c"]
+    assert len(manifest["experiments"]["GATA2_c"]["files"]["alignments"]) == 1
+    assert summary.n_sites == {"GATA2_c": 4}
+    optimal = _narrowpeak(
+        _blob(tmp_path, manifest["experiments"]["GATA2_c"]["files"]["optimal_peaks"])
+    )
+    assert len(optimal) == 4
+
+
+def test_cli_writes_the_small_scale(tmp_path, capsys):
+    assert main(["--out", str(tmp_path), "--seed", "2", "--scale", "SMALL"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["chrom_sizes"] == {"chr1": 200_000, "chr2": 150_000, "chr3": 100_000}
+    assert (tmp_path / "manifest.yaml").is_file() and report["files"] > 40
