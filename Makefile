@@ -5,7 +5,7 @@ PYTHON ?= python3
 CORES ?= 2
 BIN := $(VENV)/bin
 
-.PHONY: setup demo report test lint pytest lock clean
+.PHONY: setup demo simulated report test lint pytest lock clean
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,19 @@ $(VENV)/.installed: constraints.txt pyproject.toml
 demo: setup
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --cores 1 --report results/report.html
+
+# The second embedded default: the genomic path (download -> labels -> arrays -> training)
+# on a simulated genome served by a local stand-in for the ENCODE portal (config/simulated.yaml).
+SIMGENOME ?= resources/simgenome
+PORTAL_PORT ?= 8765
+simulated: setup
+	test -f $(SIMGENOME)/manifest.yaml || $(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0
+	rm -f $(SIMGENOME)/portal.url
+	$(BIN)/python -m attrprior.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
+		--port-file $(SIMGENOME)/portal.url & portal=$$!; \
+	trap 'kill $$portal' EXIT; \
+	for i in $$(seq 100); do test -f $(SIMGENOME)/portal.url && break; sleep 0.1; done; \
+	$(BIN)/snakemake --cores $(CORES) --configfile config/simulated.yaml
 
 report: setup
 	$(BIN)/snakemake --cores 1 --report results/report.html
@@ -39,4 +52,4 @@ lock: setup
 	mv constraints.txt.tmp constraints.txt
 
 clean:
-	rm -rf results logs .snakemake
+	rm -rf results logs .snakemake resources

@@ -18,6 +18,8 @@ report: "workflow/report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/download.smk"
+include: "rules/genome.smk"
 include: "rules/train.smk"
 include: "rules/attribution.smk"
 include: "rules/evaluation.smk"

@@ -1,4 +1,6 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
+import re
+
 from snakemake.utils import validate
 
 validate(config, schema="../config/schema.yaml")
@@ -257,6 +259,18 @@ def genomic_outputs(dataset):
 
 
 GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
+
+
+def training_data(wildcards):
+    """Inputs of train_model: a simulated dataset, or a genome array and its labels."""
+    if wildcards.dataset in GENOMIC_DATASETS:
+        assembly = genomic_source(wildcards.dataset)["assembly"]
+        return {
+            "genome": f"{DOWNLOADS}/{assembly}/genome.npy",
+            "genome_index": f"{DOWNLOADS}/{assembly}/genome.json",
+            "labels": f"{RESULTS}/{wildcards.dataset}/data/labels.npz",
+        }
+    return {"dataset": f"{RESULTS}/{wildcards.dataset}/data/dataset.npz"}
 
 
 def all_outputs():

@@ -20,6 +20,8 @@ rule tables:
         },
     log:
         "logs/{dataset}/tables.log",
+    wildcard_constraints:
+        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
     conda:
         "../envs/stats.yaml"
     threads: 1

@@ -3,7 +3,7 @@
 
 rule train_model:
     input:
-        dataset=rules.simulate_dataset.output.dataset,
+        unpack(training_data),
         # weight "auto" scales the prior to the no-prior model of the same seed.
         reference=lambda wc: (
             reference_run(wc, rules.train_model.output.model)
@@ -27,5 +27,8 @@ rule train_model:
         condition=lambda wc: dataset_config(wc, "conditions")[wc.condition],
         training=lambda wc: dataset_config(wc, "training"),
         device=config["device"],
+        genomic=lambda wc: (
+            genomic_source(wc.dataset) if wc.dataset in GENOMIC_DATASETS else None
+        ),
     script:
         "../workflow/scripts/train_model.py"

@@ -247,6 +247,20 @@ class ArrayBatches:
             yield self.x[index], self.y[index]
 
 
+def predict(
+    model: nn.Module, x: np.ndarray, batch_size: int, device: torch.device | str = "cpu"
+) -> np.ndarray:
+    """Probabilities ``(N, T)`` (sigmoid of the logits) of ``x`` ``(N, 4, L)``, in eval mode,
+    batch by batch."""
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for index in _batches(len(x), batch_size, None):
+            logits = model(torch.as_tensor(x[index], device=device))
+            outputs.append(torch.sigmoid(logits).cpu().numpy())
+    return np.concatenate(outputs)
+
+
 def evaluate(
     model: nn.Module,
     x: np.ndarray,

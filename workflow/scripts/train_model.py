@@ -2,19 +2,22 @@
 
 import logging
 
-import numpy as np
 import pandas as pd
 import torch
 
 from attrprior.data import load_dataset
+from attrprior.genome import GenomeArray
 from attrprior.io import write_tsv
-from attrprior.metrics import classification_metrics
+from attrprior.labels import load_binary_labels
+from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
+from attrprior.sampling import genomic_splits
 from attrprior.train import (
     Condition,
     TrainSettings,
     automatic_prior_weight,
     configure_torch,
+    predict,
     resolve_device,
     train_model,
 )
@@ -23,11 +26,29 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 device = resolve_device(snakemake.params.device)
-dataset = load_dataset(snakemake.input.dataset)
-splits = {
-    name: (dataset.x[dataset.split == name], dataset.y[dataset.split == name])
-    for name in ("train", "valid", "test")
-}
+genomic = snakemake.params.genomic
+if genomic is None:
+    dataset = load_dataset(snakemake.input.dataset)
+    splits = {
+        name: (dataset.x[dataset.split == name], dataset.y[dataset.split == name])
+        for name in ("train", "valid", "test")
+    }
+else:
+    # Genomic windows: held-out chromosomes; training negatives are redrawn every epoch.
+    train, valid, test = genomic_splits(
+        GenomeArray(snakemake.input.genome),
+        load_binary_labels(snakemake.input.labels),
+        genomic["splits"],
+        seed=genomic["seed"],
+        negatives_per_positive=genomic.get("eval_negatives_per_positive", 1.0),
+    )
+    splits = {"train": train, "valid": valid, "test": test}
+    logging.info(
+        "%d training positives, %d validation and %d test windows",
+        len(train.positives),
+        len(valid[0]),
+        len(test[0]),
+    )
 architecture = dict(snakemake.params.model)
 settings = TrainSettings(**snakemake.params.training)
 entry = dict(snakemake.params.condition)
@@ -44,7 +65,8 @@ if entry.get("weight") == "auto":
 condition = Condition.from_config(entry)
 logging.info("model %s, condition %s, seed %d, device %s", architecture, condition, seed, device)
 
-architecture.update(length=dataset.x.shape[2], n_tasks=dataset.y.shape[1])
+length, n_tasks = splits["valid"][0].shape[2], splits["valid"][1].shape[1]
+architecture.update(length=length, n_tasks=n_tasks)
 torch.manual_seed(seed)
 model = build_model(**architecture)
 state, history = train_model(
@@ -57,10 +79,8 @@ state, history = train_model(
     device=device,
 )
 
-model.eval()
-with torch.no_grad():
-    logits = model(torch.as_tensor(splits["test"][0], device=device)).cpu().numpy()
-test = classification_metrics(splits["test"][1][:, 0], 1 / (1 + np.exp(-logits[:, 0])))
+probabilities = predict(model, splits["test"][0], settings.batch_size, device)
+test = multitask_classification_metrics(splits["test"][1], probabilities)
 logging.info("test %s", test)
 run = {"model": snakemake.wildcards.model, "condition": snakemake.wildcards.condition, "seed": seed}
 write_tsv(

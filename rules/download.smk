@@ -1,0 +1,77 @@
+# Downloads from the ENCODE portal (or the local stand-in of config/simulated.yaml). Local
+# rules: compute nodes often have no internet. Each file is checked against the portal's md5
+# and size, written to a temporary name and renamed, and never fetched again once verified.
+
+
+localrules:
+    download_reference,
+    download_encode_file,
+    download_lock,
+
+
+rule download_reference:
+    output:
+        file=f"{DOWNLOADS}/{{assembly}}/reference/{{reference}}",
+        record=f"{DOWNLOADS}/{{assembly}}/reference/{{reference}}.download.json",
+    log:
+        "logs/download/{assembly}/reference/{reference}.log",
+    wildcard_constraints:
+        reference="|".join(re.escape(name) for name in REFERENCE_FILES.values()),
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=240,
+    params:
+        file_reference=lambda wc: config["references"][wc.assembly][
+            {name: kind for kind, name in REFERENCE_FILES.items()}[wc.reference]
+        ],
+        # Reference files are addressed by alias; their JSON carries no assembly to check.
+        assembly=None,
+    script:
+        "../workflow/scripts/download_encode_file.py"
+
+
+rule download_encode_file:
+    output:
+        file=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.{{extension}}",
+        record=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.{{extension}}.download.json",
+    log:
+        "logs/download/{assembly}/encode/{accession}.{extension}.log",
+    wildcard_constraints:
+        extension=r"bed\.gz|bam",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=240,
+    params:
+        file_reference=lambda wc: wc.accession,
+        assembly=lambda wc: wc.assembly,
+    script:
+        "../workflow/scripts/download_encode_file.py"
+
+
+rule download_lock:
+    input:
+        records=lambda wc: [
+            f"{path}.download.json" for path in downloaded_files(wc.dataset)
+        ],
+    output:
+        lock=report(
+            f"{RESULTS}/{{dataset}}/data/downloads.tsv",
+            caption="../workflow/report/downloads.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/download_lock.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../workflow/scripts/download_lock.py"

@@ -1,0 +1,160 @@
+# Genomic datasets (encode_binary): genome arrays, Tseng et al. binary labels, bigWig
+# tracks of 5' read counts, label agreement with a simulation's ground truth, and the
+# predictive tables of the trained models.
+
+
+rule encode_genome:
+    input:
+        fasta=lambda wc: reference_path(wc.assembly, "fasta"),
+        chrom_sizes=lambda wc: reference_path(wc.assembly, "chrom_sizes"),
+    output:
+        codes=f"{DOWNLOADS}/{{assembly}}/genome.npy",
+        index=f"{DOWNLOADS}/{{assembly}}/genome.json",
+    log:
+        "logs/genome/{assembly}/encode_genome.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        chroms=lambda wc: config["references"][wc.assembly]["chroms"],
+    script:
+        "../workflow/scripts/encode_genome.py"
+
+
+rule binary_labels:
+    input:
+        chrom_sizes=lambda wc: reference_path(
+            genomic_source(wc.dataset)["assembly"], "chrom_sizes"
+        ),
+        blacklist=lambda wc: reference_path(
+            genomic_source(wc.dataset)["assembly"], "blacklist"
+        ),
+        optimal=lambda wc: peak_files(wc, "optimal_peaks"),
+        relaxed=lambda wc: peak_files(wc, "relaxed_peaks"),
+    output:
+        labels=f"{RESULTS}/{{dataset}}/data/labels.npz",
+        summary=report(
+            f"{RESULTS}/{{dataset}}/data/labels_summary.tsv",
+            caption="../workflow/report/labels_summary.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/binary_labels.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        tasks=lambda wc: list(genomic_source(wc.dataset)["experiments"]),
+        chroms=lambda wc: config["references"][genomic_source(wc.dataset)["assembly"]][
+            "chroms"
+        ],
+        labels=lambda wc: genomic_source(wc.dataset)["labels"],
+    script:
+        "../workflow/scripts/binary_labels.py"
+
+
+rule index_bam:
+    input:
+        bam=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam",
+    output:
+        index=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam.bai",
+    log:
+        "logs/download/{assembly}/encode/{accession}.bam.bai.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    script:
+        "../workflow/scripts/index_bam.py"
+
+
+rule profile_tracks:
+    input:
+        bams=alignment_files,
+        indexes=lambda wc: [f"{bam}.bai" for bam in alignment_files(wc)],
+        chrom_sizes=lambda wc: reference_path(
+            genomic_source(wc.dataset)["assembly"], "chrom_sizes"
+        ),
+    output:
+        pos=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.pos.bigWig",
+        neg=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.neg.bigWig",
+    log:
+        "logs/{dataset}/profile_tracks/{task}.{track}.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../workflow/scripts/profile_tracks.py"
+
+
+rule label_agreement:
+    input:
+        labels=rules.binary_labels.output.labels,
+        sites=lambda wc: [
+            genomic_source(wc.dataset)["truth"]["bound_sites"][task]
+            for task in genomic_source(wc.dataset)["experiments"]
+        ],
+    output:
+        tsv=report(
+            f"{RESULTS}/{{dataset}}/tables/label_agreement.tsv",
+            caption="../workflow/report/label_agreement.rst",
+            category="Tables",
+            labels={"table": "label_agreement", "format": "tsv"},
+        ),
+        md=f"{RESULTS}/{{dataset}}/tables/label_agreement.md",
+    log:
+        "logs/{dataset}/label_agreement.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        # Half the widest simulated peak (600 bp) minus half a bin.
+        max_distance=200,
+    script:
+        "../workflow/scripts/label_agreement.py"
+
+
+rule genomic_tables:
+    input:
+        test_metrics=lambda wc: run_outputs(
+            rules.train_model.output.test_metrics, wc.dataset
+        ),
+    output:
+        **{
+            f"{table}_{ext}": report(
+                f"{RESULTS}/{{dataset}}/tables/{table}.{ext}",
+                caption=f"../workflow/report/{table}.rst",
+                category="Tables",
+                labels={"table": table, "format": ext},
+            )
+            for table in GENOMIC_TABLES
+            for ext in ("tsv", "md")
+        },
+    log:
+        "logs/{dataset}/genomic_tables.log",
+    wildcard_constraints:
+        dataset="|".join(GENOMIC_DATASETS) or "(?!)",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        reference=lambda wc: dataset_config(wc, "evaluation")["reference_condition"],
+    script:
+        "../workflow/scripts/genomic_tables.py"

@@ -1,0 +1,160 @@
+"""The genomic path of the workflow end to end, offline: a small simulated genome served by
+the local stand-in for the ENCODE portal (with faults), downloaded, labelled, encoded, turned
+into bigWig tracks and used to train the Tseng binary model (config/simulated.yaml, shrunk)."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from attrprior.encode import read_lock
+from attrprior.portal import MockPortal
+from attrprior.simgenome import SMALL_CHROM_SIZES, simulate_genome
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+# One of each fault, consumed by the first four file downloads (each then retried).
+FAULTS = ["500", "drop", "truncate", "bad_md5"]
+
+
+def snakemake(workdir, *args, check=True):
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def small_config(manifest, simgenome, base_url):
+    """config/simulated.yaml with the small genome's accessions, 1 epoch, 1 seed."""
+    config = yaml.safe_load((ROOT / "config" / "simulated.yaml").read_text())
+    config["encode"].update(base_url=base_url, backoff=0.01)
+    dataset = config["datasets"]["simulated"]
+    source = dataset["encode_binary"]
+    for task, entry in source["experiments"].items():
+        files = manifest["experiments"][task]["files"]
+        entry.update(
+            experiment=manifest["experiments"][task]["accession"],
+            optimal_peaks=files["optimal_peaks"],
+            relaxed_peaks=files["relaxed_peaks"],
+        )
+        if "alignments" in entry:
+            entry.update(
+                alignments=files["alignments"], control_alignments=files["control_alignments"]
+            )
+        source["truth"]["bound_sites"][task] = str(
+            simgenome / manifest["truth"]["bound_sites"][task]
+        )
+    dataset.update(seeds=1)
+    dataset["training"].update(max_epochs=1, batch_size=64)
+    return config
+
+
+@pytest.fixture(scope="module")
+def genomic_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("genomic")
+    simgenome = base / "simgenome"
+    simulate_genome(simgenome, seed=0, chrom_sizes=SMALL_CHROM_SIZES)
+    manifest = yaml.safe_load((simgenome / "manifest.yaml").read_text())
+    workdir = base / "work"
+    with MockPortal(simgenome / "portal", faults=list(FAULTS)) as portal:
+        config = small_config(manifest, simgenome, portal.url)
+        (workdir / "config").mkdir(parents=True)
+        (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        first = snakemake(workdir, "--cores", "2")
+        downloads_after_first_run = len(portal.blob_requests())
+        rerun = snakemake(workdir, "--cores", "2")
+        downloads_after_rerun = len(portal.blob_requests())
+        yield {
+            "workdir": workdir,
+            "simgenome": simgenome,
+            "config": config,
+            "portal": portal,
+            "first": first,
+            "rerun": rerun,
+            "downloads": (downloads_after_first_run, downloads_after_rerun),
+        }
+
+
+@pytest.mark.slow
+def test_downloads_are_verified_retried_and_locked(genomic_run):
+    workdir, simgenome = genomic_run["workdir"], genomic_run["simgenome"]
+    records = read_lock(workdir / "results" / "simulated" / "data" / "downloads.tsv")
+    source = genomic_run["config"]["datasets"]["simulated"]["encode_binary"]
+    n_bams = sum(
+        len(e.get("alignments", [])) + len(e.get("control_alignments", []))
+        for e in source["experiments"].values()
+    )
+    assert len(records) == 3 + 2 * len(source["experiments"]) + n_bams
+    for record in records:
+        meta = json.loads((simgenome / "portal" / "files" / f"{record.accession}.json").read_text())
+        data = (workdir / record.path).read_bytes()
+        assert hashlib.md5(data).hexdigest() == record.md5 == meta["md5sum"]
+        assert len(data) == record.size == meta["file_size"]
+    # Every file fetched once, plus one failed try per injected fault (distinct files in
+    # the lock share no accession; a shared control BAM is downloaded once).
+    unique = {record.path for record in records}
+    first, rerun = genomic_run["downloads"]
+    assert first == len(unique) + len(FAULTS)
+    assert rerun == first, "a verified file was fetched again"
+    assert "Nothing to be done" in genomic_run["rerun"].stdout + genomic_run["rerun"].stderr
+    leftovers = [p for p in (workdir / "resources").rglob(".*") if p.is_file()]
+    assert not leftovers, leftovers
+
+
+@pytest.mark.slow
+def test_labels_agree_with_the_simulation(genomic_run):
+    results = genomic_run["workdir"] / "results" / "simulated"
+    agreement = pd.read_csv(results / "tables" / "label_agreement.tsv", sep="\t")
+    strong = agreement[agreement["sites"] == "strong"]
+    weak = agreement[agreement["sites"] == "weak"]
+    # Strong sites have optimal peaks: all of them positive; weak sites only relaxed peaks:
+    # ambiguous, never positive.
+    assert (strong["recall"] == 1.0).all()
+    assert (weak["recall"] == 0.0).all()
+    assert (agreement[agreement["sites"] == "all"]["precision"] > 0.9).all()
+    summary = pd.read_csv(results / "data" / "labels_summary.tsv", sep="\t")
+    assert set(summary["chrom"]) == {"chr1", "chr2", "chr3"}
+    assert (summary["dropped_off_end"] > 0).all() and (summary["dropped_blacklist"] > 0).all()
+
+
+@pytest.mark.slow
+def test_models_trained_and_tracks_written(genomic_run):
+    results = genomic_run["workdir"] / "results" / "simulated"
+    predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
+    auroc = predictive[predictive["metric"] == "test_auroc"]
+    assert set(auroc["condition"]) == {"none", "fourier"}
+    assert auroc["mean"].between(0, 1).all()
+    tracks = sorted(p.name for p in (results / "data" / "tracks").glob("*.bigWig"))
+    assert len(tracks) == 2 * 2 * 2  # 2 tasks with alignments x signal/control x pos/neg
+    log = (genomic_run["workdir"] / "logs" / "simulated" / "train").rglob("seed0.log")
+    assert any("epoch   1" in path.read_text() for path in log)
+
+
+@pytest.mark.slow
+def test_a_download_that_keeps_failing_leaves_nothing(genomic_run):
+    workdir, portal = genomic_run["workdir"], genomic_run["portal"]
+    source = genomic_run["config"]["datasets"]["simulated"]["encode_binary"]
+    accession = source["experiments"]["GATA2_simK562"]["optimal_peaks"]
+    target = workdir / "resources" / "simGRCh38" / "encode" / f"{accession}.bed.gz"
+    target.unlink()
+    Path(f"{target}.download.json").unlink()
+    portal.set_faults(blob=["bad_md5"], repeat=True)
+    try:
+        result = snakemake(workdir, "--cores", "1", str(target.relative_to(workdir)), check=False)
+    finally:
+        portal.set_faults()
+    assert result.returncode != 0
+    log = workdir / "logs" / "download" / "simGRCh38" / "encode" / f"{accession}.bed.gz.log"
+    message = log.read_text() + result.stdout + result.stderr
+    assert accession in message and "md5" in message and portal.url in message
+    assert not target.exists() and not Path(f"{target}.download.json").exists()
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]

@@ -1,0 +1,33 @@
+"""Tseng et al. binary labels of every window of the genome (rule binary_labels)."""
+
+import logging
+
+from attrprior.io import write_tsv
+from attrprior.labels import write_binary_labels
+from attrprior.peaks import read_bed, read_chrom_sizes, read_narrowpeak, relaxed_peaks
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+settings = snakemake.params.labels
+sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
+optimal = [read_narrowpeak(path, sizes) for path in snakemake.input.optimal]
+relaxed = [
+    relaxed_peaks(read_narrowpeak(path, sizes), top_n=settings["relaxed_top_n"])
+    for path in snakemake.input.relaxed
+]
+# ENCODE blacklists list contigs that some chrom sizes files lack: those lines are dropped.
+blacklist = read_bed(snakemake.input.blacklist, sizes, unknown_chroms="drop", allow_empty=True)
+summary = write_binary_labels(
+    snakemake.output.labels,
+    sizes,
+    optimal,
+    relaxed,
+    blacklist,
+    bin_size=settings["bin_size"],
+    stride=settings["stride"],
+    flank=settings["flank"],
+    min_overlap=settings["min_overlap"],
+    chroms=list(snakemake.params.chroms),
+    tasks=list(snakemake.params.tasks),
+)
+write_tsv(summary, snakemake.output.summary)
+logging.info("labels written:\n%s", summary.to_string(index=False))
