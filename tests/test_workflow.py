@@ -80,6 +80,37 @@ def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
     assert message in result.stdout + result.stderr
 
 
+def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
+    return config["datasets"]["simulated"]["encode_binary"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda c: SIMULATED(c)["experiments"]["GATA2_simK562"].update(optimal_peaks="ENCFF12"),
+            "ENCFF12",
+        ),
+        (
+            lambda c: SIMULATED(c)["experiments"]["GATA2_simK562"].update(experiment="ENCFF900AAF"),
+            "ENCFF900AAF",
+        ),
+        (lambda c: c["references"]["simGRCh38"].update(blacklist="ENCSR000BGQ"), "ENCSR000BGQ"),
+        (lambda c: SIMULATED(c)["splits"].update(test=["chr9"]), "splits.test"),
+        (lambda c: SIMULATED(c)["splits"].update(test=["chr2"]), "both valid and test"),
+        (lambda c: SIMULATED(c).update(assembly="hg19"), "assembly"),
+        (lambda c: c["encode"].update(base_url="ftp://x; rm -rf /"), "base_url"),
+        (lambda c: c.pop("encode"), "config key encode"),
+    ],
+)
+def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
+    config = load("simulated.yaml")
+    edit(config)
+    result = snakemake(workdir_with(tmp_path, config), "-n", check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
 def test_paper_config_plans_every_job_quickly(tmp_path):
     config = load("paper.yaml")
     start = time.perf_counter()
@@ -89,16 +120,21 @@ def test_paper_config_plans_every_job_quickly(tmp_path):
     runs = {
         name: len(d["models"]) * len(d["conditions"]) * d["seeds"] for name, d in datasets.items()
     }
+    genomic = {name: d["encode_binary"] for name, d in datasets.items() if "encode_binary" in d}
+    simulated = {name: d for name, d in datasets.items() if name not in genomic}
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
-    # 5 datasets x 1 model x 2 conditions x 10 seeds.
+    # 5 datasets x 1 model x 2 conditions x 10 seeds; ENCODE SPI1 and GATA2: 5 conditions
+    # x 30 seeds each.
     assert runs["billboard"] == 4 * 7 * 30
-    assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10
+    assert sorted(genomic) == ["gata2_encode", "spi1_encode"]
+    assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10 + 2 * 5 * 30
     jobs = planned_jobs(result.stdout)
-    for rule in ("train_model", "attribute", "score_attributions"):
-        assert jobs[rule] == sum(runs.values()), rule
+    assert jobs["train_model"] == sum(runs.values())
+    for rule in ("attribute", "score_attributions"):
+        assert jobs[rule] == sum(runs[name] for name in simulated), rule
     for rule in ("simulate_dataset", "attribution_inputs", "collect_scores", "tables"):
-        assert jobs[rule] == len(datasets), rule
-    n_figures = sum(len(d["models"]) for d in datasets.values())
+        assert jobs[rule] == len(simulated), rule
+    n_figures = sum(len(d["models"]) for d in simulated.values())
     for figure in (
         "plot_metric_distributions",
         "plot_raw_vs_corrected",
@@ -106,6 +142,18 @@ def test_paper_config_plans_every_job_quickly(tmp_path):
         "plot_logos",
     ):
         assert jobs[figure] == n_figures
+    # Every download and labelling job of the ENCODE datasets: two peak files per
+    # experiment, the three GRCh38 reference files, one genome array, labels per dataset.
+    peak_files = {
+        entry[role]
+        for source in genomic.values()
+        for entry in source["experiments"].values()
+        for role in ("optimal_peaks", "relaxed_peaks")
+    }
+    assert jobs["download_encode_file"] == len(peak_files) == 14
+    assert jobs["download_reference"] == 3 and jobs["encode_genome"] == 1
+    for rule in ("binary_labels", "download_lock", "genomic_tables"):
+        assert jobs[rule] == len(genomic), rule
     assert seconds < 20, f"dry run took {seconds:.1f} s"
 
 
