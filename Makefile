@@ -24,7 +24,8 @@ demo: setup
 SIMGENOME ?= resources/simgenome
 PORTAL_PORT ?= 8765
 simulated: setup
-	test -f $(SIMGENOME)/manifest.yaml || $(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0
+	test -f $(SIMGENOME)/manifest.yaml || \
+		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000
 	rm -f $(SIMGENOME)/portal.url
 	$(BIN)/python -m attrprior.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
 		--port-file $(SIMGENOME)/portal.url & portal=$$!; \

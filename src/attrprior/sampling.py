@@ -122,8 +122,10 @@ class BalancedWindows:
         y : numpy.ndarray, shape (N, T), float32
         """
         n_negatives = min(len(self.negatives), round(negatives_per_positive * len(self.positives)))
-        negatives = np.sort(rng.choice(self.negatives, size=n_negatives, replace=False))
-        return self.examples(np.concatenate([self.positives, negatives]))
+        negatives = rng.choice(self.negatives, size=n_negatives, replace=False)
+        # Shuffled: evaluation runs batch by batch, and a class-balanced loss over a batch of
+        # positives only (or negatives only) is not the loss of the whole set.
+        return self.examples(rng.permutation(np.concatenate([self.positives, negatives])))
 
 
 def genomic_splits(

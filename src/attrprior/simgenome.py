@@ -1587,11 +1587,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="chromosome sizes: small (450 kb) or default (4.5 Mb)",
     )
     parser.add_argument(
+        "--site-spacing",
+        type=int,
+        default=SimulationParams.site_spacing,
+        help="bp of genome per binding site of each task (default %(default)s)",
+    )
+    parser.add_argument(
         "--overwrite", action="store_true", help="replace an earlier run's portal/ and truth/"
     )
     args = parser.parse_args(argv)
     summary = simulate_genome(
-        args.out, seed=args.seed, chrom_sizes=SCALES[args.scale], overwrite=args.overwrite
+        args.out,
+        seed=args.seed,
+        chrom_sizes=SCALES[args.scale],
+        params=SimulationParams(site_spacing=args.site_spacing),
+        overwrite=args.overwrite,
     )
     report = asdict(summary)
     report["out_dir"], report["manifest"] = str(summary.out_dir), str(summary.manifest)
