@@ -224,6 +224,38 @@ def track_outputs(dataset):
     return outputs
 
 
+def profile_tasks(dataset):
+    """Tasks of a genomic dataset that have alignments (and so bigWig tracks)."""
+    experiments = genomic_source(dataset)["experiments"]
+    return [task for task, entry in experiments.items() if "alignments" in entry]
+
+
+def profile_inputs(wildcards):
+    """Inputs of profile_examples: genome, summits (optimal peaks) and tracks per task."""
+    source = genomic_source(wildcards.dataset)
+    tasks = profile_tasks(wildcards.dataset)
+    tracks = f"{RESULTS}/{wildcards.dataset}/data/tracks"
+    with_control = all("control_alignments" in source["experiments"][t] for t in tasks)
+    return {
+        "genome": f"{DOWNLOADS}/{source['assembly']}/genome.npy",
+        "genome_index": f"{DOWNLOADS}/{source['assembly']}/genome.json",
+        "peaks": [
+            encode_path(
+                source["assembly"], source["experiments"][t]["optimal_peaks"], "bed.gz"
+            )
+            for t in tasks
+        ],
+        "signal": [
+            f"{tracks}/{t}.signal.{s}.bigWig" for t in tasks for s in ("pos", "neg")
+        ],
+        "control": (
+            [f"{tracks}/{t}.control.{s}.bigWig" for t in tasks for s in ("pos", "neg")]
+            if with_control
+            else []
+        ),
+    }
+
+
 def downloaded_files(dataset):
     """Every file a genomic dataset downloads (reference files, peaks, alignments)."""
     source = genomic_source(dataset)
@@ -255,6 +287,8 @@ def genomic_outputs(dataset):
         outputs += expand(
             f"{RESULTS}/{dataset}/tables/label_agreement.{{ext}}", ext=["tsv", "md"]
         )
+    if "profile" in genomic_source(dataset) and profile_tasks(dataset):
+        outputs.append(f"{RESULTS}/{dataset}/data/profile_examples.tsv")
     return outputs
 
 

@@ -98,6 +98,32 @@ rule profile_tracks:
         "../workflow/scripts/profile_tracks.py"
 
 
+rule profile_examples:
+    input:
+        unpack(profile_inputs),
+    output:
+        examples=directory(f"{RESULTS}/{{dataset}}/data/profile_examples"),
+        summary=report(
+            f"{RESULTS}/{{dataset}}/data/profile_examples.tsv",
+            caption="../workflow/report/profile_examples.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/profile_examples.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        tasks=lambda wc: profile_tasks(wc.dataset),
+        splits=lambda wc: genomic_source(wc.dataset)["splits"],
+        profile=lambda wc: genomic_source(wc.dataset)["profile"],
+    script:
+        "../workflow/scripts/profile_examples.py"
+
+
 rule label_agreement:
     input:
         labels=rules.binary_labels.output.labels,

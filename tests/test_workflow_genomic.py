@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -135,6 +136,17 @@ def test_models_trained_and_tracks_written(genomic_run):
     assert auroc["mean"].between(0, 1).all()
     tracks = sorted(p.name for p in (results / "data" / "tracks").glob("*.bigWig"))
     assert len(tracks) == 2 * 2 * 2  # 2 tasks with alignments x signal/control x pos/neg
+    examples = pd.read_csv(results / "data" / "profile_examples.tsv", sep="\t")
+    assert set(examples["task"]) == {"SPI1_simGM12878", "SPI1_simK562"}
+    assert set(examples["split"]) == {"train", "valid", "test"}
+    codes = np.load(results / "data" / "profile_examples" / "sequence_codes.npy", mmap_mode="r")
+    profiles = np.load(results / "data" / "profile_examples" / "profiles.npy", mmap_mode="r")
+    assert codes.shape == (examples["examples"].sum(), 1346 + 2 * 128)
+    assert profiles.shape == (len(codes), 2, 2, 1000 + 2 * 128)
+    # Reads pile up at the summits: the centre of the + strand profile holds more reads
+    # than its flanks.
+    centre = profiles[:, :, 0, 500:756].sum()
+    assert centre > profiles[:, :, 0, :256].sum() and centre > profiles[:, :, 0, -256:].sum()
     log = (genomic_run["workdir"] / "logs" / "simulated" / "train").rglob("seed0.log")
     assert any("epoch   1" in path.read_text() for path in log)
 
