@@ -40,6 +40,9 @@ def check_config(config):
         if "encode_binary" in dataset:
             check_genomic_dataset(config, key, dataset["encode_binary"])
             continue
+        if "encode_regions" in dataset:
+            check_region_dataset(config, key, dataset["encode_regions"])
+            continue
         method = dataset["figures"]["method"]
         if method not in dataset["attribution"]["methods"]:
             raise ValueError(
@@ -63,9 +66,8 @@ def check_config(config):
                 )
 
 
-def check_genomic_dataset(config, key, source):
-    """Cross-key checks of an ``encode_binary`` dataset section."""
-    key = f"{key}.encode_binary"
+def check_download_source(config, key, source):
+    """The assembly of a genomic data section has references, and the portal is set."""
     references = config.get("references", {})
     if source["assembly"] not in references:
         raise ValueError(
@@ -76,6 +78,21 @@ def check_genomic_dataset(config, key, source):
         raise ValueError(
             f"config key encode: required by {key} (base_url of the portal)"
         )
+
+
+def check_region_dataset(config, key, source):
+    """Cross-key checks of an ``encode_regions`` dataset section."""
+    key = f"{key}.encode_regions"
+    check_download_source(config, key, source)
+    if abs(sum(source["split"].values()) - 1) > 1e-6:
+        raise ValueError(f"config key {key}.split: fractions must sum to 1")
+
+
+def check_genomic_dataset(config, key, source):
+    """Cross-key checks of an ``encode_binary`` dataset section."""
+    key = f"{key}.encode_binary"
+    check_download_source(config, key, source)
+    references = config["references"]
     chroms = references[source["assembly"]]["chroms"]
     for split, names in source["splits"].items():
         unknown = sorted(set(names) - set(chroms))
@@ -103,9 +120,15 @@ check_config(config)
 RESULTS = config["results"]
 DOWNLOADS = config.get("downloads", "resources")
 DATASETS = list(config["datasets"])
-GENOMIC_DATASETS = [
+# Genomic datasets: genome-wide windows (encode_binary) or peak-centred regions
+# (encode_regions); the rest are simulated.
+WINDOW_DATASETS = [
     name for name, entry in config["datasets"].items() if "encode_binary" in entry
 ]
+REGION_DATASETS = [
+    name for name, entry in config["datasets"].items() if "encode_regions" in entry
+]
+GENOMIC_DATASETS = WINDOW_DATASETS + REGION_DATASETS
 SIMULATED_DATASETS = [name for name in DATASETS if name not in GENOMIC_DATASETS]
 
 
@@ -256,8 +279,20 @@ def profile_inputs(wildcards):
     }
 
 
+def region_source(dataset):
+    """The ``encode_regions`` section of a genomic dataset."""
+    return config["datasets"][dataset]["encode_regions"]
+
+
 def downloaded_files(dataset):
     """Every file a genomic dataset downloads (reference files, peaks, alignments)."""
+    if dataset in REGION_DATASETS:
+        source = region_source(dataset)
+        assembly = source["assembly"]
+        return [reference_path(assembly, kind) for kind in REFERENCE_FILES] + [
+            encode_path(assembly, source[kind]["peaks"], "bed.gz")
+            for kind in ("chip", "dnase")
+        ]
     source = genomic_source(dataset)
     assembly = source["assembly"]
     files = [reference_path(assembly, kind) for kind in REFERENCE_FILES]
@@ -273,6 +308,16 @@ def downloaded_files(dataset):
 
 def genomic_outputs(dataset):
     """Labels, tracks, download lock, predictive table (and label agreement) of a dataset."""
+    if dataset in REGION_DATASETS:
+        return [
+            f"{RESULTS}/{dataset}/data/downloads.tsv",
+            f"{RESULTS}/{dataset}/data/regions_summary.tsv",
+            *expand(
+                f"{RESULTS}/{dataset}/tables/{{table}}.{{ext}}",
+                table=GENOMIC_TABLES,
+                ext=["tsv", "md"],
+            ),
+        ]
     outputs = [
         f"{RESULTS}/{dataset}/data/downloads.tsv",
         f"{RESULTS}/{dataset}/data/labels_summary.tsv",
@@ -296,8 +341,11 @@ GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
 
 
 def training_data(wildcards):
-    """Inputs of train_model: a simulated dataset, or a genome array and its labels."""
-    if wildcards.dataset in GENOMIC_DATASETS:
+    """Inputs of train_model: a simulated dataset, peak-centred regions, or a genome array
+    and its window labels."""
+    if wildcards.dataset in REGION_DATASETS:
+        return {"regions": f"{RESULTS}/{wildcards.dataset}/data/regions.npz"}
+    if wildcards.dataset in WINDOW_DATASETS:
         assembly = genomic_source(wildcards.dataset)["assembly"]
         return {
             "genome": f"{DOWNLOADS}/{assembly}/genome.npy",

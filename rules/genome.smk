@@ -59,6 +59,49 @@ rule binary_labels:
         "../workflow/scripts/binary_labels.py"
 
 
+rule task_regions:
+    input:
+        chrom_sizes=lambda wc: reference_path(
+            region_source(wc.dataset)["assembly"], "chrom_sizes"
+        ),
+        blacklist=lambda wc: reference_path(
+            region_source(wc.dataset)["assembly"], "blacklist"
+        ),
+        chip=lambda wc: encode_path(
+            region_source(wc.dataset)["assembly"],
+            region_source(wc.dataset)["chip"]["peaks"],
+            "bed.gz",
+        ),
+        dnase=lambda wc: encode_path(
+            region_source(wc.dataset)["assembly"],
+            region_source(wc.dataset)["dnase"]["peaks"],
+            "bed.gz",
+        ),
+        genome=lambda wc: f"{DOWNLOADS}/{region_source(wc.dataset)['assembly']}/genome.npy",
+        genome_index=lambda wc: f"{DOWNLOADS}/{region_source(wc.dataset)['assembly']}/genome.json",
+    output:
+        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+        summary=report(
+            f"{RESULTS}/{{dataset}}/data/regions_summary.tsv",
+            caption="../workflow/report/regions_summary.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/task_regions.log",
+    wildcard_constraints:
+        dataset="|".join(REGION_DATASETS) or "(?!)",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        source=lambda wc: region_source(wc.dataset),
+    script:
+        "../workflow/scripts/task_regions.py"
+
+
 rule index_bam:
     input:
         bam=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam",

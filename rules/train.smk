@@ -28,7 +28,7 @@ rule train_model:
         training=lambda wc: dataset_config(wc, "training"),
         device=config["device"],
         genomic=lambda wc: (
-            genomic_source(wc.dataset) if wc.dataset in GENOMIC_DATASETS else None
+            genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
         ),
     script:
         "../workflow/scripts/train_model.py"

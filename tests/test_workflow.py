@@ -101,6 +101,18 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
         (lambda c: SIMULATED(c).update(assembly="hg19"), "assembly"),
         (lambda c: c["encode"].update(base_url="ftp://x; rm -rf /"), "base_url"),
         (lambda c: c.pop("encode"), "config key encode"),
+        (
+            lambda c: c["datasets"]["simulated_regions"]["encode_regions"]["split"].update(
+                train=0.9
+            ),
+            "encode_regions.split",
+        ),
+        (
+            lambda c: c["datasets"]["simulated_regions"]["encode_regions"]["dnase"].update(
+                peaks="ENCSR900AAG"
+            ),
+            "ENCSR900AAG",
+        ),
     ],
 )
 def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):

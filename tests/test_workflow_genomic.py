@@ -56,6 +56,15 @@ def small_config(manifest, simgenome, base_url):
         )
     dataset.update(seeds=1)
     dataset["training"].update(max_epochs=1, batch_size=64)
+    regions = config["datasets"]["simulated_regions"]
+    regions["encode_regions"]["chip"]["peaks"] = manifest["experiments"]["SPI1_simK562"]["files"][
+        "optimal_peaks"
+    ]
+    regions["encode_regions"]["dnase"]["peaks"] = manifest["experiments"]["DNase_simK562"]["files"][
+        "peaks"
+    ]
+    regions.update(seeds=1)
+    regions["training"].update(max_epochs=2)
     return config
 
 
@@ -100,9 +109,10 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
         data = (workdir / record.path).read_bytes()
         assert hashlib.md5(data).hexdigest() == record.md5 == meta["md5sum"]
         assert len(data) == record.size == meta["file_size"]
-    # Every file fetched once, plus one failed try per injected fault (distinct files in
-    # the lock share no accession; a shared control BAM is downloaded once).
-    unique = {record.path for record in records}
+    # Every file fetched once, plus one failed try per injected fault (the two datasets
+    # share reference and peak files; a shared control BAM is downloaded once).
+    regions = read_lock(workdir / "results" / "simulated_regions" / "data" / "downloads.tsv")
+    unique = {record.path for record in [*records, *regions]}
     first, rerun = genomic_run["downloads"]
     assert first == len(unique) + len(FAULTS)
     assert rerun == first, "a verified file was fetched again"
@@ -170,3 +180,18 @@ def test_a_download_that_keeps_failing_leaves_nothing(genomic_run):
     assert accession in message and "md5" in message and portal.url in message
     assert not target.exists() and not Path(f"{target}.download.json").exists()
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_region_task_is_balanced_and_trained(genomic_run):
+    results = genomic_run["workdir"] / "results" / "simulated_regions"
+    with np.load(results / "data" / "regions.npz") as regions:
+        x, y, split = regions["x"], regions["y"], regions["split"]
+    assert x.shape[1:] == (4, 200) and len(x) == len(y) == len(split)
+    assert y.sum() == len(y) / 2  # as many DNase negatives as ChIP positives
+    assert set(split) == {"train", "valid", "test"}
+    # Positives are centred on SPI1 summits, so most hold the planted SPI1 motif near the
+    # middle; negatives (open DNase sites without SPI1 binding) rarely do: a G/A-rich core.
+    assert (x.sum(axis=1) <= 1).all()
+    predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
+    assert set(predictive["condition"]) == {"none", "fourier"}

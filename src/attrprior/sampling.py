@@ -12,6 +12,8 @@ memory stays bounded whatever the genome size.
 - negative window: label 0 for every task;
 - windows that are ambiguous (-1) for some task and positive for none are never used.
 
+:func:`region_examples` reads the fixed regions of Majdandzic et al.'s 200-bp tasks instead.
+
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels.
 """
 
@@ -20,11 +22,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
 from attrprior.genome import GenomeArray
 from attrprior.labels import BinaryLabels
 
-__all__ = ["BalancedWindows", "genomic_splits", "positive_and_negative_windows"]
+__all__ = [
+    "BalancedWindows",
+    "genomic_splits",
+    "positive_and_negative_windows",
+    "region_examples",
+]
 
 
 def positive_and_negative_windows(
@@ -167,3 +175,30 @@ def genomic_splits(
         for name, mask in held_out.items()
     }
     return BalancedWindows(genome, labels, train_mask), samples["valid"], samples["test"]
+
+
+def region_examples(
+    genome: GenomeArray, regions: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sequences and labels of equal-width regions (Majdandzic et al.'s 200-bp tasks).
+
+    Parameters
+    ----------
+    genome : GenomeArray
+    regions : pandas.DataFrame
+        Columns ``chrom``, ``start``, ``end`` (all the same width), ``label`` (1/0) and
+        ``split``, as :func:`attrprior.labels.koo_task_regions` returns them.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (N, 4, W), int8
+        One-hot sequences (N bases all-zero).
+    y : numpy.ndarray, shape (N, 1), float32
+    split : numpy.ndarray, shape (N,), str
+    """
+    widths = (regions["end"] - regions["start"]).unique()
+    if len(widths) != 1:
+        raise ValueError(f"regions: expected one width, got {sorted(widths)}")
+    x = genome.one_hot(list(regions["chrom"]), regions["start"].to_numpy(), int(widths[0]), np.int8)
+    y = regions["label"].to_numpy(dtype=np.float32)[:, None]
+    return x, y, regions["split"].to_numpy(dtype=str)

@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -27,12 +28,22 @@ configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 device = resolve_device(snakemake.params.device)
 genomic = snakemake.params.genomic
-if genomic is None:
+if hasattr(snakemake.input, "dataset"):
     dataset = load_dataset(snakemake.input.dataset)
     splits = {
         name: (dataset.x[dataset.split == name], dataset.y[dataset.split == name])
         for name in ("train", "valid", "test")
     }
+elif hasattr(snakemake.input, "regions"):
+    # Peak-centred regions of one task (Majdandzic et al.), random split.
+    with np.load(snakemake.input.regions) as regions:
+        splits = {
+            name: (
+                regions["x"][regions["split"] == name].astype(np.float32),
+                regions["y"][regions["split"] == name],
+            )
+            for name in ("train", "valid", "test")
+        }
 else:
     # Genomic windows: held-out chromosomes; training negatives are redrawn every epoch.
     train, valid, test = genomic_splits(
