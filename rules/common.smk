@@ -365,6 +365,9 @@ def all_outputs():
     )
     for dataset in GENOMIC_DATASETS:
         outputs += genomic_outputs(dataset)
+    outputs += expand(
+        f"{DOWNLOADS}/external/{{name}}", name=list(config.get("external", {}))
+    )
     for dataset in SIMULATED_DATASETS:
         outputs += expand(
             f"{RESULTS}/{dataset}/figures/{{model}}/{{figure}}.png",

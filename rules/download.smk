@@ -6,6 +6,7 @@
 localrules:
     download_reference,
     download_encode_file,
+    download_external,
     download_lock,
 
 
@@ -75,3 +76,24 @@ rule download_lock:
         runtime=10,
     script:
         "../workflow/scripts/download_lock.py"
+
+
+rule download_external:
+    output:
+        file=f"{DOWNLOADS}/external/{{name}}",
+        record=f"{DOWNLOADS}/external/{{name}}.download.json",
+    log:
+        "logs/download/external/{name}.log",
+    wildcard_constraints:
+        name="|".join(config.get("external", {})) or "(?!)",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=240,
+    params:
+        md5=lambda wc: config["external"][wc.name]["md5"],
+        size=lambda wc: config["external"][wc.name].get("size"),
+    script:
+        "../workflow/scripts/download_external.py"

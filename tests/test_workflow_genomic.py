@@ -65,6 +65,12 @@ def small_config(manifest, simgenome, base_url):
     ]
     regions.update(seeds=1)
     regions["training"].update(max_epochs=2)
+    footprints = manifest["experiments"]["DNase_simK562"]["files"]["footprints"]
+    meta = json.loads((simgenome / "portal" / "files" / f"{footprints}.json").read_text())
+    config["external"]["footprints_simK562"] = {
+        "url": f"{base_url}/_blobs/{footprints}/{footprints}.bed.gz",
+        "md5": meta["md5sum"],
+    }
     return config
 
 
@@ -113,6 +119,10 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
     # share reference and peak files; a shared control BAM is downloaded once).
     regions = read_lock(workdir / "results" / "simulated_regions" / "data" / "downloads.tsv")
     unique = {record.path for record in [*records, *regions]}
+    external = workdir / "resources" / "external" / "footprints_simK562"
+    record = json.loads(Path(f"{external}.download.json").read_text())
+    assert hashlib.md5(external.read_bytes()).hexdigest() == record["md5"]
+    unique.add(record["path"])
     first, rerun = genomic_run["downloads"]
     assert first == len(unique) + len(FAULTS)
     assert rerun == first, "a verified file was fetched again"
