@@ -32,3 +32,21 @@ rule train_model:
         ),
     script:
         "../workflow/scripts/train_model.py"
+
+
+# Not part of `all`: `snakemake gpu_smoke_test --profile profiles/slurm` checks that jobs get
+# a GPU (lists the visible GPUs, runs one Fourier-prior training step on CUDA).
+rule gpu_smoke_test:
+    output:
+        report=f"{RESULTS}/gpu_smoke_test.txt",
+    log:
+        "logs/gpu_smoke_test.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+        gpu=1,
+    script:
+        "../workflow/scripts/gpu_smoke_test.py"

@@ -11,6 +11,7 @@ from attrprior.train import (
     Condition,
     TrainSettings,
     condition_losses,
+    gpu_smoke_test,
     input_attributions,
     resolve_device,
     train_model,
@@ -223,3 +224,11 @@ def test_automatic_prior_weight_is_half_the_reference_correctness(splits):
     assert weight == pytest.approx(0.5 * bce.item() / prior.item(), rel=1e-4)
     with pytest.raises(ValueError, match="auto"):
         Condition.from_config({"prior": "fourier", "weight": "auto"})
+
+
+def test_gpu_smoke_test_runs_its_step_and_names_a_missing_gpu():
+    report = gpu_smoke_test("cpu", batch_size=4, length=200)
+    assert "one Fourier-prior step on cpu" in report and "CUDA_VISIBLE_DEVICES" in report
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device visible"):
+            gpu_smoke_test("cuda")

@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from attrprior.losses import LOSSES
+from attrprior.models import TsengBinaryCNN
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 
 log = logging.getLogger(__name__)
@@ -461,3 +462,62 @@ def configure_torch(threads: int) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
         warnings.filterwarnings("ignore", message="max_unpool")
+
+
+def gpu_smoke_test(device: str = "cuda", batch_size: int = 16, length: int = 1000) -> str:
+    """List the GPUs this process sees and run one Fourier-prior training step on one.
+
+    For checking a cluster setup (rule ``gpu_smoke_test``): a Tseng binary model, a random
+    one-hot batch ``(batch_size, 4, length)`` half labelled positive, one Adam step with the
+    Fourier prior (double backpropagation), on ``device``.
+
+    Returns
+    -------
+    str
+        A report: torch and CUDA versions, ``CUDA_VISIBLE_DEVICES``, each visible GPU (name,
+        memory), the losses and the step time.
+
+    Raises
+    ------
+    RuntimeError
+        If ``device`` is a CUDA device and no GPU is visible, or the step gives a non-finite
+        loss.
+    """
+    lines = [
+        f"torch {torch.__version__}, CUDA build {torch.version.cuda}",
+        f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}",
+    ]
+    target = torch.device(device)
+    if target.type == "cuda":
+        if not torch.cuda.is_available() or torch.cuda.device_count() == 0:
+            raise RuntimeError(
+                "no CUDA device visible to this job: " + "; ".join(lines) + " (check the "
+                "job's GPU request, e.g. resources gpu=1 / slurm_extra, and the driver)"
+            )
+        for index in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(index)
+            lines.append(f"GPU {index}: {props.name}, {props.total_memory / 2**30:.1f} GiB")
+    generator = torch.Generator().manual_seed(0)
+    bases = torch.randint(0, 4, (batch_size, length), generator=generator)
+    x = torch.nn.functional.one_hot(bases, 4).permute(0, 2, 1).float().to(target)
+    y = (torch.arange(batch_size) < batch_size // 2).float()[:, None].to(target)
+    torch.manual_seed(0)
+    model = TsengBinaryCNN(length=length, n_tasks=1).to(target).train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    condition = Condition(prior="fourier", prior_weight=1.0, prior_params={"freq_limit": 150})
+    start = time.perf_counter()
+    correctness, prior, _ = condition_losses(model, x, y, condition, "balanced_bce")
+    loss = correctness + prior
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    if target.type == "cuda":
+        torch.cuda.synchronize(target)
+    seconds = time.perf_counter() - start
+    if not torch.isfinite(loss):
+        raise RuntimeError(f"smoke-test step on {target} gave a non-finite loss {loss.item()}")
+    lines.append(
+        f"one Fourier-prior step on {target}: correctness {correctness.item():.4f}, "
+        f"prior {prior.item():.4f}, {seconds:.3f} s (first step, includes start-up)"
+    )
+    return "\n".join(lines) + "\n"
