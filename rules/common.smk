@@ -6,7 +6,6 @@ from snakemake.utils import validate
 validate(config, schema="../config/schema.yaml")
 
 SIMULATORS = ("billboard", "single_motif")
-GENOMIC_SOURCES = ("encode_binary",)
 
 
 def check_config(config):
@@ -208,6 +207,14 @@ def reference_path(assembly, kind):
     return f"{DOWNLOADS}/{assembly}/reference/{REFERENCE_FILES[kind]}"
 
 
+def genome_array(assembly):
+    """The encoded genome of ``assembly``: ``{"genome": .npy codes, "genome_index": .json}``."""
+    return {
+        "genome": f"{DOWNLOADS}/{assembly}/genome.npy",
+        "genome_index": f"{DOWNLOADS}/{assembly}/genome.json",
+    }
+
+
 def encode_path(assembly, accession, extension):
     """Local path of a downloaded ENCODE file."""
     return f"{DOWNLOADS}/{assembly}/encode/{accession}.{extension}"
@@ -260,8 +267,7 @@ def profile_inputs(wildcards):
     tracks = f"{RESULTS}/{wildcards.dataset}/data/tracks"
     with_control = all("control_alignments" in source["experiments"][t] for t in tasks)
     return {
-        "genome": f"{DOWNLOADS}/{source['assembly']}/genome.npy",
-        "genome_index": f"{DOWNLOADS}/{source['assembly']}/genome.json",
+        **genome_array(source["assembly"]),
         "peaks": [
             encode_path(
                 source["assembly"], source["experiments"][t]["optimal_peaks"], "bed.gz"
@@ -282,6 +288,19 @@ def profile_inputs(wildcards):
 def region_source(dataset):
     """The ``encode_regions`` section of a genomic dataset."""
     return config["datasets"][dataset]["encode_regions"]
+
+
+def region_inputs(wildcards):
+    """Inputs of task_regions: reference files, ChIP and DNase peaks, the genome array."""
+    source = region_source(wildcards.dataset)
+    assembly = source["assembly"]
+    return {
+        "chrom_sizes": reference_path(assembly, "chrom_sizes"),
+        "blacklist": reference_path(assembly, "blacklist"),
+        "chip": encode_path(assembly, source["chip"]["peaks"], "bed.gz"),
+        "dnase": encode_path(assembly, source["dnase"]["peaks"], "bed.gz"),
+        **genome_array(assembly),
+    }
 
 
 def downloaded_files(dataset):
@@ -346,10 +365,8 @@ def training_data(wildcards):
     if wildcards.dataset in REGION_DATASETS:
         return {"regions": f"{RESULTS}/{wildcards.dataset}/data/regions.npz"}
     if wildcards.dataset in WINDOW_DATASETS:
-        assembly = genomic_source(wildcards.dataset)["assembly"]
         return {
-            "genome": f"{DOWNLOADS}/{assembly}/genome.npy",
-            "genome_index": f"{DOWNLOADS}/{assembly}/genome.json",
+            **genome_array(genomic_source(wildcards.dataset)["assembly"]),
             "labels": f"{RESULTS}/{wildcards.dataset}/data/labels.npz",
         }
     return {"dataset": f"{RESULTS}/{wildcards.dataset}/data/dataset.npz"}

@@ -28,7 +28,8 @@ rule download_reference:
         file_reference=lambda wc: config["references"][wc.assembly][
             {name: kind for kind, name in REFERENCE_FILES.items()}[wc.reference]
         ],
-        # Reference files are addressed by alias; their JSON carries no assembly to check.
+        # Reference files are addressed by an alias that names the assembly already; their
+        # JSON is not required to record one.
         assembly=None,
     script:
         "../workflow/scripts/download_encode_file.py"

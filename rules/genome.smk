@@ -61,24 +61,7 @@ rule binary_labels:
 
 rule task_regions:
     input:
-        chrom_sizes=lambda wc: reference_path(
-            region_source(wc.dataset)["assembly"], "chrom_sizes"
-        ),
-        blacklist=lambda wc: reference_path(
-            region_source(wc.dataset)["assembly"], "blacklist"
-        ),
-        chip=lambda wc: encode_path(
-            region_source(wc.dataset)["assembly"],
-            region_source(wc.dataset)["chip"]["peaks"],
-            "bed.gz",
-        ),
-        dnase=lambda wc: encode_path(
-            region_source(wc.dataset)["assembly"],
-            region_source(wc.dataset)["dnase"]["peaks"],
-            "bed.gz",
-        ),
-        genome=lambda wc: f"{DOWNLOADS}/{region_source(wc.dataset)['assembly']}/genome.npy",
-        genome_index=lambda wc: f"{DOWNLOADS}/{region_source(wc.dataset)['assembly']}/genome.json",
+        unpack(region_inputs),
     output:
         regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
         summary=report(

@@ -222,5 +222,3 @@ def test_read_bigwig_values_of_empty_bigwig_and_bounds(tmp_path):
     assert values.dtype == np.float32 and values.shape == (10,) and not values.any()
     with pytest.raises(ValueError, match=r"chr2:1990-2010"):
         read_bigwig_values(path, "chr2", 1990, 2010)
-
-

@@ -3,29 +3,13 @@ of the tiny configuration (config/test.yaml) that is then re-planned as up to da
 
 import re
 import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
-
-
-def snakemake(workdir, *args, check=True):
-    result = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-        )
-    return result
+from snakemake_runner import ROOT, snakemake
 
 
 def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns

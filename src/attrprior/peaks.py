@@ -17,7 +17,7 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -515,35 +515,37 @@ def _base_table(
 def _int_column(
     values: list[str], line_nos: list[int], path: str | os.PathLike, column: str
 ) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.str_).astype(np.int64)
-    except (ValueError, OverflowError):
-        pass
-    for line_no, value in zip(line_nos, values, strict=True):
-        try:
-            int(value)
-        except ValueError:
-            raise ValueError(
-                f"{path}: line {line_no}: {column} {value!r} is not an integer"
-            ) from None
-    raise ValueError(f"{path}: column {column} does not fit 64-bit integers")
+    return _numeric_column(values, line_nos, path, column, np.int64, int, "an integer")
 
 
 def _float_column(
     values: list[str], line_nos: list[int], path: str | os.PathLike, column: str
 ) -> np.ndarray:
+    return _numeric_column(values, line_nos, path, column, np.float64, float, "a number")
+
+
+def _numeric_column(
+    values: list[str],
+    line_nos: list[int],
+    path: str | os.PathLike,
+    column: str,
+    dtype: type,
+    parse: Callable[[str], object],
+    expected: str,
+) -> np.ndarray:
+    """Convert a text column in one go; on failure, name the first bad line."""
     try:
-        return np.array(values, dtype=np.str_).astype(np.float64)
-    except ValueError:
+        return np.array(values, dtype=np.str_).astype(dtype)
+    except (ValueError, OverflowError):
         pass
     for line_no, value in zip(line_nos, values, strict=True):
         try:
-            float(value)
+            parse(value)
         except ValueError:
             raise ValueError(
-                f"{path}: line {line_no}: {column} {value!r} is not a number"
+                f"{path}: line {line_no}: {column} {value!r} is not {expected}"
             ) from None
-    raise ValueError(f"{path}: column {column} could not be read as numbers")
+    raise ValueError(f"{path}: column {column} does not fit {np.dtype(dtype).name}")
 
 
 def _check_summits(table: pd.DataFrame, line_nos: list[int], path) -> None:

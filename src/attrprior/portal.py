@@ -278,11 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"this mock portal serves JSON only: add ?format=json to {self.path}")
             return
         fault = state.next_fault("json")
-        if fault == "drop":
-            self._drop()
-            return
-        if fault == "500":
-            self._error(500, f"injected fault 500 for {self.path}")
+        if self._answered_by_fault(fault):
             return
         path = _lookup(state.root, collection, f"{ref}.json")
         if path is None:
@@ -301,11 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _blob(self, state: _PortalState, ref: str, name: str) -> None:
         fault = state.next_fault("blob")
-        if fault == "drop":
-            self._drop()
-            return
-        if fault == "500":
-            self._error(500, f"injected fault 500 for {self.path}")
+        if self._answered_by_fault(fault):
             return
         path = _lookup(state.root, "files", ref, name)
         if path is None:
@@ -314,6 +306,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_file(path, "application/octet-stream", fault)
 
     # -- responses
+
+    def _answered_by_fault(self, fault: str | None) -> bool:
+        """Answer with a dropped connection or a 500 if that is the fault; say whether."""
+        if fault == "drop":
+            self._drop()
+        elif fault == "500":
+            self._error(500, f"injected fault 500 for {self.path}")
+        return fault in ("drop", "500")
 
     def _drop(self) -> None:
         self.close_connection = True
