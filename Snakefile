@@ -25,6 +25,7 @@ include: "rules/attribution.smk"
 include: "rules/evaluation.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
+include: "rules/paper.smk"
 
 
 rule all:

@@ -373,7 +373,7 @@ def training_data(wildcards):
 
 
 def all_outputs():
-    """Every table and figure of every dataset."""
+    """Every table and figure of every dataset, and the paper targets the config selects."""
     outputs = expand(
         f"{RESULTS}/{{dataset}}/tables/{{table}}.{{ext}}",
         dataset=SIMULATED_DATASETS,
@@ -391,7 +391,7 @@ def all_outputs():
             model=config["datasets"][dataset]["models"],
             figure=FIGURES,
         )
-    return outputs
+    return outputs + paper_outputs()
 
 
 def figure_output(name):
@@ -403,3 +403,187 @@ def figure_output(name):
         subcategory="{model}",
         labels={"figure": name, "model": "{model}"},
     )
+
+
+# Named targets for the papers' tables and figures (rules/paper.smk): target -> what it
+# shows and which datasets it accepts ("any", "simulated": attributed against a ground
+# truth, "single_motif": the synthetic SPI1 simulations). config key paper.<target> lists
+# the datasets (and optionally models and conditions) each target draws on.
+PAPER_TARGETS = {
+    "table1": ("Tseng et al. Table 1: test performance, best over seeds", "any"),
+    "table2": ("Tseng et al. Table 2: attribution stability across seeds", "simulated"),
+    "table_simulation": (
+        "Tseng et al. Section 7: importance in the motif on synthetic SPI1",
+        "single_motif",
+    ),
+    "table_baselines": (
+        "Tseng et al. Section 8: Fourier vs L2, smoothness and sparsity priors",
+        "any",
+    ),
+    "fig1": (
+        "Tseng et al. Figure 1: attribution logos without and with the prior",
+        "simulated",
+    ),
+    "fig4": (
+        "Tseng et al. Figure 4: validation loss and test metrics over seeds",
+        "any",
+    ),
+    "fig5": (
+        "Tseng et al. Figure 5: GC reliance over the GC-content series",
+        "single_motif",
+    ),
+    "fig1_koo": (
+        "Majdandzic et al. Figure 1: attribution quality raw vs corrected, gradient angles",
+        "simulated",
+    ),
+    "fig2_koo": (
+        "Majdandzic et al. Figure 2: attribution logos before and after the correction",
+        "simulated",
+    ),
+}
+PAPER = f"{RESULTS}/paper"
+
+
+def check_paper_targets(config):
+    """config key paper: known targets, existing datasets of the right kind, known models and
+    conditions; each error names the key."""
+    for target, selection in config.get("paper", {}).items():
+        key = f"paper.{target}"
+        if target not in PAPER_TARGETS:
+            raise ValueError(
+                f"config key {key}: unknown target; known: {sorted(PAPER_TARGETS)}"
+            )
+        accepts = PAPER_TARGETS[target][1]
+        for dataset in selection["datasets"]:
+            if dataset not in config["datasets"]:
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} is not one of datasets "
+                    f"{sorted(config['datasets'])}"
+                )
+            settings = config["datasets"][dataset]
+            simulated = any(name in settings for name in SIMULATORS)
+            if (accepts == "simulated" and not simulated) or (
+                accepts == "single_motif" and "single_motif" not in settings
+            ):
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} is not a {accepts} dataset "
+                    f"({target} needs attributions scored against a ground truth)"
+                )
+            if target == "table2" and settings["seeds"] < 2:
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} has seeds: "
+                    f"{settings['seeds']}; stability across seeds needs at least 2"
+                )
+            for field in ("models", "conditions"):
+                unknown = set(selection.get(field, [])) - set(settings[field])
+                if unknown:
+                    raise ValueError(
+                        f"config key {key}.{field}: {sorted(unknown)} not in "
+                        f"datasets.{dataset}.{field}"
+                    )
+
+
+def paper_selection(target):
+    """config key paper.<target>, or an error that says how to ask for the target."""
+    if target not in config.get("paper", {}):
+        raise ValueError(
+            f"target {target} needs config key paper.{target} (its datasets); this "
+            "configuration has none. config/paper.yaml sets every target; see config/README.md"
+        )
+    return config["paper"][target]
+
+
+def paper_runs(target):
+    """Every (dataset, model, condition, seed) a target draws on, as dicts."""
+    selection = paper_selection(target)
+    runs = []
+    for dataset in selection["datasets"]:
+        settings = config["datasets"][dataset]
+        for model in selection.get("models", settings["models"]):
+            for condition in selection.get("conditions", list(settings["conditions"])):
+                for seed in range(settings["seeds"]):
+                    runs.append(
+                        dict(
+                            dataset=dataset, model=model, condition=condition, seed=seed
+                        )
+                    )
+    return runs
+
+
+def paper_run_files(target, pattern):
+    """``pattern`` (a rule output with dataset/model/condition/seed wildcards) per run."""
+    return [pattern.format(**run) for run in paper_runs(target)]
+
+
+def paper_dataset_files(target, pattern, models=False):
+    """Per-dataset (and with ``models``, per-model) files of a target's datasets."""
+    selection = paper_selection(target)
+    files = []
+    for dataset in selection["datasets"]:
+        if not models:
+            files.append(pattern.format(dataset=dataset))
+            continue
+        for model in selection.get("models", config["datasets"][dataset]["models"]):
+            files.append(pattern.format(dataset=dataset, model=model))
+    return files
+
+
+def paper_reference(target):
+    """The reference (no-prior) condition of a target's first dataset."""
+    first = paper_selection(target)["datasets"][0]
+    return config["datasets"][first]["evaluation"]["reference_condition"]
+
+
+def paper_methods(target):
+    """Attribution method shown per dataset (datasets.<name>.figures.method)."""
+    return {
+        dataset: config["datasets"][dataset]["figures"]["method"]
+        for dataset in paper_selection(target)["datasets"]
+    }
+
+
+def paper_target_files(target):
+    """What ``snakemake <target>`` builds: the papers' aggregate tables and figures under
+    results/paper/, or the per-dataset tables and figures that show the same thing."""
+    table = f"{RESULTS}/{{dataset}}/tables/{{table}}.md"
+    figure = f"{RESULTS}/{{dataset}}/figures/{{model}}/{{figure}}.png"
+    if target in ("table1", "table2"):
+        return [f"{PAPER}/{target}.md", f"{PAPER}/{target}.tsv"]
+    if target in ("fig4", "fig5"):
+        return [f"{PAPER}/{target}.png", f"{PAPER}/{target}.tsv"]
+    if target == "table_simulation":
+        return [
+            file
+            for name in ("interpretability", "motif_auprc", "tests_vs_reference")
+            for file in paper_dataset_files(target, table.replace("{table}", name))
+        ]
+    if target == "table_baselines":
+        return [
+            file
+            for name in ("predictive", "tests_vs_reference")
+            for file in paper_dataset_files(target, table.replace("{table}", name))
+        ]
+    figures = {
+        "fig1": ["logos"],
+        "fig1_koo": ["raw_vs_corrected", "angle_histograms"],
+        "fig2_koo": ["logos"],
+    }[target]
+    return [
+        file
+        for name in figures
+        for file in paper_dataset_files(
+            target, figure.replace("{figure}", name), models=True
+        )
+    ]
+
+
+def paper_outputs():
+    """The files of every paper target the configuration selects."""
+    return [
+        output
+        for target in config.get("paper", {})
+        for output in paper_target_files(target)
+    ]
+
+
+check_paper_targets(config)

@@ -17,6 +17,7 @@ from attrprior.metrics import (
     interpretability_auc,
     large_angle_fractions,
     mask_auprc,
+    seed_stability,
 )
 
 UNIFORM = [0.25, 0.25, 0.25, 0.25]
@@ -353,3 +354,21 @@ def test_multitask_metrics_average_tasks_and_skip_ambiguous():
     assert result["accuracy"] == pytest.approx(0.75)
     one_class = multitask_classification_metrics(np.ones((3, 1)), np.ones((3, 1)))
     assert np.isnan(one_class["auroc"])
+
+
+def test_seed_stability_is_the_mean_of_pairwise_jaccard():
+    rng = np.random.default_rng(3)
+    maps = [rng.standard_normal((5, 4, 12)) for _ in range(3)]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    expected = np.mean([continuous_jaccard(maps[i], maps[j]) for i, j in pairs], axis=0)
+    assert np.allclose(seed_stability(maps), expected)
+    # Identical maps with no zero position score L, the maximum.
+    assert np.allclose(seed_stability([maps[0], 2 * maps[0]]), 12)
+
+
+def test_seed_stability_needs_two_maps_of_one_shape():
+    a = np.ones((2, 4, 6))
+    with pytest.raises(ValueError, match="at least 2"):
+        seed_stability([a])
+    with pytest.raises(ValueError, match=r"maps\[1\]"):
+        seed_stability([a, np.ones((2, 4, 7))])

@@ -6,9 +6,11 @@ import pandas as pd
 from attrprior.plots import (
     angle_histograms,
     attribution_logos,
+    gc_reliance_series,
     metric_distributions,
     raw_vs_corrected,
     save_figure,
+    seed_distributions,
 )
 
 
@@ -81,3 +83,60 @@ def test_logos_rows_and_motif_shading():
     assert len(fig.axes) == 2  # truth + one condition
     shaded = [p for p in fig.axes[1].patches if p.get_alpha() == 0.25]
     assert len(shaded) == 1
+
+
+def test_seed_distributions_one_row_per_dataset_model_and_points_per_seed():
+    runs = pd.DataFrame(
+        [
+            {
+                "dataset": d,
+                "model": "m",
+                "condition": c,
+                "seed": s,
+                "test_auroc": 0.5 + s / 10,
+                "valid_loss": 0.3,
+            }
+            for d in ("a", "b")
+            for c in ("fourier", "none")
+            for s in range(3)
+        ]
+        # A condition only one dataset has, with a single seed.
+        + [
+            {
+                "dataset": "b",
+                "model": "m",
+                "condition": "l2",
+                "seed": 0,
+                "test_auroc": 0.7,
+                "valid_loss": 0.2,
+            }
+        ]
+    )
+    fig = seed_distributions(runs, ["valid_loss", "test_auroc"], reference="none")
+    assert len(fig.axes) == 2 * 2  # (dataset, model) rows x metrics
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["none", "fourier"]
+    points = sum(len(c.get_offsets()) for c in fig.axes[1].collections)
+    assert points == 2 * 3  # conditions x seeds
+    labels = [t.get_text() for t in fig.axes[2].get_xticklabels()]
+    assert labels == ["none", "fourier", "l2"]
+
+
+def test_gc_reliance_series_one_line_per_condition_in_percent():
+    summary = pd.DataFrame(
+        {
+            "model": "m",
+            "condition": ["none", "none", "fourier", "fourier"],
+            "gc_excess": [0.0, 0.04, 0.0, 0.04],
+            "mean": [-0.01, -0.05, -0.01, -0.02],
+            "sem": [0.001, 0.002, 0.001, np.nan],
+        }
+    )
+    fig = gc_reliance_series(summary)
+    lines = [line for line in fig.axes[0].get_lines() if len(line.get_xdata()) == 2]
+    xs = sorted(tuple(line.get_xdata()) for line in lines if line.get_linestyle() != "--")
+    assert (0.0, 4.0) in xs
+    assert sorted(t.get_text() for t in fig.axes[0].get_legend().get_texts()) == [
+        "fourier",
+        "none",
+    ]

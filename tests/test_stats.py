@@ -9,12 +9,14 @@ from scipy import stats as sps
 
 from attrprior.stats import (
     alternative,
+    best_over_seeds,
     compare_corrected_to_raw,
     compare_to_reference,
     format_mean_sem,
     mann_whitney,
     mean_sem,
     paired_wilcoxon,
+    stability_summary,
     summarise_over_seeds,
     to_markdown,
 )
@@ -146,3 +148,44 @@ def test_format_mean_sem_and_markdown():
         pd.DataFrame({"metric": ["cosine"], "wilcoxon_p": [0.000123], "mean": [0.5]})
     )
     assert "1.23e-04" in text and "0.500" in text and text.startswith("| metric")
+
+
+def test_best_over_seeds_follows_the_metric_direction():
+    runs = pd.DataFrame(
+        {
+            "condition": ["none"] * 3 + ["fourier"] * 3,
+            "seed": [0, 1, 2] * 2,
+            "test_auroc": [0.7, 0.9, 0.8, 0.6, 0.65, np.nan],
+            "valid_loss": [0.5, 0.3, 0.4, 0.2, 0.6, 0.4],
+        }
+    )
+    table = best_over_seeds(runs, ["condition"], ["test_auroc", "valid_loss"]).set_index(
+        ["condition", "metric"]
+    )
+    assert table.loc[("none", "test_auroc"), "best"] == 0.9
+    assert table.loc[("none", "valid_loss"), "best"] == 0.3  # a loss: the minimum
+    assert math.isclose(table.loc[("none", "test_auroc"), "mean"], 0.8)
+    assert math.isclose(table.loc[("none", "test_auroc"), "sem"], 0.1 / math.sqrt(3))
+    assert table.loc[("fourier", "test_auroc"), "n_seeds"] == 2  # the NaN is dropped
+    assert table.loc[("fourier", "test_auroc"), "best"] == 0.65
+
+
+def test_stability_summary_tests_each_condition_against_the_reference():
+    rng = np.random.default_rng(4)
+    base = rng.normal(100, 5, size=30)
+    rows = [
+        {"dataset": "d", "model": "m", "condition": c, "sequence": i, "stability": v}
+        for c, values in (("none", base), ("fourier", base + 10 + rng.normal(0, 1, 30)))
+        for i, v in enumerate(values)
+    ]
+    table = stability_summary(pd.DataFrame(rows), "none").set_index("condition")
+    assert math.isclose(table.loc["none", "mean"], base.mean())
+    assert table.loc["none", "n_sequences"] == 30
+    assert np.isnan(table.loc["none", "wilcoxon_p"])
+    fourier = pd.DataFrame(rows).query("condition == 'fourier'")["stability"].to_numpy()
+    expected = sps.wilcoxon(fourier, base, alternative="greater").pvalue
+    assert math.isclose(table.loc["fourier", "wilcoxon_p"], expected)
+    assert expected < 1e-6
+    # Swapping the roles: "none" is not more stable than "fourier".
+    swapped = stability_summary(pd.DataFrame(rows), "fourier").set_index("condition")
+    assert swapped.loc["none", "wilcoxon_p"] > 0.99

@@ -43,6 +43,7 @@ __all__ = [
     "multitask_classification_metrics",
     "pooled_scores",
     "score_maps",
+    "seed_stability",
 ]
 
 
@@ -193,6 +194,37 @@ def continuous_jaccard(a, b) -> np.ndarray:
     num = (np.minimum(abs_a, abs_b) * np.sign(a) * np.sign(b)).sum(axis=1)
     den = np.maximum(abs_a, abs_b).sum(axis=1)
     return np.nan_to_num(_safe_divide(num, den)).sum(axis=-1)
+
+
+def seed_stability(maps) -> np.ndarray:
+    """Stability of attributions across models: mean pairwise continuous Jaccard, per example.
+
+    Tseng et al. Table 2 ("similarity across random initializations"): the maps of the
+    same examples from K models (e.g. K seeds) are compared pair by pair with
+    :func:`continuous_jaccard`, and the K(K-1)/2 similarities of each example averaged.
+
+    Parameters
+    ----------
+    maps: sequence of array-like, each shape=(N, 4, L)
+        One attribution map set per model, the same N examples in the same order.
+
+    Returns
+    -------
+    stability: np.ndarray, shape=(N,)
+        Between -L and L; higher is more stable.
+    """
+
+    maps = [_as_attr(m, f"maps[{i}]") for i, m in enumerate(maps)]
+    if len(maps) < 2:
+        raise ValueError(f"seed_stability needs at least 2 maps, got {len(maps)}.")
+    for i, m in enumerate(maps[1:], start=1):
+        _check_same_shape(maps[0], m, "maps[0]", f"maps[{i}]")
+    pairs = [
+        continuous_jaccard(maps[i], maps[j])
+        for i in range(len(maps))
+        for j in range(i + 1, len(maps))
+    ]
+    return np.mean(pairs, axis=0)
 
 
 def information_content(truth) -> np.ndarray:

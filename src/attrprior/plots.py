@@ -29,6 +29,13 @@ METRIC_LABELS = {
     "entropy": "entropy (bits)",
     "gc_reliance": "GC reliance (background)",
 }
+# Per-model metrics (one value per trained model).
+RUN_METRIC_LABELS = {
+    "valid_loss": "validation loss (kept epoch)",
+    "test_accuracy": "test accuracy",
+    "test_auroc": "test auROC",
+    "test_aupr": "test auPRC",
+}
 
 
 def _ordered(values, first: str | None = None) -> list[str]:
@@ -189,6 +196,81 @@ def attribution_logos(
     axes[-1].set_xlabel("position")
     if title:
         axes[0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def seed_distributions(
+    runs: pd.DataFrame, metrics: list[str], reference: str | None = None
+) -> Figure:
+    """Distribution over seeds of per-model metrics, per condition (Tseng et al. Figure 4).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        One row per trained model: ``dataset, model, condition, seed`` and the ``metrics``.
+    metrics : list of str
+        One column of panels per metric (e.g. ``valid_loss, test_accuracy, test_auroc``).
+    reference : str, optional
+        Condition drawn first (the no-prior baseline).
+
+    Each row of panels is one dataset and model; each box one of its conditions, with the
+    seeds drawn as points over it.
+    """
+    groups = list(runs.groupby(["dataset", "model"], sort=True))
+    fig, axes = plt.subplots(
+        len(groups),
+        len(metrics),
+        figsize=(2.6 * len(metrics), 2.4 * len(groups)),
+        squeeze=False,
+    )
+    for row, ((dataset, model), table) in enumerate(groups):
+        conditions = _ordered(sorted(table["condition"].unique()), reference)
+        for col, metric in enumerate(metrics):
+            ax = axes[row, col]
+            data = [table.loc[table["condition"] == c, metric].dropna() for c in conditions]
+            ax.boxplot(data, showfliers=False)
+            for i, values in enumerate(data, start=1):
+                jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else 0.0
+                ax.scatter(i + jitter, values, s=8, color="black", alpha=0.6)
+            ax.set_xticks(range(1, len(conditions) + 1), conditions, rotation=45, ha="right")
+            if row == 0:
+                ax.set_title(RUN_METRIC_LABELS.get(metric, metric), fontsize="medium")
+            if col == 0:
+                ax.set_ylabel(f"{dataset}\n{model}")
+    fig.tight_layout()
+    return fig
+
+
+def gc_reliance_series(summary: pd.DataFrame) -> Figure:
+    """GC reliance against the positives' GC excess, per condition (Tseng et al. Figure 5).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``gc_excess`` (fraction, e.g. 0.02), ``condition``, ``mean`` and ``sem`` (over
+        seeds) of the GC reliance, and optionally ``model`` (one line per model and
+        condition when there are several); more negative means heavier reliance on G/C
+        vs A/T.
+    """
+    fig, ax = plt.subplots(figsize=(4.2, 3.2))
+    several_models = summary["model"].nunique() > 1 if "model" in summary else False
+    keys = ["model", "condition"] if several_models else ["condition"]
+    for group, table in summary.groupby(keys, sort=True):
+        label = " ".join(group) if isinstance(group, tuple) else group
+        table = table.sort_values("gc_excess")
+        ax.errorbar(
+            100 * table["gc_excess"],
+            table["mean"],
+            yerr=table["sem"].fillna(0),
+            marker="o",
+            capsize=3,
+            label=label,
+        )
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("GC excess of training positives (%)")
+    ax.set_ylabel(METRIC_LABELS["gc_reliance"])
+    ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
 

@@ -28,6 +28,8 @@ HIGHER_IS_BETTER = {
     "test_auroc": True,
     "test_aupr": True,
     "test_accuracy": True,
+    "valid_loss": False,
+    "stability": True,
 }
 
 
@@ -205,6 +207,96 @@ def compare_corrected_to_raw(scores: pd.DataFrame, metrics: list[str]) -> pd.Dat
                     "mean_corrected": paired[f"{metric}_c"].mean(),
                     "wilcoxon_p": p,
                     "n_sequences": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def best_over_seeds(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
+    """Best value and mean ± SEM over seeds of per-run metrics (Tseng et al. Table 1).
+
+    "Best" follows each metric's direction (:data:`HIGHER_IS_BETTER`): the maximum of an
+    auROC, the minimum of a loss.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        One row per trained model: the ``keys`` columns, ``seed`` and the ``metrics``.
+    keys : list of str
+        Grouping columns (e.g. ``["dataset", "model", "condition"]``).
+    metrics : list of str
+
+    Returns
+    -------
+    DataFrame
+        One row per group and metric: ``keys..., metric, best, mean, sem, n_seeds``.
+    """
+    rows = []
+    for group, table in runs.groupby(keys, sort=True):
+        group = group if isinstance(group, tuple) else (group,)
+        for metric in metrics:
+            values = table[metric].dropna()
+            mean, sem, n = mean_sem(values)
+            if n == 0:
+                best = np.nan
+            else:
+                best = values.max() if HIGHER_IS_BETTER[metric] else values.min()
+            rows.append(
+                {
+                    **dict(zip(keys, group, strict=True)),
+                    "metric": metric,
+                    "best": float(best),
+                    "mean": mean,
+                    "sem": sem,
+                    "n_seeds": n,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def stability_summary(
+    stability: pd.DataFrame, reference: str = "none", keys: tuple[str, ...] = ("dataset", "model")
+) -> pd.DataFrame:
+    """Mean ± SEM over sequences of per-sequence stability, tested against a reference.
+
+    Parameters
+    ----------
+    stability : DataFrame
+        One row per sequence: the ``keys`` columns, ``condition``, ``sequence`` and
+        ``stability`` (from :func:`attrprior.metrics.seed_stability`).
+    reference : str
+        The condition every other condition is compared with (one-sided paired Wilcoxon over
+        sequences that the condition is more stable).
+    keys : tuple of str
+        Columns that, with ``condition``, identify one set of models.
+
+    Returns
+    -------
+    DataFrame
+        ``keys..., condition, mean, sem, n_sequences, wilcoxon_p`` (NaN for the reference).
+    """
+    keys = list(keys)
+    rows = []
+    for group, table in stability.groupby(keys, sort=True):
+        group = group if isinstance(group, tuple) else (group,)
+        by_condition = table.pivot_table(index="sequence", columns="condition", values="stability")
+        for condition in by_condition.columns:
+            mean, sem, n = mean_sem(by_condition[condition])
+            p = np.nan
+            if condition != reference and reference in by_condition.columns:
+                p, _ = paired_wilcoxon(
+                    by_condition[condition].to_numpy(),
+                    by_condition[reference].to_numpy(),
+                    "stability",
+                )
+            rows.append(
+                {
+                    **dict(zip(keys, group, strict=True)),
+                    "condition": condition,
+                    "mean": mean,
+                    "sem": sem,
+                    "n_sequences": n,
+                    "wilcoxon_p": p,
                 }
             )
     return pd.DataFrame(rows)

@@ -1,0 +1,172 @@
+# The papers' tables and figures as named targets (`snakemake table1`, `snakemake fig5`, …).
+# Datasets per target come from config key paper.<target>; PAPER_TARGETS in common.smk says
+# what each shows. The paper_* rules aggregate finished runs and never train: after editing a
+# plotting script, `snakemake <target> --forcerun paper_<target> --rerun-triggers mtime`
+# redraws one figure (README, "Re-running one figure or table").
+
+
+localrules:
+    paper_table1,
+    paper_table2,
+    paper_fig4,
+    paper_fig5,
+
+
+def paper_report(name, ext):
+    return report(
+        f"{PAPER}/{name}.{ext}",
+        caption=f"../workflow/report/paper_{name}.rst",
+        category="Paper tables and figures",
+        labels={"target": name, "format": ext},
+    )
+
+
+rule paper_table1:
+    input:
+        test_metrics=lambda wc: paper_run_files(
+            "table1", rules.train_model.output.test_metrics
+        ),
+    output:
+        md=paper_report("table1", "md"),
+        tsv=f"{PAPER}/table1.tsv",
+    log:
+        "logs/paper/table1.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=lambda wc: paper_runs("table1"),
+    script:
+        "../workflow/scripts/paper_table1.py"
+
+
+rule paper_table2:
+    input:
+        attributions=lambda wc: paper_run_files(
+            "table2", rules.attribute.output.attributions
+        ),
+    output:
+        md=paper_report("table2", "md"),
+        tsv=f"{PAPER}/table2.tsv",
+        sequences=f"{PAPER}/table2_sequences.tsv",
+    log:
+        "logs/paper/table2.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        runs=lambda wc: paper_runs("table2"),
+        methods=lambda wc: paper_methods("table2"),
+        reference=lambda wc: paper_reference("table2"),
+    script:
+        "../workflow/scripts/paper_table2.py"
+
+
+rule paper_fig4:
+    input:
+        test_metrics=lambda wc: paper_run_files(
+            "fig4", rules.train_model.output.test_metrics
+        ),
+        histories=lambda wc: paper_run_files("fig4", rules.train_model.output.history),
+    output:
+        figure=paper_report("fig4", "png"),
+        tsv=f"{PAPER}/fig4.tsv",
+    log:
+        "logs/paper/fig4.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=lambda wc: paper_runs("fig4"),
+        reference=lambda wc: paper_reference("fig4"),
+    script:
+        "../workflow/scripts/paper_fig4.py"
+
+
+rule paper_fig5:
+    input:
+        sequences=lambda wc: paper_dataset_files(
+            "fig5", rules.collect_scores.output.sequences
+        ),
+    output:
+        figure=paper_report("fig5", "png"),
+        tsv=f"{PAPER}/fig5.tsv",
+    log:
+        "logs/paper/fig5.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        datasets=lambda wc: paper_selection("fig5")["datasets"],
+        methods=lambda wc: paper_methods("fig5"),
+        gc_excess=lambda wc: {
+            dataset: config["datasets"][dataset]["single_motif"]["positive_gc_excess"]
+            for dataset in paper_selection("fig5")["datasets"]
+        },
+    script:
+        "../workflow/scripts/paper_fig5.py"
+
+
+# Named targets, one per table and figure of the papers.
+
+
+rule table1:
+    input:
+        lambda wc: paper_target_files("table1"),
+
+
+rule table2:
+    input:
+        lambda wc: paper_target_files("table2"),
+
+
+rule table_simulation:
+    input:
+        lambda wc: paper_target_files("table_simulation"),
+
+
+rule table_baselines:
+    input:
+        lambda wc: paper_target_files("table_baselines"),
+
+
+rule fig1:
+    input:
+        lambda wc: paper_target_files("fig1"),
+
+
+rule fig4:
+    input:
+        lambda wc: paper_target_files("fig4"),
+
+
+rule fig5:
+    input:
+        lambda wc: paper_target_files("fig5"),
+
+
+rule fig1_koo:
+    input:
+        lambda wc: paper_target_files("fig1_koo"),
+
+
+rule fig2_koo:
+    input:
+        lambda wc: paper_target_files("fig2_koo"),
+
+
+rule paper:
+    input:
+        lambda wc: paper_outputs(),
