@@ -290,6 +290,37 @@ def region_source(dataset):
     return config["datasets"][dataset]["encode_regions"]
 
 
+def output_type_slug(output_type):
+    """An ENCODE output type as a file name part: "replicated peaks" -> replicated_peaks."""
+    return output_type.replace(" ", "_")
+
+
+def peak_source_path(assembly, source):
+    """Local path of a peak_source: by file accession, or by experiment and output type
+    (resolved from the experiment's JSON by rule download_experiment_file)."""
+    if "peaks" in source:
+        return encode_path(assembly, source["peaks"], "bed.gz")
+    slug = output_type_slug(source["output_type"])
+    return f"{DOWNLOADS}/{assembly}/experiments/{source['experiment']}/{slug}.bed.gz"
+
+
+def resolved_output_type(wildcards):
+    """The configured output type behind a download_experiment_file job."""
+    for dataset in REGION_DATASETS:
+        for kind in ("chip", "dnase"):
+            source = region_source(dataset)[kind]
+            if (
+                source["experiment"] == wildcards.experiment
+                and "output_type" in source
+                and output_type_slug(source["output_type"]) == wildcards.output_type
+            ):
+                return source["output_type"]
+    raise ValueError(
+        f"no peak_source in the config has experiment {wildcards.experiment} and output "
+        f"type {wildcards.output_type}"
+    )
+
+
 def region_inputs(wildcards):
     """Inputs of task_regions: reference files, ChIP and DNase peaks, the genome array."""
     source = region_source(wildcards.dataset)
@@ -297,8 +328,8 @@ def region_inputs(wildcards):
     return {
         "chrom_sizes": reference_path(assembly, "chrom_sizes"),
         "blacklist": reference_path(assembly, "blacklist"),
-        "chip": encode_path(assembly, source["chip"]["peaks"], "bed.gz"),
-        "dnase": encode_path(assembly, source["dnase"]["peaks"], "bed.gz"),
+        "chip": peak_source_path(assembly, source["chip"]),
+        "dnase": peak_source_path(assembly, source["dnase"]),
         **genome_array(assembly),
     }
 
@@ -309,8 +340,7 @@ def downloaded_files(dataset):
         source = region_source(dataset)
         assembly = source["assembly"]
         return [reference_path(assembly, kind) for kind in REFERENCE_FILES] + [
-            encode_path(assembly, source[kind]["peaks"], "bed.gz")
-            for kind in ("chip", "dnase")
+            peak_source_path(assembly, source[kind]) for kind in ("chip", "dnase")
         ]
     source = genomic_source(dataset)
     assembly = source["assembly"]

@@ -6,6 +6,7 @@
 localrules:
     download_reference,
     download_encode_file,
+    download_experiment_file,
     download_external,
     download_lock,
 
@@ -54,6 +55,31 @@ rule download_encode_file:
         assembly=lambda wc: wc.assembly,
     script:
         "../workflow/scripts/download_encode_file.py"
+
+
+# Peaks named by experiment and output type: the file accession is read from the
+# experiment's JSON when the job runs and recorded in the download record (and lock).
+rule download_experiment_file:
+    output:
+        file=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz",
+        record=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz.download.json",
+    log:
+        "logs/download/{assembly}/experiments/{experiment}/{output_type}.log",
+    wildcard_constraints:
+        experiment=r"ENCSR\d{3}[A-Z]{3}",
+        output_type=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        experiment=lambda wc: wc.experiment,
+        output_type=resolved_output_type,
+        assembly=lambda wc: wc.assembly,
+    script:
+        "../workflow/scripts/download_experiment_file.py"
 
 
 rule download_lock:

@@ -20,6 +20,7 @@ from attrprior.encode import (
     experiment_metadata,
     fetch_json,
     read_lock,
+    resolve_file,
     select_files,
     validate_accession,
     validate_file_reference,
@@ -142,6 +143,28 @@ def test_select_files_and_controls():
     assert control_experiments(EXPERIMENT) == ["ENCSR000CTL", "ENCSR000BGH"]
     with pytest.raises(MetadataError, match="ENCSR000AAA"):
         select_files({**EXPERIMENT, "files": ["/files/ENCFF000UB1/"]}, "alignments", "GRCh38")
+
+
+def test_resolve_file_takes_the_one_match_or_the_preferred_default():
+    dnase = {
+        "accession": "ENCSR000EMT",
+        "files": [
+            _file("ENCFF111AAA", "peaks", file_format="bed"),
+            _file("ENCFF222BBB", "peaks", file_format="bed"),
+            _file("ENCFF333CCC", "peaks", assembly="hg19", file_format="bed"),
+            _file("ENCFF444DDD", "alignments"),
+        ],
+    }
+    assert resolve_file(dnase, "alignments", "GRCh38") == "ENCFF444DDD"
+    with pytest.raises(MetadataError, match="ENCFF111AAA, ENCFF222BBB.*preferred_default"):
+        resolve_file(dnase, "peaks", "GRCh38", "bed")
+    dnase["files"][1]["preferred_default"] = True
+    assert resolve_file(dnase, "peaks", "GRCh38", "bed") == "ENCFF222BBB"
+    assert resolve_file(dnase, "peaks", "hg19") == "ENCFF333CCC"
+    with pytest.raises(
+        MetadataError, match=r"ENCSR000EMT.*'replicated peaks'.*\['alignments', 'peaks'\]"
+    ):
+        resolve_file(dnase, "replicated peaks", "GRCh38")
 
 
 def test_check_file_metadata_names_the_accession():

@@ -149,13 +149,18 @@ def test_paper_config_plans_every_job_quickly(tmp_path):
         name: len(d["models"]) * len(d["conditions"]) * d["seeds"] for name, d in datasets.items()
     }
     genomic = {name: d["encode_binary"] for name, d in datasets.items() if "encode_binary" in d}
-    simulated = {name: d for name, d in datasets.items() if name not in genomic}
+    regions = {name: d["encode_regions"] for name, d in datasets.items() if "encode_regions" in d}
+    simulated = {
+        name: d for name, d in datasets.items() if name not in genomic and name not in regions
+    }
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
     # 5 datasets x 1 model x 2 conditions x 10 seeds; ENCODE SPI1 and GATA2: 5 conditions
-    # x 30 seeds each.
+    # x 30 seeds each; Majdandzic et al.'s GM12878 tasks: 8 TFs x 2 models x 3 conditions
+    # x 5 seeds.
     assert runs["billboard"] == 4 * 7 * 30
     assert sorted(genomic) == ["gata2_encode", "spi1_encode"]
-    assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10 + 2 * 5 * 30
+    assert len(regions) == 8
+    assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10 + 2 * 5 * 30 + 8 * 2 * 3 * 5
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
     for rule in ("attribute", "score_attributions"):
@@ -178,10 +183,15 @@ def test_paper_config_plans_every_job_quickly(tmp_path):
         for entry in source["experiments"].values()
         for role in ("optimal_peaks", "relaxed_peaks")
     }
-    assert jobs["download_encode_file"] == len(peak_files) == 14
+    peak_files |= {source["chip"]["peaks"] for source in regions.values()}
+    assert jobs["download_encode_file"] == len(peak_files) == 14 + 8
+    # The GM12878 DNase peaks, shared by the 8 tasks, resolved from the experiment's JSON.
+    assert {source["dnase"]["experiment"] for source in regions.values()} == {"ENCSR000EMT"}
+    assert jobs["download_experiment_file"] == 1
     assert jobs["download_reference"] == 3 and jobs["encode_genome"] == 1
-    for rule in ("binary_labels", "download_lock", "genomic_tables"):
-        assert jobs[rule] == len(genomic), rule
+    assert jobs["binary_labels"] == len(genomic) and jobs["task_regions"] == len(regions)
+    for rule in ("download_lock", "genomic_tables"):
+        assert jobs[rule] == len(genomic) + len(regions), rule
     assert seconds < 20, f"dry run took {seconds:.1f} s"
 
 

@@ -46,8 +46,9 @@ def small_config(manifest, simgenome, base_url):
     regions["encode_regions"]["chip"]["peaks"] = manifest["experiments"]["SPI1_simK562"]["files"][
         "optimal_peaks"
     ]
-    regions["encode_regions"]["dnase"]["peaks"] = manifest["experiments"]["DNase_simK562"]["files"][
-        "peaks"
+    # The DNase peaks stay named by output type: resolved from the experiment's JSON.
+    regions["encode_regions"]["dnase"]["experiment"] = manifest["experiments"]["DNase_simK562"][
+        "accession"
     ]
     regions.update(seeds=1)
     regions["training"].update(max_epochs=2)
@@ -190,3 +191,14 @@ def test_region_task_is_balanced_and_trained(genomic_run):
     assert (x.sum(axis=1) <= 1).all() and x.sum() > 0.99 * len(x) * 200
     predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
     assert set(predictive["condition"]) == {"none", "fourier"}
+    # The DNase peaks were named by output type; the lock records the resolved file.
+    dnase = genomic_run["config"]["datasets"]["simulated_regions"]["encode_regions"]["dnase"][
+        "experiment"
+    ]
+    experiment = json.loads(
+        (genomic_run["simgenome"] / "portal" / "experiments" / f"{dnase}.json").read_text()
+    )
+    (peaks,) = [f["accession"] for f in experiment["files"] if f["output_type"] == "peaks"]
+    lock = pd.read_csv(results / "data" / "downloads.tsv", sep="\t")
+    (row,) = lock[lock["path"].str.endswith(f"experiments/{dnase}/peaks.bed.gz")].itertuples()
+    assert row.accession == peaks

@@ -61,6 +61,7 @@ __all__ = [
     "file_metadata",
     "check_file_metadata",
     "select_files",
+    "resolve_file",
     "control_experiments",
     "download_file",
     "download_url",
@@ -292,6 +293,65 @@ def select_files(
         and item.get("status") in allowed_status
     ]
     return sorted(chosen, key=lambda item: str(item.get("accession", "")))
+
+
+def resolve_file(
+    experiment: Mapping[str, Any],
+    output_type: str,
+    assembly: str,
+    file_format: str | None = None,
+) -> str:
+    """The one file accession of an experiment with a given output type and assembly.
+
+    Used where the configuration names an experiment and an output type instead of a file
+    (e.g. the DNase-seq peaks of an experiment whose file accession is not recorded). With
+    several released candidates, the one marked ``preferred_default`` is taken.
+
+    Parameters
+    ----------
+    experiment : mapping
+        Experiment object with embedded ``files``.
+    output_type, assembly, file_format : str
+        As in :func:`select_files`.
+
+    Returns
+    -------
+    str
+        The file accession.
+
+    Raises
+    ------
+    MetadataError
+        If no file matches (the message lists the output types the experiment has for the
+        assembly), or several match and not exactly one is ``preferred_default`` (the
+        message lists them; name the file accession in the configuration instead).
+    """
+    name = experiment.get("accession", "<experiment without accession>")
+    candidates = select_files(experiment, output_type, assembly, file_format)
+    if not candidates:
+        available = sorted(
+            {
+                str(item.get("output_type"))
+                for item in experiment.get("files", [])
+                if isinstance(item, Mapping) and item.get("assembly") == assembly
+            }
+        )
+        raise MetadataError(
+            f"{name}: no released {assembly} file with output type {output_type!r}"
+            + (f" and format {file_format!r}" if file_format else "")
+            + f"; output types for {assembly}: {available}"
+        )
+    if len(candidates) > 1:
+        preferred = [item for item in candidates if item.get("preferred_default") is True]
+        if len(preferred) != 1:
+            accessions = [str(item.get("accession")) for item in candidates]
+            raise MetadataError(
+                f"{name}: {len(candidates)} {assembly} files with output type "
+                f"{output_type!r} ({', '.join(accessions)}) and not exactly one is "
+                "preferred_default; name the file accession in the configuration"
+            )
+        candidates = preferred
+    return validate_accession(str(candidates[0].get("accession")), "file")
 
 
 def control_experiments(experiment: Mapping[str, Any]) -> list[str]:
