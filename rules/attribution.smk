@@ -9,6 +9,8 @@ rule attribute:
         attributions=f"{RESULTS}/{{dataset}}/attributions/{{model}}/{{condition}}/seed{{seed}}.npz",
     log:
         "logs/{dataset}/attribute/{model}/{condition}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/attribute/{dataset}/{model}/{condition}/seed{seed}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1

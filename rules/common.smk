@@ -474,6 +474,16 @@ PAPER_TARGETS = {
 PAPER = f"{RESULTS}/paper"
 
 
+def paper_report(name, ext):
+    """An aggregate output of a paper target, registered in the Snakemake report."""
+    return report(
+        f"{PAPER}/{name}.{ext}",
+        caption=f"../workflow/report/paper_{name}.rst",
+        category="Paper tables and figures",
+        labels={"target": name, "format": ext},
+    )
+
+
 def check_paper_targets(config):
     """config key paper: known targets, existing datasets of the right kind, known models and
     conditions; each error names the key."""

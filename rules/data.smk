@@ -16,6 +16,8 @@ rule simulate_dataset:
         ),
     log:
         "logs/{dataset}/simulate_dataset.log",
+    benchmark:
+        "logs/benchmarks/simulate_dataset/{dataset}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -35,6 +37,8 @@ rule attribution_inputs:
         inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
     log:
         "logs/{dataset}/attribution_inputs.log",
+    benchmark:
+        "logs/benchmarks/attribution_inputs/{dataset}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1

@@ -12,6 +12,8 @@ rule score_attributions:
         angle_histogram=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_histogram.tsv",
     log:
         "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/score_attributions/{dataset}/{model}/{condition}/seed{seed}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -49,6 +51,8 @@ rule collect_scores:
         models=f"{RESULTS}/{{dataset}}/scores/models.tsv",
     log:
         "logs/{dataset}/collect_scores.log",
+    benchmark:
+        "logs/benchmarks/collect_scores/{dataset}.tsv"
     conda:
         "../envs/stats.yaml"
     threads: 1

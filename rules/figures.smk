@@ -1,6 +1,15 @@
 # Figures per dataset and model; each is redrawn from collected scores without retraining.
 
 
+# They take seconds and about 1 GB at paper scale (reading 5 M per-sequence rows: 16 s): on a
+# cluster they run on the submitting host rather than as jobs of their own.
+localrules:
+    plot_metric_distributions,
+    plot_raw_vs_corrected,
+    plot_angle_histograms,
+    plot_logos,
+
+
 rule plot_metric_distributions:
     input:
         sequences=rules.collect_scores.output.sequences,

@@ -12,6 +12,8 @@ rule encode_genome:
         index=f"{DOWNLOADS}/{{assembly}}/genome.json",
     log:
         "logs/genome/{assembly}/encode_genome.log",
+    benchmark:
+        "logs/benchmarks/encode_genome/{assembly}.tsv"
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -43,6 +45,8 @@ rule binary_labels:
         ),
     log:
         "logs/{dataset}/binary_labels.log",
+    benchmark:
+        "logs/benchmarks/binary_labels/{dataset}.tsv"
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -71,6 +75,8 @@ rule task_regions:
         ),
     log:
         "logs/{dataset}/task_regions.log",
+    benchmark:
+        "logs/benchmarks/task_regions/{dataset}.tsv"
     wildcard_constraints:
         dataset="|".join(REGION_DATASETS) or "(?!)",
     conda:
@@ -92,6 +98,8 @@ rule index_bam:
         index=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam.bai",
     log:
         "logs/download/{assembly}/encode/{accession}.bam.bai.log",
+    benchmark:
+        "logs/benchmarks/index_bam/{assembly}/{accession}.tsv"
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -114,6 +122,8 @@ rule profile_tracks:
         neg=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.neg.bigWig",
     log:
         "logs/{dataset}/profile_tracks/{task}.{track}.log",
+    benchmark:
+        "logs/benchmarks/profile_tracks/{dataset}/{task}.{track}.tsv"
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -136,6 +146,8 @@ rule profile_examples:
         ),
     log:
         "logs/{dataset}/profile_examples.log",
+    benchmark:
+        "logs/benchmarks/profile_examples/{dataset}.tsv"
     conda:
         "../envs/genomics.yaml"
     threads: 1

@@ -12,15 +12,6 @@ localrules:
     paper_fig5,
 
 
-def paper_report(name, ext):
-    return report(
-        f"{PAPER}/{name}.{ext}",
-        caption=f"../workflow/report/paper_{name}.rst",
-        category="Paper tables and figures",
-        labels={"target": name, "format": ext},
-    )
-
-
 rule paper_table1:
     input:
         test_metrics=lambda wc: paper_run_files(

@@ -16,6 +16,8 @@ rule train_model:
         test_metrics=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/test_metrics.tsv",
     log:
         "logs/{dataset}/train/{model}/{condition}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/train_model/{dataset}/{model}/{condition}/seed{seed}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 1
