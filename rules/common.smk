@@ -291,7 +291,8 @@ def region_source(dataset):
 
 
 def output_type_slug(output_type):
-    """An ENCODE output type as a file name part: "replicated peaks" -> replicated_peaks."""
+    """An ENCODE output type as a file name part: "replicated peaks" -> replicated_peaks
+    (the schema allows no "_" in output types, so the slug reads back unambiguously)."""
     return output_type.replace(" ", "_")
 
 
@@ -302,23 +303,6 @@ def peak_source_path(assembly, source):
         return encode_path(assembly, source["peaks"], "bed.gz")
     slug = output_type_slug(source["output_type"])
     return f"{DOWNLOADS}/{assembly}/experiments/{source['experiment']}/{slug}.bed.gz"
-
-
-def resolved_output_type(wildcards):
-    """The configured output type behind a download_experiment_file job."""
-    for dataset in REGION_DATASETS:
-        for kind in ("chip", "dnase"):
-            source = region_source(dataset)[kind]
-            if (
-                source["experiment"] == wildcards.experiment
-                and "output_type" in source
-                and output_type_slug(source["output_type"]) == wildcards.output_type
-            ):
-                return source["output_type"]
-    raise ValueError(
-        f"no peak_source in the config has experiment {wildcards.experiment} and output "
-        f"type {wildcards.output_type}"
-    )
 
 
 def region_inputs(wildcards):
@@ -435,41 +419,21 @@ def figure_output(name):
     )
 
 
-# Named targets for the papers' tables and figures (rules/paper.smk): target -> what it
-# shows and which datasets it accepts ("any", "simulated": attributed against a ground
-# truth, "single_motif": the synthetic SPI1 simulations). config key paper.<target> lists
-# the datasets (and optionally models and conditions) each target draws on.
+# Named targets for the papers' tables and figures (rules/paper.smk; README lists what each
+# shows) -> the datasets each accepts: "any", "simulated" (attributed against a ground
+# truth) or "single_motif" (the synthetic SPI1 simulations). config key paper.<target> lists
+# the datasets (and optionally models and conditions) each target draws on; the schema
+# lists the same target names.
 PAPER_TARGETS = {
-    "table1": ("Tseng et al. Table 1: test performance, best over seeds", "any"),
-    "table2": ("Tseng et al. Table 2: attribution stability across seeds", "simulated"),
-    "table_simulation": (
-        "Tseng et al. Section 7: importance in the motif on synthetic SPI1",
-        "single_motif",
-    ),
-    "table_baselines": (
-        "Tseng et al. Section 8: Fourier vs L2, smoothness and sparsity priors",
-        "any",
-    ),
-    "fig1": (
-        "Tseng et al. Figure 1: attribution logos without and with the prior",
-        "simulated",
-    ),
-    "fig4": (
-        "Tseng et al. Figure 4: validation loss and test metrics over seeds",
-        "any",
-    ),
-    "fig5": (
-        "Tseng et al. Figure 5: GC reliance over the GC-content series",
-        "single_motif",
-    ),
-    "fig1_koo": (
-        "Majdandzic et al. Figure 1: attribution quality raw vs corrected, gradient angles",
-        "simulated",
-    ),
-    "fig2_koo": (
-        "Majdandzic et al. Figure 2: attribution logos before and after the correction",
-        "simulated",
-    ),
+    "table1": "any",
+    "table2": "simulated",
+    "table_simulation": "single_motif",
+    "table_baselines": "any",
+    "fig1": "simulated",
+    "fig4": "any",
+    "fig5": "single_motif",
+    "fig1_koo": "simulated",
+    "fig2_koo": "simulated",
 }
 PAPER = f"{RESULTS}/paper"
 
@@ -485,15 +449,11 @@ def paper_report(name, ext):
 
 
 def check_paper_targets(config):
-    """config key paper: known targets, existing datasets of the right kind, known models and
-    conditions; each error names the key."""
+    """config key paper (target names are checked by the schema): existing datasets of the
+    right kind, known models and conditions; each error names the key."""
     for target, selection in config.get("paper", {}).items():
         key = f"paper.{target}"
-        if target not in PAPER_TARGETS:
-            raise ValueError(
-                f"config key {key}: unknown target; known: {sorted(PAPER_TARGETS)}"
-            )
-        accepts = PAPER_TARGETS[target][1]
+        accepts = PAPER_TARGETS[target]
         for dataset in selection["datasets"]:
             if dataset not in config["datasets"]:
                 raise ValueError(

@@ -76,7 +76,7 @@ rule download_experiment_file:
         runtime=60,
     params:
         experiment=lambda wc: wc.experiment,
-        output_type=resolved_output_type,
+        output_type=lambda wc: wc.output_type.replace("_", " "),
         assembly=lambda wc: wc.assembly,
     script:
         "../workflow/scripts/download_experiment_file.py"

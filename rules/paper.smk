@@ -1,8 +1,9 @@
 # The papers' tables and figures as named targets (`snakemake table1`, `snakemake fig5`, …).
 # Datasets per target come from config key paper.<target>; PAPER_TARGETS in common.smk says
-# what each shows. The paper_* rules aggregate finished runs and never train: after editing a
-# plotting script, `snakemake <target> --forcerun paper_<target> --rerun-triggers mtime`
-# redraws one figure (README, "Re-running one figure or table").
+# which datasets each accepts. The paper_* rules aggregate finished runs and never train:
+# after editing a plotting script, `snakemake <target> --forcerun paper_<target>
+# --rerun-triggers mtime` redraws one figure (README, "The papers' tables and figures, and
+# re-running one of them").
 
 
 localrules:

@@ -14,17 +14,16 @@ from attrprior.encode import (
     PortalError,
     RateLimiter,
     check_file_metadata,
+    client_from_config,
     control_experiments,
-    download_file,
-    download_url,
-    experiment_metadata,
-    fetch_json,
     read_lock,
+    read_record,
     resolve_file,
     select_files,
     validate_accession,
     validate_file_reference,
     write_lock,
+    write_record,
 )
 from attrprior.portal import MockPortal, add_experiment, add_file
 
@@ -179,19 +178,21 @@ def test_check_file_metadata_names_the_accession():
 @pytest.mark.parametrize("fault", ["500", "drop", "truncate"])
 def test_experiment_json_retried_after_a_fault(portal, fault):
     portal.set_faults(json=[fault])
-    meta = experiment_metadata(portal.url, "ENCSR000AAA", backoff=0)
+    with PortalClient(portal.url, backoff=0) as client:
+        meta = client.experiment("ENCSR000AAA")
     assert meta["target"]["label"] == "SPI1"
     assert portal.requests == ["/experiments/ENCSR000AAA/?format=json"] * 2
 
 
 def test_json_errors_name_the_url(portal):
     url = f"{portal.url}/experiments/ENCSR999ZZZ/?format=json"
-    with pytest.raises(PortalError, match=re.escape(url) + ".*404"):
-        fetch_json(url, backoff=0)
+    with pytest.raises(PortalError, match=re.escape(url) + ".*404"), PortalClient(backoff=0) as c:
+        c.fetch_json(url)
     assert len(portal.requests) == 1  # a 404 is not retried
     portal.set_faults(json=["drop"], repeat=True)
     with pytest.raises(PortalError, match=re.escape(url) + ".*after 2 tries"):
-        fetch_json(url, retries=1, backoff=0)
+        with PortalClient(retries=1, backoff=0) as c:
+            c.fetch_json(url)
 
 
 # --------------------------------------------------------------------------- downloads
@@ -199,7 +200,8 @@ def test_json_errors_name_the_url(portal):
 
 def test_download_verified_redirect_followed_and_locked(portal, out):
     dest = out / "peaks" / NAME
-    record = download_file(portal.url, ACC, dest, assembly="GRCh38", backoff=0, chunk_size=999)
+    with PortalClient(portal.url, backoff=0, chunk_size=999) as client:
+        record = client.download_file(ACC, dest, assembly="GRCh38")
     assert dest.read_bytes() == DATA
     url = f"{portal.url}/files/{ACC}/@@download/{NAME}"
     assert record == DownloadRecord(ACC, url, MD5, len(DATA), str(dest))
@@ -212,6 +214,8 @@ def test_download_verified_redirect_followed_and_locked(portal, out):
     lines = (out / "encode.lock.tsv").read_text().splitlines()
     assert lines == ["accession\turl\tmd5\tsize\tpath", f"{ACC}\t{url}\t{MD5}\t5000\t{dest}"]
     assert read_lock(out / "encode.lock.tsv") == [record]
+    write_record(record, out / "record.json")
+    assert read_record(out / "record.json") == record
 
 
 @pytest.mark.parametrize("fault", ["500", "drop", "truncate", "bad_md5"])
@@ -273,15 +277,17 @@ def test_reference_file_by_alias(portal, client, out):
 def test_download_url_checks_the_configured_md5(portal, out):
     url = f"{portal.url}{BLOB}"
     portal.set_faults(blob=["truncate"])
-    record = download_url(url, out / "x.gz", md5=MD5.upper(), size=len(DATA), backoff=0)
-    assert record.accession == NAME and (out / "x.gz").read_bytes() == DATA
-    assert len(portal.blob_requests()) == 2
-    download_url(url, out / "x.gz", md5=MD5, backoff=0)  # already there: no request
-    assert len(portal.blob_requests()) == 2
+    with PortalClient(backoff=0) as client:
+        record = client.download_url(url, out / "x.gz", md5=MD5.upper(), size=len(DATA))
+        assert record.accession == NAME and (out / "x.gz").read_bytes() == DATA
+        assert len(portal.blob_requests()) == 2
+        client.download_url(url, out / "x.gz", md5=MD5)  # already there: no request
+        assert len(portal.blob_requests()) == 2
     with pytest.raises(DownloadError, match=f"GSE1.*{re.escape(url)}.*md5 mismatch"):
-        download_url(url, out / "y.gz", md5="0" * 32, accession="GSE1", retries=1, backoff=0)
-    with pytest.raises(ValueError, match="not 32 hex"):
-        download_url(url, out / "y.gz", md5="abc")
+        with PortalClient(retries=1, backoff=0) as client:
+            client.download_url(url, out / "y.gz", md5="0" * 32, accession="GSE1")
+    with pytest.raises(ValueError, match="not 32 hex"), PortalClient() as client:
+        client.download_url(url, out / "y.gz", md5="abc")
     assert sorted(p.name for p in out.iterdir()) == ["x.gz"]
 
 
@@ -320,3 +326,10 @@ def test_client_requests_go_through_the_limiter(portal, out):
     with PortalClient(portal.url, backoff=0, limiter=limiter) as client:
         client.download_file(ACC, out / NAME)  # file JSON, then the download
     assert slept == [1.0]
+
+
+def test_client_from_config_reads_the_encode_key():
+    with client_from_config({"base_url": "http://mirror", "retries": 1, "timeout": 5}) as c:
+        assert (c.base_url, c.retries, c.backoff, c.timeout) == ("http://mirror", 1, 2.0, 5)
+    with client_from_config() as c:
+        assert (c.base_url, c.retries, c.timeout) == ("https://www.encodeproject.org", 5, 120.0)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 import yaml
-from snakemake_runner import ROOT, SNAKEMAKE
+from snakemake_runner import ROOT, SNAKEMAKE, workdir_with
 
 PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 START_SLURM = ROOT / "tests" / "slurm" / "start_slurm.sh"
@@ -22,8 +22,13 @@ LOCAL_RULES = {
     "all",
     "download_reference",
     "download_encode_file",
+    "download_experiment_file",
     "download_external",
     "download_lock",
+    "paper_table1",
+    "paper_table2",
+    "paper_fig4",
+    "paper_fig5",
     "plot_metric_distributions",
     "plot_raw_vs_corrected",
     "plot_angle_histograms",
@@ -45,13 +50,7 @@ def profile_copy(directory, changes=None):
     return directory
 
 
-def workdir_with(directory, config):
-    (directory / "config").mkdir(parents=True, exist_ok=True)
-    (directory / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return directory
-
-
-def planned_jobs(output):
+def printed_jobs(output):
     """(rule, Snakemake job id, wildcards, resources) of every job a run or dry run prints."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
@@ -100,7 +99,7 @@ def paper_plan(tmp_path_factory):
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return planned_jobs(result.stdout + result.stderr)
+    return printed_jobs(result.stdout + result.stderr)
 
 
 def test_profile_plans_gpus_partitions_and_resources(paper_plan):
@@ -196,7 +195,7 @@ def test_unset_partition_variable_is_left_as_is(tmp_path):
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    jobs = {job["rule"]: job["resources"] for job in planned_jobs(result.stdout + result.stderr)}
+    jobs = {job["rule"]: job["resources"] for job in printed_jobs(result.stdout + result.stderr)}
     assert jobs["train_model"]["slurm_partition"] == "$ATTRPRIOR_GPU_PARTITION"
     assert jobs["train_model"]["slurm_account"] == "$ATTRPRIOR_SLURM_ACCOUNT"
     assert jobs["simulate_dataset"]["slurm_partition"] == "cpu_q"
@@ -320,7 +319,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm_cluster, tmp_path, capsys):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # Which Snakemake job became which SLURM job.
-    jobs = {job["jobid"]: job for job in planned_jobs(output)}
+    jobs = {job["jobid"]: job for job in printed_jobs(output)}
     slurm_ids = {}
     for jobid, slurm_id in re.findall(
         r"Job (\d+) has been submitted with SLURM jobid (\d+)", output

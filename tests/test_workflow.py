@@ -11,17 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from snakemake_runner import ROOT, snakemake
+from snakemake_runner import ROOT, snakemake, workdir_with
 
 
 def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["billboard"]
-
-
-def workdir_with(tmp_path, config):
-    (tmp_path / "config").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
-    return tmp_path
 
 
 def load(name):
@@ -36,6 +30,13 @@ def planned_jobs(output):
         if match and match.group(1) != "total":
             counts[match.group(1)] = int(match.group(2))
     return counts
+
+
+def assert_dry_run_fails(tmp_path, config, message, *targets):
+    """A dry run with ``config`` stops, and its output contains ``message``."""
+    result = snakemake(workdir_with(tmp_path, config), "-n", *targets, check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(
@@ -61,9 +62,7 @@ def planned_jobs(output):
 def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
     config = load("config.yaml")
     edit(config)
-    result = snakemake(workdir_with(tmp_path, config), "-n", check=False)
-    assert result.returncode != 0
-    assert message in result.stdout + result.stderr
+    assert_dry_run_fails(tmp_path, config, message)
 
 
 def PAPER(config):  # noqa: N802 - reads like the config key it returns
@@ -83,17 +82,13 @@ def PAPER(config):  # noqa: N802 - reads like the config key it returns
 def test_bad_paper_targets_stop_with_the_key_named(tmp_path, edit, message):
     config = load("test.yaml")
     edit(config)
-    result = snakemake(workdir_with(tmp_path, config), "-n", check=False)
-    assert result.returncode != 0
-    assert message in result.stdout + result.stderr
+    assert_dry_run_fails(tmp_path, config, message)
 
 
 def test_a_paper_target_missing_from_the_config_says_which_key(tmp_path):
     config = load("test.yaml")
     del config["paper"]["fig5"]
-    result = snakemake(workdir_with(tmp_path, config), "-n", "fig5", check=False)
-    assert result.returncode != 0
-    assert "paper.fig5" in result.stdout + result.stderr
+    assert_dry_run_fails(tmp_path, config, "paper.fig5", "fig5")
 
 
 def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
@@ -124,7 +119,7 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
             "encode_regions.split",
         ),
         (
-            lambda c: c["datasets"]["simulated_regions"]["encode_regions"]["dnase"].update(
+            lambda c: c["datasets"]["simulated_regions"]["encode_regions"]["chip"].update(
                 peaks="ENCSR900AAG"
             ),
             "ENCSR900AAG",
@@ -134,9 +129,7 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
 def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
     config = load("simulated.yaml")
     edit(config)
-    result = snakemake(workdir_with(tmp_path, config), "-n", check=False)
-    assert result.returncode != 0
-    assert message in result.stdout + result.stderr
+    assert_dry_run_fails(tmp_path, config, message)
 
 
 def test_paper_config_plans_every_job_quickly(tmp_path):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from snakemake_runner import ROOT, snakemake
+from snakemake_runner import ROOT, snakemake, workdir_with
 
 from attrprior.encode import read_lock
 from attrprior.portal import MockPortal
@@ -70,8 +70,7 @@ def genomic_run(tmp_path_factory):
     workdir = base / "work"
     with MockPortal(simgenome / "portal", faults=list(FAULTS)) as portal:
         config = small_config(manifest, simgenome, portal.url)
-        (workdir / "config").mkdir(parents=True)
-        (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        workdir_with(workdir, config)
         first = snakemake(workdir, "--cores", "2")
         downloads_after_first_run = len(portal.blob_requests())
         rerun = snakemake(workdir, "--cores", "2")

@@ -9,10 +9,9 @@ The portal (https://www.encodeproject.org, or a :class:`attrprior.portal.MockPor
 - ``GET {base}{href}``: a redirect to the bytes.
 
 :class:`PortalClient` holds one ``requests`` session, a :class:`RateLimiter` (at most one request
-per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy. The
-module-level functions (:func:`fetch_json`, :func:`experiment_metadata`, :func:`file_metadata`,
-:func:`download_file`, :func:`download_url`) are thin wrappers that open a client for one call;
-reuse a client for many calls so that the rate limit spans them.
+per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy; reuse one
+client for many calls so that the rate limit spans them. :func:`client_from_config` builds
+one from the workflow's ``encode`` config key.
 
 Downloads are streamed into a temporary file beside the destination while their MD5 and size are
 computed; the file is renamed into place only when both match. Connection errors, HTTP 5xx (and
@@ -25,13 +24,14 @@ downloaded in a TSV lock file (``accession, url, md5, size, path``).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -56,15 +56,13 @@ __all__ = [
     "PortalClient",
     "validate_accession",
     "validate_file_reference",
-    "fetch_json",
-    "experiment_metadata",
-    "file_metadata",
     "check_file_metadata",
     "select_files",
     "resolve_file",
     "control_experiments",
-    "download_file",
-    "download_url",
+    "client_from_config",
+    "write_record",
+    "read_record",
     "write_lock",
     "read_lock",
 ]
@@ -714,93 +712,36 @@ def _file_matches(path: Path, md5: str, size: int | None) -> bool:
 # --------------------------------------------------------------------------- one-call wrappers
 
 
-def fetch_json(
-    url: str,
-    *,
-    retries: int = 5,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> dict[str, Any]:
-    """GET a JSON object with retries; see :meth:`PortalClient.fetch_json`."""
-    with PortalClient(retries=retries, backoff=backoff, timeout=timeout, sleep=sleep) as client:
-        return client.fetch_json(url)
+def client_from_config(settings: Mapping[str, Any] | None = None) -> PortalClient:
+    """A :class:`PortalClient` set up from the workflow's config key ``encode``.
 
-
-def experiment_metadata(
-    base_url: str,
-    accession: str,
-    *,
-    retries: int = 5,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-) -> dict[str, Any]:
-    """The experiment object of ``accession``; see :meth:`PortalClient.experiment`."""
-    with PortalClient(base_url, retries=retries, backoff=backoff, timeout=timeout) as client:
-        return client.experiment(accession)
-
-
-def file_metadata(
-    base_url: str,
-    accession: str,
-    *,
-    retries: int = 5,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-) -> dict[str, Any]:
-    """The file object of an accession or alias; see :meth:`PortalClient.file`."""
-    with PortalClient(base_url, retries=retries, backoff=backoff, timeout=timeout) as client:
-        return client.file(accession)
-
-
-def download_file(
-    base_url: str,
-    accession: str,
-    dest: str | os.PathLike,
-    *,
-    assembly: str | None = None,
-    allowed_status: Sequence[str] = DEFAULT_STATUSES,
-    retries: int = 5,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-    chunk_size: int = 1 << 20,
-    sleep: Callable[[float], None] = time.sleep,
-) -> DownloadRecord:
-    """Download and verify one ENCODE file; see :meth:`PortalClient.download_file`."""
-    with PortalClient(
-        base_url,
-        retries=retries,
-        backoff=backoff,
-        timeout=timeout,
-        chunk_size=chunk_size,
-        sleep=sleep,
-    ) as client:
-        return client.download_file(
-            accession, dest, assembly=assembly, allowed_status=allowed_status
-        )
-
-
-def download_url(
-    url: str,
-    dest: str | os.PathLike,
-    *,
-    md5: str,
-    size: int | None = None,
-    accession: str | None = None,
-    retries: int = 5,
-    backoff: float = 1.0,
-    timeout: float = 60.0,
-    chunk_size: int = 1 << 20,
-    sleep: Callable[[float], None] = time.sleep,
-) -> DownloadRecord:
-    """Download and verify any URL against a known MD5; see :meth:`PortalClient.download_url`."""
-    with PortalClient(
-        retries=retries, backoff=backoff, timeout=timeout, chunk_size=chunk_size, sleep=sleep
-    ) as client:
-        return client.download_url(url, dest, md5=md5, size=size, accession=accession)
+    Parameters
+    ----------
+    settings : mapping, optional
+        ``base_url`` (default :data:`ENCODE_URL`), ``retries`` (5), ``backoff`` (2.0 s) and
+        ``timeout`` (120 s), as documented in config/README.md.
+    """
+    settings = settings or {}
+    return PortalClient(
+        settings.get("base_url", ENCODE_URL),
+        retries=settings.get("retries", 5),
+        backoff=settings.get("backoff", 2.0),
+        timeout=settings.get("timeout", 120.0),
+    )
 
 
 # --------------------------------------------------------------------------- lock file
+
+
+def write_record(record: DownloadRecord, path: str | os.PathLike) -> None:
+    """Write one download record as JSON, atomically (the per-file record of a download job)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(asdict(record), indent=1) + "\n")
+
+
+def read_record(path: str | os.PathLike) -> DownloadRecord:
+    """Read a record written by :func:`write_record`."""
+    return DownloadRecord(**json.loads(Path(path).read_text()))
 
 
 def write_lock(records: Iterable[DownloadRecord], path: str | os.PathLike) -> None:

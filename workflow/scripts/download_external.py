@@ -1,23 +1,15 @@
 """Download a non-ENCODE file (GEO, Zenodo...), verified by the md5 in the config
 (rule download_external)."""
 
-import dataclasses
-import json
 import logging
 
-from attrprior.encode import PortalClient
-from attrprior.io import write_text
+from attrprior.encode import client_from_config, write_record
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 name = snakemake.wildcards.name
 # The URL is read from the config, not params: a new mirror must not make a verified file stale.
 url = snakemake.config["external"][name]["url"]
-settings = snakemake.config.get("encode", {})
-with PortalClient(
-    retries=settings.get("retries", 5),
-    backoff=settings.get("backoff", 2.0),
-    timeout=settings.get("timeout", 120.0),
-) as client:
+with client_from_config(snakemake.config.get("encode")) as client:
     record = client.download_url(
         url,
         snakemake.output.file,
@@ -26,4 +18,4 @@ with PortalClient(
         accession=name,
     )
 logging.info("downloaded %s", record)
-write_text(json.dumps(dataclasses.asdict(record), indent=1) + "\n", snakemake.output.record)
+write_record(record, snakemake.output.record)
