@@ -392,3 +392,89 @@ def test_all_summits_dropped_gives_empty_examples(tmp_path, genome, tracks):
     assert len(examples) == 0 and examples.n_dropped == 2
     assert examples.sequence_codes.shape == (0, INPUT + 2 * 128)
     assert examples.sample([]).profiles.shape == (0, 2, 2, OUTPUT)
+
+
+def test_random_window_pool(tmp_path, genome, tracks):
+    bigwigs, controls = tracks
+    arguments = dict(
+        input_length=INPUT,
+        output_length=OUTPUT,
+        max_jitter=JITTER,
+        control_bigwigs=controls,
+        chunk_size=3,
+    )
+    examples = build_profile_examples(
+        genome, summits(), bigwigs, tmp_path / "a", random_windows=7, random_seed=3, **arguments
+    )
+    assert len(examples) == 2 + 7 and examples.n_random == 7
+    assert examples.is_peak.tolist() == [True] * 2 + [False] * 7
+    randoms = examples.random_indices()
+    assert randoms.tolist() == list(range(2, 9))
+    assert (examples.task[randoms] == -1).all() and (examples.source_row[randoms] == -1).all()
+    assert (examples.split[randoms] == "train").all()
+    # Default: the chromosomes of the train summits (only chr1 here).
+    assert set(examples.chrom[randoms]) == {"chr1"}
+    width = INPUT + 2 * JITTER
+    for row in randoms:
+        chrom, start = examples.chrom[row], examples.center[row] - width // 2
+        assert 0 <= start and start + width <= LENGTHS[chrom]
+        np.testing.assert_array_equal(
+            examples.sequence_codes[row], genome.fetch(chrom, start, start + width)
+        )
+    # Profiles and controls are those of a summit at the window centre.
+    as_summits = pd.DataFrame(
+        {"chrom": examples.chrom[randoms], "summit": examples.center[randoms], "task": 0}
+    ).assign(split="train")
+    direct = build_profile_examples(genome, as_summits, bigwigs, tmp_path / "d", **arguments)
+    np.testing.assert_array_equal(direct.profiles, examples.profiles[randoms])
+    np.testing.assert_array_equal(direct.control, examples.control[randoms])
+    # Peaks only by default; the random windows on request; sample() marks them.
+    assert examples.split_indices("train").tolist() == [0]
+    assert examples.split_indices("train", peaks_only=False).tolist() == [0, *randoms]
+    assert examples.sample([0, 5]).is_peak.tolist() == [True, False]
+    # Seeded.
+    again = build_profile_examples(
+        genome, summits(), bigwigs, tmp_path / "b", random_windows=7, random_seed=3, **arguments
+    )
+    other = build_profile_examples(
+        genome, summits(), bigwigs, tmp_path / "c", random_windows=7, random_seed=4, **arguments
+    )
+    np.testing.assert_array_equal(again.center, examples.center)
+    assert not np.array_equal(other.center, examples.center)
+
+
+def test_random_window_arguments_and_old_directories(tmp_path, genome, tracks):
+    bigwigs, _ = tracks
+    arguments = dict(input_length=INPUT, output_length=OUTPUT, max_jitter=JITTER)
+    chosen = build_profile_examples(
+        genome,
+        summits(),
+        bigwigs,
+        tmp_path / "e",
+        random_windows=4,
+        random_chroms=["chr2"],
+        **arguments,
+    )
+    assert set(chosen.chrom[chosen.random_indices()]) == {"chr2"}
+    with pytest.raises(ValueError, match="chrX"):
+        build_profile_examples(
+            genome,
+            summits(),
+            bigwigs,
+            tmp_path / "x",
+            random_windows=2,
+            random_chroms=["chrX"],
+            **arguments,
+        )
+    with pytest.raises(ValueError, match="random_windows"):
+        build_profile_examples(genome, summits(), bigwigs, tmp_path / "x", random_windows=-1)
+    # A version-1 directory (before random windows) reads as peaks only.
+    plain = build_profile_examples(genome, summits(), bigwigs, tmp_path / "v1", **arguments)
+    with np.load(plain.directory / "metadata.npz") as meta:
+        fields = {k: meta[k] for k in meta.files if k not in ("is_peak", "n_random")}
+    np.savez(plain.directory / "metadata.npz", **{**fields, "version": 1})
+    old = ProfileExamples(plain.directory)
+    assert old.is_peak.tolist() == [True, True] and old.n_random == 0
+    np.savez(plain.directory / "metadata.npz", **{**fields, "version": 3})
+    with pytest.raises(ValueError, match="version 3"):
+        ProfileExamples(plain.directory)

@@ -1,11 +1,18 @@
-"""Correctness losses: plain and class-balanced BCE on logits, with ambiguous (-1) labels."""
+"""Correctness losses: plain and class-balanced BCE on logits, with ambiguous (-1) labels;
+the profile models' multinomial NLL and NLL + counts-MSE loss."""
 
 import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
 
-from attrprior.losses import LOSSES, binary_cross_entropy, class_balanced_bce
+from attrprior.losses import (
+    LOSSES,
+    binary_cross_entropy,
+    class_balanced_bce,
+    multinomial_nll,
+    profile_loss,
+)
 
 # softplus(z) = log(1 + e^z); BCE(z, 1) = softplus(-z), BCE(z, 0) = softplus(z).
 SOFTPLUS_M2 = 0.1269280110429725  # log(1 + e^-2): logit 2, label 1
@@ -146,3 +153,76 @@ def test_registry_and_integer_labels():
     logits, labels = tiny()
     for loss in LOSSES.values():
         assert loss(logits, labels.long()).item() == loss(logits, labels).item()
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile models
+# ---------------------------------------------------------------------------------------------
+
+
+def random_profiles(shape=(3, 2, 2, 25), seed=0):
+    """Logits (float64, requiring grad), integer counts and log counts of shape[:-1]."""
+    rng = np.random.default_rng(seed)
+    logits = torch.tensor(rng.normal(size=shape), dtype=torch.float64, requires_grad=True)
+    counts = torch.tensor(rng.poisson(rng.uniform(0.2, 4.0, size=shape)), dtype=torch.float64)
+    log_counts = torch.tensor(rng.normal(2, 1, size=shape[:-1]), requires_grad=True)
+    return logits, counts, log_counts
+
+
+def numpy_nll(logits, counts):
+    """Independent reimplementation with scipy.special."""
+    from scipy.special import gammaln, logsumexp
+
+    log_p = logits - logsumexp(logits, axis=-1, keepdims=True)
+    n = counts.sum(axis=-1)
+    return -(gammaln(n + 1) - gammaln(counts + 1).sum(axis=-1) + (counts * log_p).sum(axis=-1))
+
+
+def test_multinomial_nll_matches_scipy_logpmf():
+    from scipy.special import softmax
+    from scipy.stats import multinomial
+
+    logits, counts, _ = random_profiles()
+    nll = multinomial_nll(logits, counts)
+    assert nll.shape == (3, 2, 2) and nll.dtype == torch.float64
+    z, x = logits.detach().numpy(), counts.numpy()
+    for index in np.ndindex(*nll.shape):
+        p = softmax(z[index])
+        expected = -multinomial.logpmf(x[index], int(x[index].sum()), p)
+        assert nll[index].item() == pytest.approx(expected, rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(nll.detach().numpy(), numpy_nll(z, x), rtol=1e-12)
+
+
+def test_multinomial_nll_of_an_empty_track_is_zero_and_shapes_are_checked():
+    logits = torch.randn(2, 1, 1, 10, dtype=torch.float64)
+    counts = torch.zeros(2, 1, 1, 10, dtype=torch.float64)
+    counts[1, 0, 0, 3] = 5.0  # all reads at one position: NLL = -5 log p_3
+    nll = multinomial_nll(logits, counts)
+    assert nll[0, 0, 0].item() == 0.0
+    expected = -5 * torch.log_softmax(logits[1, 0, 0], dim=-1)[3]
+    assert nll[1, 0, 0].item() == pytest.approx(expected.item(), rel=1e-12)
+    with pytest.raises(ValueError, match="same shape"):
+        multinomial_nll(logits, counts[..., :5])
+
+
+def test_profile_loss_is_mean_nll_plus_weighted_count_mse():
+    logits, counts, log_counts = random_profiles(seed=1)
+    z, x, c = (a.detach().numpy() for a in (logits, counts, log_counts))
+    mse = np.mean((np.log1p(x.sum(axis=-1)) - c) ** 2)
+    for weight in (20.0, 0.0, 3.5):
+        expected = numpy_nll(z, x).mean() + weight * mse
+        got = profile_loss(logits, log_counts, counts, count_weight=weight)
+        assert got.shape == () and got.item() == pytest.approx(expected, rel=1e-12)
+    assert profile_loss(logits, log_counts, counts).item() == pytest.approx(
+        numpy_nll(z, x).mean() + 20 * mse, rel=1e-12
+    )
+    with pytest.raises(ValueError, match="log_counts"):
+        profile_loss(logits, log_counts[:, 0], counts)
+
+
+def test_profile_loss_gradcheck_float64():
+    logits, counts, log_counts = random_profiles(shape=(2, 2, 1, 7), seed=2)
+    assert torch.autograd.gradcheck(
+        lambda z, c: profile_loss(z, c, counts, count_weight=20.0), (logits, log_counts)
+    )
+    assert torch.autograd.gradcheck(lambda z: multinomial_nll(z, counts), (logits,))

@@ -17,7 +17,10 @@ from attrprior.metrics import (
     interpretability_auc,
     large_angle_fractions,
     mask_auprc,
+    pooled_genomic_scores,
+    score_genomic_maps,
     seed_stability,
+    summit_distance_correlation,
 )
 
 UNIFORM = [0.25, 0.25, 0.25, 0.25]
@@ -372,3 +375,55 @@ def test_seed_stability_needs_two_maps_of_one_shape():
         seed_stability([a])
     with pytest.raises(ValueError, match=r"maps\[1\]"):
         seed_stability([a, np.ones((2, 4, 7))])
+
+
+def test_summit_distance_correlation_matches_scipy_per_row():
+    rng = np.random.default_rng(5)
+    attr = rng.normal(size=(6, 4, 50))
+    distance = rng.integers(0, 20, size=(6, 50)).astype(float)  # ties on purpose
+    expected = [
+        scipy.stats.spearmanr(np.abs(attr[n]).sum(axis=0), distance[n]).statistic for n in range(6)
+    ]
+    np.testing.assert_allclose(summit_distance_correlation(attr, distance), expected)
+
+
+def test_summit_distance_correlation_by_hand_and_undefined_cases():
+    # Importance falls with distance: rho = -1.
+    track = np.array([[4.0, 3.0, 2.0, 1.0]])
+    distance = np.array([[0.0, 1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(summit_distance_correlation(_attr_from_track(track), distance), [-1])
+    constant = _attr_from_track(np.ones((1, 4)))
+    assert np.isnan(summit_distance_correlation(constant, distance)).all()
+    unknown = np.array([[0.0, np.nan, 2.0, 3.0]])
+    assert np.isnan(summit_distance_correlation(_attr_from_track(track), unknown)).all()
+    with pytest.raises(ValueError, match="distance must have shape"):
+        summit_distance_correlation(_attr_from_track(track), distance[:, :3])
+
+
+def test_genomic_scores_use_importance_and_name_masks():
+    rng = np.random.default_rng(2)
+    onehot = np.eye(4)[rng.integers(0, 4, size=(3, 40))].transpose(0, 2, 1)
+    hypothetical = rng.normal(size=(3, 4, 40))
+    distance = np.abs(np.arange(40) - 20)[None].repeat(3, axis=0).astype(float)
+    peaks = np.zeros((3, 40), dtype=bool)
+    peaks[:, 15:25] = True
+    maps = {"deepshap": hypothetical, "deepshap_corrected": hypothetical - 1}
+    table = score_genomic_maps(maps, onehot, distance, {"peaks": peaks}, freq_limit=5)
+    assert list(table.columns) == [
+        "method",
+        "corrected",
+        "example",
+        "highfreq",
+        "entropy",
+        "summit_spearman",
+        "fraction_in_peaks",
+    ]
+    own = table[~table["corrected"]]
+    importance = hypothetical * onehot
+    np.testing.assert_allclose(own["fraction_in_peaks"], fraction_in_mask(importance, peaks))
+    np.testing.assert_allclose(
+        own["summit_spearman"], summit_distance_correlation(importance, distance)
+    )
+    pooled = pooled_genomic_scores(maps, onehot, {"peaks": peaks})
+    assert list(pooled.columns) == ["method", "corrected", "peaks_auprc"]
+    assert pooled.loc[0, "peaks_auprc"] == pytest.approx(mask_auprc(importance, peaks))

@@ -23,6 +23,9 @@ Profile examples
     1346-bp inputs, 1000-bp outputs, jitter up to ±128 bp) into ``.npy`` files in a directory;
     :class:`ProfileExamples` memory-maps them and samples jittered, optionally
     reverse-complemented batches. See :func:`build_profile_examples` for the files.
+    Optionally the same files also hold a seeded pool of random genomic windows from the
+    training chromosomes (the "negatives" of Tseng et al.'s profile batches), marked by
+    ``is_peak == False`` and ``task == -1``.
 
 Coordinates are 0-based, half-open. One-hot arrays are ``(N, 4, L)`` (examples, bases A/C/G/T,
 positions); profiles ``(N, T, S, L)`` (examples, tasks, strands, positions), strand 0 the
@@ -67,6 +70,8 @@ __all__ = [
     "build_profile_examples",
     "ProfileBatch",
     "ProfileExamples",
+    "RANDOM_WINDOW_TASK",
+    "concatenate_profile_batches",
 ]
 
 BASES = "ACGT"
@@ -78,7 +83,11 @@ DEFAULT_CHUNK_SIZE = 4_000_000
 _INDEX_FORMAT = "attrprior-genome-codes"
 _INDEX_VERSION = 1
 _EXAMPLES_FORMAT = "attrprior-profile-examples"
-_EXAMPLES_VERSION = 1
+# Version 2 added the random-window pool (``is_peak``); version-1 files hold peaks only.
+_EXAMPLES_VERSION = 2
+_READABLE_EXAMPLES_VERSIONS = (1, 2)
+#: ``task`` of the random genomic windows in a profile-examples directory.
+RANDOM_WINDOW_TASK = -1
 SEQUENCE_FILE = "sequence_codes.npy"
 PROFILES_FILE = "profiles.npy"
 CONTROL_FILE = "control.npy"
@@ -644,6 +653,52 @@ def _window_start(center: np.ndarray | int, width: int) -> np.ndarray | int:
     return center - width // 2
 
 
+def _random_window_centers(
+    sizes: dict[str, int], chroms: Sequence[str], count: int, width: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of ``count`` random ``width`` windows lying inside the given chromosomes.
+
+    A chromosome is drawn with probability proportional to its number of possible window
+    starts (``length - width + 1``), then a start uniformly among them, so every window
+    position of the chosen chromosomes is equally likely. Seeded by ``seed``.
+
+    Returns
+    -------
+    chrom : numpy.ndarray, shape (count,), str
+    center : numpy.ndarray, shape (count,), int64
+        ``start + width // 2``, so that :func:`_window_start` gives the start back.
+    """
+    usable = [c for c in chroms if sizes[c] >= width]
+    if count and not usable:
+        raise ValueError(
+            f"random_chroms: none of {list(chroms)} is at least {width} bp long (the stored "
+            "sequence window)"
+        )
+    if not count:
+        return np.array([], dtype=str), np.array([], dtype=np.int64)
+    n_starts = np.array([sizes[c] - width + 1 for c in usable], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    which = rng.choice(len(usable), size=count, p=n_starts / n_starts.sum())
+    starts = rng.integers(0, n_starts[which])
+    return np.array(usable)[which].astype(str), (starts + width // 2).astype(np.int64)
+
+
+def _random_chroms(
+    random_chroms: Sequence[str] | None, table: pd.DataFrame, genome: GenomeArray
+) -> list[str]:
+    """The chromosomes random windows come from, checked (default: those of train summits)."""
+    if random_chroms is None:
+        train = set(table.loc[table["split"] == "train", "chrom"])
+        return [c for c in genome.chrom_sizes if c in train]
+    if isinstance(random_chroms, str):
+        raise ValueError(f"random_chroms: expected a sequence of names, got {random_chroms!r}")
+    chroms = [str(c) for c in random_chroms]
+    unknown = sorted(set(chroms) - set(genome.chrom_sizes))
+    if unknown:
+        raise ValueError(f"random_chroms: {unknown} are not in the genome {genome.path}")
+    return list(dict.fromkeys(chroms))
+
+
 def build_profile_examples(
     genome: GenomeArray | str | os.PathLike,
     summits_df: pd.DataFrame,
@@ -655,6 +710,9 @@ def build_profile_examples(
     max_jitter: int = 128,
     control_bigwigs: Sequence | None = None,
     chunk_size: int = 256,
+    random_windows: int = 0,
+    random_chroms: Sequence[str] | None = None,
+    random_seed: int = 0,
 ) -> ProfileExamples:
     """Cut summit-centred sequence and profile windows into memory-mapped ``.npy`` files.
 
@@ -683,6 +741,15 @@ def build_profile_examples(
     chunk_size : int
         Examples buffered in memory between writes (the arrays are written sequentially with
         :class:`NpyWriter`, so memory does not grow with N).
+    random_windows : int
+        Size of the pool of random genomic windows stored after the summit examples (0: none,
+        the default). Tseng et al. fill half of every profile training batch with random
+        windows of the training chromosomes; training draws them from this pool.
+    random_chroms : sequence of str, optional
+        Chromosomes the random windows come from; default those holding at least one
+        ``"train"`` summit, in genome order.
+    random_seed : int
+        Seeds the random windows (same seed, same pool).
 
     Returns
     -------
@@ -694,17 +761,23 @@ def build_profile_examples(
     A window of width W centred on a summit c starts at ``c - W // 2``. Summits whose
     sequence window (``input_length + 2J``) or profile window (``output_length + 2J``) runs
     off the chromosome are dropped; their row numbers and count are stored in the metadata
-    (``dropped_rows``, ``n_dropped``). Every bigWig must have each summit chromosome with its
-    genome length. Files in ``out_dir`` (each written to a temporary file and renamed only when
-    all are complete; ``metadata.npz`` last):
+    (``dropped_rows``, ``n_dropped``). Random windows are drawn uniformly over the window
+    positions that fit inside ``random_chroms`` (:func:`_random_window_centers`); they are
+    not filtered for peaks or Ns. Every bigWig must have each chromosome used with its
+    genome length. Files in ``out_dir`` (each written to a temporary file and renamed only
+    when all are complete; ``metadata.npz`` last), with N = summit examples + random windows,
+    summit examples first:
 
     - ``sequence_codes.npy``: (N, input_length + 2J) uint8 base codes.
     - ``profiles.npy``: (N, T, S, output_length + 2J) float32 5′ counts (NaN as 0).
     - ``control.npy``: (N, T, S_c, output_length + 2J) float32, only with controls.
-    - ``metadata.npz``: ``chrom`` (N,) str, ``center`` (N,) int64 summit, ``task`` (N,) int64,
-      ``split`` (N,) str, ``source_row`` (N,) int64 row of ``summits_df``, ``dropped_rows``,
-      ``n_dropped``, ``input_length``, ``output_length``, ``max_jitter``, ``has_control``,
-      ``bigwigs`` and ``control_bigwigs`` (paths, ``(T, S)``), ``format``, ``version``.
+    - ``metadata.npz``: ``chrom`` (N,) str, ``center`` (N,) int64 summit or window centre,
+      ``task`` (N,) int64 (:data:`RANDOM_WINDOW_TASK`, -1, for random windows), ``split``
+      (N,) str (``"train"`` for random windows), ``is_peak`` (N,) bool, ``source_row`` (N,)
+      int64 row of ``summits_df`` (-1 for random windows), ``dropped_rows``, ``n_dropped``,
+      ``n_random``, ``random_seed``, ``random_chroms``, ``input_length``,
+      ``output_length``, ``max_jitter``, ``has_control``, ``bigwigs`` and
+      ``control_bigwigs`` (paths, ``(T, S)``), ``format``, ``version`` (2).
     """
     if not isinstance(genome, GenomeArray):
         genome = GenomeArray(genome)
@@ -713,6 +786,7 @@ def build_profile_examples(
         ("output_length", output_length, 1),
         ("max_jitter", max_jitter, 0),
         ("chunk_size", chunk_size, 1),
+        ("random_windows", random_windows, 0),
     ):
         if not isinstance(value, int | np.integer) or value < minimum:
             raise ValueError(f"{name}: expected an int >= {minimum}, got {value!r}")
@@ -732,16 +806,31 @@ def build_profile_examples(
     sizes = genome.chrom_sizes
     chrom_length = table["chrom"].map(sizes).to_numpy(dtype=np.int64)
     centers = table["summit"].to_numpy()
-    sequence_starts = _window_start(centers, sequence_width)
-    profile_starts = _window_start(centers, profile_width)
     inside = (
-        (sequence_starts >= 0)
-        & (sequence_starts + sequence_width <= chrom_length)
-        & (profile_starts >= 0)
-        & (profile_starts + profile_width <= chrom_length)
+        (_window_start(centers, sequence_width) >= 0)
+        & (_window_start(centers, sequence_width) + sequence_width <= chrom_length)
+        & (_window_start(centers, profile_width) >= 0)
+        & (_window_start(centers, profile_width) + profile_width <= chrom_length)
     )
     kept = np.flatnonzero(inside)
-    used_sizes = {chrom: sizes[chrom] for chrom in table["chrom"].iloc[kept].unique()}
+    pool_chroms = _random_chroms(random_chroms, table, genome)
+    random_chrom, random_center = _random_window_centers(
+        sizes, pool_chroms, int(random_windows), sequence_width, random_seed
+    )
+    n_peaks, n_random = len(kept), len(random_chrom)
+    is_peak = np.arange(n_peaks + n_random) < n_peaks
+    rows = {
+        "chrom": np.concatenate([table["chrom"].to_numpy()[kept].astype(str), random_chrom]),
+        "center": np.concatenate([centers[kept], random_center]).astype(np.int64),
+        "task": np.concatenate(
+            [table["task"].to_numpy()[kept], np.full(n_random, RANDOM_WINDOW_TASK)]
+        ).astype(np.int64),
+        "split": np.concatenate(
+            [table["split"].to_numpy()[kept].astype(str), np.full(n_random, "train")]
+        ).astype(str),
+        "source_row": np.concatenate([kept, np.full(n_random, -1)]).astype(np.int64),
+    }
+    used_sizes = {chrom: sizes[chrom] for chrom in np.unique(rows["chrom"])}
     all_paths = [p for task in tracks + (controls or []) for p in task]
     for path in dict.fromkeys(all_paths):
         if used_sizes:  # nothing to check when every summit was dropped
@@ -749,7 +838,7 @@ def build_profile_examples(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    n = len(kept)
+    n = n_peaks + n_random
     with contextlib.ExitStack() as stack:
         # Entered first, so renamed last: a complete metadata file means complete arrays.
         tmp_meta = stack.enter_context(atomic_path(out_dir / METADATA_FILE, suffix=".npz"))
@@ -776,17 +865,19 @@ def build_profile_examples(
             if controls is not None
             else None
         )
-        chroms = table["chrom"].to_numpy()
+        sequence_starts = _window_start(rows["center"], sequence_width)
+        profile_starts = _window_start(rows["center"], profile_width)
         for lo in range(0, n, chunk_size):
-            rows = kept[lo : lo + chunk_size]
+            chunk = slice(lo, lo + chunk_size)
+            chroms = rows["chrom"][chunk]
             seq_out.write(
-                genome.fetch_windows(list(chroms[rows]), sequence_starts[rows], sequence_width)
+                genome.fetch_windows(list(chroms), sequence_starts[chunk], sequence_width)
             )
             for writer, layout in ((prof_out, tracks), (ctrl_out, controls)):
                 if writer is not None:
                     writer.write(
                         _read_profiles(
-                            handles, layout, chroms[rows], profile_starts[rows], profile_width
+                            handles, layout, chroms, profile_starts[chunk], profile_width
                         )
                     )
         for writer in (seq_out, prof_out, ctrl_out):
@@ -796,13 +887,13 @@ def build_profile_examples(
             tmp_meta,
             format=_EXAMPLES_FORMAT,
             version=_EXAMPLES_VERSION,
-            chrom=chroms[kept].astype(str),
-            center=centers[kept],
-            task=table["task"].to_numpy()[kept],
-            split=table["split"].to_numpy()[kept].astype(str),
-            source_row=kept.astype(np.int64),
+            **rows,
+            is_peak=is_peak,
             dropped_rows=np.flatnonzero(~inside).astype(np.int64),
             n_dropped=np.int64((~inside).sum()),
+            n_random=np.int64(n_random),
+            random_seed=np.int64(random_seed),
+            random_chroms=np.array(pool_chroms if n_random else [], dtype=str),
             input_length=np.int64(input_length),
             output_length=np.int64(output_length),
             max_jitter=np.int64(max_jitter),
@@ -846,6 +937,9 @@ class ProfileBatch:
     shifts : numpy.ndarray, shape (B,), int64
         Jitter applied: the windows are centred on ``center + shift``.
     reverse_complemented : numpy.ndarray, shape (B,), bool
+    is_peak : numpy.ndarray or None, shape (B,), bool
+        Summit-centred peak example (True) or random genomic window (False); None only for
+        batches built by hand without it.
     """
 
     one_hot: np.ndarray
@@ -854,6 +948,41 @@ class ProfileBatch:
     indices: np.ndarray
     shifts: np.ndarray
     reverse_complemented: np.ndarray
+    is_peak: np.ndarray | None = None
+
+
+def concatenate_profile_batches(batches: Sequence[ProfileBatch]) -> ProfileBatch:
+    """Join batches along the example axis (all with or all without controls).
+
+    Parameters
+    ----------
+    batches : sequence of ProfileBatch
+        At least one; ``is_peak`` of a batch without it counts as all True.
+
+    Returns
+    -------
+    ProfileBatch
+        Every array is the concatenation, in order, of the batches' arrays.
+    """
+    if not batches:
+        raise ValueError("batches: need at least one batch")
+    if len({b.control is None for b in batches}) != 1:
+        raise ValueError("batches: cannot join batches with and without controls")
+
+    def join(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in batches])
+
+    return ProfileBatch(
+        one_hot=join("one_hot"),
+        profiles=join("profiles"),
+        control=None if batches[0].control is None else join("control"),
+        indices=join("indices"),
+        shifts=join("shifts"),
+        reverse_complemented=join("reverse_complemented"),
+        is_peak=np.concatenate(
+            [np.ones(len(b.indices), bool) if b.is_peak is None else b.is_peak for b in batches]
+        ),
+    )
 
 
 class ProfileExamples:
@@ -871,7 +1000,11 @@ class ProfileExamples:
     control : numpy.memmap or None, shape (N, T, S_c, output_length + 2J), float32
     chrom, split : numpy.ndarray, shape (N,), str
     center, task, source_row : numpy.ndarray, shape (N,), int64
-    input_length, output_length, max_jitter, n_dropped : int
+        ``task`` is -1 and ``source_row`` -1 for random windows.
+    is_peak : numpy.ndarray, shape (N,), bool
+        Summit-centred peak example or random genomic window (version-1 directories, written
+        before random windows existed, hold peaks only).
+    input_length, output_length, max_jitter, n_dropped, n_random : int
 
     Notes
     -----
@@ -886,6 +1019,12 @@ class ProfileExamples:
         with np.load(meta_path, allow_pickle=False) as meta:
             if str(meta.get("format", "")) != _EXAMPLES_FORMAT:
                 raise ValueError(f"{meta_path}: not a profile-examples metadata file")
+            version = int(meta["version"])
+            if version not in _READABLE_EXAMPLES_VERSIONS:
+                raise ValueError(
+                    f"{meta_path}: profile-examples version {version}, this code reads "
+                    f"{_READABLE_EXAMPLES_VERSIONS}; rebuild with build_profile_examples"
+                )
             self.chrom = meta["chrom"]
             self.center = meta["center"]
             self.task = meta["task"]
@@ -897,7 +1036,18 @@ class ProfileExamples:
             self.output_length = int(meta["output_length"])
             self.max_jitter = int(meta["max_jitter"])
             has_control = bool(meta["has_control"])
+            self.is_peak = meta["is_peak"] if version >= 2 else np.ones(len(self.chrom), bool)
         n = len(self.chrom)
+        self.n_random = int((~self.is_peak).sum())
+        if (
+            self.is_peak.shape != (n,)
+            or self.is_peak.dtype != bool
+            or not np.array_equal(self.is_peak, self.task != RANDOM_WINDOW_TASK)
+        ):
+            raise ValueError(
+                f"{meta_path}: is_peak must be (N,) bool and False exactly where task is "
+                f"{RANDOM_WINDOW_TASK}"
+            )
         self.sequence_codes = self._open(
             SEQUENCE_FILE, (n, self.input_length + 2 * self.max_jitter)
         )
@@ -944,9 +1094,17 @@ class ProfileExamples:
         """S."""
         return self.profiles.shape[2]
 
-    def split_indices(self, split: str) -> np.ndarray:
-        """Rows of one split, shape (n,), int64."""
-        return np.flatnonzero(self.split == split)
+    def split_indices(self, split: str, *, peaks_only: bool = True) -> np.ndarray:
+        """Rows of one split, shape (n,), int64: its peak examples, or with ``peaks_only=False``
+        also its random windows (which are all in ``"train"``)."""
+        selected = self.split == split
+        if peaks_only:
+            selected &= self.is_peak
+        return np.flatnonzero(selected)
+
+    def random_indices(self) -> np.ndarray:
+        """Rows of the random genomic windows, shape (n_random,), int64."""
+        return np.flatnonzero(~self.is_peak)
 
     def sample(
         self,
@@ -1007,6 +1165,7 @@ class ProfileExamples:
             indices=indices,
             shifts=shifts,
             reverse_complemented=flips,
+            is_peak=self.is_peak[indices],
         )
 
     def _shifts(self, jitter, rng: np.random.Generator | None, b: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Correctness losses for binary (multi-task) classifiers, on logits.
+"""Correctness losses on logits: binary (multi-task) classifiers and profile models.
 
 Both losses take logits ``(N, T)`` (examples, tasks) and labels of the same shape with values
 1 (positive), 0 (negative) or -1 (ambiguous). Entries labelled -1 are ignored, as in the
@@ -16,6 +16,17 @@ log term at -100).
 
 Neither loss branches on the data in Python, so neither forces a device synchronisation beyond
 the label check.
+
+Profile models (Tseng et al.'s BPNet-like model) predict, per example, task and strand, a
+profile as logits over positions and a total count as a log count:
+
+- :func:`multinomial_nll`: the multinomial negative log-likelihood of the observed counts,
+  one value per track, with the ``lgamma`` (multinomial coefficient) terms;
+- :func:`profile_loss`: the mean of that NLL plus ``count_weight`` x the MSE between
+  ``log(1 + observed total)`` and the predicted log counts (``ProfilePredictor
+  .correctness_loss`` of the reference, ``count_loss_weight`` 20).
+
+These take different arguments from the binary losses, so they are not in :data:`LOSSES`.
 """
 
 from __future__ import annotations
@@ -25,7 +36,13 @@ from collections.abc import Callable
 import torch
 from torch.nn import functional as F
 
-__all__ = ["LOSSES", "binary_cross_entropy", "class_balanced_bce"]
+__all__ = [
+    "LOSSES",
+    "binary_cross_entropy",
+    "class_balanced_bce",
+    "multinomial_nll",
+    "profile_loss",
+]
 
 
 def _entry_losses(
@@ -133,3 +150,79 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "balanced_bce": class_balanced_bce,
 }
 """Correctness losses by name; each maps logits and labels ``(N, T)`` to a scalar."""
+
+
+def multinomial_nll(logits: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Multinomial negative log-likelihood of observed counts, one value per track.
+
+    With ``p = softmax(logits)`` over the last axis (positions) and ``n = sum_l x_l``,
+
+    ``NLL = -log n! + sum_l log x_l! - sum_l x_l log p_l``
+
+    (``log k! = lgamma(k + 1)``), i.e. ``-scipy.stats.multinomial.logpmf(x, n, p)``. Counts
+    need not be integers (``lgamma`` interpolates), as with smoothed or scaled tracks. A
+    track of all-zero counts has NLL 0.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape=(..., L)
+        Unnormalised log-probabilities over the L positions, e.g. ``(N, T, S, L)`` (examples,
+        tasks, strands, positions).
+    counts : torch.Tensor, shape=(..., L)
+        Observed counts, non-negative, same shape.
+
+    Returns
+    -------
+    nll : torch.Tensor, shape=(...)
+        E.g. ``(N, T, S)``; in ``logits``' dtype.
+    """
+    if logits.shape != counts.shape:
+        raise ValueError(
+            f"logits and counts must have the same shape, got {tuple(logits.shape)} and "
+            f"{tuple(counts.shape)}"
+        )
+    counts = counts.to(logits.dtype)
+    log_probs = F.log_softmax(logits, dim=-1)
+    total = counts.sum(dim=-1)
+    log_coefficient = torch.lgamma(total + 1) - torch.lgamma(counts + 1).sum(dim=-1)
+    return -(log_coefficient + (counts * log_probs).sum(dim=-1))
+
+
+def profile_loss(
+    logits: torch.Tensor,
+    log_counts: torch.Tensor,
+    profiles: torch.Tensor,
+    count_weight: float = 20.0,
+) -> torch.Tensor:
+    """Profile-model correctness loss: mean multinomial NLL + weight x MSE of log counts.
+
+    ``loss = mean_{n,t,s} NLL_{n,t,s} + count_weight * mean_{n,t,s} (log(1 + c_{n,t,s}) -
+    log_counts_{n,t,s})^2`` with ``c`` the observed total count of each track (the sum of
+    ``profiles`` over positions) and NLL from :func:`multinomial_nll`. Both means run over
+    examples, tasks and strands alike (the reference averages over tasks and strands, then
+    over the batch, which is the same mean).
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape=(N, T, S, L)
+        Predicted profile logits (examples, tasks, strands, positions).
+    log_counts : torch.Tensor, shape=(N, T, S)
+        Predicted natural-log total counts.
+    profiles : torch.Tensor, shape=(N, T, S, L)
+        Observed counts.
+    count_weight : float
+        Weight of the counts term (20 in Tseng et al.).
+
+    Returns
+    -------
+    loss : torch.Tensor, shape=()
+    """
+    if log_counts.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"log_counts must have shape {tuple(logits.shape[:-1])} (the logits' without "
+            f"positions), got {tuple(log_counts.shape)}"
+        )
+    nll = multinomial_nll(logits, profiles)
+    log_true = torch.log1p(profiles.to(log_counts.dtype).sum(dim=-1))
+    mse = (log_true - log_counts).pow(2).mean()
+    return nll.mean() + count_weight * mse

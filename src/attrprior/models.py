@@ -10,7 +10,8 @@ BatchNorm momentum 0.01 (Keras 0.99) and eps 1e-3, ``he_normal`` kernels
 
 The binary model of Tseng, Shrikumar & Kundaje (2020) (:class:`TsengBinaryCNN`) is a port of
 a PyTorch model, so it keeps the PyTorch defaults (initialisation, BatchNorm momentum 0.1 and
-eps 1e-5).
+eps 1e-5). So does their BPNet-like profile model (:class:`TsengProfileCNN`), whose outputs
+are profile logits ``(N, T, S, L_out)`` and log counts ``(N, T, S)`` instead.
 
 Every model is DeepLIFT-safe: each nonlinearity is its own module, created in
 ``__init__`` and called once, nothing in-place, and max-pooling has
@@ -31,9 +32,9 @@ from torch import nn
 
 from attrprior.io import atomic_path
 
-# Koo-lab CNNs (KooCNN) first, then the Tseng et al. binary model (TsengBinaryCNN).
+# Koo-lab CNNs (KooCNN) first, then the Tseng et al. binary and profile models.
 KOO_ARCHITECTURES = ("cnn_shallow", "cnn_deep")
-ARCHITECTURES = (*KOO_ARCHITECTURES, "tseng_binary")
+ARCHITECTURES = (*KOO_ARCHITECTURES, "tseng_binary", "tseng_profile")
 ACTIVATIONS = ("relu", "exponential")
 
 # Keras BatchNormalization(momentum=0.99, epsilon=1e-3); PyTorch momentum is 1 - Keras momentum.
@@ -209,19 +210,21 @@ def build_model(architecture: str, **kwargs) -> nn.Module:
     """Build a model by architecture name (see :data:`ARCHITECTURES`).
 
     ``"cnn_shallow"`` and ``"cnn_deep"`` build :class:`KooCNN`; ``"tseng_binary"`` builds
-    :class:`TsengBinaryCNN`, which is ReLU throughout: ``activation="relu"`` is accepted and
-    ignored, so that one config or checkpoint layout serves every architecture, and any other
-    activation is refused with a ValueError.
+    :class:`TsengBinaryCNN` and ``"tseng_profile"`` :class:`TsengProfileCNN`. The Tseng models
+    are ReLU throughout: ``activation="relu"`` is accepted and ignored, so that one config or
+    checkpoint layout serves every architecture, and any other activation is refused with a
+    ValueError.
     """
     if architecture in KOO_ARCHITECTURES:
         return KooCNN(architecture, **kwargs)
-    if architecture == "tseng_binary":
+    tseng = {"tseng_binary": TsengBinaryCNN, "tseng_profile": TsengProfileCNN}
+    if architecture in tseng:
         activation = kwargs.pop("activation", "relu")
         if activation != "relu":
             raise ValueError(
-                f"activation: tseng_binary is ReLU throughout, got activation={activation!r}"
+                f"activation: {architecture} is ReLU throughout, got activation={activation!r}"
             )
-        return TsengBinaryCNN(**kwargs)
+        return tseng[architecture](**kwargs)
     raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
 
 
@@ -342,3 +345,215 @@ class TsengBinaryCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.head(self.body(x)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tseng, Shrikumar & Kundaje (2020): the profile model (BPNet-like)
+# ---------------------------------------------------------------------------------------------
+
+
+def dilated_valid_length(
+    length: int, kernel_sizes: tuple[int, ...], dilations: tuple[int, ...]
+) -> int:
+    """Positions of a dilated stack's output that never see the zero padding.
+
+    Each "same"-padded layer of kernel k and dilation d widens the receptive field by
+    ``d * (k - 1)``; the positions whose whole receptive field lies inside the input number
+    ``length - sum_i d_i (k_i - 1)`` (1346 - 272 = 1074 with the paper's settings).
+    """
+    return length - sum(d * (k - 1) for k, d in zip(kernel_sizes, dilations, strict=True))
+
+
+class TsengProfileCNN(nn.Module):
+    """The profile model of Tseng, Shrikumar & Kundaje (2020), a variant of BPNet.
+
+    Body: ``len(kernel_sizes)`` dilated convolutions (``n_filters`` filters, kernel
+    ``kernel_sizes[i]``, dilation ``dilations[i]``, "same" zero padding, stride 1), each
+    followed by its own ReLU module. Layer 0 reads the one-hot input; layer ``i > 0`` reads
+    the sum of the outputs of layers ``0 .. i-1``. The output of the *last* layer is
+    centre-cropped to the positions that never saw padding
+    (:func:`dilated_valid_length`: 1346 -> 1074).
+
+    Profile head: ``Conv1d(n_filters, T*S, profile_kernel_size)`` (valid: 1074 -> 1000), the
+    result viewed as ``(N, T, S, L_out)``, concatenated per task with that task's control
+    profile ``(N, T, S_c, L_out)`` into ``T`` groups of ``S + S_c`` channels, and mixed by a
+    grouped 1x1 convolution (``groups=T``) into the logits ``(N, T, S, L_out)``.
+
+    Counts head: mean over the cropped positions (global average pooling) ->
+    ``Linear(n_filters, T*S)`` -> ``(N, T, S)``, concatenated per task with the control's
+    total counts (raw sums over positions, ``(N, T, S_c)``), then a grouped 1x1 convolution
+    (``groups=T``) -> log counts ``(N, T, S)`` (natural log).
+
+    Without controls (``control_strands=None``) the grouped 1x1 convolutions see only the
+    model's own ``S`` channels per task.
+
+    Parameters
+    ----------
+    length : int
+        Input length L_in (1346 in the paper).
+    n_tasks : int
+        T, the number of tasks.
+    n_strands : int
+        S, profile tracks per task (2 for stranded ChIP-seq, 1 for DNase-seq).
+    control_strands : int or None
+        S_c, control tracks per task; None builds a model without controls.
+    n_filters : int
+        Filters of every dilated convolution (64).
+    kernel_sizes : tuple of int
+        Kernel of each dilated convolution, all odd ((21, 3, 3, 3, 3, 3, 3)).
+    dilations : tuple of int, optional
+        Dilation of each layer; default ``2**i`` (1, 2, 4, ..., 64).
+    profile_kernel_size : int
+        Width of the profile head's convolution (75).
+    output_length : int, optional
+        L_out; computed when None (1000 with the defaults), checked when given.
+    log_control_counts : bool
+        Feed the counts head ``log(1 + control total)`` instead of the raw total. False (the
+        reference) by default; raw totals of thousands of reads make the initial counts
+        loss large (Adam recovers, but later BPNet versions take the log).
+
+    Notes
+    -----
+    ``forward(x, control)``: ``x`` one-hot ``(N, 4, L_in)``; ``control`` ``(N, T, S_c,
+    L_out)`` or ``(N, 1, S_c, L_out)`` (one control shared by every task), or None for a
+    model without controls. Returns ``(profile_logits, log_counts)``, shapes ``(N, T, S,
+    L_out)`` and ``(N, T, S)``.
+
+    Matches ``ProfilePredictorWithMatchedControls`` / ``...SharedControls`` /
+    ``...WithoutControls`` of ``src/model/profile_models.py`` in
+    ``amtseng/fourier_attribution_priors``, with these differences: inputs are ``(N, 4, L)``
+    and profiles ``(N, T, S, L)`` (the reference puts positions before bases and strands);
+    each ReLU is its own module (the reference reuses one, which DeepLIFT cannot hook); the
+    counts head's 1x1 convolution is grouped by task, so that each task's counts see only
+    its own control, as the profile head does. The control counts enter as raw sums (not
+    log counts), as in the reference, unless ``log_control_counts``. PyTorch default
+    initialisation.
+    """
+
+    def __init__(
+        self,
+        length: int = 1346,
+        n_tasks: int = 1,
+        n_strands: int = 2,
+        control_strands: int | None = 2,
+        n_filters: int = 64,
+        kernel_sizes: tuple[int, ...] = (21, 3, 3, 3, 3, 3, 3),
+        dilations: tuple[int, ...] | None = None,
+        profile_kernel_size: int = 75,
+        output_length: int | None = None,
+        log_control_counts: bool = False,
+    ) -> None:
+        super().__init__()
+        self.log_control_counts = log_control_counts
+        kernel_sizes = tuple(int(k) for k in kernel_sizes)
+        dilations = (
+            tuple(2**i for i in range(len(kernel_sizes))) if dilations is None else dilations
+        )
+        dilations = tuple(int(d) for d in dilations)
+        self._check_arguments(kernel_sizes, dilations, n_tasks, n_strands, control_strands)
+        self.n_tasks, self.n_strands, self.control_strands = n_tasks, n_strands, control_strands
+        self.input_length = length
+        self.cropped_length = dilated_valid_length(length, kernel_sizes, dilations)
+        computed = self.cropped_length - (profile_kernel_size - 1)
+        if computed < 1 or (output_length is not None and output_length != computed):
+            raise ValueError(
+                f"length={length}: the dilated convolutions leave {self.cropped_length} "
+                f"positions and the profile kernel {profile_kernel_size} leaves {computed}, "
+                f"expected output_length={output_length}"
+            )
+        self.output_length = computed
+
+        self.convs = nn.ModuleList()
+        self.relus = nn.ModuleList()
+        in_channels = 4
+        for kernel_size, dilation in zip(kernel_sizes, dilations, strict=True):
+            padding = dilation * (kernel_size - 1) // 2  # "same": keeps every layer's length
+            self.convs.append(
+                nn.Conv1d(in_channels, n_filters, kernel_size, dilation=dilation, padding=padding)
+            )
+            self.relus.append(nn.ReLU())
+            in_channels = n_filters
+
+        extra = control_strands or 0
+        self.profile_conv = nn.Conv1d(n_filters, n_tasks * n_strands, profile_kernel_size)
+        self.profile_mix = nn.Conv1d(
+            n_tasks * (n_strands + extra), n_tasks * n_strands, 1, groups=n_tasks
+        )
+        self.counts_dense = nn.Linear(n_filters, n_tasks * n_strands)
+        self.counts_mix = nn.Conv1d(
+            n_tasks * (n_strands + extra), n_tasks * n_strands, 1, groups=n_tasks
+        )
+
+    @staticmethod
+    def _check_arguments(kernel_sizes, dilations, n_tasks, n_strands, control_strands) -> None:
+        if not kernel_sizes or len(dilations) != len(kernel_sizes):
+            raise ValueError(
+                f"kernel_sizes and dilations need one entry per layer (at least one), got "
+                f"{kernel_sizes} and {dilations}"
+            )
+        if any(k < 1 or k % 2 == 0 for k in kernel_sizes) or any(d < 1 for d in dilations):
+            raise ValueError(
+                f'kernel_sizes must be odd and dilations positive ("same" padding), got '
+                f"{kernel_sizes} and {dilations}"
+            )
+        if n_tasks < 1 or n_strands < 1 or (control_strands is not None and control_strands < 1):
+            raise ValueError(
+                f"n_tasks, n_strands and control_strands must be >= 1 (control_strands None "
+                f"for no control), got {n_tasks}, {n_strands}, {control_strands}"
+            )
+
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """Dilated stack and centre crop: ``(N, 4, L_in)`` -> ``(N, n_filters, L_crop)``."""
+        total = None
+        for conv, relu in zip(self.convs, self.relus, strict=True):
+            out = relu(conv(x if total is None else total))
+            last = out
+            total = out if total is None else total + out
+        start = (last.shape[-1] - self.cropped_length) // 2
+        return last[:, :, start : start + self.cropped_length]
+
+    def _check_control(self, x: torch.Tensor, control: torch.Tensor | None) -> torch.Tensor | None:
+        """The control expanded to ``(N, T, S_c, L_out)``, or None; errors name the shapes."""
+        if x.ndim != 3 or x.shape[1] != 4 or x.shape[2] != self.input_length:
+            raise ValueError(f"x: expected (N, 4, {self.input_length}), got {tuple(x.shape)}")
+        if self.control_strands is None:
+            if control is not None:
+                raise ValueError("control: this model was built without controls, pass None")
+            return None
+        if control is None:
+            raise ValueError("control: this model needs control profiles (N, T, S_c, L_out)")
+        expected = (self.control_strands, self.output_length)
+        if (
+            control.ndim != 4
+            or control.shape[0] != x.shape[0]
+            or control.shape[1] not in (1, self.n_tasks)
+            or tuple(control.shape[2:]) != expected
+        ):
+            raise ValueError(
+                f"control: expected ({x.shape[0]}, {self.n_tasks} or 1, {expected[0]}, "
+                f"{expected[1]}), got {tuple(control.shape)}"
+            )
+        return control.expand(-1, self.n_tasks, -1, -1)
+
+    def _mix(self, mix: nn.Conv1d, own: torch.Tensor, control: torch.Tensor | None) -> torch.Tensor:
+        """Per-task 1x1 mixing of ``own`` ``(N, T, S, W)`` with ``control`` ``(N, T, S_c, W)``."""
+        n, _, _, width = own.shape
+        stacked = own if control is None else torch.cat([own, control], dim=2)
+        mixed = mix(stacked.reshape(n, -1, width))
+        return mixed.view(n, self.n_tasks, self.n_strands, width)
+
+    def forward(
+        self, x: torch.Tensor, control: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        control = self._check_control(x, control)
+        n = x.shape[0]
+        features = self.body(x)
+        profile = self.profile_conv(features).view(n, self.n_tasks, self.n_strands, -1)
+        logits = self._mix(self.profile_mix, profile, control)
+        pooled = self.counts_dense(features.mean(dim=-1))
+        counts = pooled.view(n, self.n_tasks, self.n_strands, 1)
+        control_counts = None if control is None else control.sum(dim=-1, keepdim=True)
+        if control_counts is not None and self.log_control_counts:
+            control_counts = torch.log1p(control_counts)
+        log_counts = self._mix(self.counts_mix, counts, control_counts).squeeze(-1)
+        return logits, log_counts

@@ -14,7 +14,13 @@ memory stays bounded whatever the genome size.
 
 :func:`region_examples` reads the fixed regions of Majdandzic et al.'s 200-bp tasks instead.
 
-Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels.
+:class:`ProfileBatches` makes the batches of Tseng et al.'s profile models from a
+profile-examples directory (:class:`attrprior.genome.ProfileExamples`): every training peak
+once per epoch, jittered, with random genomic windows from the directory's pool filling the
+rest of each batch; validation and test use the peaks alone, unjittered.
+
+Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
+profile batches are :class:`attrprior.genome.ProfileBatch` objects.
 """
 
 from __future__ import annotations
@@ -24,11 +30,17 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import GenomeArray
+from attrprior.genome import (
+    GenomeArray,
+    ProfileBatch,
+    ProfileExamples,
+    concatenate_profile_batches,
+)
 from attrprior.labels import BinaryLabels
 
 __all__ = [
     "BalancedWindows",
+    "ProfileBatches",
     "genomic_splits",
     "positive_and_negative_windows",
     "region_examples",
@@ -202,3 +214,111 @@ def region_examples(
     x = genome.one_hot(list(regions["chrom"]), regions["start"].to_numpy(), int(widths[0]), np.int8)
     y = regions["label"].to_numpy(dtype=np.float32)[:, None]
     return x, y, regions["split"].to_numpy(dtype=str)
+
+
+class ProfileBatches:
+    """Batches of summit-centred peak examples, optionally with random genomic windows.
+
+    Tseng et al.'s profile training batch is 32 peak examples jittered by up to ±128 bp plus
+    32 random windows of the training chromosomes (``batch_size=64``, ``random_fraction=0.5``,
+    ``jitter=128``); an epoch is one pass over the training peaks. Here the random windows are
+    drawn, with replacement, from the pool stored with the examples
+    (``build_profile_examples(random_windows=...)``) rather than from the genome on the fly.
+
+    Parameters
+    ----------
+    examples : ProfileExamples
+    peaks : array-like of int, shape (P,)
+        Rows of the peak examples.
+    randoms : array-like of int, shape (R,), optional
+        Rows of the random windows to draw from (needed when ``random_fraction > 0``).
+    jitter : int
+        Largest shift of a peak example in training batches (0 .. ``examples.max_jitter``);
+        random windows are not shifted.
+    random_fraction : float
+        Share of each training batch taken by random windows, in [0, 1).
+
+    Notes
+    -----
+    Batches are :class:`attrprior.genome.ProfileBatch` objects, peaks first, with
+    ``is_peak`` marking them. Nothing is reverse-complemented here: the training objective
+    appends the reverse complements (so each batch doubles).
+    """
+
+    def __init__(
+        self,
+        examples: ProfileExamples,
+        peaks,
+        randoms=(),
+        jitter: int = 0,
+        random_fraction: float = 0.0,
+    ) -> None:
+        self.examples = examples
+        self.peaks = np.asarray(peaks, dtype=np.int64)
+        self.randoms = np.asarray(randoms, dtype=np.int64)
+        if not 0 <= random_fraction < 1:
+            raise ValueError(f"random_fraction: expected a value in [0, 1), got {random_fraction}")
+        if random_fraction > 0 and len(self.randoms) == 0:
+            raise ValueError(
+                f"random_fraction={random_fraction} but no random windows to draw from: build "
+                "the examples with random_windows > 0"
+            )
+        if not isinstance(jitter, int | np.integer) or not 0 <= jitter <= examples.max_jitter:
+            raise ValueError(f"jitter: expected an int in 0..{examples.max_jitter}, got {jitter!r}")
+        for name, rows, peak in (("peaks", self.peaks, True), ("randoms", self.randoms, False)):
+            if len(rows) and (
+                rows.min() < 0
+                or rows.max() >= len(examples)
+                or (examples.is_peak[rows] != peak).any()
+            ):
+                raise ValueError(f"{name}: rows must be {name[:-1]} rows of {examples}")
+        self.jitter = int(jitter)
+        self.random_fraction = float(random_fraction)
+
+    @classmethod
+    def for_split(
+        cls,
+        examples: ProfileExamples,
+        split: str,
+        *,
+        jitter: int = 0,
+        random_fraction: float = 0.0,
+    ) -> ProfileBatches:
+        """The peaks of one split, plus the whole random-window pool when
+        ``random_fraction > 0`` (training)."""
+        randoms = examples.random_indices() if random_fraction > 0 else ()
+        return cls(examples, examples.split_indices(split), randoms, jitter, random_fraction)
+
+    def __len__(self) -> int:
+        """Peak examples (one epoch)."""
+        return len(self.peaks)
+
+    def split_batch_size(self, batch_size: int) -> tuple[int, int]:
+        """Peaks and random windows per training batch of ``batch_size`` examples."""
+        n_random = round(batch_size * self.random_fraction)
+        if batch_size - n_random < 1:
+            raise ValueError(f"batch_size={batch_size} leaves no room for a peak example")
+        return batch_size - n_random, n_random
+
+    def batches(self, batch_size: int, rng: np.random.Generator) -> Iterator[ProfileBatch]:
+        """One training epoch: shuffled, jittered peaks plus freshly drawn random windows.
+
+        Every peak appears once; each batch holds ``batch_size - n_random`` peaks (fewer in
+        the last one) and ``n_random = round(batch_size * random_fraction)`` random windows.
+        Uses ``rng`` for the order, the jitter and the random windows, so a seeded generator
+        gives the same epoch.
+        """
+        n_peaks, n_random = self.split_batch_size(batch_size)
+        order = rng.permutation(self.peaks)
+        for begin in range(0, len(order), n_peaks):
+            parts = [self.examples.sample(order[begin : begin + n_peaks], self.jitter, rng)]
+            if n_random:
+                parts.append(self.examples.sample(rng.choice(self.randoms, size=n_random)))
+            yield concatenate_profile_batches(parts)
+
+    def ordered_batches(self, batch_size: int) -> Iterator[ProfileBatch]:
+        """The peaks in order, unjittered, without random windows (validation and test)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
+        for begin in range(0, len(self.peaks), batch_size):
+            yield self.examples.sample(self.peaks[begin : begin + batch_size])

@@ -6,6 +6,18 @@ double backpropagation, averaged over positive examples only), and/or an L2
 penalty on all parameters. Priors are looked up by name in
 :data:`attrprior.priors.PRIORS`, so a new condition is a new config entry, not
 new code.
+
+One loop (:func:`train_model`) trains both kinds of model; an *objective* turns a batch
+into its correctness, prior and L2 losses and computes the validation metrics:
+
+- :class:`BinaryObjective` (the default): classifiers mapping ``(N, 4, L)`` one-hot to
+  ``(N, T)`` logits, batches of arrays ``(x, y)``, validation auROC;
+- :class:`ProfileObjective`: Tseng et al.'s profile models mapping ``(x, control)`` to
+  profile logits ``(N, T, S, L_out)`` and log counts ``(N, T, S)``, batches from
+  :class:`attrprior.sampling.ProfileBatches`, the multinomial-NLL + counts-MSE loss, the
+  prior on the input gradients of :func:`profile_attribution_target` averaged over peak
+  examples only, validation NLL / counts MSE / JSD. :func:`evaluate_profile_model` gives
+  the test metrics.
 """
 
 from __future__ import annotations
@@ -17,17 +29,21 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
+from torch.nn import functional as F
 
-from attrprior.losses import LOSSES
+from attrprior.genome import ProfileBatch
+from attrprior.losses import LOSSES, multinomial_nll, profile_loss
+from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 from attrprior.models import TsengBinaryCNN
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
+from attrprior.sampling import ProfileBatches
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +73,8 @@ class Condition:
         Subtract the per-position mean over bases from the gradient first (the
         ``fourier_corrected`` condition).
     examples : {"positives", "all"}
-        Which examples the prior is averaged over (Tseng et al.: positives only).
+        Which examples the prior is averaged over (Tseng et al.: positives only; for profile
+        models the positives are the peak examples, not the random genomic windows).
     """
 
     prior: str | None = None
@@ -155,10 +172,95 @@ def input_attributions(
     """
     x = x.detach().requires_grad_(True)
     logits = model(x)
-    (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=create_graph)
+    return _gradient_attributions(x, logits.sum(), kind, correct_gradients, create_graph), logits
+
+
+def _gradient_attributions(
+    x: torch.Tensor, output: torch.Tensor, kind: str, correct_gradients: bool, create_graph: bool
+) -> torch.Tensor:
+    """Gradient of the scalar ``output`` w.r.t. the leaf ``x`` ``(N, 4, L)``, optionally
+    mean-corrected over bases, times ``x`` for ``kind="grad_x_input"``."""
+    (grad,) = torch.autograd.grad(output, x, create_graph=create_graph)
     if correct_gradients:
         grad = grad - grad.mean(dim=1, keepdim=True)
-    return (grad * x if kind == "grad_x_input" else grad), logits
+    return grad * x if kind == "grad_x_input" else grad
+
+
+def profile_attribution_target(
+    profile_logits: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The scalar per example that profile-model attributions explain (Tseng et al.).
+
+    ``sum_{t, s, l} (z_{tsl} - mean_l z_{tsl}) * w_{tsl}`` with ``z`` the profile logits and
+    ``w = log_softmax(z)`` over positions, **detached** (a constant weight, not
+    differentiated). The reference's comment says the weights are softmax probabilities,
+    but the function it calls (``profile_logits_to_log_probs``) returns *log*-probabilities;
+    this follows the code and uses log-probabilities. Centring the logits does not change the
+    softmax; it removes the per-track offset the profile head cannot identify. The counts
+    head is not explained.
+
+    Parameters
+    ----------
+    profile_logits : torch.Tensor, shape=(N, T, S, L)
+        Examples, tasks, strands, positions.
+    weights : torch.Tensor, optional, shape=(N, T, S, L)
+        Other constant weights instead of ``log_softmax(profile_logits).detach()`` (for
+        checks; whatever is passed is used as it is, not detached).
+
+    Returns
+    -------
+    torch.Tensor, shape=(N,)
+        Its gradient w.r.t. the logits is ``w - mean_l w`` per track.
+    """
+    if profile_logits.ndim != 4:
+        raise ValueError(
+            f"profile_logits: expected (N, T, S, L), got {tuple(profile_logits.shape)}"
+        )
+    if weights is None:
+        weights = F.log_softmax(profile_logits, dim=-1).detach()
+    elif weights.shape != profile_logits.shape:
+        raise ValueError(
+            f"weights: expected shape {tuple(profile_logits.shape)}, got {tuple(weights.shape)}"
+        )
+    centred = profile_logits - profile_logits.mean(dim=-1, keepdim=True)
+    return (centred * weights).flatten(start_dim=1).sum(dim=1)
+
+
+def profile_input_attributions(
+    model: nn.Module,
+    x: torch.Tensor,
+    control: torch.Tensor | None = None,
+    kind: str = "grad_x_input",
+    correct_gradients: bool = False,
+    create_graph: bool = True,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """Input-gradient attributions of :func:`profile_attribution_target` (double backprop).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, control)`` to profile logits ``(N, T, S, L_out)`` and log counts
+        ``(N, T, S)`` (:class:`attrprior.models.TsengProfileCNN`).
+    x : torch.Tensor
+        One-hot input ``(N, 4, L_in)``.
+    control : torch.Tensor or None
+        Control profiles ``(N, T or 1, S_c, L_out)``; not differentiated.
+    kind, correct_gradients, create_graph
+        As for :func:`input_attributions`. Examples do not interact (no BatchNorm in the
+        profile model), so the gradient of the batch sum is each example's own gradient.
+
+    Returns
+    -------
+    attr : torch.Tensor
+        ``(N, 4, L_in)`` attributions, keeping the graph when ``create_graph``.
+    outputs : tuple of torch.Tensor
+        ``(profile_logits, log_counts)`` from the same forward pass.
+    """
+    x = x.detach().requires_grad_(True)
+    logits, log_counts = model(x, control)
+    target = profile_attribution_target(logits).sum()
+    attr = _gradient_attributions(x, target, kind, correct_gradients, create_graph)
+    return attr, (logits, log_counts)
 
 
 def condition_losses(
@@ -248,6 +350,319 @@ class ArrayBatches:
             yield self.x[index], self.y[index]
 
 
+class Objective(Protocol):
+    """What :func:`train_model` needs to know about a kind of model and its data.
+
+    Attributes
+    ----------
+    metric_names : tuple of str
+        Keys of :meth:`validate`'s result, besides the losses, that go into the history as
+        ``valid_<name>`` columns.
+    """
+
+    metric_names: tuple[str, ...]
+
+    def epoch(
+        self,
+        train,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator:
+        """One epoch of training batches, on ``device``, reverse-complement copies
+        appended when asked."""
+        ...
+
+    def losses(
+        self, model: nn.Module, batch, condition: Condition, create_graph: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Correctness, prior (weight 1) and L2 losses of one batch (scalars)."""
+        ...
+
+    def validate(
+        self, model: nn.Module, valid, condition: Condition, batch_size: int, device
+    ) -> dict[str, float]:
+        """Validation ``correctness``, ``prior`` and ``l2`` (example-weighted means) and the
+        :attr:`metric_names`, in eval mode."""
+        ...
+
+
+@dataclass(frozen=True)
+class BinaryObjective:
+    """Binary (multi-task) classifiers: ``(x, y)`` batches, ``LOSSES[loss]``, auROC.
+
+    Training data are ``(x, y)`` arrays or a :class:`BatchSource`; validation data are
+    ``(x, y)`` arrays (see :func:`train_model`). The losses are :func:`condition_losses`'.
+    """
+
+    loss: str = "bce"
+    metric_names: tuple[str, ...] = ("auroc",)
+
+    def epoch(
+        self,
+        train,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        source = train if hasattr(train, "batches") else ArrayBatches(*train)
+        for x_batch, y_batch in source.batches(batch_size, rng):
+            xb = torch.as_tensor(x_batch, device=device)
+            yb = torch.as_tensor(y_batch, device=device)
+            if reverse_complement:
+                xb, yb = reverse_complement_batch(xb, yb)
+            yield xb, yb
+
+    def losses(
+        self,
+        model: nn.Module,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x, y = batch
+        return _losses_and_logits(model, x, y, condition, self.loss, create_graph)[:3]
+
+    def validate(
+        self,
+        model: nn.Module,
+        valid: tuple[np.ndarray, np.ndarray],
+        condition: Condition,
+        batch_size: int,
+        device,
+    ) -> dict[str, float]:
+        return evaluate(model, *valid, condition, batch_size, torch.device(device), self.loss)
+
+
+class ProfileTensors(NamedTuple):
+    """One profile batch on the device.
+
+    Attributes
+    ----------
+    x : torch.Tensor, shape=(B, 4, L_in)
+    profiles : torch.Tensor, shape=(B, T, S, L_out)
+    control : torch.Tensor or None, shape=(B, T, S_c, L_out)
+    is_peak : torch.Tensor, shape=(B,), bool
+    """
+
+    x: torch.Tensor
+    profiles: torch.Tensor
+    control: torch.Tensor | None
+    is_peak: torch.Tensor
+
+    @classmethod
+    def from_batch(cls, batch: ProfileBatch, device: torch.device | str) -> ProfileTensors:
+        """Move a :class:`attrprior.genome.ProfileBatch` to ``device``."""
+        is_peak = np.ones(len(batch.indices), bool) if batch.is_peak is None else batch.is_peak
+        return cls(
+            torch.as_tensor(batch.one_hot, device=device),
+            torch.as_tensor(batch.profiles, device=device),
+            None if batch.control is None else torch.as_tensor(batch.control, device=device),
+            torch.as_tensor(is_peak, device=device),
+        )
+
+
+def reverse_complement_profiles(batch: ProfileTensors) -> ProfileTensors:
+    """Append the reverse complement of every example: ``2B`` examples.
+
+    The sequence is complemented and reversed (flip bases and positions, bases ordered
+    A, C, G, T); profiles and controls are reversed and their strands swapped (flip strands
+    and positions; a single strand stays). A copy of a peak is a peak.
+    """
+
+    def flip(a: torch.Tensor | None, dims: tuple[int, ...]) -> torch.Tensor | None:
+        return None if a is None else torch.cat([a, torch.flip(a, dims=dims)])
+
+    return ProfileTensors(
+        flip(batch.x, (1, 2)),
+        flip(batch.profiles, (2, 3)),
+        flip(batch.control, (2, 3)),
+        torch.cat([batch.is_peak, batch.is_peak]),
+    )
+
+
+#: Default prior parameters of profile models (Tseng et al.: T = 200 for the profile models).
+PROFILE_PRIOR_DEFAULTS: dict[str, dict[str, object]] = {"fourier": {"freq_limit": 200}}
+
+
+@dataclass(frozen=True)
+class ProfileObjective:
+    """Tseng et al.'s profile models: peak + random-window batches, NLL + counts MSE.
+
+    Training data are a :class:`attrprior.sampling.ProfileBatches` whose ``batches`` yield
+    jittered peaks and random windows; validation data a ``ProfileBatches`` of validation
+    peaks (read in order, unjittered, without random windows).
+
+    Parameters
+    ----------
+    count_weight : float
+        Weight of the counts MSE in :func:`attrprior.losses.profile_loss` (20).
+    smooth_sigma, smooth_truncate : float
+        Smoothing before the validation JSD (:mod:`attrprior.metrics`).
+
+    Notes
+    -----
+    The prior sees the input gradients of :func:`profile_attribution_target` (times the
+    input for ``attribution="grad_x_input"``) over the whole input, and is averaged over
+    peak examples only (their reverse complements included), not over random windows, when
+    ``condition.examples == "positives"``. Prior parameters missing from
+    ``condition.prior_params`` come from :data:`PROFILE_PRIOR_DEFAULTS` (``freq_limit=200``
+    for the Fourier prior).
+    """
+
+    count_weight: float = 20.0
+    smooth_sigma: float = JSD_SMOOTH_SIGMA
+    smooth_truncate: float = JSD_SMOOTH_TRUNCATE
+    metric_names: tuple[str, ...] = ("nll", "count_mse", "jsd")
+
+    def epoch(
+        self,
+        train: ProfileBatches,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator[ProfileTensors]:
+        for batch in train.batches(batch_size, rng):
+            tensors = ProfileTensors.from_batch(batch, device)
+            yield reverse_complement_profiles(tensors) if reverse_complement else tensors
+
+    def prior_params(self, condition: Condition) -> dict[str, object]:
+        """The condition's prior parameters over the profile-model defaults."""
+        return {**PROFILE_PRIOR_DEFAULTS.get(condition.prior, {}), **condition.prior_params}
+
+    def losses_and_outputs(
+        self,
+        model: nn.Module,
+        batch: ProfileTensors,
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Correctness, prior and L2 losses, profile logits and log counts of one batch."""
+        zero = batch.x.new_zeros(())
+        if condition.prior is not None and condition.prior_weight > 0:
+            attr, (logits, log_counts) = profile_input_attributions(
+                model,
+                batch.x,
+                batch.control,
+                condition.attribution,
+                condition.correct_gradients,
+                create_graph,
+            )
+            selected = batch.is_peak
+            if condition.examples == "all":
+                selected = torch.ones_like(selected)
+            prior = prior_loss(condition.prior, attr, selected, **self.prior_params(condition))
+        else:
+            logits, log_counts = model(batch.x, batch.control)
+            prior = zero
+        correctness = profile_loss(logits, log_counts, batch.profiles, self.count_weight)
+        l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
+        return correctness, prior, l2, logits, log_counts
+
+    def losses(
+        self,
+        model: nn.Module,
+        batch: ProfileTensors,
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.losses_and_outputs(model, batch, condition, create_graph)[:3]
+
+    def validate(
+        self,
+        model: nn.Module,
+        valid: ProfileBatches,
+        condition: Condition,
+        batch_size: int,
+        device,
+    ) -> dict[str, float]:
+        model.eval()
+        sums = {"correctness": 0.0, "prior": 0.0, "l2": 0.0}
+        metrics = ProfileMetricSums(self.smooth_sigma, self.smooth_truncate)
+        for batch in valid.ordered_batches(batch_size):
+            tensors = ProfileTensors.from_batch(batch, device)
+            with torch.enable_grad():  # the prior needs input gradients
+                *losses, logits, log_counts = self.losses_and_outputs(
+                    model, tensors, condition, create_graph=False
+                )
+            for key, value in zip(sums, losses, strict=True):
+                sums[key] += float(value.detach()) * len(batch.indices)
+            _add_profile_metrics(metrics, tensors.profiles, logits.detach(), log_counts.detach())
+        n = max(len(valid), 1)
+        summary = metrics.result()
+        return {
+            **{key: value / n for key, value in sums.items()},
+            **{name: summary[name] for name in self.metric_names},
+        }
+
+
+def _add_profile_metrics(
+    metrics: ProfileMetricSums,
+    profiles: torch.Tensor,
+    logits: torch.Tensor,
+    log_counts: torch.Tensor,
+) -> None:
+    """Add one batch to ``metrics``; the NLL in float64 (totals reach thousands)."""
+    logits = logits.double()
+    profiles = profiles.double()
+    metrics.add(
+        profiles.cpu().numpy(),
+        F.log_softmax(logits, dim=-1).cpu().numpy(),
+        log_counts.double().cpu().numpy(),
+        multinomial_nll(logits, profiles).cpu().numpy(),
+    )
+
+
+def evaluate_profile_model(
+    model: nn.Module,
+    data: ProfileBatches,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    smooth_sigma: float = JSD_SMOOTH_SIGMA,
+    smooth_truncate: float = JSD_SMOOTH_TRUNCATE,
+) -> dict[str, float]:
+    """Test metrics of a profile model on peak examples (Tseng et al., Table 1 profile rows).
+
+    The peaks of ``data`` are read in order, centred (no jitter) and not
+    reverse-complemented; random windows are never used.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, control)`` to profile logits ``(N, T, S, L_out)`` and log counts
+        ``(N, T, S)``; run in eval mode without gradients.
+    data : ProfileBatches
+        E.g. ``ProfileBatches.for_split(examples, "test")``.
+    batch_size : int
+    device : torch.device or str
+    smooth_sigma, smooth_truncate : float
+        Gaussian smoothing of observed and predicted profiles before the JSD (σ = 3, kernel
+        cut at 4σ, reflected ends; :func:`attrprior.metrics.smooth_profiles`).
+
+    Returns
+    -------
+    dict
+        ``nll``: mean multinomial NLL per track (examples, tasks, strands); ``jsd``: mean
+        Jensen-Shannon divergence (nats, not its square root) between the smoothed observed
+        profile and the smoothed predicted probabilities, strands averaged; ``count_mse``,
+        ``count_pearson``, ``count_spearman``: observed ``log(1 + total)`` against predicted
+        log counts, correlations per task (examples and strands pooled) averaged over tasks;
+        ``n_examples``. See :class:`attrprior.metrics.ProfileMetricSums`.
+    """
+    device = torch.device(device)
+    model.to(device).eval()
+    metrics = ProfileMetricSums(smooth_sigma, smooth_truncate)
+    with torch.no_grad():
+        for batch in data.ordered_batches(batch_size):
+            tensors = ProfileTensors.from_batch(batch, device)
+            logits, log_counts = model(tensors.x, tensors.control)
+            _add_profile_metrics(metrics, tensors.profiles, logits, log_counts)
+    return metrics.result()
+
+
 def predict(
     model: nn.Module, x: np.ndarray, batch_size: int, device: torch.device | str = "cpu"
 ) -> np.ndarray:
@@ -290,34 +705,43 @@ def evaluate(
 
 def train_model(
     model: nn.Module,
-    train: tuple[np.ndarray, np.ndarray] | BatchSource,
-    valid: tuple[np.ndarray, np.ndarray],
+    train: tuple[np.ndarray, np.ndarray] | BatchSource | ProfileBatches,
+    valid: tuple[np.ndarray, np.ndarray] | ProfileBatches,
     condition: Condition,
     settings: TrainSettings,
     seed: int,
     device: torch.device | str = "cpu",
+    objective: Objective | None = None,
 ) -> tuple[dict[str, torch.Tensor], pd.DataFrame]:
     """Train ``model`` in place; return the best weights and the per-epoch history.
 
     Parameters
     ----------
     model : nn.Module
-        Maps ``(N, 4, L)`` one-hot to ``(N, T)`` logits; initialised by the caller (seed
-        torch before building it).
-    train : tuple of np.ndarray, or BatchSource
-        ``(x, y)`` with x ``(N, 4, L)`` float32 and y ``(N, T)`` float32 (1, 0, or -1 for
-        ambiguous labels that the loss ignores), shuffled each epoch; or an object whose
-        ``batches(batch_size, rng)`` yields an epoch of such pairs (genomic windows with
-        negatives resampled each epoch, :class:`attrprior.sampling.BalancedWindows`).
-    valid : tuple of np.ndarray
-        ``(x, y)`` as for ``train``.
+        Binary: maps ``(N, 4, L)`` one-hot to ``(N, T)`` logits. Profile (with a
+        :class:`ProfileObjective`): maps ``(x, control)`` to profile logits and log counts.
+        Initialised by the caller (seed torch before building it).
+    train : tuple of np.ndarray, BatchSource or ProfileBatches
+        Binary: ``(x, y)`` with x ``(N, 4, L)`` float32 and y ``(N, T)`` float32 (1, 0, or
+        -1 for ambiguous labels that the loss ignores), shuffled each epoch; or an object
+        whose ``batches(batch_size, rng)`` yields an epoch of such pairs (genomic windows
+        with negatives resampled each epoch, :class:`attrprior.sampling.BalancedWindows`).
+        Profile: a :class:`attrprior.sampling.ProfileBatches` of training peaks and random
+        windows.
+    valid : tuple of np.ndarray or ProfileBatches
+        Binary: ``(x, y)`` as for ``train``. Profile: validation peaks.
     condition : Condition
         What is added to the correctness loss.
     settings : TrainSettings
-        Optimiser, batch size, early stopping and learning-rate schedule.
+        Optimiser, batch size, early stopping, learning-rate schedule and reverse-complement
+        augmentation (``settings.loss`` is the binary loss; profile models use
+        :func:`attrprior.losses.profile_loss`).
     seed : int
-        Seeds the batch order (weights are seeded by the caller).
+        Seeds the batch order, jitter and random windows (weights are seeded by the caller).
     device : torch.device or str
+    objective : Objective, optional
+        Default ``BinaryObjective(settings.loss)``; pass a :class:`ProfileObjective` for
+        profile models.
 
     Returns
     -------
@@ -325,9 +749,12 @@ def train_model(
         A deep copy of the state dict at the epoch with the lowest validation correctness
         loss; the model is left holding these weights.
     history : pandas.DataFrame
-        One row per epoch: train/valid correctness, prior and L2 losses, valid auROC,
-        learning rate, seconds, and whether the epoch is the best so far.
+        One row per epoch: train/valid correctness, prior and L2 losses, the objective's
+        validation metrics (binary: ``valid_auroc``; profile: ``valid_nll``,
+        ``valid_count_mse``, ``valid_jsd``), learning rate, seconds, and whether the epoch
+        is the best so far.
     """
+    objective = BinaryObjective(settings.loss) if objective is None else objective
     device = torch.device(device)
     model.to(device)
     rng = np.random.default_rng(seed)
@@ -342,28 +769,24 @@ def train_model(
         if settings.lr_factor < 1
         else None
     )
-    source = train if hasattr(train, "batches") else ArrayBatches(*train)
     best_loss, best_state, since_best = np.inf, None, 0
     rows = []
     for epoch in range(1, settings.max_epochs + 1):
         start = time.perf_counter()
         model.train()
         sums, n_batches = np.zeros(3), 0
-        for x_batch, y_batch in source.batches(settings.batch_size, rng):
-            xb = torch.as_tensor(x_batch, device=device)
-            yb = torch.as_tensor(y_batch, device=device)
-            if settings.reverse_complement:
-                xb, yb = reverse_complement_batch(xb, yb)
-            correctness, prior, l2 = condition_losses(model, xb, yb, condition, settings.loss)
+        batches = objective.epoch(
+            train, settings.batch_size, rng, device, settings.reverse_complement
+        )
+        for batch in batches:
+            correctness, prior, l2 = objective.losses(model, batch, condition)
             loss = correctness + condition.prior_weight * prior + condition.l2_weight * l2
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             sums += [float(correctness.detach()), float(prior.detach()), float(l2.detach())]
             n_batches += 1
-        valid_metrics = evaluate(
-            model, *valid, condition, settings.batch_size, device, settings.loss
-        )
+        valid_metrics = objective.validate(model, valid, condition, settings.batch_size, device)
         if scheduler is not None:
             scheduler.step(valid_metrics["correctness"])
         improved = valid_metrics["correctness"] < best_loss - settings.min_delta
@@ -379,21 +802,21 @@ def train_model(
             "train_l2": sums[2] / n_batches,
             "valid_correctness": valid_metrics["correctness"],
             "valid_prior": valid_metrics["prior"],
-            "valid_auroc": valid_metrics["auroc"],
+            **{f"valid_{name}": valid_metrics[name] for name in objective.metric_names},
             "learning_rate": optimiser.param_groups[0]["lr"],
             "seconds": time.perf_counter() - start,
             "best": improved,
         }
         rows.append(row)
         log.info(
-            "epoch %3d  train loss %.4f prior %.4f  valid loss %.4f prior %.4f auROC %.4f"
-            "  lr %.1e  %.1fs%s",
+            "epoch %3d  train loss %.4f prior %.4f  valid loss %.4f prior %.4f %s  lr %.1e"
+            "  %.1fs%s",
             epoch,
             row["train_correctness"],
             row["train_prior"],
             row["valid_correctness"],
             row["valid_prior"],
-            row["valid_auroc"],
+            " ".join(f"{name} {valid_metrics[name]:.4f}" for name in objective.metric_names),
             row["learning_rate"],
             row["seconds"],
             "  *best*" if improved else "",
@@ -407,12 +830,13 @@ def train_model(
 
 def automatic_prior_weight(
     reference: nn.Module,
-    valid: tuple[np.ndarray, np.ndarray],
+    valid: tuple[np.ndarray, np.ndarray] | ProfileBatches,
     condition: Condition,
     loss: str = "bce",
     fraction: float = 0.5,
     batch_size: int = 128,
     device: torch.device | str = "cpu",
+    objective: Objective | None = None,
 ) -> float:
     """λ that makes the prior ``fraction`` × the correctness loss of a no-prior model.
 
@@ -425,18 +849,24 @@ def automatic_prior_weight(
     ----------
     reference : nn.Module
         The trained model of the no-prior condition (same dataset, architecture and seed).
-    valid : tuple of np.ndarray
-        ``(x, y)``, x ``(N, 4, L)``, y ``(N, T)``.
+    valid : tuple of np.ndarray or ProfileBatches
+        ``(x, y)``, x ``(N, 4, L)``, y ``(N, T)``; or validation peaks for a profile model.
     condition : Condition
         The condition whose weight is wanted; its ``prior_weight`` is ignored.
+    loss : str
+        The binary correctness loss (used by the default objective only).
+    objective : Objective, optional
+        Default ``BinaryObjective(loss)``; a :class:`ProfileObjective` for profile models
+        (correctness = NLL + weighted counts MSE, prior over validation peaks).
 
     Returns
     -------
     float
         The weight λ.
     """
+    objective = BinaryObjective(loss) if objective is None else objective
     unit = Condition(**{**condition.__dict__, "prior_weight": 1.0})
-    metrics = evaluate(reference, *valid, unit, batch_size, torch.device(device), loss)
+    metrics = objective.validate(reference, valid, unit, batch_size, torch.device(device))
     if not metrics["prior"] > 0:
         raise ValueError("the reference model's prior loss is 0: cannot scale the weight to it")
     return fraction * metrics["correctness"] / metrics["prior"]
