@@ -40,6 +40,11 @@ def check_config(config):
             check_genomic_dataset(config, key, dataset["encode_binary"])
             continue
         if "encode_regions" in dataset:
+            if "attribution" in dataset:
+                raise ValueError(
+                    f"config key {key}.attribution: not supported for encode_regions "
+                    "datasets (only simulated and encode_binary datasets are attributed)"
+                )
             check_region_dataset(config, key, dataset["encode_regions"])
             continue
         method = dataset["figures"]["method"]
@@ -105,6 +110,12 @@ def check_genomic_dataset(config, key, source):
         raise ValueError(f"config key {key}.splits: {shared} are both valid and test")
     if not set(chroms) - set(source["splits"]["valid"]) - set(source["splits"]["test"]):
         raise ValueError(f"config key {key}.splits: no chromosome is left for training")
+    footprints = source.get("footprints")
+    if footprints is not None and footprints not in config.get("external", {}):
+        raise ValueError(
+            f"config key {key}.footprints: {footprints!r} is not one of external "
+            f"{sorted(config.get('external', {}))}"
+        )
     unknown = sorted(
         set(source.get("truth", {}).get("bound_sites", {})) - set(source["experiments"])
     )
@@ -367,10 +378,28 @@ def genomic_outputs(dataset):
         )
     if "profile" in genomic_source(dataset) and profile_tasks(dataset):
         outputs.append(f"{RESULTS}/{dataset}/data/profile_examples.tsv")
+    if "attribution" in config["datasets"][dataset]:
+        outputs.append(f"{RESULTS}/{dataset}/scores/pooled.tsv")
     return outputs
 
 
 GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
+
+
+def genomic_attribution_data(wildcards):
+    """Inputs of genomic_attribution_inputs: genome array, labels, the optimal peaks of
+    every task and, when the dataset names one, its footprint file."""
+    source = genomic_source(wildcards.dataset)
+    return {
+        **genome_array(source["assembly"]),
+        "labels": f"{RESULTS}/{wildcards.dataset}/data/labels.npz",
+        "peaks": peak_files(wildcards, "optimal_peaks"),
+        "footprints": (
+            [f"{DOWNLOADS}/external/{source['footprints']}"]
+            if "footprints" in source
+            else []
+        ),
+    }
 
 
 def training_data(wildcards):
@@ -420,21 +449,49 @@ def figure_output(name):
 
 
 # Named targets for the papers' tables and figures (rules/paper.smk; README lists what each
-# shows) -> the datasets each accepts: "any", "simulated" (attributed against a ground
-# truth) or "single_motif" (the synthetic SPI1 simulations). config key paper.<target> lists
-# the datasets (and optionally models and conditions) each target draws on; the schema
-# lists the same target names.
+# shows) -> the kind of dataset each accepts (DATASET_KINDS). config key paper.<target>
+# lists the datasets (and optionally models and conditions) each target draws on; the
+# schema lists the same target names.
 PAPER_TARGETS = {
     "table1": "any",
-    "table2": "simulated",
+    "table2": "attributed",
+    "table3": "placement",
+    "table4": "footprints",
     "table_simulation": "single_motif",
     "table_baselines": "any",
     "fig1": "simulated",
+    "fig2": "attributed",
     "fig4": "any",
     "fig5": "single_motif",
     "fig1_koo": "simulated",
     "fig2_koo": "simulated",
 }
+# What each kind means, for error messages.
+KIND_NEEDS = {
+    "attributed": "attributions (a simulated dataset, or encode_binary with attribution)",
+    "placement": "attributions on genomic peaks (encode_binary with attribution)",
+    "footprints": "attributions and footprints (encode_binary with attribution and footprints)",
+    "simulated": "attributions scored against a ground truth (a simulated dataset)",
+    "single_motif": "the synthetic SPI1 simulation (single_motif)",
+}
+
+
+def dataset_kinds(settings):
+    """The kinds of PAPER_TARGETS a dataset's config section satisfies."""
+    simulated = any(name in settings for name in SIMULATORS)
+    placement = "encode_binary" in settings and "attribution" in settings
+    kinds = {"any"}
+    if simulated:
+        kinds |= {"simulated", "attributed"}
+    if "single_motif" in settings:
+        kinds.add("single_motif")
+    if placement:
+        kinds |= {"attributed", "placement"}
+        if "footprints" in settings["encode_binary"]:
+            kinds.add("footprints")
+    return kinds
+
+
 PAPER = f"{RESULTS}/paper"
 
 
@@ -461,13 +518,10 @@ def check_paper_targets(config):
                     f"{sorted(config['datasets'])}"
                 )
             settings = config["datasets"][dataset]
-            simulated = any(name in settings for name in SIMULATORS)
-            if (accepts == "simulated" and not simulated) or (
-                accepts == "single_motif" and "single_motif" not in settings
-            ):
+            if accepts not in dataset_kinds(settings):
                 raise ValueError(
-                    f"config key {key}.datasets: {dataset!r} is not a {accepts} dataset "
-                    f"({target} needs attributions scored against a ground truth)"
+                    f"config key {key}.datasets: {dataset!r} does not fit {target}, which "
+                    f"needs {KIND_NEEDS[accepts]}"
                 )
             if target == "table2" and settings["seeds"] < 2:
                 raise ValueError(
@@ -535,10 +589,29 @@ def paper_reference(target):
 
 
 def paper_methods(target):
-    """Attribution method shown per dataset (datasets.<name>.figures.method)."""
+    """Attribution method shown per dataset: datasets.<name>.figures.method, or else the
+    first of datasets.<name>.attribution.methods."""
+    methods = {}
+    for dataset in paper_selection(target)["datasets"]:
+        settings = config["datasets"][dataset]
+        if "figures" in settings:
+            methods[dataset] = settings["figures"]["method"]
+        else:
+            methods[dataset] = next(iter(settings["attribution"]["methods"]))
+    return methods
+
+
+def paper_dataset_selection(target):
+    """Per dataset of a target: the models and conditions it shows."""
+    selection = paper_selection(target)
     return {
-        dataset: config["datasets"][dataset]["figures"]["method"]
-        for dataset in paper_selection(target)["datasets"]
+        dataset: {
+            "models": selection.get("models", config["datasets"][dataset]["models"]),
+            "conditions": selection.get(
+                "conditions", list(config["datasets"][dataset]["conditions"])
+            ),
+        }
+        for dataset in selection["datasets"]
     }
 
 
@@ -547,9 +620,9 @@ def paper_target_files(target):
     results/paper/, or the per-dataset tables and figures that show the same thing."""
     table = f"{RESULTS}/{{dataset}}/tables/{{table}}.md"
     figure = f"{RESULTS}/{{dataset}}/figures/{{model}}/{{figure}}.png"
-    if target in ("table1", "table2"):
+    if target in ("table1", "table2", "table3", "table4"):
         return [f"{PAPER}/{target}.md", f"{PAPER}/{target}.tsv"]
-    if target in ("fig4", "fig5"):
+    if target in ("fig2", "fig4", "fig5"):
         return [f"{PAPER}/{target}.png", f"{PAPER}/{target}.tsv"]
     if target == "table_simulation":
         return [

@@ -39,6 +39,8 @@ rule attribution_inputs:
         "logs/{dataset}/attribution_inputs.log",
     benchmark:
         "logs/benchmarks/attribution_inputs/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1

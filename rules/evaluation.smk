@@ -14,6 +14,8 @@ rule score_attributions:
         "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/score_attributions/{dataset}/{model}/{condition}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -24,6 +26,35 @@ rule score_attributions:
         evaluation=lambda wc: dataset_config(wc, "evaluation"),
     script:
         "../workflow/scripts/score_attributions.py"
+
+
+# Genomic datasets have no ground truth: placement of importance on summits, peaks and
+# footprints (Tseng et al. Tables 3-4), Fourier and entropy scores (Figure 2), angles.
+rule score_genomic_attributions:
+    input:
+        attributions=rules.attribute.output.attributions,
+        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
+    output:
+        sequences=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/sequences.tsv",
+        pooled=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/pooled.tsv",
+        angle_fractions=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_fractions.tsv",
+        angle_histogram=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_histogram.tsv",
+    log:
+        "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/score_attributions/{dataset}/{model}/{condition}/seed{seed}.tsv"
+    wildcard_constraints:
+        dataset="|".join(WINDOW_DATASETS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        evaluation=lambda wc: dataset_config(wc, "evaluation"),
+    script:
+        "../workflow/scripts/score_genomic_attributions.py"
 
 
 rule collect_scores:

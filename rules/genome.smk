@@ -162,6 +162,32 @@ rule profile_examples:
         "../workflow/scripts/profile_examples.py"
 
 
+# The test windows every model of a genomic dataset is explained on (Tseng et al.: random
+# test-set peak windows), with per-base summit distances and peak/footprint masks.
+rule genomic_attribution_inputs:
+    input:
+        unpack(genomic_attribution_data),
+    output:
+        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
+    log:
+        "logs/{dataset}/genomic_attribution_inputs.log",
+    benchmark:
+        "logs/benchmarks/genomic_attribution_inputs/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="|".join(WINDOW_DATASETS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        attribution=lambda wc: dataset_config(wc, "attribution"),
+        test_chroms=lambda wc: genomic_source(wc.dataset)["splits"]["test"],
+    script:
+        "../workflow/scripts/genomic_attribution_inputs.py"
+
+
 rule label_agreement:
     input:
         labels=rules.binary_labels.output.labels,

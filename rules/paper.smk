@@ -9,6 +9,9 @@
 localrules:
     paper_table1,
     paper_table2,
+    paper_table3,
+    paper_table4,
+    paper_fig2,
     paper_fig4,
     paper_fig5,
 
@@ -58,6 +61,93 @@ rule paper_table2:
         reference=lambda wc: paper_reference("table2"),
     script:
         "../workflow/scripts/paper_table2.py"
+
+
+rule paper_table3:
+    input:
+        sequences=lambda wc: paper_dataset_files(
+            "table3", rules.collect_scores.output.sequences
+        ),
+        pooled=lambda wc: paper_dataset_files(
+            "table3", rules.collect_scores.output.pooled
+        ),
+    output:
+        md=paper_report("table3", "md"),
+        tsv=f"{PAPER}/table3.tsv",
+    log:
+        "logs/paper/table3.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        datasets=lambda wc: paper_selection("table3")["datasets"],
+        selection=lambda wc: paper_dataset_selection("table3"),
+        methods=lambda wc: paper_methods("table3"),
+        reference=lambda wc: paper_reference("table3"),
+        sequence_metric="summit_spearman",
+        pooled_metric="peaks_auprc",
+        title="Tseng et al. Table 3: importance on summits and called peaks",
+    script:
+        "../workflow/scripts/paper_placement.py"
+
+
+rule paper_table4:
+    input:
+        sequences=lambda wc: paper_dataset_files(
+            "table4", rules.collect_scores.output.sequences
+        ),
+        pooled=lambda wc: paper_dataset_files(
+            "table4", rules.collect_scores.output.pooled
+        ),
+    output:
+        md=paper_report("table4", "md"),
+        tsv=f"{PAPER}/table4.tsv",
+    log:
+        "logs/paper/table4.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        datasets=lambda wc: paper_selection("table4")["datasets"],
+        selection=lambda wc: paper_dataset_selection("table4"),
+        methods=lambda wc: paper_methods("table4"),
+        reference=lambda wc: paper_reference("table4"),
+        sequence_metric="fraction_in_footprints",
+        pooled_metric="footprints_auprc",
+        title="Tseng et al. Table 4: importance on footprints / ChIP-nexus peaks",
+    script:
+        "../workflow/scripts/paper_placement.py"
+
+
+rule paper_fig2:
+    input:
+        sequences=lambda wc: paper_dataset_files(
+            "fig2", rules.collect_scores.output.sequences
+        ),
+    output:
+        figure=paper_report("fig2", "png"),
+        tsv=f"{PAPER}/fig2.tsv",
+    log:
+        "logs/paper/fig2.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        datasets=lambda wc: paper_selection("fig2")["datasets"],
+        selection=lambda wc: paper_dataset_selection("fig2"),
+        methods=lambda wc: paper_methods("fig2"),
+        reference=lambda wc: paper_reference("fig2"),
+    script:
+        "../workflow/scripts/paper_fig2.py"
 
 
 rule paper_fig4:
@@ -124,6 +214,16 @@ rule table2:
         lambda wc: paper_target_files("table2"),
 
 
+rule table3:
+    input:
+        lambda wc: paper_target_files("table3"),
+
+
+rule table4:
+    input:
+        lambda wc: paper_target_files("table4"),
+
+
 rule table_simulation:
     input:
         lambda wc: paper_target_files("table_simulation"),
@@ -137,6 +237,11 @@ rule table_baselines:
 rule fig1:
     input:
         lambda wc: paper_target_files("fig1"),
+
+
+rule fig2:
+    input:
+        lambda wc: paper_target_files("fig2"),
 
 
 rule fig4:

@@ -329,3 +329,11 @@ def test_attribute_returns_raw_and_corrected(x, refs):
         A.attribute(model, x, refs, {"grad_x_input": {}})
     with pytest.raises(ValueError, match="unknown parameter"):
         A.attribute(model, x, refs, {"smoothgrad": {"nsamples": 3}})
+
+
+def test_raw_map_angles_keeps_gradient_like_maps_only():
+    g = np.random.default_rng(4).normal(size=(2, 4, 30))
+    maps = {"saliency": g, "saliency_corrected": A.correct_gradients(g), "grad_x_input": g}
+    angles = A.raw_map_angles(maps)
+    assert list(angles) == ["saliency"]
+    np.testing.assert_array_equal(angles["saliency"], A.simplex_angles(g))

@@ -16,6 +16,8 @@ from attrprior.peaks import (
     relaxed_peaks,
     summit_positions,
     validate_intervals,
+    window_interval_mask,
+    window_summit_distance,
 )
 
 SIZES = {"chr1": 2000, "chr2": 5000}
@@ -209,3 +211,49 @@ def test_merge_and_overlaps_match_brute_force():
     ]
     assert overlaps_any(queries, others).tolist() == expected
     assert overlaps_any(queries, others.iloc[:0]).tolist() == [False] * 15
+
+
+def test_window_annotations_match_brute_force():
+    rng = np.random.default_rng(3)
+    intervals = pd.DataFrame(
+        {
+            "chrom": rng.choice(["chr1", "chr2"], 30),
+            "start": rng.integers(0, 900, 30),
+        }
+    )
+    intervals["end"] = intervals["start"] + rng.integers(1, 60, 30)
+    summits = pd.DataFrame(
+        {"chrom": rng.choice(["chr1", "chr2"], 12), "summit": rng.integers(0, 1000, 12)}
+    )
+    chroms = np.array(["chr1", "chr2", "chr1", "chr3"])
+    starts = np.array([0, 400, 850, 10])
+    length = 120
+    mask = window_interval_mask(chroms, starts, length, intervals)
+    distance = window_summit_distance(chroms, starts, length, summits)
+    assert mask.shape == distance.shape == (4, length)
+    for n, (chrom, start) in enumerate(zip(chroms, starts, strict=True)):
+        own = intervals[intervals["chrom"] == chrom]
+        points = summits.loc[summits["chrom"] == chrom, "summit"].to_numpy()
+        for i in range(length):
+            position = start + i
+            covered = ((own["start"] <= position) & (position < own["end"])).any()
+            assert mask[n, i] == covered
+            if len(points):
+                assert distance[n, i] == np.abs(points - position).min()
+            else:
+                assert np.isnan(distance[n, i])
+
+
+def test_window_annotations_by_hand_and_errors():
+    intervals = pd.DataFrame({"chrom": ["c"], "start": [2], "end": [4]})
+    np.testing.assert_array_equal(
+        window_interval_mask(["c"], [0], 6, intervals), [[0, 0, 1, 1, 0, 0]]
+    )
+    summits = pd.DataFrame({"chrom": ["c", "c"], "summit": [1, 5]})
+    np.testing.assert_array_equal(
+        window_summit_distance(["c"], [0], 7, summits), [[1, 0, 1, 2, 1, 0, 1]]
+    )
+    with pytest.raises(ValueError, match="same length"):
+        window_interval_mask(["c", "c"], [0], 6, intervals)
+    with pytest.raises(ValueError, match="length must be positive"):
+        window_summit_distance(["c"], [0], 0, summits)

@@ -8,6 +8,7 @@ from attrprior.plots import (
     attribution_logos,
     gc_reliance_series,
     metric_distributions,
+    paired_sequence_scatter,
     raw_vs_corrected,
     save_figure,
     seed_distributions,
@@ -140,3 +141,29 @@ def test_gc_reliance_series_one_line_per_condition_in_percent():
         "fourier",
         "none",
     ]
+
+
+def test_paired_sequence_scatter_points_per_sequence_against_the_reference():
+    rng = np.random.default_rng(1)
+    per_sequence = pd.DataFrame(
+        [
+            {
+                "dataset": "d",
+                "model": "m",
+                "condition": condition,
+                "sequence": sequence,
+                "highfreq": rng.random(),
+                "entropy": 9 + rng.random(),
+            }
+            for condition in ("none", "fourier", "l2")
+            for sequence in range(7)
+        ]
+    )
+    fig = paired_sequence_scatter(per_sequence, ["highfreq", "entropy"], "none")
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert [c.get_offsets().shape for c in ax.collections] == [(7, 2), (7, 2)]
+    wide = per_sequence.pivot_table(index="sequence", columns="condition", values="highfreq")
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], wide["none"])
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], wide["fourier"])
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["fourier", "l2"]

@@ -16,7 +16,9 @@ from attrprior.stats import (
     mann_whitney,
     mean_sem,
     paired_wilcoxon,
-    stability_summary,
+    seed_summary,
+    sequence_summary,
+    shown_scores,
     summarise_over_seeds,
     to_markdown,
 )
@@ -170,7 +172,7 @@ def test_best_over_seeds_follows_the_metric_direction():
     assert table.loc[("fourier", "test_auroc"), "best"] == 0.65
 
 
-def test_stability_summary_tests_each_condition_against_the_reference():
+def test_sequence_summary_tests_each_condition_against_the_reference():
     rng = np.random.default_rng(4)
     base = rng.normal(100, 5, size=30)
     rows = [
@@ -178,7 +180,7 @@ def test_stability_summary_tests_each_condition_against_the_reference():
         for c, values in (("none", base), ("fourier", base + 10 + rng.normal(0, 1, 30)))
         for i, v in enumerate(values)
     ]
-    table = stability_summary(pd.DataFrame(rows), "none").set_index("condition")
+    table = sequence_summary(pd.DataFrame(rows), "stability", "none").set_index("condition")
     assert math.isclose(table.loc["none", "mean"], base.mean())
     assert table.loc["none", "n_sequences"] == 30
     assert np.isnan(table.loc["none", "wilcoxon_p"])
@@ -187,5 +189,58 @@ def test_stability_summary_tests_each_condition_against_the_reference():
     assert math.isclose(table.loc["fourier", "wilcoxon_p"], expected)
     assert expected < 1e-6
     # Swapping the roles: "none" is not more stable than "fourier".
-    swapped = stability_summary(pd.DataFrame(rows), "fourier").set_index("condition")
+    swapped = sequence_summary(pd.DataFrame(rows), "stability", "fourier").set_index("condition")
     assert swapped.loc["none", "wilcoxon_p"] > 0.99
+
+
+def test_sequence_summary_averages_seeds_and_follows_the_metric_direction():
+    # summit_spearman: lower is better; two seeds per sequence are averaged first.
+    rng = np.random.default_rng(7)
+    rows = [
+        {
+            "dataset": "d",
+            "model": "m",
+            "condition": condition,
+            "seed": seed,
+            "sequence": i,
+            "summit_spearman": centre + rng.normal(0, 0.05),
+        }
+        for i in range(12)
+        for condition, centre in (("none", -0.3), ("fourier", -0.4))
+        for seed in range(2)
+    ]
+    table = sequence_summary(pd.DataFrame(rows), "summit_spearman").set_index("condition")
+    per_sequence = pd.DataFrame(rows).groupby(["condition", "sequence"])["summit_spearman"].mean()
+    assert math.isclose(table.loc["fourier", "mean"], per_sequence["fourier"].mean())
+    assert table.loc["fourier", "n_sequences"] == 12
+    expected = sps.wilcoxon(per_sequence["fourier"], per_sequence["none"], alternative="less")
+    assert math.isclose(table.loc["fourier", "wilcoxon_p"], expected.pvalue)
+
+
+def test_seed_summary_mann_whitney_over_seeds():
+    rows = [
+        {"dataset": "d", "model": "m", "condition": c, "seed": seed, "peaks_auprc": v}
+        for c, values in (("none", [0.50, 0.52, 0.51]), ("fourier", [0.60, 0.58, 0.62]))
+        for seed, v in enumerate(values)
+    ]
+    table = seed_summary(pd.DataFrame(rows), "peaks_auprc").set_index("condition")
+    assert math.isclose(table.loc["fourier", "mean"], 0.6)
+    assert math.isclose(table.loc["fourier", "sem"], sps.sem([0.60, 0.58, 0.62]))
+    assert table.loc["fourier", "n_seeds"] == 3
+    expected = sps.mannwhitneyu([0.60, 0.58, 0.62], [0.50, 0.52, 0.51], alternative="greater")
+    assert math.isclose(table.loc["fourier", "mannwhitney_p"], expected.pvalue)
+    assert np.isnan(table.loc["none", "mannwhitney_p"])
+
+
+def test_shown_scores_keeps_raw_maps_of_the_method_models_and_conditions():
+    scores = pd.DataFrame(
+        {
+            "model": ["a", "a", "a", "b", "a"],
+            "condition": ["none", "none", "fourier", "none", "l2"],
+            "method": ["deepshap", "deepshap", "deepshap", "deepshap", "deepshap"],
+            "corrected": [False, True, False, False, False],
+        }
+    )
+    shown = shown_scores(scores, "deepshap", models=["a"], conditions=["none", "fourier"])
+    assert list(shown.index) == [0, 2]
+    assert shown_scores(scores, "saliency", ["a"], ["none"]).empty

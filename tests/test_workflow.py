@@ -77,6 +77,10 @@ def PAPER(config):  # noqa: N802 - reads like the config key it returns
         (lambda c: PAPER(c)["fig5"].update(datasets=["billboard"]), "paper.fig5.datasets"),
         (lambda c: PAPER(c)["table2"].update(datasets=["spi1"]), "at least 2"),
         (lambda c: PAPER(c)["fig4"].update(conditions=["l1"]), "paper.fig4.conditions"),
+        (
+            lambda c: PAPER(c).update(table3={"datasets": ["billboard"]}),
+            "attributions on genomic peaks",
+        ),
     ],
 )
 def test_bad_paper_targets_stop_with_the_key_named(tmp_path, edit, message):
@@ -124,6 +128,14 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
             ),
             "ENCSR900AAG",
         ),
+        (lambda c: SIMULATED(c).update(footprints="vierstra"), "footprints"),
+        (
+            lambda c: c["datasets"]["simulated_regions"].update(
+                attribution=c["datasets"]["simulated"]["attribution"]
+            ),
+            "simulated_regions.attribution",
+        ),
+        (lambda c: PAPER(c)["table4"].update(datasets=["simulated_regions"]), "table4"),
     ],
 )
 def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
@@ -156,10 +168,17 @@ def test_paper_config_plans_every_job_quickly(tmp_path):
     assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10 + 2 * 5 * 30 + 8 * 2 * 3 * 5
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
-    for rule in ("attribute", "score_attributions"):
-        assert jobs[rule] == sum(runs[name] for name in simulated), rule
-    for rule in ("simulate_dataset", "attribution_inputs", "collect_scores", "tables"):
+    # Simulated datasets are scored against their ground truth; the ENCODE binary
+    # datasets are attributed on test-set peaks and scored on summits and peaks.
+    assert jobs["score_attributions"] == sum(runs[name] for name in simulated)
+    assert jobs["score_genomic_attributions"] == sum(runs[name] for name in genomic)
+    assert jobs["attribute"] == sum(runs[name] for name in [*simulated, *genomic])
+    for rule in ("simulate_dataset", "attribution_inputs", "tables"):
         assert jobs[rule] == len(simulated), rule
+    assert jobs["genomic_attribution_inputs"] == len(genomic)
+    assert jobs["collect_scores"] == len(simulated) + len(genomic)
+    for rule in ("paper_table2", "paper_table3", "paper_fig2"):
+        assert jobs[rule] == 1, rule
     n_figures = sum(len(d["models"]) for d in simulated.values())
     for figure in (
         "plot_metric_distributions",

@@ -42,6 +42,8 @@ def small_config(manifest, simgenome, base_url):
         )
     dataset.update(seeds=1)
     dataset["training"].update(max_epochs=1, batch_size=64)
+    dataset["attribution"].update(n_sequences=20, n_shuffles=3)
+    del config["paper"]["table2"]  # stability across seeds needs two seeds
     regions = config["datasets"]["simulated_regions"]
     regions["encode_regions"]["chip"]["peaks"] = manifest["experiments"]["SPI1_simK562"]["files"][
         "optimal_peaks"
@@ -201,3 +203,26 @@ def test_region_task_is_balanced_and_trained(genomic_run):
     lock = pd.read_csv(results / "data" / "downloads.tsv", sep="\t")
     (row,) = lock[lock["path"].str.endswith(f"experiments/{dnase}/peaks.bed.gz")].itertuples()
     assert row.accession == peaks
+
+
+@pytest.mark.slow
+def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
+    workdir = genomic_run["workdir"]
+    inputs = np.load(workdir / "results" / "simulated" / "data" / "attribution_inputs.npz")
+    assert inputs["x"].shape == (20, 4, 1000)
+    assert inputs["references"].shape == (20, 3, 4, 1000)
+    # Every explained window is a test-set positive: its central bin lies half in a peak.
+    assert set(inputs["chrom"]) == {"chr3"}
+    assert inputs["mask_peaks"][:, 400:600].any(axis=1).all()
+    assert (np.nanmin(inputs["summit_distance"], axis=1) < 600).all()
+    assert 0 < inputs["mask_footprints"].mean() < inputs["mask_peaks"].mean() + 0.5
+    paper = workdir / "results" / "paper"
+    table3 = pd.read_csv(paper / "table3.tsv", sep="\t").set_index("condition")
+    assert set(table3.index) == {"none", "fourier"}
+    assert table3["mean_summit_spearman"].between(-1, 1).all()
+    assert table3["mean_peaks_auprc"].between(0, 1).all()
+    assert table3.loc["fourier", "n_sequences"] == 20
+    table4 = pd.read_csv(paper / "table4.tsv", sep="\t").set_index("condition")
+    assert table4["mean_fraction_in_footprints"].between(0, 1).all()
+    assert (paper / "fig2.png").stat().st_size > 0
+    assert "Table 3" in (paper / "table3.md").read_text()

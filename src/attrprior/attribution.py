@@ -40,6 +40,7 @@ __all__ = [
     "dinucleotide_references",
     "expected_gradients",
     "integrated_gradients",
+    "raw_map_angles",
     "saliency",
     "simplex_angles",
     "smoothgrad",
@@ -103,6 +104,30 @@ def simplex_angles(grad: np.ndarray | torch.Tensor) -> np.ndarray:
     angles = np.degrees(np.arcsin(sine))
     angles[norm == 0] = np.nan
     return angles.astype(np.float32)
+
+
+def raw_map_angles(maps: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Simplex angles of the raw gradient-like maps among named attribution maps.
+
+    Angles describe a gradient's direction, so maps named ``*_corrected`` (whose angles are
+    all 0 by construction) and ``grad_x_input`` (a product with the one-hot input) are left
+    out.
+
+    Parameters
+    ----------
+    maps : mapping of str to numpy.ndarray, each shape=(N, 4, L)
+        Method name -> map, as written by the workflow's ``attribute`` rule.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray, each shape=(N, L)
+        Method name -> :func:`simplex_angles` of its map.
+    """
+    return {
+        name: simplex_angles(array)
+        for name, array in maps.items()
+        if not name.endswith("_corrected") and name != "grad_x_input"
+    }
 
 
 # ---------------------------------------------------------------------------------------------

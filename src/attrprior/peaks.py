@@ -36,6 +36,8 @@ __all__ = [
     "validate_intervals",
     "overlaps_any",
     "merge_intervals",
+    "window_interval_mask",
+    "window_summit_distance",
 ]
 
 #: The ten narrowPeak columns (ENCODE / UCSC "BED6+4"), in file order.
@@ -421,6 +423,96 @@ def merge_intervals(intervals: pd.DataFrame) -> pd.DataFrame:
         pybedtools.BedTool(str(a)).merge(output=str(out))
         merged = _read_bed_output(out, n_columns=3)
     return merged.set_axis(["chrom", "start", "end"], axis=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Per-base annotations of sequence windows
+# --------------------------------------------------------------------------------------------
+
+
+def _window_positions(chroms, starts, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chromosome names ``(N,)`` and absolute positions ``(N, length)`` of windows."""
+    chroms = np.asarray(chroms, dtype=str)
+    starts = np.asarray(starts, dtype=np.int64)
+    if chroms.ndim != 1 or chroms.shape != starts.shape:
+        raise ValueError(
+            f"chroms and starts must be 1-D of the same length, got {chroms.shape} and "
+            f"{starts.shape}"
+        )
+    if length < 1:
+        raise ValueError(f"length must be positive, got {length}")
+    return chroms, starts[:, None] + np.arange(length)
+
+
+def window_interval_mask(chroms, starts, length: int, intervals: pd.DataFrame) -> np.ndarray:
+    """Which bases of each window lie inside any interval (peaks, footprints, motifs).
+
+    Parameters
+    ----------
+    chroms : array-like of str, shape (N,)
+        Chromosome of each window.
+    starts : array-like of int, shape (N,)
+        0-based start of each window.
+    length : int
+        Window length L in bp.
+    intervals : pandas.DataFrame
+        ``chrom``, ``start``, ``end`` (0-based, half-open); may overlap each other.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (N, L)
+        ``mask[n, i]``: base ``starts[n] + i`` of ``chroms[n]`` is covered.
+    """
+    chroms, positions = _window_positions(chroms, starts, length)
+    mask = np.zeros(positions.shape, dtype=bool)
+    merged = merge_intervals(intervals)
+    for chrom, group in merged.groupby("chrom", sort=False):
+        rows = np.flatnonzero(chroms == chrom)
+        if len(rows) == 0:
+            continue
+        begin = group["start"].to_numpy(np.int64)
+        end = group["end"].to_numpy(np.int64)
+        # Merged intervals are disjoint and sorted: the last one starting at or before a base
+        # is the only one that can cover it.
+        last = np.searchsorted(begin, positions[rows], side="right") - 1
+        mask[rows] = (last >= 0) & (positions[rows] < end[np.maximum(last, 0)])
+    return mask
+
+
+def window_summit_distance(chroms, starts, length: int, summits: pd.DataFrame) -> np.ndarray:
+    """Distance in bp from each base of each window to the nearest summit on its chromosome.
+
+    Tseng et al. (Table 3) correlate importance with the distance to the nearest peak
+    summit of any task.
+
+    Parameters
+    ----------
+    chroms : array-like of str, shape (N,)
+    starts : array-like of int, shape (N,)
+        0-based window starts.
+    length : int
+        Window length L in bp.
+    summits : pandas.DataFrame
+        ``chrom`` and ``summit`` (absolute 0-based position, :func:`summit_positions`).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (N, L)
+        ``|position - nearest summit|``; NaN on a chromosome without summits.
+    """
+    chroms, positions = _window_positions(chroms, starts, length)
+    distance = np.full(positions.shape, np.nan)
+    for chrom, group in summits.groupby("chrom", sort=False):
+        rows = np.flatnonzero(chroms == chrom)
+        if len(rows) == 0:
+            continue
+        points = np.sort(group["summit"].to_numpy(np.int64))
+        after = np.clip(np.searchsorted(points, positions[rows]), 0, len(points) - 1)
+        before = np.clip(after - 1, 0, len(points) - 1)
+        distance[rows] = np.minimum(
+            np.abs(positions[rows] - points[after]), np.abs(positions[rows] - points[before])
+        )
+    return distance
 
 
 # --------------------------------------------------------------------------------------------

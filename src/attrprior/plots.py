@@ -275,8 +275,94 @@ def gc_reliance_series(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+def paired_sequence_scatter(
+    per_sequence: pd.DataFrame, metrics: list[str], reference: str = "none"
+) -> Figure:
+    """Each sequence's metric with the reference condition against another condition
+    (Tseng et al. Figure 2A–B: high-frequency Fourier share and entropy of attributions).
+
+    Parameters
+    ----------
+    per_sequence : DataFrame
+        ``dataset, model, condition, sequence`` and the ``metrics`` columns, one row per
+        sequence (seeds already averaged).
+    metrics : list of str
+        One column of panels per metric.
+    reference : str
+        Condition on the x axis; every other condition is drawn against it in its own colour.
+
+    Points below the diagonal have a lower value under the condition than under the
+    reference (for both of Figure 2's metrics, lower is better).
+    """
+    groups = list(per_sequence.groupby(["dataset", "model"], sort=True))
+    fig, axes = plt.subplots(
+        len(groups), len(metrics), figsize=(3.2 * len(metrics), 3.0 * len(groups)), squeeze=False
+    )
+    for row, ((dataset, model), table) in enumerate(groups):
+        wide = table.pivot_table(index="sequence", columns="condition", values=metrics)
+        others = [c for c in sorted(table["condition"].unique()) if c != reference]
+        for col, metric in enumerate(metrics):
+            ax = axes[row, col]
+            if reference in wide[metric]:
+                for condition in others:
+                    ax.scatter(
+                        wide[metric][reference],
+                        wide[metric][condition],
+                        s=6,
+                        alpha=0.5,
+                        label=condition,
+                    )
+                values = wide[metric][[reference, *others]].to_numpy()
+                low, high = np.nanmin(values), np.nanmax(values)
+                ax.plot([low, high], [low, high], color="grey", linewidth=0.8)
+            ax.set_xlabel(f"{METRIC_LABELS.get(metric, metric)}, {reference}")
+            ax.set_ylabel("other condition")
+            ax.set_title(f"{dataset} {model}", fontsize="medium")
+            if row == 0 and col == 0 and others:
+                ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def save_figure(fig: Figure, path) -> None:
     """Save as PNG atomically and close the figure."""
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=120)
     plt.close(fig)
+
+
+def motif_logos(motifs, labels: dict[str, str] | None = None) -> Figure:
+    """Logos of discovered motifs (Tseng et al. Figure 3): CWM and IC-scaled PPM per motif.
+
+    Parameters
+    ----------
+    motifs : sequence of attrprior.motifs.DiscoveredMotif
+        Anything with ``name``, ``cwm`` and ``ppm`` (both ``(4, W)``, rows A, C, G, T).
+    labels : dict of str to str, optional
+        Motif name → extra text for its row title (e.g. the best database match).
+
+    One row per motif: the contribution weight matrix on the left, the probability matrix
+    scaled by its information content (bits, uniform background) on the right.
+    """
+    labels = labels or {}
+    motifs = list(motifs)
+    fig, axes = plt.subplots(
+        max(len(motifs), 1),
+        2,
+        figsize=(9, 1.4 * max(len(motifs), 1)),
+        squeeze=False,
+        gridspec_kw={"width_ratios": [1, 1]},
+    )
+    for row, motif in enumerate(motifs):
+        title = motif.name if motif.name not in labels else f"{motif.name}\n{labels[motif.name]}"
+        ppm = np.asarray(motif.ppm, dtype=float)
+        _logo(axes[row, 0], np.asarray(motif.cwm, dtype=float), title)
+        _logo(axes[row, 1], ppm * information_content(ppm[None])[0], "")
+        axes[row, 1].set_ylim(0, 2)
+    axes[0, 0].set_title("CWM")
+    axes[0, 1].set_title("PPM (bits)")
+    if not motifs:
+        for ax in axes[0]:
+            ax.set_axis_off()
+    fig.tight_layout()
+    return fig

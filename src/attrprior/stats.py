@@ -30,6 +30,11 @@ HIGHER_IS_BETTER = {
     "test_accuracy": True,
     "valid_loss": False,
     "stability": True,
+    "summit_spearman": False,
+    "fraction_in_peaks": True,
+    "fraction_in_footprints": True,
+    "peaks_auprc": True,
+    "footprints_auprc": True,
 }
 
 
@@ -254,19 +259,28 @@ def best_over_seeds(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> 
     return pd.DataFrame(rows)
 
 
-def stability_summary(
-    stability: pd.DataFrame, reference: str = "none", keys: tuple[str, ...] = ("dataset", "model")
+def sequence_summary(
+    scores: pd.DataFrame,
+    metric: str,
+    reference: str = "none",
+    keys: tuple[str, ...] = ("dataset", "model"),
 ) -> pd.DataFrame:
-    """Mean ± SEM over sequences of per-sequence stability, tested against a reference.
+    """Mean ± SEM over sequences of a per-sequence metric, tested against a reference.
+
+    Tseng et al. Tables 2–4 (stability, summit-distance correlation, share of importance
+    in footprints). Where ``scores`` has a ``seed`` column, each sequence's metric is first
+    averaged over seeds.
 
     Parameters
     ----------
-    stability : DataFrame
-        One row per sequence: the ``keys`` columns, ``condition``, ``sequence`` and
-        ``stability`` (from :func:`attrprior.metrics.seed_stability`).
+    scores : DataFrame
+        One row per sequence (and seed): the ``keys`` columns, ``condition``, ``sequence``
+        and ``metric``.
+    metric : str
+        Column to summarise; its direction (:data:`HIGHER_IS_BETTER`) sets the side of the
+        one-sided paired Wilcoxon test over sequences that a condition beats ``reference``.
     reference : str
-        The condition every other condition is compared with (one-sided paired Wilcoxon over
-        sequences that the condition is more stable).
+        The condition every other condition is compared with.
     keys : tuple of str
         Columns that, with ``condition``, identify one set of models.
 
@@ -277,17 +291,16 @@ def stability_summary(
     """
     keys = list(keys)
     rows = []
-    for group, table in stability.groupby(keys, sort=True):
+    for group, table in scores.groupby(keys, sort=True):
         group = group if isinstance(group, tuple) else (group,)
-        by_condition = table.pivot_table(index="sequence", columns="condition", values="stability")
+        # pivot_table averages the seeds of each sequence.
+        by_condition = table.pivot_table(index="sequence", columns="condition", values=metric)
         for condition in by_condition.columns:
             mean, sem, n = mean_sem(by_condition[condition])
             p = np.nan
             if condition != reference and reference in by_condition.columns:
                 p, _ = paired_wilcoxon(
-                    by_condition[condition].to_numpy(),
-                    by_condition[reference].to_numpy(),
-                    "stability",
+                    by_condition[condition].to_numpy(), by_condition[reference].to_numpy(), metric
                 )
             rows.append(
                 {
@@ -300,6 +313,85 @@ def stability_summary(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def seed_summary(
+    scores: pd.DataFrame,
+    metric: str,
+    reference: str = "none",
+    keys: tuple[str, ...] = ("dataset", "model"),
+) -> pd.DataFrame:
+    """Mean ± SEM over seeds of a per-model metric, tested against a reference.
+
+    For metrics pooled over all sequences of one model (Tseng et al.'s peak- and
+    footprint-overlap auPRC): one value per seed, one-sided Mann–Whitney over seeds that a
+    condition beats ``reference``.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The ``keys`` columns, ``condition``, ``seed`` and ``metric``; rows of one seed are
+        averaged.
+    metric : str
+    reference : str
+    keys : tuple of str
+
+    Returns
+    -------
+    DataFrame
+        ``keys..., condition, mean, sem, n_seeds, mannwhitney_p`` (NaN for the reference).
+    """
+    keys = list(keys)
+    per_seed = scores.groupby([*keys, "condition", "seed"], sort=True)[metric].mean()
+    rows = []
+    for group, table in per_seed.groupby(keys, sort=True):
+        group = group if isinstance(group, tuple) else (group,)
+        by_condition = {
+            condition: values.to_numpy()
+            for condition, values in table.groupby(level="condition", sort=True)
+        }
+        for condition, values in by_condition.items():
+            mean, sem, n = mean_sem(values)
+            p = np.nan
+            if condition != reference and reference in by_condition:
+                p, _, _ = mann_whitney(values, by_condition[reference], metric)
+            rows.append(
+                {
+                    **dict(zip(keys, group, strict=True)),
+                    "condition": condition,
+                    "mean": mean,
+                    "sem": sem,
+                    "n_seeds": n,
+                    "mannwhitney_p": p,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def shown_scores(
+    scores: pd.DataFrame, method: str, models: Sequence[str], conditions: Sequence[str]
+) -> pd.DataFrame:
+    """Rows of raw (not gradient-corrected) maps of one method, models and conditions.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Per-sequence or pooled scores with ``method``, ``corrected``, ``model`` and
+        ``condition`` columns (as written by the workflow's scoring rules).
+    method : str
+    models, conditions : sequence of str
+
+    Returns
+    -------
+    DataFrame
+        The matching rows, index kept.
+    """
+    return scores[
+        (scores["method"] == method)
+        & ~scores["corrected"].astype(bool)
+        & scores["model"].isin(list(models))
+        & scores["condition"].isin(list(conditions))
+    ]
 
 
 def format_mean_sem(summary: pd.DataFrame, index: list[str], digits: int = 3) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from attrprior.io import write_text, write_tsv
 from attrprior.metrics import seed_stability
-from attrprior.stats import stability_summary, to_markdown
+from attrprior.stats import sequence_summary, to_markdown
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -33,8 +33,8 @@ for (dataset, model, condition), seed_maps in maps.items():
         )
 stability = pd.DataFrame(rows)
 write_tsv(stability, snakemake.output.sequences)
-summary = stability_summary(
-    stability, snakemake.params.reference, keys=("dataset", "model", "method")
+summary = sequence_summary(
+    stability, "stability", snakemake.params.reference, keys=("dataset", "model", "method")
 )
 write_tsv(summary, snakemake.output.tsv)
 header = (

@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from attrprior.attribution import simplex_angles
+from attrprior.attribution import raw_map_angles
 from attrprior.io import write_tsv
 from attrprior.metrics import angle_statistics, pooled_scores, score_maps
 
@@ -29,13 +29,7 @@ sequences = score_maps(
 )
 sequences.insert(0, "sequence", inputs["index"][sequences.pop("example")])
 pooled = pooled_scores(maps, inputs["x"], inputs["motif_mask"])
-# Angles describe raw gradient-like maps; input products and corrected maps are left out.
-angles = {
-    name: simplex_angles(array)
-    for name, array in maps.items()
-    if not name.endswith("_corrected") and name != "grad_x_input"
-}
-fractions, histogram = angle_statistics(angles, settings["angle_thresholds"])
+fractions, histogram = angle_statistics(raw_map_angles(maps), settings["angle_thresholds"])
 for table in (sequences, pooled, fractions, histogram):
     for position, (key, value) in enumerate(run.items()):
         table.insert(position, key, value)

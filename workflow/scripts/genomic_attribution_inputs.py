@@ -1,0 +1,64 @@
+"""Fix the test windows every genomic model is explained on (rule genomic_attribution_inputs).
+
+Output arrays: ``index`` (N,) rows of the labels; ``chrom`` and ``start`` (N,) window
+coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L) dinucleotide shuffles;
+``summit_distance`` (N, L) bp to the nearest optimal-peak summit of any task; and one
+``mask_<name>`` (N, L) per region set (``peaks``: optimal peaks of any task;
+``footprints``: the dataset's footprint file, when it names one).
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from attrprior.attribution import dinucleotide_references
+from attrprior.genome import GenomeArray
+from attrprior.io import atomic_path
+from attrprior.labels import load_binary_labels
+from attrprior.peaks import (
+    read_bed,
+    read_narrowpeak,
+    summit_positions,
+    window_interval_mask,
+    window_summit_distance,
+)
+from attrprior.sampling import positive_and_negative_windows
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+settings = snakemake.params.attribution
+labels = load_binary_labels(snakemake.input.labels)
+positives, _ = positive_and_negative_windows(
+    labels, labels.split_mask(snakemake.params.test_chroms)
+)
+n = settings["n_sequences"]
+if len(positives) < n:
+    logging.warning("only %d positive test windows; using all of them, not %d", len(positives), n)
+rng = np.random.default_rng(settings["seed"])
+index = np.sort(rng.choice(positives, size=min(n, len(positives)), replace=False))
+chroms = labels.chrom_names[labels.chrom[index]]
+starts = labels.start[index]
+length = labels.window_length
+x = GenomeArray(snakemake.input.genome).one_hot(list(chroms), starts, length)
+references = dinucleotide_references(x, n_shuffles=settings["n_shuffles"], seed=settings["seed"])
+
+peaks = pd.concat([read_narrowpeak(path) for path in snakemake.input.peaks], ignore_index=True)
+summits = pd.DataFrame({"chrom": peaks["chrom"], "summit": summit_positions(peaks)})
+masks = {"peaks": window_interval_mask(chroms, starts, length, peaks)}
+if snakemake.input.footprints:
+    footprints = read_bed(snakemake.input.footprints[0])
+    masks["footprints"] = window_interval_mask(chroms, starts, length, footprints)
+for name, mask in masks.items():
+    logging.info("%s cover %.3f of the explained bases", name, mask.mean())
+logging.info("%d test windows of %d bp, references %s", len(index), length, references.shape)
+with atomic_path(snakemake.output.inputs) as tmp:
+    np.savez_compressed(
+        tmp,
+        index=index,
+        chrom=chroms.astype(str),
+        start=starts,
+        x=x,
+        references=references,
+        summit_distance=window_summit_distance(chroms, starts, length, summits),
+        **{f"mask_{name}": mask for name, mask in masks.items()},
+    )

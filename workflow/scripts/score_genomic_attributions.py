@@ -1,0 +1,41 @@
+"""Per-sequence placement metrics and angle statistics of one genomic model's maps
+(rule score_genomic_attributions)."""
+
+import logging
+
+import numpy as np
+
+from attrprior.attribution import raw_map_angles
+from attrprior.io import write_tsv
+from attrprior.metrics import angle_statistics, pooled_genomic_scores, score_genomic_maps
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+settings = snakemake.params.evaluation
+inputs = np.load(snakemake.input.inputs)
+maps = dict(np.load(snakemake.input.attributions))
+masks = {key.removeprefix("mask_"): inputs[key] for key in inputs.files if key.startswith("mask_")}
+run = {
+    "model": snakemake.wildcards.model,
+    "condition": snakemake.wildcards.condition,
+    "seed": int(snakemake.wildcards.seed),
+}
+
+sequences = score_genomic_maps(
+    maps,
+    inputs["x"],
+    inputs["summit_distance"],
+    masks,
+    freq_limit=settings["highfreq_limit"],
+    pseudocount=settings["entropy_pseudocount"],
+)
+sequences.insert(0, "sequence", inputs["index"][sequences.pop("example")])
+pooled = pooled_genomic_scores(maps, inputs["x"], masks)
+fractions, histogram = angle_statistics(raw_map_angles(maps), settings["angle_thresholds"])
+for table in (sequences, pooled, fractions, histogram):
+    for position, (key, value) in enumerate(run.items()):
+        table.insert(position, key, value)
+logging.info("%d per-sequence rows, %d maps, masks %s", len(sequences), len(maps), sorted(masks))
+write_tsv(sequences, snakemake.output.sequences)
+write_tsv(pooled, snakemake.output.pooled)
+write_tsv(fractions, snakemake.output.angle_fractions)
+write_tsv(histogram, snakemake.output.angle_histogram)
