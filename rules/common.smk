@@ -18,6 +18,16 @@ def check_config(config):
                 f"config key models.{name}.activation: required for cnn_shallow and "
                 f"cnn_deep, not allowed for {model['architecture']}"
             )
+        if "first_kernel_size" in model and not needs_activation:
+            raise ValueError(
+                f"config key models.{name}.first_kernel_size: only for cnn_shallow and "
+                f"cnn_deep, not allowed for {model['architecture']}"
+            )
+        if "log_control_counts" in model and model["architecture"] != "tseng_profile":
+            raise ValueError(
+                f"config key models.{name}.log_control_counts: only for tseng_profile, not "
+                f"allowed for {model['architecture']}"
+            )
     for name, dataset in config["datasets"].items():
         key = f"datasets.{name}"
         for model in dataset["models"]:
@@ -25,6 +35,25 @@ def check_config(config):
                 raise ValueError(
                     f"config key {key}.models: {model!r} is not one of models {sorted(models)}"
                 )
+        # Profile models (tseng_profile) train on the summit-centred read profiles of an
+        # encode_binary dataset's tasks with alignments (rule profile_examples).
+        profile_models = [
+            model
+            for model in dataset["models"]
+            if models[model]["architecture"] == "tseng_profile"
+        ]
+        if profile_models and "encode_binary" not in dataset:
+            raise ValueError(
+                f"config key {key}.models: {profile_models} are profile models "
+                "(tseng_profile), which train on the read profiles of an encode_binary "
+                f"dataset with a profile section; {name!r} is not an encode_binary dataset"
+            )
+        if profile_models and "attribution" in dataset:
+            raise ValueError(
+                f"config key {key}.attribution: profile models {profile_models} are not "
+                "attributed yet; train them in a dataset without an attribution section "
+                "(it may share the encode_binary data of an attributed one)"
+            )
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:
             raise ValueError(
@@ -37,7 +66,7 @@ def check_config(config):
                 "cannot have weight 'auto' (auto weights are scaled to it)"
             )
         if "encode_binary" in dataset:
-            check_genomic_dataset(config, key, dataset["encode_binary"])
+            check_genomic_dataset(config, key, dataset["encode_binary"], profile_models)
             continue
         if "encode_regions" in dataset:
             if "attribution" in dataset:
@@ -92,8 +121,9 @@ def check_region_dataset(config, key, source):
         raise ValueError(f"config key {key}.split: fractions must sum to 1")
 
 
-def check_genomic_dataset(config, key, source):
-    """Cross-key checks of an ``encode_binary`` dataset section."""
+def check_genomic_dataset(config, key, source, profile_models=()):
+    """Cross-key checks of an ``encode_binary`` dataset section (and what the dataset's
+    profile models, if any, need of it)."""
     key = f"{key}.encode_binary"
     check_download_source(config, key, source)
     references = config["references"]
@@ -122,6 +152,38 @@ def check_genomic_dataset(config, key, source):
     if unknown:
         raise ValueError(
             f"config key {key}.truth.bound_sites: {unknown} are not experiments"
+        )
+    if not profile_models:
+        return
+    if "profile" not in source:
+        raise ValueError(
+            f"config key {key}.profile: required by the profile models {profile_models} "
+            "(input_length, output_length, max_jitter of the summit-centred examples)"
+        )
+    with_alignments = [t for t, e in source["experiments"].items() if "alignments" in e]
+    if not with_alignments:
+        raise ValueError(
+            f"config key {key}.experiments: the profile models {profile_models} need the "
+            "alignments (BAM accessions) of at least one task; none of "
+            f"{sorted(source['experiments'])} has alignments"
+        )
+    with_control = [
+        t for t in with_alignments if "control_alignments" in source["experiments"][t]
+    ]
+    if with_control and with_control != with_alignments:
+        raise ValueError(
+            f"config key {key}.experiments: control_alignments on {with_control} but not on "
+            f"{sorted(set(with_alignments) - set(with_control))}; the profile models "
+            f"{profile_models} take a control track for every task or for none"
+        )
+    # tseng_profile: 7 dilated convolutions (kernels 21, 3, ..., dilations 1 ... 64) crop
+    # 272 bp, the profile head's kernel (75) 74 more: 1346 -> 1000.
+    profile = source["profile"]
+    if profile["input_length"] - profile["output_length"] != 346:
+        raise ValueError(
+            f"config key {key}.profile: the profile models {profile_models} predict "
+            "input_length - 346 positions (1346 -> 1000); got input_length "
+            f"{profile['input_length']} and output_length {profile['output_length']}"
         )
 
 
@@ -388,7 +450,8 @@ GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
 
 def genomic_attribution_data(wildcards):
     """Inputs of genomic_attribution_inputs: genome array, labels, the optimal peaks of
-    every task and, when the dataset names one, its footprint file."""
+    every task and, when the dataset names them, its footprints and (simulated genomes)
+    planted motif instances."""
     source = genomic_source(wildcards.dataset)
     return {
         **genome_array(source["assembly"]),
@@ -399,14 +462,24 @@ def genomic_attribution_data(wildcards):
             if "footprints" in source
             else []
         ),
+        "motif_instances": (
+            [source["truth"]["motif_instances"]]
+            if "motif_instances" in source.get("truth", {})
+            else []
+        ),
     }
 
 
 def training_data(wildcards):
-    """Inputs of train_model: a simulated dataset, peak-centred regions, or a genome array
-    and its window labels."""
+    """Inputs of train_model: a simulated dataset, peak-centred regions, a genome array and
+    its window labels or, for profile models (tseng_profile), the dataset's summit-centred
+    profile examples (rule profile_examples)."""
     if wildcards.dataset in REGION_DATASETS:
         return {"regions": f"{RESULTS}/{wildcards.dataset}/data/regions.npz"}
+    if config["models"][wildcards.model]["architecture"] == "tseng_profile":
+        return {
+            "profile_examples": f"{RESULTS}/{wildcards.dataset}/data/profile_examples"
+        }
     if wildcards.dataset in WINDOW_DATASETS:
         return {
             **genome_array(genomic_source(wildcards.dataset)["assembly"]),
@@ -461,6 +534,7 @@ PAPER_TARGETS = {
     "table_baselines": "any",
     "fig1": "simulated",
     "fig2": "attributed",
+    "fig3": "motifs",
     "fig4": "any",
     "fig5": "single_motif",
     "fig1_koo": "simulated",
@@ -473,6 +547,7 @@ KIND_NEEDS = {
     "footprints": "attributions and footprints (encode_binary with attribution and footprints)",
     "simulated": "attributions scored against a ground truth (a simulated dataset)",
     "single_motif": "the synthetic SPI1 simulation (single_motif)",
+    "motifs": "TF-MoDISco motifs (a dataset with a motifs section)",
 }
 
 
@@ -485,6 +560,8 @@ def dataset_kinds(settings):
         kinds |= {"simulated", "attributed"}
     if "single_motif" in settings:
         kinds.add("single_motif")
+    if "motifs" in settings:
+        kinds.add("motifs")
     if placement:
         kinds |= {"attributed", "placement"}
         if "footprints" in settings["encode_binary"]:
@@ -622,6 +699,11 @@ def paper_target_files(target):
     figure = f"{RESULTS}/{{dataset}}/figures/{{model}}/{{figure}}.png"
     if target in ("table1", "table2", "table3", "table4"):
         return [f"{PAPER}/{target}.md", f"{PAPER}/{target}.tsv"]
+    if target == "fig3":
+        logos = f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/logos.png"
+        return [f"{PAPER}/fig3.png", f"{PAPER}/fig3.tsv"] + [
+            logos.format(**run) for run in paper_motif_runs("fig3")
+        ]
     if target in ("fig2", "fig4", "fig5"):
         return [f"{PAPER}/{target}.png", f"{PAPER}/{target}.tsv"]
     if target == "table_simulation":
@@ -659,4 +741,57 @@ def paper_outputs():
     ]
 
 
+def check_motifs(config):
+    """datasets.<name>.motifs: an attributed dataset, a method it computes, and a gold
+    standard its attribution inputs hold; each error names the key."""
+    for name, settings in config["datasets"].items():
+        if "motifs" not in settings:
+            continue
+        key = f"datasets.{name}.motifs"
+        if "attribution" not in settings:
+            raise ValueError(f"config key {key}: needs datasets.{name}.attribution")
+        motifs = settings["motifs"]
+        if motifs["method"] not in settings["attribution"]["methods"]:
+            raise ValueError(
+                f"config key {key}.method: {motifs['method']!r} is not one of "
+                f"datasets.{name}.attribution.methods "
+                f"{sorted(settings['attribution']['methods'])}"
+            )
+        if motifs["seed"] >= settings["seeds"]:
+            raise ValueError(
+                f"config key {key}.seed: {motifs['seed']} but the dataset trains seeds "
+                f"0 … {settings['seeds'] - 1}"
+            )
+        source = settings.get("encode_binary")
+        available = (
+            {"motifs"}
+            if source is None
+            else {"peaks"}
+            | ({"footprints"} if "footprints" in source else set())
+            | ({"motifs"} if "motif_instances" in source.get("truth", {}) else set())
+        )
+        if motifs["gold"] not in available:
+            raise ValueError(
+                f"config key {key}.gold: {motifs['gold']!r} is not available for this "
+                f"dataset (choose from {sorted(available)})"
+            )
+
+
+def motif_attributions(wildcards):
+    """The attribution maps of the seed whose motifs are discovered."""
+    seed = dataset_config(wildcards, "motifs")["seed"]
+    return f"{RESULTS}/{wildcards.dataset}/attributions/{wildcards.model}/{wildcards.condition}/seed{seed}.npz"
+
+
+def paper_motif_runs(target):
+    """(dataset, model, condition) of a motif target, as dicts."""
+    return [
+        dict(dataset=dataset, model=model, condition=condition)
+        for dataset, selection in paper_dataset_selection(target).items()
+        for model in selection["models"]
+        for condition in selection["conditions"]
+    ]
+
+
+check_motifs(config)
 check_paper_targets(config)

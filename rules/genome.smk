@@ -158,6 +158,12 @@ rule profile_examples:
         tasks=lambda wc: profile_tasks(wc.dataset),
         splits=lambda wc: genomic_source(wc.dataset)["splits"],
         profile=lambda wc: genomic_source(wc.dataset)["profile"],
+        # Random genomic windows come from the training chromosomes (those not held out),
+        # seeded by the dataset's seed.
+        chroms=lambda wc: config["references"][genomic_source(wc.dataset)["assembly"]][
+            "chroms"
+        ],
+        seed=lambda wc: genomic_source(wc.dataset)["seed"],
     script:
         "../workflow/scripts/profile_examples.py"
 

@@ -12,6 +12,7 @@ localrules:
     paper_table3,
     paper_table4,
     paper_fig2,
+    paper_fig3,
     paper_fig4,
     paper_fig5,
 
@@ -150,6 +151,38 @@ rule paper_fig2:
         "../workflow/scripts/paper_fig2.py"
 
 
+rule paper_fig3:
+    input:
+        recall=lambda wc: [
+            rules.discover_motifs.output.recall.format(**run)
+            for run in paper_motif_runs("fig3")
+        ],
+        matches=lambda wc: [
+            rules.discover_motifs.output.matches.format(**run)
+            for run in paper_motif_runs("fig3")
+        ],
+        summaries=lambda wc: [
+            rules.discover_motifs.output.summary.format(**run)
+            for run in paper_motif_runs("fig3")
+        ],
+    output:
+        figure=paper_report("fig3", "png"),
+        tsv=f"{PAPER}/fig3.tsv",
+    log:
+        "logs/paper/fig3.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        runs=lambda wc: paper_motif_runs("fig3"),
+        reference=lambda wc: paper_reference("fig3"),
+    script:
+        "../workflow/scripts/paper_fig3.py"
+
+
 rule paper_fig4:
     input:
         test_metrics=lambda wc: paper_run_files(
@@ -242,6 +275,11 @@ rule fig1:
 rule fig2:
     input:
         lambda wc: paper_target_files("fig2"),
+
+
+rule fig3:
+    input:
+        lambda wc: paper_target_files("fig3"),
 
 
 rule fig4:

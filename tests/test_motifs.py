@@ -458,3 +458,18 @@ def test_motif_logos_figure():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_mask_regions_runs_by_hand():
+    from attrprior.motifs import mask_regions
+
+    mask = np.array([[1, 1, 0, 0, 1], [0, 0, 0, 0, 0], [0, 1, 1, 1, 0]], dtype=bool)
+    regions = mask_regions(mask)
+    assert regions.to_dict("list") == {
+        "example": [0, 0, 2],
+        "start": [0, 4, 1],
+        "end": [2, 5, 4],
+    }
+    assert mask_regions(np.zeros((2, 3), dtype=bool)).empty
+    with pytest.raises(ValueError, match="mask"):
+        mask_regions(np.zeros(3, dtype=bool))

@@ -6,6 +6,7 @@ import pandas as pd
 from attrprior.plots import (
     angle_histograms,
     attribution_logos,
+    cumulative_recall_curves,
     gc_reliance_series,
     metric_distributions,
     paired_sequence_scatter,
@@ -123,6 +124,31 @@ def test_seed_distributions_one_row_per_dataset_model_and_points_per_seed():
     assert labels == ["none", "fourier", "l2"]
 
 
+def test_seed_distributions_profile_rows_show_their_own_metrics():
+    binary = {"test_auroc": 0.8, "test_nll": np.nan, "test_jsd": np.nan}
+    profile = {"test_auroc": np.nan, "test_nll": 150.0, "test_jsd": 0.2}
+    runs = pd.DataFrame(
+        [
+            {"dataset": d, "model": m, "condition": c, "seed": s, "valid_loss": 0.3, **values}
+            for d, m, values in (("a", "binary", binary), ("b", "profile", profile))
+            for c in ("none", "fourier")
+            for s in range(2)
+        ]
+    )
+    fig = seed_distributions(runs, ["valid_loss", "test_auroc", "test_nll", "test_jsd"])
+    assert len(fig.axes) == 2 * 3  # rows x the most metrics a row has
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == [
+        "validation loss (kept epoch)",
+        "test auROC",
+        "",
+        "validation loss (kept epoch)",
+        "test profile NLL",
+        "test profile JSD",
+    ]
+    assert not fig.axes[2].axison  # the binary row has no third metric
+
+
 def test_gc_reliance_series_one_line_per_condition_in_percent():
     summary = pd.DataFrame(
         {
@@ -167,3 +193,19 @@ def test_paired_sequence_scatter_points_per_sequence_against_the_reference():
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 0], wide["none"])
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], wide["fourier"])
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["fourier", "l2"]
+
+
+def test_cumulative_recall_curves_one_line_per_condition():
+    recall = pd.DataFrame(
+        {
+            "dataset": "d",
+            "model": "m",
+            "condition": ["fourier"] * 3 + ["none"] * 2,
+            "rank": [1, 2, 3, 1, 2],
+            "cumulative_hits": [1, 2, 3, 0, 1],
+        }
+    )
+    fig = cumulative_recall_curves(recall, reference="none")
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["none", "fourier"]
+    np.testing.assert_array_equal(lines[1].get_ydata(), [1, 2, 3])

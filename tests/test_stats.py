@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as sps
 
 from attrprior.stats import (
+    RUN_TEST_METRICS,
     alternative,
     best_over_seeds,
     compare_corrected_to_raw,
@@ -16,6 +17,7 @@ from attrprior.stats import (
     mann_whitney,
     mean_sem,
     paired_wilcoxon,
+    run_kind,
     seed_summary,
     sequence_summary,
     shown_scores,
@@ -170,6 +172,31 @@ def test_best_over_seeds_follows_the_metric_direction():
     assert math.isclose(table.loc[("none", "test_auroc"), "sem"], 0.1 / math.sqrt(3))
     assert table.loc[("fourier", "test_auroc"), "n_seeds"] == 2  # the NaN is dropped
     assert table.loc[("fourier", "test_auroc"), "best"] == 0.65
+
+
+def test_profile_metrics_lower_nll_and_jsd_are_better():
+    runs = pd.DataFrame(
+        {
+            "condition": ["none"] * 2,
+            "seed": [0, 1],
+            "test_nll": [120.0, 110.0],
+            "test_jsd": [0.3, 0.4],
+            "test_count_pearson": [0.5, 0.6],
+        }
+    )
+    metrics = ["test_nll", "test_jsd", "test_count_pearson"]
+    table = best_over_seeds(runs, ["condition"], metrics).set_index("metric")
+    assert table["best"].to_dict() == {
+        "test_nll": 110.0,
+        "test_jsd": 0.3,
+        "test_count_pearson": 0.6,
+    }
+    assert alternative("test_nll") == alternative("test_jsd") == "less"
+    assert alternative("test_count_spearman") == "greater"
+    assert run_kind(["model", "seed", *RUN_TEST_METRICS["profile"]]) == "profile"
+    assert run_kind(["model", "test_auroc", "test_aupr", "test_accuracy"]) == "binary"
+    with pytest.raises(ValueError, match="none of the metric sets"):
+        run_kind(["model", "test_auroc"])
 
 
 def test_sequence_summary_tests_each_condition_against_the_reference():

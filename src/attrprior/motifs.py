@@ -48,6 +48,7 @@ __all__ = [
     "call_instances",
     "rank_instances",
     "cumulative_recall",
+    "mask_regions",
     "write_motifs",
     "read_motifs",
 ]
@@ -895,6 +896,39 @@ def cumulative_recall(
 # --------------------------------------------------------------------------------------------
 # Storage
 # --------------------------------------------------------------------------------------------
+
+
+def mask_regions(mask: np.ndarray) -> pd.DataFrame:
+    """Runs of True in per-position masks, as a region table (gold standards for
+    :func:`cumulative_recall`).
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of bool, shape (N, L)
+        E.g. planted-motif, footprint or ChIP-nexus-peak positions of each example.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``example``, ``start``, ``end`` (half-open), one row per maximal run, ordered by
+        example then start.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f"mask: expected shape (N, L), got {mask.shape}")
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    steps = np.diff(padded, axis=1)
+    starts = np.argwhere(steps == 1)
+    ends = np.argwhere(steps == -1)
+    # Rows of argwhere are ordered by example, then position: starts and ends pair up.
+    return pd.DataFrame(
+        {
+            "example": starts[:, 0].astype(np.int64),
+            "start": starts[:, 1].astype(np.int64),
+            "end": ends[:, 1].astype(np.int64),
+        }
+    )
 
 
 def write_motifs(

@@ -35,6 +35,11 @@ RUN_METRIC_LABELS = {
     "test_accuracy": "test accuracy",
     "test_auroc": "test auROC",
     "test_aupr": "test auPRC",
+    "test_nll": "test profile NLL",
+    "test_jsd": "test profile JSD",
+    "test_count_mse": "test log-count MSE",
+    "test_count_pearson": "test log-count Pearson r",
+    "test_count_spearman": "test log-count Spearman ρ",
 }
 
 
@@ -215,18 +220,27 @@ def seed_distributions(
         Condition drawn first (the no-prior baseline).
 
     Each row of panels is one dataset and model; each box one of its conditions, with the
-    seeds drawn as points over it.
+    seeds drawn as points over it. A row shows only the metrics it has values for (binary
+    and profile models have different test metrics); when rows differ, every panel has
+    its own title and unused panels are left blank.
     """
     groups = list(runs.groupby(["dataset", "model"], sort=True))
+    shown = [
+        [m for m in metrics if m in table.columns and table[m].notna().any()] for _, table in groups
+    ]
+    uniform = all(row == list(metrics) for row in shown)
+    n_cols = max((len(row) for row in shown), default=0) or 1
     fig, axes = plt.subplots(
         len(groups),
-        len(metrics),
-        figsize=(2.6 * len(metrics), 2.4 * len(groups)),
+        n_cols,
+        figsize=(2.6 * n_cols, 2.4 * len(groups)),
         squeeze=False,
     )
     for row, ((dataset, model), table) in enumerate(groups):
         conditions = _ordered(sorted(table["condition"].unique()), reference)
-        for col, metric in enumerate(metrics):
+        for ax in axes[row, len(shown[row]) :]:
+            ax.axis("off")
+        for col, metric in enumerate(shown[row]):
             ax = axes[row, col]
             data = [table.loc[table["condition"] == c, metric].dropna() for c in conditions]
             ax.boxplot(data, showfliers=False)
@@ -234,7 +248,7 @@ def seed_distributions(
                 jitter = np.linspace(-0.15, 0.15, len(values)) if len(values) > 1 else 0.0
                 ax.scatter(i + jitter, values, s=8, color="black", alpha=0.6)
             ax.set_xticks(range(1, len(conditions) + 1), conditions, rotation=45, ha="right")
-            if row == 0:
+            if row == 0 or not uniform:
                 ax.set_title(RUN_METRIC_LABELS.get(metric, metric), fontsize="medium")
             if col == 0:
                 ax.set_ylabel(f"{dataset}\n{model}")
@@ -320,6 +334,36 @@ def paired_sequence_scatter(
             ax.set_title(f"{dataset} {model}", fontsize="medium")
             if row == 0 and col == 0 and others:
                 ax.legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def cumulative_recall_curves(recall: pd.DataFrame, reference: str | None = None) -> Figure:
+    """Gold-standard instances hit by the top-k motif calls, per condition (Tseng et al.
+    Figure 3B).
+
+    Parameters
+    ----------
+    recall : DataFrame
+        ``dataset, model, condition, rank, cumulative_hits`` (from
+        :func:`attrprior.motifs.cumulative_recall`, one block per dataset, model and
+        condition; calls ranked by total attribution).
+    reference : str, optional
+        Condition drawn first (the no-prior baseline).
+
+    One panel per dataset and model, one line per condition.
+    """
+    groups = list(recall.groupby(["dataset", "model"], sort=True))
+    fig, axes = plt.subplots(1, max(len(groups), 1), figsize=(3.6 * max(len(groups), 1), 3.2))
+    axes = np.atleast_1d(axes)
+    for ax, ((dataset, model), table) in zip(axes, groups, strict=False):
+        for condition in _ordered(sorted(table["condition"].unique()), reference):
+            curve = table[table["condition"] == condition].sort_values("rank")
+            ax.plot(curve["rank"], curve["cumulative_hits"], label=condition)
+        ax.set_xlabel("motif calls, ranked by attribution")
+        ax.set_ylabel("calls on gold-standard instances")
+        ax.set_title(f"{dataset} {model}", fontsize="medium")
+        ax.legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
 

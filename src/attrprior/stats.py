@@ -28,6 +28,13 @@ HIGHER_IS_BETTER = {
     "test_auroc": True,
     "test_aupr": True,
     "test_accuracy": True,
+    # Profile models: multinomial NLL and JSD of the predicted profiles, and the observed
+    # against predicted log counts (attrprior.train.evaluate_profile_model).
+    "test_nll": False,
+    "test_jsd": False,
+    "test_count_mse": False,
+    "test_count_pearson": True,
+    "test_count_spearman": True,
     "valid_loss": False,
     "stability": True,
     "summit_spearman": False,
@@ -36,6 +43,24 @@ HIGHER_IS_BETTER = {
     "peaks_auprc": True,
     "footprints_auprc": True,
 }
+
+# The per-model test metrics (test_metrics.tsv) that Tseng et al. report for each kind of
+# model (Table 1, Figure 4): binary classifiers, and profile models (judged by NLL and JSD).
+RUN_TEST_METRICS = {
+    "binary": ("test_accuracy", "test_auroc", "test_aupr"),
+    "profile": ("test_nll", "test_jsd", "test_count_pearson", "test_count_spearman"),
+}
+
+
+def run_kind(columns) -> str:
+    """The kind of model (a key of :data:`RUN_TEST_METRICS`) whose test metrics are
+    ``columns``: the first kind whose metrics are all among them."""
+    for kind, metrics in RUN_TEST_METRICS.items():
+        if set(metrics) <= set(columns):
+            return kind
+    raise ValueError(
+        f"test metrics {sorted(columns)} hold none of the metric sets {RUN_TEST_METRICS}"
+    )
 
 
 def alternative(metric: str) -> str:

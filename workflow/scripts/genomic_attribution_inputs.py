@@ -4,7 +4,8 @@ Output arrays: ``index`` (N,) rows of the labels; ``chrom`` and ``start`` (N,) w
 coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L) dinucleotide shuffles;
 ``summit_distance`` (N, L) bp to the nearest optimal-peak summit of any task; and one
 ``mask_<name>`` (N, L) per region set (``peaks``: optimal peaks of any task;
-``footprints``: the dataset's footprint file, when it names one).
+``footprints``: the dataset's footprint file and ``motifs``: a simulated genome's planted
+motif instances, when the dataset names them).
 """
 
 import logging
@@ -45,9 +46,11 @@ references = dinucleotide_references(x, n_shuffles=settings["n_shuffles"], seed=
 peaks = pd.concat([read_narrowpeak(path) for path in snakemake.input.peaks], ignore_index=True)
 summits = pd.DataFrame({"chrom": peaks["chrom"], "summit": summit_positions(peaks)})
 masks = {"peaks": window_interval_mask(chroms, starts, length, peaks)}
-if snakemake.input.footprints:
-    footprints = read_bed(snakemake.input.footprints[0])
-    masks["footprints"] = window_interval_mask(chroms, starts, length, footprints)
+# Input name -> mask name.
+for name, mask_name in (("footprints", "footprints"), ("motif_instances", "motifs")):
+    if getattr(snakemake.input, name):
+        regions = read_bed(getattr(snakemake.input, name)[0])
+        masks[mask_name] = window_interval_mask(chroms, starts, length, regions)
 for name, mask in masks.items():
     logging.info("%s cover %.3f of the explained bases", name, mask.mean())
 logging.info("%d test windows of %d bp, references %s", len(index), length, references.shape)

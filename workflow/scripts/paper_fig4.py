@@ -1,4 +1,7 @@
-"""Tseng et al. Figure 4: validation loss and test metrics over seeds (rule paper_fig4)."""
+"""Tseng et al. Figure 4: validation loss and test metrics over seeds (rule paper_fig4).
+
+Binary models show test accuracy, auROC and auPRC; profile models the NLL, JSD and
+log-count correlations of attrprior.stats.RUN_TEST_METRICS."""
 
 import logging
 
@@ -6,9 +9,9 @@ import pandas as pd
 
 from attrprior.io import write_tsv
 from attrprior.plots import save_figure, seed_distributions
+from attrprior.stats import RUN_TEST_METRICS, run_kind
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-METRICS = ["valid_loss", "test_accuracy", "test_auroc", "test_aupr"]
 
 
 def best_validation_loss(path):
@@ -17,17 +20,22 @@ def best_validation_loss(path):
     return history.loc[history["best"].astype(bool), "valid_correctness"].iloc[-1]
 
 
-rows = []
+rows, kinds = [], set()
 for metrics_path, history_path, run in zip(
     snakemake.input.test_metrics, snakemake.input.histories, snakemake.params.runs, strict=True
 ):
     row = pd.read_csv(metrics_path, sep="\t").iloc[0].to_dict()
+    kinds.add(run_kind(row))
     rows.append(
         {**row, "dataset": run["dataset"], "valid_loss": best_validation_loss(history_path)}
     )
-runs = pd.DataFrame(rows)[["dataset", "model", "condition", "seed", *METRICS]]
+# The metrics of the kinds of model present, in RUN_TEST_METRICS order (binary first).
+metrics = ["valid_loss"] + [
+    metric for kind, names in RUN_TEST_METRICS.items() if kind in kinds for metric in names
+]
+runs = pd.DataFrame(rows).reindex(columns=["dataset", "model", "condition", "seed", *metrics])
 write_tsv(runs, snakemake.output.tsv)
 save_figure(
-    seed_distributions(runs, METRICS, reference=snakemake.params.reference), snakemake.output.figure
+    seed_distributions(runs, metrics, reference=snakemake.params.reference), snakemake.output.figure
 )
 logging.info("figure 4 from %d trained models", len(runs))

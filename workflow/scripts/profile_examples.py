@@ -1,17 +1,23 @@
-"""Summit-centred sequence and 5' count windows for profile models (rule profile_examples)."""
+"""Summit-centred sequence and 5' count windows for profile models, plus a pool of random
+genomic windows of the training chromosomes (rule profile_examples)."""
 
 import logging
 
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import build_profile_examples
+from attrprior.genome import GenomeArray, build_profile_examples
 from attrprior.io import write_tsv
 from attrprior.peaks import read_narrowpeak, summit_positions
+
+# The summary's task name for the random windows (task names cannot hold parentheses).
+RANDOM_TASK = "(random windows)"
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 tasks = list(snakemake.params.tasks)
 held_out = {chrom: split for split, chroms in snakemake.params.splits.items() for chrom in chroms}
+train_chroms = [chrom for chrom in snakemake.params.chroms if chrom not in held_out]
+genome = GenomeArray(snakemake.input.genome)
 summits = []
 for index, path in enumerate(snakemake.input.peaks):
     peaks = read_narrowpeak(path)
@@ -19,13 +25,19 @@ for index, path in enumerate(snakemake.input.peaks):
         pd.DataFrame({"chrom": peaks["chrom"], "summit": summit_positions(peaks), "task": index})
     )
 summits = pd.concat(summits, ignore_index=True)
+# Peaks on chromosomes the genome array leaves out (references.<assembly>.chroms) are dropped.
+in_genome = summits["chrom"].isin(list(genome.chrom_sizes))
+other_chroms = int((~in_genome).sum())
+summits = summits[in_genome].reset_index(drop=True)
 summits["split"] = summits["chrom"].map(held_out).fillna("train")
 pairs = list(zip(snakemake.input.signal[::2], snakemake.input.signal[1::2], strict=True))
 controls = snakemake.input.control
 control_pairs = list(zip(controls[::2], controls[1::2], strict=True)) if controls else None
 settings = snakemake.params.profile
+# Default pool: as many random windows as summits (Tseng et al.'s batches are half random).
+random_windows = int(settings.get("random_windows", len(summits)))
 examples = build_profile_examples(
-    snakemake.input.genome,
+    genome,
     summits,
     pairs,
     snakemake.output.examples,
@@ -33,15 +45,55 @@ examples = build_profile_examples(
     output_length=settings["output_length"],
     max_jitter=settings["max_jitter"],
     control_bigwigs=control_pairs,
+    random_windows=random_windows,
+    random_chroms=train_chroms,
+    random_seed=int(snakemake.params.seed),
 )
-with np.load(f"{snakemake.output.examples}/metadata.npz") as metadata:
-    kept = (
-        pd.DataFrame({"task": np.array(tasks)[metadata["task"]], "split": metadata["split"]})
-        .value_counts()
-        .rename("examples")
-        .reset_index()
+peaks = examples.is_peak
+kept = (
+    pd.DataFrame({"task": np.array(tasks)[examples.task[peaks]], "split": examples.split[peaks]})
+    .value_counts()
+    .rename("examples")
+    .reset_index()
+    .sort_values(["task", "split"])
+    .assign(kind="peak")
+)
+if examples.n_random:
+    kept = pd.concat(
+        [
+            kept,
+            pd.DataFrame(
+                {
+                    "task": [RANDOM_TASK],
+                    "split": ["train"],
+                    "examples": [examples.n_random],
+                    "kind": ["random_window"],
+                }
+            ),
+        ],
+        ignore_index=True,
     )
-    dropped = int(metadata["n_dropped"])
-kept["dropped_off_end_all_tasks"] = dropped
-write_tsv(kept.sort_values(["task", "split"]), snakemake.output.summary)
-logging.info("%d examples, %d summits dropped off a chromosome end", len(examples), dropped)
+kept["dropped_off_end_all_tasks"] = examples.n_dropped
+kept["dropped_other_chroms_all_tasks"] = other_chroms
+write_tsv(
+    kept[
+        [
+            "kind",
+            "task",
+            "split",
+            "examples",
+            "dropped_off_end_all_tasks",
+            "dropped_other_chroms_all_tasks",
+        ]
+    ],
+    snakemake.output.summary,
+)
+logging.info(
+    "%d peak examples and %d random windows (of %s); %d summits dropped off a chromosome "
+    "end, %d on chromosomes outside the genome array",
+    int(peaks.sum()),
+    examples.n_random,
+    train_chroms,
+    examples.n_dropped,
+    other_chroms,
+)

@@ -7,27 +7,36 @@ import pandas as pd
 import torch
 
 from attrprior.data import load_dataset
-from attrprior.genome import GenomeArray
+from attrprior.genome import GenomeArray, ProfileExamples
 from attrprior.io import write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
-from attrprior.sampling import genomic_splits
+from attrprior.sampling import ProfileBatches, genomic_splits
 from attrprior.train import (
     Condition,
+    ProfileObjective,
     TrainSettings,
     automatic_prior_weight,
     configure_torch,
+    evaluate_profile_model,
     predict,
     resolve_device,
     train_model,
 )
+
+# Tseng et al.'s profile batches: half summit-centred peaks, half random genomic windows.
+PROFILE_RANDOM_FRACTION = 0.5
+# Test metrics of profile models (evaluate_profile_model), written as test_<name>.
+PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 device = resolve_device(snakemake.params.device)
 genomic = snakemake.params.genomic
+architecture = dict(snakemake.params.model)
+objective = None  # the binary objective (train_model's default)
 if hasattr(snakemake.input, "dataset"):
     dataset = load_dataset(snakemake.input.dataset)
     splits = {
@@ -44,6 +53,49 @@ elif hasattr(snakemake.input, "regions"):
             )
             for name in ("train", "valid", "test")
         }
+elif hasattr(snakemake.input, "profile_examples"):
+    # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
+    # the training chromosomes; validation and test peaks centred, without random windows.
+    examples = ProfileExamples(snakemake.input.profile_examples)
+    random_fraction = PROFILE_RANDOM_FRACTION if examples.n_random else 0.0
+    if not examples.n_random:
+        logging.warning("no random windows in %s: training on peaks only", examples.directory)
+    splits = {
+        "train": ProfileBatches.for_split(
+            examples,
+            "train",
+            jitter=min(int(genomic["profile"]["max_jitter"]), examples.max_jitter),
+            random_fraction=random_fraction,
+        ),
+        "valid": ProfileBatches.for_split(examples, "valid"),
+        "test": ProfileBatches.for_split(examples, "test"),
+    }
+    for name, batches in splits.items():
+        if not len(batches):
+            raise ValueError(
+                f"{examples.directory}: no {name} peak examples (chromosomes "
+                f"{genomic['splits'].get(name, 'not held out')}); a profile model needs "
+                "peaks in every split"
+            )
+    objective = ProfileObjective()
+    architecture.update(
+        length=examples.input_length,
+        output_length=examples.output_length,
+        n_tasks=examples.n_tasks,
+        n_strands=examples.n_strands,
+        control_strands=None if examples.control is None else examples.control.shape[2],
+    )
+    logging.info(
+        "%s: %d training, %d validation and %d test peaks, %d random windows (%.0f%% of "
+        "each training batch), jitter up to %d bp",
+        examples,
+        len(splits["train"]),
+        len(splits["valid"]),
+        len(splits["test"]),
+        examples.n_random,
+        100 * random_fraction,
+        splits["train"].jitter,
+    )
 else:
     # Genomic windows: held-out chromosomes; training negatives are redrawn every epoch.
     train, valid, test = genomic_splits(
@@ -60,9 +112,13 @@ else:
         len(valid[0]),
         len(test[0]),
     )
-architecture = dict(snakemake.params.model)
 settings = TrainSettings(**snakemake.params.training)
 entry = dict(snakemake.params.condition)
+if objective is not None and entry.get("prior") is not None:
+    # Record the prior parameters in effect (profile models: freq_limit 200 unless set).
+    entry["params"] = objective.prior_params(
+        Condition(prior=entry["prior"], prior_params=entry.get("params", {}))
+    )
 if entry.get("weight") == "auto":
     reference, _ = load_checkpoint(snakemake.input.reference, device)
     entry["weight"] = automatic_prior_weight(
@@ -71,13 +127,15 @@ if entry.get("weight") == "auto":
         Condition.from_config({**entry, "weight": 1.0}),
         settings.loss,
         device=device,
+        objective=objective,
     )
     logging.info("automatic prior weight %.4g from %s", entry["weight"], snakemake.input.reference)
 condition = Condition.from_config(entry)
 logging.info("model %s, condition %s, seed %d, device %s", architecture, condition, seed, device)
 
-length, n_tasks = splits["valid"][0].shape[2], splits["valid"][1].shape[1]
-architecture.update(length=length, n_tasks=n_tasks)
+if objective is None:
+    length, n_tasks = splits["valid"][0].shape[2], splits["valid"][1].shape[1]
+    architecture.update(length=length, n_tasks=n_tasks)
 torch.manual_seed(seed)
 model = build_model(**architecture)
 state, history = train_model(
@@ -88,10 +146,22 @@ state, history = train_model(
     settings,
     seed=seed,
     device=device,
+    objective=objective,
 )
 
-probabilities = predict(model, splits["test"][0], settings.batch_size, device)
-test = multitask_classification_metrics(splits["test"][1], probabilities)
+if objective is None:
+    probabilities = predict(model, splits["test"][0], settings.batch_size, device)
+    test = multitask_classification_metrics(splits["test"][1], probabilities)
+else:
+    test = evaluate_profile_model(
+        model,
+        splits["test"],
+        settings.batch_size,
+        device,
+        objective.smooth_sigma,
+        objective.smooth_truncate,
+    )
+    test = {name: test[name] for name in PROFILE_TEST_METRICS}
 logging.info("test %s", test)
 run = {"model": snakemake.wildcards.model, "condition": snakemake.wildcards.condition, "seed": seed}
 write_tsv(

@@ -1,0 +1,64 @@
+"""TF-MoDISco motifs of one model's hypothetical attributions, their JASPAR matches, and
+the recall of gold-standard instances by motif calls ranked by attribution
+(rule discover_motifs; Tseng et al. Figure 3)."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from attrprior.data import load_jaspar_motifs
+from attrprior.io import write_tsv
+from attrprior.motifs import (
+    MATCH_COLUMNS,
+    RECALL_COLUMNS,
+    call_instances,
+    cumulative_recall,
+    filter_motifs,
+    find_motifs,
+    mask_regions,
+    match_to_database,
+    rank_instances,
+    write_motifs,
+)
+from attrprior.plots import motif_logos, save_figure
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+settings = snakemake.params.motifs
+inputs = np.load(snakemake.input.inputs)
+x = inputs["x"]
+hypothetical = np.load(snakemake.input.attributions)[settings["method"]]
+# Simulated datasets store their planted motifs as motif_mask; genomic ones as mask_<name>.
+gold_key = "motif_mask" if settings["gold"] == "motifs" and "motif_mask" in inputs else None
+gold_key = gold_key or f"mask_{settings['gold']}"
+if gold_key not in inputs.files:
+    raise ValueError(
+        f"{snakemake.input.inputs}: no {gold_key!r} for motifs.gold {settings['gold']!r} "
+        f"(has {sorted(inputs.files)})"
+    )
+
+found = find_motifs(hypothetical, x, n_leiden_runs=settings["n_leiden_runs"])
+motifs = filter_motifs(found)
+logging.info("%d TF-MoDISco patterns, %d pass the filters", len(found), len(motifs))
+write_motifs(motifs, snakemake.output.motifs, snakemake.output.summary)
+
+if motifs:
+    matches = match_to_database(motifs, load_jaspar_motifs(settings["jaspar_release"]))
+    contributions = hypothetical * x
+    ranked = rank_instances(
+        call_instances(motifs, contributions, x, top_fraction=settings["top_fraction"]),
+        contributions,
+    )
+    recall = cumulative_recall(ranked, mask_regions(inputs[gold_key]))
+else:
+    matches = pd.DataFrame(columns=list(MATCH_COLUMNS))
+    recall = pd.DataFrame(columns=list(RECALL_COLUMNS))
+write_tsv(matches, snakemake.output.matches)
+write_tsv(recall, snakemake.output.recall)
+best = matches[matches["rank"] == 1].set_index("motif")
+labels = {
+    name: f"{row.target_name} ({row.matrix_id}), q = {row.q_value:.1e}"
+    for name, row in best.iterrows()
+}
+save_figure(motif_logos(motifs, labels), snakemake.output.logos)
+logging.info("%d ranked motif calls, gold standard %s", len(recall), gold_key)

@@ -1,0 +1,32 @@
+"""Tseng et al. Figure 3: TF-MoDISco motifs per condition and the recall of gold-standard
+motif instances by calls ranked by attribution (rule paper_fig3)."""
+
+import logging
+
+import pandas as pd
+
+from attrprior.io import write_tsv
+from attrprior.plots import cumulative_recall_curves, save_figure
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+
+
+def read_runs(paths):
+    """Concatenate per-run tables, labelled with their dataset, model and condition."""
+    return pd.concat(
+        [
+            pd.read_csv(path, sep="\t").assign(**run)
+            for path, run in zip(paths, snakemake.params.runs, strict=True)
+        ],
+        ignore_index=True,
+    )
+
+
+recall = read_runs(snakemake.input.recall)
+matches = read_runs(snakemake.input.matches)
+summaries = read_runs(snakemake.input.summaries)
+best = matches[matches["rank"] == 1].drop(columns="rank").rename(columns={"motif": "name"})
+table = summaries.merge(best, on=["dataset", "model", "condition", "name"], how="left")
+write_tsv(table, snakemake.output.tsv)
+save_figure(cumulative_recall_curves(recall, snakemake.params.reference), snakemake.output.figure)
+logging.info("figure 3: %d motifs from %d runs", len(table), len(snakemake.params.runs))
