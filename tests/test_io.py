@@ -1,12 +1,13 @@
-"""Atomic writes leave either the complete file or nothing."""
+"""Atomic writes leave either the complete file or nothing; npz reads name the file."""
 
 import os
 import stat
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.io import atomic_path, write_text, write_tsv
+from attrprior.io import atomic_path, read_npz, write_text, write_tsv
 
 
 def test_atomic_path_renames_on_success(tmp_path):
@@ -52,3 +53,20 @@ def test_atomic_output_gets_the_usual_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+
+
+def test_read_npz_names_the_file_and_what_it_should_be(tmp_path):
+    path = tmp_path / "a.npz"
+    np.savez(path, x=np.arange(3))
+    with read_npz(path, "thing") as stored:
+        assert stored["x"].tolist() == [0, 1, 2]
+    with pytest.raises(FileNotFoundError, match="thing file not found"):
+        with read_npz(tmp_path / "missing.npz", "thing"):
+            pass
+    with pytest.raises(ValueError, match=r"a\.npz: not a valid thing file \(.*y is not a file"):
+        with read_npz(path, "thing") as stored:
+            stored["y"]
+    (tmp_path / "b.npz").write_text("not a zip")
+    with pytest.raises(ValueError, match="b.npz: not a valid thing file"):
+        with read_npz(tmp_path / "b.npz", "thing"):
+            pass

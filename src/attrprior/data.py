@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, read_npz
 
 __all__ = [
     "ALPHABET",
@@ -608,27 +607,17 @@ def load_dataset(path: str | os.PathLike) -> SimulatedDataset:
     ValueError
         If ``path`` is not a dataset file or lacks one of its keys; the message names the path.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"dataset file not found: {path}")
-    try:
-        stored = np.load(path, allow_pickle=False)
-        if not isinstance(stored, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with stored:
-            missing = [key for key in (*_ARRAY_KEYS, *_TABLE_KEYS) if key not in stored.files]
-            if missing:
-                raise ValueError(f"missing keys {missing}")
-            arrays = {key: stored[key] for key in _ARRAY_KEYS}
-            tables = {}
-            for key, columns in _TABLE_KEYS.items():
-                values = json.loads(str(stored[key]))
-                rows = list(zip(*(values[c] for c in columns), strict=True))
-                tables[key] = _table(rows, columns)
+    with read_npz(path, "dataset") as stored:
+        missing = [key for key in (*_ARRAY_KEYS, *_TABLE_KEYS) if key not in stored.files]
+        if missing:
+            raise ValueError(f"missing keys {missing}")
+        arrays = {key: stored[key] for key in _ARRAY_KEYS}
+        tables = {}
+        for key, columns in _TABLE_KEYS.items():
+            values = json.loads(str(stored[key]))
+            rows = list(zip(*(values[c] for c in columns), strict=True))
+            tables[key] = _table(rows, columns)
         return SimulatedDataset(**arrays, **tables)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
-        # json.JSONDecodeError is a ValueError.
-        raise ValueError(f"{path}: not a valid dataset file ({error})") from error
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Atomic file output: write to a temporary file beside the target, then rename.
+"""File input and output shared by the library.
 
-A job that fails half-way leaves no file that looks complete.
+Output is atomic: written to a temporary file beside the target, then renamed, so a job
+that fails half-way leaves no file that looks complete. :func:`read_npz` opens the
+library's own ``.npz`` files and turns any problem reading one into an error naming it.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -58,3 +62,35 @@ def write_text(text: str, path: str | os.PathLike) -> None:
     """Write text atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+@contextlib.contextmanager
+def read_npz(path: str | os.PathLike, what: str) -> Iterator[np.lib.npyio.NpzFile]:
+    """Open an ``.npz`` archive for reading (no pickles).
+
+    Parameters
+    ----------
+    path : path-like
+    what : str
+        What the file should be (``"dataset"``, ``"motif"``), for error messages.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``"<what> file not found: <path>"``.
+    ValueError
+        ``"<path>: not a valid <what> file (<reason>)"`` when the file is not an ``.npz``
+        archive, or when reading it inside the ``with`` block fails with an OSError,
+        ValueError, KeyError, TypeError or a broken zip (a missing key, bad JSON, ...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    try:
+        stored = np.load(path, allow_pickle=False)
+        if not isinstance(stored, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with stored:
+            yield stored
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a valid {what} file ({error})") from error

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,7 +33,7 @@ import pandas as pd
 
 from attrprior.data import ALPHABET, Motif
 from attrprior.data import reverse_complement as _reverse_complement
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, read_npz
 
 __all__ = [
     "DiscoveredMotif",
@@ -1020,36 +1019,27 @@ def read_motifs(path: str | os.PathLike) -> list[DiscoveredMotif]:
     ValueError
         If ``path`` is not a motif file; the message names the path.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"motif file not found: {path}")
-    try:
-        stored = np.load(path, allow_pickle=False)
-        if not isinstance(stored, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with stored:
-            if "metadata" not in stored.files:
-                raise ValueError("missing key 'metadata'")
-            metadata = json.loads(str(stored["metadata"]))
-            if metadata.get("format") != _FORMAT:
-                raise ValueError(f"unknown format {metadata.get('format')!r}")
-            motifs = []
-            for i, entry in enumerate(metadata["motifs"]):
-                seqlets = stored[f"seqlets_{i}"].reshape(-1, 4)
-                rows = [(e, s, t, "-" if r else "+") for e, s, t, r in seqlets.tolist()]
-                motifs.append(
-                    DiscoveredMotif(
-                        name=entry["name"],
-                        sign=int(entry["sign"]),
-                        ppm=stored[f"ppm_{i}"],
-                        cwm=stored[f"cwm_{i}"],
-                        hypothetical_cwm=stored[f"hypothetical_cwm_{i}"],
-                        seqlets=_interval_table(rows),
-                    )
+    with read_npz(path, "motif") as stored:
+        if "metadata" not in stored.files:
+            raise ValueError("missing key 'metadata'")
+        metadata = json.loads(str(stored["metadata"]))
+        if metadata.get("format") != _FORMAT:
+            raise ValueError(f"unknown format {metadata.get('format')!r}")
+        motifs = []
+        for i, entry in enumerate(metadata["motifs"]):
+            seqlets = stored[f"seqlets_{i}"].reshape(-1, 4)
+            rows = [(e, s, t, "-" if r else "+") for e, s, t, r in seqlets.tolist()]
+            motifs.append(
+                DiscoveredMotif(
+                    name=entry["name"],
+                    sign=int(entry["sign"]),
+                    ppm=stored[f"ppm_{i}"],
+                    cwm=stored[f"cwm_{i}"],
+                    hypothetical_cwm=stored[f"hypothetical_cwm_{i}"],
+                    seqlets=_interval_table(rows),
                 )
+            )
         return motifs
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: not a valid motif file ({error})") from error
 
 
 # --------------------------------------------------------------------------------------------
