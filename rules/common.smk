@@ -764,11 +764,11 @@ def check_motifs(config):
             )
         source = settings.get("encode_binary")
         available = (
-            {"motifs"}
+            {"motif"}
             if source is None
             else {"peaks"}
             | ({"footprints"} if "footprints" in source else set())
-            | ({"motifs"} if "motif_instances" in source.get("truth", {}) else set())
+            | ({"motif"} if "motif_instances" in source.get("truth", {}) else set())
         )
         if motifs["gold"] not in available:
             raise ValueError(

@@ -1,4 +1,5 @@
-# Per-sequence metrics against the ground truth, angle statistics, and their collection.
+# Per-sequence metrics (against the ground truth of simulations; on summits, peaks and
+# footprints of genomic datasets, Tseng et al. Tables 3-4), angle statistics, collection.
 
 
 rule score_attributions:
@@ -14,8 +15,6 @@ rule score_attributions:
         "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/score_attributions/{dataset}/{model}/{condition}/seed{seed}.tsv"
-    wildcard_constraints:
-        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -26,35 +25,6 @@ rule score_attributions:
         evaluation=lambda wc: dataset_config(wc, "evaluation"),
     script:
         "../workflow/scripts/score_attributions.py"
-
-
-# Genomic datasets have no ground truth: placement of importance on summits, peaks and
-# footprints (Tseng et al. Tables 3-4), Fourier and entropy scores (Figure 2), angles.
-rule score_genomic_attributions:
-    input:
-        attributions=rules.attribute.output.attributions,
-        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
-    output:
-        sequences=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/sequences.tsv",
-        pooled=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/pooled.tsv",
-        angle_fractions=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_fractions.tsv",
-        angle_histogram=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_histogram.tsv",
-    log:
-        "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
-    benchmark:
-        "logs/benchmarks/score_attributions/{dataset}/{model}/{condition}/seed{seed}.tsv"
-    wildcard_constraints:
-        dataset="|".join(WINDOW_DATASETS) or "(?!)",
-    conda:
-        "../envs/torch.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
-    params:
-        evaluation=lambda wc: dataset_config(wc, "evaluation"),
-    script:
-        "../workflow/scripts/score_genomic_attributions.py"
 
 
 rule collect_scores:

@@ -17,7 +17,7 @@ from attrprior.metrics import (
     interpretability_auc,
     large_angle_fractions,
     mask_auprc,
-    pooled_genomic_scores,
+    pooled_scores,
     score_genomic_maps,
     seed_stability,
     summit_distance_correlation,
@@ -424,6 +424,6 @@ def test_genomic_scores_use_importance_and_name_masks():
     np.testing.assert_allclose(
         own["summit_spearman"], summit_distance_correlation(importance, distance)
     )
-    pooled = pooled_genomic_scores(maps, onehot, {"peaks": peaks})
+    pooled = pooled_scores(maps, onehot, {"peaks": peaks})
     assert list(pooled.columns) == ["method", "corrected", "peaks_auprc"]
     assert pooled.loc[0, "peaks_auprc"] == pytest.approx(mask_auprc(importance, peaks))

@@ -14,7 +14,7 @@ from attrprior.genome import GenomeArray, build_profile_examples, encode_genome
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
 from attrprior.priors import fourier_prior
-from attrprior.sampling import ProfileBatches
+from attrprior.sampling import ProfileBatches, profile_splits
 from attrprior.tracks import write_bigwig
 from attrprior.train import (
     Condition,
@@ -126,6 +126,19 @@ def test_profile_batches_mix_jittered_peaks_with_random_windows(examples):
         ProfileBatches(examples, examples.split_indices("train"), (), random_fraction=0.5)
     with pytest.raises(ValueError, match="peaks"):
         ProfileBatches(examples, examples.random_indices())
+
+
+def test_profile_splits_half_random_jittered_training_centred_held_out(examples):
+    splits = profile_splits(examples)
+    assert {name: len(batches) for name, batches in splits.items()} == {
+        "train": len(examples.split_indices("train")),
+        "valid": len(examples.split_indices("valid")),
+        "test": len(examples.split_indices("test")),
+    }
+    assert splits["train"].random_fraction == 0.5 and splits["train"].jitter == JITTER
+    assert len(splits["train"].randoms) == examples.n_random
+    for name in ("valid", "test"):
+        assert splits[name].random_fraction == 0 and len(splits[name].randoms) == 0
 
 
 def test_reverse_complement_doubles_and_flips_the_batch(examples):

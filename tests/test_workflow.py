@@ -102,6 +102,16 @@ def test_a_paper_target_missing_from_the_config_says_which_key(tmp_path):
     assert_dry_run_fails(tmp_path, config, "paper.fig5", "fig5")
 
 
+def PROFILE(config):  # noqa: N802 - reads like the config key it returns
+    return config["datasets"]["simulated_profile"]["encode_binary"]
+
+
+def drop_alignments(config):
+    for entry in PROFILE(config)["experiments"].values():
+        entry.pop("alignments")
+        entry.pop("control_alignments")
+
+
 def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["simulated"]["encode_binary"]
 
@@ -143,27 +153,6 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
             "simulated_regions.attribution",
         ),
         (lambda c: PAPER(c)["table4"].update(datasets=["simulated_regions"]), "table4"),
-    ],
-)
-def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
-    config = load("simulated.yaml")
-    edit(config)
-    assert_dry_run_fails(tmp_path, config, message)
-
-
-def PROFILE(config):  # noqa: N802 - reads like the config key it returns
-    return config["datasets"]["simulated_profile"]["encode_binary"]
-
-
-def drop_alignments(config):
-    for entry in PROFILE(config)["experiments"].values():
-        entry.pop("alignments")
-        entry.pop("control_alignments")
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
         (lambda c: PROFILE(c).pop("profile"), "simulated_profile.encode_binary.profile"),
         (drop_alignments, "simulated_profile.encode_binary.experiments"),
         (lambda c: PROFILE(c)["profile"].update(output_length=900), "input_length - 346"),
@@ -177,7 +166,7 @@ def drop_alignments(config):
         ),
     ],
 )
-def test_bad_profile_config_stops_with_the_key_named(tmp_path, edit, message):
+def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
     config = load("simulated.yaml")
     edit(config)
     assert_dry_run_fails(tmp_path, config, message)
@@ -240,9 +229,8 @@ def test_paper_config_plans_every_job(tmp_path):
     assert jobs["train_model"] == sum(runs.values())
     # Simulated datasets are scored against their ground truth; the ENCODE binary
     # datasets are attributed on test-set peaks and scored on summits and peaks.
-    assert jobs["score_attributions"] == sum(runs[name] for name in simulated)
-    assert jobs["score_genomic_attributions"] == sum(runs[name] for name in genomic)
-    assert jobs["attribute"] == sum(runs[name] for name in [*simulated, *genomic])
+    for rule in ("attribute", "score_attributions"):
+        assert jobs[rule] == sum(runs[name] for name in [*simulated, *genomic]), rule
     for rule in ("simulate_dataset", "attribution_inputs", "tables"):
         assert jobs[rule] == len(simulated), rule
     assert jobs["genomic_attribution_inputs"] == len(genomic)

@@ -308,7 +308,8 @@ def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
     assert set(inputs["chrom"]) == {"chr3"}
     assert inputs["mask_peaks"][:, 400:600].any(axis=1).all()
     assert (np.nanmin(inputs["summit_distance"], axis=1) < 600).all()
-    assert 0 < inputs["mask_footprints"].mean() < inputs["mask_peaks"].mean() + 0.5
+    # Footprints are short regions: some explained bases lie in them, most do not.
+    assert 0 < inputs["mask_footprints"].mean() < 0.5
     paper = workdir / "results" / "paper"
     table3 = pd.read_csv(paper / "table3.tsv", sep="\t").set_index("condition")
     assert set(table3.index) == {"none", "fourier"}
@@ -328,7 +329,7 @@ def test_motif_discovery_runs_for_each_condition(genomic_run):
     # planted instances reach the gold-standard mask, and the outputs are well formed.
     workdir = genomic_run["workdir"]
     inputs = np.load(workdir / "results" / "simulated" / "data" / "attribution_inputs.npz")
-    assert inputs["mask_motifs"].any()
+    assert inputs["mask_motif"].any()
     for condition in ("none", "fourier"):
         motifs = workdir / "results" / "simulated" / "motifs" / "tseng_binary" / condition
         recall = pd.read_csv(motifs / "recall.tsv", sep="\t")

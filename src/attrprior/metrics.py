@@ -51,7 +51,6 @@ __all__ = [
     "profile_jsd",
     "score_maps",
     "score_genomic_maps",
-    "pooled_genomic_scores",
     "seed_stability",
     "smooth_profiles",
     "summit_distance_correlation",
@@ -632,6 +631,13 @@ MAP_METRICS = (
 )
 
 
+def _map_label(name: str) -> dict[str, object]:
+    """``method`` and ``corrected`` columns of a map named ``<method>`` or
+    ``<method>_corrected``."""
+
+    return {"method": name.removesuffix("_corrected"), "corrected": name.endswith("_corrected")}
+
+
 def score_maps(
     maps: dict[str, np.ndarray],
     onehot,
@@ -674,12 +680,10 @@ def score_maps(
         attr = _as_attr(attr, name)
         importance = attr * onehot
         auroc, aupr = interpretability_auc(attr, onehot, truth, threshold)
-        corrected = name.endswith("_corrected")
         tables.append(
             pd.DataFrame(
                 {
-                    "method": name.removesuffix("_corrected"),
-                    "corrected": corrected,
+                    **_map_label(name),
                     "example": np.arange(len(attr)),
                     "cosine": ground_truth_cosine(attr, truth),
                     "auroc": auroc,
@@ -692,36 +696,6 @@ def score_maps(
             )
         )
     return pd.concat(tables, ignore_index=True)
-
-
-def pooled_scores(maps: dict[str, np.ndarray], onehot, motif_mask) -> pd.DataFrame:
-    """Metrics pooled over all explained sequences, one row per map.
-
-    Parameters
-    ----------
-    maps: dict of str to array-like, each shape=(N, 4, L)
-        As in :func:`score_maps`.
-    onehot: array-like, shape=(N, 4, L)
-    motif_mask: array-like, shape=(N, L)
-
-    Returns
-    -------
-    scores: pandas.DataFrame
-        ``method, corrected, motif_auprc``: the auPRC of motif positions ranked by
-        ``|map * x|`` over all bases of all sequences (Tseng et al.'s motif-overlap auPRC;
-        :func:`mask_auprc`).
-    """
-
-    onehot = _as_attr(onehot, "onehot")
-    rows = [
-        {
-            "method": name.removesuffix("_corrected"),
-            "corrected": name.endswith("_corrected"),
-            "motif_auprc": mask_auprc(_as_attr(attr, name) * onehot, motif_mask),
-        }
-        for name, attr in maps.items()
-    ]
-    return pd.DataFrame(rows)
 
 
 def angle_statistics(
@@ -804,8 +778,7 @@ def score_genomic_maps(
     for name, attr in maps.items():
         importance = _as_attr(attr, name) * onehot
         columns = {
-            "method": name.removesuffix("_corrected"),
-            "corrected": name.endswith("_corrected"),
+            **_map_label(name),
             "example": np.arange(len(importance)),
             "highfreq": fourier_highfreq(importance, freq_limit),
             "entropy": attribution_entropy(importance, pseudocount),
@@ -817,7 +790,7 @@ def score_genomic_maps(
     return pd.concat(tables, ignore_index=True)
 
 
-def pooled_genomic_scores(
+def pooled_scores(
     maps: dict[str, np.ndarray], onehot, masks: dict[str, np.ndarray]
 ) -> pd.DataFrame:
     """auPRC of each region set over all bases of all sequences, one row per map.
@@ -832,14 +805,15 @@ def pooled_genomic_scores(
     -------
     scores: pandas.DataFrame
         ``method, corrected`` and ``<name>_auprc`` per mask (:func:`mask_auprc` of
-        ``|map * x|``; Tseng et al.'s peak- and footprint-overlap auPRC).
+        ``|map * x|``; Tseng et al.'s motif-, peak- and footprint-overlap auPRC, e.g.
+        ``{"motif": motif_mask}`` gives ``motif_auprc``).
     """
 
     onehot = _as_attr(onehot, "onehot")
     rows = []
     for name, attr in maps.items():
         importance = _as_attr(attr, name) * onehot
-        row = {"method": name.removesuffix("_corrected"), "corrected": name.endswith("_corrected")}
+        row = _map_label(name)
         for mask_name, mask in masks.items():
             row[f"{mask_name}_auprc"] = mask_auprc(importance, mask)
         rows.append(row)

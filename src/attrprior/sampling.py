@@ -43,6 +43,7 @@ __all__ = [
     "ProfileBatches",
     "genomic_splits",
     "positive_and_negative_windows",
+    "profile_splits",
     "region_examples",
 ]
 
@@ -322,3 +323,51 @@ class ProfileBatches:
             raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
         for begin in range(0, len(self.peaks), batch_size):
             yield self.examples.sample(self.peaks[begin : begin + batch_size])
+
+
+#: Tseng et al.'s profile training batches: half summit-centred peaks, half random windows.
+PROFILE_RANDOM_FRACTION = 0.5
+
+
+def profile_splits(
+    examples: ProfileExamples, random_fraction: float = PROFILE_RANDOM_FRACTION
+) -> dict[str, ProfileBatches]:
+    """Training, validation and test batches of a profile-examples directory.
+
+    Training: the training peaks jittered by up to ``examples.max_jitter``, with
+    ``random_fraction`` of each batch drawn from the random-window pool (none when the pool
+    is empty). Validation and test: their peaks, centred, without random windows.
+
+    Parameters
+    ----------
+    examples : ProfileExamples
+    random_fraction : float
+        Share of each training batch taken by random windows (Tseng et al.: 0.5).
+
+    Returns
+    -------
+    dict of str to ProfileBatches
+        Keys ``train``, ``valid``, ``test``.
+
+    Raises
+    ------
+    ValueError
+        A split without peak examples, naming the directory.
+    """
+    splits = {
+        "train": ProfileBatches.for_split(
+            examples,
+            "train",
+            jitter=examples.max_jitter,
+            random_fraction=random_fraction if examples.n_random else 0.0,
+        ),
+        "valid": ProfileBatches.for_split(examples, "valid"),
+        "test": ProfileBatches.for_split(examples, "test"),
+    }
+    for name, batches in splits.items():
+        if not len(batches):
+            raise ValueError(
+                f"{examples.directory}: no {name} peak examples; a profile model needs peaks "
+                "in every split (check the split chromosomes)"
+            )
+    return splits

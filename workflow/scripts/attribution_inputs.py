@@ -1,7 +1,8 @@
 """Fix the sequences every model is explained on, and their shuffled references.
 
 Output arrays (rule attribution_inputs): ``index`` (N,) rows of the dataset; ``x`` and
-``truth`` (N, 4, L); ``motif_mask`` (N, L) core-motif positions; ``references``
+``truth`` (N, 4, L); ``mask_motif`` (N, L) core-motif positions (named like the
+region masks of genomic datasets); ``references``
 (N, K, 4, L) dinucleotide shuffles of ``x`` (DeepSHAP and expected gradients).
 """
 
@@ -32,6 +33,6 @@ with atomic_path(snakemake.output.inputs) as tmp:
         index=index,
         x=x,
         truth=dataset.truth[index],
-        motif_mask=motif_mask(dataset)[index],
+        mask_motif=motif_mask(dataset)[index],
         references=references,
     )

@@ -28,9 +28,7 @@ settings = snakemake.params.motifs
 inputs = np.load(snakemake.input.inputs)
 x = inputs["x"]
 hypothetical = np.load(snakemake.input.attributions)[settings["method"]]
-# Simulated datasets store their planted motifs as motif_mask; genomic ones as mask_<name>.
-gold_key = "motif_mask" if settings["gold"] == "motifs" and "motif_mask" in inputs else None
-gold_key = gold_key or f"mask_{settings['gold']}"
+gold_key = f"mask_{settings['gold']}"
 if gold_key not in inputs.files:
     raise ValueError(
         f"{snakemake.input.inputs}: no {gold_key!r} for motifs.gold {settings['gold']!r} "

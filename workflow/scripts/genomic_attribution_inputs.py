@@ -4,7 +4,7 @@ Output arrays: ``index`` (N,) rows of the labels; ``chrom`` and ``start`` (N,) w
 coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L) dinucleotide shuffles;
 ``summit_distance`` (N, L) bp to the nearest optimal-peak summit of any task; and one
 ``mask_<name>`` (N, L) per region set (``peaks``: optimal peaks of any task;
-``footprints``: the dataset's footprint file and ``motifs``: a simulated genome's planted
+``footprints``: the dataset's footprint file and ``motif``: a simulated genome's planted
 motif instances, when the dataset names them).
 """
 
@@ -47,7 +47,7 @@ peaks = pd.concat([read_narrowpeak(path) for path in snakemake.input.peaks], ign
 summits = pd.DataFrame({"chrom": peaks["chrom"], "summit": summit_positions(peaks)})
 masks = {"peaks": window_interval_mask(chroms, starts, length, peaks)}
 # Input name -> mask name.
-for name, mask_name in (("footprints", "footprints"), ("motif_instances", "motifs")):
+for name, mask_name in (("footprints", "footprints"), ("motif_instances", "motif")):
     if getattr(snakemake.input, name):
         regions = read_bed(getattr(snakemake.input, name)[0])
         masks[mask_name] = window_interval_mask(chroms, starts, length, regions)

@@ -20,7 +20,7 @@ for condition, path in zip(snakemake.params.conditions, snakemake.input.attribut
 fig = attribution_logos(
     importance,
     inputs["truth"][i],
-    inputs["motif_mask"][i],
+    inputs["mask_motif"][i],
     title=f"{snakemake.wildcards.model}: {method} × input, test sequence {inputs['index'][i]}",
 )
 save_figure(fig, snakemake.output.figure)

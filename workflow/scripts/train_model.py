@@ -12,7 +12,7 @@ from attrprior.io import write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
-from attrprior.sampling import ProfileBatches, genomic_splits
+from attrprior.sampling import genomic_splits, profile_splits
 from attrprior.train import (
     Condition,
     ProfileObjective,
@@ -25,8 +25,6 @@ from attrprior.train import (
     train_model,
 )
 
-# Tseng et al.'s profile batches: half summit-centred peaks, half random genomic windows.
-PROFILE_RANDOM_FRACTION = 0.5
 # Test metrics of profile models (evaluate_profile_model), written as test_<name>.
 PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
 
@@ -57,26 +55,9 @@ elif hasattr(snakemake.input, "profile_examples"):
     # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
     # the training chromosomes; validation and test peaks centred, without random windows.
     examples = ProfileExamples(snakemake.input.profile_examples)
-    random_fraction = PROFILE_RANDOM_FRACTION if examples.n_random else 0.0
+    splits = profile_splits(examples)
     if not examples.n_random:
         logging.warning("no random windows in %s: training on peaks only", examples.directory)
-    splits = {
-        "train": ProfileBatches.for_split(
-            examples,
-            "train",
-            jitter=min(int(genomic["profile"]["max_jitter"]), examples.max_jitter),
-            random_fraction=random_fraction,
-        ),
-        "valid": ProfileBatches.for_split(examples, "valid"),
-        "test": ProfileBatches.for_split(examples, "test"),
-    }
-    for name, batches in splits.items():
-        if not len(batches):
-            raise ValueError(
-                f"{examples.directory}: no {name} peak examples (chromosomes "
-                f"{genomic['splits'].get(name, 'not held out')}); a profile model needs "
-                "peaks in every split"
-            )
     objective = ProfileObjective()
     architecture.update(
         length=examples.input_length,
@@ -93,7 +74,7 @@ elif hasattr(snakemake.input, "profile_examples"):
         len(splits["valid"]),
         len(splits["test"]),
         examples.n_random,
-        100 * random_fraction,
+        100 * splits["train"].random_fraction,
         splits["train"].jitter,
     )
 else:
