@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
 import re
+from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -48,12 +49,20 @@ def check_config(config):
                 "(tseng_profile), which train on the read profiles of an encode_binary "
                 f"dataset with a profile section; {name!r} is not an encode_binary dataset"
             )
+        # One attribution-inputs file per dataset: its models all take the same inputs.
         if profile_models and "attribution" in dataset:
-            raise ValueError(
-                f"config key {key}.attribution: profile models {profile_models} are not "
-                "attributed yet; train them in a dataset without an attribution section "
-                "(it may share the encode_binary data of an attributed one)"
-            )
+            if len(profile_models) != len(dataset["models"]):
+                raise ValueError(
+                    f"config key {key}.models: an attributed dataset explains all its "
+                    "models on the same inputs, so they are all profile models or none; "
+                    f"profile models {profile_models} are mixed with binary ones"
+                )
+            methods = sorted(set(dataset["attribution"]["methods"]) - {"deepshap"})
+            if methods:
+                raise ValueError(
+                    f"config key {key}.attribution.methods: profile models are explained "
+                    f"with deepshap (Tseng et al.); {methods} are not set up for them"
+                )
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:
             raise ValueError(
@@ -111,6 +120,12 @@ def check_download_source(config, key, source):
         raise ValueError(
             f"config key encode: required by {key} (base_url of the portal)"
         )
+    lock = config["encode"].get("lock")
+    if lock is not None and not Path(lock).is_file():
+        raise ValueError(
+            f"config key encode.lock: {lock!r} is not a file (a download lock of an "
+            "earlier run, results/<dataset>/data/downloads.tsv, copied or named here)"
+        )
 
 
 def check_region_dataset(config, key, source):
@@ -164,8 +179,8 @@ def check_genomic_dataset(config, key, source, profile_models=()):
     if not with_alignments:
         raise ValueError(
             f"config key {key}.experiments: the profile models {profile_models} need the "
-            "alignments (BAM accessions) of at least one task; none of "
-            f"{sorted(source['experiments'])} has alignments"
+            "alignments (BAM accessions, or {output_type: ...}) of at least one task; none "
+            f"of {sorted(source['experiments'])} has alignments"
         )
     with_control = [
         t for t in with_alignments if "control_alignments" in source["experiments"][t]
@@ -293,23 +308,66 @@ def encode_path(assembly, accession, extension):
     return f"{DOWNLOADS}/{assembly}/encode/{accession}.{extension}"
 
 
+def task_peaks(assembly, entry, role):
+    """Local path of the ``role`` peaks (optimal_peaks or relaxed_peaks) of an experiments
+    entry: by file accession, or by output type of its experiment (rule
+    download_experiment_file)."""
+    value = entry[role]
+    if isinstance(value, str):
+        return encode_path(assembly, value, "bed.gz")
+    return peak_source_path(assembly, {"experiment": entry["experiment"], **value})
+
+
 def peak_files(wildcards, role):
-    """The ``role`` peaks (optimal_peaks or relaxed_peaks) of every task, in task order."""
+    """The ``role`` peaks (optimal_peaks or relaxed_peaks) of every task that has them, in
+    task order (relaxed_peaks are optional)."""
     source = genomic_source(wildcards.dataset)
     return [
-        encode_path(source["assembly"], entry[role], "bed.gz")
+        task_peaks(source["assembly"], entry, role)
         for entry in source["experiments"].values()
+        if role in entry
     ]
+
+
+def experiment_alignments_dir(assembly, experiment, role, output_type):
+    """The directory rule download_experiment_alignments fills with one BAM (and index)
+    per biological replicate of ``experiment`` (role signal) or of its first possible
+    control (role control)."""
+    slug = output_type_slug(output_type)
+    return f"{DOWNLOADS}/{assembly}/experiments/{experiment}/{role}_{slug}"
+
+
+def task_alignments(assembly, entry, key):
+    """The BAMs of an experiments entry's ``key`` (alignments or control_alignments): a
+    path per file accession, or, named by output type, one directory of the replicates'
+    BAMs. A named control's files are that experiment's own (role signal, shared by every
+    task with that control); otherwise control_alignments are those of the first possible
+    control of the entry's experiment, read from its JSON (role control)."""
+    value = entry[key]
+    if isinstance(value, list):
+        return [encode_path(assembly, accession, "bam") for accession in value]
+    if key == "alignments":
+        experiment, role = entry["experiment"], "signal"
+    elif "control" in entry:
+        experiment, role = entry["control"], "signal"
+    else:
+        experiment, role = entry["experiment"], "control"
+    return [experiment_alignments_dir(assembly, experiment, role, value["output_type"])]
 
 
 def alignment_files(wildcards):
-    """BAM files of one task (``wildcards.task``), or of its control when the track is one."""
+    """BAM files (or a directory of them) of one task (``wildcards.task``), or of its control
+    when the track is one."""
     source = genomic_source(wildcards.dataset)
     entry = source["experiments"][wildcards.task]
     key = "control_alignments" if wildcards.track == "control" else "alignments"
-    return [
-        encode_path(source["assembly"], accession, "bam") for accession in entry[key]
-    ]
+    return task_alignments(source["assembly"], entry, key)
+
+
+def alignment_indexes(wildcards):
+    """Indexes of the BAMs named by accession (rule index_bam); a directory of BAMs holds
+    its own."""
+    return [f"{bam}.bai" for bam in alignment_files(wildcards) if bam.endswith(".bam")]
 
 
 def track_outputs(dataset):
@@ -342,9 +400,7 @@ def profile_inputs(wildcards):
     return {
         **genome_array(source["assembly"]),
         "peaks": [
-            encode_path(
-                source["assembly"], source["experiments"][t]["optimal_peaks"], "bed.gz"
-            )
+            task_peaks(source["assembly"], source["experiments"][t], "optimal_peaks")
             for t in tasks
         ],
         "signal": [
@@ -392,7 +448,9 @@ def region_inputs(wildcards):
 
 
 def downloaded_files(dataset):
-    """Every file a genomic dataset downloads (reference files, peaks, alignments)."""
+    """Every file (or directory of replicate files) a genomic dataset downloads (reference
+    files, peaks, alignments), once each; each has a record at ``<path>.download.json``.
+    """
     if dataset in REGION_DATASETS:
         source = region_source(dataset)
         assembly = source["assembly"]
@@ -404,12 +462,14 @@ def downloaded_files(dataset):
     files = [reference_path(assembly, kind) for kind in REFERENCE_FILES]
     for entry in source["experiments"].values():
         files += [
-            encode_path(assembly, entry[k], "bed.gz")
-            for k in ("optimal_peaks", "relaxed_peaks")
+            task_peaks(assembly, entry, role)
+            for role in ("optimal_peaks", "relaxed_peaks")
+            if role in entry
         ]
         for key in ("alignments", "control_alignments"):
-            files += [encode_path(assembly, a, "bam") for a in entry.get(key, [])]
-    return files
+            if key in entry:
+                files += task_alignments(assembly, entry, key)
+    return list(dict.fromkeys(files))
 
 
 def genomic_outputs(dataset):
@@ -448,14 +508,30 @@ def genomic_outputs(dataset):
 GENOMIC_TABLES = ["predictive", "tests_vs_reference"]
 
 
+def is_profile_dataset(dataset):
+    """Whether a dataset's models are profile models (tseng_profile)."""
+    return all(
+        config["models"][model]["architecture"] == "tseng_profile"
+        for model in config["datasets"][dataset]["models"]
+    )
+
+
 def genomic_attribution_data(wildcards):
-    """Inputs of genomic_attribution_inputs: genome array, labels, the optimal peaks of
-    every task and, when the dataset names them, its footprints and (simulated genomes)
-    planted motif instances."""
-    source = genomic_source(wildcards.dataset)
+    """Inputs of genomic_attribution_inputs: the examples (genome array and labels, or the
+    profile examples of a profile dataset), the optimal peaks of every task and, when the
+    dataset names them, its footprints and (simulated genomes) planted motif instances.
+    """
+    dataset = wildcards.dataset
+    source = genomic_source(dataset)
+    if is_profile_dataset(dataset):
+        examples = {"profile_examples": f"{RESULTS}/{dataset}/data/profile_examples"}
+    else:
+        examples = {
+            **genome_array(source["assembly"]),
+            "labels": f"{RESULTS}/{dataset}/data/labels.npz",
+        }
     return {
-        **genome_array(source["assembly"]),
-        "labels": f"{RESULTS}/{wildcards.dataset}/data/labels.npz",
+        **examples,
         "peaks": peak_files(wildcards, "optimal_peaks"),
         "footprints": (
             [f"{DOWNLOADS}/external/{source['footprints']}"]

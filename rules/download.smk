@@ -7,6 +7,7 @@ localrules:
     download_reference,
     download_encode_file,
     download_experiment_file,
+    download_experiment_alignments,
     download_external,
     download_lock,
 
@@ -58,7 +59,8 @@ rule download_encode_file:
 
 
 # Peaks named by experiment and output type: the file accession is read from the
-# experiment's JSON when the job runs and recorded in the download record (and lock).
+# experiment's JSON (or taken from encode.lock) when the job runs and recorded in the
+# download record (and lock).
 rule download_experiment_file:
     output:
         file=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz",
@@ -80,6 +82,38 @@ rule download_experiment_file:
         assembly=lambda wc: wc.assembly,
     script:
         "../workflow/scripts/download_experiment_file.py"
+
+
+# Alignments named by output type: one BAM per biological replicate of the experiment (role
+# signal) or of its first possible control (role control), read from the JSON (or taken from
+# encode.lock) when the job runs, verified, indexed and moved into place as a whole
+# directory; the record lists every file (and goes into the lock). Local, as the downloads
+# are; the indexing runs here too.
+rule download_experiment_alignments:
+    output:
+        files=directory(
+            f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}"
+        ),
+        record=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}.download.json",
+    log:
+        "logs/download/{assembly}/experiments/{experiment}/{role}_{output_type}.bam.log",
+    wildcard_constraints:
+        experiment=r"ENCSR\d{3}[A-Z]{3}",
+        role="signal|control",
+        output_type=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=480,
+    params:
+        experiment=lambda wc: wc.experiment,
+        role=lambda wc: wc.role,
+        output_type=lambda wc: wc.output_type.replace("_", " "),
+        assembly=lambda wc: wc.assembly,
+    script:
+        "../workflow/scripts/download_experiment_alignments.py"
 
 
 rule download_lock:

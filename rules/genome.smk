@@ -55,6 +55,12 @@ rule binary_labels:
         runtime=120,
     params:
         tasks=lambda wc: list(genomic_source(wc.dataset)["experiments"]),
+        # The tasks whose relaxed peaks input.relaxed holds, in order (they are optional).
+        relaxed_tasks=lambda wc: [
+            task
+            for task, entry in genomic_source(wc.dataset)["experiments"].items()
+            if "relaxed_peaks" in entry
+        ],
         chroms=lambda wc: config["references"][genomic_source(wc.dataset)["assembly"]][
             "chroms"
         ],
@@ -110,10 +116,12 @@ rule index_bam:
         "../workflow/scripts/index_bam.py"
 
 
+# BAMs named by accession (indexed by rule index_bam), or a directory of one indexed BAM
+# per replicate (rule download_experiment_alignments).
 rule profile_tracks:
     input:
         bams=alignment_files,
-        indexes=lambda wc: [f"{bam}.bai" for bam in alignment_files(wc)],
+        indexes=alignment_indexes,
         chrom_sizes=lambda wc: reference_path(
             genomic_source(wc.dataset)["assembly"], "chrom_sizes"
         ),

@@ -337,3 +337,38 @@ def test_raw_map_angles_keeps_gradient_like_maps_only():
     angles = A.raw_map_angles(maps)
     assert list(angles) == ["saliency"]
     np.testing.assert_array_equal(angles["saliency"], A.simplex_angles(g))
+
+
+class ScaledByControl(nn.Module):
+    """``model(x)[:, 0] * (1 + c.sum())``: a second input that scales each example's output."""
+
+    def __init__(self, seed=0):
+        super().__init__()
+        self.body = toy_model(seed=seed, n_targets=1)
+
+    def forward(self, x, control):
+        return self.body(x) * (1 + control.flatten(start_dim=1).sum(dim=1, keepdim=True))
+
+
+def test_further_model_inputs_are_passed_per_example_to_every_method(x, refs):
+    model = ScaledByControl().eval()
+    control = np.random.default_rng(1).random((N, 2, 3)).astype(np.float32)
+    scale = 1 + control.reshape(N, -1).sum(axis=1)[:, None, None]
+    methods = {
+        "saliency": {},
+        "integrated_gradients": {"steps": 4},
+        "smoothgrad": {"n_samples": 3},
+        "expected_gradients": {"steps": 3},
+        "deepshap": {},
+    }
+    with_control = A.attribute(model, x, refs, methods, seed=0, args=(control,))
+    # The control multiplies the output of the same example only: each map is the
+    # body's map times that example's factor (every point and reference of example n
+    # gets control n).
+    plain = A.attribute(model.body, x, refs, methods, seed=0)
+    for name in methods:
+        np.testing.assert_allclose(with_control[name], plain[name] * scale, rtol=2e-4, atol=1e-6)
+    _, deltas = A.deep_shap(model, x, refs, args=(control,), return_deltas=True)
+    assert deltas.shape == (N, refs.shape[1]) and deltas.max() < 1e-4
+    with pytest.raises(ValueError, match=r"args\[0\] must have one row per example"):
+        A.saliency(model, x, args=(control[:2],))

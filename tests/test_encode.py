@@ -1,6 +1,8 @@
 """ENCODE client: accession checks, metadata selection, verified and retried downloads."""
 
 import hashlib
+import json
+import logging
 import random
 import re
 
@@ -16,14 +18,18 @@ from attrprior.encode import (
     check_file_metadata,
     client_from_config,
     control_experiments,
+    download_experiment_files,
+    first_control,
     read_lock,
-    read_record,
+    read_records,
+    replicate_files,
     resolve_file,
     select_files,
     validate_accession,
     validate_file_reference,
     write_lock,
     write_record,
+    write_records,
 )
 from attrprior.portal import MockPortal, add_experiment, add_file
 
@@ -34,14 +40,17 @@ MD5 = hashlib.md5(DATA).hexdigest()
 BLOB = f"/_blobs/{ACC}/{NAME}"
 
 
-def _file(accession, output_type, assembly="GRCh38", file_format="bam", status="released", rep=1):
+def _file(
+    accession, output_type, assembly="GRCh38", file_format="bam", status="released", rep=1, **more
+):
     return {
         "accession": accession,
         "output_type": output_type,
         "assembly": assembly,
         "file_format": file_format,
         "status": status,
-        "biological_replicates": [rep],
+        "biological_replicates": rep if isinstance(rep, list) else [rep],
+        **more,
     }
 
 
@@ -144,7 +153,7 @@ def test_select_files_and_controls():
         select_files({**EXPERIMENT, "files": ["/files/ENCFF000UB1/"]}, "alignments", "GRCh38")
 
 
-def test_resolve_file_takes_the_one_match_or_the_preferred_default():
+def test_resolve_file_takes_the_one_match_the_released_one_or_the_preferred_default():
     dnase = {
         "accession": "ENCSR000EMT",
         "files": [
@@ -160,10 +169,91 @@ def test_resolve_file_takes_the_one_match_or_the_preferred_default():
     dnase["files"][1]["preferred_default"] = True
     assert resolve_file(dnase, "peaks", "GRCh38", "bed") == "ENCFF222BBB"
     assert resolve_file(dnase, "peaks", "hg19") == "ENCFF333CCC"
+    # A released file wins over an archived one, before preferred_default is asked.
+    dnase["files"][1]["status"] = "archived"
+    assert resolve_file(dnase, "peaks", "GRCh38", "bed") == "ENCFF111AAA"
     with pytest.raises(
         MetadataError, match=r"ENCSR000EMT.*'replicated peaks'.*\['alignments', 'peaks'\]"
     ):
         resolve_file(dnase, "replicated peaks", "GRCh38")
+
+
+UNFILTERED = "unfiltered alignments"
+REPLICATED = {
+    "accession": "ENCSR000REP",
+    "possible_controls": [],
+    "files": [
+        _file("ENCFF200REL", UNFILTERED, rep=2),
+        _file("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),  # older duplicate
+        _file("ENCFF100REL", UNFILTERED, rep=1),
+        _file("ENCFF200REV", UNFILTERED, rep=2, status="revoked"),
+        _file("ENCFF100HGX", UNFILTERED, rep=1, assembly="hg19"),
+        _file("ENCFF100ALN", "alignments", rep=1),
+        _file("ENCFF100BED", UNFILTERED, rep=1, file_format="bed"),
+    ],
+}
+
+
+def test_replicate_files_take_one_file_per_replicate():
+    chosen = replicate_files(REPLICATED, UNFILTERED, "GRCh38", "bam")
+    # Released over archived; revoked, other assemblies, formats and output types dropped.
+    assert [f["accession"] for f in chosen] == ["ENCFF100REL", "ENCFF200REL"]
+    assert [f["accession"] for f in replicate_files(REPLICATED, UNFILTERED, "hg19")] == [
+        "ENCFF100HGX"
+    ]
+    # Archived files count where nothing is released; a file pooled from [2, 1] is a
+    # replicate group of its own, after [1] and [2].
+    archived = {
+        "accession": "ENCSR000ARC",
+        "files": [
+            _file("ENCFF312POO", UNFILTERED, rep=[2, 1], status="archived"),
+            _file("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),
+        ],
+    }
+    assert [f["accession"] for f in replicate_files(archived, UNFILTERED, "GRCh38")] == [
+        "ENCFF100ARC",
+        "ENCFF312POO",
+    ]
+
+
+def test_replicate_files_prefer_the_preferred_default_else_stop():
+    twice = {
+        "accession": "ENCSR000TWO",
+        "files": [
+            _file("ENCFF100AAA", UNFILTERED, rep=1),
+            _file("ENCFF200AAA", UNFILTERED, rep=2),
+            _file("ENCFF200BBB", UNFILTERED, rep=2),
+            _file("ENCFF200ARC", UNFILTERED, rep=2, status="archived", preferred_default=True),
+        ],
+    }
+    with pytest.raises(
+        MetadataError,
+        match=r"ENCSR000TWO: biological replicate 2 has 2 'unfiltered alignments' files "
+        r"\(ENCFF200AAA, ENCFF200BBB\).*list the accessions in the configuration",
+    ):
+        replicate_files(twice, UNFILTERED, "GRCh38")
+    twice["files"][2]["preferred_default"] = True
+    chosen = replicate_files(twice, UNFILTERED, "GRCh38")
+    assert [f["accession"] for f in chosen] == ["ENCFF100AAA", "ENCFF200BBB"]
+
+
+def test_replicate_files_without_candidates_or_replicates_stop():
+    with pytest.raises(
+        MetadataError,
+        match=r"ENCSR000REP: no released GRCh38 file with output type 'filtered alignments'"
+        r".*\['alignments', 'unfiltered alignments'\]",
+    ):
+        replicate_files(REPLICATED, "filtered alignments", "GRCh38")
+    bare = {"accession": "ENCSR000BAR", "files": [_file("ENCFF100AAA", UNFILTERED)]}
+    del bare["files"][0]["biological_replicates"]
+    with pytest.raises(MetadataError, match="ENCFF100AAA.*biological_replicates"):
+        replicate_files(bare, UNFILTERED, "GRCh38")
+
+
+def test_first_control_is_the_first_possible_control():
+    assert first_control(EXPERIMENT) == "ENCSR000CTL"
+    with pytest.raises(MetadataError, match="ENCSR000REP.*no possible_controls"):
+        first_control(REPLICATED)
 
 
 def test_check_file_metadata_names_the_accession():
@@ -212,10 +302,13 @@ def test_download_verified_redirect_followed_and_locked(portal, out):
     ]
     write_lock([record], out / "encode.lock.tsv")
     lines = (out / "encode.lock.tsv").read_text().splitlines()
-    assert lines == ["accession\turl\tmd5\tsize\tpath", f"{ACC}\t{url}\t{MD5}\t5000\t{dest}"]
+    assert lines == [
+        "accession\turl\tmd5\tsize\tpath\texperiment\toutput_type",
+        f"{ACC}\t{url}\t{MD5}\t5000\t{dest}\t\t",  # named by accession: no experiment
+    ]
     assert read_lock(out / "encode.lock.tsv") == [record]
     write_record(record, out / "record.json")
-    assert read_record(out / "record.json") == record
+    assert read_records(out / "record.json") == [record]
 
 
 @pytest.mark.parametrize("fault", ["500", "drop", "truncate", "bad_md5"])
@@ -315,9 +408,26 @@ def test_read_lock_rejects_malformed_files(tmp_path):
     path.write_text("accession\turl\n")
     with pytest.raises(ValueError, match=re.escape(str(path))):
         read_lock(path)
-    path.write_text("accession\turl\tmd5\tsize\tpath\nA\tu\tm\tnot-a-size\tp\n")
+    path.write_text("accession\turl\tmd5\tsize\tpath\nA\tu\tm\t1\tp\n")  # an old lock
+    with pytest.raises(ValueError, match="header must be .* experiment output_type"):
+        read_lock(path)
+    header = "accession\turl\tmd5\tsize\tpath\texperiment\toutput_type\n"
+    path.write_text(header + "A\tu\tm\tnot-a-size\tp\t\t\n")
     with pytest.raises(ValueError, match="line 2"):
         read_lock(path)
+
+
+def test_records_of_one_or_many_files(tmp_path):
+    one = DownloadRecord("ENCFF000AAA", "u", MD5, 1, "a")
+    many = [one, DownloadRecord("ENCFF000BBB", "v", MD5, 2, "d/b", "ENCSR000AAA", UNFILTERED)]
+    write_record(one, tmp_path / "one.json")
+    write_records(many, tmp_path / "many.json")
+    assert read_records(tmp_path / "one.json") == [one]
+    assert read_records(tmp_path / "many.json") == many
+    # A record written before the experiment and output_type fields existed.
+    old = {"accession": "ENCFF000AAA", "url": "u", "md5": MD5, "size": 1, "path": "a"}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert read_records(tmp_path / "old.json") == [one]
 
 
 def test_client_requests_go_through_the_limiter(portal, out):
@@ -333,3 +443,111 @@ def test_client_from_config_reads_the_encode_key():
         assert (c.base_url, c.retries, c.backoff, c.timeout) == ("http://mirror", 1, 2.0, 5)
     with client_from_config() as c:
         assert (c.base_url, c.retries, c.timeout) == ("https://www.encodeproject.org", 5, 120.0)
+
+
+# --------------------------------------------------------------------------- by output type
+
+
+def _bam(rep, seed):
+    return random.Random(seed).randbytes(300 + rep)
+
+
+@pytest.fixture
+def replicate_portal(tmp_path):
+    """An experiment with one BAM per replicate (and an archived duplicate of replicate 1)."""
+    root = tmp_path / "replicates"
+    fields = {"assembly": "GRCh38", "file_format": "bam", "output_type": UNFILTERED}
+    files = [
+        add_file(root, acc, f"{acc}.bam", _bam(rep, acc), biological_replicates=[rep], **fields)
+        for acc, rep in (("ENCFF100REL", 1), ("ENCFF200REL", 2))
+    ]
+    files.append(
+        add_file(
+            root,
+            "ENCFF100ARC",
+            "ENCFF100ARC.bam",
+            _bam(1, "old"),
+            biological_replicates=[1],
+            status="archived",
+            **fields,
+        )
+    )
+    add_experiment(root, {"accession": "ENCSR000REP", "files": files})
+    with MockPortal(root) as server:
+        yield server, root
+
+
+def _download(server, directory, lock=None, per_replicate=True):
+    with PortalClient(server.url, retries=0, min_interval=0) as client:
+        return download_experiment_files(
+            client,
+            "ENCSR000REP",
+            UNFILTERED,
+            "GRCh38",
+            "bam",
+            lambda accession: directory / f"{accession}.bam",
+            per_replicate=per_replicate,
+            lock=lock,
+        )
+
+
+def test_experiment_files_resolved_downloaded_and_recorded(replicate_portal, tmp_path):
+    server, _ = replicate_portal
+    records = _download(server, tmp_path / "bams")
+    assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
+    for record in records:
+        assert (record.experiment, record.output_type) == ("ENCSR000REP", UNFILTERED)
+        data = (tmp_path / "bams" / f"{record.accession}.bam").read_bytes()
+        assert hashlib.md5(data).hexdigest() == record.md5 and len(data) == record.size
+    write_lock(records, tmp_path / "lock.tsv")
+    assert read_lock(tmp_path / "lock.tsv") == records
+    with pytest.raises(MetadataError, match=r"lock.tsv: 2 files pinned for ENCSR000REP"):
+        _download(server, tmp_path / "one", tmp_path / "lock.tsv", per_replicate=False)
+
+
+def test_lock_pins_the_accessions_of_an_earlier_run(replicate_portal, tmp_path, caplog):
+    server, root = replicate_portal
+    write_lock(_download(server, tmp_path / "first"), tmp_path / "lock.tsv")
+    # The portal now prefers another file for replicate 2; the lock keeps the old one, and
+    # the experiment's JSON is not read.
+    experiment = json.loads((root / "experiments" / "ENCSR000REP.json").read_text())
+    experiment["files"].append({**experiment["files"][1], "accession": "ENCFF200NEW"})
+    experiment["files"][1]["status"] = "archived"
+    add_experiment(root, experiment)
+    assert [f["accession"] for f in replicate_files(experiment, UNFILTERED, "GRCh38")] == [
+        "ENCFF100REL",
+        "ENCFF200NEW",
+    ]
+    before = len(server.requests)
+    with caplog.at_level(logging.INFO, logger="attrprior.encode"):
+        records = _download(server, tmp_path / "second", tmp_path / "lock.tsv")
+    assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
+    assert not [r for r in server.requests[before:] if r.startswith("/experiments/")]
+    assert "pinned by lock file" in caplog.text
+
+
+def test_lock_with_another_md5_stops_naming_both(replicate_portal, tmp_path):
+    server, _ = replicate_portal
+    records = _download(server, tmp_path / "first")
+    changed = [records[0], DownloadRecord(**{**records[1].__dict__, "md5": "0" * 32})]
+    write_lock(changed, tmp_path / "lock.tsv")
+    message = (
+        f"ENCFF200REL: md5sum on the portal is {records[1].md5}, but lock file "
+        f"{tmp_path / 'lock.tsv'} has {'0' * 32}"
+    )
+    with pytest.raises(MetadataError, match=re.escape(message)):
+        _download(server, tmp_path / "second", tmp_path / "lock.tsv")
+    assert not (tmp_path / "second" / "ENCFF200REL.bam").exists()
+
+
+def test_experiment_missing_from_the_lock_is_resolved_with_a_warning(
+    replicate_portal, tmp_path, caplog
+):
+    server, _ = replicate_portal
+    other = DownloadRecord("ENCFF999AAA", "u", MD5, 1, "p", "ENCSR000OTH", UNFILTERED)
+    write_lock([other], tmp_path / "lock.tsv")
+    with caplog.at_level(logging.WARNING, logger="attrprior.encode"):
+        records = _download(server, tmp_path / "bams", tmp_path / "lock.tsv")
+    assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
+    (warning,) = caplog.records
+    assert "ENCSR000REP 'unfiltered alignments' (GRCh38): not in lock file" in warning.message

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.io import atomic_path, read_npz, write_text, write_tsv
+from attrprior.io import atomic_directory, atomic_path, read_npz, write_text, write_tsv
 
 
 def test_atomic_path_renames_on_success(tmp_path):
@@ -37,6 +37,35 @@ def test_atomic_path_keeps_an_old_file_on_failure(tmp_path):
             tmp.write_text("new")
             raise RuntimeError
     assert target.read_text() == "old"
+
+
+def test_atomic_directory_renames_on_success(tmp_path):
+    target = tmp_path / "sub" / "files"
+    umask = os.umask(0o022)
+    try:
+        with atomic_directory(target) as tmp:
+            assert tmp.parent == target.parent and tmp.name.startswith(".files.")
+            (tmp / "a.bam").write_text("a")
+            assert not target.exists()  # nothing visible until the block ends
+    finally:
+        os.umask(umask)
+    assert [p.name for p in target.iterdir()] == ["a.bam"]
+    assert [p.name for p in target.parent.iterdir()] == ["files"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "files"
+    with pytest.raises(RuntimeError):
+        with atomic_directory(target) as tmp:
+            (tmp / "a.bam").write_text("half")
+            raise RuntimeError("crash mid-download")
+    assert list(tmp_path.iterdir()) == []
+    (target / "old").mkdir(parents=True)  # a non-empty directory is not replaced
+    with pytest.raises(OSError), atomic_directory(target) as tmp:
+        (tmp / "a.bam").write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["files"]
+    assert [p.name for p in target.iterdir()] == ["old"]
 
 
 def test_write_tsv_and_text(tmp_path):

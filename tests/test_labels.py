@@ -192,6 +192,21 @@ def test_other_tiling_parameters_match_brute_force():
     assert result.labels[:, 0].tolist() == expected
 
 
+def test_task_without_relaxed_peaks_has_no_ambiguous_windows(tmp_path):
+    # Relaxed peaks are optional (encode_binary.experiments.<task>.relaxed_peaks): without
+    # them the positives stay and every ambiguous window of the task becomes a negative.
+    sizes = {"chr1": 5000}
+    optimal = [_intervals("chr1", [(1000, 1300)])] * 2
+    relaxed = _intervals("chr1", [(800, 1500), (3000, 3200)])
+    summary = write_binary_labels(
+        tmp_path / "l.npz", sizes, optimal, [relaxed, None], tasks=["with", "without"]
+    )
+    labels = load_binary_labels(tmp_path / "l.npz").labels
+    assert summary.loc[0, "ambiguous_with"] > 0 and summary.loc[0, "ambiguous_without"] == 0
+    assert summary.loc[0, "positive_with"] == summary.loc[0, "positive_without"] > 0
+    np.testing.assert_array_equal(labels[:, 1], np.where(labels[:, 0] == -1, 0, labels[:, 0]))
+
+
 def test_gzip_and_plain_peak_files_give_identical_labels(tmp_path):
     optimal = _intervals("chr1", [(1000, 1100), (1500, 1650)])
     relaxed = _intervals("chr1", [(900, 1700)])

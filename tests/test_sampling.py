@@ -1,12 +1,29 @@
 """Balanced training batches from genome-wide labels: every positive once per epoch, fresh
-negatives, sequences read from the genome array at the labelled windows."""
+negatives, sequences read from the genome array at the labelled windows; the test peaks
+profile models are explained on."""
+
+import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from attrprior.genome import GenomeArray, encode_genome
+from attrprior.genome import (
+    N_CODE,
+    SEQUENCE_FILE,
+    GenomeArray,
+    ProfileExamples,
+    build_profile_examples,
+    encode_genome,
+)
 from attrprior.labels import BinaryLabels
-from attrprior.sampling import BalancedWindows, genomic_splits, positive_and_negative_windows
+from attrprior.sampling import (
+    BalancedWindows,
+    genomic_splits,
+    positive_and_negative_windows,
+    profile_attribution_examples,
+)
+from attrprior.tracks import write_bigwig
 from attrprior.train import ArrayBatches
 
 WINDOW = 20
@@ -129,3 +146,49 @@ def test_array_batches_cover_every_example_once():
     batches = list(ArrayBatches(x, y).batches(3, np.random.default_rng(0)))
     assert [len(b[1]) for b in batches] == [3, 3, 3, 1]
     assert sorted(np.concatenate([b[1] for b in batches]).ravel()) == list(range(10))
+
+
+def test_profile_attribution_examples_are_distinct_usable_test_peaks(tmp_path):
+    rng = np.random.default_rng(0)
+    chr2 = list(rng.choice(list("ACGT"), 600))
+    chr2[400] = "N"  # inside the input window of the test summit at 410
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text(f">chr1\n{''.join(rng.choice(list('ACGT'), 600))}\n>chr2\n{''.join(chr2)}\n")
+    encode_genome(fasta, tmp_path / "genome.npy")
+    bigwig = write_bigwig(tmp_path / "t.bw", {"chr1": 600, "chr2": 600}, {})
+    summits = pd.DataFrame(
+        [("chr1", 300, 0, "train")]
+        + [("chr2", s, t, "test") for s, t in [(100, 0), (100, 1), (200, 0), (300, 1), (410, 0)]]
+        + [("chr2", 500, 0, "valid")],
+        columns=["chrom", "summit", "task", "split"],
+    )
+    examples = build_profile_examples(
+        GenomeArray(tmp_path / "genome.npy"),
+        summits,
+        [[bigwig], [bigwig]],
+        tmp_path / "examples",
+        input_length=20,
+        output_length=10,
+        max_jitter=2,
+    )
+    # Rows 1-5 are test peaks; row 2 repeats row 1's summit, row 5 holds an N.
+    everything = profile_attribution_examples(examples, 10, seed=0)
+    np.testing.assert_array_equal(everything, [1, 3, 4])
+    two = profile_attribution_examples(examples, 2, seed=3)
+    assert len(two) == 2 and set(two) <= {1, 3, 4} and np.all(np.diff(two) > 0)
+    np.testing.assert_array_equal(two, profile_attribution_examples(examples, 2, seed=3))
+    draws = {tuple(profile_attribution_examples(examples, 2, seed=s)) for s in range(20)}
+    assert len(draws) > 1
+    np.testing.assert_array_equal(profile_attribution_examples(examples, 5, 0, "valid"), [6])
+    with pytest.raises(ValueError, match="no train peak example without N"):
+        profile_attribution_examples(_all_n(examples, tmp_path), 1, 0, "train")
+
+
+def _all_n(examples, tmp_path):
+    """A copy of ``examples`` whose sequences are all N."""
+    copy = tmp_path / "all_n"
+    shutil.copytree(examples.directory, copy)
+    codes = np.load(copy / SEQUENCE_FILE, mmap_mode="r+")
+    codes[:] = N_CODE
+    codes.flush()
+    return ProfileExamples(copy)

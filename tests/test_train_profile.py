@@ -10,6 +10,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import log_softmax
 from scipy.stats import multinomial, pearsonr, spearmanr
 
+from attrprior.attribution import attribute, deep_shap, dinucleotide_references
 from attrprior.genome import GenomeArray, build_profile_examples, encode_genome
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
@@ -18,6 +19,7 @@ from attrprior.sampling import ProfileBatches, profile_splits
 from attrprior.tracks import write_bigwig
 from attrprior.train import (
     Condition,
+    ProfileAttributionModel,
     ProfileObjective,
     ProfileTensors,
     TrainSettings,
@@ -180,6 +182,54 @@ def test_profile_attributions_are_gradient_times_input_and_train_the_body(exampl
     assert logits.shape == (16, 2, 2, OUTPUT) and log_counts.shape == (16, 2, 2)
     fourier_prior(attr, 200).mean().backward()  # double backpropagation
     assert model.convs[0].weight.grad.abs().sum() > 0
+
+
+# tangermeme warns about the deltas that the input-dependent log-softmax weights cause
+# (expected: see ProfileAttributionModel); the fixed-weight check below bounds the rest.
+@pytest.mark.filterwarnings("ignore:Convergence deltas:RuntimeWarning")
+def test_profile_models_are_attributed_on_the_prior_target_with_fixed_controls(examples):
+    model = tiny_model().eval()
+    batch = examples.sample(examples.split_indices("test"))
+    x, control = batch.one_hot, batch.control
+    wrapped = ProfileAttributionModel(model)
+    xt, ct = torch.as_tensor(x), torch.as_tensor(control)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            wrapped(xt, ct)[:, 0], profile_attribution_target(model(xt, ct)[0])
+        )
+    # Saliency through the wrapper is the gradient the prior sees in training.
+    maps = attribute(wrapped, x, None, {"saliency": {}}, args=(control,))
+    expected, _ = profile_input_attributions(model, xt, ct, kind="gradient", create_graph=False)
+    np.testing.assert_allclose(maps["saliency"], expected.numpy(), rtol=1e-4, atol=1e-6)
+    # DeepSHAP: the controls stay with their examples (a different control changes the
+    # map), and the same inputs give the same maps.
+    references = dinucleotide_references(x, n_shuffles=3, seed=0)
+    shap = deep_shap(wrapped, x, references, args=(control,))
+    assert shap.shape == x.shape and np.isfinite(shap).all()
+    np.testing.assert_array_equal(shap, deep_shap(wrapped, x, references, args=(control,)))
+    shifted = deep_shap(wrapped, x, references, args=(control[::-1].copy(),))
+    assert not np.allclose(shap, shifted)
+    # With weights that do not depend on the input, DeepSHAP sums to f(x) - f(r) exactly:
+    # the profile model is DeepLIFT-safe; the wrapper's deltas come only from the
+    # log-softmax weights differing between an input and its references (as in the
+    # reference implementation).
+    _, deltas = deep_shap(FixedWeights(model), x, references, args=(control,), return_deltas=True)
+    with torch.no_grad():
+        scale = FixedWeights(model)(xt, ct).abs().max().item()
+    assert deltas.max() < 1e-5 * scale
+
+
+class FixedWeights(torch.nn.Module):
+    """The attribution target with constant random weights instead of log-softmax ones."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.weights = torch.randn(2, 2, OUTPUT, generator=torch.Generator().manual_seed(0))
+
+    def forward(self, x, control):
+        logits, _ = self.model(x, control)
+        return profile_attribution_target(logits, self.weights.expand_as(logits))[:, None]
 
 
 def test_the_prior_is_averaged_over_peaks_only(examples):

@@ -157,8 +157,31 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
         (drop_alignments, "simulated_profile.encode_binary.experiments"),
         (lambda c: PROFILE(c)["profile"].update(output_length=900), "input_length - 346"),
         (
+            lambda c: PROFILE(c)["experiments"]["SPI1_simK562"].update(
+                alignments={"output_typ": "unfiltered alignments"}
+            ),
+            "output_typ",
+        ),
+        (
+            lambda c: PROFILE(c)["experiments"]["SPI1_simK562"].update(
+                control_alignments={"output_type": "unfiltered_alignments"}
+            ),
+            "unfiltered_alignments",
+        ),
+        (
+            lambda c: SIMULATED(c)["experiments"]["GATA2_simK562"].pop("optimal_peaks"),
+            "optimal_peaks",
+        ),
+        (lambda c: c["encode"].update(lock="earlier/downloads.tsv"), "config key encode.lock"),
+        (
             lambda c: c["datasets"]["simulated"]["models"].append("tseng_profile"),
-            "datasets.simulated.attribution",
+            "datasets.simulated.models: an attributed dataset",
+        ),
+        (
+            lambda c: c["datasets"]["simulated_profile"]["attribution"]["methods"].update(
+                saliency={}
+            ),
+            "simulated_profile.attribution.methods",
         ),
         (
             lambda c: c["datasets"]["simulated_regions"]["models"].append("tseng_profile"),
@@ -217,24 +240,37 @@ def test_paper_config_plans_every_job(tmp_path):
     simulated = {
         name: d for name, d in datasets.items() if name not in genomic and name not in regions
     }
+    attributed = [name for name in genomic if "attribution" in datasets[name]]
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
-    # 5 datasets x 1 model x 2 conditions x 10 seeds; ENCODE SPI1 and GATA2: 5 conditions
-    # x 30 seeds each; Majdandzic et al.'s GM12878 tasks: 8 TFs x 2 models x 3 conditions
-    # x 5 seeds.
+    # 5 datasets x 1 model x 2 conditions x 10 seeds; ENCODE SPI1 and GATA2 binary, K562
+    # DNase: 5 conditions x 30 seeds each; SPI1 and GATA2 profile: 2 conditions x 30 seeds
+    # each; Majdandzic et al.'s GM12878 tasks: 8 TFs x 2 models x 3 conditions x 5 seeds.
     assert runs["billboard"] == 4 * 7 * 30
-    assert sorted(genomic) == ["gata2_encode", "spi1_encode"]
+    assert sorted(genomic) == [
+        "gata2_encode",
+        "gata2_encode_profile",
+        "k562_dnase",
+        "spi1_encode",
+        "spi1_encode_profile",
+    ]
+    assert sorted(attributed) == [
+        "gata2_encode",
+        "gata2_encode_profile",
+        "spi1_encode",
+        "spi1_encode_profile",
+    ]
     assert len(regions) == 8
-    assert sum(runs.values()) == 4 * 7 * 30 + 5 * 2 * 10 + 2 * 5 * 30 + 8 * 2 * 3 * 5
+    assert sum(runs.values()) == (4 * 7 * 30 + 5 * 2 * 10 + 3 * 5 * 30 + 2 * 2 * 30 + 8 * 2 * 3 * 5)
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
-    # Simulated datasets are scored against their ground truth; the ENCODE binary
-    # datasets are attributed on test-set peaks and scored on summits and peaks.
+    # Simulated datasets are scored against their ground truth; the attributed ENCODE
+    # binary and profile datasets on summits and peaks; the DNase dataset is not attributed.
     for rule in ("attribute", "score_attributions"):
-        assert jobs[rule] == sum(runs[name] for name in [*simulated, *genomic]), rule
+        assert jobs[rule] == sum(runs[name] for name in [*simulated, *attributed]), rule
     for rule in ("simulate_dataset", "attribution_inputs", "tables"):
         assert jobs[rule] == len(simulated), rule
-    assert jobs["genomic_attribution_inputs"] == len(genomic)
-    assert jobs["collect_scores"] == len(simulated) + len(genomic)
+    assert jobs["genomic_attribution_inputs"] == len(attributed)
+    assert jobs["collect_scores"] == len(simulated) + len(attributed)
     for rule in ("paper_table2", "paper_table3", "paper_fig2"):
         assert jobs[rule] == 1, rule
     n_figures = sum(len(d["models"]) for d in simulated.values())
@@ -245,23 +281,39 @@ def test_paper_config_plans_every_job(tmp_path):
         "plot_logos",
     ):
         assert jobs[figure] == n_figures
-    # Every download and labelling job of the ENCODE datasets: two peak files per
-    # experiment, the three GRCh38 reference files, one genome array, labels per dataset.
+    # Every download and labelling job of the ENCODE datasets: the peak files named by
+    # accession (two per SPI1 and GATA2 experiment, shared by the binary and profile
+    # datasets, and the 8 ChIP peak files of the GM12878 tasks), the three GRCh38 reference
+    # files, one genome array, labels per dataset.
     peak_files = {
         entry[role]
         for source in genomic.values()
         for entry in source["experiments"].values()
         for role in ("optimal_peaks", "relaxed_peaks")
+        if isinstance(entry.get(role), str)
     }
     peak_files |= {source["chip"]["peaks"] for source in regions.values()}
-    assert jobs["download_encode_file"] == len(peak_files) == 14 + 8
-    # The GM12878 DNase peaks, shared by the 8 tasks, resolved from the experiment's JSON.
+    assert jobs["download_encode_file"] == len(peak_files) == 2 * (4 + 3) + 8
+    # Peaks by output type: the GM12878 DNase peaks, shared by the 8 tasks, and the K562
+    # DNase peaks (k562_dnase, without relaxed peaks), each resolved from its experiment.
     assert {source["dnase"]["experiment"] for source in regions.values()} == {"ENCSR000EMT"}
-    assert jobs["download_experiment_file"] == 1
+    assert genomic["k562_dnase"]["experiments"] == {
+        "DNase_K562": {"experiment": "ENCSR000EOT", "optimal_peaks": {"output_type": "peaks"}}
+    }
+    assert jobs["download_experiment_file"] == 1 + 1
+    # Alignments by output type, one directory of replicate BAMs each: the 4 SPI1
+    # experiments and their 4 named controls (each control's own files), the 3 GATA2
+    # experiments and the first possible control of each (3, keyed by the experiment);
+    # no BAM named by accession, so nothing for index_bam. One track per task and
+    # signal/control; one set of profile examples per profile dataset.
+    assert jobs["download_experiment_alignments"] == (4 + 4) + (3 + 3)
+    assert "index_bam" not in jobs
+    assert jobs["profile_tracks"] == 2 * (4 + 3)
+    assert jobs["profile_examples"] == 2
     assert jobs["download_reference"] == 3 and jobs["encode_genome"] == 1
     assert jobs["binary_labels"] == len(genomic) and jobs["task_regions"] == len(regions)
     for rule in ("download_lock", "genomic_tables"):
-        assert jobs[rule] == len(genomic) + len(regions), rule
+        assert jobs[rule] == len(genomic) + len(regions) == 5 + 8, rule
     print(f"paper.yaml dry run: {seconds:.1f} s")  # a figure for notes, not a timed test
 
 

@@ -5,6 +5,8 @@ that train the Tseng profile model (config/simulated.yaml, shrunk)."""
 
 import hashlib
 import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,7 @@ import torch
 import yaml
 from snakemake_runner import ROOT, snakemake, workdir_with
 
-from attrprior.encode import read_lock
+from attrprior.encode import read_lock, read_records, write_lock
 from attrprior.portal import MockPortal
 from attrprior.simgenome import SMALL_CHROM_SIZES, simulate_genome
 
@@ -50,12 +52,18 @@ def small_config(manifest, simgenome, base_url):
         files = manifest["experiments"][task]["files"]
         entry.update(
             experiment=manifest["experiments"][task]["accession"],
+            control=manifest["experiments"][task]["control"],
             optimal_peaks=files["optimal_peaks"],
             relaxed_peaks=files["relaxed_peaks"],
-            alignments=files["alignments"],
-            control_alignments=files["control_alignments"],
         )
+        # BAMs listed by accession take the small genome's; {output_type: ...} stays.
+        for key in ("alignments", "control_alignments"):
+            if isinstance(entry[key], list):
+                entry[key] = files[key]
+    # Relaxed peaks are optional: without them a task has no ambiguous windows.
+    del profile["encode_binary"]["experiments"]["SPI1_simK562"]["relaxed_peaks"]
     profile["encode_binary"]["profile"]["random_windows"] = 64
+    profile["attribution"].update(n_sequences=8, n_shuffles=3)
     profile.update(seeds=1)
     profile["training"].update(max_epochs=1)
     config["models"]["tseng_profile"]["n_filters"] = 4
@@ -95,6 +103,7 @@ def genomic_run(tmp_path_factory):
         yield {
             "workdir": workdir,
             "simgenome": simgenome,
+            "manifest": manifest,
             "config": config,
             "portal": portal,
             "first": first,
@@ -107,18 +116,33 @@ def genomic_run(tmp_path_factory):
 def test_downloads_are_verified_retried_and_locked(genomic_run):
     workdir, simgenome = genomic_run["workdir"], genomic_run["simgenome"]
     # The binary dataset downloads reference and peak files; the profile dataset also the
-    # BAMs of its tasks and controls.
+    # BAMs of its tasks and controls (2 replicates and 1 control BAM per task).
     locked = []
     for name in ("simulated", "simulated_profile"):
         records = read_lock(workdir / "results" / name / "data" / "downloads.tsv")
         source = genomic_run["config"]["datasets"][name]["encode_binary"]
-        n_bams = sum(
-            len(e.get("alignments", [])) + len(e.get("control_alignments", []))
-            for e in source["experiments"].values()
+        n_peaks = sum(
+            ("optimal_peaks" in e) + ("relaxed_peaks" in e) for e in source["experiments"].values()
         )
+        n_bams = sum(record.path.endswith(".bam") for record in records)
         assert n_bams == (6 if name == "simulated_profile" else 0)
-        assert len(records) == 3 + 2 * len(source["experiments"]) + n_bams
+        assert len(records) == 3 + n_peaks + n_bams
         locked += records
+    # SPI1_simK562's BAMs were named by output type: simulated_profile's lock (the loop's
+    # last) lists each replicate's BAM of the experiment and the control's, with the
+    # experiment each was resolved from.
+    task = genomic_run["manifest"]["experiments"]["SPI1_simK562"]
+    resolved = {r.accession: (r.experiment, r.output_type) for r in records if r.experiment}
+    signal = (task["accession"], "unfiltered alignments")
+    control = (task["control"], "unfiltered alignments")
+    assert resolved == {
+        **dict.fromkeys(task["files"]["alignments"], signal),
+        **dict.fromkeys(task["files"]["control_alignments"], control),
+    }
+    assert len(task["files"]["alignments"]) == 2 and len(task["files"]["control_alignments"]) == 1
+    for record in records:
+        if record.experiment:
+            assert (workdir / f"{record.path}.bai").is_file()
     for record in locked:
         meta = json.loads((simgenome / "portal" / "files" / f"{record.accession}.json").read_text())
         data = (workdir / record.path).read_bytes()
@@ -136,7 +160,9 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
     assert first == len(unique) + len(FAULTS)
     assert rerun == first, "a verified file was fetched again"
     assert "Nothing to be done" in genomic_run["rerun"].stdout + genomic_run["rerun"].stderr
-    leftovers = [p for p in (workdir / "resources").rglob(".*") if p.is_file()]
+    # No temporary file or directory is left (Snakemake marks directory outputs with a
+    # .snakemake_timestamp file).
+    leftovers = [p for p in (workdir / "resources").rglob(".*") if p.name != ".snakemake_timestamp"]
     assert not leftovers, leftovers
 
 
@@ -154,6 +180,13 @@ def test_labels_agree_with_the_simulation(genomic_run):
     summary = pd.read_csv(results / "data" / "labels_summary.tsv", sep="\t")
     assert set(summary["chrom"]) == {"chr1", "chr2", "chr3"}
     assert (summary["dropped_off_end"] > 0).all() and (summary["dropped_blacklist"] > 0).all()
+    # simulated_profile's SPI1_simK562 has no relaxed peaks (small_config): no ambiguous
+    # windows, the same positives as in `simulated`.
+    profile = genomic_run["workdir"] / "results" / "simulated_profile" / "data"
+    profile_summary = pd.read_csv(profile / "labels_summary.tsv", sep="\t")
+    assert (profile_summary["ambiguous_SPI1_simK562"] == 0).all()
+    assert profile_summary["ambiguous_SPI1_simGM12878"].sum() > 0
+    assert (profile_summary["positive_SPI1_simK562"] == summary["positive_SPI1_simK562"]).all()
 
 
 @pytest.mark.slow
@@ -274,6 +307,58 @@ def test_a_download_that_keeps_failing_leaves_nothing(genomic_run):
 
 
 @pytest.mark.slow
+def test_lock_of_an_earlier_run_pins_the_alignments(genomic_run):
+    workdir, config = genomic_run["workdir"], genomic_run["config"]
+    task = genomic_run["manifest"]["experiments"]["SPI1_simK562"]
+    target = Path(
+        "resources/simGRCh38/experiments", task["accession"], "signal_unfiltered_alignments"
+    )
+    lock = workdir / "results" / "simulated_profile" / "data" / "downloads.tsv"
+    records = read_lock(lock)
+    pinned = workdir / "pinned.tsv"
+    changed = [
+        replace(r, md5="0" * 32) if r.accession == task["files"]["alignments"][1] else r
+        for r in records
+    ]
+    write_lock(changed, pinned)
+    log = workdir / "logs/download/simGRCh38/experiments" / task["accession"]
+    log = log / "signal_unfiltered_alignments.bam.log"
+
+    def download():
+        log.unlink(missing_ok=True)
+        return snakemake(workdir, "--cores", "1", str(target), check=False)
+
+    shutil.rmtree(workdir / target)
+    Path(workdir / f"{target}.download.json").unlink()
+    workdir_with(workdir, {**config, "encode": {**config["encode"], "lock": "pinned.tsv"}})
+    try:
+        # A pinned file whose md5 changed on the portal stops the download, naming both
+        # md5s and the lock, and leaves nothing behind.
+        result = download()
+        assert result.returncode != 0
+        bam = next(r for r in records if r.accession == task["files"]["alignments"][1])
+        message = result.stdout + result.stderr
+        assert f"{bam.accession}: md5sum on the portal is {bam.md5}" in message
+        assert f"lock file pinned.tsv has {'0' * 32}" in message
+        assert not (workdir / target).exists()
+        experiments = (workdir / target).parents[1]
+        hidden = [p for p in experiments.rglob(".*") if p.name != ".snakemake_timestamp"]
+        assert not hidden, hidden
+        # The lock as written: the pinned accessions are taken, the JSON is not read.
+        write_lock(records, pinned)
+        before = len(genomic_run["portal"].requests)
+        assert download().returncode == 0
+        assert "pinned by lock file pinned.tsv" in log.read_text()
+        requests = genomic_run["portal"].requests[before:]
+        assert f"/experiments/{task['accession']}/?format=json" not in requests
+        assert read_records(workdir / f"{target}.download.json") == [
+            r for r in records if r.path.startswith(str(target))
+        ]
+    finally:
+        workdir_with(workdir, config)
+
+
+@pytest.mark.slow
 def test_region_task_is_balanced_and_trained(genomic_run):
     results = genomic_run["workdir"] / "results" / "simulated_regions"
     with np.load(results / "data" / "regions.npz") as regions:
@@ -311,15 +396,38 @@ def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
     # Footprints are short regions: some explained bases lie in them, most do not.
     assert 0 < inputs["mask_footprints"].mean() < 0.5
     paper = workdir / "results" / "paper"
-    table3 = pd.read_csv(paper / "table3.tsv", sep="\t").set_index("condition")
-    assert set(table3.index) == {"none", "fourier"}
+    table3 = pd.read_csv(paper / "table3.tsv", sep="\t").set_index(["model", "condition"])
+    assert set(table3.index) == {
+        (model, condition)
+        for model in ("tseng_binary", "tseng_profile")
+        for condition in ("none", "fourier")
+    }
     assert table3["mean_summit_spearman"].between(-1, 1).all()
     assert table3["mean_peaks_auprc"].between(0, 1).all()
-    assert table3.loc["fourier", "n_sequences"] == 20
+    assert table3.loc[("tseng_binary", "fourier"), "n_sequences"] == 20
+    assert table3.loc[("tseng_profile", "fourier"), "n_sequences"] == 8
     table4 = pd.read_csv(paper / "table4.tsv", sep="\t").set_index("condition")
     assert table4["mean_fraction_in_footprints"].between(0, 1).all()
     assert (paper / "fig2.png").stat().st_size > 0
     assert "Table 3" in (paper / "table3.md").read_text()
+
+
+@pytest.mark.slow
+def test_profile_models_explained_on_test_peaks_with_controls(genomic_run):
+    results = genomic_run["workdir"] / "results" / "simulated_profile"
+    inputs = np.load(results / "data" / "attribution_inputs.npz")
+    # Summit-centred 1346-bp test peaks (chr3), each with its tasks' control profiles.
+    assert inputs["x"].shape == (8, 4, 1346)
+    assert (inputs["x"].sum(axis=1) == 1).all()
+    assert inputs["control"].shape == (8, 2, 2, 1000)
+    assert set(inputs["chrom"]) == {"chr3"}
+    assert (inputs["summit_distance"][:, 1346 // 2] == 0).all()
+    for condition in ("none", "fourier"):
+        maps = np.load(results / "attributions" / "tseng_profile" / condition / "seed0.npz")
+        assert maps["deepshap"].shape == (8, 4, 1346)
+        assert np.isfinite(maps["deepshap"]).all() and np.abs(maps["deepshap"]).sum() > 0
+    pooled = pd.read_csv(results / "scores" / "pooled.tsv", sep="\t")
+    assert set(pooled["condition"]) == {"none", "fourier"}
 
 
 @pytest.mark.slow

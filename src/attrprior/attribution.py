@@ -2,7 +2,10 @@
 
 Every attribution array here is ``(N, 4, L)``: examples, bases A/C/G/T, positions. Models take
 one-hot ``(N, 4, L)`` inputs and return ``(N, n_targets)`` logits; the explained scalar is the
-logit ``model(x)[:, target]`` (not its sigmoid).
+logit ``model(x)[:, target]`` (not its sigmoid). A model with further inputs (a profile model's
+control tracks) gets them through ``args``: a tuple of per-example arrays, each (N, ...), passed
+as ``model(x, *args)``; every point evaluated for an example (noisy copies, interpolations,
+references) gets that example's ``args``, which are held fixed and not attributed.
 
 The gradient methods follow ``gradient_correction/explain.py`` of ``p-koo/GradientCorrection``
 (Majdandzic, Rajesh & Koo 2023):
@@ -168,6 +171,23 @@ def _as_references(references: np.ndarray | torch.Tensor, x: torch.Tensor) -> to
     return refs
 
 
+def _as_args(args: tuple | None, n: int) -> tuple[torch.Tensor, ...]:
+    """Return the further model inputs as float32 CPU tensors, each with N = ``n`` rows."""
+    if args is None:
+        return ()
+    tensors = tuple(torch.as_tensor(_to_numpy(a), dtype=torch.float32) for a in args)
+    for i, tensor in enumerate(tensors):
+        if tensor.ndim == 0 or tensor.shape[0] != n:
+            raise ValueError(
+                f"args[{i}] must have one row per example ({n}), got shape {tuple(tensor.shape)}"
+            )
+    return tensors
+
+
+def _rows(args: tuple[torch.Tensor, ...], rows: slice | torch.Tensor) -> tuple[torch.Tensor, ...]:
+    return tuple(a[rows] for a in args)
+
+
 def _model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
     param = next(model.parameters(), None)
     if param is None:
@@ -186,17 +206,24 @@ def _evaluating(model: torch.nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _target_output(model: torch.nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
-    y = model(inputs)
+def _target_output(
+    model: torch.nn.Module, inputs: torch.Tensor, target: int, args: tuple = ()
+) -> torch.Tensor:
+    y = model(inputs, *args)
     if y.ndim != 2:
         raise ValueError(f"the model must return (batch, n_targets) outputs, got {tuple(y.shape)}")
     return y[:, target]
 
 
 def _input_gradients(
-    model: torch.nn.Module, inputs: torch.Tensor, target: int, batch_size: int
+    model: torch.nn.Module,
+    inputs: torch.Tensor,
+    target: int,
+    batch_size: int,
+    args: tuple[torch.Tensor, ...] = (),
 ) -> torch.Tensor:
-    """Gradient of ``model(inputs)[:, target]`` with respect to ``inputs`` (R, 4, L), on CPU.
+    """Gradient of ``model(inputs, *args)[:, target]`` with respect to ``inputs`` (R, 4, L),
+    on CPU; ``args`` have R rows too.
 
     The model must already be in eval mode. ``batch_size`` rows go through the model at a time.
     Only the inputs are differentiated, so parameter ``.grad`` fields are left untouched.
@@ -204,10 +231,12 @@ def _input_gradients(
     device, dtype = _model_device_dtype(model)
     grads = []
     for start in range(0, inputs.shape[0], batch_size):
-        batch = inputs[start : start + batch_size].to(device=device, dtype=dtype)
+        rows = slice(start, start + batch_size)
+        batch = inputs[rows].to(device=device, dtype=dtype)
         batch.requires_grad_(True)
+        batch_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
         with torch.enable_grad():
-            y = _target_output(model, batch, target)
+            y = _target_output(model, batch, target, batch_args)
             (grad,) = torch.autograd.grad(y.sum(), batch)
         grads.append(grad.detach().to("cpu", torch.float32))
     return torch.cat(grads)
@@ -221,6 +250,7 @@ def _weighted_gradient_sum(
     n_points: int,
     target: int,
     batch_size: int,
+    args: tuple[torch.Tensor, ...] = (),
 ) -> np.ndarray:
     """``sum_m w[n, m] * grad f(points[n, m])`` for every example n, chunked over examples.
 
@@ -237,6 +267,8 @@ def _weighted_gradient_sum(
     batch_size : int
         Model rows (points) per forward/backward pass. Examples are taken
         ``max(1, batch_size // M)`` at a time, so at most ``max(batch_size, M)`` points are held.
+    args : tuple of torch.Tensor, each shape=(N, ...)
+        Further model inputs; every point of example n gets row n.
 
     Returns
     -------
@@ -251,8 +283,9 @@ def _weighted_gradient_sum(
             rows = slice(start, min(start + per_chunk, x.shape[0]))
             points = build_points(rows)
             n = points.shape[0]
+            point_args = tuple(a.repeat_interleave(n_points, dim=0) for a in _rows(args, rows))
             grads = _input_gradients(
-                model, points.reshape(n * n_points, *x.shape[1:]), target, batch_size
+                model, points.reshape(n * n_points, *x.shape[1:]), target, batch_size, point_args
             )
             grads = grads.reshape(n, n_points, *x.shape[1:])
             w = torch.broadcast_to(weights(rows), (n, n_points))
@@ -284,6 +317,7 @@ def saliency(
     x: np.ndarray | torch.Tensor,
     target: int = 0,
     batch_size: int = 128,
+    args: tuple | None = None,
 ) -> np.ndarray:
     """Input gradient of the target logit (saliency map, signed, uncorrected).
 
@@ -297,6 +331,8 @@ def saliency(
         Output column explained: ``model(x)[:, target]``.
     batch_size : int
         Examples per forward/backward pass.
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)`` (not attributed).
 
     Returns
     -------
@@ -305,7 +341,14 @@ def saliency(
     """
     x = _as_inputs(x)
     return _weighted_gradient_sum(
-        model, x, lambda rows: x[rows, None], lambda rows: torch.ones(1), 1, target, batch_size
+        model,
+        x,
+        lambda rows: x[rows, None],
+        lambda rows: torch.ones(1),
+        1,
+        target,
+        batch_size,
+        _as_args(args, x.shape[0]),
     )
 
 
@@ -316,6 +359,7 @@ def integrated_gradients(
     steps: int = 25,
     target: int = 0,
     batch_size: int = 512,
+    args: tuple | None = None,
 ) -> np.ndarray:
     """Path-averaged gradient along the straight line from a baseline to ``x``.
 
@@ -344,6 +388,8 @@ def integrated_gradients(
         Output column explained.
     batch_size : int
         Interpolated points per forward/backward pass.
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)`` (not attributed).
 
     Returns
     -------
@@ -366,7 +412,14 @@ def integrated_gradients(
 
     weights = (w / n_refs).repeat(n_refs)  # K blocks of steps + 1, matching build_points
     return _weighted_gradient_sum(
-        model, x, build_points, lambda rows: weights, n_refs * (steps + 1), target, batch_size
+        model,
+        x,
+        build_points,
+        lambda rows: weights,
+        n_refs * (steps + 1),
+        target,
+        batch_size,
+        _as_args(args, x.shape[0]),
     )
 
 
@@ -378,6 +431,7 @@ def smoothgrad(
     target: int = 0,
     seed: int = 0,
     batch_size: int = 512,
+    args: tuple | None = None,
 ) -> np.ndarray:
     """Mean input gradient over Gaussian-noised copies of the one-hot input.
 
@@ -404,6 +458,8 @@ def smoothgrad(
         Seed of the noise.
     batch_size : int
         Noisy copies per forward/backward pass.
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)`` (not attributed).
 
     Returns
     -------
@@ -423,7 +479,14 @@ def smoothgrad(
 
     weights = torch.full((n_samples,), 1.0 / n_samples)
     return _weighted_gradient_sum(
-        model, x, build_points, lambda rows: weights, n_samples, target, batch_size
+        model,
+        x,
+        build_points,
+        lambda rows: weights,
+        n_samples,
+        target,
+        batch_size,
+        _as_args(args, x.shape[0]),
     )
 
 
@@ -436,6 +499,7 @@ def expected_gradients(
     seed: int = 0,
     batch_size: int = 512,
     random_alphas: bool = False,
+    args: tuple | None = None,
 ) -> np.ndarray:
     """Path-averaged gradient averaged over K references per example (expected gradients).
 
@@ -466,6 +530,8 @@ def expected_gradients(
         Interpolated points per forward/backward pass.
     random_alphas : bool
         Sample one alpha per reference instead of using the fixed grid.
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)`` (not attributed).
 
     Returns
     -------
@@ -475,7 +541,7 @@ def expected_gradients(
     refs = _as_references(references, x)
     if not random_alphas:
         return integrated_gradients(
-            model, x, refs, steps=steps, target=target, batch_size=batch_size
+            model, x, refs, steps=steps, target=target, batch_size=batch_size, args=args
         )
 
     n_refs = refs.shape[1]
@@ -489,7 +555,14 @@ def expected_gradients(
 
     weights = torch.full((n_refs,), 1.0 / n_refs)
     return _weighted_gradient_sum(
-        model, x, build_points, lambda rows: weights, n_refs, target, batch_size
+        model,
+        x,
+        build_points,
+        lambda rows: weights,
+        n_refs,
+        target,
+        batch_size,
+        _as_args(args, x.shape[0]),
     )
 
 
@@ -546,6 +619,7 @@ def deep_shap(
     hypothetical: bool = True,
     additional_nonlinear_ops: dict | None = None,
     return_deltas: bool = False,
+    args: tuple | None = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """DeepLIFT/SHAP attributions with tangermeme, from precomputed references.
 
@@ -584,6 +658,9 @@ def deep_shap(
         ``|f(x) - f(r_k) - sum (x - r_k) * m_k|`` per example-reference pair (tangermeme only
         warns about them, it does not return them, so they are recomputed here from its
         multipliers and two plain forward passes).
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)``, the same for an example and
+        its references (tangermeme's ``args``), so they are not attributed.
 
     Returns
     -------
@@ -595,6 +672,7 @@ def deep_shap(
 
     x = _as_inputs(x)
     refs = _as_references(references, x)
+    args = _as_args(args, x.shape[0])
     empty = (x.sum(dim=1) == 0).any(dim=1)
     if empty.any():
         idx = torch.nonzero(empty).flatten()[:10].tolist()
@@ -612,12 +690,14 @@ def deep_shap(
     attributions, deltas = [], []
     with _evaluating(model):
         for start in range(0, x.shape[0], per_chunk):
-            xs, rs = x[start : start + per_chunk], refs[start : start + per_chunk]
+            rows = slice(start, start + per_chunk)
+            xs, rs, chunk_args = x[rows], refs[rows], _rows(args, rows)
             # raw_outputs gives the multipliers of every pair (n, K, 4, L), from which both the
             # hypothetical scores and the deltas follow.
             mult = deep_lift_shap(
                 model,
                 xs,
+                args=chunk_args or None,
                 target=target,
                 batch_size=batch_size,
                 references=rs,
@@ -633,8 +713,11 @@ def deep_shap(
             (hyp,) = hypothetical_attributions((mk,), (xk,), (rk,))
             attributions.append(hyp.reshape(n, n_refs, *x.shape[1:]).mean(dim=1))
             if return_deltas:
+                argk = tuple(a.repeat_interleave(n_refs, dim=0) for a in chunk_args)
                 deltas.append(
-                    _convergence_deltas(model, xk, rk, mk, target, batch_size).reshape(n, n_refs)
+                    _convergence_deltas(model, xk, rk, mk, target, batch_size, argk).reshape(
+                        n, n_refs
+                    )
                 )
 
     attr = torch.cat(attributions)
@@ -653,6 +736,7 @@ def _convergence_deltas(
     multipliers: torch.Tensor,
     target: int,
     batch_size: int,
+    args: tuple[torch.Tensor, ...] = (),
 ) -> torch.Tensor:
     """``|f(x) - f(r) - sum (x - r) * m|`` per row of (R, 4, L) inputs; summation-to-delta."""
     device, dtype = _model_device_dtype(model)
@@ -660,8 +744,9 @@ def _convergence_deltas(
     with torch.no_grad():
         for start in range(0, x.shape[0], batch_size):
             rows = slice(start, start + batch_size)
-            fx = _target_output(model, x[rows].to(device=device, dtype=dtype), target)
-            fr = _target_output(model, refs[rows].to(device=device, dtype=dtype), target)
+            row_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
+            fx = _target_output(model, x[rows].to(device=device, dtype=dtype), target, row_args)
+            fr = _target_output(model, refs[rows].to(device=device, dtype=dtype), target, row_args)
             diff = (fx - fr).to("cpu", torch.float32)
             contrib = ((x[rows] - refs[rows]) * multipliers[rows]).sum(dim=(1, 2))
             out.append((diff - contrib).abs())
@@ -673,7 +758,14 @@ def _convergence_deltas(
 # ---------------------------------------------------------------------------------------------
 
 AttributionFn = Callable[
-    [torch.nn.Module, np.ndarray | torch.Tensor, np.ndarray | None, Mapping[str, Any], int],
+    [
+        torch.nn.Module,
+        np.ndarray | torch.Tensor,
+        np.ndarray | None,
+        Mapping[str, Any],
+        int,
+        tuple | None,
+    ],
     np.ndarray,
 ]
 
@@ -689,11 +781,11 @@ def _params(params: Mapping[str, Any] | None, allowed: set[str], method: str) ->
     return params
 
 
-def _run_saliency(model, x, references, params, seed):
-    return saliency(model, x, **_params(params, {"target", "batch_size"}, "saliency"))
+def _run_saliency(model, x, references, params, seed, args):
+    return saliency(model, x, args=args, **_params(params, {"target", "batch_size"}, "saliency"))
 
 
-def _run_integrated_gradients(model, x, references, params, seed):
+def _run_integrated_gradients(model, x, references, params, seed, args):
     p = _params(params, {"target", "batch_size", "steps", "baseline"}, "integrated_gradients")
     kind = p.pop("baseline", "zeros")
     if kind == "zeros":
@@ -704,23 +796,23 @@ def _run_integrated_gradients(model, x, references, params, seed):
         raise ValueError(
             f"integrated_gradients: baseline must be 'zeros' or 'references', got {kind!r}"
         )
-    return integrated_gradients(model, x, baseline, **p)
+    return integrated_gradients(model, x, baseline, args=args, **p)
 
 
-def _run_smoothgrad(model, x, references, params, seed):
+def _run_smoothgrad(model, x, references, params, seed, args):
     p = _params(params, {"target", "batch_size", "n_samples", "sigma"}, "smoothgrad")
-    return smoothgrad(model, x, seed=seed, **p)
+    return smoothgrad(model, x, seed=seed, args=args, **p)
 
 
-def _run_expected_gradients(model, x, references, params, seed):
+def _run_expected_gradients(model, x, references, params, seed, args):
     p = _params(params, {"target", "batch_size", "steps", "random_alphas"}, "expected_gradients")
-    return expected_gradients(model, x, references, seed=seed, **p)
+    return expected_gradients(model, x, references, seed=seed, args=args, **p)
 
 
-def _run_deep_shap(model, x, references, params, seed):
+def _run_deep_shap(model, x, references, params, seed, args):
     # Always hypothetical: the registry returns raw maps, the x product is taken downstream.
     p = _params(params, {"target", "batch_size", "additional_nonlinear_ops"}, "deepshap")
-    return deep_shap(model, x, references, hypothetical=True, **p)
+    return deep_shap(model, x, references, hypothetical=True, args=args, **p)
 
 
 ATTRIBUTION_METHODS: dict[str, AttributionFn] = {
@@ -730,12 +822,14 @@ ATTRIBUTION_METHODS: dict[str, AttributionFn] = {
     "expected_gradients": _run_expected_gradients,
     "deepshap": _run_deep_shap,
 }
-"""Method name -> ``fn(model, x, references, params, seed)`` returning the raw (N, 4, L) map.
+"""Method name -> ``fn(model, x, references, params, seed, args)`` returning the raw (N, 4, L)
+map.
 
 ``references`` is (N, K, 4, L) or None (only ``expected_gradients``, ``deepshap`` and
 ``integrated_gradients`` with ``baseline: references`` need it); ``params`` are the method's
 keyword arguments from the config (``target``, ``batch_size``, ``steps``, ``n_samples``,
-``sigma``, ...; unknown keys raise); ``seed`` feeds the methods that draw random numbers.
+``sigma``, ...; unknown keys raise); ``seed`` feeds the methods that draw random numbers;
+``args`` (None or a tuple of (N, ...) arrays) are further model inputs.
 Raw maps are gradient-like (hypothetical for DeepSHAP); gradient x input is ``saliency * x``.
 """
 
@@ -746,6 +840,7 @@ def attribute(
     references: np.ndarray | torch.Tensor | None,
     methods: Mapping[str, Mapping[str, Any] | None],
     seed: int = 0,
+    args: tuple | None = None,
 ) -> dict[str, np.ndarray]:
     """Run every configured attribution method and its gradient correction.
 
@@ -761,6 +856,8 @@ def attribute(
         ``{method name: params}`` with names from :data:`ATTRIBUTION_METHODS`.
     seed : int
         Passed to every method (used by those that draw random numbers).
+    args : tuple of array-like, each shape=(N, ...), optional
+        Further per-example model inputs, ``model(x, *args)`` (not attributed).
 
     Returns
     -------
@@ -782,7 +879,7 @@ def attribute(
         )
     results: dict[str, np.ndarray] = {}
     for name, params in methods.items():
-        raw = ATTRIBUTION_METHODS[name](model, x, references, params or {}, seed)
+        raw = ATTRIBUTION_METHODS[name](model, x, references, params or {}, seed, args)
         results[name] = raw
         results[f"{name}_corrected"] = correct_gradients(raw)
     return results

@@ -8,6 +8,11 @@ The portal (https://www.encodeproject.org, or a :class:`attrprior.portal.MockPor
   ``file_size``, ``href``, ``status``, ``assembly``...);
 - ``GET {base}{href}``: a redirect to the bytes.
 
+Files are named by accession, or by an experiment and an output type: :func:`resolve_file`
+takes the one file of that output type, :func:`replicate_files` one per biological replicate
+(e.g. the "unfiltered alignments" BAMs), and :func:`download_experiment_files` downloads
+either, taking the accessions pinned by the lock file of an earlier run when it has them.
+
 :class:`PortalClient` holds one ``requests`` session, a :class:`RateLimiter` (at most one request
 per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy; reuse one
 client for many calls so that the rate limit spans them. :func:`client_from_config` builds
@@ -18,7 +23,8 @@ computed; the file is renamed into place only when both match. Connection errors
 408, 429), truncated bodies and MD5 mismatches are retried with exponential backoff
 (``backoff * 2**k`` seconds before retry ``k + 1``); after the last try a :class:`DownloadError`
 names the accession, the URL and the last problem. :func:`write_lock` records what was
-downloaded in a TSV lock file (``accession, url, md5, size, path``).
+downloaded in a TSV lock file (``accession, url, md5, size, path, experiment, output_type``;
+the last two name what a file was resolved from, empty when it was named by accession).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
@@ -59,10 +65,14 @@ __all__ = [
     "check_file_metadata",
     "select_files",
     "resolve_file",
+    "replicate_files",
     "control_experiments",
+    "first_control",
     "client_from_config",
+    "download_experiment_files",
     "write_record",
-    "read_record",
+    "write_records",
+    "read_records",
     "write_lock",
     "read_lock",
 ]
@@ -74,7 +84,7 @@ FILE_PATTERN = re.compile(r"ENCFF\d{3}[A-Z]{3}")
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: File statuses accepted by default; ``replaced``, ``revoked``, ``deleted``... are refused.
 DEFAULT_STATUSES = ("released", "archived")
-LOCK_COLUMNS = ("accession", "url", "md5", "size", "path")
+LOCK_COLUMNS = ("accession", "url", "md5", "size", "path", "experiment", "output_type")
 
 _PATTERN_TEXT = {
     "experiment": (EXPERIMENT_PATTERN, "ENCSR + 3 digits + 3 capital letters, e.g. ENCSR000BGQ"),
@@ -129,6 +139,11 @@ class DownloadRecord:
         Size in bytes.
     path : str
         Where the file is.
+    experiment : str
+        The experiment (``ENCSR...``) whose JSON the file was resolved from, ``""`` when it
+        was named by accession.
+    output_type : str
+        The output type it was resolved by, ``""`` when it was named by accession.
     """
 
     accession: str
@@ -136,6 +151,8 @@ class DownloadRecord:
     md5: str
     size: int
     path: str
+    experiment: str = ""
+    output_type: str = ""
 
 
 # --------------------------------------------------------------------------- accessions
@@ -303,7 +320,8 @@ def resolve_file(
 
     Used where the configuration names an experiment and an output type instead of a file
     (e.g. the DNase-seq peaks of an experiment whose file accession is not recorded). With
-    several released candidates, the one marked ``preferred_default`` is taken.
+    several candidates, a ``released`` file is taken over ``archived`` ones, and among
+    several of the same status the one marked ``preferred_default``.
 
     Parameters
     ----------
@@ -321,24 +339,15 @@ def resolve_file(
     ------
     MetadataError
         If no file matches (the message lists the output types the experiment has for the
-        assembly), or several match and not exactly one is ``preferred_default`` (the
-        message lists them; name the file accession in the configuration instead).
+        assembly), or several of the best status match and not exactly one is
+        ``preferred_default`` (the message lists them; name the file accession in the
+        configuration instead).
     """
     name = experiment.get("accession", "<experiment without accession>")
     candidates = select_files(experiment, output_type, assembly, file_format)
     if not candidates:
-        available = sorted(
-            {
-                str(item.get("output_type"))
-                for item in experiment.get("files", [])
-                if isinstance(item, Mapping) and item.get("assembly") == assembly
-            }
-        )
-        raise MetadataError(
-            f"{name}: no released {assembly} file with output type {output_type!r}"
-            + (f" and format {file_format!r}" if file_format else "")
-            + f"; output types for {assembly}: {available}"
-        )
+        raise _no_file_error(experiment, output_type, assembly, file_format)
+    candidates = [c for c in candidates if c.get("status") == "released"] or candidates
     if len(candidates) > 1:
         preferred = [item for item in candidates if item.get("preferred_default") is True]
         if len(preferred) != 1:
@@ -350,6 +359,97 @@ def resolve_file(
             )
         candidates = preferred
     return validate_accession(str(candidates[0].get("accession")), "file")
+
+
+def replicate_files(
+    experiment: Mapping[str, Any],
+    output_type: str,
+    assembly: str,
+    file_format: str | None = None,
+) -> list[dict[str, Any]]:
+    """One file per biological replicate of an experiment, of an output type and assembly.
+
+    Used where the configuration names the replicate files of an experiment by output type
+    (e.g. the "unfiltered alignments" BAMs of every replicate). The released and archived
+    candidates (:func:`select_files`) are grouped by their sorted ``biological_replicates``;
+    within a group a ``released`` file is taken over ``archived`` ones, then the one marked
+    ``preferred_default``.
+
+    Parameters
+    ----------
+    experiment : mapping
+        Experiment object with embedded ``files``.
+    output_type, assembly, file_format : str
+        As in :func:`select_files`.
+
+    Returns
+    -------
+    list of dict, length R (replicate groups)
+        The chosen file objects, sorted by their sorted ``biological_replicates``
+        (replicate 1 before 2; a file pooled from [1, 2] after [1]).
+
+    Raises
+    ------
+    MetadataError
+        If no file matches (listing the output types the experiment has for the assembly), a
+        candidate has no ``biological_replicates`` list, or a replicate still has several
+        candidates (naming the experiment, the replicate and the accessions; list the
+        accessions in the configuration instead).
+    """
+    name = experiment.get("accession", "<experiment without accession>")
+    candidates = select_files(experiment, output_type, assembly, file_format)
+    if not candidates:
+        raise _no_file_error(experiment, output_type, assembly, file_format)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for item in candidates:
+        replicates = item.get("biological_replicates")
+        if not isinstance(replicates, list):
+            raise MetadataError(
+                f"{name}: file {item.get('accession')!r} has no biological_replicates list"
+            )
+        groups.setdefault(tuple(sorted(replicates)), []).append(item)
+    return [
+        _replicate_choice(name, replicates, items, output_type)
+        for replicates, items in sorted(groups.items())
+    ]
+
+
+def _replicate_choice(
+    name: str, replicates: tuple[Any, ...], items: list[dict[str, Any]], output_type: str
+) -> dict[str, Any]:
+    """The one file of a replicate group: released before archived, then preferred_default."""
+    released = [item for item in items if item.get("status") == "released"]
+    chosen = released or items
+    preferred = [item for item in chosen if item.get("preferred_default") is True]
+    chosen = preferred or chosen
+    if len(chosen) > 1:
+        label = ", ".join(str(r) for r in replicates) or "(none)"
+        accessions = ", ".join(str(item.get("accession")) for item in chosen)
+        raise MetadataError(
+            f"{name}: biological replicate {label} has {len(chosen)} {output_type!r} files "
+            f"({accessions}) of the same status and not one preferred_default; list the "
+            "accessions in the configuration instead"
+        )
+    return chosen[0]
+
+
+def _no_file_error(
+    experiment: Mapping[str, Any], output_type: str, assembly: str, file_format: str | None
+) -> MetadataError:
+    """The error for an experiment without a file of an output type, listing those it has."""
+    name = experiment.get("accession", "<experiment without accession>")
+    available = sorted(
+        {
+            str(item.get("output_type"))
+            for item in experiment.get("files", [])
+            if isinstance(item, Mapping) and item.get("assembly") == assembly
+        }
+    )
+    return MetadataError(
+        f"{name}: no released {assembly} file with output type {output_type!r}"
+        + (f" and format {file_format!r}" if file_format else "")
+        + f"; output types for {assembly}: {available}"
+    )
 
 
 def control_experiments(experiment: Mapping[str, Any]) -> list[str]:
@@ -375,6 +475,26 @@ def control_experiments(experiment: Mapping[str, Any]) -> list[str]:
             raise MetadataError(f"{name}: possible control {entry!r} has no experiment accession")
         accessions.append(text)
     return accessions
+
+
+def first_control(experiment: Mapping[str, Any]) -> str:
+    """The first of an experiment's ``possible_controls`` (the reference implementation's
+    choice of control).
+
+    Raises
+    ------
+    MetadataError
+        If the experiment lists no possible control (name the control experiment in the
+        configuration instead), or as :func:`control_experiments`.
+    """
+    controls = control_experiments(experiment)
+    if not controls:
+        name = experiment.get("accession", "<experiment without accession>")
+        raise MetadataError(
+            f"{name}: the experiment lists no possible_controls; name the control "
+            "experiment in the configuration instead"
+        )
+    return controls[0]
 
 
 # --------------------------------------------------------------------------- client
@@ -545,6 +665,8 @@ class PortalClient:
         *,
         assembly: str | None = None,
         allowed_status: Sequence[str] = DEFAULT_STATUSES,
+        expected_md5: str | None = None,
+        expected_by: str = "the caller",
     ) -> DownloadRecord:
         """Download an ENCODE file to ``dest``, verified against its md5sum and file_size.
 
@@ -558,6 +680,10 @@ class PortalClient:
             Required assembly.
         allowed_status : sequence of str
             Accepted file statuses.
+        expected_md5 : str, optional
+            The md5sum the portal's metadata must still have (e.g. pinned in a lock file).
+        expected_by : str
+            Who expects it, for the error message (e.g. ``"lock file x.tsv"``).
 
         Returns
         -------
@@ -566,7 +692,9 @@ class PortalClient:
         Raises
         ------
         ValueError
-            If ``reference`` is malformed (:class:`MetadataError` if the metadata is refused).
+            If ``reference`` is malformed (:class:`MetadataError` if the metadata is refused,
+            or its md5sum is not ``expected_md5``: naming the reference, ``expected_by`` and
+            both md5s; nothing is downloaded).
         PortalError
             If the metadata cannot be fetched.
         DownloadError
@@ -576,6 +704,11 @@ class PortalClient:
         check_file_metadata(
             meta, accession=reference, assembly=assembly, allowed_status=allowed_status
         )
+        if expected_md5 is not None and meta["md5sum"].lower() != expected_md5.lower():
+            raise MetadataError(
+                f"{reference}: md5sum on the portal is {meta['md5sum']}, but {expected_by} "
+                f"has {expected_md5}; the file changed since"
+            )
         label = str(meta.get("accession") or reference)
         url = urljoin(self.base_url + "/", meta["href"])
         return self._fetch_verified(
@@ -739,13 +872,24 @@ def write_record(record: DownloadRecord, path: str | os.PathLike) -> None:
         tmp.write_text(json.dumps(asdict(record), indent=1) + "\n")
 
 
-def read_record(path: str | os.PathLike) -> DownloadRecord:
-    """Read a record written by :func:`write_record`."""
-    return DownloadRecord(**json.loads(Path(path).read_text()))
+def write_records(records: Iterable[DownloadRecord], path: str | os.PathLike) -> None:
+    """Write the records of a multi-file download as a JSON list, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps([asdict(r) for r in records], indent=1) + "\n")
+
+
+def read_records(path: str | os.PathLike) -> list[DownloadRecord]:
+    """Read a record of :func:`write_record` (one file) or :func:`write_records` (a list).
+
+    Records written before the ``experiment`` and ``output_type`` fields existed read with
+    both empty.
+    """
+    value = json.loads(Path(path).read_text())
+    return [DownloadRecord(**item) for item in (value if isinstance(value, list) else [value])]
 
 
 def write_lock(records: Iterable[DownloadRecord], path: str | os.PathLike) -> None:
-    """Write download records as a TSV lock file (``accession url md5 size path``), atomically.
+    """Write download records as a TSV lock file (:data:`LOCK_COLUMNS`), atomically.
 
     Raises
     ------
@@ -780,5 +924,110 @@ def read_lock(path: str | os.PathLike) -> list[DownloadRecord]:
         fields = line.split("\t")
         if len(fields) != len(LOCK_COLUMNS) or not fields[3].isdigit():
             raise ValueError(f"lock file {path}, line {number}: malformed row {line!r}")
-        records.append(DownloadRecord(fields[0], fields[1], fields[2], int(fields[3]), fields[4]))
+        accession, url, md5, size, where, experiment, output_type = fields
+        records.append(
+            DownloadRecord(accession, url, md5, int(size), where, experiment, output_type)
+        )
     return records
+
+
+# --------------------------------------------------------------------------- by output type
+
+
+def download_experiment_files(
+    client: PortalClient,
+    experiment: str,
+    output_type: str,
+    assembly: str,
+    file_format: str,
+    destination: Callable[[str], str | os.PathLike],
+    *,
+    per_replicate: bool,
+    lock: str | os.PathLike | None = None,
+) -> list[DownloadRecord]:
+    """Download the files of an experiment named by output type, verified.
+
+    Without ``lock`` (or when the lock records no file of ``experiment`` and
+    ``output_type``: a warning is logged) the experiment's JSON is read and the files chosen
+    by :func:`replicate_files` or :func:`resolve_file`. With a lock that records such files,
+    those accessions are taken as they are, and the portal's md5sum of each must still be
+    the one the lock records.
+
+    Parameters
+    ----------
+    client : PortalClient
+    experiment : str
+        ``ENCSR...`` accession.
+    output_type, assembly, file_format : str
+        As in :func:`select_files` (e.g. ``"unfiltered alignments"``, ``"GRCh38"``,
+        ``"bam"``).
+    destination : callable
+        File accession -> where to write that file.
+    per_replicate : bool
+        One file per biological replicate (:func:`replicate_files`), or the one file of the
+        output type (:func:`resolve_file`).
+    lock : path-like, optional
+        A lock file of an earlier run (:func:`write_lock`).
+
+    Returns
+    -------
+    list of DownloadRecord
+        One per file, by replicate (sorted by accession when pinned by the lock), with
+        ``experiment`` and ``output_type`` filled in.
+
+    Raises
+    ------
+    MetadataError
+        As :func:`replicate_files` or :func:`resolve_file`; if the lock pins several files
+        where one is wanted; or if a pinned file's md5sum changed on the portal (naming the
+        accession, the lock file and both md5s).
+    ValueError, PortalError, DownloadError
+        As :meth:`PortalClient.download_file`, or if the lock file is malformed.
+    """
+    validate_accession(experiment, "experiment")
+    what = f"{experiment} {output_type!r} ({assembly})"
+    pins = {} if lock is None else _lock_pins(lock, experiment, output_type)
+    if pins:
+        if not per_replicate and len(pins) > 1:
+            raise MetadataError(
+                f"lock file {lock}: {len(pins)} files pinned for {what} "
+                f"({', '.join(pins)}), expected one"
+            )
+        accessions = sorted(pins)
+        _log.info("%s: %s, pinned by lock file %s", what, ", ".join(accessions), lock)
+    else:
+        if lock is not None:
+            _log.warning("%s: not in lock file %s; resolved from the experiment's JSON", what, lock)
+        meta = client.experiment(experiment)
+        if per_replicate:
+            files = replicate_files(meta, output_type, assembly, file_format)
+            accessions = [validate_accession(str(f.get("accession")), "file") for f in files]
+        else:
+            accessions = [resolve_file(meta, output_type, assembly, file_format)]
+        _log.info("%s resolved to %s", what, ", ".join(accessions))
+    records = []
+    for accession in accessions:
+        record = client.download_file(
+            accession,
+            destination(accession),
+            assembly=assembly,
+            expected_md5=pins.get(accession),
+            expected_by=f"lock file {lock}",
+        )
+        records.append(replace(record, experiment=experiment, output_type=output_type))
+    return records
+
+
+def _lock_pins(lock: str | os.PathLike, experiment: str, output_type: str) -> dict[str, str]:
+    """Accession -> md5 of the files a lock file records as resolved from ``experiment`` and
+    ``output_type``; an error naming the lock if one accession has two md5s."""
+    pins: dict[str, str] = {}
+    for record in read_lock(lock):
+        if (record.experiment, record.output_type) != (experiment, output_type):
+            continue
+        if pins.setdefault(record.accession, record.md5) != record.md5:
+            raise MetadataError(
+                f"lock file {lock}: {record.accession} has two md5s, "
+                f"{pins[record.accession]} and {record.md5}"
+            )
+    return pins

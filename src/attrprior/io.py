@@ -1,14 +1,16 @@
 """File input and output shared by the library.
 
-Output is atomic: written to a temporary file beside the target, then renamed, so a job
-that fails half-way leaves no file that looks complete. :func:`read_npz` opens the
-library's own ``.npz`` files and turns any problem reading one into an error naming it.
+Output is atomic: written to a temporary file (or directory, :func:`atomic_directory`)
+beside the target, then renamed, so a job that fails half-way leaves no file that looks
+complete. :func:`read_npz` opens the library's own ``.npz`` files and turns any problem
+reading one into an error naming it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -50,6 +52,33 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a new temporary directory beside ``path``; rename it to ``path`` on success.
+
+    Parameters
+    ----------
+    path : path-like
+        Final location; it must not exist when the block ends (an empty directory there is
+        replaced). Its parent is created if missing.
+
+    On an exception, or if the rename fails, the temporary directory and everything in it are
+    removed and the exception re-raised, so nothing is left that looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    # mkdtemp creates the directory 0700; give it the permissions a plain mkdir() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+        os.rename(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -18,6 +18,7 @@ memory stays bounded whatever the genome size.
 profile-examples directory (:class:`attrprior.genome.ProfileExamples`): every training peak
 once per epoch, jittered, with random genomic windows from the directory's pool filling the
 rest of each batch; validation and test use the peaks alone, unjittered.
+:func:`profile_attribution_examples` picks the test peaks profile models are explained on.
 
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
 profile batches are :class:`attrprior.genome.ProfileBatch` objects.
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.genome import (
+    N_CODE,
     GenomeArray,
     ProfileBatch,
     ProfileExamples,
@@ -43,6 +45,7 @@ __all__ = [
     "ProfileBatches",
     "genomic_splits",
     "positive_and_negative_windows",
+    "profile_attribution_examples",
     "profile_splits",
     "region_examples",
 ]
@@ -371,3 +374,46 @@ def profile_splits(
                 "in every split (check the split chromosomes)"
             )
     return splits
+
+
+def profile_attribution_examples(
+    examples: ProfileExamples, n: int, seed: int, split: str = "test"
+) -> np.ndarray:
+    """Random peak examples of one split to explain a profile model on (Tseng et al.).
+
+    Peaks of several tasks at the same summit count once (the first row is kept); examples
+    whose centred input window holds an N are left out (DeepSHAP's hypothetical scores need
+    one base per position).
+
+    Parameters
+    ----------
+    examples : ProfileExamples
+    n : int
+        Examples wanted; all usable ones if fewer.
+    seed : int
+        Seed of the draw.
+    split : str
+        Split whose peaks are drawn from.
+
+    Returns
+    -------
+    numpy.ndarray, shape (min(n, usable),), int64
+        Example rows, sorted.
+
+    Raises
+    ------
+    ValueError
+        If the split has no usable peak example, naming the directory.
+    """
+    rows = examples.split_indices(split)
+    sites = pd.DataFrame({"chrom": examples.chrom[rows], "center": examples.center[rows]})
+    rows = rows[~sites.duplicated().to_numpy()]
+    start = examples.max_jitter
+    codes = np.asarray(examples.sequence_codes[rows, start : start + examples.input_length])
+    rows = rows[(codes != N_CODE).all(axis=1)]
+    if not len(rows):
+        raise ValueError(
+            f"{examples.directory}: no {split} peak example without N bases to explain"
+        )
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(rows, size=min(n, len(rows)), replace=False)).astype(np.int64)

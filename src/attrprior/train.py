@@ -263,6 +263,35 @@ def profile_input_attributions(
     return attr, (logits, log_counts)
 
 
+class ProfileAttributionModel(nn.Module):
+    """A profile model seen as a one-output model for the attribution methods.
+
+    ``forward(x, control)`` returns :func:`profile_attribution_target` of the profile logits
+    as an ``(N, 1)`` column, so :func:`attrprior.attribution.attribute` (``target=0``)
+    explains what the prior shapes during training, and DeepSHAP explains it as the
+    reference implementation does. The control profiles are further inputs
+    (``args=(control,)``), the same for an example and its references, so they get no
+    attribution. The log-softmax weights are computed from each evaluated input's own
+    logits and held constant (detached); DeepSHAP's summation-to-delta therefore holds
+    only up to the change of those weights between an input and its reference.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, control)`` to ``(profile logits (N, T, S, L_out), log counts (N, T, S))``
+        (:class:`attrprior.models.TsengProfileCNN`).
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, control: torch.Tensor | None = None) -> torch.Tensor:
+        """``(N, 4, L_in)`` one-hot (and ``(N, T or 1, S_c, L_out)`` control) -> ``(N, 1)``."""
+        logits, _ = self.model(x, control)
+        return profile_attribution_target(logits)[:, None]
+
+
 def condition_losses(
     model: nn.Module,
     x: torch.Tensor,

@@ -3,6 +3,8 @@
 The output ``.npz`` holds one (N, 4, L) float32 array per map, axes (sequences, bases
 A/C/G/T, positions), named ``<method>`` (raw: gradient-like, DeepSHAP hypothetical) and
 ``<method>_corrected``. ``grad_x_input`` is the saliency map times the one-hot input.
+A profile model is explained through :class:`attrprior.train.ProfileAttributionModel`, with
+the inputs' ``control`` profiles (when they hold them) fixed for every reference.
 """
 
 import logging
@@ -11,8 +13,8 @@ import numpy as np
 
 from attrprior.attribution import attribute, correct_gradients
 from attrprior.io import atomic_path
-from attrprior.models import load_checkpoint
-from attrprior.train import configure_torch, resolve_device
+from attrprior.models import TsengProfileCNN, load_checkpoint
+from attrprior.train import ProfileAttributionModel, configure_torch, resolve_device
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 configure_torch(snakemake.threads)
@@ -20,13 +22,17 @@ device = resolve_device(snakemake.params.device)
 model, _ = load_checkpoint(snakemake.input.model, device)
 inputs = np.load(snakemake.input.inputs)
 x, references = inputs["x"], inputs["references"]
+args = None
+if isinstance(model, TsengProfileCNN):
+    model = ProfileAttributionModel(model)
+    args = (inputs["control"],) if "control" in inputs else None
 
 settings = snakemake.params.attribution
 methods = dict(settings["methods"])
 want_grad_x_input = methods.pop("grad_x_input", None) is not None
 if want_grad_x_input:
     methods.setdefault("saliency", {})
-maps = attribute(model, x, references, methods, seed=settings["seed"])
+maps = attribute(model, x, references, methods, seed=settings["seed"], args=args)
 if want_grad_x_input:
     maps["grad_x_input"] = maps["saliency"] * x
     maps["grad_x_input_corrected"] = correct_gradients(maps["saliency"]) * x

@@ -10,10 +10,17 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asc
 settings = snakemake.params.labels
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
 optimal = [read_narrowpeak(path, sizes) for path in snakemake.input.optimal]
+# Relaxed peaks are optional: a task without them (None) has no ambiguous windows.
+relaxed_paths = dict(zip(snakemake.params.relaxed_tasks, snakemake.input.relaxed, strict=True))
 relaxed = [
-    relaxed_peaks(read_narrowpeak(path, sizes), top_n=settings["relaxed_top_n"])
-    for path in snakemake.input.relaxed
+    relaxed_peaks(read_narrowpeak(relaxed_paths[task], sizes), top_n=settings["relaxed_top_n"])
+    if task in relaxed_paths
+    else None
+    for task in snakemake.params.tasks
 ]
+without = [task for task in snakemake.params.tasks if task not in relaxed_paths]
+if without:
+    logging.info("no relaxed peaks, so no ambiguous windows, for %s", ", ".join(without))
 # ENCODE blacklists list contigs that some chrom sizes files lack: those lines are dropped.
 blacklist = read_bed(snakemake.input.blacklist, sizes, unknown_chroms="drop", allow_empty=True)
 summary = write_binary_labels(

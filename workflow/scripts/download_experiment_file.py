@@ -1,19 +1,25 @@
 """Download the one file of an experiment with a configured output type, resolved from the
-experiment's JSON, verified by md5 and size (rule download_experiment_file)."""
+experiment's JSON (or pinned by encode.lock), verified by md5 and size (rule
+download_experiment_file)."""
 
 import logging
 
-from attrprior.encode import client_from_config, resolve_file, validate_accession, write_record
+from attrprior.encode import client_from_config, download_experiment_files, write_record
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-experiment = validate_accession(snakemake.params.experiment, "experiment")
-output_type = snakemake.params.output_type
-assembly = snakemake.params.assembly
-# The portal is read from the config, not params: a new mirror URL must not make verified
-# files stale.
-with client_from_config(snakemake.config["encode"]) as client:
-    accession = resolve_file(client.experiment(experiment), output_type, assembly, "bed")
-    logging.info("%s %r (%s) resolved to %s", experiment, output_type, assembly, accession)
-    record = client.download_file(accession, snakemake.output.file, assembly=assembly)
+# The portal and the lock are read from the config, not params: a new mirror URL or lock file
+# must not make verified files stale.
+settings = snakemake.config["encode"]
+with client_from_config(settings) as client:
+    (record,) = download_experiment_files(
+        client,
+        snakemake.params.experiment,
+        snakemake.params.output_type,
+        snakemake.params.assembly,
+        "bed",
+        lambda accession: snakemake.output.file,
+        per_replicate=False,
+        lock=settings.get("lock"),
+    )
 logging.info("downloaded %s", record)
 write_record(record, snakemake.output.record)

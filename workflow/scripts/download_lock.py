@@ -1,10 +1,12 @@
-"""Record what a dataset downloaded (accession, URL, md5, size, path) (rule download_lock)."""
+"""Record what a dataset downloaded (accession, URL, md5, size, path, and the experiment and
+output type a file was resolved from) (rule download_lock)."""
 
 import logging
 
-from attrprior.encode import read_record, write_lock
+from attrprior.encode import read_records, write_lock
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-records = [read_record(path) for path in snakemake.input.records]
+# Per-file records hold one download, those of replicate directories several.
+records = [record for path in snakemake.input.records for record in read_records(path)]
 write_lock(records, snakemake.output.lock)
 logging.info("%d files recorded in %s", len(records), snakemake.output.lock)

@@ -1,7 +1,12 @@
 """Fix the test windows every genomic model is explained on (rule genomic_attribution_inputs).
 
-Output arrays: ``index`` (N,) rows of the labels; ``chrom`` and ``start`` (N,) window
-coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L) dinucleotide shuffles;
+Binary models: random positive test windows of the labels. Profile models: random
+summit-centred test peaks of the profile examples, with their ``control`` profiles
+(N, T, S_c, L_out) when the dataset has controls.
+
+Output arrays: ``index`` (N,) rows of the labels (or of the profile examples); ``chrom`` and
+``start`` (N,) window coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L)
+dinucleotide shuffles;
 ``summit_distance`` (N, L) bp to the nearest optimal-peak summit of any task; and one
 ``mask_<name>`` (N, L) per region set (``peaks``: optimal peaks of any task;
 ``footprints``: the dataset's footprint file and ``motif``: a simulated genome's planted
@@ -14,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.attribution import dinucleotide_references
-from attrprior.genome import GenomeArray
+from attrprior.genome import GenomeArray, ProfileExamples
 from attrprior.io import atomic_path
 from attrprior.labels import load_binary_labels
 from attrprior.peaks import (
@@ -24,23 +29,35 @@ from attrprior.peaks import (
     window_interval_mask,
     window_summit_distance,
 )
-from attrprior.sampling import positive_and_negative_windows
+from attrprior.sampling import positive_and_negative_windows, profile_attribution_examples
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 settings = snakemake.params.attribution
-labels = load_binary_labels(snakemake.input.labels)
-positives, _ = positive_and_negative_windows(
-    labels, labels.split_mask(snakemake.params.test_chroms)
-)
 n = settings["n_sequences"]
-if len(positives) < n:
-    logging.warning("only %d positive test windows; using all of them, not %d", len(positives), n)
-rng = np.random.default_rng(settings["seed"])
-index = np.sort(rng.choice(positives, size=min(n, len(positives)), replace=False))
-chroms = labels.chrom_names[labels.chrom[index]]
-starts = labels.start[index]
-length = labels.window_length
-x = GenomeArray(snakemake.input.genome).one_hot(list(chroms), starts, length)
+extra = {}
+if "profile_examples" in snakemake.input.keys():
+    examples = ProfileExamples(snakemake.input.profile_examples)
+    index = profile_attribution_examples(examples, n, settings["seed"])
+    batch = examples.sample(index)
+    chroms = examples.chrom[index]
+    length = examples.input_length
+    starts = examples.center[index] - length // 2
+    x = batch.one_hot
+    if batch.control is not None:
+        extra["control"] = batch.control
+else:
+    labels = load_binary_labels(snakemake.input.labels)
+    index, _ = positive_and_negative_windows(
+        labels, labels.split_mask(snakemake.params.test_chroms)
+    )
+    rng = np.random.default_rng(settings["seed"])
+    index = np.sort(rng.choice(index, size=min(n, len(index)), replace=False))
+    chroms = labels.chrom_names[labels.chrom[index]]
+    starts = labels.start[index]
+    length = labels.window_length
+    x = GenomeArray(snakemake.input.genome).one_hot(list(chroms), starts, length)
+if len(index) < n:
+    logging.warning("only %d usable test examples; using all of them, not %d", len(index), n)
 references = dinucleotide_references(x, n_shuffles=settings["n_shuffles"], seed=settings["seed"])
 
 peaks = pd.concat([read_narrowpeak(path) for path in snakemake.input.peaks], ignore_index=True)
@@ -64,4 +81,5 @@ with atomic_path(snakemake.output.inputs) as tmp:
         references=references,
         summit_distance=window_summit_distance(chroms, starts, length, summits),
         **{f"mask_{name}": mask for name, mask in masks.items()},
+        **extra,
     )
