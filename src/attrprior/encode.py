@@ -347,18 +347,13 @@ def resolve_file(
     candidates = select_files(experiment, output_type, assembly, file_format)
     if not candidates:
         raise _no_file_error(experiment, output_type, assembly, file_format)
-    candidates = [c for c in candidates if c.get("status") == "released"] or candidates
-    if len(candidates) > 1:
-        preferred = [item for item in candidates if item.get("preferred_default") is True]
-        if len(preferred) != 1:
-            accessions = [str(item.get("accession")) for item in candidates]
-            raise MetadataError(
-                f"{name}: {len(candidates)} {assembly} files with output type "
-                f"{output_type!r} ({', '.join(accessions)}) and not exactly one is "
-                "preferred_default; name the file accession in the configuration"
-            )
-        candidates = preferred
-    return validate_accession(str(candidates[0].get("accession")), "file")
+    chosen = _one_file(
+        candidates,
+        f"{name} ({assembly})",
+        output_type,
+        "name the file accession in the configuration instead",
+    )
+    return validate_accession(str(chosen.get("accession")), "file")
 
 
 def replicate_files(
@@ -409,26 +404,30 @@ def replicate_files(
             )
         groups.setdefault(tuple(sorted(replicates)), []).append(item)
     return [
-        _replicate_choice(name, replicates, items, output_type)
+        _one_file(
+            items,
+            f"{name}: biological replicate {', '.join(map(str, replicates)) or '(none)'}",
+            output_type,
+            "list the accessions in the configuration instead",
+        )
         for replicates, items in sorted(groups.items())
     ]
 
 
-def _replicate_choice(
-    name: str, replicates: tuple[Any, ...], items: list[dict[str, Any]], output_type: str
+def _one_file(
+    items: list[dict[str, Any]], owner: str, output_type: str, advice: str
 ) -> dict[str, Any]:
-    """The one file of a replicate group: released before archived, then preferred_default."""
+    """The one file among candidates: released before archived, then preferred_default;
+    an error naming ``owner``, the accessions and ``advice`` if that leaves several."""
     released = [item for item in items if item.get("status") == "released"]
     chosen = released or items
     preferred = [item for item in chosen if item.get("preferred_default") is True]
     chosen = preferred or chosen
     if len(chosen) > 1:
-        label = ", ".join(str(r) for r in replicates) or "(none)"
         accessions = ", ".join(str(item.get("accession")) for item in chosen)
         raise MetadataError(
-            f"{name}: biological replicate {label} has {len(chosen)} {output_type!r} files "
-            f"({accessions}) of the same status and not one preferred_default; list the "
-            "accessions in the configuration instead"
+            f"{owner} has {len(chosen)} {output_type!r} files ({accessions}) of the same "
+            f"status and not one preferred_default; {advice}"
         )
     return chosen[0]
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.data import ALPHABET, Motif
+from attrprior.data import ALPHABET, Motif, _check_fraction, _check_int
 from attrprior.data import reverse_complement as _reverse_complement
 from attrprior.io import atomic_path, read_npz
 
@@ -1135,13 +1135,3 @@ def _as_intervals(
 def _check_bounds(table: pd.DataFrame, n: int, length: int, name: str) -> None:
     if len(table) and (table["example"].max() >= n or table["end"].max() > length):
         raise ValueError(f"{name}: intervals outside the {n} examples of {length} bp")
-
-
-def _check_int(value: int, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-
-
-def _check_fraction(value: float, name: str) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}: expected a value in [0, 1], got {value!r}")
