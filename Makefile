@@ -24,8 +24,10 @@ demo: setup
 SIMGENOME ?= resources/simgenome
 PORTAL_PORT ?= 8765
 simulated: setup
-	test -f $(SIMGENOME)/manifest.yaml || \
-		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000
+	# (Re)simulated when missing, or made before the simulator wrote its Zenodo records.
+	grep -qs '^zenodo:' $(SIMGENOME)/manifest.yaml || \
+		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000 \
+			--overwrite
 	rm -f $(SIMGENOME)/portal.url
 	$(BIN)/python -m attrprior.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
 		--port-file $(SIMGENOME)/portal.url & portal=$$!; \

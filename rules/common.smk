@@ -7,6 +7,13 @@ from snakemake.utils import validate
 validate(config, schema="../config/schema.yaml")
 
 SIMULATORS = ("billboard", "single_motif")
+# Separates an archive's name from a member's in an external ref (<name>/<member>).
+EXTERNAL_MEMBER_SEPARATOR = "/"
+
+
+def external_parts(ref):
+    """``(name, separator, member)`` of an external ref (``member`` empty for a file)."""
+    return ref.partition(EXTERNAL_MEMBER_SEPARATOR)
 
 
 def check_config(config):
@@ -74,6 +81,15 @@ def check_config(config):
                 f"config key {key}.conditions.{reference}.weight: the reference condition "
                 "cannot have weight 'auto' (auto weights are scaled to it)"
             )
+        # keep_positives trains on the strongest peaks of each task: only genomic windows
+        # (encode_binary) are labelled from ranked peaks.
+        for condition, entry in dataset["conditions"].items():
+            if "keep_positives" in entry and "encode_binary" not in dataset:
+                raise ValueError(
+                    f"config key {key}.conditions.{condition}.keep_positives: only for "
+                    "encode_binary datasets (binary window and profile models trained on "
+                    f"ranked peaks); {name!r} is not one"
+                )
         if "encode_binary" in dataset:
             check_genomic_dataset(config, key, dataset["encode_binary"], profile_models)
             continue
@@ -155,12 +171,10 @@ def check_genomic_dataset(config, key, source, profile_models=()):
         raise ValueError(f"config key {key}.splits: {shared} are both valid and test")
     if not set(chroms) - set(source["splits"]["valid"]) - set(source["splits"]["test"]):
         raise ValueError(f"config key {key}.splits: no chromosome is left for training")
-    footprints = source.get("footprints")
-    if footprints is not None and footprints not in config.get("external", {}):
-        raise ValueError(
-            f"config key {key}.footprints: {footprints!r} is not one of external "
-            f"{sorted(config.get('external', {}))}"
-        )
+    for ref in footprint_refs(source):
+        check_external_ref(config, f"{key}.footprints", ref)
+    for task, entry in source["experiments"].items():
+        check_task_sources(config, f"{key}.experiments.{task}", entry)
     unknown = sorted(
         set(source.get("truth", {}).get("bound_sites", {})) - set(source["experiments"])
     )
@@ -175,20 +189,19 @@ def check_genomic_dataset(config, key, source, profile_models=()):
             f"config key {key}.profile: required by the profile models {profile_models} "
             "(input_length, output_length, max_jitter of the summit-centred examples)"
         )
-    with_alignments = [t for t, e in source["experiments"].items() if "alignments" in e]
-    if not with_alignments:
+    with_reads = [t for t, e in source["experiments"].items() if has_reads(e)]
+    if not with_reads:
         raise ValueError(
             f"config key {key}.experiments: the profile models {profile_models} need the "
-            "alignments (BAM accessions, or {output_type: ...}) of at least one task; none "
-            f"of {sorted(source['experiments'])} has alignments"
+            "alignments (BAM accessions, or {output_type: ...}) or the signal bigWigs of at "
+            f"least one task; none of {sorted(source['experiments'])} has either"
         )
-    with_control = [
-        t for t in with_alignments if "control_alignments" in source["experiments"][t]
-    ]
-    if with_control and with_control != with_alignments:
+    with_control = [t for t in with_reads if has_control(source["experiments"][t])]
+    if with_control and with_control != with_reads:
         raise ValueError(
-            f"config key {key}.experiments: control_alignments on {with_control} but not on "
-            f"{sorted(set(with_alignments) - set(with_control))}; the profile models "
+            f"config key {key}.experiments: a control (control_alignments or "
+            f"control_signal) on {with_control} but not on "
+            f"{sorted(set(with_reads) - set(with_control))}; the profile models "
             f"{profile_models} take a control track for every task or for none"
         )
     # tseng_profile: 7 dilated convolutions (kernels 21, 3, ..., dilations 1 ... 64) crop
@@ -200,6 +213,75 @@ def check_genomic_dataset(config, key, source, profile_models=()):
             "input_length - 346 positions (1346 -> 1000); got input_length "
             f"{profile['input_length']} and output_length {profile['output_length']}"
         )
+
+
+def footprint_refs(source):
+    """The external files (refs) of an encode_binary section's footprints, as a list."""
+    footprints = source.get("footprints", [])
+    return [footprints] if isinstance(footprints, str) else list(footprints)
+
+
+def check_external_ref(config, key, ref):
+    """An external ref (<name> or <name>/<member>) names an entry (and member) of external."""
+    external = config.get("external", {})
+    name, _, member = external_parts(ref)
+    if name not in external:
+        raise ValueError(
+            f"config key {key}: {ref!r} names no entry of external (defined: "
+            f"{sorted(external)})"
+        )
+    members = external[name].get("members", {})
+    if member and member not in members:
+        raise ValueError(
+            f"config key {key}: {ref!r}: external.{name} has no member {member!r} "
+            f"(members: {sorted(members)})"
+        )
+    if not member and members:
+        raise ValueError(
+            f"config key {key}: {ref!r} is an archive (external.{name}.members); name one "
+            f"of its members, {name}/<member> ({sorted(members)})"
+        )
+
+
+def check_task_sources(config, key, entry):
+    """An experiments entry: external refs exist; an experiment is named when any file
+    comes from ENCODE (by accession or output type)."""
+    external = []
+    for role in ("optimal_peaks", "relaxed_peaks"):
+        if isinstance(entry.get(role), dict) and "external" in entry[role]:
+            external.append((role, entry[role]["external"]))
+    for role in ("signal", "control_signal"):
+        if role in entry:
+            external += [(f"{role}.{s}", entry[role][s]) for s in ("pos", "neg")]
+    for role, ref in external:
+        check_external_ref(config, f"{key}.{role}", ref)
+    from_encode = [
+        role
+        for role in (
+            "optimal_peaks",
+            "relaxed_peaks",
+            "alignments",
+            "control_alignments",
+        )
+        if role in entry
+        and not (isinstance(entry[role], dict) and "external" in entry[role])
+    ]
+    if from_encode and "experiment" not in entry:
+        raise ValueError(
+            f"config key {key}.experiment: required, as {from_encode} come from ENCODE "
+            "(only a task whose files all come from external needs none)"
+        )
+
+
+def has_reads(entry):
+    """Whether an experiments entry has read tracks (alignments, or signal bigWigs)."""
+    return "alignments" in entry or "signal" in entry
+
+
+def has_control(entry):
+    """Whether an experiments entry has a control track (control_alignments or
+    control_signal)."""
+    return "control_alignments" in entry or "control_signal" in entry
 
 
 check_config(config)
@@ -308,13 +390,45 @@ def encode_path(assembly, accession, extension):
     return f"{DOWNLOADS}/{assembly}/encode/{accession}.{extension}"
 
 
+def external_path(ref):
+    """Local path of an external file (<name>, rule download_external) or archive member
+    (<name>/<member>, rule extract_external_member)."""
+    name, _, member = external_parts(ref)
+    if member:
+        return f"{DOWNLOADS}/external/{name}.members/{member}"
+    return f"{DOWNLOADS}/external/{name}"
+
+
+# External tar archives and their members (external.<name>.members).
+ARCHIVES = [
+    name for name, entry in config.get("external", {}).items() if "members" in entry
+]
+ARCHIVE_MEMBERS = sorted(
+    {member for name in ARCHIVES for member in config["external"][name]["members"]}
+)
+
+
+def archive_member_pattern(name, member):
+    """The pattern of ``member`` in archive ``name``, or an error naming the config key
+    (the wildcard constraints allow a member of another archive)."""
+    members = config["external"][name]["members"]
+    if member not in members:
+        raise ValueError(
+            f"config key external.{name}.members: no member {member!r} (members: "
+            f"{sorted(members)})"
+        )
+    return members[member]
+
+
 def task_peaks(assembly, entry, role):
     """Local path of the ``role`` peaks (optimal_peaks or relaxed_peaks) of an experiments
-    entry: by file accession, or by output type of its experiment (rule
-    download_experiment_file)."""
+    entry: by file accession, by output type of its experiment (rule
+    download_experiment_file), or from external."""
     value = entry[role]
     if isinstance(value, str):
         return encode_path(assembly, value, "bed.gz")
+    if "external" in value:
+        return external_path(value["external"])
     return peak_source_path(assembly, {"experiment": entry["experiment"], **value})
 
 
@@ -371,7 +485,8 @@ def alignment_indexes(wildcards):
 
 
 def track_outputs(dataset):
-    """bigWig tracks of every task with alignments (stranded 5' counts, controls)."""
+    """bigWig tracks built from the alignments of every task that has them (stranded 5'
+    counts, controls)."""
     source = genomic_source(dataset)
     outputs = []
     for task, entry in source["experiments"].items():
@@ -386,28 +501,37 @@ def track_outputs(dataset):
 
 
 def profile_tasks(dataset):
-    """Tasks of a genomic dataset that have alignments (and so bigWig tracks)."""
+    """Tasks of a genomic dataset that have read tracks (alignments or signal bigWigs)."""
     experiments = genomic_source(dataset)["experiments"]
-    return [task for task, entry in experiments.items() if "alignments" in entry]
+    return [task for task, entry in experiments.items() if has_reads(entry)]
+
+
+def task_bigwigs(dataset, task, track):
+    """The (pos, neg) bigWigs of a task's signal or control track: built from its
+    alignments (rule profile_tracks), or given by external (signal, control_signal)."""
+    entry = genomic_source(dataset)["experiments"][task]
+    key = "signal" if track == "signal" else "control_signal"
+    if key in entry:
+        return [external_path(entry[key][strand]) for strand in ("pos", "neg")]
+    tracks = f"{RESULTS}/{dataset}/data/tracks"
+    return [f"{tracks}/{task}.{track}.{strand}.bigWig" for strand in ("pos", "neg")]
 
 
 def profile_inputs(wildcards):
     """Inputs of profile_examples: genome, summits (optimal peaks) and tracks per task."""
-    source = genomic_source(wildcards.dataset)
-    tasks = profile_tasks(wildcards.dataset)
-    tracks = f"{RESULTS}/{wildcards.dataset}/data/tracks"
-    with_control = all("control_alignments" in source["experiments"][t] for t in tasks)
+    dataset = wildcards.dataset
+    source = genomic_source(dataset)
+    tasks = profile_tasks(dataset)
+    with_control = all(has_control(source["experiments"][t]) for t in tasks)
     return {
         **genome_array(source["assembly"]),
         "peaks": [
             task_peaks(source["assembly"], source["experiments"][t], "optimal_peaks")
             for t in tasks
         ],
-        "signal": [
-            f"{tracks}/{t}.signal.{s}.bigWig" for t in tasks for s in ("pos", "neg")
-        ],
+        "signal": [bw for t in tasks for bw in task_bigwigs(dataset, t, "signal")],
         "control": (
-            [f"{tracks}/{t}.control.{s}.bigWig" for t in tasks for s in ("pos", "neg")]
+            [bw for t in tasks for bw in task_bigwigs(dataset, t, "control")]
             if with_control
             else []
         ),
@@ -469,7 +593,26 @@ def downloaded_files(dataset):
         for key in ("alignments", "control_alignments"):
             if key in entry:
                 files += task_alignments(assembly, entry, key)
+    files += [external_path(ref) for ref in dataset_external_refs(source)]
     return list(dict.fromkeys(files))
+
+
+def dataset_external_refs(source):
+    """Every external file of an encode_binary section: the tasks' external peaks and
+    bigWigs, the footprints, and the archive of each archive member (so the lock records
+    the archive's md5 too)."""
+    refs = []
+    for entry in source["experiments"].values():
+        for role in ("optimal_peaks", "relaxed_peaks"):
+            if isinstance(entry.get(role), dict) and "external" in entry[role]:
+                refs.append(entry[role]["external"])
+        for key in ("signal", "control_signal"):
+            if key in entry:
+                refs += [entry[key][strand] for strand in ("pos", "neg")]
+    refs += footprint_refs(source)
+    # An archive member's ref is <archive>/<member>.
+    archives = [name for name, _, member in map(external_parts, refs) if member]
+    return list(dict.fromkeys(archives + refs))
 
 
 def genomic_outputs(dataset):
@@ -533,11 +676,7 @@ def genomic_attribution_data(wildcards):
     return {
         **examples,
         "peaks": peak_files(wildcards, "optimal_peaks"),
-        "footprints": (
-            [f"{DOWNLOADS}/external/{source['footprints']}"]
-            if "footprints" in source
-            else []
-        ),
+        "footprints": [external_path(ref) for ref in footprint_refs(source)],
         "motif_instances": (
             [source["truth"]["motif_instances"]]
             if "motif_instances" in source.get("truth", {})
@@ -548,8 +687,9 @@ def genomic_attribution_data(wildcards):
 
 def training_data(wildcards):
     """Inputs of train_model: a simulated dataset, peak-centred regions, a genome array and
-    its window labels or, for profile models (tseng_profile), the dataset's summit-centred
-    profile examples (rule profile_examples)."""
+    its window labels (with the tasks' optimal peaks when the condition has keep_positives)
+    or, for profile models (tseng_profile), the dataset's summit-centred profile examples
+    (rule profile_examples, which records the peaks' signal ranks)."""
     if wildcards.dataset in REGION_DATASETS:
         return {"regions": f"{RESULTS}/{wildcards.dataset}/data/regions.npz"}
     if config["models"][wildcards.model]["architecture"] == "tseng_profile":
@@ -557,9 +697,16 @@ def training_data(wildcards):
             "profile_examples": f"{RESULTS}/{wildcards.dataset}/data/profile_examples"
         }
     if wildcards.dataset in WINDOW_DATASETS:
+        condition = dataset_config(wildcards, "conditions")[wildcards.condition]
         return {
             **genome_array(genomic_source(wildcards.dataset)["assembly"]),
             "labels": f"{RESULTS}/{wildcards.dataset}/data/labels.npz",
+            # keep_positives ranks each task's optimal peaks by signal (task order).
+            "peaks": (
+                peak_files(wildcards, "optimal_peaks")
+                if "keep_positives" in condition
+                else []
+            ),
         }
     return {"dataset": f"{RESULTS}/{wildcards.dataset}/data/dataset.npz"}
 
@@ -688,6 +835,48 @@ def check_paper_targets(config):
                         f"config key {key}.{field}: {sorted(unknown)} not in "
                         f"datasets.{dataset}.{field}"
                     )
+        if "subsampled" in selection:
+            if target != "table2":
+                raise ValueError(
+                    f"config key {key}.subsampled: only for table2 (similarity between "
+                    "models trained on all and on a subset of the data)"
+                )
+            check_subsampled(config, f"{key}.subsampled", selection)
+
+
+def check_subsampled(config, key, selection):
+    """paper.table2.subsampled, {all-data condition: its subsampled condition}: both exist
+    in every encode_binary dataset of table2 (the only datasets that can subsample), the
+    second has keep_positives, and the reference condition has a pair."""
+    pairs = selection["subsampled"]
+    datasets = [
+        d for d in selection["datasets"] if "encode_binary" in config["datasets"][d]
+    ]
+    if not datasets:
+        raise ValueError(
+            f"config key {key}: none of the datasets {selection['datasets']} is an "
+            "encode_binary dataset (only those train on a subset of their peaks)"
+        )
+    for dataset in datasets:
+        conditions = config["datasets"][dataset]["conditions"]
+        for full, subset in pairs.items():
+            for name in (full, subset):
+                if name not in conditions:
+                    raise ValueError(
+                        f"config key {key}: {name!r} is not one of "
+                        f"datasets.{dataset}.conditions {sorted(conditions)}"
+                    )
+            if "keep_positives" not in conditions[subset]:
+                raise ValueError(
+                    f"config key {key}.{full}: datasets.{dataset}.conditions.{subset} has "
+                    "no keep_positives, so it trains on all the data"
+                )
+        reference = config["datasets"][dataset]["evaluation"]["reference_condition"]
+        if reference not in pairs:
+            raise ValueError(
+                f"config key {key}: no pair for datasets.{dataset}'s reference condition "
+                f"{reference!r}, which the other pairs are tested against"
+            )
 
 
 def paper_selection(target):
@@ -715,6 +904,45 @@ def paper_runs(target):
                         )
                     )
     return runs
+
+
+def table2_subsampled():
+    """paper.table2.subsampled per dataset it applies to (the encode_binary datasets of
+    table2): {dataset: [{"condition", "subsampled", "keep_positives"}, ...]}, one entry per
+    pair; empty without the key."""
+    selection = paper_selection("table2")
+    return {
+        dataset: [
+            {
+                "condition": full,
+                "subsampled": subset,
+                "keep_positives": config["datasets"][dataset]["conditions"][subset][
+                    "keep_positives"
+                ],
+            }
+            for full, subset in selection.get("subsampled", {}).items()
+        ]
+        for dataset in selection["datasets"]
+        if "subsampled" in selection and "encode_binary" in config["datasets"][dataset]
+    }
+
+
+def table2_runs():
+    """The runs table 2 reads: those of paper.table2 (its across-seed rows) and both
+    conditions of every subsampled pair (its all-vs-subsampled rows), each once."""
+    runs = {tuple(run.values()): run for run in paper_runs("table2")}
+    selection = paper_selection("table2")
+    for dataset, pairs in table2_subsampled().items():
+        settings = config["datasets"][dataset]
+        for model in selection.get("models", settings["models"]):
+            for pair in pairs:
+                for condition in (pair["condition"], pair["subsampled"]):
+                    for seed in range(settings["seeds"]):
+                        run = dict(
+                            dataset=dataset, model=model, condition=condition, seed=seed
+                        )
+                        runs.setdefault(tuple(run.values()), run)
+    return list(runs.values())
 
 
 def paper_run_files(target, pattern):

@@ -9,6 +9,7 @@ localrules:
     download_experiment_file,
     download_experiment_alignments,
     download_external,
+    extract_external_member,
     download_lock,
 
 
@@ -139,6 +140,8 @@ rule download_lock:
         "../workflow/scripts/download_lock.py"
 
 
+# Files from outside ENCODE: a URL and its md5, or a file of a Zenodo record (md5 and size
+# from the record's JSON).
 rule download_external:
     output:
         file=f"{DOWNLOADS}/external/{{name}}",
@@ -154,7 +157,36 @@ rule download_external:
         mem_mb=1000,
         runtime=240,
     params:
-        md5=lambda wc: config["external"][wc.name]["md5"],
+        md5=lambda wc: config["external"][wc.name].get("md5"),
         size=lambda wc: config["external"][wc.name].get("size"),
+        zenodo=lambda wc: config["external"][wc.name].get("zenodo"),
+        zenodo_url=config.get("zenodo", {}).get("base_url", "https://zenodo.org"),
     script:
         "../workflow/scripts/download_external.py"
+
+
+# One file out of a downloaded tar archive (external.<name>.members.<member>: a pattern that
+# must match exactly one file of it), with a record of its md5 for the download lock. One
+# job per member, so that each rule input names exactly the files it reads.
+rule extract_external_member:
+    input:
+        archive=f"{DOWNLOADS}/external/{{name}}",
+        archive_record=f"{DOWNLOADS}/external/{{name}}.download.json",
+    output:
+        file=f"{DOWNLOADS}/external/{{name}}.members/{{member}}",
+        record=f"{DOWNLOADS}/external/{{name}}.members/{{member}}.download.json",
+    log:
+        "logs/download/external/{name}.members/{member}.log",
+    wildcard_constraints:
+        name="|".join(ARCHIVES) or "(?!)",
+        member="|".join(re.escape(m) for m in ARCHIVE_MEMBERS) or "(?!)",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    params:
+        pattern=lambda wc: archive_member_pattern(wc.name, wc.member),
+    script:
+        "../workflow/scripts/extract_external_member.py"

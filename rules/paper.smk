@@ -39,11 +39,13 @@ rule paper_table1:
         "../workflow/scripts/paper_table1.py"
 
 
+# Across-seed rows for the selected conditions; with paper.table2.subsampled also the
+# similarity between the models of each all-data condition and of its subsampled one.
 rule paper_table2:
     input:
-        attributions=lambda wc: paper_run_files(
-            "table2", rules.attribute.output.attributions
-        ),
+        attributions=lambda wc: [
+            rules.attribute.output.attributions.format(**run) for run in table2_runs()
+        ],
     output:
         md=paper_report("table2", "md"),
         tsv=f"{PAPER}/table2.tsv",
@@ -57,7 +59,9 @@ rule paper_table2:
         mem_mb=4000,
         runtime=30,
     params:
-        runs=lambda wc: paper_runs("table2"),
+        runs=lambda wc: table2_runs(),
+        selection=lambda wc: paper_dataset_selection("table2"),
+        subsampled=lambda wc: table2_subsampled(),
         methods=lambda wc: paper_methods("table2"),
         reference=lambda wc: paper_reference("table2"),
     script:

@@ -30,8 +30,9 @@ from attrprior.encode import (
     write_lock,
     write_record,
     write_records,
+    zenodo_file,
 )
-from attrprior.portal import MockPortal, add_experiment, add_file
+from attrprior.portal import MockPortal, add_experiment, add_file, add_zenodo_file
 
 ACC = "ENCFF000AAA"
 NAME = f"{ACC}.bed.gz"
@@ -382,6 +383,95 @@ def test_download_url_checks_the_configured_md5(portal, out):
     with pytest.raises(ValueError, match="not 32 hex"), PortalClient() as client:
         client.download_url(url, out / "y.gz", md5="abc")
     assert sorted(p.name for p in out.iterdir()) == ["x.gz"]
+
+
+# --------------------------------------------------------------------------- Zenodo
+
+RECORD = 1234567
+ZKEY = "data.tar.gz"
+ZCONTENT = f"/api/records/{RECORD}/files/{ZKEY}/content"
+
+
+@pytest.fixture
+def zenodo(tmp_path):
+    root = tmp_path / "zenodo_portal"
+    add_zenodo_file(root, RECORD, ZKEY, DATA, title="test record")
+    add_zenodo_file(root, RECORD, "README.txt", b"read me\n")
+    with MockPortal(root) as server:
+        yield server
+
+
+def _zenodo_download(server, dest, **kwargs):
+    with PortalClient(retries=2, backoff=0, min_interval=0) as client:
+        return client.download_zenodo_file(RECORD, ZKEY, dest, base_url=server.url, **kwargs)
+
+
+def test_zenodo_file_is_read_from_the_record_and_verified(zenodo, out):
+    record = _zenodo_download(zenodo, out / "bpnet.tar.gz", label="bpnet_data")
+    assert (out / "bpnet.tar.gz").read_bytes() == DATA
+    assert record == DownloadRecord(
+        "bpnet_data", f"{zenodo.url}{ZCONTENT}", MD5, len(DATA), str(out / "bpnet.tar.gz")
+    )
+    assert zenodo.requests == [f"/api/records/{RECORD}", ZCONTENT]
+
+
+@pytest.mark.parametrize("fault", ["500", "drop", "truncate", "bad_md5"])
+def test_zenodo_download_retries_each_fault(zenodo, out, fault):
+    zenodo.set_faults(blob=[fault], json=["500"] if fault == "500" else [])
+    _zenodo_download(zenodo, out / "x")
+    assert (out / "x").read_bytes() == DATA
+    assert [path for path in zenodo.requests if path == ZCONTENT] == [ZCONTENT, ZCONTENT]
+
+
+def test_zenodo_persistent_corruption_fails_naming_the_file_and_leaves_nothing(zenodo, out):
+    zenodo.set_faults(blob=["bad_md5"], repeat=True)
+    with pytest.raises(DownloadError, match=f"zenodo:{RECORD}/{ZKEY}.*{ZCONTENT}.*md5 mismatch"):
+        _zenodo_download(zenodo, out / "x")
+    assert list(out.iterdir()) == []
+
+
+def test_zenodo_pinned_md5_must_match_and_skips_the_network_when_present(zenodo, out):
+    with pytest.raises(MetadataError, match=f"md5 on Zenodo .* is {MD5}, but the configuration"):
+        _zenodo_download(zenodo, out / "x", expected_md5="0" * 32)
+    assert ZCONTENT not in zenodo.requests and list(out.iterdir()) == []
+    _zenodo_download(zenodo, out / "x", expected_md5=MD5.upper())
+    n_requests = len(zenodo.requests)
+    record = _zenodo_download(zenodo, out / "x", expected_md5=MD5)
+    assert len(zenodo.requests) == n_requests and record.md5 == MD5  # verified locally
+
+
+def test_zenodo_record_without_the_file_lists_its_files(zenodo, out):
+    with PortalClient(retries=0, min_interval=0) as client:
+        with pytest.raises(MetadataError, match=r"no file 'other.tar.gz'.*README.txt"):
+            client.download_zenodo_file(RECORD, "other.tar.gz", out / "x", base_url=zenodo.url)
+        with pytest.raises(PortalError, match="HTTP 404"):
+            client.download_zenodo_file(7, ZKEY, out / "x", base_url=zenodo.url)
+
+
+def test_zenodo_file_reads_both_api_generations():
+    url = "https://zenodo.org/api/records/5"
+    current = {
+        "files": [{"key": "a.gz", "size": 3, "checksum": f"md5:{MD5}", "links": {"self": "/x/a"}}]
+    }
+    assert zenodo_file(current, "a.gz", record_url=url) == ("https://zenodo.org/x/a", MD5, 3)
+    legacy = {
+        "files": [
+            {
+                "filename": "a.gz",
+                "filesize": 3,
+                "checksum": MD5,
+                "links": {"download": "https://zenodo.org/record/5/files/a.gz"},
+            }
+        ]
+    }
+    assert (
+        zenodo_file(legacy, "a.gz", record_url=url)[0] == "https://zenodo.org/record/5/files/a.gz"
+    )
+    no_md5 = {"files": [{**current["files"][0], "checksum": "sha256:" + "0" * 64}]}
+    with pytest.raises(MetadataError, match="no md5 checksum"):
+        zenodo_file(no_md5, "a.gz", record_url=url)
+    with pytest.raises(MetadataError, match="no files list"):
+        zenodo_file({}, "a.gz", record_url=url)
 
 
 # --------------------------------------------------------------------------- small parts

@@ -478,3 +478,33 @@ def test_random_window_arguments_and_old_directories(tmp_path, genome, tracks):
     np.savez(plain.directory / "metadata.npz", **{**fields, "version": 3})
     with pytest.raises(ValueError, match="version 3"):
         ProfileExamples(plain.directory)
+
+
+def test_peak_ranks_are_stored_with_the_examples(tmp_path, genome, tracks, examples):
+    bigwigs, _ = tracks
+    arguments = dict(input_length=INPUT, output_length=OUTPUT, max_jitter=JITTER)
+    # Rows 1 and 2 run off a chromosome end; the kept rows keep their own ranks.
+    ranked = summits().assign(peak_rank=[2, 1, 1, 3])
+    built = build_profile_examples(
+        genome,
+        ranked,
+        bigwigs,
+        tmp_path / "r",
+        random_windows=2,
+        task_peak_counts=[2, 3],
+        **arguments,
+    )
+    assert built.peak_rank.tolist() == [2, 3, -1, -1]  # random windows: -1
+    assert built.task_peak_counts.tolist() == [2, 3]
+    assert examples.peak_rank is None and examples.task_peak_counts is None  # built without
+    for table, counts, match in (
+        (ranked, None, "go together"),
+        (summits(), [2, 3], "go together"),
+        (ranked, [2], "expected 2 counts"),
+        (ranked, [1, 3], "outside 1 .. task_peak_counts"),
+        (summits().assign(peak_rank=[2.0, 1, 1, 3]), [2, 3], "must hold integers"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            build_profile_examples(
+                genome, table, bigwigs, tmp_path / "x", task_peak_counts=counts, **arguments
+            )

@@ -1,13 +1,23 @@
 """Atomic writes leave either the complete file or nothing; npz reads name the file."""
 
+import hashlib
+import io
 import os
 import stat
+import tarfile
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.io import atomic_directory, atomic_path, read_npz, write_text, write_tsv
+from attrprior.io import (
+    atomic_directory,
+    atomic_path,
+    extract_tar_member,
+    read_npz,
+    write_text,
+    write_tsv,
+)
 
 
 def test_atomic_path_renames_on_success(tmp_path):
@@ -99,3 +109,55 @@ def test_read_npz_names_the_file_and_what_it_should_be(tmp_path):
     with pytest.raises(ValueError, match="b.npz: not a valid thing file"):
         with read_npz(tmp_path / "b.npz", "thing"):
             pass
+
+
+def _tar(path, members, mode="w:gz"):
+    with tarfile.open(path, mode) as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        directory = tarfile.TarInfo("data/chip-seq/Nanog")
+        directory.type = tarfile.DIRTYPE
+        tar.addfile(directory)
+
+
+MEMBERS = {
+    "data/chip-seq/Nanog/counts.pos.bw": b"nanog plus",
+    "data/chip-seq/Oct4/counts.pos.bw": b"oct4 plus strand",
+}
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w"])
+def test_extract_tar_member_takes_the_one_match(tmp_path, mode):
+    _tar(tmp_path / "a.tar", MEMBERS, mode)
+    name, md5, size = extract_tar_member(tmp_path / "a.tar", "*/Oct4/*.pos.bw", tmp_path / "o/x")
+    data = MEMBERS["data/chip-seq/Oct4/counts.pos.bw"]
+    assert (name, md5, size) == (
+        "data/chip-seq/Oct4/counts.pos.bw",
+        hashlib.md5(data).hexdigest(),
+        len(data),
+    )
+    assert (tmp_path / "o/x").read_bytes() == data
+
+
+def test_extract_tar_member_refuses_no_match_or_several_and_leaves_nothing(tmp_path):
+    _tar(tmp_path / "a.tar.gz", MEMBERS)
+    (tmp_path / "o").mkdir()
+    with pytest.raises(ValueError, match=r"a.tar.gz: 2 files match '\*counts.pos.bw'.*Nanog.*Oct4"):
+        extract_tar_member(tmp_path / "a.tar.gz", "*counts.pos.bw", tmp_path / "o/x")
+    with pytest.raises(ValueError, match=r"no file matches '\*Sox2\*'; its 2 files include data/"):
+        extract_tar_member(tmp_path / "a.tar.gz", "*Sox2*", tmp_path / "o/x")
+    # A directory entry is not a file, even where the pattern matches it.
+    with pytest.raises(ValueError, match="no file matches"):
+        extract_tar_member(tmp_path / "a.tar.gz", "data/chip-seq/Nanog", tmp_path / "o/x")
+    assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_extract_tar_member_names_an_unreadable_archive(tmp_path):
+    (tmp_path / "bad.tar.gz").write_bytes(b"not a tar archive")
+    with pytest.raises(ValueError, match="bad.tar.gz: not a readable tar archive"):
+        extract_tar_member(tmp_path / "bad.tar.gz", "*", tmp_path / "x")
+    with pytest.raises(FileNotFoundError, match="missing.tar.gz: archive not found"):
+        extract_tar_member(tmp_path / "missing.tar.gz", "*", tmp_path / "x")
+    assert not (tmp_path / "x").exists()

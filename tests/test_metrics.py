@@ -9,6 +9,7 @@ from attrprior.metrics import (
     attribution_entropy,
     classification_metrics,
     continuous_jaccard,
+    cross_set_similarity,
     fourier_highfreq,
     fraction_in_mask,
     gc_reliance,
@@ -375,6 +376,43 @@ def test_seed_stability_needs_two_maps_of_one_shape():
         seed_stability([a])
     with pytest.raises(ValueError, match=r"maps\[1\]"):
         seed_stability([a, np.ones((2, 4, 7))])
+
+
+def test_cross_set_similarity_averages_every_pair_between_the_sets():
+    rng = np.random.default_rng(4)
+    full = [rng.standard_normal((5, 4, 12)) for _ in range(2)]
+    subset = [rng.standard_normal((5, 4, 12)) for _ in range(3)]
+    # 2 x 3 pairs, by a second computation: a loop summing them.
+    total = np.zeros(5)
+    for a in full:
+        for b in subset:
+            total += continuous_jaccard(a, b)
+    np.testing.assert_allclose(cross_set_similarity(full, subset), total / 6)
+    # Pairs within a set are not compared: a copy of the other set's only map scores L.
+    assert np.allclose(cross_set_similarity([full[0]], [3 * full[0]]), 12)
+    # Identical sets: the mean over all pairs, self-pairs included (unlike seed_stability).
+    pairs = [continuous_jaccard(a, b) for a in full for b in full]
+    np.testing.assert_allclose(cross_set_similarity(full, full), np.mean(pairs, axis=0))
+
+
+def test_cross_set_similarity_can_leave_out_same_seed_pairs():
+    rng = np.random.default_rng(3)
+    full = [rng.normal(size=(2, 4, 5)) for _ in range(2)]
+    subset = [rng.normal(size=(2, 4, 5)) for _ in range(2)]
+    expected = (continuous_jaccard(full[0], subset[1]) + continuous_jaccard(full[1], subset[0])) / 2
+    np.testing.assert_allclose(cross_set_similarity(full, subset, skip_same_index=True), expected)
+    with pytest.raises(ValueError, match="no pair left"):
+        cross_set_similarity(full[:1], subset[:1], skip_same_index=True)
+
+
+def test_cross_set_similarity_needs_maps_of_one_shape():
+    a = np.ones((2, 4, 6))
+    with pytest.raises(ValueError, match="at least 1 map per set"):
+        cross_set_similarity([a], [])
+    with pytest.raises(ValueError, match=r"other_maps\[1\]"):
+        cross_set_similarity([a], [a, np.ones((2, 4, 7))])
+    with pytest.raises(ValueError, match=r"maps\[1\]"):
+        cross_set_similarity([a, np.ones((3, 4, 6))], [a])
 
 
 def test_summit_distance_correlation_matches_scipy_per_row():

@@ -1,5 +1,6 @@
 """The mock ENCODE portal: routes, redirects, faults and its command line."""
 
+import hashlib
 import http.client
 import json
 import subprocess
@@ -9,10 +10,22 @@ import time
 import pytest
 import requests
 
-from attrprior.portal import MockPortal, add_experiment, add_file, blob_path, file_json_path
+from attrprior.portal import (
+    MockPortal,
+    add_experiment,
+    add_file,
+    add_zenodo_file,
+    blob_path,
+    file_json_path,
+    zenodo_file_path,
+    zenodo_record_path,
+)
 
 DATA = bytes(range(256)) * 8
 BLOB = "/_blobs/ENCFF000AAA/ENCFF000AAA.bam"
+ZDATA = bytes(range(255, -1, -1)) * 5
+RECORD = "/api/records/3371216"
+CONTENT = "/api/records/3371216/files/data.tar.gz/content"
 
 
 @pytest.fixture
@@ -20,6 +33,7 @@ def root(tmp_path):
     root = tmp_path / "portal"
     add_file(root, "ENCFF000AAA", "ENCFF000AAA.bam", DATA, assembly="GRCh38")
     add_experiment(root, {"accession": "ENCSR000AAA", "files": []})
+    add_zenodo_file(root, 3371216, "data.tar.gz", ZDATA, title="BPNet data")
     return root
 
 
@@ -150,3 +164,110 @@ def test_command_line_serves_until_terminated(root, tmp_path):
     assert process.returncode == 0
     assert stdout.decode().strip() == url
     assert not port_file.exists()
+
+
+# --------------------------------------------------------------------------- Zenodo routes
+
+
+def test_zenodo_record_json_is_shaped_like_the_api(root):
+    record = json.loads(zenodo_record_path(root, 3371216).read_text())
+    assert record == {
+        "id": 3371216,
+        "doi": "10.5281/zenodo.3371216",
+        "metadata": {"title": "BPNet data"},
+        "files": [
+            {
+                "id": hashlib.md5(b"3371216/data.tar.gz").hexdigest(),
+                "key": "data.tar.gz",
+                "size": len(ZDATA),
+                "checksum": f"md5:{hashlib.md5(ZDATA).hexdigest()}",
+                "links": {"self": CONTENT},
+            }
+        ],
+    }
+    assert zenodo_file_path(root, 3371216, "data.tar.gz").read_bytes() == ZDATA
+
+
+def test_add_zenodo_file_replaces_a_key_and_sorts_files(root, tmp_path):
+    path = add_zenodo_file(root, 3371216, "a.txt", b"first")
+    assert path == zenodo_record_path(root, 3371216)
+    add_zenodo_file(root, 3371216, "a.txt", b"second")
+    record = json.loads(path.read_text())
+    assert [f["key"] for f in record["files"]] == ["a.txt", "data.tar.gz"]
+    assert record["files"][0]["size"] == len(b"second")
+    assert record["metadata"]["title"] == "BPNet data"  # kept when no title is given
+    assert zenodo_file_path(root, 3371216, "a.txt").read_bytes() == b"second"
+    # The same calls in another root give the same bytes (sorted keys, no timestamps).
+    other = tmp_path / "other"
+    for key, data in (("data.tar.gz", ZDATA), ("a.txt", b"first"), ("a.txt", b"second")):
+        add_zenodo_file(other, 3371216, key, data, title="BPNet data" if key != "a.txt" else None)
+    assert zenodo_record_path(other, 3371216).read_bytes() == path.read_bytes()
+    assert add_zenodo_file(other, 5, "x", b"").read_text().count('"record 5"') == 1
+
+
+def test_add_zenodo_file_rejects_unsafe_names(root):
+    for record, key in (
+        (1, "../x"),
+        (1, ".hidden"),
+        (1, "a/b"),
+        (-1, "x"),
+        ("1", "x"),
+        (True, "x"),
+    ):
+        with pytest.raises(ValueError, match=str(root)):
+            add_zenodo_file(root, record, key, b"data")  # type: ignore[arg-type]
+    assert not (root / "x").exists() and not (root / "zenodo" / "files" / "1").exists()
+
+
+def test_zenodo_record_and_content_routes(root, portal):
+    for path in (RECORD, RECORD + "/", RECORD + "?all_versions=false"):
+        response = requests.get(portal.url + path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json() == json.loads(zenodo_record_path(root, 3371216).read_text())
+    entry = requests.get(portal.url + RECORD).json()["files"][0]
+    status, headers, body = _raw_get(portal, entry["links"]["self"])
+    assert status == 200 and headers["Content-Length"] == str(len(ZDATA)) and body == ZDATA
+    assert entry["checksum"] == f"md5:{hashlib.md5(body).hexdigest()}"
+
+
+def test_zenodo_404s_and_no_way_out_of_the_root(root, portal):
+    (root / "zenodo" / "secret").write_text("not for clients")
+    for path in (
+        "/api/records/999",
+        "/api/records/abc",
+        "/api/records/3371216/files/other.tar.gz/content",
+        "/api/records/999/files/data.tar.gz/content",
+        "/api/records/3371216/files/data.tar.gz",  # the bytes only under .../content
+        "/api/records/3371216/files/../content",
+        "/api/records/3371216/files/%2e%2e/content",
+        "/api/records/../secret",
+    ):
+        status, _, body = _raw_get(portal, path)
+        assert status == 404 and json.loads(body)["status"] == "error", path
+
+
+def test_zenodo_json_faults(portal):
+    portal.set_faults(json=["500", "truncate", "drop"])
+    assert _raw_get(portal, RECORD)[0] == 500
+    status, headers, body = _raw_get(portal, RECORD)
+    assert status == 200 and len(body) == int(headers["Content-Length"]) // 2
+    with pytest.raises(requests.ConnectionError):
+        requests.get(portal.url + RECORD)
+    assert requests.get(portal.url + RECORD).json()["id"] == 3371216
+    assert _raw_get(portal, CONTENT)[2] == ZDATA  # the content route takes blob faults only
+
+
+def test_zenodo_content_faults(portal):
+    portal.set_faults(blob=["500", "truncate", "bad_md5", "drop"])
+    assert _raw_get(portal, RECORD)[0] == 200  # the record route takes JSON faults only
+    assert _raw_get(portal, CONTENT)[0] == 500
+    status, headers, body = _raw_get(portal, CONTENT)
+    assert headers["Content-Length"] == str(len(ZDATA)) and body == ZDATA[: len(ZDATA) // 2]
+    body = _raw_get(portal, CONTENT)[2]
+    assert len(body) == len(ZDATA) and sum(a != b for a, b in zip(body, ZDATA, strict=True)) == 1
+    with pytest.raises(requests.ConnectionError):
+        requests.get(portal.url + CONTENT)
+    assert _raw_get(portal, CONTENT)[2] == ZDATA
+    portal.set_faults(blob=["bad_md5"], repeat=True)
+    assert all(_raw_get(portal, CONTENT)[2] != ZDATA for _ in range(3))

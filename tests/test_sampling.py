@@ -1,6 +1,6 @@
 """Balanced training batches from genome-wide labels: every positive once per epoch, fresh
 negatives, sequences read from the genome array at the labelled windows; the test peaks
-profile models are explained on."""
+profile models are explained on; training on the strongest peaks only (keep_positives)."""
 
 import shutil
 
@@ -20,8 +20,13 @@ from attrprior.labels import BinaryLabels
 from attrprior.sampling import (
     BalancedWindows,
     genomic_splits,
+    kept_rank,
     positive_and_negative_windows,
     profile_attribution_examples,
+    profile_splits,
+    retained_positives,
+    retained_profile_peaks,
+    signal_ranks,
 )
 from attrprior.tracks import write_bigwig
 from attrprior.train import ArrayBatches
@@ -192,3 +197,172 @@ def _all_n(examples, tmp_path):
     codes[:] = N_CODE
     codes.flush()
     return ProfileExamples(copy)
+
+
+# --- training on the strongest peaks only (keep_positives, Tseng et al.'s 1% data) -------
+
+
+def narrowpeaks(rows):
+    """rows: (chrom, start, end, signal) -> a read_narrowpeak-like table."""
+    chrom, start, end, signal = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {"chrom": chrom, "start": start, "end": end, "signal": np.array(signal, float)}
+    )
+
+
+def test_signal_ranks_strongest_first_ties_in_file_order():
+    assert signal_ranks([5.0, 9.0, 1.0]).tolist() == [2, 1, 3]
+    assert signal_ranks([5.0, 9.0, 5.0, 5.0]).tolist() == [2, 1, 3, 4]
+    assert signal_ranks([]).tolist() == []
+
+
+def test_kept_rank_truncates_like_the_reference():
+    assert kept_rank(3, 0.34) == 1  # int(1.02)
+    assert kept_rank(3, 0.33) == 0  # fewer than one peak: none of the task's
+    assert kept_rank(562, 0.1) == 56 and kept_rank(562, 1.0) == 562
+    for bad in (0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="keep_positives"):
+            kept_rank(10, bad)
+
+
+# Windows of make_labels: 20 bp, central bin [start + 5, start + 15); min_overlap 0.5 -> 5 bp.
+KEEP_ROWS = [
+    (0, 0, (1, 0)),  # 0: task a, peak of signal 5
+    (0, 10, (0, 0)),  # 1: negative
+    (0, 30, (1, 0)),  # 2: task a, peak of signal 9 (the strongest)
+    (0, 50, (1, 0)),  # 3: task a, peak of signal 1
+    (0, 70, (1, 1)),  # 4: weak task a peak, strongest task b peak
+    (0, 90, (1, 0)),  # 5: weak task a peak; the strongest task b peak nearby, task b 0
+    (1, 0, (1, -1)),  # 6: chr2, task a, peak of signal 9 covering 4 bp of the bin only
+    (1, 20, (1, 0)),  # 7: chr2, task a, peak of signal 9 covering 5 bp of the bin
+]
+
+
+def test_retained_positives_keep_the_windows_of_the_strongest_peaks():
+    labels = make_labels(KEEP_ROWS[:4])
+    task_a = narrowpeaks([("chr1", 5, 15, 5), ("chr1", 35, 45, 9), ("chr1", 55, 65, 1)])
+    task_b = narrowpeaks([("chr3", 0, 10, 1)])
+    # 3 peaks x 0.34 -> rank 1: only the signal-9 peak's window; negatives never kept.
+    keep = retained_positives(labels, [task_a, task_b], 0.34, 0.5)
+    assert keep.tolist() == [False, False, True, False]
+    # All the peaks: every positive window.
+    assert retained_positives(labels, [task_a, task_b], 1.0, 0.5).tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    with pytest.raises(ValueError, match="2 tasks"):
+        retained_positives(labels, [task_a], 0.5, 0.5)
+
+
+def test_retained_positives_any_positive_task_and_min_overlap():
+    labels = make_labels(KEEP_ROWS)
+    # Ranks are over each task's whole file (chr3 is not labelled): task a has 6 peaks,
+    # 6 x 0.34 -> ranks 1-2; task b 3 peaks -> rank 1.
+    task_a = narrowpeaks(
+        [
+            ("chr1", 5, 15, 5),
+            ("chr1", 75, 85, 0.5),
+            ("chr1", 95, 105, 0.5),
+            ("chr2", 1, 9, 9),  # 4 bp of window 6's bin [5, 15)
+            ("chr2", 20, 30, 9),  # 5 bp of window 7's bin [25, 35); ties in file order
+            ("chr3", 0, 10, 1),
+        ]
+    )
+    task_b = narrowpeaks([("chr1", 75, 85, 100), ("chr1", 95, 105, 100), ("chr3", 0, 10, 1)])
+    keep = retained_positives(labels, [task_a, task_b], 0.34, 0.5)
+    # Window 4: kept through task b (positive there); window 5: task b's peak ranks 2nd
+    # (ties keep file order) and b is not positive there; 6: 4 bp < 5; 7: 5 bp.
+    assert np.flatnonzero(keep).tolist() == [4, 7]
+    # With task b's peak of rank 1 over window 5 instead, b being 0 there still keeps it out.
+    task_b = narrowpeaks([("chr1", 95, 105, 100), ("chr1", 75, 85, 100), ("chr3", 0, 10, 1)])
+    assert np.flatnonzero(retained_positives(labels, [task_a, task_b], 0.34, 0.5)).tolist() == [7]
+
+
+def test_genomic_splits_keep_only_training_positives(genome):
+    array, _ = genome
+    rows = [*ROWS, (1, 20, (0, 1)), (1, 30, (0, 0)), (2, 0, (1, 1)), (2, 10, (0, 0))]
+    labels = make_labels(rows)
+    split_chroms = {"valid": ["chr3"], "test": ["chr2"]}
+    full = genomic_splits(array, labels, split_chroms)
+    keep = np.zeros(len(rows), bool)
+    keep[[3, 8, 12]] = True  # one chr1 training positive, and held-out positives
+    train, valid, test = genomic_splits(array, labels, split_chroms, train_keep=keep)
+    assert train.positives.tolist() == [3] and len(train) == 2
+    np.testing.assert_array_equal(train.negatives, full[0].negatives)
+    # Validation and test are complete, the same windows as without keep.
+    for kept, whole in ((valid, full[1]), (test, full[2])):
+        np.testing.assert_array_equal(kept[0], whole[0])
+        np.testing.assert_array_equal(kept[1], whole[1])
+    with pytest.raises(ValueError, match="split 'train': 0 positive"):
+        genomic_splits(array, labels, split_chroms, train_keep=np.zeros(len(rows), bool))
+
+
+@pytest.fixture
+def ranked_examples(tmp_path):
+    """Profile examples of 2 tasks with signal ranks: 5 training peaks, 1 valid, 1 test."""
+    rng = np.random.default_rng(0)
+    fasta = tmp_path / "genome.fa"
+    fasta.write_text("".join(f">{c}\n{''.join(rng.choice(list('ACGT'), 600))}\n" for c in "12"))
+    encode_genome(fasta, tmp_path / "genome.npy")
+    bigwig = write_bigwig(tmp_path / "t.bw", {"1": 600, "2": 600}, {})
+    summits = pd.DataFrame(
+        [
+            ("1", 100, 0, "train", 3),
+            ("1", 200, 0, "train", 1),
+            ("1", 300, 0, "train", 2),
+            ("1", 400, 1, "train", 2),
+            ("1", 500, 1, "train", 1),
+            ("2", 100, 0, "valid", 4),
+            ("2", 200, 1, "test", 3),
+        ],
+        columns=["chrom", "summit", "task", "split", "peak_rank"],
+    )
+    return build_profile_examples(
+        GenomeArray(tmp_path / "genome.npy"),
+        summits,
+        [[bigwig], [bigwig]],
+        tmp_path / "examples",
+        input_length=20,
+        output_length=10,
+        max_jitter=2,
+        random_windows=4,
+        task_peak_counts=[4, 3],  # task 0: 4 peaks, task 1: 3
+    )
+
+
+def test_profile_splits_keep_the_strongest_training_peaks(ranked_examples):
+    examples = ranked_examples
+    # int(4 x 0.5) = 2 for task 0 (ranks 1, 2: rows 1, 2), int(3 x 0.5) = 1 for task 1 (row 4).
+    assert retained_profile_peaks(examples, examples.split_indices("train"), 0.5).tolist() == [
+        1,
+        2,
+        4,
+    ]
+    splits = profile_splits(examples, keep_positives=0.5)
+    assert splits["train"].peaks.tolist() == [1, 2, 4]
+    # Random windows, validation and test stay complete.
+    full = profile_splits(examples)
+    np.testing.assert_array_equal(splits["train"].randoms, full["train"].randoms)
+    assert splits["train"].random_fraction == full["train"].random_fraction == 0.5
+    for name in ("valid", "test"):
+        np.testing.assert_array_equal(splits[name].peaks, full[name].peaks)
+    assert profile_splits(examples, keep_positives=1.0)["train"].peaks.tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="random windows have no peak rank"):
+        retained_profile_peaks(examples, examples.random_indices(), 0.5)
+    with pytest.raises(ValueError, match="no train peak examples"):
+        profile_splits(examples, keep_positives=0.2)  # int(4 x 0.2) = 0, int(3 x 0.2) = 0
+
+
+def test_profile_keep_needs_examples_with_ranks(tmp_path, ranked_examples):
+    copy = tmp_path / "unranked"
+    shutil.copytree(ranked_examples.directory, copy)
+    with np.load(copy / "metadata.npz") as meta:
+        fields = {k: meta[k] for k in meta.files if k not in ("peak_rank", "task_peak_counts")}
+    np.savez(copy / "metadata.npz", **fields)
+    unranked = ProfileExamples(copy)
+    assert unranked.peak_rank is None and unranked.task_peak_counts is None
+    assert len(profile_splits(unranked)["train"]) == 5
+    with pytest.raises(ValueError, match="unranked: no peak signal ranks"):
+        profile_splits(unranked, keep_positives=0.5)

@@ -2,21 +2,30 @@
 
 import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
 import subprocess
+import tarfile
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 import pysam
 import pytest
+import requests
 import yaml
 
 from attrprior.data import load_jaspar_motifs, one_hot_encode
+from attrprior.portal import MockPortal
 from attrprior.simgenome import (
+    BPNET_FILE,
+    BPNET_RECORD,
     CHIP_ASSAY,
     DNASE_ASSAY,
+    FOOTPRINT_FILE,
+    FOOTPRINT_RECORD,
     SimulationParams,
     TaskSpec,
     main,
@@ -96,6 +105,20 @@ def _genome(out, manifest):
     return _read_fasta(out / manifest["reference"]["genome"]["path"])
 
 
+def _zenodo_path(out, entry):
+    return out / "portal" / "zenodo" / "files" / str(entry["record"]) / entry["file"]
+
+
+def _members(out, entry):
+    """Member path -> bytes of a simulated Zenodo archive."""
+    with tarfile.open(_zenodo_path(out, entry)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+
+
+def _bed_bytes_table(data, names):
+    return pd.read_csv(io.BytesIO(gzip.decompress(data)), sep="\t", header=None, names=names)
+
+
 # --------------------------------------------------------------------------------- determinism
 
 
@@ -104,6 +127,12 @@ def test_same_seed_gives_identical_bytes(run, motifs, tmp_path):
     again = simulate_genome(tmp_path, seed=0, chrom_sizes=SIZES, motifs=motifs)
     assert _md5s(tmp_path) == _md5s(out)
     assert again.files == summary.files and len(summary.files) == len(_md5s(out))
+    archives = [
+        f"portal/zenodo/files/{BPNET_RECORD}/{BPNET_FILE}",
+        f"portal/zenodo/files/{FOOTPRINT_RECORD}/{FOOTPRINT_FILE}",
+    ]
+    for archive in archives:  # the Zenodo archives too (tar and gzip headers fixed)
+        assert (tmp_path / archive).read_bytes() == (out / archive).read_bytes()
 
 
 def test_different_seed_gives_different_files(run, manifest, motifs, tmp_path):
@@ -422,6 +451,170 @@ def test_dnase_cuts_concentrate_in_open_sites(run, manifest, tmp_path):
     )
 
 
+# --------------------------------------------------------------------------------- Zenodo records
+
+
+def test_zenodo_records_match_their_archives(run, manifest):
+    out, summary = run
+    zenodo = manifest["zenodo"]
+    assert list(manifest)[-1] == "zenodo" and list(zenodo) == ["bpnet", "footprints"]
+    assert (zenodo["bpnet"]["record"], zenodo["bpnet"]["file"]) == (BPNET_RECORD, BPNET_FILE)
+    assert (zenodo["footprints"]["record"], zenodo["footprints"]["file"]) == (
+        FOOTPRINT_RECORD,
+        FOOTPRINT_FILE,
+    )
+    for entry in zenodo.values():
+        data = _zenodo_path(out, entry).read_bytes()
+        md5 = hashlib.md5(data).hexdigest()
+        assert entry["md5"] == md5 and entry["size"] == len(data)
+        assert str(_zenodo_path(out, entry).relative_to(out)) in summary.files
+        record_path = out / "portal" / "zenodo" / "records" / f"{entry['record']}.json"
+        record = json.loads(record_path.read_text())
+        assert record["id"] == entry["record"]
+        assert record["doi"] == f"10.5281/zenodo.{entry['record']}"
+        assert [(f["key"], f["size"], f["checksum"]) for f in record["files"]] == [
+            (entry["file"], len(data), f"md5:{md5}")
+        ]
+        # Reproducible archives: gzip header without name or mtime, tar members normalised.
+        assert data[3] == 0 and data[4:8] == bytes(4)  # FLG (no FNAME), MTIME
+        with tarfile.open(_zenodo_path(out, entry)) as tar:
+            members = tar.getmembers()
+        assert [m.name for m in members] == sorted(entry["members"]) == entry["members"]
+        for m in members:
+            assert m.isfile() and m.mtime == 0 and m.mode == 0o644
+            assert (m.uid, m.gid, m.uname, m.gname) == (0, 0, "", "")
+
+
+def test_zenodo_archives_download_from_the_mock_portal(run, manifest):
+    out, _ = run
+    with MockPortal(out / "portal") as portal:
+        for entry in manifest["zenodo"].values():
+            record = requests.get(f"{portal.url}/api/records/{entry['record']}", timeout=10)
+            link = record.json()["files"][0]["links"]["self"]
+            data = requests.get(requests.compat.urljoin(record.url, link), timeout=10).content
+            assert hashlib.md5(data).hexdigest() == entry["md5"]
+
+
+def test_bpnet_archive_lists_the_documented_members(run, manifest):
+    out, _ = run
+    entry = manifest["zenodo"]["bpnet"]
+    assert entry["cell_type"] == "simK562"
+    assert entry["tasks"] == {"SPI1": "SPI1_simK562", "GATA2": "GATA2_simK562"}
+    expected = [
+        "data/chip-seq/input-control/counts.pos.bw",
+        "data/chip-seq/input-control/counts.neg.bw",
+    ]
+    for tf in ("SPI1", "GATA2"):
+        expected += [
+            f"data/chip-seq/{tf}/counts.pos.bw",
+            f"data/chip-seq/{tf}/counts.neg.bw",
+            f"data/chip-seq/{tf}/idr-optimal-set.narrowPeak.gz",
+            f"data/chip-seq/{tf}/idr-optimal-set.summit.bed.gz",
+            f"data/chip-nexus/{tf}/idr-optimal-set.narrowPeak.gz",
+        ]
+    assert sorted(_members(out, entry)) == sorted(expected) == entry["members"]
+
+
+def _five_prime_counts(bam_paths, reverse):
+    """Per chromosome, the number of reads of one strand with their 5′ end at each base."""
+    counts = {chrom: np.zeros(size, dtype=np.int64) for chrom, size in SIZES.items()}
+    for path in bam_paths:
+        with pysam.AlignmentFile(str(path), "rb") as bam:
+            for read in bam.fetch(until_eof=True):
+                if read.is_reverse == reverse:
+                    five = read.reference_end - 1 if reverse else read.reference_start
+                    counts[read.reference_name][five] += 1
+    return counts
+
+
+def test_bpnet_bigwigs_are_five_prime_counts_of_the_bams(run, manifest, tmp_path):
+    out, _ = run
+    entry = manifest["zenodo"]["bpnet"]
+    members = _members(out, entry)
+    experiment = manifest["experiments"]["SPI1_simK562"]
+    sources = {
+        "SPI1": experiment["files"]["alignments"],  # both replicates, merged
+        "input-control": experiment["files"]["control_alignments"],
+    }
+    for directory, accessions in sources.items():
+        for strand, reverse in (("pos", False), ("neg", True)):
+            expected = _five_prime_counts([_blob(out, a) for a in accessions], reverse)
+            path = tmp_path / f"{directory}.{strand}.bw"
+            path.write_bytes(members[f"data/chip-seq/{directory}/counts.{strand}.bw"])
+            bigwig = pyBigWig.open(str(path))
+            try:
+                assert bigwig.chroms() == SIZES
+                for chrom, size in SIZES.items():
+                    values = np.nan_to_num(bigwig.values(chrom, 0, size, numpy=True))
+                    assert values.sum() == expected[chrom].sum() > 0, (directory, strand, chrom)
+                    assert np.array_equal(values, expected[chrom])
+            finally:
+                bigwig.close()
+
+
+def test_bpnet_peaks_match_the_portal_and_the_truth(run, manifest):
+    out, _ = run
+    members = _members(out, manifest["zenodo"]["bpnet"])
+    instances = _truth(out, "motif_instances.bed")
+    for tf, task in manifest["zenodo"]["bpnet"]["tasks"].items():
+        optimal = _blob(out, manifest["experiments"][task]["files"]["optimal_peaks"]).read_bytes()
+        assert members[f"data/chip-seq/{tf}/idr-optimal-set.narrowPeak.gz"] == optimal
+        peaks = _narrowpeak(io.BytesIO(optimal))
+        summits = _bed_bytes_table(
+            members[f"data/chip-seq/{tf}/idr-optimal-set.summit.bed.gz"], ["chrom", "start", "end"]
+        )
+        assert sorted(zip(summits["chrom"], summits["start"], strict=True)) == sorted(
+            zip(peaks["chrom"], peaks["start"] + peaks["summit"], strict=True)
+        )
+        assert (summits["end"] - summits["start"] == 1).all()
+
+        nexus = _narrowpeak(
+            io.BytesIO(members[f"data/chip-nexus/{tf}/idr-optimal-set.narrowPeak.gz"])
+        )
+        strong = instances[(instances["task"] == task) & (instances["class"] == "strong")]
+        assert len(nexus) == len(strong) == len(peaks) > 0
+        width = nexus["end"] - nexus["start"]
+        assert width.between(30, 50).all() and (nexus["signal"] > 0).all()
+        for peak in nexus.itertuples(index=False):
+            inside = strong[
+                (strong["chrom"] == peak.chrom)
+                & (strong["start"] >= peak.start)
+                & (strong["end"] <= peak.end)
+            ]
+            assert len(inside) == 1, peak
+            motif = inside.iloc[0]
+            assert peak.start + peak.summit == motif["start"] + (motif["end"] - motif["start"]) // 2
+
+
+def test_footprint_samples_are_different_subsets(run, manifest):
+    out, _ = run
+    entry = manifest["zenodo"]["footprints"]
+    assert entry["cell_type"] == "simK562"
+    members = _members(out, entry)
+    assert sorted(members) == [
+        "per_sample/h.simK562-DS00001.bed.gz",
+        "per_sample/h.simK562-DS00002.bed.gz",
+    ]
+    published = pd.read_csv(
+        _blob(out, manifest["experiments"]["DNase_simK562"]["files"]["footprints"]),
+        sep="\t",
+        header=None,
+    )
+    intervals = list(zip(published[0], published[1], published[2], strict=True))
+    names = {f"fp{i}": interval for i, interval in enumerate(intervals, start=1)}
+    samples = []
+    for data in members.values():
+        sample = _bed_bytes_table(data, ["chrom", "start", "end", "name", "score"])
+        assert sample["score"].dtype == float
+        rows = list(zip(sample["chrom"], sample["start"], sample["end"], strict=True))
+        assert rows == sorted(rows, key=lambda r: (list(SIZES).index(r[0]), r[1], r[2]))
+        assert all(names[n] == r for n, r in zip(sample["name"], rows, strict=True))
+        assert 0.75 < len(rows) / len(intervals) < 0.85
+        samples.append(set(rows))
+    assert samples[0] != samples[1] and len(samples[0] | samples[1]) > len(samples[0])
+    assert samples[0] | samples[1] <= set(intervals)
+
+
 # --------------------------------------------------------------------------------- API and CLI
 
 
@@ -461,6 +654,11 @@ def test_custom_tasks_and_params(motifs, tmp_path):
         _blob(tmp_path, manifest["experiments"]["GATA2_c"]["files"]["optimal_peaks"])
     )
     assert len(optimal) == 4
+    # One ChIP task and its control make a BPNet-like record; no DNase task, no footprints.
+    assert list(manifest["zenodo"]) == ["bpnet"]
+    assert manifest["zenodo"]["bpnet"]["tasks"] == {"GATA2": "GATA2_c"}
+    assert manifest["zenodo"]["bpnet"]["cell_type"] == "c"
+    assert not (tmp_path / "portal" / "zenodo" / "records" / f"{FOOTPRINT_RECORD}.json").exists()
 
 
 def test_cli_writes_the_small_scale(tmp_path, capsys):

@@ -46,6 +46,10 @@ def test_condition_from_config_and_validation():
         Condition.from_config({"prior": "fourrier", "weight": 1})
     with pytest.raises(ValueError, match="non-negative"):
         Condition(prior="fourier", prior_weight=-1)
+    # keep_positives chooses the training examples (attrprior.sampling), not the loss.
+    assert Condition.from_config({**FOURIER, "keep_positives": 0.01}) == condition
+    with pytest.raises(ValueError, match=r"unknown keys \['keep_positive'\]"):
+        Condition.from_config({"keep_positive": 0.01})
 
 
 def test_input_attributions_are_gradient_times_input_and_differentiable():

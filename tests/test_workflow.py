@@ -64,6 +64,10 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             "billboard.motifs.method",
         ),
         (lambda c: BILLBOARD(c).pop("motifs"), "paper.fig3.datasets"),
+        (
+            lambda c: BILLBOARD(c)["conditions"].update(none_keep1={"keep_positives": 0.01}),
+            "datasets.billboard.conditions.none_keep1.keep_positives: only for encode_binary",
+        ),
     ],
 )
 def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
@@ -116,6 +120,10 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["simulated"]["encode_binary"]
 
 
+def BPNET(config):  # noqa: N802 - reads like the config key it returns
+    return config["datasets"]["simulated_bpnet"]["encode_binary"]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -146,6 +154,31 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
             "ENCSR900AAG",
         ),
         (lambda c: SIMULATED(c).update(footprints="vierstra"), "footprints"),
+        (
+            lambda c: SIMULATED(c).update(footprints=["footprints_simK562/DS00003.bed.gz"]),
+            "simulated.encode_binary.footprints: 'footprints_simK562/DS00003.bed.gz': "
+            "external.footprints_simK562 has no member",
+        ),
+        (
+            lambda c: SIMULATED(c).update(footprints="footprints_simK562"),
+            "name one of its members",
+        ),
+        (
+            lambda c: BPNET(c)["experiments"]["SPI1"]["signal"].update(pos="bpnet_simK562/x.bw"),
+            "simulated_bpnet.encode_binary.experiments.SPI1.signal.pos",
+        ),
+        (
+            lambda c: BPNET(c)["experiments"]["SPI1"].update(relaxed_peaks="ENCFF900AAG"),
+            "simulated_bpnet.encode_binary.experiments.SPI1.experiment: required",
+        ),
+        (
+            lambda c: BPNET(c)["experiments"]["GATA2"].pop("control_signal"),
+            "control_signal) on ['SPI1'] but not on ['GATA2']",
+        ),
+        (
+            lambda c: c["external"]["bpnet_simK562"].update(url="http://x/y", md5="0" * 32),
+            "bpnet_simK562",  # a URL or a Zenodo record, not both
+        ),
         (
             lambda c: c["datasets"]["simulated_regions"].update(
                 attribution=c["datasets"]["simulated"]["attribution"]
@@ -192,6 +225,16 @@ def SIMULATED(config):  # noqa: N802 - reads like the config key it returns
 def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
     config = load("simulated.yaml")
     edit(config)
+    assert_dry_run_fails(tmp_path, config, message)
+
+
+def test_subsampled_pairs_name_conditions_of_every_genomic_dataset(tmp_path):
+    # simulated_profile, also in table2, lacks the pair's conditions.
+    config = load("simulated.yaml")
+    conditions = config["datasets"]["simulated"]["conditions"]
+    conditions["none_keep"] = {"keep_positives": 0.5}
+    PAPER(config)["table2"]["subsampled"] = {"none": "none_keep"}
+    message = "paper.table2.subsampled: 'none_keep' is not one of datasets.simulated_profile"
     assert_dry_run_fails(tmp_path, config, message)
 
 
@@ -242,29 +285,47 @@ def test_paper_config_plans_every_job(tmp_path):
     }
     attributed = [name for name in genomic if "attribution" in datasets[name]]
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
-    # 5 datasets x 1 model x 2 conditions x 10 seeds; ENCODE SPI1 and GATA2 binary, K562
-    # DNase: 5 conditions x 30 seeds each; SPI1 and GATA2 profile: 2 conditions x 30 seeds
-    # each; Majdandzic et al.'s GM12878 tasks: 8 TFs x 2 models x 3 conditions x 5 seeds.
+    # 5 datasets x 1 model x 2 conditions x 10 seeds; the binary ENCODE and BPNet datasets:
+    # 5 conditions + 2 on 1% of the data x 30 seeds each; their profile datasets:
+    # 2 conditions + 2 on 1% of the data x 30 seeds each; Majdandzic et al.'s GM12878 tasks:
+    # 8 TFs x 2 models x 3 conditions x 5 seeds.
     assert runs["billboard"] == 4 * 7 * 30
     assert sorted(genomic) == [
+        "bpnet",
+        "bpnet_profile",
         "gata2_encode",
         "gata2_encode_profile",
         "k562_dnase",
         "spi1_encode",
         "spi1_encode_profile",
     ]
-    assert sorted(attributed) == [
-        "gata2_encode",
-        "gata2_encode_profile",
-        "spi1_encode",
-        "spi1_encode_profile",
-    ]
+    assert sorted(attributed) == sorted(genomic)
     assert len(regions) == 8
-    assert sum(runs.values()) == (4 * 7 * 30 + 5 * 2 * 10 + 3 * 5 * 30 + 2 * 2 * 30 + 8 * 2 * 3 * 5)
+    # The 1% data runs (keep_positives) of every ENCODE and BPNet dataset, the pairs of
+    # Table 2's "all vs 1% data" rows.
+    keep = {
+        name: sorted(c for c, entry in d["conditions"].items() if "keep_positives" in entry)
+        for name, d in datasets.items()
+    }
+    assert all(keep[name] == ["fourier_keep1", "none_keep1"] for name in genomic)
+    assert not any(keep[name] for name in [*regions, *simulated])
+    assert config["paper"]["table2"]["subsampled"] == {
+        "none": "none_keep1",
+        "fourier": "fourier_keep1",
+    }
+    profile = [name for name in genomic if datasets[name]["models"] == ["tseng_profile"]]
+    binary = [name for name in genomic if name not in profile]
+    assert sum(runs.values()) == (
+        4 * 7 * 30
+        + 5 * 2 * 10
+        + len(binary) * (5 + 2) * 30
+        + len(profile) * (2 + 2) * 30
+        + len(regions) * 2 * 3 * 5
+    )
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
-    # Simulated datasets are scored against their ground truth; the attributed ENCODE
-    # binary and profile datasets on summits and peaks; the DNase dataset is not attributed.
+    # Simulated datasets are scored against their ground truth; the attributed ENCODE and
+    # BPNet binary and profile datasets on summits, peaks and (K562 DNase, BPNet) footprints.
     for rule in ("attribute", "score_attributions"):
         assert jobs[rule] == sum(runs[name] for name in [*simulated, *attributed]), rule
     for rule in ("simulate_dataset", "attribution_inputs", "tables"):
@@ -309,11 +370,25 @@ def test_paper_config_plans_every_job(tmp_path):
     assert jobs["download_experiment_alignments"] == (4 + 4) + (3 + 3)
     assert "index_bam" not in jobs
     assert jobs["profile_tracks"] == 2 * (4 + 3)
-    assert jobs["profile_examples"] == 2
-    assert jobs["download_reference"] == 3 and jobs["encode_genome"] == 1
+    # BPNet data and footprints: two Zenodo archives, each member extracted once (the
+    # binary and profile BPNet datasets share them); the BPNet bigWigs need no tracks.
+    external = config["external"]
+    assert {name: entry["zenodo"]["record"] for name, entry in external.items()} == {
+        "bpnet_data": 3371216,
+        "vierstra_footprints": 3603549,
+    }
+    assert jobs["download_external"] == 2
+    assert jobs["extract_external_member"] == sum(len(e["members"]) for e in external.values())
+    assert genomic["bpnet"]["footprints"] == [
+        f"bpnet_data/{tf}_nexus_peaks.narrowPeak.gz" for tf in ("Nanog", "Oct4", "Sox2")
+    ]
+    assert len(genomic["k562_dnase"]["footprints"]) == 3
+    assert jobs["profile_examples"] == len(profile) == 3
+    # Reference files of GRCh38 and mm10 (BPNet), one genome array each.
+    assert jobs["download_reference"] == 3 + 3 and jobs["encode_genome"] == 2
     assert jobs["binary_labels"] == len(genomic) and jobs["task_regions"] == len(regions)
     for rule in ("download_lock", "genomic_tables"):
-        assert jobs[rule] == len(genomic) + len(regions) == 5 + 8, rule
+        assert jobs[rule] == len(genomic) + len(regions) == 7 + 8, rule
     print(f"paper.yaml dry run: {seconds:.1f} s")  # a figure for notes, not a timed test
 
 

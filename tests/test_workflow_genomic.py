@@ -5,6 +5,7 @@ that train the Tseng profile model (config/simulated.yaml, shrunk)."""
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from snakemake_runner import ROOT, snakemake, workdir_with
 
 from attrprior.encode import read_lock, read_records, write_lock
+from attrprior.metrics import continuous_jaccard
 from attrprior.portal import MockPortal
 from attrprior.simgenome import SMALL_CHROM_SIZES, simulate_genome
 
@@ -25,7 +27,8 @@ FAULTS = ["500", "drop", "truncate", "bad_md5"]
 
 
 def small_config(manifest, simgenome, base_url):
-    """config/simulated.yaml with the small genome's accessions, 1 epoch, 1 seed."""
+    """config/simulated.yaml with the small genome's accessions, 1 epoch, 1 seed (2 for the
+    profile model), and conditions that train on half of the peaks."""
     config = yaml.safe_load((ROOT / "config" / "simulated.yaml").read_text())
     config["encode"].update(base_url=base_url, backoff=0.01)
     dataset = config["datasets"]["simulated"]
@@ -45,7 +48,11 @@ def small_config(manifest, simgenome, base_url):
     dataset["training"].update(max_epochs=1, batch_size=64)
     dataset["attribution"].update(n_sequences=20, n_shuffles=3)
     dataset["motifs"].update(n_leiden_runs=2)
-    del config["paper"]["table2"]  # stability across seeds needs two seeds
+    # Training on the strongest half of each task's peaks (keep_positives; the small genome
+    # has 20-25 peaks per task, so 0.5 rather than the paper's 0.01): one binary run here,
+    # and in the profile dataset the pairs of Table 2's all-vs-subsampled rows.
+    dataset["conditions"]["none_keep"] = {"keep_positives": 0.5}
+    config["paper"]["fig3"]["conditions"] = ["none", "fourier"]
     # The profile model: 1 epoch of a 4-filter model, 64 random windows.
     profile = config["datasets"]["simulated_profile"]
     for task, entry in profile["encode_binary"]["experiments"].items():
@@ -64,7 +71,15 @@ def small_config(manifest, simgenome, base_url):
     del profile["encode_binary"]["experiments"]["SPI1_simK562"]["relaxed_peaks"]
     profile["encode_binary"]["profile"]["random_windows"] = 64
     profile["attribution"].update(n_sequences=8, n_shuffles=3)
-    profile.update(seeds=1)
+    conditions = profile["conditions"]
+    conditions["none_keep"] = {"keep_positives": 0.5}
+    conditions["fourier_keep"] = {**conditions["fourier"], "keep_positives": 0.5}
+    # Table 2 (two seeds) on the profile dataset, where training is cheapest.
+    profile.update(seeds=2)
+    config["paper"]["table2"] = {
+        "datasets": ["simulated_profile"],
+        "subsampled": {"none": "none_keep", "fourier": "fourier_keep"},
+    }
     profile["training"].update(max_epochs=1)
     config["models"]["tseng_profile"]["n_filters"] = 4
     regions = config["datasets"]["simulated_regions"]
@@ -77,12 +92,13 @@ def small_config(manifest, simgenome, base_url):
     ]
     regions.update(seeds=1)
     regions["training"].update(max_epochs=2)
-    footprints = manifest["experiments"]["DNase_simK562"]["files"]["footprints"]
-    meta = json.loads((simgenome / "portal" / "files" / f"{footprints}.json").read_text())
-    config["external"]["footprints_simK562"] = {
-        "url": f"{base_url}/_blobs/{footprints}/{footprints}.bed.gz",
-        "md5": meta["md5sum"],
-    }
+    # Footprints and BPNet-like data: archives in the small genome's Zenodo records.
+    config["zenodo"]["base_url"] = base_url
+    bpnet = config["datasets"]["simulated_bpnet"]
+    bpnet["encode_binary"]["profile"]["random_windows"] = 64
+    bpnet["attribution"].update(n_sequences=8, n_shuffles=3)
+    bpnet.update(seeds=1)
+    bpnet["training"].update(max_epochs=1)
     return config
 
 
@@ -117,9 +133,12 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
     workdir, simgenome = genomic_run["workdir"], genomic_run["simgenome"]
     # The binary dataset downloads reference and peak files; the profile dataset also the
     # BAMs of its tasks and controls (2 replicates and 1 control BAM per task).
-    locked = []
+    locked, external = [], []
     for name in ("simulated", "simulated_profile"):
         records = read_lock(workdir / "results" / name / "data" / "downloads.tsv")
+        # simulated's footprints: an archive of two samples from a Zenodo record (below).
+        external += [r for r in records if "/external/" in r.path]
+        records = [r for r in records if "/external/" not in r.path]
         source = genomic_run["config"]["datasets"][name]["encode_binary"]
         n_peaks = sum(
             ("optimal_peaks" in e) + ("relaxed_peaks" in e) for e in source["experiments"].values()
@@ -149,13 +168,11 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
         assert hashlib.md5(data).hexdigest() == record.md5 == meta["md5sum"]
         assert len(data) == record.size == meta["file_size"]
     # Every file fetched once, plus one failed try per injected fault (the datasets share
-    # reference and peak files; a shared control BAM is downloaded once).
+    # reference and peak files; a shared control BAM is downloaded once; archives once).
     regions = read_lock(workdir / "results" / "simulated_regions" / "data" / "downloads.tsv")
-    unique = {record.path for record in [*locked, *regions]}
-    external = workdir / "resources" / "external" / "footprints_simK562"
-    record = json.loads(Path(f"{external}.download.json").read_text())
-    assert hashlib.md5(external.read_bytes()).hexdigest() == record["md5"]
-    unique.add(record["path"])
+    bpnet = read_lock(workdir / "results" / "simulated_bpnet" / "data" / "downloads.tsv")
+    unique = {record.path for record in [*locked, *regions, *bpnet, *external]}
+    unique = {path for path in unique if ".members/" not in path}  # extracted, not fetched
     first, rerun = genomic_run["downloads"]
     assert first == len(unique) + len(FAULTS)
     assert rerun == first, "a verified file was fetched again"
@@ -164,6 +181,53 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
     # .snakemake_timestamp file).
     leftovers = [p for p in (workdir / "resources").rglob(".*") if p.name != ".snakemake_timestamp"]
     assert not leftovers, leftovers
+
+
+@pytest.mark.slow
+def test_zenodo_archives_downloaded_once_and_members_locked(genomic_run):
+    workdir, simgenome = genomic_run["workdir"], genomic_run["simgenome"]
+    zenodo = genomic_run["manifest"]["zenodo"]
+    for dataset, name, key, n_members in (
+        ("simulated", "footprints_simK562", "footprints", 2),
+        ("simulated_bpnet", "bpnet_simK562", "bpnet", 10),
+    ):
+        records = read_lock(workdir / "results" / dataset / "data" / "downloads.tsv")
+        (archive,) = [r for r in records if r.accession == name]
+        record = json.loads(
+            (
+                simgenome / "portal" / "zenodo" / "records" / f"{zenodo[key]['record']}.json"
+            ).read_text()
+        )
+        (entry,) = record["files"]
+        # The archive as the record lists it; each member as extracted, named by its path.
+        assert archive.md5 == entry["checksum"].removeprefix("md5:") == zenodo[key]["md5"]
+        assert archive.size == entry["size"] and archive.url.endswith(entry["links"]["self"])
+        members = [r for r in records if r.accession.startswith(f"{name}/")]
+        assert len(members) == n_members
+        for member in members:
+            url, _, path = member.url.partition("#")
+            assert url == archive.url and path in zenodo[key]["members"]
+            data = (workdir / member.path).read_bytes()
+            assert hashlib.md5(data).hexdigest() == member.md5 and len(data) == member.size
+
+
+@pytest.mark.slow
+def test_bpnet_like_profile_model_from_bigwigs(genomic_run):
+    results = genomic_run["workdir"] / "results" / "simulated_bpnet"
+    predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
+    assert set(predictive["condition"]) == {"none", "fourier"}
+    assert np.isfinite(predictive.filter(like="test_").to_numpy(dtype=float)).all()
+    inputs = np.load(results / "data" / "attribution_inputs.npz")
+    assert inputs["x"].shape == (8, 4, 1346)
+    # One input control shared by both tasks (as the BPNet data's).
+    assert inputs["control"].shape == (8, 2, 2, 1000)
+    np.testing.assert_array_equal(inputs["control"][:, 0], inputs["control"][:, 1])
+    assert inputs["control"].sum() > 0
+    # The "ChIP-nexus" peaks (40-bp regions on bound motifs) are the footprint mask: some
+    # explained bases lie in them, few do.
+    assert 0 < inputs["mask_footprints"].mean() < 0.2
+    table4 = pd.read_csv(genomic_run["workdir"] / "results" / "paper" / "table4.tsv", sep="\t")
+    assert "simulated_bpnet" in set(table4["dataset"])
 
 
 @pytest.mark.slow
@@ -194,7 +258,7 @@ def test_models_trained_and_tracks_written(genomic_run):
     results = genomic_run["workdir"] / "results" / "simulated"
     predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
     auroc = predictive[predictive["metric"] == "test_auroc"]
-    assert set(auroc["condition"]) == {"none", "fourier"}
+    assert set(auroc["condition"]) == {"none", "fourier", "none_keep"}
     assert auroc["mean"].between(0, 1).all()
     log = (genomic_run["workdir"] / "logs" / "simulated" / "train").rglob("seed0.log")
     assert any("epoch   1" in path.read_text() for path in log)
@@ -262,7 +326,7 @@ def test_profile_model_trained_and_tested(genomic_run):
     assert set(predictive["metric"]) == set(metrics)
     assert predictive["mean"].notna().all()
     tests = pd.read_csv(results / "tables" / "tests_vs_reference.tsv", sep="\t")
-    assert set(tests["condition"]) == {"fourier"}
+    assert set(tests["condition"]) == {"fourier", "none_keep", "fourier_keep"}
     # Table 1 and Figure 4 show binary and profile models side by side.
     paper = workdir / "results" / "paper"
     table1 = pd.read_csv(paper / "table1.tsv", sep="\t")
@@ -396,11 +460,17 @@ def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
     # Footprints are short regions: some explained bases lie in them, most do not.
     assert 0 < inputs["mask_footprints"].mean() < 0.5
     paper = workdir / "results" / "paper"
-    table3 = pd.read_csv(paper / "table3.tsv", sep="\t").set_index(["model", "condition"])
+    table3 = pd.read_csv(paper / "table3.tsv", sep="\t")
+    assert set(table3["dataset"]) == {"simulated", "simulated_profile", "simulated_bpnet"}
+    # simulated_bpnet's rows: test_bpnet_like_profile_model_from_bigwigs.
+    table3 = table3[table3["dataset"] != "simulated_bpnet"].set_index(["model", "condition"])
     assert set(table3.index) == {
         (model, condition)
-        for model in ("tseng_binary", "tseng_profile")
-        for condition in ("none", "fourier")
+        for model, conditions in (
+            ("tseng_binary", ("none", "fourier", "none_keep")),
+            ("tseng_profile", ("none", "fourier", "none_keep", "fourier_keep")),
+        )
+        for condition in conditions
     }
     assert table3["mean_summit_spearman"].between(-1, 1).all()
     assert table3["mean_peaks_auprc"].between(0, 1).all()
@@ -427,7 +497,83 @@ def test_profile_models_explained_on_test_peaks_with_controls(genomic_run):
         assert maps["deepshap"].shape == (8, 4, 1346)
         assert np.isfinite(maps["deepshap"]).all() and np.abs(maps["deepshap"]).sum() > 0
     pooled = pd.read_csv(results / "scores" / "pooled.tsv", sep="\t")
-    assert set(pooled["condition"]) == {"none", "fourier"}
+    assert set(pooled["condition"]) == {"none", "fourier", "none_keep", "fourier_keep"}
+
+
+def checkpoint(workdir, dataset, model, condition, seed=0):
+    path = workdir / "results" / dataset / "models" / model / condition / f"seed{seed}"
+    return torch.load(path / "model.pt", weights_only=True)
+
+
+@pytest.mark.slow
+def test_subsampled_conditions_train_on_the_strongest_peaks(genomic_run):
+    workdir = genomic_run["workdir"]
+    # Binary windows: fewer training positives, counted in the log and the checkpoint.
+    full = checkpoint(workdir, "simulated", "tseng_binary", "none")
+    half = checkpoint(workdir, "simulated", "tseng_binary", "none_keep")
+    assert half["condition"]["keep_positives"] == 0.5
+    assert 0 < half["n_train_positives"] < full["n_train_positives"]
+    log = workdir / "logs" / "simulated" / "train" / "tseng_binary" / "none_keep" / "seed0.log"
+    kept = f"{half['n_train_positives']} of {full['n_train_positives']} training positives kept"
+    assert f"keep_positives 0.5: {kept}" in log.read_text()
+    # Profile models: fewer training peaks, the same validation and test peaks.
+    logs = workdir / "logs" / "simulated_profile" / "train" / "tseng_profile"
+    for condition in ("none", "fourier"):
+        for seed in (0, 1):
+            full = checkpoint(workdir, "simulated_profile", "tseng_profile", condition, seed)
+            half = checkpoint(
+                workdir, "simulated_profile", "tseng_profile", f"{condition}_keep", seed
+            )
+            assert 0 < half["n_train_positives"] < full["n_train_positives"]
+        held_out = [
+            re.search(r"(\d+) validation and (\d+) test peaks", path.read_text()).groups()
+            for path in (logs / condition / "seed0.log", logs / f"{condition}_keep" / "seed0.log")
+        ]
+        assert held_out[0] == held_out[1]
+
+
+@pytest.mark.slow
+def test_table2_compares_all_and_subsampled_data(genomic_run):
+    paper = genomic_run["workdir"] / "results" / "paper"
+    table2 = pd.read_csv(paper / "table2.tsv", sep="\t")
+    assert set(table2["comparison"]) == {"across seeds", "all vs 50% data"}
+    across = table2[table2["comparison"] == "across seeds"].set_index("condition")
+    subsampled = table2[table2["comparison"] == "all vs 50% data"].set_index("condition")
+    # Across seeds: every condition (none listed), the subsampled ones tested against
+    # none_keep; all vs subsampled data: a row per pair, named by its all-data condition.
+    assert set(across.index) == {"none", "fourier", "none_keep", "fourier_keep"}
+    assert set(subsampled.index) == {"none", "fourier"}
+    for rows in (across, subsampled):
+        assert (rows["n_sequences"] == 8).all()
+        assert rows["mean"].between(-1346, 1346).all()
+    assert across[["wilcoxon_p"]].isna().loc[["none", "none_keep"]].all(axis=None)
+    assert across.loc[["fourier", "fourier_keep"], "wilcoxon_p"].between(0, 1).all()
+    assert np.isnan(subsampled.loc["none", "wilcoxon_p"])
+    assert 0 <= subsampled.loc["fourier", "wilcoxon_p"] <= 1
+    assert "all vs N% data" in (paper / "table2.md").read_text()
+    # Per sequence: the mean over the (all-data seed, subsampled seed) pairs of different
+    # seeds (seed i of both starts from the same weights): (0, 1) and (1, 0).
+    attributions = genomic_run["workdir"] / "results" / "simulated_profile" / "attributions"
+    maps = {
+        condition: [
+            np.load(attributions / "tseng_profile" / condition / f"seed{seed}.npz")["deepshap"]
+            for seed in (0, 1)
+        ]
+        for condition in ("fourier", "fourier_keep")
+    }
+    sequences = pd.read_csv(paper / "table2_sequences.tsv", sep="\t")
+    rows = sequences[
+        (sequences["comparison"] == "all vs 50% data") & (sequences["condition"] == "fourier")
+    ]
+    full, subsampled_maps = maps["fourier"], maps["fourier_keep"]
+    expected = np.mean(
+        [
+            continuous_jaccard(full[0], subsampled_maps[1]),
+            continuous_jaccard(full[1], subsampled_maps[0]),
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(rows.sort_values("sequence")["stability"], expected, rtol=1e-6)
 
 
 @pytest.mark.slow

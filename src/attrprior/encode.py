@@ -13,6 +13,11 @@ takes the one file of that output type, :func:`replicate_files` one per biologic
 (e.g. the "unfiltered alignments" BAMs), and :func:`download_experiment_files` downloads
 either, taking the accessions pinned by the lock file of an earlier run when it has them.
 
+Files outside ENCODE come by URL and a known MD5 (:meth:`PortalClient.download_url`), or from
+a Zenodo record (:meth:`PortalClient.download_zenodo_file`): ``GET {zenodo}/api/records/<id>``
+lists the record's files with their size, ``md5:``-prefixed checksum and download link
+(:func:`zenodo_file`), and the file is then fetched and verified like any other.
+
 :class:`PortalClient` holds one ``requests`` session, a :class:`RateLimiter` (at most one request
 per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy; reuse one
 client for many calls so that the rate limit spans them. :func:`client_from_config` builds
@@ -49,6 +54,7 @@ from attrprior.io import atomic_path
 
 __all__ = [
     "ENCODE_URL",
+    "ZENODO_URL",
     "EXPERIMENT_PATTERN",
     "FILE_PATTERN",
     "ALIAS_PATTERN",
@@ -68,6 +74,7 @@ __all__ = [
     "replicate_files",
     "control_experiments",
     "first_control",
+    "zenodo_file",
     "client_from_config",
     "download_experiment_files",
     "write_record",
@@ -78,6 +85,7 @@ __all__ = [
 ]
 
 ENCODE_URL = "https://www.encodeproject.org"
+ZENODO_URL = "https://zenodo.org"
 EXPERIMENT_PATTERN = re.compile(r"ENCSR\d{3}[A-Z]{3}")
 FILE_PATTERN = re.compile(r"ENCFF\d{3}[A-Z]{3}")
 #: Aliases of reference files, e.g. ``GRCh38_no_alt_analysis_set_GCA_000001405.15``.
@@ -756,6 +764,68 @@ class PortalClient:
         label = accession or urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or url
         return self._fetch_verified(url, Path(dest), md5=md5.lower(), size=size, label=label)
 
+    def download_zenodo_file(
+        self,
+        record: int,
+        key: str,
+        dest: str | os.PathLike,
+        *,
+        base_url: str = ZENODO_URL,
+        expected_md5: str | None = None,
+        label: str | None = None,
+    ) -> DownloadRecord:
+        """Download file ``key`` of Zenodo record ``record``, verified by the record's MD5.
+
+        Parameters
+        ----------
+        record : int
+            Zenodo record number, e.g. 3371216.
+        key : str
+            The file's name in the record, e.g. ``data.tar.gz``.
+        dest : path-like
+            Destination. If it exists with the record's MD5 and size nothing is downloaded
+            (with ``expected_md5``, a file with that MD5 is taken without asking Zenodo).
+        base_url : str
+            Zenodo, or a stand-in serving the same API.
+        expected_md5 : str, optional
+            MD5 pinned in the configuration: the record's checksum must equal it.
+        label : str, optional
+            Name for messages and the lock file; default ``zenodo:<record>/<key>``.
+
+        Returns
+        -------
+        DownloadRecord
+
+        Raises
+        ------
+        MetadataError
+            If the record has no file ``key``, its entry lacks size, checksum or link, or its
+            MD5 differs from ``expected_md5``.
+        PortalError
+            If the record cannot be read (after every try).
+        DownloadError
+            If the bytes cannot be fetched and verified after every try; ``dest`` is untouched.
+        """
+        label = label or f"zenodo:{record}/{key}"
+        dest = Path(dest)
+        record_url = f"{base_url.rstrip('/')}/api/records/{int(record)}"
+        if expected_md5 is not None:
+            expected_md5 = expected_md5.lower()
+            if not _MD5.fullmatch(expected_md5):
+                raise ValueError(f"{label}: expected md5 {expected_md5!r} is not 32 hex digits")
+            if _file_matches(dest, expected_md5, None):
+                _log.info("%s: %s already present and verified", label, dest)
+                return DownloadRecord(
+                    label, record_url, expected_md5, dest.stat().st_size, str(dest)
+                )
+        url, md5, size = zenodo_file(self.fetch_json(record_url), key, record_url=record_url)
+        if expected_md5 is not None and md5 != expected_md5:
+            raise MetadataError(
+                f"{label}: md5 on Zenodo ({record_url}) is {md5}, but the configuration pins "
+                f"{expected_md5}; the record changed, or the pinned md5 is wrong"
+            )
+        return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
+
     # -- shared machinery
 
     def _fetch_verified(
@@ -839,6 +909,40 @@ def _file_matches(path: Path, md5: str, size: int | None) -> bool:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest() == md5
+
+
+def zenodo_file(record: Mapping[str, Any], key: str, *, record_url: str) -> tuple[str, str, int]:
+    """Download URL, MD5 and size of file ``key`` in a Zenodo record's JSON.
+
+    Reads the record API's ``files`` list: each entry's ``key`` (older API: ``filename``),
+    ``size`` (``filesize``), ``checksum`` (``"md5:<hex>"``, or bare hex) and ``links.self``
+    (``links.download``, ``links.content``), resolved against ``record_url``.
+
+    Raises
+    ------
+    MetadataError
+        Naming the record URL: no file ``key`` (listing the record's files), or its entry
+        lacks a size, an MD5 checksum or a link.
+    """
+    entries = record.get("files")
+    if not isinstance(entries, list):
+        raise MetadataError(f"{record_url}: the record JSON has no files list")
+    names = [str(entry.get("key", entry.get("filename"))) for entry in entries]
+    if key not in names:
+        raise MetadataError(f"{record_url}: no file {key!r}; the record has {sorted(names)}")
+    entry = entries[names.index(key)]
+    checksum = str(entry.get("checksum", "")).lower()
+    algorithm, _, digest = checksum.rpartition(":")
+    size = entry.get("size", entry.get("filesize"))
+    links = entry.get("links") or {}
+    link = links.get("self") or links.get("download") or links.get("content")
+    if algorithm not in ("", "md5") or not _MD5.fullmatch(digest):
+        raise MetadataError(f"{record_url}: file {key!r} has no md5 checksum ({checksum!r})")
+    if not isinstance(size, int) or size < 0:
+        raise MetadataError(f"{record_url}: file {key!r} has no size ({size!r})")
+    if not link:
+        raise MetadataError(f"{record_url}: file {key!r} has no download link")
+    return urljoin(record_url, link), digest, size
 
 
 # --------------------------------------------------------------------------- one-call wrappers

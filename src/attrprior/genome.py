@@ -648,6 +648,32 @@ def _check_summits(summits: pd.DataFrame, n_tasks: int, genome: GenomeArray) -> 
     return table.astype({"chrom": str, "summit": np.int64, "task": np.int64, "split": str})
 
 
+def _check_peak_ranks(
+    summits: pd.DataFrame, task_peak_counts: Sequence[int] | None, n_tasks: int
+) -> np.ndarray | None:
+    """The ``peak_rank`` column of the summit table, shape (n,) int64, or None without one.
+
+    Ranks and ``task_peak_counts`` come together; each rank lies in 1 .. its task's count.
+    """
+    has_ranks = "peak_rank" in summits.columns
+    if has_ranks != (task_peak_counts is not None):
+        raise ValueError(
+            "summits column peak_rank and task_peak_counts go together (signal ranks and "
+            "the number of peaks they rank among)"
+        )
+    if not has_ranks:
+        return None
+    counts = np.asarray(task_peak_counts, dtype=np.int64)
+    if counts.shape != (n_tasks,):
+        raise ValueError(f"task_peak_counts: expected {n_tasks} counts, got {counts.shape}")
+    ranks = summits["peak_rank"].to_numpy()
+    if not np.issubdtype(ranks.dtype, np.integer):
+        raise ValueError("summits: column 'peak_rank' must hold integers")
+    if ((ranks < 1) | (ranks > counts[summits["task"].to_numpy()])).any():
+        raise ValueError("summits: peak_rank outside 1 .. task_peak_counts of its task")
+    return ranks.astype(np.int64)
+
+
 def _window_start(center: np.ndarray | int, width: int) -> np.ndarray | int:
     """Start of a ``width`` window centred on ``center``: ``center - width // 2``."""
     return center - width // 2
@@ -713,6 +739,7 @@ def build_profile_examples(
     random_windows: int = 0,
     random_chroms: Sequence[str] | None = None,
     random_seed: int = 0,
+    task_peak_counts: Sequence[int] | None = None,
 ) -> ProfileExamples:
     """Cut summit-centred sequence and profile windows into memory-mapped ``.npy`` files.
 
@@ -722,8 +749,11 @@ def build_profile_examples(
         The encoded genome (or its ``.npy`` path).
     summits_df : pandas.DataFrame
         One row per example: ``chrom``, ``summit`` (0-based position), ``task`` (index of the
-        task whose peak it is, 0..T-1) and ``split`` (e.g. ``"train"``). Other columns are
-        ignored. Rows are kept in order.
+        task whose peak it is, 0..T-1) and ``split`` (e.g. ``"train"``); optionally
+        ``peak_rank``, the signal rank of the example's peak among its task's peaks (1 the
+        strongest; :func:`attrprior.sampling.signal_ranks`), needed to train on the
+        strongest peaks only (condition key ``keep_positives``). Other columns are ignored.
+        Rows are kept in order.
     bigwigs : sequence over tasks
         Per task, the ``(+, -)`` pair of 5′-count bigWigs (S = 2, ChIP-seq) or a single
         unstranded bigWig (S = 1, DNase-seq); the same S for all T tasks.
@@ -750,6 +780,9 @@ def build_profile_examples(
         ``"train"`` summit, in genome order.
     random_seed : int
         Seeds the random windows (same seed, same pool).
+    task_peak_counts : sequence of int, length T, optional
+        Peaks per task that ``peak_rank`` ranks among (the rows of each task's peak file);
+        given exactly when ``summits_df`` has ``peak_rank``.
 
     Returns
     -------
@@ -777,7 +810,9 @@ def build_profile_examples(
       int64 row of ``summits_df`` (-1 for random windows), ``dropped_rows``, ``n_dropped``,
       ``n_random``, ``random_seed``, ``random_chroms``, ``input_length``,
       ``output_length``, ``max_jitter``, ``has_control``, ``bigwigs`` and
-      ``control_bigwigs`` (paths, ``(T, S)``), ``format``, ``version`` (2).
+      ``control_bigwigs`` (paths, ``(T, S)``), ``format``, ``version`` (2); with peak
+      ranks also ``peak_rank`` (N,) int64 (-1 for random windows) and
+      ``task_peak_counts`` (T,) int64.
     """
     if not isinstance(genome, GenomeArray):
         genome = GenomeArray(genome)
@@ -800,6 +835,7 @@ def build_profile_examples(
     if controls is not None and len(controls) != len(tracks):
         raise ValueError(f"control_bigwigs: {len(controls)} tasks, but bigwigs has {len(tracks)}")
     table = _check_summits(summits_df, len(tracks), genome)
+    ranks = _check_peak_ranks(summits_df, task_peak_counts, len(tracks))
 
     sequence_width = input_length + 2 * max_jitter
     profile_width = output_length + 2 * max_jitter
@@ -830,6 +866,9 @@ def build_profile_examples(
         ).astype(str),
         "source_row": np.concatenate([kept, np.full(n_random, -1)]).astype(np.int64),
     }
+    if ranks is not None:
+        rows["peak_rank"] = np.concatenate([ranks[kept], np.full(n_random, -1)]).astype(np.int64)
+        rows["task_peak_counts"] = np.asarray(task_peak_counts, dtype=np.int64)
     used_sizes = {chrom: sizes[chrom] for chrom in np.unique(rows["chrom"])}
     all_paths = [p for task in tracks + (controls or []) for p in task]
     for path in dict.fromkeys(all_paths):
@@ -1001,6 +1040,11 @@ class ProfileExamples:
     chrom, split : numpy.ndarray, shape (N,), str
     center, task, source_row : numpy.ndarray, shape (N,), int64
         ``task`` is -1 and ``source_row`` -1 for random windows.
+    peak_rank : numpy.ndarray of int64, shape (N,), or None
+        Signal rank of each peak example's peak among its task's peaks (1 the strongest;
+        -1 for random windows); None when the directory was built without ranks.
+    task_peak_counts : numpy.ndarray of int64, shape (T,), or None
+        Peaks each task's ranks are taken among; None without ranks.
     is_peak : numpy.ndarray, shape (N,), bool
         Summit-centred peak example or random genomic window (version-1 directories, written
         before random windows existed, hold peaks only).
@@ -1037,6 +1081,11 @@ class ProfileExamples:
             self.max_jitter = int(meta["max_jitter"])
             has_control = bool(meta["has_control"])
             self.is_peak = meta["is_peak"] if version >= 2 else np.ones(len(self.chrom), bool)
+            # Optional in version 2: written when the summits came with signal ranks.
+            self.peak_rank = meta["peak_rank"] if "peak_rank" in meta.files else None
+            self.task_peak_counts = (
+                meta["task_peak_counts"] if "task_peak_counts" in meta.files else None
+            )
         n = len(self.chrom)
         self.n_random = int((~self.is_peak).sum())
         if (

@@ -3,14 +3,18 @@
 Output is atomic: written to a temporary file (or directory, :func:`atomic_directory`)
 beside the target, then renamed, so a job that fails half-way leaves no file that looks
 complete. :func:`read_npz` opens the library's own ``.npz`` files and turns any problem
-reading one into an error naming it.
+reading one into an error naming it. :func:`extract_tar_member` takes one file out of a
+downloaded tar archive (BPNet data, footprint collections).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
+import hashlib
 import os
 import shutil
+import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -123,3 +127,83 @@ def read_npz(path: str | os.PathLike, what: str) -> Iterator[np.lib.npyio.NpzFil
             yield stored
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: not a valid {what} file ({error})") from error
+
+
+def extract_tar_member(
+    archive: str | os.PathLike, pattern: str, dest: str | os.PathLike
+) -> tuple[str, str, int]:
+    """Copy the one regular file of a tar archive whose name matches ``pattern`` to ``dest``.
+
+    Parameters
+    ----------
+    archive : path-like
+        A tar archive, plain or compressed (gzip, bzip2, xz).
+    pattern : str
+        Shell-style pattern (:func:`fnmatch.fnmatchcase`: ``*`` also crosses ``/``) matched
+        against the member names as stored, e.g. ``*/chip-seq/Nanog/counts.pos.bw``.
+    dest : path-like
+        Where the member's bytes go, written atomically.
+
+    Returns
+    -------
+    name : str
+        The member's name in the archive.
+    md5 : str
+        MD5 of the bytes written.
+    size : int
+        Their size.
+
+    Raises
+    ------
+    ValueError
+        Naming the archive and the pattern, if no regular file or more than one matches
+        (listing some member names, or the matches); or if the archive cannot be read.
+        ``dest`` is then untouched.
+
+    Notes
+    -----
+    The whole archive is read once, so that an ambiguous pattern is caught even after its
+    first match; the member is written while the archive streams past.
+    """
+    archive = Path(archive)
+    matches: list[str] = []
+    seen: list[str] = []
+    try:
+        with tarfile.open(archive, "r:*") as tar, atomic_path(dest) as tmp:
+            digest, size = hashlib.md5(), 0
+            for member in tar:
+                if not member.isfile():
+                    continue
+                seen.append(member.name)
+                if not fnmatch.fnmatchcase(member.name, pattern):
+                    continue
+                matches.append(member.name)
+                if len(matches) > 1:
+                    continue
+                with tar.extractfile(member) as source, tmp.open("wb") as out:
+                    while block := source.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+                        size += len(block)
+            if len(matches) != 1:
+                raise _NotOneMember()
+    except _NotOneMember:
+        if not matches:
+            shown = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
+            raise ValueError(
+                f"{archive}: no file matches {pattern!r}; its {len(seen)} files include "
+                f"{shown or 'nothing'}"
+            ) from None
+        raise ValueError(
+            f"{archive}: {len(matches)} files match {pattern!r} ({', '.join(matches)}); the "
+            "pattern must name exactly one"
+        ) from None
+    except (tarfile.TarError, EOFError, OSError) as error:
+        if isinstance(error, FileNotFoundError) and not archive.exists():
+            raise FileNotFoundError(f"{archive}: archive not found") from None
+        raise ValueError(f"{archive}: not a readable tar archive ({error})") from error
+    return matches[0], digest.hexdigest(), size
+
+
+class _NotOneMember(Exception):
+    """Raised inside :func:`extract_tar_member` so that the temporary file is removed."""

@@ -7,9 +7,9 @@ booleans. Inputs may be any array-like of floats; they are converted with
 array with NaN where the metric is undefined for that example.
 
 Tseng et al. (2020): ``fourier_highfreq``, ``attribution_entropy``,
-``continuous_jaccard``, ``fraction_in_mask``, ``mask_auprc``,
-``gc_reliance``, ``summit_distance_correlation``. Majdandzic et al. (2023): ``information_content``,
-``ground_truth_cosine``, ``interpretability_auc``,
+``continuous_jaccard``, ``seed_stability``, ``cross_set_similarity``, ``fraction_in_mask``,
+``mask_auprc``, ``gc_reliance``, ``summit_distance_correlation``. Majdandzic et al. (2023):
+``information_content``, ``ground_truth_cosine``, ``interpretability_auc``,
 ``large_angle_fractions``, ``angle_histogram``. Both:
 ``classification_metrics``.
 """
@@ -36,6 +36,7 @@ __all__ = [
     "attribution_entropy",
     "classification_metrics",
     "continuous_jaccard",
+    "cross_set_similarity",
     "fourier_highfreq",
     "fraction_in_mask",
     "gc_reliance",
@@ -234,6 +235,55 @@ def seed_stability(maps) -> np.ndarray:
         for i in range(len(maps))
         for j in range(i + 1, len(maps))
     ]
+    return np.mean(pairs, axis=0)
+
+
+def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> np.ndarray:
+    """Similarity of attributions between two sets of models, per example.
+
+    Tseng et al. Table 2 ("similarity between training on all vs 1% data"): every map of
+    one set (e.g. the K seeds trained on all data) is compared with every map of the other
+    (the M seeds trained on 1% of the data) with :func:`continuous_jaccard`, and the K x M
+    similarities of each example averaged. Pairs within a set are not compared (that is
+    :func:`seed_stability`).
+
+    Parameters
+    ----------
+    maps: sequence of array-like, each shape=(N, 4, L)
+        One attribution map set per model of the first set (K >= 1), the same N examples
+        in the same order.
+    other_maps: sequence of array-like, each shape=(N, 4, L)
+        One map set per model of the second set (M >= 1), the same examples.
+    skip_same_index: bool
+        Leave out the pairs (i, i): when both sets are seeds 0 … K-1 of one model, a seed's
+        two models start from the same weights, which the reference's unseeded runs never
+        do, and would look more alike than independent runs.
+
+    Returns
+    -------
+    similarity: np.ndarray, shape=(N,)
+        Between -L and L; higher means the two sets agree more.
+    """
+
+    maps = [_as_attr(m, f"maps[{i}]") for i, m in enumerate(maps)]
+    other_maps = [_as_attr(m, f"other_maps[{j}]") for j, m in enumerate(other_maps)]
+    if not maps or not other_maps:
+        raise ValueError(
+            f"cross_set_similarity needs at least 1 map per set, got {len(maps)} and "
+            f"{len(other_maps)}."
+        )
+    for j, m in enumerate(other_maps):
+        _check_same_shape(maps[0], m, "maps[0]", f"other_maps[{j}]")
+    for i, m in enumerate(maps[1:], start=1):
+        _check_same_shape(maps[0], m, "maps[0]", f"maps[{i}]")
+    pairs = [
+        continuous_jaccard(a, b)
+        for i, a in enumerate(maps)
+        for j, b in enumerate(other_maps)
+        if not (skip_same_index and i == j)
+    ]
+    if not pairs:
+        raise ValueError("cross_set_similarity: no pair left once pairs (i, i) are skipped")
     return np.mean(pairs, axis=0)
 
 

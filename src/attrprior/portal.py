@@ -1,10 +1,12 @@
-"""A local HTTP server that behaves like the ENCODE portal, with switchable faults.
+"""A local HTTP server that behaves like the ENCODE portal and Zenodo, with switchable faults.
 
 :class:`MockPortal` serves a *portal root*, a directory laid out as::
 
     <root>/experiments/<ENCSR>.json                      # /experiments/<ENCSR>/?format=json
     <root>/files/<accession-or-alias>.json               # /files/<acc>/?format=json
     <root>/files/<accession-or-alias>/<download name>    # /files/<acc>/@@download/<name>
+    <root>/zenodo/records/<record>.json                  # /api/records/<record>
+    <root>/zenodo/files/<record>/<key>                   # /api/records/<record>/files/<key>/content
 
 Routes (GET only):
 
@@ -13,15 +15,32 @@ Routes (GET only):
 - ``/files/<ref>/@@download/<name>``: ``307 Temporary Redirect`` to ``/_blobs/<ref>/<name>``,
   as the real portal redirects to its storage.
 - ``/_blobs/<ref>/<name>``: the bytes, with a correct ``Content-Length``.
+- ``/api/records/<record>`` (Zenodo's REST API; ``<record>`` digits only, a trailing slash
+  allowed, query strings ignored): the record JSON as is.
+- ``/api/records/<record>/files/<key>/content``: the bytes of file ``<key>`` of the record, with
+  a correct ``Content-Length``.
 - Anything else, or a missing file: 404 with a JSON body like the portal's errors.
 
 Path components must match ``[A-Za-z0-9][A-Za-z0-9_.-]*``; others answer 404, so nothing outside
 the root can be read.
 
+The ENCODE part of a root is written by :func:`add_file` and :func:`add_experiment`, the Zenodo
+part by :func:`add_zenodo_file`, which keeps each record JSON shaped like the real API's
+(InvenioRDM)::
+
+    {"id": 900001, "doi": "10.5281/zenodo.900001", "metadata": {"title": "..."},
+     "files": [{"id": "<32 hex>", "key": "data.tar.gz", "size": 1234, "checksum": "md5:<32 hex>",
+                "links": {"self": "/api/records/900001/files/data.tar.gz/content"}}]}
+
+The real API gives an absolute ``links.self``; a client resolves the link with ``urljoin``
+against the record's URL, so the root-relative link here works whatever port the mock listens
+on (unknown when the files are written).
+
 Faults
 ------
-Two queues of fault names, one consumed per blob request (``/_blobs/...``) and one per JSON
-request (``?format=json`` routes); the redirect route never faults. A fault is taken from the
+Two queues of fault names, one consumed per blob request (``/_blobs/...`` and Zenodo's
+``.../content``) and one per JSON request (``?format=json`` routes and Zenodo's
+``/api/records/<record>``); the redirect route never faults. A fault is taken from the
 front of its queue when a request arrives, before the file is looked up:
 
 - ``"500"``: answer ``500 Internal Server Error`` (JSON body, connection kept).
@@ -74,6 +93,9 @@ __all__ = [
     "blob_path",
     "add_file",
     "add_experiment",
+    "zenodo_record_path",
+    "zenodo_file_path",
+    "add_zenodo_file",
     "main",
 ]
 
@@ -87,6 +109,8 @@ _EXPERIMENT_ROUTE = re.compile(r"/experiments/(?P<ref>[^/]+)/?")
 _FILE_ROUTE = re.compile(r"/files/(?P<ref>[^/]+)/?")
 _DOWNLOAD_ROUTE = re.compile(r"/files/(?P<ref>[^/]+)/@@download/(?P<name>[^/]+)")
 _BLOB_ROUTE = re.compile(r"/_blobs/(?P<ref>[^/]+)/(?P<name>[^/]+)")
+_ZENODO_RECORD_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/?")
+_ZENODO_CONTENT_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/files/(?P<key>[^/]+)/content")
 _CHUNK = 1 << 16
 _POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serving loop
 
@@ -183,6 +207,93 @@ def add_experiment(root: str | Path, experiment: Mapping[str, Any]) -> Path:
     return path
 
 
+def _record_number(record: int, root: str | Path) -> str:
+    """A Zenodo record number as its digits; ``ValueError`` naming the root if it is not one."""
+    if isinstance(record, bool) or not isinstance(record, int) or record < 0:
+        raise ValueError(
+            f"portal root {root}: invalid Zenodo record {record!r}: expected an int >= 0"
+        )
+    return str(record)
+
+
+def zenodo_record_path(root: str | Path, record: int) -> Path:
+    """Path of the JSON body of ``/api/records/<record>`` in a portal root."""
+    return Path(root) / "zenodo" / "records" / f"{_record_number(record, root)}.json"
+
+
+def zenodo_file_path(root: str | Path, record: int, key: str) -> Path:
+    """Path of the bytes of ``/api/records/<record>/files/<key>/content`` in a portal root."""
+    number = _record_number(record, root)
+    try:
+        key = _safe(key, "Zenodo file key")
+    except ValueError as error:
+        raise ValueError(f"portal root {root}: {error}") from None
+    return Path(root) / "zenodo" / "files" / number / key
+
+
+def add_zenodo_file(
+    root: str | Path, record: int, key: str, data: bytes, *, title: str | None = None
+) -> Path:
+    """Write one file of a Zenodo record into a portal root and list it in the record JSON.
+
+    Parameters
+    ----------
+    root : path-like
+        Portal root.
+    record : int
+        Record number; the record JSON is created if missing.
+    key : str
+        File name in the record (a safe name, see the module docstring); a key added before
+        is replaced (bytes and entry).
+    data : bytes
+        File content; ``size`` and ``checksum`` (``"md5:<hex>"``) are computed from it.
+    title : str, optional
+        Record title (``metadata.title``); default: the existing title, else
+        ``"record <record>"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The record JSON (``<root>/zenodo/records/<record>.json``), whose ``files`` are sorted by
+        key. The same calls give byte-identical files (sorted keys, no timestamps).
+    """
+    record_path = zenodo_record_path(root, record)
+    with atomic_path(zenodo_file_path(root, record, key)) as tmp:
+        tmp.write_bytes(data)
+    meta = _read_record(record_path)
+    files = {entry["key"]: entry for entry in meta.get("files", [])}
+    files[key] = {
+        # Zenodo's file ids are opaque; derive one from the record and key so reruns agree.
+        "id": hashlib.md5(f"{record}/{key}".encode()).hexdigest(),
+        "key": key,
+        "size": len(data),
+        "checksum": f"md5:{hashlib.md5(data).hexdigest()}",
+        "links": {"self": f"/api/records/{record}/files/{key}/content"},
+    }
+    old_title = meta.get("metadata", {}).get("title")
+    meta = {
+        "id": record,
+        "doi": f"10.5281/zenodo.{record}",
+        "metadata": {"title": title or old_title or f"record {record}"},
+        "files": [files[k] for k in sorted(files)],
+    }
+    _write_json(meta, record_path)
+    return record_path
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """The record JSON at ``path``, or ``{}`` if there is none yet; errors name the file."""
+    if not path.is_file():
+        return {}
+    try:
+        meta = json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{path}: not a valid Zenodo record JSON: {error}") from error
+    if not isinstance(meta, dict) or not isinstance(meta.get("files", []), list):
+        raise ValueError(f"{path}: not a valid Zenodo record JSON (expected a 'files' list)")
+    return meta
+
+
 # --------------------------------------------------------------------------- server state
 
 
@@ -268,6 +379,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(state, "experiments", match["ref"], wants_json)
         elif match := _FILE_ROUTE.fullmatch(parts.path):
             self._json(state, "files", match["ref"], wants_json)
+        elif match := _ZENODO_CONTENT_ROUTE.fullmatch(parts.path):
+            self._zenodo_content(state, match["record"], match["key"])
+        elif match := _ZENODO_RECORD_ROUTE.fullmatch(parts.path):
+            self._zenodo_record(state, match["record"])
         else:
             self._error(404, f"no route for {parts.path}")
 
@@ -302,6 +417,26 @@ class _Handler(BaseHTTPRequestHandler):
         path = _lookup(state.root, "files", ref, name)
         if path is None:
             self._error(404, f"no blob {name!r} for file {ref!r}")
+            return
+        self._send_file(path, "application/octet-stream", fault)
+
+    def _zenodo_record(self, state: _PortalState, record: str) -> None:
+        fault = state.next_fault("json")
+        if self._answered_by_fault(fault):
+            return
+        path = _lookup(state.root, "zenodo", "records", f"{record}.json")
+        if path is None:
+            self._error(404, f"Zenodo record {record} not found")
+            return
+        self._send_file(path, "application/json", fault)
+
+    def _zenodo_content(self, state: _PortalState, record: str, key: str) -> None:
+        fault = state.next_fault("blob")
+        if self._answered_by_fault(fault):
+            return
+        path = _lookup(state.root, "zenodo", "files", record, key)
+        if path is None:
+            self._error(404, f"no file {key!r} in Zenodo record {record}")
             return
         self._send_file(path, "application/octet-stream", fault)
 
@@ -379,7 +514,7 @@ def _copy_bytes(path: Path, out: Any, limit: int, flip_at: int | None) -> None:
 
 
 class MockPortal:
-    """A local ENCODE-like portal serving a portal root, started at construction.
+    """A local ENCODE-like (and Zenodo-like) portal serving a portal root, started at construction.
 
     Parameters
     ----------
@@ -445,8 +580,14 @@ class MockPortal:
         return self._state.requests()
 
     def blob_requests(self) -> list[str]:
-        """The requests for ``/_blobs/...`` (the downloads themselves) so far."""
-        return [path for path in self.requests if path.startswith("/_blobs/")]
+        """The downloads themselves so far: requests for ``/_blobs/...`` and for Zenodo file
+        contents (``/api/records/<record>/files/<key>/content``)."""
+        return [
+            path
+            for path in self.requests
+            if path.startswith("/_blobs/")
+            or (path.startswith("/api/records/") and urlsplit(path).path.endswith("/content"))
+        ]
 
     def set_faults(
         self,

@@ -20,13 +20,21 @@ once per epoch, jittered, with random genomic windows from the directory's pool 
 rest of each batch; validation and test use the peaks alone, unjittered.
 :func:`profile_attribution_examples` picks the test peaks profile models are explained on.
 
+Training on a fraction of the data (Tseng et al.'s "1% data" runs, condition key
+``keep_positives``): each task's peaks are ranked by signal value (narrowPeak column 7,
+rank 1 the strongest, :func:`signal_ranks`) and those of rank ``<= int(n_peaks * fraction)``
+kept (:func:`kept_rank`). Binary models keep the training positives whose central bin those
+peaks cover (:func:`retained_positives`); profile models keep the training peaks of those
+ranks (:func:`retained_profile_peaks`). Negatives, random windows, validation and test data
+stay complete.
+
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
 profile batches are :class:`attrprior.genome.ProfileBatch` objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,15 +47,20 @@ from attrprior.genome import (
     concatenate_profile_batches,
 )
 from attrprior.labels import BinaryLabels
+from attrprior.peaks import merge_intervals
 
 __all__ = [
     "BalancedWindows",
     "ProfileBatches",
     "genomic_splits",
+    "kept_rank",
     "positive_and_negative_windows",
     "profile_attribution_examples",
     "profile_splits",
     "region_examples",
+    "retained_positives",
+    "retained_profile_peaks",
+    "signal_ranks",
 ]
 
 
@@ -86,6 +99,9 @@ class BalancedWindows:
         The split's windows.
     name : str
         Split name, for error messages.
+    keep : numpy.ndarray of bool, shape (W,), optional
+        Positive windows to keep (the others are left out of the split; negatives are not
+        affected): training on a fraction of the peaks (:func:`retained_positives`).
 
     Raises
     ------
@@ -94,11 +110,21 @@ class BalancedWindows:
     """
 
     def __init__(
-        self, genome: GenomeArray, labels: BinaryLabels, mask: np.ndarray, name: str = "train"
+        self,
+        genome: GenomeArray,
+        labels: BinaryLabels,
+        mask: np.ndarray,
+        name: str = "train",
+        keep: np.ndarray | None = None,
     ) -> None:
         self.genome = genome
         self.labels = labels
         self.positives, self.negatives = positive_and_negative_windows(labels, mask)
+        if keep is not None:
+            keep = np.asarray(keep, dtype=bool)
+            if keep.shape != (len(labels.start),):
+                raise ValueError(f"keep: expected shape ({len(labels.start)},), got {keep.shape}")
+            self.positives = self.positives[keep[self.positives]]
         if len(self.positives) == 0 or len(self.negatives) == 0:
             raise ValueError(
                 f"split {name!r}: {len(self.positives)} positive and {len(self.negatives)} "
@@ -158,6 +184,7 @@ def genomic_splits(
     split_chroms: dict[str, list[str]],
     seed: int = 0,
     negatives_per_positive: float = 1.0,
+    train_keep: np.ndarray | None = None,
 ) -> tuple[BalancedWindows, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Chromosome-held-out train / validation / test data from genome-wide labels.
 
@@ -173,6 +200,10 @@ def genomic_splits(
         dataset is evaluated on the same windows whatever its own seed.
     negatives_per_positive : float
         Negatives per positive in the validation and test samples.
+    train_keep : numpy.ndarray of bool, shape (W,), optional
+        Training positives to keep (:func:`retained_positives`); validation and test stay
+        complete, so models trained on a fraction of the data are evaluated on the same
+        windows as the others.
 
     Returns
     -------
@@ -190,7 +221,149 @@ def genomic_splits(
         name: BalancedWindows(genome, labels, mask, name).fixed_sample(rng, negatives_per_positive)
         for name, mask in held_out.items()
     }
-    return BalancedWindows(genome, labels, train_mask), samples["valid"], samples["test"]
+    train = BalancedWindows(genome, labels, train_mask, keep=train_keep)
+    return train, samples["valid"], samples["test"]
+
+
+def signal_ranks(signal) -> np.ndarray:
+    """Rank of each peak by signal value within its set: 1 for the strongest.
+
+    Parameters
+    ----------
+    signal : array-like of float, shape (P,)
+        Signal values of one task's peaks (narrowPeak column 7, ``signal`` of
+        :func:`attrprior.peaks.read_narrowpeak`), in file order.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (P,)
+        Ranks 1 .. P, a permutation. Ties keep file order (a stable sort: the earlier peak
+        gets the better rank), so the same file always gives the same ranks.
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 1:
+        raise ValueError(f"signal: expected a 1-D array, got shape {signal.shape}")
+    order = np.argsort(-signal, kind="stable")
+    ranks = np.empty(len(signal), dtype=np.int64)
+    ranks[order] = np.arange(1, len(signal) + 1)
+    return ranks
+
+
+def kept_rank(n_peaks: int, fraction: float) -> int:
+    """Worst signal rank kept when training on ``fraction`` of a task's peaks.
+
+    ``int(n_peaks * fraction)``, as Tseng et al.'s reference (so 3 peaks and 0.34 keep
+    1; a fraction below ``1 / n_peaks`` keeps none of that task's peaks).
+
+    Parameters
+    ----------
+    n_peaks : int
+        Peaks of the task (rows of its peak file).
+    fraction : float
+        In (0, 1] (condition key ``keep_positives``).
+
+    Returns
+    -------
+    int
+        Peaks of rank ``<=`` this are kept.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"keep_positives: expected a fraction in (0, 1], got {fraction!r}")
+    return int(n_peaks * fraction)
+
+
+def retained_positives(
+    labels: BinaryLabels,
+    task_peaks: Sequence[pd.DataFrame],
+    fraction: float,
+    min_overlap: float,
+) -> np.ndarray:
+    """Positive windows of the strongest ``fraction`` of each task's peaks.
+
+    Per task, the peaks of signal rank ``<= int(n_peaks * fraction)`` (:func:`signal_ranks`,
+    :func:`kept_rank`) are kept. A window is kept when, for at least one task that is
+    positive (label 1) in it, the union of that task's kept peaks covers at least
+    ``min_overlap * bin_size`` bp of its central bin ``[start + flank, start + flank +
+    bin_size)`` (the labelling rule of :mod:`attrprior.labels`, applied to the kept peaks).
+
+    Parameters
+    ----------
+    labels : BinaryLabels
+        Windows and labels, ``(W, T)``.
+    task_peaks : sequence of pandas.DataFrame, length T
+        Per task, in ``labels.tasks`` order, all its optimal peaks (``chrom``, ``start``,
+        ``end``, ``signal``; :func:`attrprior.peaks.read_narrowpeak`). Ranks are taken
+        over every row, including peaks on chromosomes that are not labelled.
+    fraction : float
+        In (0, 1].
+    min_overlap : float
+        Labels setting ``min_overlap``: share of the central bin the peaks must cover.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (W,)
+        True for the kept positive windows; False for every other window (negatives and
+        ambiguous ones included: callers restrict positives only).
+    """
+    if len(task_peaks) != len(labels.tasks):
+        raise ValueError(
+            f"task_peaks: {len(task_peaks)} peak sets for the {len(labels.tasks)} tasks "
+            f"{list(labels.tasks)}"
+        )
+    threshold = min_overlap * labels.bin_size
+    keep = np.zeros(len(labels.start), dtype=bool)
+    for t, peaks in enumerate(task_peaks):
+        windows = np.flatnonzero(labels.labels[:, t] == 1)
+        top = peaks[signal_ranks(peaks["signal"]) <= kept_rank(len(peaks), fraction)]
+        covered = _central_bin_coverage(labels, windows, top)
+        keep[windows[covered >= threshold]] = True
+    return keep
+
+
+def _central_bin_coverage(
+    labels: BinaryLabels, windows: np.ndarray, peaks: pd.DataFrame
+) -> np.ndarray:
+    """Base pairs of each window's central bin covered by the union of ``peaks``.
+
+    Parameters
+    ----------
+    labels : BinaryLabels
+    windows : numpy.ndarray of int, shape (n,)
+        Window indices.
+    peaks : pandas.DataFrame
+        ``chrom``, ``start``, ``end`` (0-based, half-open; may overlap).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+    """
+    coverage = np.zeros(len(windows), dtype=np.int64)
+    if not len(windows) or not len(peaks):
+        return coverage
+    chroms = labels.chrom_names[labels.chrom[windows]]
+    bin_start = labels.start[windows] + labels.flank
+    for chrom, group in merge_intervals(peaks).groupby("chrom", sort=False):
+        on_chrom = chroms == chrom
+        starts = group["start"].to_numpy(np.int64)
+        ends = group["end"].to_numpy(np.int64)
+        low = bin_start[on_chrom]
+        coverage[on_chrom] = _covered_below(starts, ends, low + labels.bin_size) - (
+            _covered_below(starts, ends, low)
+        )
+    return coverage
+
+
+def _covered_below(starts: np.ndarray, ends: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Base pairs below each position covered by disjoint sorted intervals, shape (n,).
+
+    The lengths of the intervals that start at or before the position, the one holding it
+    counted up to the position only; covered bp in ``[a, b)`` is then ``C(b) - C(a)``.
+    """
+    before = np.concatenate([[0], np.cumsum(ends - starts)])  # bp of intervals 0 .. k-1
+    last = np.searchsorted(starts, position, side="right") - 1  # -1: before every interval
+    safe = np.maximum(last, 0)
+    inside = np.clip(position - starts[safe], 0, ends[safe] - starts[safe])
+    return np.where(last >= 0, before[safe] + inside, 0)
 
 
 def region_examples(
@@ -333,7 +506,9 @@ PROFILE_RANDOM_FRACTION = 0.5
 
 
 def profile_splits(
-    examples: ProfileExamples, random_fraction: float = PROFILE_RANDOM_FRACTION
+    examples: ProfileExamples,
+    random_fraction: float = PROFILE_RANDOM_FRACTION,
+    keep_positives: float | None = None,
 ) -> dict[str, ProfileBatches]:
     """Training, validation and test batches of a profile-examples directory.
 
@@ -346,6 +521,9 @@ def profile_splits(
     examples : ProfileExamples
     random_fraction : float
         Share of each training batch taken by random windows (Tseng et al.: 0.5).
+    keep_positives : float, optional
+        Train on the strongest fraction of each task's peaks only
+        (:func:`retained_profile_peaks`); random windows, validation and test stay complete.
 
     Returns
     -------
@@ -357,12 +535,17 @@ def profile_splits(
     ValueError
         A split without peak examples, naming the directory.
     """
+    random_fraction = random_fraction if examples.n_random else 0.0
+    train_peaks = examples.split_indices("train")
+    if keep_positives is not None:
+        train_peaks = retained_profile_peaks(examples, train_peaks, keep_positives)
     splits = {
-        "train": ProfileBatches.for_split(
+        "train": ProfileBatches(
             examples,
-            "train",
+            train_peaks,
+            examples.random_indices() if random_fraction > 0 else (),
             jitter=examples.max_jitter,
-            random_fraction=random_fraction if examples.n_random else 0.0,
+            random_fraction=random_fraction,
         ),
         "valid": ProfileBatches.for_split(examples, "valid"),
         "test": ProfileBatches.for_split(examples, "test"),
@@ -374,6 +557,45 @@ def profile_splits(
                 "in every split (check the split chromosomes)"
             )
     return splits
+
+
+def retained_profile_peaks(examples: ProfileExamples, rows, fraction: float) -> np.ndarray:
+    """The peak examples among ``rows`` whose peak is among its task's strongest ``fraction``.
+
+    A peak example is kept when its peak's signal rank within its task's peak file
+    (``examples.peak_rank``, 1 the strongest; :func:`signal_ranks`) is at most
+    ``int(n_peaks * fraction)`` (:func:`kept_rank`), ``n_peaks`` the rows of that file
+    (``examples.task_peak_counts``).
+
+    Parameters
+    ----------
+    examples : ProfileExamples
+    rows : array-like of int, shape (n,)
+        Peak example rows (e.g. ``examples.split_indices("train")``).
+    fraction : float
+        In (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (k,)
+        The kept rows, in the given order.
+
+    Raises
+    ------
+    ValueError
+        If the examples record no peak ranks (built without them), naming the directory.
+    """
+    if examples.peak_rank is None:
+        raise ValueError(
+            f"{examples.directory}: no peak signal ranks, which training on a fraction of "
+            "the peaks (keep_positives) needs; rebuild it (rule profile_examples)"
+        )
+    rows = np.asarray(rows, dtype=np.int64)
+    limits = np.array([kept_rank(int(n), fraction) for n in examples.task_peak_counts])
+    task = examples.task[rows]
+    if (task < 0).any():
+        raise ValueError("rows: random windows have no peak rank; pass peak example rows")
+    return rows[examples.peak_rank[rows] <= limits[task]]
 
 
 def profile_attribution_examples(

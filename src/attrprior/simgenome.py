@@ -24,6 +24,8 @@ and its labels can be scored against the truth:
   sites, 200-600 bp, summit within a few bp of the true centre) and "peaks and background as
   input for IDR" (the optimal peaks, the weak sites and random low-signal background peaks);
   DNase "peaks" on every open region and "footprints" (motif instance +- 5 bp in open regions).
+- Two Zenodo records (below) standing in for the BPNet mouse ESC data and the Vierstra et al.
+  2020 per-sample DNase footprints, published after the ENCODE-like files.
 
 Layout of ``out_dir`` (the portal part is served by :class:`attrprior.portal.MockPortal`)::
 
@@ -31,6 +33,8 @@ Layout of ``out_dir`` (the portal part is served by :class:`attrprior.portal.Moc
     portal/experiments/<ENCSR>.json
     portal/files/<accession-or-alias>.json
     portal/files/<accession-or-alias>/<download name>
+    portal/zenodo/records/<record>.json            # Zenodo API: /api/records/<record>
+    portal/zenodo/files/<record>/<key>             # .../files/<key>/content
     truth/motif_instances.bed                      # every planted motif, one row per task
     truth/bound_sites/<task>.bed                   # bound (or open) site centres of a task
 
@@ -44,6 +48,52 @@ files the JSON ``accession`` holds the alias. File objects carry ``file_format_t
 experiment objects are written by :func:`attrprior.portal.add_file` and
 :func:`attrprior.portal.add_experiment`. One input control experiment ("Control ChIP-seq") per
 cell type serves as ``possible_controls`` of that cell type's ChIP experiments.
+
+Zenodo records
+--------------
+Written with :func:`attrprior.portal.add_zenodo_file`; record numbers are fixed (not seeded).
+Both files are gzip-compressed tars that depend on their content alone: regular-file members
+only, in sorted order, with mtime 0, mode 0o644, uid/gid 0 and empty owner names, and a gzip
+header with mtime 0 and no file name.
+
+- :data:`BPNET_RECORD` (900001), key :data:`BPNET_FILE` (``bpnet_data.tar.gz``), like the BPNet
+  data of Avsec et al. 2021 (Zenodo 3371216, ``data.tar.gz``; layout of
+  kundajelab/bpnet-manuscript), for the TF ChIP tasks of one cell type and its input control
+  (the cell type with the most ChIP tasks, the first in task order on a tie; per target its
+  first task; targets must be names of letters, digits, ``_.-`` other than
+  ``input-control``). With the default tasks: SPI1_simK562 and GATA2_simK562, control of
+  simK562. Members, ``<TF>`` the task's target::
+
+      data/chip-seq/<TF>/counts.pos.bw                  # 5' read counts, + strand reads
+      data/chip-seq/<TF>/counts.neg.bw                  # 5' read counts, - strand reads
+      data/chip-seq/<TF>/idr-optimal-set.narrowPeak.gz  # the optimal IDR peaks (portal bytes)
+      data/chip-seq/<TF>/idr-optimal-set.summit.bed.gz  # BED3, 1-bp summits (start + col. 10)
+      data/chip-seq/input-control/counts.pos.bw
+      data/chip-seq/input-control/counts.neg.bw
+      data/chip-nexus/<TF>/idr-optimal-set.narrowPeak.gz
+
+  The bigWigs (pyBigWig, header = the simulated chromosome sizes, in order) hold, per base, the
+  number of reads of that strand with their 5' end there, summed over the BAMs published for
+  the experiment (both replicates) or the control: what ``bedtools genomecov -5`` reports
+  (:mod:`attrprior.tracks`), counts positive on both strands. The ChIP-nexus narrowPeak has one
+  peak per strong site of the task, centred on its planted motif: 40 bp (wider for motifs
+  longer than 30 bp, always 5 bp beyond both motif ends), summit at the motif centre, signal
+  ``20 + 30 * affinity``; no randomness.
+- :data:`FOOTPRINT_RECORD` (900002), key :data:`FOOTPRINT_FILE`
+  (``footprints_per_sample.0q01.tar.gz``), like Vierstra et al. 2020 (Zenodo 3603549), from
+  the first DNase task that has footprints, ``<cell>`` its cell type::
+
+      per_sample/h.<cell>-DS00001.bed.gz
+      per_sample/h.<cell>-DS00002.bed.gz
+
+  Two "DNase samples", each a seeded random 80 % of the task's published footprints (so their
+  union covers more than either; they differ whenever there are two footprints or more):
+  sorted, gzip BED5 ``chrom, start, end, name, score`` with ``name`` ``fp<N>`` (the footprint's
+  1-based row in the published footprint file) and ``score`` a float (-log10 p-value-like).
+
+A record the tasks cannot make is skipped, left out of the manifest: the BPNet-like one when no
+ChIP task has a usable target (every ChIP cell type has a control), the footprint one when no
+DNase task has footprints (e.g. no DNase task, or no motif at its open sites).
 
 Manifest (YAML, keys in this order)::
 
@@ -66,6 +116,22 @@ Manifest (YAML, keys in this order)::
           ...                         # DNase: peaks, footprints, alignments (list)
     controls:                         # control experiment -> cell_type, alignments (list)
     truth:                            # motif_instances: path; bound_sites: task -> path
+    zenodo:                           # the records made (see above), each left out if skipped
+      bpnet:
+        record: 900001
+        file: bpnet_data.tar.gz
+        md5: <hex>                    # of the archive, as in the record JSON's checksum
+        size: <bytes>
+        cell_type: simK562
+        tasks: {SPI1: SPI1_simK562, GATA2: GATA2_simK562}   # TF directory -> task
+        members: [data/chip-nexus/GATA2/idr-optimal-set.narrowPeak.gz, ...]   # sorted
+      footprints:
+        record: 900002
+        file: footprints_per_sample.0q01.tar.gz
+        md5: <hex>
+        size: <bytes>
+        cell_type: simK562
+        members: [per_sample/h.simK562-DS00001.bed.gz, per_sample/h.simK562-DS00002.bed.gz]
 
 Truth files are plain BED with a ``#``-prefixed header line. ``motif_instances.bed``: ``chrom,
 start, end, task, matrix_id, strand, bound, class, sequence``, one row per planted instance and
@@ -88,11 +154,14 @@ from __future__ import annotations
 import argparse
 import bisect
 import gzip
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
+import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -105,7 +174,7 @@ import pandas as pd
 
 from attrprior.data import Motif, load_jaspar_motifs, reverse_complement, sample_from_pwm
 from attrprior.io import write_text
-from attrprior.portal import add_experiment, add_file
+from attrprior.portal import add_experiment, add_file, add_zenodo_file, blob_path
 
 __all__ = [
     "ASSEMBLY",
@@ -116,6 +185,10 @@ __all__ = [
     "SMALL_CHROM_SIZES",
     "SCALES",
     "DEFAULT_TASKS",
+    "BPNET_RECORD",
+    "BPNET_FILE",
+    "FOOTPRINT_RECORD",
+    "FOOTPRINT_FILE",
     "TaskSpec",
     "SimulationParams",
     "SimGenomeSummary",
@@ -151,6 +224,21 @@ _MOTIF_COLUMNS = (
 )  # fmt: skip
 _SITE_COLUMNS = ("chrom", "start", "end", "task", "strength", "affinity")
 _MAX_DRAW_ROUNDS = 50
+
+#: Zenodo record of the BPNet-like archive (stands in for record 3371216, ``data.tar.gz``).
+BPNET_RECORD = 900001
+#: File key of the BPNet-like archive in :data:`BPNET_RECORD`.
+BPNET_FILE = "bpnet_data.tar.gz"
+#: Zenodo record of the footprint archive (stands in for Vierstra et al. 2020, record 3603549).
+FOOTPRINT_RECORD = 900002
+#: File key of the footprint archive in :data:`FOOTPRINT_RECORD`.
+FOOTPRINT_FILE = "footprints_per_sample.0q01.tar.gz"
+
+_FOOTPRINT_SAMPLES = 2  # "DNase samples" in the footprint archive
+_FOOTPRINT_SAMPLE_FRACTION = 0.8  # footprints each sample keeps
+_NEXUS_HALF_WIDTH = 20  # ChIP-nexus peaks: 40 bp around the motif centre (wider for long motifs)
+_NEXUS_MOTIF_PAD = 5  # ... and at least this many bp beyond both motif ends
+_TAR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # targets usable as directory names
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,7 +468,8 @@ def simulate_genome(
     controls = _publish_controls(context, tasks, ids, streams["controls"])
     experiments = [_publish_task(context, task, controls, ids, streams["tasks"]) for task in tasks]
     truth = _write_truth(out_dir / "truth", sites, bindings, tasks, motifs, chrom_sizes)
-    manifest = _manifest(assembly, seed, reference, experiments, controls, truth)
+    zenodo = _publish_zenodo(context, tasks, experiments, controls, streams["zenodo"])
+    manifest = _manifest(assembly, seed, reference, experiments, controls, truth, zenodo)
     manifest_path = out_dir / "manifest.yaml"
     _write_yaml(manifest, manifest_path)
     return _summary(out_dir, manifest_path, assembly, chrom_sizes, bindings, experiments, controls)
@@ -458,7 +547,9 @@ def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
 
 def _rng_streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators per simulation stage, spawned from ``seed``."""
-    names = ("genome", "blacklist", "sites", "motifs", "controls", "tasks")
+    # "zenodo" comes last: SeedSequence children are numbered, so appending a stream leaves
+    # the earlier streams, and every file drawn from them, unchanged.
+    names = ("genome", "blacklist", "sites", "motifs", "controls", "tasks", "zenodo")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
@@ -1258,7 +1349,8 @@ def _publish_controls(
     Returns
     -------
     dict of str to dict
-        Cell type -> ``{"accession", "alignments": [file accessions], "n_reads": {...}}``.
+        Cell type -> ``{"accession", "alignments": [file accessions], "n_reads": {...},
+        "reads": [per-replicate reads tables]}``.
     """
     controls = {}
     for cell_type in dict.fromkeys(t.cell_type for t in tasks if t.assay == CHIP_ASSAY):
@@ -1272,6 +1364,7 @@ def _publish_controls(
             "accession": accession,
             "alignments": [f["accession"] for f in files],
             "n_reads": _read_counts(files, reads),
+            "reads": reads,  # for the BPNet-like archive's control bigWigs
         }
     return controls
 
@@ -1289,15 +1382,16 @@ def _publish_task(
     -------
     dict
         Manifest entry: ``name``, ``accession``, ``assay``, ``target``, ``motif``,
-        ``cell_type``, ``control``, ``files`` (accessions by role) and ``n_reads``.
+        ``cell_type``, ``control``, ``files`` (accessions by role), ``n_reads`` and ``reads``
+        (the per-replicate reads tables; these two are left out of the manifest).
     """
     accession = ids("ENCSR")
     control = controls[task.cell_type]["accession"] if task.assay == CHIP_ASSAY else None
     if task.assay == CHIP_ASSAY:
-        files, roles, n_reads = _publish_chip_files(context, task, accession, ids, rng)
+        files, roles, reads = _publish_chip_files(context, task, accession, ids, rng)
         roles["control_alignments"] = list(controls[task.cell_type]["alignments"])
     else:
-        files, roles, n_reads = _publish_dnase_files(context, task, accession, ids, rng)
+        files, roles, reads = _publish_dnase_files(context, task, accession, ids, rng)
     experiment = _experiment_object(
         accession, task.assay, task.cell_type, files, task.target, control
     )
@@ -1311,7 +1405,8 @@ def _publish_task(
         "cell_type": task.cell_type,
         "control": control,
         "files": roles,
-        "n_reads": n_reads,
+        "n_reads": _read_counts([f for f in files if f["file_format"] == "bam"], reads),
+        "reads": reads,
     }
 
 
@@ -1321,17 +1416,17 @@ def _publish_chip_files(
     accession: str,
     ids: _AccessionCounter,
     rng: np.random.Generator,
-) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[pd.DataFrame]]:
     """BAMs and the two peak sets of a ChIP experiment.
 
     Returns
     -------
     files : list of dict
-        File objects written.
+        File objects written (the BAMs first).
     roles : dict
         ``optimal_peaks``, ``relaxed_peaks`` (accessions), ``alignments`` (list).
-    n_reads : dict of str to int
-        BAM accession -> reads.
+    reads : list of pandas.DataFrame
+        Reads table of each replicate, in the order of the BAMs.
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "chip", bound, rng)
@@ -1348,7 +1443,7 @@ def _publish_chip_files(
         "relaxed_peaks": peak_files[1]["accession"],
         "alignments": [f["accession"] for f in bams],
     }
-    return [*bams, *peak_files], roles, _read_counts(bams, reads)
+    return [*bams, *peak_files], roles, reads
 
 
 def _publish_dnase_files(
@@ -1357,17 +1452,17 @@ def _publish_dnase_files(
     accession: str,
     ids: _AccessionCounter,
     rng: np.random.Generator,
-) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, int]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any], list[pd.DataFrame]]:
     """BAMs, peaks and footprints of a DNase experiment.
 
     Returns
     -------
     files : list of dict
-        File objects written.
+        File objects written (the BAMs first).
     roles : dict
         ``peaks``, ``footprints`` (accessions), ``alignments`` (list).
-    n_reads : dict of str to int
-        BAM accession -> reads.
+    reads : list of pandas.DataFrame
+        Reads table of each replicate, in the order of the BAMs.
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "dnase", bound, rng)
@@ -1395,7 +1490,7 @@ def _publish_dnase_files(
         "footprints": footprint_id,
         "alignments": [f["accession"] for f in bams],
     }
-    return [*bams, peak_file, footprint_file], roles, _read_counts(bams, reads)
+    return [*bams, peak_file, footprint_file], roles, reads
 
 
 def _publish_peaks(
@@ -1412,6 +1507,255 @@ def _publish_peaks(
     return _publish(
         context.portal, accession, f"{accession}.bed.gz", _narrowpeak_bytes(peaks), fields
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Zenodo records
+# --------------------------------------------------------------------------------------------
+
+
+def _publish_zenodo(
+    context: _Context,
+    tasks: Sequence[TaskSpec],
+    experiments: Sequence[Mapping[str, Any]],
+    controls: Mapping[str, Mapping[str, Any]],
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """Publish the BPNet-like and the footprint archives as Zenodo records, where possible.
+
+    Returns
+    -------
+    dict
+        The manifest's ``zenodo`` section: ``bpnet`` and ``footprints`` entries, each left out
+        when the tasks cannot make that record (see the module docstring).
+    """
+    records: dict[str, Any] = {}
+    entries = {e["name"]: e for e in experiments}
+    chosen = _bpnet_tasks(tasks, controls)
+    if chosen is not None:
+        cell_type, chip_tasks = chosen
+        records["bpnet"] = _publish_bpnet(
+            context, cell_type, chip_tasks, entries, controls[cell_type]["reads"]
+        )
+    for task in (t for t in tasks if t.assay == DNASE_ASSAY):
+        footprints = _footprints(context, task)
+        if len(footprints):  # the first DNase task with footprints
+            records["footprints"] = _publish_footprint_samples(context, task, footprints, rng)
+            break
+    return records
+
+
+def _bpnet_tasks(
+    tasks: Sequence[TaskSpec], controls: Mapping[str, Mapping[str, Any]]
+) -> tuple[str, list[TaskSpec]] | None:
+    """The cell type of the BPNet-like archive and its ChIP tasks, or None if there is none.
+
+    The cell type with the most TF ChIP tasks (the first in task order on a tie) among those
+    with an input control; its tasks in task order, the first per target, and only targets
+    usable as a directory name.
+    """
+    by_cell: dict[str, dict[str, TaskSpec]] = {}
+    for task in tasks:
+        if task.assay != CHIP_ASSAY or task.cell_type not in controls:
+            continue
+        if task.target and _TAR_NAME.fullmatch(task.target):
+            by_cell.setdefault(task.cell_type, {}).setdefault(task.target, task)
+    if not by_cell:
+        return None
+    cell_type = max(by_cell, key=lambda cell: len(by_cell[cell]))
+    return cell_type, list(by_cell[cell_type].values())
+
+
+def _publish_bpnet(
+    context: _Context,
+    cell_type: str,
+    chip_tasks: Sequence[TaskSpec],
+    entries: Mapping[str, Mapping[str, Any]],
+    control_reads: Sequence[pd.DataFrame],
+) -> dict[str, Any]:
+    """Build the BPNet-like archive of ``chip_tasks``, add it to the portal; return its entry."""
+    members: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for task in chip_tasks:
+            chip = f"data/chip-seq/{task.target}"
+            entry = entries[task.name]
+            pos, neg = _stranded_bigwig_bytes(context, entry["reads"], Path(tmp))
+            members[f"{chip}/counts.pos.bw"], members[f"{chip}/counts.neg.bw"] = pos, neg
+            accession = entry["files"]["optimal_peaks"]
+            # The very bytes published to the portal, so both sources give the same peaks.
+            optimal = blob_path(context.portal, accession, f"{accession}.bed.gz").read_bytes()
+            members[f"{chip}/idr-optimal-set.narrowPeak.gz"] = optimal
+            members[f"{chip}/idr-optimal-set.summit.bed.gz"] = _summit_bed_bytes(optimal, context)
+            nexus = _narrowpeak_bytes(_nexus_peaks(context, task))
+            members[f"data/chip-nexus/{task.target}/idr-optimal-set.narrowPeak.gz"] = nexus
+        pos, neg = _stranded_bigwig_bytes(context, control_reads, Path(tmp))
+        members["data/chip-seq/input-control/counts.pos.bw"] = pos
+        members["data/chip-seq/input-control/counts.neg.bw"] = neg
+    title = f"BPNet-like ChIP-seq and ChIP-nexus data of {cell_type} (simulated)"
+    entry = _publish_archive(context.portal, BPNET_RECORD, BPNET_FILE, members, title)
+    entry["cell_type"] = cell_type
+    entry["tasks"] = {task.target: task.name for task in chip_tasks}
+    entry["members"] = sorted(members)
+    return entry
+
+
+def _publish_footprint_samples(
+    context: _Context, task: TaskSpec, footprints: pd.DataFrame, rng: np.random.Generator
+) -> dict[str, Any]:
+    """Build the footprint archive of a DNase task, add it to the portal; return its entry."""
+    members = {
+        f"per_sample/h.{task.cell_type}-DS{i:05d}.bed.gz": _bed_bytes(sample, True)
+        for i, sample in enumerate(_footprint_samples(footprints, rng), start=1)
+    }
+    title = f"Vierstra et al. 2020-like DNase footprints per sample of {task.cell_type} (simulated)"
+    entry = _publish_archive(context.portal, FOOTPRINT_RECORD, FOOTPRINT_FILE, members, title)
+    entry["cell_type"] = task.cell_type
+    entry["members"] = sorted(members)
+    return entry
+
+
+def _publish_archive(
+    portal: Path, record: int, key: str, members: Mapping[str, bytes], title: str
+) -> dict[str, Any]:
+    """Write ``members`` as a reproducible ``.tar.gz`` Zenodo file; return record, file, md5,
+    size."""
+    data = _tar_gz_bytes(members)
+    add_zenodo_file(portal, record, key, data, title=title)
+    return {
+        "record": record,
+        "file": key,
+        "md5": hashlib.md5(data).hexdigest(),
+        "size": len(data),
+    }
+
+
+def _tar_gz_bytes(members: Mapping[str, bytes]) -> bytes:
+    """A gzip-compressed tar of ``members`` (path -> bytes) that depends on them alone.
+
+    Members are regular files in sorted order with mtime 0, mode 0o644, uid/gid 0 and empty
+    owner names; the gzip header has mtime 0 and no file name.
+    """
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for name in sorted(members):
+                info = tarfile.TarInfo(name)
+                info.size = len(members[name])
+                info.mtime, info.mode = 0, 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, io.BytesIO(members[name]))
+    return buffer.getvalue()
+
+
+def _stranded_bigwig_bytes(
+    context: _Context, replicate_reads: Sequence[pd.DataFrame], tmp_dir: Path
+) -> tuple[bytes, bytes]:
+    """bigWigs of the 5′ read counts per strand (``+``, ``-``), replicates merged.
+
+    Counted from the reads tables the BAMs were written from, which is what
+    ``bedtools genomecov -5`` (:mod:`attrprior.tracks`) reports for these all-match reads: a
+    ``+`` read at its start, a ``-`` read at its start + read length - 1. The header lists every
+    chromosome of the simulated genome, in order.
+    """
+    from attrprior.tracks import sum_intervals, write_bigwig  # imported here: pyBigWig
+
+    reads = pd.concat(list(replicate_reads), ignore_index=True)
+    tracks = []
+    for reverse in (False, True):
+        strand = reads[reads["reverse"].to_numpy() == reverse]
+        five_prime = strand["start"].to_numpy() + (context.params.read_length - 1 if reverse else 0)
+        by_chrom = strand.groupby("chrom", sort=False).indices
+        intervals = {}
+        for chrom in context.chroms:
+            if chrom in by_chrom:
+                counts = np.bincount(
+                    five_prime[by_chrom[chrom]], minlength=context.chrom_sizes[chrom]
+                )
+                at = np.flatnonzero(counts)
+                intervals[chrom] = sum_intervals([(at, at + 1, counts[at])])  # merges equal runs
+        path = write_bigwig(tmp_dir / "counts.bw", context.chrom_sizes, intervals)
+        tracks.append(path.read_bytes())
+    return tracks[0], tracks[1]
+
+
+def _summit_bed_bytes(narrowpeak_gz: bytes, context: _Context) -> bytes:
+    """gzip BED3 of the 1-bp summits (start + column 10) of a gzip narrowPeak, sorted."""
+    peaks = pd.read_csv(
+        io.BytesIO(gzip.decompress(narrowpeak_gz)), sep="\t", header=None, usecols=[0, 1, 9]
+    )
+    summit = peaks[1].to_numpy() + peaks[9].to_numpy()
+    table = pd.DataFrame({"chrom": peaks[0].astype(str), "start": summit, "end": summit + 1})
+    return _bed_bytes(_sort_bed(table, context.chroms), True)
+
+
+def _nexus_peaks(context: _Context, task: TaskSpec) -> pd.DataFrame:
+    """ChIP-nexus-like peaks: one narrow peak per strong site of a ChIP task.
+
+    Each peak is centred on the planted motif instance (its summit is the motif centre, the
+    site centre) and spans ``2 * max(20, ceil(W / 2) + 5)`` bp for a motif of width ``W``, so
+    40 bp for motifs up to 30 bp, always containing the motif with 5 bp to spare.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ten narrowPeak columns, sorted; signal ``20 + 30 * affinity``.
+    """
+    bound = context.bindings[
+        (context.bindings["task"] == task.name) & (context.bindings["strength"] == "strong")
+    ]
+    sites = context.sites.loc[bound["site"].to_numpy()]
+    width = (sites["motif_end"] - sites["motif_start"]).to_numpy()
+    half = np.maximum(_NEXUS_HALF_WIDTH, (width + 1) // 2 + _NEXUS_MOTIF_PAD)
+    centre = sites["centre"].to_numpy()  # motif_start + width // 2, see _plant_motifs
+    signal = 20.0 + 30.0 * bound["affinity"].to_numpy()
+    p_value = 2.5 * signal
+    table = pd.DataFrame(
+        {
+            "chrom": sites["chrom"].to_numpy(),
+            "start": centre - half,
+            "end": centre + half,
+            "name": ".",
+            "score": np.minimum(1000, np.rint(signal * 20)).astype(np.int64),
+            "strand": ".",
+            "signal": signal,
+            "p_value": p_value,
+            "q_value": p_value - 1.5,
+            "summit": half,
+        }
+    )
+    return _sort_bed(table, context.chroms)
+
+
+def _footprint_samples(footprints: pd.DataFrame, rng: np.random.Generator) -> list[pd.DataFrame]:
+    """Per-sample footprint tables: each a seeded random 80 % of ``footprints``.
+
+    Footprints are named ``fp<N>`` by their 1-based row in ``footprints`` (so the same footprint
+    has the same name in every sample). Each sample keeps ``round(0.8 * n)`` footprints, at
+    most ``n - 1`` when ``n >= 2``, and is redrawn while it equals an earlier sample, so the
+    samples differ whenever there are two footprints or more.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        Sorted BED5: ``chrom``, ``start``, ``end``, ``name``, ``score`` (a float, like a
+        footprint's -log10 p-value).
+    """
+    n = len(footprints)
+    keep = round(_FOOTPRINT_SAMPLE_FRACTION * n)
+    keep = max(1, min(n - 1, keep)) if n >= 2 else n
+    named = footprints[["chrom", "start", "end"]].assign(name=[f"fp{i}" for i in range(1, n + 1)])
+    samples: list[pd.DataFrame] = []
+    chosen: list[tuple[int, ...]] = []
+    for _ in range(_FOOTPRINT_SAMPLES):
+        for _ in range(_MAX_DRAW_ROUNDS):
+            rows = tuple(sorted(int(i) for i in rng.choice(n, size=keep, replace=False)))
+            if rows not in chosen or n < 2:
+                break
+        chosen.append(rows)
+        sample = named.iloc[list(rows)].reset_index(drop=True)
+        samples.append(sample.assign(score=2.0 + rng.exponential(3.0, size=keep)))
+    return samples
 
 
 # --------------------------------------------------------------------------------------------
@@ -1501,8 +1845,10 @@ def _manifest(
     experiments: Sequence[Mapping[str, Any]],
     controls: Mapping[str, Mapping[str, Any]],
     truth: Mapping[str, Any],
+    zenodo: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The manifest: assembly, reference files, experiments with file accessions by role."""
+    """The manifest: assembly, reference files, experiments with file accessions by role,
+    truth files and Zenodo records."""
 
     def ref(record: Mapping[str, Any]) -> dict[str, str]:
         name = record["href"].rsplit("/", 1)[-1]
@@ -1515,7 +1861,7 @@ def _manifest(
         "portal": "portal",
         "reference": {key: ref(record) for key, record in reference.items()},
         "experiments": {
-            e["name"]: {k: v for k, v in e.items() if k not in ("name", "n_reads")}
+            e["name"]: {k: v for k, v in e.items() if k not in ("name", "n_reads", "reads")}
             for e in experiments
         },
         "controls": {
@@ -1523,6 +1869,7 @@ def _manifest(
             for cell_type, c in controls.items()
         },
         "truth": dict(truth),
+        "zenodo": dict(zenodo),
     }
 
 

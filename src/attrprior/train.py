@@ -50,6 +50,19 @@ log = logging.getLogger(__name__)
 
 ATTRIBUTION_KINDS = ("grad_x_input", "gradient")
 PRIOR_EXAMPLES = ("positives", "all")
+# Keys of a ``conditions:`` entry that set the loss (read by Condition.from_config) and
+# those that choose the training examples instead (``keep_positives``: the strongest share
+# of each task's peaks, applied by attrprior.sampling in rule train_model).
+LOSS_CONDITION_KEYS = (
+    "prior",
+    "weight",
+    "params",
+    "l2_weight",
+    "attribution",
+    "correct_gradients",
+    "examples",
+)
+DATA_CONDITION_KEYS = ("keep_positives",)
 
 
 @dataclass(frozen=True)
@@ -97,8 +110,19 @@ class Condition:
 
     @classmethod
     def from_config(cls, entry: Mapping[str, object] | None) -> Condition:
-        """Build from a ``conditions:`` entry of the workflow config."""
+        """Build from a ``conditions:`` entry of the workflow config.
+
+        The loss keys (:data:`LOSS_CONDITION_KEYS`) are read; the data keys
+        (:data:`DATA_CONDITION_KEYS`) choose training examples and are ignored here; any
+        other key is an error.
+        """
         entry = dict(entry or {})
+        unknown = sorted(set(entry) - set(LOSS_CONDITION_KEYS) - set(DATA_CONDITION_KEYS))
+        if unknown:
+            raise ValueError(
+                f"condition: unknown keys {unknown}; known: "
+                f"{sorted(LOSS_CONDITION_KEYS + DATA_CONDITION_KEYS)}"
+            )
         if entry.get("weight") == "auto":
             raise ValueError(
                 "weight 'auto' must be resolved first (automatic_prior_weight), "

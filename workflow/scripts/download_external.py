@@ -1,5 +1,5 @@
-"""Download a non-ENCODE file (GEO, Zenodo...), verified by the md5 in the config
-(rule download_external)."""
+"""Download a non-ENCODE file (GEO, Zenodo...), verified by the md5 in the config or, for a
+file of a Zenodo record, the md5 the record lists (rule download_external)."""
 
 import logging
 
@@ -7,15 +7,26 @@ from attrprior.encode import client_from_config, write_record
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 name = snakemake.wildcards.name
-# The URL is read from the config, not params: a new mirror must not make a verified file stale.
-url = snakemake.config["external"][name]["url"]
+zenodo = snakemake.params.zenodo
 with client_from_config(snakemake.config.get("encode")) as client:
-    record = client.download_url(
-        url,
-        snakemake.output.file,
-        md5=snakemake.params.md5,
-        size=snakemake.params.size,
-        accession=name,
-    )
+    if zenodo is not None:
+        record = client.download_zenodo_file(
+            zenodo["record"],
+            zenodo["file"],
+            snakemake.output.file,
+            base_url=snakemake.params.zenodo_url,
+            expected_md5=snakemake.params.md5,
+            label=name,
+        )
+    else:
+        # The URL is read from the config, not params: a new mirror must not make a verified
+        # file stale.
+        record = client.download_url(
+            snakemake.config["external"][name]["url"],
+            snakemake.output.file,
+            md5=snakemake.params.md5,
+            size=snakemake.params.size,
+            accession=name,
+        )
 logging.info("downloaded %s", record)
 write_record(record, snakemake.output.record)

@@ -9,8 +9,8 @@ Output arrays: ``index`` (N,) rows of the labels (or of the profile examples); `
 dinucleotide shuffles;
 ``summit_distance`` (N, L) bp to the nearest optimal-peak summit of any task; and one
 ``mask_<name>`` (N, L) per region set (``peaks``: optimal peaks of any task;
-``footprints``: the dataset's footprint file and ``motif``: a simulated genome's planted
-motif instances, when the dataset names them).
+``footprints``: the union of the dataset's footprint files and ``motif``: a simulated
+genome's planted motif instances, when the dataset names them).
 """
 
 import logging
@@ -66,7 +66,10 @@ masks = {"peaks": window_interval_mask(chroms, starts, length, peaks)}
 # Input name -> mask name.
 for name, mask_name in (("footprints", "footprints"), ("motif_instances", "motif")):
     if getattr(snakemake.input, name):
-        regions = read_bed(getattr(snakemake.input, name)[0])
+        # Several footprint files (e.g. DNase samples): their union.
+        regions = pd.concat(
+            [read_bed(path) for path in getattr(snakemake.input, name)], ignore_index=True
+        )
         masks[mask_name] = window_interval_mask(chroms, starts, length, regions)
 for name, mask in masks.items():
     logging.info("%s cover %.3f of the explained bases", name, mask.mean())

@@ -1,4 +1,6 @@
-"""Tseng et al. Table 2: stability of attributions across seeds (rule paper_table2)."""
+"""Tseng et al. Table 2: similarity of attributions across seeds and, with
+paper.table2.subsampled, between models trained on all and on a subset of the data (rule
+paper_table2)."""
 
 import logging
 
@@ -6,10 +8,40 @@ import numpy as np
 import pandas as pd
 
 from attrprior.io import write_text, write_tsv
-from attrprior.metrics import seed_stability
+from attrprior.metrics import cross_set_similarity, seed_stability
 from attrprior.stats import sequence_summary, to_markdown
 
+# Values of the table's comparison column.
+ACROSS_SEEDS = "across seeds"
+KEYS = ("dataset", "model", "method", "comparison")
+
+
+def subsample_label(keep_positives):
+    """The comparison of an all-data condition with one trained on ``keep_positives`` of
+    the peaks: "all vs 1% data" for 0.01 (Tseng et al.'s wording)."""
+    return f"all vs {100 * keep_positives:.3g}% data"
+
+
+def sequence_rows(values, dataset, model, condition, comparison):
+    """One row per attributed test sequence of one similarity (an ``(N,)`` array)."""
+    return [
+        {
+            "dataset": dataset,
+            "model": model,
+            "condition": condition,
+            "method": snakemake.params.methods[dataset],
+            "comparison": comparison,
+            "sequence": sequence,
+            "stability": value,
+        }
+        for sequence, value in enumerate(values)
+    ]
+
+
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+reference = snakemake.params.reference
+selection = snakemake.params.selection
+subsampled = snakemake.params.subsampled
 
 # Group the attribution files of one dataset × model × condition (its seeds).
 maps = {}
@@ -20,27 +52,75 @@ for path, run in zip(snakemake.input.attributions, snakemake.params.runs, strict
 
 rows = []
 for (dataset, model, condition), seed_maps in maps.items():
-    for sequence, value in enumerate(seed_stability(seed_maps)):
-        rows.append(
-            {
-                "dataset": dataset,
-                "model": model,
-                "condition": condition,
-                "method": snakemake.params.methods[dataset],
-                "sequence": sequence,
-                "stability": value,
-            }
+    if condition in selection[dataset]["conditions"]:
+        rows += sequence_rows(seed_stability(seed_maps), dataset, model, condition, ACROSS_SEEDS)
+# All vs subsampled data: every all-data seed against every subsampled seed of another
+# seed number (one seed starts both from the same weights), per sequence; the row carries
+# the all-data condition's name, so the prior's row is tested against the reference
+# condition's.
+for dataset, pairs in subsampled.items():
+    for model in selection[dataset]["models"]:
+        for pair in pairs:
+            similarity = cross_set_similarity(
+                maps[(dataset, model, pair["condition"])],
+                maps[(dataset, model, pair["subsampled"])],
+                skip_same_index=True,
+            )
+            label = subsample_label(pair["keep_positives"])
+            rows += sequence_rows(similarity, dataset, model, pair["condition"], label)
+similarity = pd.DataFrame(rows)
+write_tsv(similarity, snakemake.output.sequences)
+
+# Subsampled conditions shown across seeds are tested against the reference's subsampled
+# condition (like against like); every other row against the reference condition.
+subsampled_names = {
+    dataset: {pair["subsampled"]: pair["condition"] for pair in pairs}
+    for dataset, pairs in subsampled.items()
+}
+is_subsampled = np.array(
+    [
+        comparison == ACROSS_SEEDS and condition in subsampled_names.get(dataset, {})
+        for dataset, condition, comparison in zip(
+            similarity["dataset"], similarity["condition"], similarity["comparison"], strict=True
         )
-stability = pd.DataFrame(rows)
-write_tsv(stability, snakemake.output.sequences)
-summary = sequence_summary(
-    stability, "stability", snakemake.params.reference, keys=("dataset", "model", "method")
+    ],
+    dtype=bool,
+)
+summaries = [sequence_summary(similarity[~is_subsampled], "stability", reference, keys=KEYS)]
+for dataset, names in subsampled_names.items():
+    rows_of_dataset = similarity[is_subsampled & (similarity["dataset"] == dataset)]
+    if len(rows_of_dataset):
+        reference_subsampled = {full: subset for subset, full in names.items()}[reference]
+        summaries.append(
+            sequence_summary(rows_of_dataset, "stability", reference_subsampled, keys=KEYS)
+        )
+summary = (
+    pd.concat(summaries, ignore_index=True)
+    .sort_values(list(KEYS), kind="stable")
+    .reset_index(drop=True)
 )
 write_tsv(summary, snakemake.output.tsv)
 header = (
-    "Continuous Jaccard similarity of raw attribution maps between every pair of seeds, "
-    "mean ± SEM over sequences; p: one-sided paired Wilcoxon over sequences against "
-    f"'{snakemake.params.reference}'.\n\n"
+    "Continuous Jaccard similarity of raw attribution maps, mean ± SEM over sequences. "
+    f"'{ACROSS_SEEDS}': between every pair of seeds of one condition"
 )
-write_text(header + to_markdown(summary), snakemake.output.md)
-logging.info("table 2 from %d model sets", len(maps))
+if subsampled:
+    pairs = ", ".join(
+        f"{pair['condition']} vs {pair['subsampled']}" for pair in next(iter(subsampled.values()))
+    )
+    header += (
+        "; 'all vs N% data': between every seed trained on all the data and every seed "
+        "trained on the N% strongest peaks of each task (keep_positives; validation and test "
+        f"data complete), in the row of the all-data condition ({pairs})"
+    )
+header += (
+    f". p: one-sided paired Wilcoxon over sequences against '{reference}' within each comparison"
+)
+if is_subsampled.any():
+    header += "; subsampled conditions across seeds against the reference's subsampled one"
+write_text(header + ".\n\n" + to_markdown(summary), snakemake.output.md)
+logging.info(
+    "table 2 from %d model sets, %d subsampled pairs",
+    len(maps),
+    sum(len(pairs) for pairs in subsampled.values()),
+)

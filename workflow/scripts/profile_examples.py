@@ -9,6 +9,7 @@ import pandas as pd
 from attrprior.genome import GenomeArray, build_profile_examples
 from attrprior.io import write_tsv
 from attrprior.peaks import read_narrowpeak, summit_positions
+from attrprior.sampling import signal_ranks
 
 # The summary's task name for the random windows (task names cannot hold parentheses).
 RANDOM_TASK = "(random windows)"
@@ -18,12 +19,22 @@ tasks = list(snakemake.params.tasks)
 held_out = {chrom: split for split, chroms in snakemake.params.splits.items() for chrom in chroms}
 train_chroms = [chrom for chrom in snakemake.params.chroms if chrom not in held_out]
 genome = GenomeArray(snakemake.input.genome)
-summits = []
+summits, task_peak_counts = [], []
 for index, path in enumerate(snakemake.input.peaks):
     peaks = read_narrowpeak(path)
+    # Signal ranks over the whole peak file (before any summit is dropped), for the
+    # conditions that train on the strongest peaks only (keep_positives).
     summits.append(
-        pd.DataFrame({"chrom": peaks["chrom"], "summit": summit_positions(peaks), "task": index})
+        pd.DataFrame(
+            {
+                "chrom": peaks["chrom"],
+                "summit": summit_positions(peaks),
+                "task": index,
+                "peak_rank": signal_ranks(peaks["signal"]),
+            }
+        )
     )
+    task_peak_counts.append(len(peaks))
 summits = pd.concat(summits, ignore_index=True)
 # Peaks on chromosomes the genome array leaves out (references.<assembly>.chroms) are dropped.
 in_genome = summits["chrom"].isin(list(genome.chrom_sizes))
@@ -48,6 +59,7 @@ examples = build_profile_examples(
     random_windows=random_windows,
     random_chroms=train_chroms,
     random_seed=int(snakemake.params.seed),
+    task_peak_counts=task_peak_counts,
 )
 peaks = examples.is_peak
 kept = (

@@ -12,7 +12,13 @@ from attrprior.io import write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
-from attrprior.sampling import genomic_splits, profile_splits
+from attrprior.peaks import read_narrowpeak
+from attrprior.sampling import (
+    genomic_splits,
+    positive_and_negative_windows,
+    profile_splits,
+    retained_positives,
+)
 from attrprior.train import (
     Condition,
     ProfileObjective,
@@ -28,6 +34,17 @@ from attrprior.train import (
 # Test metrics of profile models (evaluate_profile_model), written as test_<name>.
 PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
 
+
+def train_positives(train) -> int:
+    """Positive training examples of one epoch: windows or sequences with a label 1, or the
+    peak examples of a profile model."""
+    if isinstance(train, tuple):
+        return int((train[1] == 1).any(axis=1).sum())
+    if hasattr(train, "positives"):  # BalancedWindows
+        return len(train.positives)
+    return len(train)  # ProfileBatches: its peak examples
+
+
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
@@ -35,6 +52,9 @@ device = resolve_device(snakemake.params.device)
 genomic = snakemake.params.genomic
 architecture = dict(snakemake.params.model)
 objective = None  # the binary objective (train_model's default)
+# Condition key keep_positives: train on the strongest share of each task's peaks only
+# (Tseng et al.'s "1% data" runs); validation and test stay complete.
+keep_positives = snakemake.params.condition.get("keep_positives")
 if hasattr(snakemake.input, "dataset"):
     dataset = load_dataset(snakemake.input.dataset)
     splits = {
@@ -55,7 +75,16 @@ elif hasattr(snakemake.input, "profile_examples"):
     # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
     # the training chromosomes; validation and test peaks centred, without random windows.
     examples = ProfileExamples(snakemake.input.profile_examples)
-    splits = profile_splits(examples)
+    splits = profile_splits(examples, keep_positives=keep_positives)
+    if keep_positives is not None:
+        logging.info(
+            "keep_positives %g: %d of %d training peaks kept (signal rank <= int(n_peaks x "
+            "%g) per task)",
+            keep_positives,
+            len(splits["train"]),
+            len(examples.split_indices("train")),
+            keep_positives,
+        )
     if not examples.n_random:
         logging.warning("no random windows in %s: training on peaks only", examples.directory)
     objective = ProfileObjective()
@@ -79,13 +108,34 @@ elif hasattr(snakemake.input, "profile_examples"):
     )
 else:
     # Genomic windows: held-out chromosomes; training negatives are redrawn every epoch.
+    labels = load_binary_labels(snakemake.input.labels)
+    train_keep = None
+    if keep_positives is not None:
+        # The tasks' optimal peaks, in task order (rule input peaks).
+        train_keep = retained_positives(
+            labels,
+            [read_narrowpeak(path) for path in snakemake.input.peaks],
+            keep_positives,
+            genomic["labels"]["min_overlap"],
+        )
     train, valid, test = genomic_splits(
         GenomeArray(snakemake.input.genome),
-        load_binary_labels(snakemake.input.labels),
+        labels,
         genomic["splits"],
         seed=genomic["seed"],
         negatives_per_positive=genomic.get("eval_negatives_per_positive", 1.0),
+        train_keep=train_keep,
     )
+    if keep_positives is not None:
+        held_out = labels.split_mask([c for chroms in genomic["splits"].values() for c in chroms])
+        logging.info(
+            "keep_positives %g: %d of %d training positives kept (central bin covered by the "
+            "peaks of signal rank <= int(n_peaks x %g) of a positive task)",
+            keep_positives,
+            len(train.positives),
+            len(positive_and_negative_windows(labels, ~held_out)[0]),
+            keep_positives,
+        )
     splits = {"train": train, "valid": valid, "test": test}
     logging.info(
         "%d training positives, %d validation and %d test windows",
@@ -156,4 +206,6 @@ save_checkpoint(
     architecture,
     condition=entry,
     seed=seed,
+    # Training positives (windows) or peak examples of one epoch: fewer with keep_positives.
+    n_train_positives=train_positives(splits["train"]),
 )
