@@ -160,7 +160,6 @@ rule download_external:
         md5=lambda wc: config["external"][wc.name].get("md5"),
         size=lambda wc: config["external"][wc.name].get("size"),
         zenodo=lambda wc: config["external"][wc.name].get("zenodo"),
-        zenodo_url=config.get("zenodo", {}).get("base_url", "https://zenodo.org"),
     script:
         "../workflow/scripts/download_external.py"
 

@@ -9,6 +9,7 @@ import pytest
 
 from attrprior.labels import (
     binary_labels,
+    central_bin_coverage,
     koo_task_regions,
     label_agreement,
     load_binary_labels,
@@ -205,6 +206,28 @@ def test_task_without_relaxed_peaks_has_no_ambiguous_windows(tmp_path):
     assert summary.loc[0, "ambiguous_with"] > 0 and summary.loc[0, "ambiguous_without"] == 0
     assert summary.loc[0, "positive_with"] == summary.loc[0, "positive_without"] > 0
     np.testing.assert_array_equal(labels[:, 1], np.where(labels[:, 0] == -1, 0, labels[:, 0]))
+
+
+def test_central_bin_coverage_is_the_overlap_the_labels_use(tmp_path):
+    # Overlapping peaks on two chromosomes: coverage counts their union, and a window is
+    # positive exactly where its central bin is covered by >= min_overlap x 200 bp.
+    sizes = {"chr1": 5000, "chr2": 3000}
+    optimal = pd.concat(
+        [
+            _intervals("chr1", [(1000, 1130), (1100, 1250), (2600, 2700)]),
+            _intervals("chr2", [(1480, 1560)]),
+        ]
+    )
+    write_binary_labels(tmp_path / "l.npz", sizes, [optimal], [None], tasks=["t"])
+    labels = load_binary_labels(tmp_path / "l.npz")
+    windows = np.arange(len(labels.start))
+    coverage = central_bin_coverage(labels, windows, optimal)
+    np.testing.assert_array_equal(labels.labels[:, 0] == 1, coverage >= 100)
+    # By hand: chr1's bin [1050, 1250) holds 200 bp of the union [1000, 1250).
+    chr1 = labels.chrom_names[labels.chrom] == "chr1"
+    (window,) = np.flatnonzero(chr1 & (labels.start + labels.flank == 1050))
+    assert coverage[window] == 200
+    assert central_bin_coverage(labels, windows, optimal.iloc[:0]).sum() == 0
 
 
 def test_gzip_and_plain_peak_files_give_identical_labels(tmp_path):

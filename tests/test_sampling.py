@@ -153,21 +153,15 @@ def test_array_batches_cover_every_example_once():
     assert sorted(np.concatenate([b[1] for b in batches]).ravel()) == list(range(10))
 
 
-def test_profile_attribution_examples_are_distinct_usable_test_peaks(tmp_path):
-    rng = np.random.default_rng(0)
-    chr2 = list(rng.choice(list("ACGT"), 600))
-    chr2[400] = "N"  # inside the input window of the test summit at 410
+def tiny_profile_examples(tmp_path, sequences, summits, **options):
+    """Profile examples (20-bp inputs, 10-bp outputs, jitter 2) of 2 tasks on a tiny genome
+    (chromosome name -> bases) with empty count tracks."""
     fasta = tmp_path / "genome.fa"
-    fasta.write_text(f">chr1\n{''.join(rng.choice(list('ACGT'), 600))}\n>chr2\n{''.join(chr2)}\n")
+    fasta.write_text("".join(f">{chrom}\n{bases}\n" for chrom, bases in sequences.items()))
     encode_genome(fasta, tmp_path / "genome.npy")
-    bigwig = write_bigwig(tmp_path / "t.bw", {"chr1": 600, "chr2": 600}, {})
-    summits = pd.DataFrame(
-        [("chr1", 300, 0, "train")]
-        + [("chr2", s, t, "test") for s, t in [(100, 0), (100, 1), (200, 0), (300, 1), (410, 0)]]
-        + [("chr2", 500, 0, "valid")],
-        columns=["chrom", "summit", "task", "split"],
-    )
-    examples = build_profile_examples(
+    sizes = {chrom: len(bases) for chrom, bases in sequences.items()}
+    bigwig = write_bigwig(tmp_path / "t.bw", sizes, {})
+    return build_profile_examples(
         GenomeArray(tmp_path / "genome.npy"),
         summits,
         [[bigwig], [bigwig]],
@@ -175,6 +169,22 @@ def test_profile_attribution_examples_are_distinct_usable_test_peaks(tmp_path):
         input_length=20,
         output_length=10,
         max_jitter=2,
+        **options,
+    )
+
+
+def test_profile_attribution_examples_are_distinct_usable_test_peaks(tmp_path):
+    rng = np.random.default_rng(0)
+    chr2 = list(rng.choice(list("ACGT"), 600))
+    chr2[400] = "N"  # inside the input window of the test summit at 410
+    summits = pd.DataFrame(
+        [("chr1", 300, 0, "train")]
+        + [("chr2", s, t, "test") for s, t in [(100, 0), (100, 1), (200, 0), (300, 1), (410, 0)]]
+        + [("chr2", 500, 0, "valid")],
+        columns=["chrom", "summit", "task", "split"],
+    )
+    examples = tiny_profile_examples(
+        tmp_path, {"chr1": "".join(rng.choice(list("ACGT"), 600)), "chr2": "".join(chr2)}, summits
     )
     # Rows 1-5 are test peaks; row 2 repeats row 1's summit, row 5 holds an N.
     everything = profile_attribution_examples(examples, 10, seed=0)
@@ -303,10 +313,7 @@ def test_genomic_splits_keep_only_training_positives(genome):
 def ranked_examples(tmp_path):
     """Profile examples of 2 tasks with signal ranks: 5 training peaks, 1 valid, 1 test."""
     rng = np.random.default_rng(0)
-    fasta = tmp_path / "genome.fa"
-    fasta.write_text("".join(f">{c}\n{''.join(rng.choice(list('ACGT'), 600))}\n" for c in "12"))
-    encode_genome(fasta, tmp_path / "genome.npy")
-    bigwig = write_bigwig(tmp_path / "t.bw", {"1": 600, "2": 600}, {})
+    sequences = {c: "".join(rng.choice(list("ACGT"), 600)) for c in "12"}
     summits = pd.DataFrame(
         [
             ("1", 100, 0, "train", 3),
@@ -319,14 +326,10 @@ def ranked_examples(tmp_path):
         ],
         columns=["chrom", "summit", "task", "split", "peak_rank"],
     )
-    return build_profile_examples(
-        GenomeArray(tmp_path / "genome.npy"),
+    return tiny_profile_examples(
+        tmp_path,
+        sequences,
         summits,
-        [[bigwig], [bigwig]],
-        tmp_path / "examples",
-        input_length=20,
-        output_length=10,
-        max_jitter=2,
         random_windows=4,
         task_peak_counts=[4, 3],  # task 0: 4 peaks, task 1: 3
     )

@@ -351,10 +351,7 @@ def resolve_file(
         ``preferred_default`` (the message lists them; name the file accession in the
         configuration instead).
     """
-    name = experiment.get("accession", "<experiment without accession>")
-    candidates = select_files(experiment, output_type, assembly, file_format)
-    if not candidates:
-        raise _no_file_error(experiment, output_type, assembly, file_format)
+    name, candidates = _candidates(experiment, output_type, assembly, file_format)
     chosen = _one_file(
         candidates,
         f"{name} ({assembly})",
@@ -399,10 +396,7 @@ def replicate_files(
         candidates (naming the experiment, the replicate and the accessions; list the
         accessions in the configuration instead).
     """
-    name = experiment.get("accession", "<experiment without accession>")
-    candidates = select_files(experiment, output_type, assembly, file_format)
-    if not candidates:
-        raise _no_file_error(experiment, output_type, assembly, file_format)
+    name, candidates = _candidates(experiment, output_type, assembly, file_format)
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for item in candidates:
         replicates = item.get("biological_replicates")
@@ -440,23 +434,27 @@ def _one_file(
     return chosen[0]
 
 
-def _no_file_error(
+def _candidates(
     experiment: Mapping[str, Any], output_type: str, assembly: str, file_format: str | None
-) -> MetadataError:
-    """The error for an experiment without a file of an output type, listing those it has."""
+) -> tuple[str, list[dict[str, Any]]]:
+    """The experiment's name and its files of an output type (:func:`select_files`), or an
+    error listing the output types it has when there are none."""
     name = experiment.get("accession", "<experiment without accession>")
-    available = sorted(
-        {
-            str(item.get("output_type"))
-            for item in experiment.get("files", [])
-            if isinstance(item, Mapping) and item.get("assembly") == assembly
-        }
-    )
-    return MetadataError(
-        f"{name}: no released {assembly} file with output type {output_type!r}"
-        + (f" and format {file_format!r}" if file_format else "")
-        + f"; output types for {assembly}: {available}"
-    )
+    candidates = select_files(experiment, output_type, assembly, file_format)
+    if not candidates:
+        available = sorted(
+            {
+                str(item.get("output_type"))
+                for item in experiment.get("files", [])
+                if isinstance(item, Mapping) and item.get("assembly") == assembly
+            }
+        )
+        raise MetadataError(
+            f"{name}: no released {assembly} file with output type {output_type!r}"
+            + (f" and format {file_format!r}" if file_format else "")
+            + f"; output types for {assembly}: {available}"
+        )
+    return name, candidates
 
 
 def control_experiments(experiment: Mapping[str, Any]) -> list[str]:

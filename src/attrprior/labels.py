@@ -63,6 +63,7 @@ __all__ = [
     "load_binary_labels",
     "label_agreement",
     "koo_task_regions",
+    "central_bin_coverage",
 ]
 
 log = logging.getLogger(__name__)
@@ -729,6 +730,42 @@ def _bins_touched(
     opened = np.bincount(first[some], minlength=n_bins + 1)
     closed = np.bincount(last[some] + 1, minlength=n_bins + 1)
     return np.cumsum(opened - closed)[:n_bins] > 0
+
+
+def central_bin_coverage(
+    labels: BinaryLabels, windows: np.ndarray, peaks: pd.DataFrame
+) -> np.ndarray:
+    """Base pairs of each window's central bin covered by the union of ``peaks``.
+
+    The overlap :func:`binary_labels` compares with ``min_overlap * bin_size``, for other
+    peaks (e.g. the strongest of a task's, :func:`attrprior.sampling.retained_positives`).
+
+    Parameters
+    ----------
+    labels : BinaryLabels
+    windows : numpy.ndarray of int, shape (n,)
+        Window indices.
+    peaks : pandas.DataFrame
+        ``chrom``, ``start``, ``end`` (0-based, half-open; may overlap).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+    """
+    windows = np.asarray(windows, dtype=np.int64)
+    coverage = np.zeros(len(windows), dtype=np.int64)
+    if not len(windows) or not len(peaks):
+        return coverage
+    chroms = labels.chrom_names[labels.chrom[windows]]
+    # Window w's central bin is bin (start + flank) / stride of its chromosome's tiling.
+    bins = (labels.start[windows] + labels.flank) // labels.stride
+    for chrom, (starts, ends) in _merged_by_chrom(peaks).items():
+        on_chrom = chroms == chrom
+        if on_chrom.any():
+            n_bins = int(bins[on_chrom].max()) + 1
+            covered = _bin_overlap_bp(starts, ends, n_bins, labels.bin_size, labels.stride)
+            coverage[on_chrom] = covered[bins[on_chrom]]
+    return coverage
 
 
 def _merged_by_chrom(intervals: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -46,8 +46,7 @@ from attrprior.genome import (
     ProfileExamples,
     concatenate_profile_batches,
 )
-from attrprior.labels import BinaryLabels
-from attrprior.peaks import merge_intervals
+from attrprior.labels import BinaryLabels, central_bin_coverage
 
 __all__ = [
     "BalancedWindows",
@@ -315,55 +314,9 @@ def retained_positives(
     for t, peaks in enumerate(task_peaks):
         windows = np.flatnonzero(labels.labels[:, t] == 1)
         top = peaks[signal_ranks(peaks["signal"]) <= kept_rank(len(peaks), fraction)]
-        covered = _central_bin_coverage(labels, windows, top)
+        covered = central_bin_coverage(labels, windows, top)
         keep[windows[covered >= threshold]] = True
     return keep
-
-
-def _central_bin_coverage(
-    labels: BinaryLabels, windows: np.ndarray, peaks: pd.DataFrame
-) -> np.ndarray:
-    """Base pairs of each window's central bin covered by the union of ``peaks``.
-
-    Parameters
-    ----------
-    labels : BinaryLabels
-    windows : numpy.ndarray of int, shape (n,)
-        Window indices.
-    peaks : pandas.DataFrame
-        ``chrom``, ``start``, ``end`` (0-based, half-open; may overlap).
-
-    Returns
-    -------
-    numpy.ndarray of int64, shape (n,)
-    """
-    coverage = np.zeros(len(windows), dtype=np.int64)
-    if not len(windows) or not len(peaks):
-        return coverage
-    chroms = labels.chrom_names[labels.chrom[windows]]
-    bin_start = labels.start[windows] + labels.flank
-    for chrom, group in merge_intervals(peaks).groupby("chrom", sort=False):
-        on_chrom = chroms == chrom
-        starts = group["start"].to_numpy(np.int64)
-        ends = group["end"].to_numpy(np.int64)
-        low = bin_start[on_chrom]
-        coverage[on_chrom] = _covered_below(starts, ends, low + labels.bin_size) - (
-            _covered_below(starts, ends, low)
-        )
-    return coverage
-
-
-def _covered_below(starts: np.ndarray, ends: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Base pairs below each position covered by disjoint sorted intervals, shape (n,).
-
-    The lengths of the intervals that start at or before the position, the one holding it
-    counted up to the position only; covered bp in ``[a, b)`` is then ``C(b) - C(a)``.
-    """
-    before = np.concatenate([[0], np.cumsum(ends - starts)])  # bp of intervals 0 .. k-1
-    last = np.searchsorted(starts, position, side="right") - 1  # -1: before every interval
-    safe = np.maximum(last, 0)
-    inside = np.clip(position - starts[safe], 0, ends[safe] - starts[safe])
-    return np.where(last >= 0, before[safe] + inside, 0)
 
 
 def region_examples(

@@ -3,7 +3,7 @@ file of a Zenodo record, the md5 the record lists (rule download_external)."""
 
 import logging
 
-from attrprior.encode import client_from_config, write_record
+from attrprior.encode import ZENODO_URL, client_from_config, write_record
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 name = snakemake.wildcards.name
@@ -14,7 +14,9 @@ with client_from_config(snakemake.config.get("encode")) as client:
             zenodo["record"],
             zenodo["file"],
             snakemake.output.file,
-            base_url=snakemake.params.zenodo_url,
+            # Read from the config, not params (as the URLs below): a mirror must not make
+            # a verified file stale.
+            base_url=snakemake.config.get("zenodo", {}).get("base_url", ZENODO_URL),
             expected_md5=snakemake.params.md5,
             label=name,
         )
