@@ -182,6 +182,15 @@ def check_genomic_dataset(config, key, source, profile_models=()):
         raise ValueError(
             f"config key {key}.truth.bound_sites: {unknown} are not experiments"
         )
+    strands = profile_strands(source)
+    for task, entry in source["experiments"].items():
+        for role in ("signal", "control_signal"):
+            if role in entry and sorted(entry[role]) != sorted(strands):
+                raise ValueError(
+                    f"config key {key}.experiments.{task}.{role}: {key}.profile.stranded is "
+                    f"{strands != ['unstranded']}, so the bigWigs are {strands}; got "
+                    f"{sorted(entry[role])}"
+                )
     if not profile_models:
         return
     if "profile" not in source:
@@ -252,7 +261,9 @@ def check_task_sources(config, key, entry):
             external.append((role, entry[role]["external"]))
     for role in ("signal", "control_signal"):
         if role in entry:
-            external += [(f"{role}.{s}", entry[role][s]) for s in ("pos", "neg")]
+            external += [(f"{role}.{s}", ref) for s, ref in entry[role].items()]
+    for role in ("alignments", "control_alignments"):
+        external += [(f"{role}.fastq", ref) for ref in fastq_refs(entry.get(role))]
     for role, ref in external:
         check_external_ref(config, f"{key}.{role}", ref)
     from_encode = [
@@ -264,13 +275,42 @@ def check_task_sources(config, key, entry):
             "control_alignments",
         )
         if role in entry
-        and not (isinstance(entry[role], dict) and "external" in entry[role])
+        and not (
+            isinstance(entry[role], dict)
+            and ("external" in entry[role] or "fastq" in entry[role])
+        )
     ]
     if from_encode and "experiment" not in entry:
         raise ValueError(
             f"config key {key}.experiment: required, as {from_encode} come from ENCODE "
             "(only a task whose files all come from external needs none)"
         )
+
+
+def fastq_refs(alignments):
+    """The external FASTQ refs of an alignments (or control_alignments) value that names
+    reads to align ({fastq: [...]}), else none."""
+    if isinstance(alignments, dict) and "fastq" in alignments:
+        return list(alignments["fastq"])
+    return []
+
+
+def profile_strands(source):
+    """The strands of an encode_binary section's count tracks, as file names use them:
+    pos and neg (stranded, S = 2), or unstranded (profile.stranded: false, S = 1)."""
+    if source.get("profile", {}).get("stranded", True):
+        return ["pos", "neg"]
+    return ["unstranded"]
+
+
+def read_filter(source):
+    """Which alignments the tracks of an encode_binary section count: profile.read_filter
+    over Tseng et al.'s samtools view -F 780 -q 30."""
+    settings = source.get("profile", {}).get("read_filter", {})
+    return {
+        "exclude_flags": settings.get("exclude_flags", 780),
+        "min_mapq": settings.get("min_mapq", 30),
+    }
 
 
 def has_reads(entry):
@@ -315,7 +355,7 @@ wildcard_constraints:
     seed=r"\d+",
     assembly="|".join(config.get("references", {})) or "(?!)",
     accession=r"ENCFF\d{3}[A-Z]{3}",
-    strand="pos|neg",
+    strand="pos|neg|unstranded",
     track="signal|control",
 
 
@@ -460,6 +500,8 @@ def task_alignments(assembly, entry, key):
     value = entry[key]
     if isinstance(value, list):
         return [encode_path(assembly, accession, "bam") for accession in value]
+    if "fastq" in value:
+        return [aligned_bam(assembly, ref) for ref in value["fastq"]]
     if key == "alignments":
         experiment, role = entry["experiment"], "signal"
     elif "control" in entry:
@@ -467,6 +509,38 @@ def task_alignments(assembly, entry, key):
     else:
         experiment, role = entry["experiment"], "control"
     return [experiment_alignments_dir(assembly, experiment, role, value["output_type"])]
+
+
+def aligned_bam(assembly, ref):
+    """The BAM of an external FASTQ (ref) aligned to ``assembly`` (rule align_reads)."""
+    return f"{DOWNLOADS}/{assembly}/aligned/{ref}.bam"
+
+
+def bowtie2_index_files(assembly):
+    """The six files of the bowtie2 index of ``assembly`` (rule bowtie2_index)."""
+    return [
+        f"{DOWNLOADS}/{assembly}/bowtie2/genome{suffix}"
+        for suffix in (
+            ".1.bt2",
+            ".2.bt2",
+            ".3.bt2",
+            ".4.bt2",
+            ".rev.1.bt2",
+            ".rev.2.bt2",
+        )
+    ]
+
+
+# External FASTQ files to align (alignments given as {fastq: [...]}; rule align_reads).
+FASTQ_REFS = sorted(
+    {
+        ref
+        for dataset in WINDOW_DATASETS
+        for entry in genomic_source(dataset)["experiments"].values()
+        for key in ("alignments", "control_alignments")
+        for ref in fastq_refs(entry.get(key))
+    }
+)
 
 
 def alignment_files(wildcards):
@@ -485,8 +559,8 @@ def alignment_indexes(wildcards):
 
 
 def track_outputs(dataset):
-    """bigWig tracks built from the alignments of every task that has them (stranded 5'
-    counts, controls)."""
+    """bigWig tracks built from the alignments of every task that has them (5' counts per
+    strand or unstranded, controls)."""
     source = genomic_source(dataset)
     outputs = []
     for task, entry in source["experiments"].items():
@@ -495,7 +569,7 @@ def track_outputs(dataset):
             outputs += expand(
                 f"{RESULTS}/{dataset}/data/tracks/{task}.{{track}}.{{strand}}.bigWig",
                 track=tracks,
-                strand=["pos", "neg"],
+                strand=profile_strands(source),
             )
     return outputs
 
@@ -507,14 +581,17 @@ def profile_tasks(dataset):
 
 
 def task_bigwigs(dataset, task, track):
-    """The (pos, neg) bigWigs of a task's signal or control track: built from its
-    alignments (rule profile_tracks), or given by external (signal, control_signal)."""
-    entry = genomic_source(dataset)["experiments"][task]
+    """The bigWigs (pos, neg; or unstranded) of a task's signal or control track: built
+    from its alignments (rule profile_tracks), or given by external (signal,
+    control_signal)."""
+    source = genomic_source(dataset)
+    entry = source["experiments"][task]
+    strands = profile_strands(source)
     key = "signal" if track == "signal" else "control_signal"
     if key in entry:
-        return [external_path(entry[key][strand]) for strand in ("pos", "neg")]
+        return [external_path(entry[key][strand]) for strand in strands]
     tracks = f"{RESULTS}/{dataset}/data/tracks"
-    return [f"{tracks}/{task}.{track}.{strand}.bigWig" for strand in ("pos", "neg")]
+    return [f"{tracks}/{task}.{track}.{strand}.bigWig" for strand in strands]
 
 
 def profile_inputs(wildcards):
@@ -591,24 +668,28 @@ def downloaded_files(dataset):
             if role in entry
         ]
         for key in ("alignments", "control_alignments"):
-            if key in entry:
+            # Reads to align are downloaded as external files (below), not as BAMs.
+            if key in entry and not fastq_refs(entry[key]):
                 files += task_alignments(assembly, entry, key)
     files += [external_path(ref) for ref in dataset_external_refs(source)]
     return list(dict.fromkeys(files))
 
 
 def dataset_external_refs(source):
-    """Every external file of an encode_binary section: the tasks' external peaks and
-    bigWigs, the footprints, and the archive of each archive member (so the lock records
-    the archive's md5 too)."""
+    """Every external file of an encode_binary section: the tasks' external peaks, bigWigs
+    and reads to align, the footprints, and the archive of each archive member (so the
+    lock records the archive's md5 too)."""
     refs = []
+    strands = profile_strands(source)
     for entry in source["experiments"].values():
         for role in ("optimal_peaks", "relaxed_peaks"):
             if isinstance(entry.get(role), dict) and "external" in entry[role]:
                 refs.append(entry[role]["external"])
         for key in ("signal", "control_signal"):
             if key in entry:
-                refs += [entry[key][strand] for strand in ("pos", "neg")]
+                refs += [entry[key][strand] for strand in strands]
+        for key in ("alignments", "control_alignments"):
+            refs += fastq_refs(entry.get(key))
     refs += footprint_refs(source)
     # An archive member's ref is <archive>/<member>.
     archives = [name for name, _, member in map(external_parts, refs) if member]

@@ -140,8 +140,8 @@ rule download_lock:
         "../workflow/scripts/download_lock.py"
 
 
-# Files from outside ENCODE: a URL and its md5, or a file of a Zenodo record (md5 and size
-# from the record's JSON).
+# Files from outside ENCODE: a URL and its md5, a file of a Zenodo record (md5 and size
+# from the record's JSON), or a sequencing run's FASTQ (md5 and size from ENA's filereport).
 rule download_external:
     output:
         file=f"{DOWNLOADS}/external/{{name}}",
@@ -160,6 +160,7 @@ rule download_external:
         md5=lambda wc: config["external"][wc.name].get("md5"),
         size=lambda wc: config["external"][wc.name].get("size"),
         zenodo=lambda wc: config["external"][wc.name].get("zenodo"),
+        ena=lambda wc: config["external"][wc.name].get("ena"),
     script:
         "../workflow/scripts/download_external.py"
 

@@ -116,8 +116,9 @@ rule index_bam:
         "../workflow/scripts/index_bam.py"
 
 
-# BAMs named by accession (indexed by rule index_bam), or a directory of one indexed BAM
-# per replicate (rule download_experiment_alignments).
+# BAMs named by accession (indexed by rule index_bam), a directory of one indexed BAM per
+# replicate (rule download_experiment_alignments), or aligned reads (rule align_reads);
+# each BAM filtered (profile.read_filter), replicates summed: 5' counts per strand.
 rule profile_tracks:
     input:
         bams=alignment_files,
@@ -138,8 +139,20 @@ rule profile_tracks:
     resources:
         mem_mb=8000,
         runtime=120,
+    params:
+        read_filter=lambda wc: read_filter(genomic_source(wc.dataset)),
     script:
         "../workflow/scripts/profile_tracks.py"
+
+
+# The same, both strands together (profile.stranded: false; DNase-seq).
+use rule profile_tracks as profile_tracks_unstranded with:
+    output:
+        unstranded=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.unstranded.bigWig",
+    log:
+        "logs/{dataset}/profile_tracks/{task}.{track}.unstranded.log",
+    benchmark:
+        "logs/benchmarks/profile_tracks/{dataset}/{task}.{track}.unstranded.tsv"
 
 
 rule profile_examples:
@@ -164,6 +177,7 @@ rule profile_examples:
         runtime=120,
     params:
         tasks=lambda wc: profile_tasks(wc.dataset),
+        strands=lambda wc: profile_strands(genomic_source(wc.dataset)),
         splits=lambda wc: genomic_source(wc.dataset)["splits"],
         profile=lambda wc: genomic_source(wc.dataset)["profile"],
         # Random genomic windows come from the training chromosomes (those not held out),

@@ -19,6 +19,7 @@ from attrprior.encode import (
     client_from_config,
     control_experiments,
     download_experiment_files,
+    ena_run_files,
     first_control,
     read_lock,
     read_records,
@@ -32,7 +33,7 @@ from attrprior.encode import (
     write_records,
     zenodo_file,
 )
-from attrprior.portal import MockPortal, add_experiment, add_file, add_zenodo_file
+from attrprior.portal import MockPortal, add_ena_run, add_experiment, add_file, add_zenodo_file
 
 ACC = "ENCFF000AAA"
 NAME = f"{ACC}.bed.gz"
@@ -105,7 +106,14 @@ def out(tmp_path):
 
 @pytest.mark.parametrize(
     ("accession", "kind"),
-    [("ENCSR000BGQ", "experiment"), ("ENCFF071ZMW", "file"), ("GRCh38_no_alt.15-x", "alias")],
+    [
+        ("ENCSR000BGQ", "experiment"),
+        ("ENCFF071ZMW", "file"),
+        ("GRCh38_no_alt.15-x", "alias"),
+        ("SRR1565781", "run"),
+        ("ERR000001", "run"),
+        ("DRR12345678", "run"),
+    ],
 )
 def test_well_formed_accessions_pass(accession, kind):
     assert validate_accession(accession, kind) == accession
@@ -120,11 +128,22 @@ def test_well_formed_accessions_pass(accession, kind):
         ("ENCFF071ZMW", "experiment"),
         ("../etc", "alias"),
         ("ENCFF071ZMW", "alias"),
+        ("SRR12345", "run"),
+        ("srr1565781", "run"),
+        ("SRX1565781", "run"),
+        ("SRR1565781/x", "run"),
     ],
 )
 def test_malformed_accessions_raise_naming_them(accession, kind):
     with pytest.raises(ValueError, match=re.escape(repr(accession))):
         validate_accession(accession, kind)
+
+
+def test_malformed_accession_messages_name_who_issues_them():
+    with pytest.raises(ValueError, match="invalid SRA/ENA/DDBJ run accession 'SRR1'.*SRR1565781"):
+        validate_accession("SRR1", "run")
+    with pytest.raises(ValueError, match="invalid ENCODE file accession"):
+        validate_accession("SRR1565781", "file")
 
 
 def test_file_reference_takes_accessions_and_aliases_only():
@@ -641,3 +660,186 @@ def test_experiment_missing_from_the_lock_is_resolved_with_a_warning(
     assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
     (warning,) = caplog.records
     assert "ENCSR000REP 'unfiltered alignments' (GRCh38): not in lock file" in warning.message
+
+
+# --------------------------------------------------------------------------- ENA
+
+RUN = "SRR1565781"
+PAIRED = "ERR1234567"
+FQ = random.Random(1).randbytes(3000)
+FQ_MD5 = hashlib.md5(FQ).hexdigest()
+MATES = {
+    f"{PAIRED}.fastq.gz": random.Random(2).randbytes(100),  # unpaired reads come first
+    f"{PAIRED}_1.fastq.gz": random.Random(3).randbytes(2000),
+    f"{PAIRED}_2.fastq.gz": random.Random(4).randbytes(2001),
+}
+ENA_FIELDS = "run_accession,fastq_ftp,fastq_md5,fastq_bytes"
+ENA_REPORT = f"/ena/portal/api/filereport?accession={RUN}&result=read_run&fields={ENA_FIELDS}"
+ENA_REPORT += "&format=json"
+ENA_FASTQ = f"/ena/fastq/{RUN}/{RUN}.fastq.gz"
+REPORT_URL = "https://www.ebi.ac.uk/ena/portal/api/filereport?accession=SRR1565781"
+FTP = "ftp.sra.ebi.ac.uk/vol1/fastq"
+# As ENA answers (md5s and sizes made up): single-end, then paired with an unpaired file.
+SINGLE_ROW = {
+    "run_accession": RUN,
+    "fastq_ftp": f"{FTP}/SRR156/001/{RUN}/{RUN}.fastq.gz",
+    "fastq_md5": "9E107D9D372BB6826BD81D3542A419D6",
+    "fastq_bytes": "1481239407",
+}
+PAIRED_ROW = {
+    "run_accession": PAIRED,
+    "fastq_ftp": ";".join(f"{FTP}/ERR123/007/{PAIRED}/{name}" for name in MATES),
+    "fastq_md5": ";".join(hashlib.md5(data).hexdigest() for data in MATES.values()),
+    "fastq_bytes": ";".join(str(len(data)) for data in MATES.values()),
+}
+
+
+def test_ena_run_files_single_end_and_paired():
+    assert ena_run_files([PAIRED_ROW, SINGLE_ROW], RUN, report_url=REPORT_URL) == [
+        (f"{FTP}/SRR156/001/{RUN}/{RUN}.fastq.gz", "9e107d9d372bb6826bd81d3542a419d6", 1481239407)
+    ]
+    files = ena_run_files([PAIRED_ROW], PAIRED, report_url=REPORT_URL)
+    assert [path.rsplit("/", 1)[1] for path, _, _ in files] == list(MATES)
+    assert [(md5, size) for _, md5, size in files] == [
+        (hashlib.md5(data).hexdigest(), len(data)) for data in MATES.values()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("report", "problem"),
+    [
+        ([], r"the run is not in the filereport \(runs listed: \[\]\)"),
+        ([PAIRED_ROW], rf"not in the filereport \(runs listed: \['{PAIRED}'\]\)"),
+        ([SINGLE_ROW, SINGLE_ROW], "lists the run 2 times"),
+        ({"run_accession": RUN}, "not a JSON list of objects"),
+        ([{**SINGLE_ROW, "fastq_ftp": "", "fastq_md5": "", "fastq_bytes": ""}], "no FASTQ"),
+        ([{**SINGLE_ROW, "fastq_md5": f"{MD5};{MD5}"}], r"1, 2 and 1 entries"),
+        ([{**SINGLE_ROW, "fastq_bytes": ""}], r"1, 1 and 0 entries"),
+        ([{**SINGLE_ROW, "fastq_md5": "abc"}], "md5 'abc' of .*fastq.gz is not 32 hex"),
+        ([{**SINGLE_ROW, "fastq_bytes": "1.5e9"}], "size '1.5e9' of .* is not an integer"),
+        ([{**SINGLE_ROW, "fastq_bytes": "-1"}], "size '-1' .* not an integer"),
+    ],
+)
+def test_ena_run_files_errors_name_the_run_and_report(report, problem):
+    with pytest.raises(MetadataError, match=rf"ENA run {RUN} \({re.escape(REPORT_URL)}\).*"):
+        ena_run_files(report, RUN, report_url=REPORT_URL)
+    with pytest.raises(MetadataError, match=problem):
+        ena_run_files(report, RUN, report_url=REPORT_URL)
+
+
+@pytest.fixture
+def ena(tmp_path):
+    root = tmp_path / "ena_portal"
+    add_ena_run(root, RUN, {f"{RUN}.fastq.gz": FQ})
+    add_ena_run(root, PAIRED, MATES)
+    with MockPortal(root) as server:
+        yield server
+
+
+def _ena_download(server, run, dest, retries=2, **kwargs):
+    base_url = f"{server.url}/ena/portal/api"
+    kwargs.setdefault("file_scheme", "http")
+    with PortalClient(retries=retries, backoff=0, min_interval=0) as client:
+        return client.download_ena_fastq(run, dest, base_url=base_url, **kwargs)
+
+
+def test_ena_fastq_is_read_from_the_report_and_verified(ena, out):
+    record = _ena_download(ena, RUN, out / "naked.fastq.gz")
+    assert (out / "naked.fastq.gz").read_bytes() == FQ
+    url = f"http://127.0.0.1:{ena.port}{ENA_FASTQ}"
+    assert record == DownloadRecord(f"ena:{RUN}", url, FQ_MD5, len(FQ), str(out / "naked.fastq.gz"))
+    assert ena.requests == [ENA_REPORT, ENA_FASTQ]
+    write_lock([record], out / "lock.tsv")
+    assert read_lock(out / "lock.tsv") == [record]
+    assert _ena_download(ena, RUN, out / "x", label="naked_dna").accession == "naked_dna"
+
+
+@pytest.mark.parametrize(
+    ("blob", "json_"),
+    [
+        (["500"], []),
+        (["drop"], []),
+        (["truncate"], []),
+        (["bad_md5"], []),
+        ([], ["500"]),
+        ([], ["drop"]),
+        ([], ["truncate"]),
+    ],
+)
+def test_ena_download_retries_each_fault(ena, out, blob, json_):
+    ena.set_faults(blob=blob, json=json_)
+    _ena_download(ena, RUN, out / "x")
+    assert (out / "x").read_bytes() == FQ and [p.name for p in out.iterdir()] == ["x"]
+    assert ena.blob_requests() == [ENA_FASTQ] * (1 + len(blob))
+    assert [p for p in ena.requests if p.startswith("/ena/portal/")] == [ENA_REPORT] * (
+        1 + len(json_)
+    )
+
+
+def test_ena_persistent_corruption_fails_naming_the_run_and_leaves_nothing(ena, out):
+    ena.set_faults(blob=["bad_md5"], repeat=True)
+    with pytest.raises(DownloadError, match=f"ena:{RUN}.*{ENA_FASTQ}.*after 3 tries.*md5 mismatch"):
+        _ena_download(ena, RUN, out / "x")
+    assert len(ena.blob_requests()) == 3 and list(out.iterdir()) == []
+    ena.set_faults(json=["500"], repeat=True)
+    with pytest.raises(PortalError, match=re.escape(ENA_REPORT) + ".*HTTP 500"):
+        _ena_download(ena, RUN, out / "x")
+    assert len(ena.blob_requests()) == 3 and list(out.iterdir()) == []
+
+
+def test_ena_verified_file_is_not_fetched_again(ena, out):
+    _ena_download(ena, RUN, out / "x")
+    record = _ena_download(ena, RUN, out / "x")
+    assert ena.blob_requests() == [ENA_FASTQ] and (record.md5, record.size) == (FQ_MD5, len(FQ))
+    assert ena.requests.count(ENA_REPORT) == 2  # the report is read to know the md5
+
+
+def test_ena_pinned_md5_must_match_and_skips_the_network_when_present(ena, out):
+    message = f"ena:{RUN}: md5 of .*{RUN}.fastq.gz on ENA .* is {FQ_MD5}, but the configuration "
+    with pytest.raises(MetadataError, match=message + f"pins {'0' * 32}"):
+        _ena_download(ena, RUN, out / "x", expected_md5="0" * 32)
+    assert ena.blob_requests() == [] and list(out.iterdir()) == []
+    _ena_download(ena, RUN, out / "x", expected_md5=FQ_MD5.upper())
+    n_requests = len(ena.requests)
+    record = _ena_download(ena, RUN, out / "x", expected_md5=FQ_MD5)
+    assert len(ena.requests) == n_requests and record.md5 == FQ_MD5  # verified locally
+    with pytest.raises(ValueError, match="not 32 hex"):
+        _ena_download(ena, RUN, out / "y", expected_md5="abc")
+
+
+def test_ena_paired_run_needs_a_read(ena, out):
+    names = ", ".join(MATES)
+    with pytest.raises(
+        MetadataError, match=rf"{PAIRED} .* 3 FASTQ files \({names}\).*read to 1 or 2"
+    ):
+        _ena_download(ena, PAIRED, out / "x")
+    with pytest.raises(MetadataError, match=rf"0 FASTQ files for read 3 .*the run has {names}"):
+        _ena_download(ena, PAIRED, out / "x", read=3)
+    assert ena.blob_requests() == []
+    record = _ena_download(ena, PAIRED, out / "r2.fastq.gz", read=2)
+    assert (out / "r2.fastq.gz").read_bytes() == MATES[f"{PAIRED}_2.fastq.gz"]
+    assert record.accession == f"ena:{PAIRED}/{PAIRED}_2.fastq.gz"
+    assert ena.blob_requests() == [f"/ena/fastq/{PAIRED}/{PAIRED}_2.fastq.gz"]
+    # A single-end run has no mate 1.
+    with pytest.raises(MetadataError, match=f"read 1 .*the run has {RUN}.fastq.gz"):
+        _ena_download(ena, RUN, out / "y", read=1)
+
+
+def test_ena_bad_arguments_are_refused_before_any_request(ena, out):
+    for run in ("SRR12", "ENCFF000AAA", "SRR1565781&result=x"):
+        with pytest.raises(
+            ValueError, match=f"invalid SRA/ENA/DDBJ run accession '{re.escape(run)}'"
+        ):
+            _ena_download(ena, run, out / "x")
+    for bad in ({"read": 0}, {"read": True}, {"read": "2"}, {"file_scheme": "ftp"}):
+        with pytest.raises(ValueError, match=RUN):
+            _ena_download(ena, RUN, out / "x", **bad)
+    assert ena.requests == []
+
+
+def test_ena_unknown_run_is_named_with_the_report_url(ena, out):
+    with pytest.raises(
+        MetadataError, match=r"ENA run SRR9999999 \(http://127.*SRR9999999.*\): the run is not in"
+    ):
+        _ena_download(ena, "SRR9999999", out / "x", retries=0)
+    assert ena.blob_requests() == []

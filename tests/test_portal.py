@@ -12,10 +12,13 @@ import requests
 
 from attrprior.portal import (
     MockPortal,
+    add_ena_run,
     add_experiment,
     add_file,
     add_zenodo_file,
     blob_path,
+    ena_fastq_path,
+    ena_run_path,
     file_json_path,
     zenodo_file_path,
     zenodo_record_path,
@@ -26,6 +29,11 @@ BLOB = "/_blobs/ENCFF000AAA/ENCFF000AAA.bam"
 ZDATA = bytes(range(255, -1, -1)) * 5
 RECORD = "/api/records/3371216"
 CONTENT = "/api/records/3371216/files/data.tar.gz/content"
+RUN = "SRR1565781"
+FASTQ = {f"{RUN}_1.fastq.gz": b"@r1/1\nACGT\n+\nIIII\n", f"{RUN}_2.fastq.gz": b"@r1/2\nTT\n+\nII\n"}
+FIELDS = "run_accession,fastq_ftp,fastq_md5,fastq_bytes"
+REPORT = f"/ena/portal/api/filereport?accession={RUN}&result=read_run&fields={FIELDS}&format=json"
+FASTQ_2 = f"/ena/fastq/{RUN}/{RUN}_2.fastq.gz"
 
 
 @pytest.fixture
@@ -34,6 +42,7 @@ def root(tmp_path):
     add_file(root, "ENCFF000AAA", "ENCFF000AAA.bam", DATA, assembly="GRCh38")
     add_experiment(root, {"accession": "ENCSR000AAA", "files": []})
     add_zenodo_file(root, 3371216, "data.tar.gz", ZDATA, title="BPNet data")
+    add_ena_run(root, RUN, FASTQ)
     return root
 
 
@@ -271,3 +280,122 @@ def test_zenodo_content_faults(portal):
     assert _raw_get(portal, CONTENT)[2] == ZDATA
     portal.set_faults(blob=["bad_md5"], repeat=True)
     assert all(_raw_get(portal, CONTENT)[2] != ZDATA for _ in range(3))
+
+
+# --------------------------------------------------------------------------- ENA routes
+
+
+def _md5(data):
+    return hashlib.md5(data).hexdigest()
+
+
+def test_add_ena_run_writes_the_files_and_a_report_row_in_order(root, tmp_path):
+    row = json.loads(ena_run_path(root, RUN).read_text())
+    assert row == {
+        "run_accession": RUN,
+        "files": [
+            {"path": f"ena/fastq/{RUN}/{name}", "md5": _md5(data), "size": len(data)}
+            for name, data in FASTQ.items()
+        ],
+    }
+    for name, data in FASTQ.items():
+        assert ena_fastq_path(root, RUN, name).read_bytes() == data
+        assert (root / f"ena/fastq/{RUN}/{name}").read_bytes() == data
+    # The order of the mapping is ENA's order, not sorted; the same calls give the same bytes.
+    reverse = dict(reversed(FASTQ.items()))
+    path = add_ena_run(tmp_path / "other", RUN, reverse)
+    assert [f["path"][-10:] for f in json.loads(path.read_text())["files"]] == [
+        "2.fastq.gz",
+        "1.fastq.gz",
+    ]
+    assert add_ena_run(tmp_path / "again", RUN, reverse).read_bytes() == path.read_bytes()
+    for run, name in ((RUN, "../x"), (RUN, ".hidden"), ("a/b", "x.fastq.gz"), ("", "x")):
+        with pytest.raises(ValueError, match=str(root)):
+            add_ena_run(root, run, {name: b"data"})
+    assert not (root / "x").exists() and not (root / "ena" / "fastq" / "a").exists()
+
+
+def test_ena_filereport_is_shaped_like_the_api(root, portal):
+    response = requests.get(portal.url + REPORT)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    host = f"127.0.0.1:{portal.port}"
+    assert response.json() == [
+        {
+            "run_accession": RUN,
+            "fastq_ftp": ";".join(f"{host}/ena/fastq/{RUN}/{name}" for name in FASTQ),
+            "fastq_md5": ";".join(_md5(data) for data in FASTQ.values()),
+            "fastq_bytes": ";".join(str(len(data)) for data in FASTQ.values()),
+        }
+    ]
+    # Only the requested fields (run_accession always), unknown ones empty; the address comes
+    # from the Host header, without a scheme.
+    response = requests.get(
+        f"{portal.url}/ena/portal/api/filereport",
+        params={
+            "accession": RUN,
+            "result": "read_run",
+            "fields": "fastq_ftp,sra_md5",
+            "format": "json",
+        },
+        headers={"Host": "ftp.sra.example.org"},
+    )
+    assert response.json() == [
+        {
+            "run_accession": RUN,
+            "fastq_ftp": ";".join(f"ftp.sra.example.org/ena/fastq/{RUN}/{name}" for name in FASTQ),
+            "sra_md5": "",
+        }
+    ]
+
+
+def test_ena_filereport_of_an_unknown_run_is_empty_and_bad_queries_are_refused(portal):
+    for accession in ("SRR0000001", "..", "SRR1565781%2F..%2Fx"):
+        response = requests.get(portal.url + REPORT.replace(RUN, accession))
+        assert (response.status_code, response.json()) == (200, []), accession
+    for query in (
+        f"result=read_run&fields={FIELDS}&format=json",  # no accession
+        f"accession={RUN}&result=read_experiment&format=json",
+        f"accession={RUN}&fields={FIELDS}&format=json",  # no result
+        f"accession={RUN}&result=read_run&format=tsv",
+    ):
+        status, _, body = _raw_get(portal, f"/ena/portal/api/filereport?{query}")
+        assert status == 400 and json.loads(body)["code"] == 400, query
+    assert portal.blob_requests() == []
+
+
+def test_ena_fastq_route_serves_the_bytes(root, portal):
+    status, headers, body = _raw_get(portal, FASTQ_2)
+    assert status == 200 and headers["Content-Length"] == str(len(body))
+    assert body == FASTQ[f"{RUN}_2.fastq.gz"]
+    (root / "ena" / "secret").write_text("not for clients")
+    for path in (f"/ena/fastq/{RUN}/other.fastq.gz", "/ena/fastq/SRR0000001/x", "/ena/secret"):
+        assert _raw_get(portal, path)[0] == 404, path
+    assert _raw_get(portal, f"/ena/fastq/{RUN}/../../secret")[0] == 404
+    assert portal.blob_requests()[0] == FASTQ_2 and len(portal.blob_requests()) == 4
+
+
+def test_ena_report_json_faults(portal):
+    portal.set_faults(json=["500", "truncate", "drop"])
+    assert _raw_get(portal, FASTQ_2)[0] == 200  # the FASTQ route takes blob faults only
+    assert _raw_get(portal, REPORT)[0] == 500
+    status, headers, body = _raw_get(portal, REPORT)
+    assert status == 200 and len(body) == int(headers["Content-Length"]) // 2
+    with pytest.raises(requests.ConnectionError):
+        requests.get(portal.url + REPORT)
+    assert requests.get(portal.url + REPORT).json()[0]["run_accession"] == RUN
+
+
+def test_ena_fastq_faults(portal):
+    data = FASTQ[f"{RUN}_2.fastq.gz"]
+    portal.set_faults(blob=["500", "truncate", "bad_md5", "drop"])
+    assert _raw_get(portal, REPORT)[0] == 200  # the report takes JSON faults only
+    assert _raw_get(portal, FASTQ_2)[0] == 500
+    status, headers, body = _raw_get(portal, FASTQ_2)
+    assert headers["Content-Length"] == str(len(data)) and body == data[: len(data) // 2]
+    body = _raw_get(portal, FASTQ_2)[2]
+    assert len(body) == len(data) and sum(a != b for a, b in zip(body, data, strict=True)) == 1
+    with pytest.raises(requests.ConnectionError):
+        requests.get(portal.url + FASTQ_2)
+    assert _raw_get(portal, FASTQ_2)[2] == data
+    assert portal.blob_requests() == [FASTQ_2] * 5

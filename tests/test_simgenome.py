@@ -24,19 +24,24 @@ from attrprior.simgenome import (
     BPNET_RECORD,
     CHIP_ASSAY,
     DNASE_ASSAY,
+    DNASE_CUT_WEIGHTS,
     FOOTPRINT_FILE,
     FOOTPRINT_RECORD,
+    NAKED_DNASE_RUN,
     SimulationParams,
     TaskSpec,
     main,
     simulate_genome,
 )
+from attrprior.tracks import DEFAULT_READ_FILTER, count_filtered_reads, filter_bam
 
 SIZES = {"chr1": 150_000, "chr2": 120_000, "chr3": 100_000}
 NARROWPEAK_ROLES = ("optimal_peaks", "relaxed_peaks", "peaks")
 EXPERIMENT_RE = re.compile(r"ENCSR\d{3}[A-Z]{3}")
 FILE_RE = re.compile(r"ENCFF\d{3}[A-Z]{3}")
 NP_COLUMNS = ["chrom", "start", "end", "name", "score", "strand", "signal", "p", "q", "summit"]
+JUNK_SHARES = {"low_mapq": 0.4, "secondary": 0.2, "qc_fail": 0.2, "unmapped": 0.2}
+COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +122,40 @@ def _members(out, entry):
 
 def _bed_bytes_table(data, names):
     return pd.read_csv(io.BytesIO(gzip.decompress(data)), sep="\t", header=None, names=names)
+
+
+def _passes(read):
+    """Whether an alignment passes the reference's samtools view -F 780 -q 30."""
+    return not read.flag & 780 and read.mapping_quality >= 30
+
+
+def _kind(read):
+    """Junk kind of an alignment, or "real"."""
+    if read.is_unmapped:
+        return "unmapped"
+    if read.is_secondary:
+        return "secondary"
+    if read.is_qcfail:
+        return "qc_fail"
+    return "low_mapq" if read.mapping_quality < 30 else "real"
+
+
+def _revcomp(sequence):
+    return sequence.translate(COMPLEMENT)[::-1]
+
+
+def _cut_weight(kmer):
+    """DNASE_CUT_WEIGHTS weight of the 4 bases around a cut (on the read's strand)."""
+    if len(kmer) != 4 or "N" in kmer:
+        return 0.0
+    return float(np.prod([DNASE_CUT_WEIGHTS[i, "ACGT".index(b)] for i, b in enumerate(kmer)]))
+
+
+def _all_bams(manifest):
+    """Every BAM accession of the manifest: ChIP, DNase and control replicates."""
+    accessions = [a for e in manifest["experiments"].values() for a in e["files"]["alignments"]]
+    accessions += [a for c in manifest["controls"].values() for a in c["alignments"]]
+    return accessions
 
 
 # --------------------------------------------------------------------------------- determinism
@@ -243,7 +282,9 @@ def test_experiment_objects_and_manifest_agree(run, manifest):
             )
         else:
             assert output_types[entry["files"]["peaks"]] == "peaks"
-            assert {output_types[a] for a in entry["files"]["alignments"]} == {"alignments"}
+            assert [output_types[a] for a in entry["files"]["alignments"]] == [
+                "unfiltered alignments"
+            ] * 2
 
 
 # --------------------------------------------------------------------------------- ground truth
@@ -355,10 +396,13 @@ def test_dnase_peaks_cover_open_sites_and_footprints(run, manifest):
 
 
 def _five_prime_offsets(bam, sites, window=300):
-    """5′ end minus the nearest site centre, per strand, for reads within ``window``."""
+    """5′ end minus the nearest site centre, per strand, for reads within ``window`` that pass
+    the reference's filter."""
     offsets = {"+": [], "-": []}
     for chrom, centre in sites:
         for read in bam.fetch(chrom, max(0, centre - window), centre + window):
+            if not _passes(read):
+                continue
             five = read.reference_end - 1 if read.is_reverse else read.reference_start
             if abs(five - centre) < window:
                 offsets["-" if read.is_reverse else "+"].append(five - centre)
@@ -383,10 +427,13 @@ def test_bams_are_sorted_valid_and_stranded(run, manifest, tmp_path):
         assert dict(zip(bam.references, bam.lengths, strict=True)) == SIZES
         reads = list(bam)
         assert len(reads) == summary.n_reads[path.stem]
-        keys = [(bam.references.index(r.reference_name), r.reference_start) for r in reads]
-        assert keys == sorted(keys)
-        for read in reads[::50]:
+        keys = [(r.reference_id if r.reference_id >= 0 else 99, r.reference_start) for r in reads]
+        assert keys == sorted(keys)  # unmapped reads (no position) last
+        kept = [r for r in reads if _passes(r)]
+        assert 0.9 < len(kept) / len(reads) < 1
+        for read in kept[::50]:
             assert read.mapping_quality == 30 and read.cigarstring == "36M"
+            assert read.flag in (0, 16)
             assert (
                 read.query_sequence
                 == genome[read.reference_name][read.reference_start : read.reference_end]
@@ -402,6 +449,7 @@ def test_bedtools_five_prime_coverage_shows_strand_shift(run, manifest, tmp_path
     out, _ = run
     entry = manifest["experiments"]["GATA2_simK562"]
     path = _indexed_copy(out, entry["files"]["alignments"][1], tmp_path)
+    path = filter_bam(path, tmp_path / "filtered.bam")  # samtools view -F 780 -q 30
     sites = pd.read_csv(out / manifest["truth"]["bound_sites"]["GATA2_simK562"], sep="\t")
     strong = sites[sites["strength"] == "strong"]
     means = {}
@@ -451,13 +499,229 @@ def test_dnase_cuts_concentrate_in_open_sites(run, manifest, tmp_path):
     )
 
 
+def test_bams_hold_junk_of_each_kind_in_proportion(run, manifest):
+    out, summary = run
+    fraction = SimulationParams().junk_fraction
+    peaks = {
+        name: _narrowpeak(_blob(out, entry["files"]["optimal_peaks"]))
+        for name, entry in manifest["experiments"].items()
+        if entry["assay"] == CHIP_ASSAY
+    }
+    low_mapq_in_peaks = 0
+    for accession in _all_bams(manifest):
+        path = _blob(out, accession)
+        with pysam.AlignmentFile(str(path)) as bam:
+            reads = list(bam.fetch(until_eof=True))
+        kinds = {}
+        for read in reads:
+            kinds.setdefault(_kind(read), []).append(read)
+        real = kinds.pop("real")
+        n_junk = sum(map(len, kinds.values()))
+        assert n_junk == round(fraction * len(real) / (1 - fraction)) and n_junk > 0
+        assert len(reads) == len(real) + n_junk == summary.n_reads[accession]
+        assert abs(n_junk / len(reads) - fraction) < 0.001
+        for kind, share in JUNK_SHARES.items():
+            assert abs(len(kinds[kind]) - share * n_junk) <= 1, (accession, kind)
+        assert all(r.mapping_quality == 30 and r.flag in (0, 16) for r in real)
+        assert {r.mapping_quality for r in kinds["low_mapq"]} <= set(range(30))
+        assert len({r.mapping_quality for r in kinds["low_mapq"]}) > 10
+        assert all(r.flag & ~16 == 256 and r.mapping_quality == 30 for r in kinds["secondary"])
+        assert all(r.flag & ~16 == 512 and r.mapping_quality == 30 for r in kinds["qc_fail"])
+        assert all(r.flag == 4 and r.reference_id == -1 for r in kinds["unmapped"])
+        assert reads[-len(kinds["unmapped"]) :] == kinds["unmapped"]  # at the end
+        # Secondary alignments belong to real reads; QC-failed reads copy real ones.
+        real_names = {r.query_name for r in real}
+        assert {r.query_name for r in kinds["secondary"]} <= real_names
+        places = {(r.reference_id, r.reference_start, r.is_reverse) for r in real}
+        assert all(
+            (r.reference_id, r.reference_start, r.is_reverse) in places for r in kinds["qc_fail"]
+        )
+        junk_names = [
+            r.query_name for kind in ("low_mapq", "qc_fail", "unmapped") for r in kinds[kind]
+        ]
+        assert len(set(junk_names)) == len(junk_names) and not set(junk_names) & real_names
+        for name, table in peaks.items():
+            if accession in manifest["experiments"][name]["files"]["alignments"]:
+                low_mapq_in_peaks += sum(
+                    _contains(table, r.reference_name, r.reference_start) for r in kinds["low_mapq"]
+                )
+    assert low_mapq_in_peaks > 20  # multi-mappers inside peaks: filtering changes the signal
+    total, kept = count_filtered_reads(_blob(out, _all_bams(manifest)[0]))
+    assert 0.9 < kept / total < 1
+
+
+def test_filtering_removes_exactly_the_junk(run, manifest, motifs, tmp_path):
+    out, summary = run
+    clean = tmp_path / "clean"
+    params = SimulationParams(junk_fraction=0.0)
+    clean_summary = simulate_genome(clean, seed=0, chrom_sizes=SIZES, motifs=motifs, params=params)
+    assert clean_summary.files == summary.files
+    for accession in _all_bams(manifest):
+        filtered = filter_bam(_blob(out, accession), tmp_path / f"{accession}.bam")
+        with pysam.AlignmentFile(str(filtered)) as kept:
+            kept_records = [r.to_string() for r in kept.fetch(until_eof=True)]
+        with pysam.AlignmentFile(str(_blob(clean, accession))) as bam:
+            clean_records = [r.to_string() for r in bam.fetch(until_eof=True)]
+        assert kept_records == clean_records and clean_records, accession
+        assert count_filtered_reads(_blob(out, accession), DEFAULT_READ_FILTER) == (
+            summary.n_reads[accession],
+            clean_summary.n_reads[accession],
+        )
+    # Junk changes the BAMs (and the JSONs holding their md5) only: the files drawn from reads,
+    # the BPNet-like bigWigs included, are those of the junk-free run.
+    bams = _all_bams(manifest)
+    may_change = {f"portal/files/{a}/{a}.bam" for a in bams} | {
+        f"portal/files/{a}.json" for a in bams
+    }
+    may_change |= {f"portal/experiments/{a}.json" for a in summary.experiments.values()}
+    clean_md5s, md5s = _md5s(clean), _md5s(out)
+    changed = {name for name, md5 in clean_md5s.items() if md5s[name] != md5}
+    assert {f"portal/files/{a}/{a}.bam" for a in bams} <= changed <= may_change | {"manifest.yaml"}
+
+
+def test_dnase_cuts_follow_the_cut_preference_and_footprints(run, manifest):
+    out, _ = run
+    genome = _genome(out, manifest)
+    entry = manifest["experiments"]["DNase_simK562"]
+    rng = np.random.default_rng(0)
+    background = [
+        _cut_weight(sequence[p - 2 : p + 2])
+        for sequence in genome.values()
+        for p in rng.integers(2, len(sequence) - 2, size=5000)
+    ]
+    background = np.mean([w for w in background if w > 0])
+    weights, five = [], {chrom: [] for chrom in SIZES}
+    for accession in entry["files"]["alignments"]:
+        with pysam.AlignmentFile(str(_blob(out, accession))) as bam:
+            for read in bam.fetch(until_eof=True):
+                if not _passes(read):
+                    continue
+                sequence = genome[read.reference_name]
+                if read.is_reverse:
+                    p = read.reference_end - 1
+                    weights.append(_cut_weight(_revcomp(sequence[p - 1 : p + 3])))
+                else:
+                    p = read.reference_start
+                    weights.append(_cut_weight(sequence[p - 2 : p + 2]))
+                five[read.reference_name].append(p)
+    assert np.mean(weights) > 1.1 * background
+    # The footprints stay protected: fewer cuts per bp inside than in their flanks.
+    cuts = {c: np.bincount(v, minlength=SIZES[c]) for c, v in five.items()}
+    footprints = pd.read_csv(_blob(out, entry["files"]["footprints"]), sep="\t", header=None)
+    inside = flank = inside_bp = 0
+    for chrom, start, end in footprints[[0, 1, 2]].itertuples(index=False):
+        inside += cuts[chrom][start:end].sum()
+        inside_bp += end - start
+        flank += cuts[chrom][start - 25 : start].sum() + cuts[chrom][end : end + 25].sum()
+    assert inside / inside_bp < 0.5 * flank / (50 * len(footprints))
+
+
+# --------------------------------------------------------------------------------- ENA run
+
+
+def _fastq_records(path):
+    lines = gzip.decompress(path.read_bytes()).decode("ascii").splitlines()
+    assert len(lines) % 4 == 0
+    return [lines[i : i + 4] for i in range(0, len(lines), 4)]
+
+
+def test_naked_dnase_run_is_published(run, manifest):
+    out, summary = run
+    entry = manifest["ena"]["naked_dnase"]
+    path = out / entry["path"]
+    assert entry["run"] == NAKED_DNASE_RUN == "SRR9000001"
+    assert entry["file"] == "SRR9000001.fastq.gz" and entry["cell_type"] == "simK562"
+    assert path == out / "portal" / "ena" / "fastq" / "SRR9000001" / "SRR9000001.fastq.gz"
+    assert str(path.relative_to(out)) in summary.files
+    assert entry["reads"] == round(33_000 * sum(SIZES.values()) / 1e6)
+    assert entry["read_length"] == 36
+    data = path.read_bytes()
+    assert entry["md5"] == hashlib.md5(data).hexdigest() and entry["size"] == len(data)
+    assert data[3] == 0 and data[4:8] == bytes(4)  # gzip: no file name, mtime 0
+    records = _fastq_records(path)
+    assert len(records) == entry["reads"]
+    for i, (name, sequence, plus, quality) in enumerate(records, start=1):
+        assert name == f"@SRR9000001.{i}" and plus == "+"
+        assert len(sequence) == 36 and set(sequence) <= set("ACGT") and quality == "I" * 36
+
+
+def test_naked_dnase_report_row_matches_the_file(run, manifest):
+    out, _ = run
+    entry = manifest["ena"]["naked_dnase"]
+    with MockPortal(out / "portal") as portal:
+        answer = requests.get(
+            f"{portal.url}/ena/portal/api/filereport",
+            params={"accession": entry["run"], "result": "read_run", "format": "json"},
+            timeout=10,
+        )
+        (row,) = answer.json()
+        assert row["run_accession"] == "SRR9000001"
+        assert row["fastq_md5"] == entry["md5"] and int(row["fastq_bytes"]) == entry["size"]
+        url = "http://" + row["fastq_ftp"]
+        assert url.endswith("/ena/fastq/SRR9000001/SRR9000001.fastq.gz")
+        data = requests.get(url, timeout=10).content
+    assert hashlib.md5(data).hexdigest() == entry["md5"] and len(data) == entry["size"]
+
+
+def test_naked_dnase_reads_map_to_the_genome_with_the_cut_preference(run, manifest):
+    out, _ = run
+    genome = _genome(out, manifest)
+    strands = {c: (s, _revcomp(s)) for c, s in genome.items()}  # + and - strand, 5' to 3'
+    records = _fastq_records(out / manifest["ena"]["naked_dnase"]["path"])
+    reads = [sequence for _, sequence, _, _ in records]
+    weights, hits = [], {"+": 0, "-": 0}
+    for sequence in reads[:: len(reads) // 400]:
+        found = [
+            (strand, text, text.find(sequence))
+            for forward, backward in strands.values()
+            for strand, text in (("+", forward), ("-", backward))
+            if sequence in text
+        ]
+        assert len(found) == 1, sequence  # exactly one place, on one strand
+        strand, text, at = found[0]
+        hits[strand] += 1
+        weights.append(_cut_weight(text[at - 2 : at + 2]))  # the 4 bases around the cut
+    assert min(hits.values()) > 120  # both strands
+    rng = np.random.default_rng(0)
+    background = [
+        _cut_weight(sequence[p - 2 : p + 2])
+        for sequence in genome.values()
+        for p in rng.integers(2, len(sequence) - 2, size=5000)
+    ]
+    background = np.array([w for w in background if w > 0])
+    # Kept with probability w, cuts have mean weight E[w^2] / E[w] (0.42 against 0.33).
+    assert np.mean(weights) > 1.15 * background.mean()
+    weights = np.array(weights)
+    assert np.mean(weights >= 0.5) > 1.5 * np.mean(background >= 0.5)  # favoured 4-mers
+    assert np.mean(weights < 0.2) < 0.7 * np.mean(background < 0.2)  # disfavoured ones
+    # Favoured first bases (C, G) over-represented at read 5' ends, A and T under-represented.
+    bases = "".join(genome.values()).replace("N", "")
+    first = "".join(sequence[0] for sequence in reads)
+    ratio = {b: first.count(b) / len(first) / (bases.count(b) / len(bases)) for b in "ACGT"}
+    assert ratio["C"] > 1.3 and ratio["G"] > 1.05 and ratio["A"] < 0.8 and ratio["T"] < 0.95
+
+
+def test_naked_dnase_run_is_deterministic(run, manifest, motifs, tmp_path):
+    out, _ = run
+    params = SimulationParams(naked_dnase_reads_per_mb=2_000)
+    for target in (tmp_path / "a", tmp_path / "b"):
+        simulate_genome(target, seed=0, chrom_sizes=SIZES, motifs=motifs, params=params)
+    name = manifest["ena"]["naked_dnase"]["path"]
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    small = yaml.safe_load((tmp_path / "a" / "manifest.yaml").read_text())["ena"]["naked_dnase"]
+    assert small["reads"] == 740 and len(_fastq_records(tmp_path / "a" / name)) == 740
+    # Another seed, other reads.
+    simulate_genome(tmp_path / "c", seed=1, chrom_sizes=SIZES, motifs=motifs, params=params)
+    assert (tmp_path / "c" / name).read_bytes() != (tmp_path / "a" / name).read_bytes()
+
+
 # --------------------------------------------------------------------------------- Zenodo records
 
 
 def test_zenodo_records_match_their_archives(run, manifest):
     out, summary = run
     zenodo = manifest["zenodo"]
-    assert list(manifest)[-1] == "zenodo" and list(zenodo) == ["bpnet", "footprints"]
+    assert list(manifest)[-2:] == ["zenodo", "ena"] and list(zenodo) == ["bpnet", "footprints"]
     assert (zenodo["bpnet"]["record"], zenodo["bpnet"]["file"]) == (BPNET_RECORD, BPNET_FILE)
     assert (zenodo["footprints"]["record"], zenodo["footprints"]["file"]) == (
         FOOTPRINT_RECORD,
@@ -515,12 +779,15 @@ def test_bpnet_archive_lists_the_documented_members(run, manifest):
     assert sorted(_members(out, entry)) == sorted(expected) == entry["members"]
 
 
-def _five_prime_counts(bam_paths, reverse):
-    """Per chromosome, the number of reads of one strand with their 5′ end at each base."""
+def _five_prime_counts(bam_paths, reverse, filtered=True):
+    """Per chromosome, the number of reads of one strand with their 5′ end at each base
+    (only those passing the reference's filter if ``filtered``; unmapped ones never)."""
     counts = {chrom: np.zeros(size, dtype=np.int64) for chrom, size in SIZES.items()}
     for path in bam_paths:
         with pysam.AlignmentFile(str(path), "rb") as bam:
             for read in bam.fetch(until_eof=True):
+                if read.is_unmapped or filtered and not _passes(read):
+                    continue
                 if read.is_reverse == reverse:
                     five = read.reference_end - 1 if reverse else read.reference_start
                     counts[read.reference_name][five] += 1
@@ -550,6 +817,11 @@ def test_bpnet_bigwigs_are_five_prime_counts_of_the_bams(run, manifest, tmp_path
                     assert np.array_equal(values, expected[chrom])
             finally:
                 bigwig.close()
+            # The junk would have counted: the bigWigs are of the filtered reads.
+            unfiltered = _five_prime_counts([_blob(out, a) for a in accessions], reverse, False)
+            assert sum(v.sum() for v in unfiltered.values()) > sum(
+                v.sum() for v in expected.values()
+            )
 
 
 def test_bpnet_peaks_match_the_portal_and_the_truth(run, manifest):
@@ -637,6 +909,10 @@ def test_invalid_tasks_are_rejected(motifs, tmp_path):
         )
     with pytest.raises(ValueError, match="at least 20000"):
         simulate_genome(tmp_path, chrom_sizes={"chr1": 5_000}, motifs=motifs)
+    with pytest.raises(ValueError, match="junk_fraction"):
+        simulate_genome(
+            tmp_path, chrom_sizes=SIZES, motifs=motifs, params=SimulationParams(junk_fraction=0.6)
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -659,6 +935,7 @@ def test_custom_tasks_and_params(motifs, tmp_path):
     assert manifest["zenodo"]["bpnet"]["tasks"] == {"GATA2": "GATA2_c"}
     assert manifest["zenodo"]["bpnet"]["cell_type"] == "c"
     assert not (tmp_path / "portal" / "zenodo" / "records" / f"{FOOTPRINT_RECORD}.json").exists()
+    assert manifest["ena"] == {} and not (tmp_path / "portal" / "ena").exists()  # no DNase task
 
 
 def test_cli_writes_the_small_scale(tmp_path, capsys):

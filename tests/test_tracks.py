@@ -1,5 +1,6 @@
 """Tests for attrprior.tracks: BAM -> 5' count bigWigs, checks and bigWig reading."""
 
+import dataclasses
 import os
 
 import numpy as np
@@ -7,12 +8,17 @@ import pyBigWig
 import pysam
 import pytest
 
+from attrprior import tracks
 from attrprior.tracks import (
+    DEFAULT_READ_FILTER,
+    ReadFilter,
     bams_to_bigwig,
     bams_to_stranded_bigwigs,
     check_bam_chroms,
     check_bam_index,
     check_bigwig_chroms,
+    count_filtered_reads,
+    filter_bam,
     five_prime_bedgraph,
     index_bam,
     merged_five_prime_counts,
@@ -222,3 +228,205 @@ def test_read_bigwig_values_of_empty_bigwig_and_bounds(tmp_path):
     assert values.dtype == np.float32 and values.shape == (10,) and not values.any()
     with pytest.raises(ValueError, match=r"chr2:1990-2010"):
         read_bigwig_values(path, "chr2", 1990, 2010)
+
+
+# --------------------------------------------------------------------------------- read filter
+
+# (name, flag, chrom, alignment start, MAPQ): one read of each kind the filter is about.
+# Aligned length 20; an unmapped read has no position (sorted to the end of the BAM).
+JUNK_READS = [
+    ("unmapped", 4, None, None, 0),
+    ("mate_unmapped", 1 | 8 | 64, "chr1", 100, 60),  # paired, mate unmapped: dropped (8)
+    ("secondary", 256, "chr1", 200, 60),
+    ("qc_fail", 512, "chr1", 300, 60),
+    ("mapq29", 0, "chr1", 400, 29),
+    ("mapq30", 0, "chr1", 500, 30),  # kept: MAPQ 30 is enough
+    ("reverse", 16, "chr1", 600, 60),  # kept, 5' end at 619
+    ("duplicate", 1024, "chr2", 50, 60),  # kept: the reference does not drop duplicates
+]
+
+
+def make_flagged_bam(path, reads=JUNK_READS, sizes=SIZES):
+    """A sorted, indexed BAM of reads with explicit flags and MAPQ (aligned length 20)."""
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": chrom, "LN": length} for chrom, length in sizes.items()],
+    }
+    chrom_ids = {chrom: i for i, chrom in enumerate(sizes)}
+    unsorted = str(path) + ".unsorted.bam"
+    with pysam.AlignmentFile(unsorted, "wb", header=header) as bam:
+        for name, flag, chrom, start, mapq in reads:
+            read = pysam.AlignedSegment(bam.header)
+            read.query_name = name
+            read.flag = flag
+            if chrom is not None:
+                read.reference_id = chrom_ids[chrom]
+                read.reference_start = start
+                read.cigarstring = "20M"
+            read.mapping_quality = mapq
+            read.query_sequence = "C" * 20
+            read.query_qualities = pysam.qualitystring_to_array("I" * 20)
+            bam.write(read)
+    pysam.sort("-o", str(path), unsorted)
+    os.unlink(unsorted)
+    pysam.index(str(path))
+    return path
+
+
+def counts_at(dense):
+    """{(chrom, position): count} of the nonzero bases of dense per-chromosome counts."""
+    return {
+        (chrom, int(i)): float(values[i])
+        for chrom, values in dense.items()
+        for i in np.flatnonzero(values)
+    }
+
+
+@pytest.fixture
+def junk_bam(tmp_path):
+    return make_flagged_bam(tmp_path / "junk.bam")
+
+
+def test_default_read_filter_is_the_references():
+    assert DEFAULT_READ_FILTER == ReadFilter() == ReadFilter(exclude_flags=780, min_mapq=30)
+    assert ReadFilter(**{"exclude_flags": 780, "min_mapq": 30}) == DEFAULT_READ_FILTER
+    assert 780 == 4 | 8 | 256 | 512
+    assert DEFAULT_READ_FILTER.samtools_args() == ["-F", "780", "-q", "30"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_READ_FILTER.min_mapq = 0
+    flags = np.array([0, 16, 4, 8, 256, 512, 1024, 2048, 0, 0])
+    mapq = np.array([60, 60, 60, 60, 60, 60, 60, 60, 29, 30])
+    expected = [True, True, False, False, False, False, True, True, False, True]
+    assert DEFAULT_READ_FILTER.keeps(flags, mapq).tolist() == expected
+    assert bool(DEFAULT_READ_FILTER.keeps(0, 30)) and not DEFAULT_READ_FILTER.keeps(512, 60)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"exclude_flags": -1}, "exclude_flags"),
+        ({"exclude_flags": 4096}, "exclude_flags"),
+        ({"exclude_flags": "780"}, "exclude_flags"),
+        ({"exclude_flags": 780.0}, "exclude_flags"),
+        ({"min_mapq": -1}, "min_mapq"),
+        ({"min_mapq": 256}, "min_mapq"),
+        ({"min_mapq": 30.5}, "min_mapq"),
+        ({"min_mapq": True}, "min_mapq"),
+        ({"min_mapq": None}, "min_mapq"),
+    ],
+)
+def test_bad_read_filter_values_raise_naming_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=rf"ReadFilter\.{field}"):
+        ReadFilter(**kwargs)
+
+
+def test_read_filter_accepts_bounds():
+    assert ReadFilter(exclude_flags=0, min_mapq=0).samtools_args() == ["-F", "0", "-q", "0"]
+    assert ReadFilter(exclude_flags=4095, min_mapq=255).exclude_flags == 4095
+    assert type(ReadFilter(exclude_flags=np.int64(4)).exclude_flags) is int
+
+
+@pytest.mark.parametrize("strand", ["+", "-", None])
+def test_default_filter_counts_only_good_reads(junk_bam, tmp_path, strand):
+    filtered = counts_at(bigwig_dense(bams_to_bigwig(junk_bam, SIZES, tmp_path / "f.bw", strand)))
+    unfiltered = counts_at(
+        bigwig_dense(bams_to_bigwig(junk_bam, SIZES, tmp_path / "u.bw", strand, read_filter=None))
+    )
+    # Kept by -F 780 -q 30: MAPQ 30 (+, 500), reverse (-, 5' end 619), duplicate (+, chr2:50).
+    good = {"+": {("chr1", 500): 1, ("chr2", 50): 1}, "-": {("chr1", 619): 1}}
+    # None counts every mapped alignment: the mate-unmapped, secondary, QC-failed and MAPQ-29
+    # reads too (all +); the unmapped read never counts.
+    junk = {"+": {("chr1", 100): 1, ("chr1", 200): 1, ("chr1", 300): 1, ("chr1", 400): 1}}
+    strands = [strand] if strand else ["+", "-"]
+    assert filtered == {k: v for s in strands for k, v in good.get(s, {}).items()}
+    assert unfiltered == {
+        k: v for s in strands for part in (good, junk) for k, v in part.get(s, {}).items()
+    }
+    assert sorted(os.listdir(tmp_path)) == ["f.bw", "junk.bam", "junk.bam.bai", "u.bw"]
+
+
+def test_custom_read_filter(junk_bam, tmp_path):
+    # No MAPQ threshold, drop unmapped reads and duplicates only.
+    read_filter = ReadFilter(exclude_flags=4 | 1024, min_mapq=0)
+    out = bams_to_bigwig(junk_bam, SIZES, tmp_path / "c.bw", None, read_filter=read_filter)
+    assert counts_at(bigwig_dense(out)) == {
+        ("chr1", 100): 1,
+        ("chr1", 200): 1,
+        ("chr1", 300): 1,
+        ("chr1", 400): 1,
+        ("chr1", 500): 1,
+        ("chr1", 619): 1,
+    }
+    assert count_filtered_reads(junk_bam, read_filter) == (8, 6)
+
+
+def test_count_filtered_reads(junk_bam):
+    assert count_filtered_reads(junk_bam) == (8, 3)
+    assert count_filtered_reads(junk_bam, DEFAULT_READ_FILTER) == (8, 3)
+    assert count_filtered_reads(junk_bam, None) == (8, 7)  # every mapped alignment
+    assert count_filtered_reads(junk_bam, ReadFilter(exclude_flags=0, min_mapq=0)) == (8, 8)
+    with pytest.raises(FileNotFoundError, match=r"absent\.bam"):
+        count_filtered_reads(junk_bam.with_name("absent.bam"))
+
+
+def test_filter_bam_keeps_header_and_order(junk_bam, tmp_path):
+    out = filter_bam(junk_bam, tmp_path / "kept.bam")
+    with pysam.AlignmentFile(str(out)) as bam:
+        assert dict(zip(bam.references, bam.lengths, strict=True)) == SIZES
+        assert bam.header.to_dict()["HD"]["SO"] == "coordinate"
+        assert [r.query_name for r in bam.fetch(until_eof=True)] == [
+            "mapq30",
+            "reverse",
+            "duplicate",
+        ]
+    (tmp_path / "bad.bam").write_bytes(b"not a bam")
+    with pytest.raises(ValueError, match=r"bad\.bam"):
+        filter_bam(tmp_path / "bad.bam", tmp_path / "out.bam")
+
+
+def test_five_prime_bedgraph_filters_by_default(junk_bam, tmp_path):
+    def rows(bedgraph):
+        lines = open(bedgraph.fn).read().splitlines()
+        return [(c, int(s), int(e), float(v)) for c, s, e, v in (x.split("\t") for x in lines)]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    assert rows(five_prime_bedgraph(junk_bam, "+", output=out / "f.bg")) == [
+        ("chr1", 500, 501, 1.0),
+        ("chr2", 50, 51, 1.0),
+    ]
+    unfiltered = rows(five_prime_bedgraph(junk_bam, "+", out / "u.bg", read_filter=None))
+    assert [r[1] for r in unfiltered] == [100, 200, 300, 400, 500, 50]
+    assert sorted(os.listdir(out)) == ["f.bg", "u.bg"]  # the filtered BAM is gone
+
+
+def test_stranded_bigwigs_filter_each_bam_once(junk_bam, bams, tmp_path, monkeypatch):
+    calls = []
+
+    def spy(bam, output, read_filter=DEFAULT_READ_FILTER):
+        calls.append((os.path.basename(bam), read_filter))
+        return real(bam, output, read_filter)
+
+    real = tracks.filter_bam
+    monkeypatch.setattr(tracks, "filter_bam", spy)
+    read_filter = ReadFilter(exclude_flags=780, min_mapq=20)
+    out = tmp_path / "out"
+    pos, neg = bams_to_stranded_bigwigs(
+        [junk_bam, bams[0]], SIZES, out / "pos.bw", out / "neg.bw", read_filter=read_filter
+    )
+    assert calls == [("junk.bam", read_filter), ("rep1.bam", read_filter)]
+    assert sorted(os.listdir(out)) == ["neg.bw", "pos.bw"]
+    # Same tracks as one strand at a time (MAPQ 29 now passes); READS_A all pass.
+    for path, strand in ((pos, "+"), (neg, "-")):
+        expected = hand_count(READS_A, strand)
+        if strand == "+":
+            for chrom, position in (("chr1", 400), ("chr1", 500), ("chr2", 50)):
+                expected[chrom][position] += 1
+        else:
+            expected["chr1"][619] += 1
+        dense = bigwig_dense(path)
+        for chrom in SIZES:
+            np.testing.assert_array_equal(dense[chrom], expected[chrom])
+    calls.clear()
+    bams_to_stranded_bigwigs(junk_bam, SIZES, out / "p2.bw", out / "n2.bw", read_filter=None)
+    assert calls == []  # no filter, no filtering

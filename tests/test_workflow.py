@@ -124,6 +124,10 @@ def BPNET(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["simulated_bpnet"]["encode_binary"]
 
 
+def DNASE(config):  # noqa: N802 - reads like the config key it returns
+    return config["datasets"]["simulated_dnase_profile"]["encode_binary"]
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -179,6 +183,19 @@ def BPNET(config):  # noqa: N802 - reads like the config key it returns
             lambda c: c["external"]["bpnet_simK562"].update(url="http://x/y", md5="0" * 32),
             "bpnet_simK562",  # a URL or a Zenodo record, not both
         ),
+        (
+            lambda c: BPNET(c)["experiments"]["SPI1"].update(
+                signal={"unstranded": "bpnet_simK562/SPI1_pos.bw"}
+            ),
+            "SPI1.signal: datasets.simulated_bpnet.encode_binary.profile.stranded is True",
+        ),
+        (
+            lambda c: DNASE(c)["experiments"]["DNase_simK562"]["control_alignments"].update(
+                fastq=["naked_dnase"]
+            ),
+            "control_alignments.fastq: 'naked_dnase' names no entry of external",
+        ),
+        (lambda c: c["external"]["naked_dnase_simK562"]["ena"].update(run="SRX123"), "SRX123"),
         (
             lambda c: c["datasets"]["simulated_regions"].update(
                 attribution=c["datasets"]["simulated"]["attribution"]
@@ -296,6 +313,7 @@ def test_paper_config_plans_every_job(tmp_path):
         "gata2_encode",
         "gata2_encode_profile",
         "k562_dnase",
+        "k562_dnase_profile",
         "spi1_encode",
         "spi1_encode_profile",
     ]
@@ -367,28 +385,41 @@ def test_paper_config_plans_every_job(tmp_path):
     # experiments and the first possible control of each (3, keyed by the experiment);
     # no BAM named by accession, so nothing for index_bam. One track per task and
     # signal/control; one set of profile examples per profile dataset.
-    assert jobs["download_experiment_alignments"] == (4 + 4) + (3 + 3)
+    # The K562 DNase experiment's replicates make one more directory, its unstranded
+    # signal and naked-DNA control two unstranded tracks; the control's reads (one ENA
+    # run) are aligned once, to one bowtie2 index of GRCh38.
+    assert jobs["download_experiment_alignments"] == (4 + 4) + (3 + 3) + 1
     assert "index_bam" not in jobs
     assert jobs["profile_tracks"] == 2 * (4 + 3)
+    dnase_profile = genomic["k562_dnase_profile"]
+    assert dnase_profile["profile"]["stranded"] is False
+    assert dnase_profile["experiments"]["DNase_K562"]["control_alignments"] == {
+        "fastq": ["naked_dnase_k562"]
+    }
+    assert jobs["profile_tracks_unstranded"] == 2
+    assert jobs["bowtie2_index"] == 1 and jobs["align_reads"] == 1
     # BPNet data and footprints: two Zenodo archives, each member extracted once (the
     # binary and profile BPNet datasets share them); the BPNet bigWigs need no tracks.
     external = config["external"]
-    assert {name: entry["zenodo"]["record"] for name, entry in external.items()} == {
-        "bpnet_data": 3371216,
-        "vierstra_footprints": 3603549,
-    }
-    assert jobs["download_external"] == 2
-    assert jobs["extract_external_member"] == sum(len(e["members"]) for e in external.values())
+    assert {
+        name: entry["zenodo"]["record"] for name, entry in external.items() if "zenodo" in entry
+    } == {"bpnet_data": 3371216, "vierstra_footprints": 3603549}
+    assert external["naked_dnase_k562"] == {"ena": {"run": "SRR1565781"}}
+    assert jobs["download_external"] == 3
+    assert jobs["extract_external_member"] == sum(
+        len(e.get("members", {})) for e in external.values()
+    )
     assert genomic["bpnet"]["footprints"] == [
         f"bpnet_data/{tf}_nexus_peaks.narrowPeak.gz" for tf in ("Nanog", "Oct4", "Sox2")
     ]
     assert len(genomic["k562_dnase"]["footprints"]) == 3
-    assert jobs["profile_examples"] == len(profile) == 3
+    assert len(genomic["k562_dnase_profile"]["footprints"]) == 3
+    assert jobs["profile_examples"] == len(profile) == 4
     # Reference files of GRCh38 and mm10 (BPNet), one genome array each.
     assert jobs["download_reference"] == 3 + 3 and jobs["encode_genome"] == 2
     assert jobs["binary_labels"] == len(genomic) and jobs["task_regions"] == len(regions)
     for rule in ("download_lock", "genomic_tables"):
-        assert jobs[rule] == len(genomic) + len(regions) == 7 + 8, rule
+        assert jobs[rule] == len(genomic) + len(regions) == 8 + 8, rule
     print(f"paper.yaml dry run: {seconds:.1f} s")  # a figure for notes, not a timed test
 
 

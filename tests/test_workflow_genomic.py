@@ -3,7 +3,9 @@ the local stand-in for the ENCODE portal (with faults), downloaded, labelled, en
 to train the Tseng binary model, and turned into bigWig tracks and summit-centred profiles
 that train the Tseng profile model (config/simulated.yaml, shrunk)."""
 
+import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyBigWig
+import pysam
 import pytest
 import torch
 import yaml
@@ -99,6 +103,17 @@ def small_config(manifest, simgenome, base_url):
     bpnet["attribution"].update(n_sequences=8, n_shuffles=3)
     bpnet.update(seeds=1)
     bpnet["training"].update(max_epochs=1)
+    # The DNase profile model: the DNase experiment's BAMs and the naked-DNA reads of the
+    # small genome's ENA-like run.
+    config["ena"]["base_url"] = f"{base_url}/ena/portal/api"
+    dnase = config["datasets"]["simulated_dnase_profile"]
+    dnase["encode_binary"]["experiments"]["DNase_simK562"]["experiment"] = manifest["experiments"][
+        "DNase_simK562"
+    ]["accession"]
+    dnase["encode_binary"]["profile"]["random_windows"] = 64
+    dnase["attribution"].update(n_sequences=8, n_shuffles=3)
+    dnase.update(seeds=1)
+    dnase["training"].update(max_epochs=1)
     return config
 
 
@@ -169,9 +184,13 @@ def test_downloads_are_verified_retried_and_locked(genomic_run):
         assert len(data) == record.size == meta["file_size"]
     # Every file fetched once, plus one failed try per injected fault (the datasets share
     # reference and peak files; a shared control BAM is downloaded once; archives once).
-    regions = read_lock(workdir / "results" / "simulated_regions" / "data" / "downloads.tsv")
-    bpnet = read_lock(workdir / "results" / "simulated_bpnet" / "data" / "downloads.tsv")
-    unique = {record.path for record in [*locked, *regions, *bpnet, *external]}
+    # simulated_dnase_profile adds the DNase experiment's two BAMs, its peaks by output type
+    # (shared with simulated_regions) and the naked-DNA FASTQ from the ENA stand-in.
+    others = [
+        read_lock(workdir / "results" / name / "data" / "downloads.tsv")
+        for name in ("simulated_regions", "simulated_bpnet", "simulated_dnase_profile")
+    ]
+    unique = {record.path for record in [*locked, *external, *sum(others, [])]}
     unique = {path for path in unique if ".members/" not in path}  # extracted, not fetched
     first, rerun = genomic_run["downloads"]
     assert first == len(unique) + len(FAULTS)
@@ -228,6 +247,72 @@ def test_bpnet_like_profile_model_from_bigwigs(genomic_run):
     assert 0 < inputs["mask_footprints"].mean() < 0.2
     table4 = pd.read_csv(genomic_run["workdir"] / "results" / "paper" / "table4.tsv", sep="\t")
     assert "simulated_bpnet" in set(table4["dataset"])
+
+
+def five_prime_counts(bams, chrom, length, strand=None):
+    """5' ends per base of the alignments Tseng et al.'s filter keeps (-F 780 -q 30), summed
+    over BAMs; strand "+" or "-", or None for both (a second implementation, by pysam)."""
+    counts = np.zeros(length)
+    for bam in bams:
+        with pysam.AlignmentFile(bam) as handle:
+            for read in handle.fetch(chrom):
+                if read.flag & 780 or read.mapping_quality < 30:
+                    continue
+                if strand is not None and read.is_reverse != (strand == "-"):
+                    continue
+                counts[read.reference_end - 1 if read.is_reverse else read.reference_start] += 1
+    return counts
+
+
+@pytest.mark.slow
+def test_dnase_profile_model_on_unstranded_tracks_with_aligned_naked_dna(genomic_run):
+    workdir, simgenome = genomic_run["workdir"], genomic_run["simgenome"]
+    results = workdir / "results" / "simulated_dnase_profile"
+    run = genomic_run["config"]["external"]["naked_dnase_simK562"]["ena"]["run"]
+    # The FASTQ came from the ENA stand-in, verified by its filereport's md5, and is locked.
+    records = read_lock(results / "data" / "downloads.tsv")
+    (fastq,) = [r for r in records if r.accession == "naked_dnase_simK562"]
+    published = (simgenome / "portal" / "ena" / "fastq" / run / f"{run}.fastq.gz").read_bytes()
+    assert fastq.md5 == hashlib.md5(published).hexdigest() and fastq.size == len(published)
+    assert fastq.url.endswith(f"/ena/fastq/{run}/{run}.fastq.gz")
+    # Aligned with bowtie2: nearly every read of the random genome lands once.
+    aligned = workdir / "resources" / "simGRCh38" / "aligned" / "naked_dnase_simK562.bam"
+    with pysam.AlignmentFile(aligned) as handle:
+        reads = [read for read in handle.fetch(until_eof=True)]
+    with gzip.open(io.BytesIO(published), "rt") as handle:
+        assert len(reads) == sum(1 for _ in handle) // 4
+    assert np.mean([not r.is_unmapped and r.mapping_quality >= 30 for r in reads]) > 0.95
+    # One unstranded bigWig per track: the filtered 5' ends of both strands, replicates
+    # summed (the DNase BAMs), or of the aligned naked-DNA reads (the control).
+    tracks = results / "data" / "tracks"
+    assert sorted(p.name for p in tracks.glob("*.bigWig")) == [
+        "DNase_simK562.control.unstranded.bigWig",
+        "DNase_simK562.signal.unstranded.bigWig",
+    ]
+    experiment = genomic_run["manifest"]["experiments"]["DNase_simK562"]["accession"]
+    experiments = workdir / "resources" / "simGRCh38" / "experiments"
+    dnase_bams = sorted((experiments / experiment).glob("signal_*/*.bam"))
+    assert len(dnase_bams) == 2
+    sizes = dict(SMALL_CHROM_SIZES)
+    for name, bams in (("signal", dnase_bams), ("control", [aligned])):
+        with pyBigWig.open(str(tracks / f"DNase_simK562.{name}.unstranded.bigWig")) as bigwig:
+            for chrom in ("chr1", "chr3"):
+                values = np.nan_to_num(np.array(bigwig.values(chrom, 0, sizes[chrom])))
+                expected = five_prime_counts(bams, chrom, sizes[chrom])
+                np.testing.assert_array_equal(values, expected)
+                assert expected.sum() > 0
+    # The examples hold one strand (S = 1) of signal and control.
+    directory = results / "data" / "profile_examples"
+    profiles = np.load(directory / "profiles.npy", mmap_mode="r")
+    control = np.load(directory / "control.npy", mmap_mode="r")
+    assert profiles.shape[1:] == (1, 1, 1000 + 2 * 128) and control.shape == profiles.shape
+    predictive = pd.read_csv(results / "tables" / "predictive.tsv", sep="\t")
+    assert set(predictive["condition"]) == {"none", "fourier"}
+    assert np.isfinite(predictive.filter(like="test_").to_numpy(dtype=float)).all()
+    inputs = np.load(results / "data" / "attribution_inputs.npz")
+    assert inputs["x"].shape == (8, 4, 1346) and inputs["control"].shape == (8, 1, 1, 1000)
+    table4 = pd.read_csv(workdir / "results" / "paper" / "table4.tsv", sep="\t")
+    assert "simulated_dnase_profile" in set(table4["dataset"])
 
 
 @pytest.mark.slow
@@ -461,9 +546,15 @@ def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
     assert 0 < inputs["mask_footprints"].mean() < 0.5
     paper = workdir / "results" / "paper"
     table3 = pd.read_csv(paper / "table3.tsv", sep="\t")
-    assert set(table3["dataset"]) == {"simulated", "simulated_profile", "simulated_bpnet"}
-    # simulated_bpnet's rows: test_bpnet_like_profile_model_from_bigwigs.
-    table3 = table3[table3["dataset"] != "simulated_bpnet"].set_index(["model", "condition"])
+    assert set(table3["dataset"]) == {
+        "simulated",
+        "simulated_profile",
+        "simulated_bpnet",
+        "simulated_dnase_profile",
+    }
+    # simulated_bpnet's and simulated_dnase_profile's rows: their own tests.
+    table3 = table3[table3["dataset"].isin(["simulated", "simulated_profile"])]
+    table3 = table3.set_index(["model", "condition"])
     assert set(table3.index) == {
         (model, condition)
         for model, conditions in (

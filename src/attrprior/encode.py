@@ -16,7 +16,12 @@ either, taking the accessions pinned by the lock file of an earlier run when it 
 Files outside ENCODE come by URL and a known MD5 (:meth:`PortalClient.download_url`), or from
 a Zenodo record (:meth:`PortalClient.download_zenodo_file`): ``GET {zenodo}/api/records/<id>``
 lists the record's files with their size, ``md5:``-prefixed checksum and download link
-(:func:`zenodo_file`), and the file is then fetched and verified like any other.
+(:func:`zenodo_file`), and the file is then fetched and verified like any other. The FASTQ
+of a sequencing run (``SRR``/``ERR``/``DRR``) comes from the European Nucleotide Archive
+(:meth:`PortalClient.download_ena_fastq`): ``GET {ena}/filereport?accession=<run>&result=
+read_run&fields=...&format=json`` gives the run's FASTQ paths (without a scheme), MD5s and
+sizes as ``;``-separated lists (:func:`ena_run_files`), and the chosen file is fetched over
+HTTPS and verified.
 
 :class:`PortalClient` holds one ``requests`` session, a :class:`RateLimiter` (at most one request
 per ``min_interval`` seconds, 0.1 s by default: 10 requests/s) and the retry policy; reuse one
@@ -55,8 +60,10 @@ from attrprior.io import atomic_path
 __all__ = [
     "ENCODE_URL",
     "ZENODO_URL",
+    "ENA_URL",
     "EXPERIMENT_PATTERN",
     "FILE_PATTERN",
+    "RUN_PATTERN",
     "ALIAS_PATTERN",
     "DEFAULT_STATUSES",
     "LOCK_COLUMNS",
@@ -75,6 +82,7 @@ __all__ = [
     "control_experiments",
     "first_control",
     "zenodo_file",
+    "ena_run_files",
     "client_from_config",
     "download_experiment_files",
     "write_record",
@@ -86,8 +94,12 @@ __all__ = [
 
 ENCODE_URL = "https://www.encodeproject.org"
 ZENODO_URL = "https://zenodo.org"
+#: ENA's portal API (``filereport`` and ``search``).
+ENA_URL = "https://www.ebi.ac.uk/ena/portal/api"
 EXPERIMENT_PATTERN = re.compile(r"ENCSR\d{3}[A-Z]{3}")
 FILE_PATTERN = re.compile(r"ENCFF\d{3}[A-Z]{3}")
+#: Sequencing runs of the INSDC archives: SRA (``SRR``), ENA (``ERR``) and DDBJ (``DRR``).
+RUN_PATTERN = re.compile(r"[SED]RR\d{6,}")
 #: Aliases of reference files, e.g. ``GRCh38_no_alt_analysis_set_GCA_000001405.15``.
 ALIAS_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: File statuses accepted by default; ``replaced``, ``revoked``, ``deleted``... are refused.
@@ -97,14 +109,20 @@ LOCK_COLUMNS = ("accession", "url", "md5", "size", "path", "experiment", "output
 _PATTERN_TEXT = {
     "experiment": (EXPERIMENT_PATTERN, "ENCSR + 3 digits + 3 capital letters, e.g. ENCSR000BGQ"),
     "file": (FILE_PATTERN, "ENCFF + 3 digits + 3 capital letters, e.g. ENCFF071ZMW"),
+    "run": (RUN_PATTERN, "SRR, ERR or DRR + at least 6 digits, e.g. SRR1565781"),
     "alias": (
         ALIAS_PATTERN,
         "letters, digits, '_', '.', '-' starting with a letter or digit, "
         "and not an ENCSR/ENCFF prefix",
     ),
 }
+#: Who issues the identifiers of each kind, for messages (ENCODE unless named here).
+_KIND_ISSUER = {"run": "SRA/ENA/DDBJ"}
 _ACCESSION_PREFIX = re.compile(r"ENC(SR|FF)", re.IGNORECASE)
 _MD5 = re.compile(r"[0-9a-f]{32}")
+_DIGITS = re.compile(r"[0-9]+")
+#: Fields of an ENA filereport that :func:`ena_run_files` reads.
+_ENA_FIELDS = ("run_accession", "fastq_ftp", "fastq_md5", "fastq_bytes")
 _TRANSIENT_HTTP = frozenset({408, 429})
 _TRANSIENT_ERRORS = (
     requests.ConnectionError,
@@ -116,6 +134,7 @@ _USER_AGENT = "attrprior (reproduction workflow; python-requests)"
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+_J = TypeVar("_J", dict, list)
 
 
 class PortalError(RuntimeError):
@@ -138,7 +157,8 @@ class DownloadRecord:
     ----------
     accession : str
         ENCODE file accession (the file object's own, also when fetched by alias), or the
-        label given to :func:`download_url`.
+        label of a file from elsewhere (:meth:`PortalClient.download_url`,
+        :meth:`~PortalClient.download_zenodo_file`, :meth:`~PortalClient.download_ena_fastq`).
     url : str
         URL requested (before redirects).
     md5 : str
@@ -167,15 +187,16 @@ class DownloadRecord:
 
 
 def validate_accession(accession: str, kind: str) -> str:
-    """Return ``accession`` if it is a well-formed ENCODE identifier of ``kind``.
+    """Return ``accession`` if it is a well-formed identifier of ``kind``.
 
     Parameters
     ----------
     accession : str
         Identifier to check.
-    kind : {"experiment", "file", "alias"}
-        ``experiment``: ``ENCSR\\d{3}[A-Z]{3}``; ``file``: ``ENCFF\\d{3}[A-Z]{3}``;
-        ``alias``: letters, digits, ``_``, ``.``, ``-`` (not looking like an accession).
+    kind : {"experiment", "file", "alias", "run"}
+        ENCODE's ``experiment``: ``ENCSR\\d{3}[A-Z]{3}``; ``file``: ``ENCFF\\d{3}[A-Z]{3}``;
+        ``alias``: letters, digits, ``_``, ``.``, ``-`` (not looking like an accession);
+        a sequencing ``run`` of SRA, ENA or DDBJ: ``[SED]RR\\d{6,}``.
 
     Raises
     ------
@@ -191,7 +212,8 @@ def validate_accession(accession: str, kind: str) -> str:
     if ok and kind == "alias":
         ok = _ACCESSION_PREFIX.match(accession) is None
     if not ok:
-        raise ValueError(f"invalid ENCODE {kind} accession {accession!r}: expected {text}")
+        issuer = _KIND_ISSUER.get(kind, "ENCODE")
+        raise ValueError(f"invalid {issuer} {kind} accession {accession!r}: expected {text}")
     return accession
 
 
@@ -634,15 +656,30 @@ class PortalClient:
         PortalError
             Naming the URL: after the last try, on HTTP 4xx, or if the body is not a JSON object.
         """
+        return self._fetch_json_as(url, dict)
 
-        def attempt() -> dict[str, Any]:
+    def fetch_json_list(self, url: str) -> list[Any]:
+        """GET ``url`` and return its JSON list (e.g. an ENA filereport), as :meth:`fetch_json`.
+
+        Raises
+        ------
+        PortalError
+            Naming the URL: after the last try, on HTTP 4xx, or if the body is not a JSON list.
+        """
+        return self._fetch_json_as(url, list)
+
+    def _fetch_json_as(self, url: str, expected: type[_J]) -> _J:
+        """GET ``url`` and return its JSON value, which must be an ``expected``, with retries."""
+        what = {dict: "a JSON object", list: "a JSON list"}.get(expected, expected.__name__)
+
+        def attempt() -> _J:
             with self._get(url, stream=False) as response:
                 try:
                     value = response.json()
                 except ValueError as err:
                     raise _Fatal(f"invalid JSON: {err}") from err
-            if not isinstance(value, dict):
-                raise _Fatal(f"expected a JSON object, got {type(value).__name__}")
+            if not isinstance(value, expected):
+                raise _Fatal(f"expected {what}, got {type(value).__name__}")
             return value
 
         return self._retry(f"GET {url}", attempt, PortalError)
@@ -824,6 +861,89 @@ class PortalClient:
             )
         return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
 
+    def download_ena_fastq(
+        self,
+        run: str,
+        dest: str | os.PathLike,
+        *,
+        read: int | None = None,
+        base_url: str = ENA_URL,
+        file_scheme: str = "https",
+        expected_md5: str | None = None,
+        label: str | None = None,
+    ) -> DownloadRecord:
+        """Download a FASTQ file of a sequencing run from ENA, verified by ENA's MD5 and size.
+
+        Parameters
+        ----------
+        run : str
+            Run accession of SRA, ENA or DDBJ, e.g. ``"SRR1565781"`` (ENA mirrors all three).
+        dest : path-like
+            Destination. If it exists with ENA's MD5 and size nothing is downloaded (with
+            ``expected_md5``, a file with that MD5 is taken without asking ENA).
+        read : int, optional
+            For a paired run, which mate: the file whose name ends ``_<read>.fastq.gz``.
+            Omitted, the run must have exactly one FASTQ file (single-end).
+        base_url : str
+            ENA's portal API, or a stand-in serving its ``filereport``.
+        file_scheme : str
+            ``"https"`` or ``"http"``: the scheme put before ENA's FASTQ paths, which come
+            without one (``ftp.sra.ebi.ac.uk/vol1/fastq/...``, served over FTP and HTTPS).
+        expected_md5 : str, optional
+            MD5 pinned in the configuration: ENA's MD5 of the file must equal it.
+        label : str, optional
+            Name for messages and the lock file; default ``ena:<run>``, or
+            ``ena:<run>/<run>_<read>.fastq.gz`` with ``read`` (ENA's name of that mate).
+
+        Returns
+        -------
+        DownloadRecord
+
+        Raises
+        ------
+        ValueError
+            If ``run``, ``read``, ``file_scheme`` or ``expected_md5`` is malformed (nothing is
+            requested).
+        MetadataError
+            As :func:`ena_run_files`; if the run has several FASTQ files and ``read`` is
+            omitted, or none for ``read`` (naming the run's files); or if ENA's MD5 differs
+            from ``expected_md5`` (naming both; nothing is downloaded).
+        PortalError
+            If the report cannot be read (after every try).
+        DownloadError
+            If the bytes cannot be fetched and verified after every try; ``dest`` is untouched.
+        """
+        validate_accession(run, "run")
+        if read is not None and (isinstance(read, bool) or not isinstance(read, int) or read < 1):
+            raise ValueError(f"{run}: read must be a mate number (1 or 2), not {read!r}")
+        if file_scheme not in ("http", "https"):
+            raise ValueError(f"{run}: file_scheme must be 'http' or 'https', not {file_scheme!r}")
+        if label is None:
+            label = f"ena:{run}" if read is None else f"ena:{run}/{run}_{read}.fastq.gz"
+        dest = Path(dest)
+        report_url = (
+            f"{base_url.rstrip('/')}/filereport?accession={run}&result=read_run"
+            f"&fields={','.join(_ENA_FIELDS)}&format=json"
+        )
+        if expected_md5 is not None:
+            expected_md5 = expected_md5.lower()
+            if not _MD5.fullmatch(expected_md5):
+                raise ValueError(f"{label}: expected md5 {expected_md5!r} is not 32 hex digits")
+            if _file_matches(dest, expected_md5, None):
+                _log.info("%s: %s already present and verified", label, dest)
+                return DownloadRecord(
+                    label, report_url, expected_md5, dest.stat().st_size, str(dest)
+                )
+        files = ena_run_files(self.fetch_json_list(report_url), run, report_url=report_url)
+        path, md5, size = _pick_fastq(files, run, read, report_url)
+        if expected_md5 is not None and md5 != expected_md5:
+            raise MetadataError(
+                f"{label}: md5 of {path} on ENA ({report_url}) is {md5}, but the configuration "
+                f"pins {expected_md5}; the run changed, or the pinned md5 is wrong"
+            )
+        url = path if "://" in path else f"{file_scheme}://{path}"
+        return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
+
     # -- shared machinery
 
     def _fetch_verified(
@@ -941,6 +1061,101 @@ def zenodo_file(record: Mapping[str, Any], key: str, *, record_url: str) -> tupl
     if not link:
         raise MetadataError(f"{record_url}: file {key!r} has no download link")
     return urljoin(record_url, link), digest, size
+
+
+def ena_run_files(
+    report: list[dict[str, Any]], run: str, *, report_url: str
+) -> list[tuple[str, str, int]]:
+    """The FASTQ files of one run in an ENA filereport (``result=read_run``, JSON).
+
+    Reads the row whose ``run_accession`` is ``run``: its ``fastq_ftp``, ``fastq_md5`` and
+    ``fastq_bytes`` are ``;``-separated lists in the same order, e.g. for a paired run
+    ``"ftp.sra.ebi.ac.uk/vol1/fastq/SRR156/001/SRR1565781/SRR1565781_1.fastq.gz;..._2.fastq.gz"``
+    (sometimes after an unpaired ``<run>.fastq.gz``).
+
+    Parameters
+    ----------
+    report : list of dict
+        The filereport as parsed JSON.
+    run : str
+        Run accession.
+    report_url : str
+        Where the report came from, for messages.
+
+    Returns
+    -------
+    list of (str, str, int)
+        Per file, in ENA's order: its path as ENA gives it (host and path, normally without
+        a scheme), its MD5 (lowercase) and its size in bytes.
+
+    Raises
+    ------
+    MetadataError
+        Naming the run and the report URL: the run is not in the report (or is there more
+        than once), it has no FASTQ file, the three lists differ in length, an MD5 is not 32
+        hex digits or a size not an integer.
+    """
+    where = f"ENA run {run} ({report_url})"
+    if not isinstance(report, list) or not all(isinstance(row, Mapping) for row in report):
+        raise MetadataError(f"{where}: the filereport is not a JSON list of objects")
+    rows = [row for row in report if row.get("run_accession") == run]
+    if not rows:
+        listed = sorted({str(row.get("run_accession")) for row in report})
+        raise MetadataError(
+            f"{where}: the run is not in the filereport (runs listed: {listed}); is the "
+            "accession right and the run public?"
+        )
+    if len(rows) > 1:
+        raise MetadataError(f"{where}: the filereport lists the run {len(rows)} times")
+    paths, md5s, sizes = (_ena_list(rows[0], field) for field in _ENA_FIELDS[1:])
+    if not paths:
+        raise MetadataError(f"{where}: the run has no FASTQ files (fastq_ftp is empty)")
+    if not len(paths) == len(md5s) == len(sizes) or not all(paths):
+        raise MetadataError(
+            f"{where}: fastq_ftp, fastq_md5 and fastq_bytes do not list the same files "
+            f"({len(paths)}, {len(md5s)} and {len(sizes)} entries)"
+        )
+    files = []
+    for path, md5, size in zip(paths, md5s, sizes, strict=True):
+        if not _MD5.fullmatch(md5.lower()):
+            raise MetadataError(f"{where}: md5 {md5!r} of {path} is not 32 hex digits")
+        if not _DIGITS.fullmatch(size):
+            raise MetadataError(f"{where}: size {size!r} of {path} is not an integer")
+        files.append((path, md5.lower(), int(size)))
+    return files
+
+
+def _ena_list(row: Mapping[str, Any], field: str) -> list[str]:
+    """A ``;``-separated field of an ENA report row as a list (``[]`` if missing or empty)."""
+    value = row.get(field)
+    text = "" if value is None else str(value).strip()
+    return [item.strip() for item in text.split(";")] if text else []
+
+
+def _pick_fastq(
+    files: list[tuple[str, str, int]], run: str, read: int | None, report_url: str
+) -> tuple[str, str, int]:
+    """The file of ``files`` that ``read`` names (the only one when ``read`` is None), or an
+    error naming the run, the report URL and the run's file names."""
+    names = [path.rsplit("/", 1)[-1] for path, _, _ in files]
+    if read is None:
+        if len(files) == 1:
+            return files[0]
+        raise MetadataError(
+            f"ENA run {run} ({report_url}) has {len(files)} FASTQ files ({', '.join(names)}): "
+            "set read to 1 or 2 to choose the mate of a paired run"
+        )
+    chosen = [
+        entry
+        for entry, name in zip(files, names, strict=True)
+        if name.endswith(f"_{read}.fastq.gz")
+    ]
+    if len(chosen) != 1:
+        raise MetadataError(
+            f"ENA run {run} ({report_url}): {len(chosen)} FASTQ files for read {read} "
+            f"(named *_{read}.fastq.gz), expected one; the run has {', '.join(names)}"
+        )
+    return chosen[0]
 
 
 # --------------------------------------------------------------------------- one-call wrappers

@@ -1,4 +1,4 @@
-"""A local HTTP server that behaves like the ENCODE portal and Zenodo, with switchable faults.
+"""A local HTTP server that behaves like the ENCODE portal, Zenodo and ENA, with switchable faults.
 
 :class:`MockPortal` serves a *portal root*, a directory laid out as::
 
@@ -7,6 +7,8 @@
     <root>/files/<accession-or-alias>/<download name>    # /files/<acc>/@@download/<name>
     <root>/zenodo/records/<record>.json                  # /api/records/<record>
     <root>/zenodo/files/<record>/<key>                   # /api/records/<record>/files/<key>/content
+    <root>/ena/runs/<run>.json                           # filereport?accession=<run> (below)
+    <root>/ena/fastq/<run>/<name>                        # /ena/fastq/<run>/<name>
 
 Routes (GET only):
 
@@ -19,13 +21,25 @@ Routes (GET only):
   allowed, query strings ignored): the record JSON as is.
 - ``/api/records/<record>/files/<key>/content``: the bytes of file ``<key>`` of the record, with
   a correct ``Content-Length``.
+- ``/ena/portal/api/filereport?accession=<run>&result=read_run&fields=<f1,f2...>&format=json``
+  (ENA's portal API): a JSON list holding one object for a known run, ``[]`` for an unknown
+  one (as ENA answers). The object's keys are ``run_accession`` and the requested ``fields``
+  (default ``run_accession,fastq_ftp,fastq_md5,fastq_bytes``); ``fastq_ftp``, ``fastq_md5``
+  and ``fastq_bytes`` are ``;``-joined strings in the order the files were added, the paths
+  as ``<host:port>/ena/fastq/<run>/<name>`` *without a scheme* (the address taken from the
+  request's ``Host`` header), as ENA gives ``ftp.sra.ebi.ac.uk/vol1/fastq/...``; other
+  fields are ``""``. A missing ``accession``, or ``result`` other than ``read_run`` or
+  ``format`` other than ``json``: 400 with a JSON error.
+- ``/ena/fastq/<run>/<name>``: the bytes of a FASTQ file of the run, with a correct
+  ``Content-Length`` (ENA's host serves the same paths over FTP and HTTPS).
 - Anything else, or a missing file: 404 with a JSON body like the portal's errors.
 
 Path components must match ``[A-Za-z0-9][A-Za-z0-9_.-]*``; others answer 404, so nothing outside
 the root can be read.
 
-The ENCODE part of a root is written by :func:`add_file` and :func:`add_experiment`, the Zenodo
-part by :func:`add_zenodo_file`, which keeps each record JSON shaped like the real API's
+The ENCODE part of a root is written by :func:`add_file` and :func:`add_experiment`, the ENA
+part by :func:`add_ena_run` (a report row per run, whose shape is private to this module), the
+Zenodo part by :func:`add_zenodo_file`, which keeps each record JSON shaped like the real API's
 (InvenioRDM)::
 
     {"id": 900001, "doi": "10.5281/zenodo.900001", "metadata": {"title": "..."},
@@ -38,10 +52,11 @@ on (unknown when the files are written).
 
 Faults
 ------
-Two queues of fault names, one consumed per blob request (``/_blobs/...`` and Zenodo's
-``.../content``) and one per JSON request (``?format=json`` routes and Zenodo's
-``/api/records/<record>``); the redirect route never faults. A fault is taken from the
-front of its queue when a request arrives, before the file is looked up:
+Two queues of fault names, one consumed per blob request (``/_blobs/...``, Zenodo's
+``.../content`` and ENA's ``/ena/fastq/...``) and one per JSON request (``?format=json``
+routes, Zenodo's ``/api/records/<record>`` and ENA's ``filereport``); the redirect route never
+faults, nor does a filereport query answered 400. A fault is taken from the front of its
+queue when a request arrives, before the file is looked up:
 
 - ``"500"``: answer ``500 Internal Server Error`` (JSON body, connection kept).
 - ``"drop"``: close the connection without sending anything.
@@ -69,6 +84,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import logging
 import re
@@ -79,7 +95,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 from attrprior.io import atomic_path, write_text
@@ -96,6 +112,9 @@ __all__ = [
     "zenodo_record_path",
     "zenodo_file_path",
     "add_zenodo_file",
+    "ena_run_path",
+    "ena_fastq_path",
+    "add_ena_run",
     "main",
 ]
 
@@ -111,7 +130,16 @@ _DOWNLOAD_ROUTE = re.compile(r"/files/(?P<ref>[^/]+)/@@download/(?P<name>[^/]+)"
 _BLOB_ROUTE = re.compile(r"/_blobs/(?P<ref>[^/]+)/(?P<name>[^/]+)")
 _ZENODO_RECORD_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/?")
 _ZENODO_CONTENT_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/files/(?P<key>[^/]+)/content")
+_ENA_REPORT_ROUTE = "/ena/portal/api/filereport"
+_ENA_FASTQ_ROUTE = re.compile(r"/ena/fastq/(?P<run>[^/]+)/(?P<name>[^/]+)")
+#: Fields of an ENA filereport answered when the query names none.
+_ENA_DEFAULT_FIELDS = ("run_accession", "fastq_ftp", "fastq_md5", "fastq_bytes")
 _CHUNK = 1 << 16
+_ERROR_TITLES = {
+    400: ("Bad Request", "HTTPBadRequest"),
+    404: ("Not Found", "HTTPNotFound"),
+    500: ("Internal Server Error", "HTTPInternalServerError"),
+}
 _POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serving loop
 
 _log = logging.getLogger(__name__)
@@ -281,6 +309,68 @@ def add_zenodo_file(
     return record_path
 
 
+def ena_run_path(root: str | Path, run: str) -> Path:
+    """Path of the report row of run ``run`` (served by ``/ena/portal/api/filereport``)."""
+    return Path(root) / "ena" / "runs" / f"{_safe_in(root, run, 'ENA run accession')}.json"
+
+
+def ena_fastq_path(root: str | Path, run: str, name: str) -> Path:
+    """Path of the bytes of ``/ena/fastq/<run>/<name>`` in a portal root."""
+    run = _safe_in(root, run, "ENA run accession")
+    return Path(root) / "ena" / "fastq" / run / _safe_in(root, name, "ENA file name")
+
+
+def _safe_in(root: str | Path, name: str, what: str) -> str:
+    """:func:`_safe` with the portal root named in the error."""
+    try:
+        return _safe(name, what)
+    except ValueError as error:
+        raise ValueError(f"portal root {root}: {error}") from None
+
+
+def add_ena_run(root: str | Path, run: str, files: Mapping[str, bytes]) -> Path:
+    """Write the FASTQ files of a sequencing run and its ENA report row into a portal root.
+
+    Parameters
+    ----------
+    root : path-like
+        Portal root.
+    run : str
+        Run accession, e.g. ``"SRR1565781"`` (a safe name, see the module docstring).
+    files : mapping of str to bytes
+        File name (e.g. ``"SRR1565781.fastq.gz"``, or ``"<run>_1.fastq.gz"`` and
+        ``"<run>_2.fastq.gz"`` for a paired run) -> content. The report lists the files in
+        this order, as ENA lists them; md5 and size are computed from the bytes. May be empty
+        (a run without FASTQ files).
+
+    Returns
+    -------
+    pathlib.Path
+        The report row (``<root>/ena/runs/<run>.json``)::
+
+            {"run_accession": "SRR1565781",
+             "files": [{"path": "ena/fastq/SRR1565781/SRR1565781.fastq.gz",
+                        "md5": "<32 hex>", "size": 1234}]}
+
+        A run added before is replaced (its row, and the bytes of the files named again).
+        The same calls give byte-identical files.
+    """
+    row_path = ena_run_path(root, run)
+    entries = []
+    for name, data in files.items():
+        with atomic_path(ena_fastq_path(root, run, name)) as tmp:
+            tmp.write_bytes(data)
+        entries.append(
+            {
+                "path": f"ena/fastq/{run}/{name}",
+                "md5": hashlib.md5(data).hexdigest(),
+                "size": len(data),
+            }
+        )
+    _write_json({"run_accession": run, "files": entries}, row_path)
+    return row_path
+
+
 def _read_record(path: Path) -> dict[str, Any]:
     """The record JSON at ``path``, or ``{}`` if there is none yet; errors name the file."""
     if not path.is_file():
@@ -370,7 +460,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         state.record(self.path)
         parts = urlsplit(self.path)
-        wants_json = parse_qs(parts.query).get("format") == ["json"]
+        query = parse_qs(parts.query)
+        wants_json = query.get("format") == ["json"]
         if match := _BLOB_ROUTE.fullmatch(parts.path):
             self._blob(state, match["ref"], match["name"])
         elif match := _DOWNLOAD_ROUTE.fullmatch(parts.path):
@@ -383,6 +474,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._zenodo_content(state, match["record"], match["key"])
         elif match := _ZENODO_RECORD_ROUTE.fullmatch(parts.path):
             self._zenodo_record(state, match["record"])
+        elif parts.path.rstrip("/") == _ENA_REPORT_ROUTE:
+            self._ena_report(state, query)
+        elif match := _ENA_FASTQ_ROUTE.fullmatch(parts.path):
+            self._ena_fastq(state, match["run"], match["name"])
         else:
             self._error(404, f"no route for {parts.path}")
 
@@ -440,6 +535,33 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_file(path, "application/octet-stream", fault)
 
+    def _ena_report(self, state: _PortalState, query: Mapping[str, list[str]]) -> None:
+        problem = _ena_query_problem(query)
+        if problem:
+            self._error(400, f"{problem} in {self.path}")
+            return
+        fault = state.next_fault("json")
+        if self._answered_by_fault(fault):
+            return
+        run = query["accession"][0]
+        row_path = _lookup(state.root, "ena", "runs", f"{run}.json")
+        rows = []
+        if row_path is not None:
+            fields = _ena_fields(query)
+            host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+            rows.append(_ena_report_row(json.loads(row_path.read_text()), fields, host))
+        self._send_bytes(json.dumps(rows).encode(), "application/json", fault)
+
+    def _ena_fastq(self, state: _PortalState, run: str, name: str) -> None:
+        fault = state.next_fault("blob")
+        if self._answered_by_fault(fault):
+            return
+        path = _lookup(state.root, "ena", "fastq", run, name)
+        if path is None:
+            self._error(404, f"no FASTQ file {name!r} for ENA run {run!r}")
+            return
+        self._send_file(path, "application/octet-stream", fault)
+
     # -- responses
 
     def _answered_by_fault(self, fault: str | None) -> bool:
@@ -454,10 +576,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _error(self, code: int, description: str) -> None:
-        title = "Not Found" if code == 404 else "Internal Server Error"
+        title, kind = _ERROR_TITLES[code]
         body = json.dumps(
             {
-                "@type": ["HTTPNotFound" if code == 404 else "HTTPInternalServerError", "Error"],
+                "@type": [kind, "Error"],
                 "status": "error",
                 "code": code,
                 "title": title,
@@ -471,7 +593,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _send_file(self, path: Path, content_type: str, fault: str | None) -> None:
-        size = path.stat().st_size
+        with path.open("rb") as handle:
+            self._send_stream(handle, path.stat().st_size, content_type, fault)
+
+    def _send_bytes(self, data: bytes, content_type: str, fault: str | None) -> None:
+        self._send_stream(io.BytesIO(data), len(data), content_type, fault)
+
+    def _send_stream(
+        self, handle: BinaryIO, size: int, content_type: str, fault: str | None
+    ) -> None:
+        """Send ``size`` bytes from ``handle`` as a 200 answer, spoilt as ``fault`` says."""
         limit = size // 2 if fault == "truncate" else size
         flip_at = size // 2 if fault == "bad_md5" and size else None
         self.send_response(200)
@@ -479,7 +610,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(size))
         self.end_headers()
         try:
-            _copy_bytes(path, self.wfile, limit, flip_at)
+            _copy_bytes(handle, self.wfile, limit, flip_at)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             return
@@ -496,18 +627,53 @@ def _lookup(root: Path, *parts: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _copy_bytes(path: Path, out: Any, limit: int, flip_at: int | None) -> None:
-    """Write the first ``limit`` bytes of ``path`` to ``out``, inverting byte ``flip_at``."""
+def _copy_bytes(handle: BinaryIO, out: Any, limit: int, flip_at: int | None) -> None:
+    """Write the first ``limit`` bytes of ``handle`` to ``out``, inverting byte ``flip_at``."""
     sent = 0
-    with path.open("rb") as handle:
-        while sent < limit:
-            chunk = bytearray(handle.read(min(_CHUNK, limit - sent)))
-            if not chunk:
-                break
-            if flip_at is not None and sent <= flip_at < sent + len(chunk):
-                chunk[flip_at - sent] ^= 0xFF
-            out.write(chunk)
-            sent += len(chunk)
+    while sent < limit:
+        chunk = bytearray(handle.read(min(_CHUNK, limit - sent)))
+        if not chunk:
+            break
+        if flip_at is not None and sent <= flip_at < sent + len(chunk):
+            chunk[flip_at - sent] ^= 0xFF
+        out.write(chunk)
+        sent += len(chunk)
+
+
+def _ena_query_problem(query: Mapping[str, list[str]]) -> str:
+    """What is wrong with a filereport query (``""`` if nothing), as ENA answers 400."""
+    if not query.get("accession", [""])[0]:
+        return "missing parameter 'accession'"
+    if query.get("result") != ["read_run"]:
+        return f"this mock serves result=read_run only, not {query.get('result')}"
+    if query.get("format") != ["json"]:
+        return f"this mock serves format=json only, not {query.get('format')}"
+    return ""
+
+
+def _ena_fields(query: Mapping[str, list[str]]) -> list[str]:
+    """The fields a filereport query asks for, ``run_accession`` first (ENA always gives it)."""
+    asked = [
+        field.strip()
+        for value in query.get("fields", [])
+        for field in value.split(",")
+        if field.strip()
+    ]
+    fields = ["run_accession", *(field for field in asked or _ENA_DEFAULT_FIELDS)]
+    return list(dict.fromkeys(fields))
+
+
+def _ena_report_row(row: Mapping[str, Any], fields: Sequence[str], host: str) -> dict[str, str]:
+    """The filereport object of a stored report row: ``fastq_*`` as ``;``-joined strings, the
+    FTP paths as ``host/path`` without a scheme (as ENA gives them), other fields empty."""
+    files = row.get("files", [])
+    values = {
+        "run_accession": str(row["run_accession"]),
+        "fastq_ftp": ";".join(f"{host}/{entry['path']}" for entry in files),
+        "fastq_md5": ";".join(str(entry["md5"]) for entry in files),
+        "fastq_bytes": ";".join(str(entry["size"]) for entry in files),
+    }
+    return {field: values.get(field, "") for field in fields}
 
 
 # --------------------------------------------------------------------------- public server
@@ -580,12 +746,13 @@ class MockPortal:
         return self._state.requests()
 
     def blob_requests(self) -> list[str]:
-        """The downloads themselves so far: requests for ``/_blobs/...`` and for Zenodo file
-        contents (``/api/records/<record>/files/<key>/content``)."""
+        """The downloads themselves so far: requests for ``/_blobs/...``, for Zenodo file
+        contents (``/api/records/<record>/files/<key>/content``) and for ENA FASTQ files
+        (``/ena/fastq/<run>/<name>``)."""
         return [
             path
             for path in self.requests
-            if path.startswith("/_blobs/")
+            if path.startswith(("/_blobs/", "/ena/fastq/"))
             or (path.startswith("/api/records/") and urlsplit(path).path.endswith("/content"))
         ]
 

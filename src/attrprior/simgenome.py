@@ -19,13 +19,18 @@ and its labels can be scored against the truth:
   ``+`` strand 5′ ends about half a fragment upstream of the centre and the ``-`` strand 5′ ends
   (alignment ends) downstream; uniform background reads; a pile of artefact reads in every
   blacklist region. One input control experiment per cell type (uniform reads and artefacts
-  only). DNase-seq: unstranded cuts around open-region centres, depleted inside footprints.
+  only). DNase-seq: unstranded cuts around open-region centres, depleted inside footprints,
+  each cut nudged to a position DNase I prefers (below). Every BAM, ChIP, control and DNase,
+  has ENCODE's output type "unfiltered alignments" and, like those, holds junk that the
+  reference's ``samtools view -F 780 -q 30`` removes (below).
 - Peaks, narrowPeak (BED6+4), gzip: per ChIP experiment "optimal IDR thresholded peaks" (strong
   sites, 200-600 bp, summit within a few bp of the true centre) and "peaks and background as
   input for IDR" (the optimal peaks, the weak sites and random low-signal background peaks);
   DNase "peaks" on every open region and "footprints" (motif instance +- 5 bp in open regions).
 - Two Zenodo records (below) standing in for the BPNet mouse ESC data and the Vierstra et al.
   2020 per-sample DNase footprints, published after the ENCODE-like files.
+- An ENA/SRA run (below) standing in for the naked-DNA DNase-seq run SRR1565781 that Tseng et
+  al. use as the control of their K562 DNase profile model.
 
 Layout of ``out_dir`` (the portal part is served by :class:`attrprior.portal.MockPortal`)::
 
@@ -35,6 +40,8 @@ Layout of ``out_dir`` (the portal part is served by :class:`attrprior.portal.Moc
     portal/files/<accession-or-alias>/<download name>
     portal/zenodo/records/<record>.json            # Zenodo API: /api/records/<record>
     portal/zenodo/files/<record>/<key>             # .../files/<key>/content
+    portal/ena/runs/<run>.json                     # ENA filereport row of the run
+    portal/ena/fastq/<run>/<run>.fastq.gz          # /ena/fastq/<run>/<name>
     truth/motif_instances.bed                      # every planted motif, one row per task
     truth/bound_sites/<task>.bed                   # bound (or open) site centres of a task
 
@@ -48,6 +55,46 @@ files the JSON ``accession`` holds the alias. File objects carry ``file_format_t
 experiment objects are written by :func:`attrprior.portal.add_file` and
 :func:`attrprior.portal.add_experiment`. One input control experiment ("Control ChIP-seq") per
 cell type serves as ``possible_controls`` of that cell type's ChIP experiments.
+
+Junk alignments
+---------------
+Every BAM (ChIP, control, DNase replicates) holds ``junk_fraction`` (default 5 %) junk among its
+alignments, ``round(f * R / (1 - f))`` for ``R`` real reads, split 40/20/20/20 % (largest
+remainders get the rounding) into:
+
+- low-MAPQ multi-mappers: MAPQ uniform in 0-29, flag 0/16, the genome's bases;
+- secondary alignments (flag 256 [+16]): the name of a random real read, MAPQ 30, SEQ and QUAL
+  ``*``;
+- QC-failed reads (flag 512 [+16]): copies of random real reads (place, strand, bases; a new
+  name), MAPQ 30;
+- unmapped reads (flag 4, no position: at the end of the sorted BAM), MAPQ 0, random bases.
+
+Low-MAPQ and secondary alignments lie, half of them, within 50 bp of a random real read (same
+strand, so inside peaks as often as the reads are), the rest uniform over the genome; all junk
+stays off N. Real reads have MAPQ 30 and flag 0 or 16 and keep the names they have without
+junk (``<accession>:<rank>``); junk is named on from there. ``samtools view -F 780 -q 30``
+(:data:`attrprior.tracks.DEFAULT_READ_FILTER`) keeps exactly the real reads: with the same seed
+and ``junk_fraction=0`` the BAMs hold those reads alone. What the simulation derives from reads
+(the BPNet-like count bigWigs) counts only the reads that pass that filter, as a real pipeline
+publishes them.
+
+DNase I cut preference
+----------------------
+:data:`DNASE_CUT_WEIGHTS` weighs a cut by the 4 bases around it on the strand of the read
+starting there (two before the cut, the read's first two)::
+
+    position   A     C     G     T
+       -2     0.70  1.00  0.85  0.60
+       -1     1.00  0.55  0.45  0.90
+       +1     0.50  1.00  0.80  0.60      (+1: the read's first base)
+       +2     0.90  0.75  1.00  0.65
+
+A cut's weight is the product over the 4 positions (best ``CA|CG`` 1, worst ``TG|AT`` 0.088; 0
+next to N). With ``dnase_cut_preference`` (default) each simulated DNase-seq cut, at open sites
+and in the background, moves to one of the 5 positions within 2 bp of where it was drawn, with
+probability proportional to the weight there: cut counts, their spread and the footprint
+depletion stay, while at base resolution the cuts follow the weights, as the naked-DNA reads do,
+so that control explains part of the DNase signal.
 
 Zenodo records
 --------------
@@ -74,8 +121,9 @@ header with mtime 0 and no file name.
 
   The bigWigs (pyBigWig, header = the simulated chromosome sizes, in order) hold, per base, the
   number of reads of that strand with their 5' end there, summed over the BAMs published for
-  the experiment (both replicates) or the control: what ``bedtools genomecov -5`` reports
-  (:mod:`attrprior.tracks`), counts positive on both strands. The ChIP-nexus narrowPeak has one
+  the experiment (both replicates) or the control, counting only the alignments that pass
+  ``samtools view -F 780 -q 30`` (no junk): what :mod:`attrprior.tracks` reports with its
+  default filter, counts positive on both strands. The ChIP-nexus narrowPeak has one
   peak per strong site of the task, centred on its planted motif: 40 bp (wider for motifs
   longer than 30 bp, always 5 bp beyond both motif ends), summit at the motif centre, signal
   ``20 + 30 * affinity``; no randomness.
@@ -94,6 +142,19 @@ header with mtime 0 and no file name.
 A record the tasks cannot make is skipped, left out of the manifest: the BPNet-like one when no
 ChIP task has a usable target (every ChIP cell type has a control), the footprint one when no
 DNase task has footprints (e.g. no DNase task, or no motif at its open sites).
+
+ENA run
+-------
+Written with :func:`attrprior.portal.add_ena_run` (served as ENA's filereport and FASTQ
+download by the mock portal); the accession :data:`NAKED_DNASE_RUN` (``SRR9000001``) is fixed,
+not seeded. A naked-DNA DNase-seq run (DNase I on deproteinised DNA: its sequence preference
+alone), for the cell type of the first DNase task (simK562 by default); none without a DNase
+task. One single-end file ``SRR9000001.fastq.gz`` (gzip without name, mtime 0) of
+``round(naked_dnase_reads_per_mb * genome Mb)`` reads (148500 for the default 4.5 Mb):
+candidate cuts at uniform positions (chromosomes by length) and strands, each kept with
+probability its :data:`DNASE_CUT_WEIGHTS` weight; the read is the ``read_length`` (36) bases
+from the cut on its strand (reverse complement for ``-``), off N and inside the chromosome.
+Records ``@SRR9000001.<i>`` (1-based, in draw order, no position), qualities all ``I``.
 
 Manifest (YAML, keys in this order)::
 
@@ -132,6 +193,16 @@ Manifest (YAML, keys in this order)::
         size: <bytes>
         cell_type: simK562
         members: [per_sample/h.simK562-DS00001.bed.gz, per_sample/h.simK562-DS00002.bed.gz]
+    ena:                              # ENA runs (see above); naked_dnase left out if skipped
+      naked_dnase:
+        run: SRR9000001
+        file: SRR9000001.fastq.gz
+        path: portal/ena/fastq/SRR9000001/SRR9000001.fastq.gz
+        md5: <hex>                    # of the file, as in the filereport's fastq_md5
+        size: <bytes>                 # fastq_bytes
+        cell_type: simK562
+        reads: 148500
+        read_length: 36
 
 Truth files are plain BED with a ``#``-prefixed header line. ``motif_instances.bed``: ``chrom,
 start, end, task, matrix_id, strand, bound, class, sequence``, one row per planted instance and
@@ -141,8 +212,10 @@ another task only), ``decoy`` (never bound nor open), ``sequence`` the forward-s
 ``bound_sites/<task>.bed``: ``chrom, start, end`` (the 1-bp site centre), ``task``,
 ``strength`` (``strong``, ``weak``, ``open``), ``affinity`` (relative enrichment).
 
-Everything is drawn from ``numpy.random.default_rng`` streams spawned from ``seed``; the same
-seed and arguments give byte-identical files (gzip members carry no name and mtime 0; BAMs have
+Everything is drawn from ``numpy.random.default_rng`` streams spawned from ``seed`` (one per
+stage; later additions, the junk, the DNase cut preference and the ENA run, have streams of
+their own appended, so the files drawn before them did not change); the same seed and arguments
+give byte-identical files (gzip members carry no name and mtime 0; BAMs have
 no ``@PG`` line). Coordinates are 0-based, half-open. BED outputs are sorted by chromosome (in
 chromosome-sizes order), start, end.
 
@@ -174,7 +247,7 @@ import pandas as pd
 
 from attrprior.data import Motif, load_jaspar_motifs, reverse_complement, sample_from_pwm
 from attrprior.io import write_text
-from attrprior.portal import add_experiment, add_file, add_zenodo_file, blob_path
+from attrprior.portal import add_ena_run, add_experiment, add_file, add_zenodo_file, blob_path
 
 __all__ = [
     "ASSEMBLY",
@@ -189,6 +262,8 @@ __all__ = [
     "BPNET_FILE",
     "FOOTPRINT_RECORD",
     "FOOTPRINT_FILE",
+    "NAKED_DNASE_RUN",
+    "DNASE_CUT_WEIGHTS",
     "TaskSpec",
     "SimulationParams",
     "SimGenomeSummary",
@@ -212,7 +287,7 @@ SCALES = MappingProxyType({"small": SMALL_CHROM_SIZES, "default": DEFAULT_CHROM_
 OPTIMAL_PEAKS = "optimal IDR thresholded peaks"
 RELAXED_PEAKS = "peaks and background as input for IDR"
 CHIP_ALIGNMENTS = "unfiltered alignments"
-DNASE_ALIGNMENTS = "alignments"
+DNASE_ALIGNMENTS = "unfiltered alignments"  # like the ChIP BAMs: junk included
 DNASE_PEAKS = "peaks"
 FOOTPRINTS = "footprints"
 
@@ -239,6 +314,31 @@ _FOOTPRINT_SAMPLE_FRACTION = 0.8  # footprints each sample keeps
 _NEXUS_HALF_WIDTH = 20  # ChIP-nexus peaks: 40 bp around the motif centre (wider for long motifs)
 _NEXUS_MOTIF_PAD = 5  # ... and at least this many bp beyond both motif ends
 _TAR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # targets usable as directory names
+
+#: ENA/SRA run of the naked-DNA DNase-seq stand-in (for SRR1565781; fixed, not seeded).
+NAKED_DNASE_RUN = "SRR9000001"
+
+#: DNase I's cut preference: weight of each base (columns A, C, G, T) at the 4 positions around
+#: a cut (rows: -2, -1 upstream of the cut, +1, +2 downstream: +1 is the first base of the read
+#: starting at the cut), on the read's strand. A cut's weight is the product over the 4
+#: positions (0 if one is N or off the chromosome); at most 1 (``CA|CG``), at least 0.088
+#: (``TG|AT``). Read-only.
+DNASE_CUT_WEIGHTS = np.array(
+    [
+        [0.70, 1.00, 0.85, 0.60],  # -2
+        [1.00, 0.55, 0.45, 0.90],  # -1
+        [0.50, 1.00, 0.80, 0.60],  # +1
+        [0.90, 0.75, 1.00, 0.65],  # +2
+    ]
+)
+DNASE_CUT_WEIGHTS.flags.writeable = False
+_CUT_SNAP = 2  # a DNase cut moves to one of the positions within this many bp (see above)
+
+_REAL_MAPQ = 30  # MAPQ of every real alignment: just passes the reference's -q 30
+#: Kinds of junk alignments and their shares of a BAM's junk.
+_JUNK_MIX = MappingProxyType({"low_mapq": 0.4, "secondary": 0.2, "qc_fail": 0.2, "unmapped": 0.2})
+_JUNK_NEAR_READS = 0.5  # low-MAPQ and secondary alignments placed near a real read ...
+_JUNK_SHIFT = 50  # ... within this many bp of its start (the rest uniform over the genome)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,6 +435,15 @@ class SimulationParams:
         Probability that a DNase cut inside a footprint is removed.
     artefact_reads : int
         Reads piled into each blacklist region in every BAM.
+    junk_fraction : float
+        Share of junk among the alignments of every BAM (ChIP, control, DNase), in [0, 0.5]:
+        alignments that the reference's filter (``samtools view -F 780 -q 30``) drops
+        (module docstring). 0 gives BAMs of real reads only.
+    dnase_cut_preference : bool
+        Move each DNase-seq cut (site cuts and background) to a nearby position favoured by
+        :data:`DNASE_CUT_WEIGHTS` (module docstring).
+    naked_dnase_reads_per_mb : float
+        Reads per Mb of genome in the naked-DNA DNase-seq run (:data:`NAKED_DNASE_RUN`).
     """
 
     gc_content: float = 0.41
@@ -363,6 +472,9 @@ class SimulationParams:
     footprint_pad: int = 5
     footprint_protection: float = 0.8
     artefact_reads: int = 100
+    junk_fraction: float = 0.05
+    dnase_cut_preference: bool = True
+    naked_dnase_reads_per_mb: float = 33_000.0
 
 
 @dataclass(frozen=True)
@@ -384,7 +496,7 @@ class SimGenomeSummary:
     n_sites : dict of str to int
         Task -> bound sites (ChIP: strong + weak) or open sites (DNase).
     n_reads : dict of str to int
-        BAM file accession -> reads written.
+        BAM file accession -> alignments written (junk included).
     files : tuple of str
         Every file written, relative to ``out_dir``, sorted.
     """
@@ -444,7 +556,7 @@ def simulate_genome(
     """
     chrom_sizes = _validate_chrom_sizes(DEFAULT_CHROM_SIZES if chrom_sizes is None else chrom_sizes)
     tasks = _validate_tasks(DEFAULT_TASKS if tasks is None else tasks)
-    params = SimulationParams() if params is None else params
+    params = _validate_params(SimulationParams() if params is None else params)
     motifs = load_jaspar_motifs("JASPAR2016") if motifs is None else motifs
     _check_motifs(tasks, params, motifs)
     out_dir = Path(out_dir)
@@ -462,14 +574,18 @@ def simulate_genome(
     ids = _AccessionCounter(seed)
     portal = out_dir / "portal"
     reference = _publish_reference(portal, genome, chrom_sizes, blacklist, assembly, ids)
+    has_dnase = any(task.assay == DNASE_ASSAY for task in tasks)
     context = _Context(
-        portal, genome, chrom_sizes, blacklist, allowed, sites, bindings, params, motifs, assembly
-    )
+        portal, genome, chrom_sizes, blacklist, allowed, sites, bindings, params, motifs,
+        assembly, _cut_weights(genome) if has_dnase else {}, streams["junk"],
+        streams["cut_preference"],
+    )  # fmt: skip
     controls = _publish_controls(context, tasks, ids, streams["controls"])
     experiments = [_publish_task(context, task, controls, ids, streams["tasks"]) for task in tasks]
     truth = _write_truth(out_dir / "truth", sites, bindings, tasks, motifs, chrom_sizes)
     zenodo = _publish_zenodo(context, tasks, experiments, controls, streams["zenodo"])
-    manifest = _manifest(assembly, seed, reference, experiments, controls, truth, zenodo)
+    ena = _publish_ena(context, tasks, streams["ena"])
+    manifest = _manifest(assembly, seed, reference, experiments, controls, truth, zenodo, ena)
     manifest_path = out_dir / "manifest.yaml"
     _write_yaml(manifest, manifest_path)
     return _summary(out_dir, manifest_path, assembly, chrom_sizes, bindings, experiments, controls)
@@ -491,6 +607,17 @@ def _validate_chrom_sizes(chrom_sizes: Mapping[str, int]) -> dict[str, int]:
         if length < 20_000:
             raise ValueError(f"chrom_sizes: {name} has {length} bp; expected at least 20000")
     return sizes
+
+
+def _validate_params(params: SimulationParams) -> SimulationParams:
+    """Check the parameters added with the junk alignments and the naked-DNA run."""
+    if not 0.0 <= params.junk_fraction <= 0.5:
+        raise ValueError(f"params: junk_fraction must be in [0, 0.5], got {params.junk_fraction}")
+    if not params.naked_dnase_reads_per_mb >= 0:
+        raise ValueError(
+            f"params: naked_dnase_reads_per_mb must be >= 0, got {params.naked_dnase_reads_per_mb}"
+        )
+    return params
 
 
 def _validate_tasks(tasks: Sequence[TaskSpec]) -> tuple[TaskSpec, ...]:
@@ -547,9 +674,12 @@ def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
 
 def _rng_streams(seed: int) -> dict[str, np.random.Generator]:
     """Independent generators per simulation stage, spawned from ``seed``."""
-    # "zenodo" comes last: SeedSequence children are numbered, so appending a stream leaves
-    # the earlier streams, and every file drawn from them, unchanged.
-    names = ("genome", "blacklist", "sites", "motifs", "controls", "tasks", "zenodo")
+    # SeedSequence children are numbered, so appending a stream leaves the earlier streams,
+    # and every file drawn from them, unchanged: new streams go at the end.
+    names = (
+        "genome", "blacklist", "sites", "motifs", "controls", "tasks", "zenodo",
+        "junk", "cut_preference", "ena",
+    )  # fmt: skip
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {name: np.random.default_rng(child) for name, child in zip(names, children, strict=True)}
 
@@ -868,7 +998,8 @@ def _plant_motifs(
 
 @dataclass(frozen=True)
 class _Context:
-    """Everything the per-experiment writers share (read-only)."""
+    """Everything the per-experiment writers share (read-only but for the generators, which
+    are drawn from in BAM writing order)."""
 
     portal: Path
     genome: dict[str, np.ndarray]
@@ -880,6 +1011,9 @@ class _Context:
     params: SimulationParams
     motifs: Mapping[str, Motif]
     assembly: str
+    cut_weights: Mapping[str, tuple[np.ndarray, np.ndarray]]  # see _cut_weights
+    junk_rng: np.random.Generator  # stream "junk", drawn BAM by BAM in writing order
+    cut_rng: np.random.Generator  # stream "cut_preference", DNase BAMs in writing order
 
     @property
     def chroms(self) -> list[str]:
@@ -971,8 +1105,8 @@ def _dnase_cut_reads(
     return _reads_frame(sites["chrom"].to_numpy()[site_index], starts, reverse)
 
 
-def _valid_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
-    """Drop reads that leave their chromosome or touch an N."""
+def _valid_mask(context: _Context, reads: pd.DataFrame) -> np.ndarray:
+    """Whether each read stays inside its chromosome and touches no N (bool, shape (n,))."""
     length = context.params.read_length
     keep = np.zeros(len(reads), dtype=bool)
     for chrom, index in reads.groupby("chrom", sort=False).indices.items():
@@ -983,7 +1117,12 @@ def _valid_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
         clipped = np.clip(starts, 0, codes.size - length)
         no_n = n_count[clipped + length] - n_count[clipped] == 0
         keep[index] = inside & no_n
-    return reads[keep].reset_index(drop=True)
+    return keep
+
+
+def _valid_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
+    """Drop reads that leave their chromosome or touch an N."""
+    return reads[_valid_mask(context, reads)].reset_index(drop=True)
 
 
 def _sort_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
@@ -994,14 +1133,17 @@ def _sort_reads(context: _Context, reads: pd.DataFrame) -> pd.DataFrame:
 
 
 def _bam_bytes(context: _Context, reads: pd.DataFrame, name_prefix: str) -> bytes:
-    """A coordinate-sorted BAM (no ``@PG`` line) of ``reads``, sequences from the genome.
+    """A coordinate-sorted BAM (no ``@PG`` line) of ``reads``.
 
     Parameters
     ----------
     reads : pandas.DataFrame
-        ``chrom``, ``start``, ``reverse``; valid and sorted (see :func:`_valid_reads`).
+        ``chrom``, ``start``, ``reverse``, ``flag``, ``mapq``, ``name``, ``sequence`` in BAM
+        order (see :func:`_with_junk`). Mapped reads get an all-match CIGAR and, unless
+        ``sequence`` gives them (``"*"``: none, for secondary alignments), the genome's bases;
+        unmapped ones (``chrom`` None) no position.
     name_prefix : str
-        Read names are ``<name_prefix>:<1-based index>``.
+        Read names are ``<name_prefix>:<name>``.
     """
     import pysam  # imported here: only BAM writing needs it
 
@@ -1012,23 +1154,30 @@ def _bam_bytes(context: _Context, reads: pd.DataFrame, name_prefix: str) -> byte
     }
     quality = "I" * length
     cigar = f"{length}M"
+    mapped = reads["chrom"].notna().to_numpy()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "reads.bam"
         with pysam.AlignmentFile(str(path), "wb", header=header) as bam:
-            i = 0
-            for chrom, index in reads.groupby("chrom", sort=False).indices.items():
-                starts = reads["start"].to_numpy()[index]
-                flags = np.where(reads["reverse"].to_numpy()[index], 16, 0)
+            for chrom, index in reads[mapped].groupby("chrom", sort=False).indices.items():
+                rows = reads[mapped].iloc[index]
+                starts = rows["start"].to_numpy()
                 window = starts[:, None] + np.arange(length)
                 letters = _BASES[context.genome[chrom][window]].tobytes().decode("ascii")
-                for k, (start, flag) in enumerate(zip(starts, flags, strict=True)):
-                    i += 1
-                    sequence = letters[k * length : (k + 1) * length]
+                columns = (rows["flag"], rows["mapq"], rows["name"], rows["sequence"])
+                for k, (start, flag, mapq, name, given) in enumerate(
+                    zip(starts, *columns, strict=True)
+                ):
+                    sequence = given or letters[k * length : (k + 1) * length]
                     line = (
-                        f"{name_prefix}:{i}\t{flag}\t{chrom}\t{start + 1}\t30\t{cigar}\t*\t0\t0\t"
-                        f"{sequence}\t{quality}"
+                        f"{name_prefix}:{name}\t{flag}\t{chrom}\t{start + 1}\t{mapq}\t{cigar}\t"
+                        f"*\t0\t0\t{sequence}\t{'*' if sequence == '*' else quality}"
                     )
                     bam.write(pysam.AlignedSegment.fromstring(line, bam.header))
+            for flag, name, sequence in reads.loc[~mapped, ["flag", "name", "sequence"]].itertuples(
+                index=False
+            ):
+                line = f"{name_prefix}:{name}\t{flag}\t*\t0\t0\t*\t*\t0\t0\t{sequence}\t{quality}"
+                bam.write(pysam.AlignedSegment.fromstring(line, bam.header))
         return path.read_bytes()
 
 
@@ -1036,6 +1185,203 @@ def _finish_reads(context: _Context, parts: Sequence[pd.DataFrame]) -> pd.DataFr
     """Concatenate, drop invalid reads, sort."""
     reads = pd.concat(parts, ignore_index=True)
     return _sort_reads(context, _valid_reads(context, reads))
+
+
+# --------------------------------------------------------------------------------------------
+# DNase I cut preference
+# --------------------------------------------------------------------------------------------
+
+
+def _cut_weights(genome: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per chromosome, the :data:`DNASE_CUT_WEIGHTS` weight of a read 5′ end at each base.
+
+    Returns
+    -------
+    dict of str to (numpy.ndarray, numpy.ndarray), shape (length,) each, float32
+        ``plus[p]``: weight of a ``+`` read starting at ``p`` (bases ``p-2, p-1 | p, p+1``);
+        ``minus[p]``: of a ``-`` read whose 5′ end is ``p`` (its strand's bases
+        ``p+2, p+1 | p, p-1``, complemented). 0 where a base is N or off the chromosome.
+    """
+    table = np.zeros((4, 5), dtype=np.float32)  # code 4 (N) weighs 0
+    table[:, :4] = DNASE_CUT_WEIGHTS
+    complement = np.array([3, 2, 1, 0, _N], dtype=np.uint8)
+    weights = {}
+    for chrom, codes in genome.items():
+        positions = np.arange(codes.size)
+        plus = np.ones(codes.size, dtype=np.float32)
+        minus = np.ones(codes.size, dtype=np.float32)
+        for row, (plus_offset, minus_offset) in enumerate(((-2, 2), (-1, 1), (0, 0), (1, -1))):
+            for weight, offset, strand_codes in (
+                (plus, plus_offset, codes),
+                (minus, minus_offset, complement[codes]),
+            ):
+                at = positions + offset
+                inside = (at >= 0) & (at < codes.size)
+                weight *= np.where(
+                    inside, table[row, strand_codes[np.clip(at, 0, codes.size - 1)]], 0
+                )
+        weights[chrom] = (plus, minus)
+    return weights
+
+
+def _five_prime(context: _Context, reads: pd.DataFrame) -> np.ndarray:
+    """5′ end of each read: its start (``+``) or start + read length - 1 (``-``)."""
+    shift = np.where(reads["reverse"].to_numpy(), context.params.read_length - 1, 0)
+    return reads["start"].to_numpy() + shift
+
+
+def _prefer_cuts(context: _Context, reads: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Move each read's 5′ end (a DNase cut) to one of the positions within ``_CUT_SNAP`` bp,
+    chosen with probability proportional to the cut weight there on the read's strand.
+
+    The number of cuts and their spread stay as drawn; at base resolution the cuts follow the
+    weights, as the naked-DNA reads do. A cut whose positions all weigh 0 stays put (such a
+    read touches an N or leaves the chromosome, and is dropped later).
+    """
+    five = _five_prime(context, reads)
+    moved = five.copy()
+    offsets = np.arange(-_CUT_SNAP, _CUT_SNAP + 1)
+    reverse = reads["reverse"].to_numpy()
+    for chrom, index in reads.groupby("chrom", sort=False).indices.items():
+        plus, minus = context.cut_weights[chrom]
+        at = five[index][:, None] + offsets
+        inside = (at >= 0) & (at < plus.size)
+        at = np.clip(at, 0, plus.size - 1)
+        weight = np.where(reverse[index][:, None], minus[at], plus[at]) * inside
+        cumulative = np.cumsum(weight, axis=1, dtype=np.float64)
+        draw = rng.random(index.size) * cumulative[:, -1]
+        choice = (cumulative <= draw[:, None]).sum(axis=1)
+        choice = np.where(cumulative[:, -1] > 0, np.minimum(choice, offsets.size - 1), _CUT_SNAP)
+        moved[index] = five[index] + offsets[choice]
+    return reads.assign(start=reads["start"].to_numpy() + (moved - five))
+
+
+# --------------------------------------------------------------------------------------------
+# Junk alignments
+# --------------------------------------------------------------------------------------------
+
+
+def _split_count(n: int, shares: Sequence[float]) -> list[int]:
+    """``n`` split by ``shares`` (summing to 1): floors, then the largest remainders get one."""
+    exact = np.asarray(shares, dtype=np.float64) * n
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - int(counts.sum())]] += 1
+    return [int(c) for c in counts]
+
+
+def _junk_placements(
+    context: _Context, reads: pd.DataFrame, n: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """``n`` valid alignment places (chrom, start, reverse): each with probability
+    ``_JUNK_NEAR_READS`` within ``_JUNK_SHIFT`` bp of a random real read (same strand; so
+    inside peaks as often as the reads are), else uniform over the genome."""
+    chosen: list[pd.DataFrame] = []
+    need = n
+    for _ in range(_MAX_DRAW_ROUNDS):
+        if need == 0:
+            break
+        m = 2 * need + 16
+        near = rng.random(m) < _JUNK_NEAR_READS
+        uniform = _uniform_reads(context, m, rng)
+        source = reads.iloc[rng.integers(0, len(reads), size=m)]
+        shift = rng.integers(-_JUNK_SHIFT, _JUNK_SHIFT + 1, size=m)
+        candidates = _valid_reads(
+            context,
+            _reads_frame(
+                np.where(near, source["chrom"].to_numpy(), uniform["chrom"].to_numpy()),
+                np.where(near, source["start"].to_numpy() + shift, uniform["start"].to_numpy()),
+                np.where(near, source["reverse"].to_numpy(), uniform["reverse"].to_numpy()),
+            ),
+        )
+        chosen.append(candidates.iloc[:need])
+        need -= len(chosen[-1])
+    if need:
+        raise ValueError("could not place junk alignments; use larger chromosomes")
+    return pd.concat(chosen, ignore_index=True) if chosen else _reads_frame([], [], [])
+
+
+def _with_junk(context: _Context, reads: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The alignments of one BAM: the real reads and junk, in BAM order.
+
+    The real reads (valid, sorted) get MAPQ ``_REAL_MAPQ`` and flag 0 or 16 and are named by
+    their rank (1-based). Junk makes ``junk_fraction`` of the alignments, split by
+    ``_JUNK_MIX`` into low-MAPQ multi-mappers, secondary alignments, QC-failed copies of real
+    reads and unmapped reads (module docstring), named on from the real reads (a secondary
+    alignment takes the name of the real read it belongs to).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``chrom`` (None when unmapped), ``start`` (-1 when unmapped), ``reverse``, ``flag``,
+        ``mapq``, ``name`` (int), ``sequence`` (None: the genome's bases; ``"*"``: none; else
+        the bases), sorted: mapped by chromosome, start, strand (real before junk), unmapped
+        last.
+    """
+    length = context.params.read_length
+    n_real = len(reads)
+    fraction = context.params.junk_fraction
+    n_junk = round(fraction * n_real / (1.0 - fraction)) if n_real else 0
+    low_mapq, secondary, qc_fail, unmapped = _split_count(n_junk, list(_JUNK_MIX.values()))
+    real = reads.assign(
+        flag=_strand_flags(reads), mapq=_REAL_MAPQ, name=np.arange(1, n_real + 1), sequence=None
+    )
+    parts = [real]
+    if n_junk:
+        places = _junk_placements(context, reads, low_mapq, rng)
+        mapq = rng.integers(0, _REAL_MAPQ, size=low_mapq)
+        parts.append(places.assign(flag=_strand_flags(places), mapq=mapq, sequence=None))
+        places = _junk_placements(context, reads, secondary, rng)
+        primary = rng.integers(0, n_real, size=secondary)
+        parts.append(
+            places.assign(
+                flag=256 | _strand_flags(places), mapq=_REAL_MAPQ, name=primary + 1, sequence="*"
+            )
+        )
+        copies = reads.iloc[rng.integers(0, n_real, size=qc_fail)].reset_index(drop=True)
+        parts.append(
+            copies.assign(flag=512 | _strand_flags(copies), mapq=_REAL_MAPQ, sequence=None)
+        )
+        letters = _BASES[rng.integers(0, 4, size=(unmapped, length))]
+        nowhere = _reads_frame([None] * unmapped, np.full(unmapped, -1), np.zeros(unmapped, bool))
+        parts.append(
+            nowhere.assign(
+                flag=4, mapq=0, sequence=[row.tobytes().decode("ascii") for row in letters]
+            )
+        )
+    table = pd.concat(parts, ignore_index=True)
+    # Junk other than secondary alignments: fresh names after the real reads', in draw order.
+    fresh = table["name"].isna().to_numpy()
+    names = np.zeros(len(table), dtype=np.int64)
+    names[~fresh] = table["name"].to_numpy()[~fresh]
+    names[fresh] = np.arange(n_real + 1, n_real + 1 + int(fresh.sum()))
+    table["name"] = names
+    rank = table["chrom"].map({c: i for i, c in enumerate(context.chroms)})
+    rank = rank.fillna(len(context.chroms)).to_numpy(dtype=np.int64)
+    is_junk = np.arange(len(table)) >= n_real
+    order = np.lexsort(
+        (
+            table["name"].to_numpy(),
+            is_junk,
+            table["reverse"].to_numpy(),
+            table["start"].to_numpy(),
+            rank,
+        )
+    )
+    return table.iloc[order].reset_index(drop=True)
+
+
+def _strand_flags(reads: pd.DataFrame) -> np.ndarray:
+    """SAM flag 16 for reverse-strand reads, 0 for the others."""
+    return np.where(reads["reverse"].to_numpy(), 16, 0)
+
+
+def _kept_reads(table: pd.DataFrame) -> pd.DataFrame:
+    """The alignments of a BAM table that pass the reference's filter (-F 780 -q 30)."""
+    from attrprior.tracks import DEFAULT_READ_FILTER  # imported here: tracks needs pybedtools
+
+    keep = DEFAULT_READ_FILTER.keeps(table["flag"].to_numpy(), table["mapq"].to_numpy())
+    return table[keep].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1287,19 +1633,29 @@ def _publish_bams(
     output_type: str,
     replicate_reads: Sequence[pd.DataFrame],
     ids: _AccessionCounter,
-) -> list[dict[str, Any]]:
-    """One BAM file object per replicate (replicates numbered from 1)."""
-    records = []
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """One BAM file object per replicate (replicates numbered from 1), junk added.
+
+    Returns
+    -------
+    records : list of dict
+        The file objects.
+    tables : list of pandas.DataFrame
+        Every alignment of each BAM, junk included (:func:`_with_junk`).
+    """
+    records, tables = [], []
     for replicate, reads in enumerate(replicate_reads, start=1):
         accession = ids("ENCFF")
-        data = _bam_bytes(context, reads, accession)
+        table = _with_junk(context, reads, context.junk_rng)
+        tables.append(table)
+        data = _bam_bytes(context, table, accession)
         fields = _file_fields(
             context.assembly, "bam", output_type, f"/experiments/{dataset_accession}/", [replicate]
         )
         fields["mapped_read_length"] = context.params.read_length
         fields["mapped_run_type"] = "single-ended"
         records.append(_publish(context.portal, accession, f"{accession}.bam", data, fields))
-    return records
+    return records, tables
 
 
 def _replicate_reads(
@@ -1311,7 +1667,9 @@ def _replicate_reads(
     ----------
     kind : str
         ``"control"`` (uniform), ``"chip"`` (site fragments) or ``"dnase"`` (cuts at open
-        sites); each adds uniform background and blacklist artefacts.
+        sites); each adds uniform background and blacklist artefacts. DNase cuts (sites and
+        background) follow DNase I's preference if ``dnase_cut_preference``
+        (:func:`_prefer_cuts`, drawn from ``context.cut_rng``).
     bound : pandas.DataFrame
         The experiment's rows of the bindings table (ignored for controls).
     """
@@ -1330,6 +1688,8 @@ def _replicate_reads(
         elif kind == "dnase":
             parts.append(_dnase_cut_reads(context, bound, rng))
         parts.append(_artefact_reads(context, rng))
+        if kind == "dnase" and p.dnase_cut_preference:
+            parts[:2] = [_prefer_cuts(context, part, context.cut_rng) for part in parts[:2]]
         replicates.append(_finish_reads(context, parts))
     return replicates
 
@@ -1337,7 +1697,7 @@ def _replicate_reads(
 def _read_counts(
     files: Sequence[Mapping[str, Any]], reads: Sequence[pd.DataFrame]
 ) -> dict[str, int]:
-    """BAM accession -> number of reads."""
+    """BAM accession -> number of alignments written (junk included)."""
     return {f["accession"]: len(r) for f, r in zip(files, reads, strict=True)}
 
 
@@ -1350,13 +1710,13 @@ def _publish_controls(
     -------
     dict of str to dict
         Cell type -> ``{"accession", "alignments": [file accessions], "n_reads": {...},
-        "reads": [per-replicate reads tables]}``.
+        "reads": [per-replicate alignment tables, junk included]}``.
     """
     controls = {}
     for cell_type in dict.fromkeys(t.cell_type for t in tasks if t.assay == CHIP_ASSAY):
         accession = ids("ENCSR")
         reads = _replicate_reads(context, "control", context.bindings.iloc[:0], rng)
-        files = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+        files, reads = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
         add_experiment(
             context.portal, _experiment_object(accession, CONTROL_ASSAY, cell_type, files)
         )
@@ -1383,7 +1743,8 @@ def _publish_task(
     dict
         Manifest entry: ``name``, ``accession``, ``assay``, ``target``, ``motif``,
         ``cell_type``, ``control``, ``files`` (accessions by role), ``n_reads`` and ``reads``
-        (the per-replicate reads tables; these two are left out of the manifest).
+        (the per-replicate alignment tables, junk included; these two are left out of the
+        manifest).
     """
     accession = ids("ENCSR")
     control = controls[task.cell_type]["accession"] if task.assay == CHIP_ASSAY else None
@@ -1426,11 +1787,11 @@ def _publish_chip_files(
     roles : dict
         ``optimal_peaks``, ``relaxed_peaks`` (accessions), ``alignments`` (list).
     reads : list of pandas.DataFrame
-        Reads table of each replicate, in the order of the BAMs.
+        Alignment table of each replicate (junk included), in the order of the BAMs.
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "chip", bound, rng)
-    bams = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+    bams, reads = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
     optimal, relaxed = _chip_peak_sets(context, task, rng)
     replicates = list(range(1, len(reads) + 1))
     dataset = f"/experiments/{accession}/"
@@ -1462,11 +1823,11 @@ def _publish_dnase_files(
     roles : dict
         ``peaks``, ``footprints`` (accessions), ``alignments`` (list).
     reads : list of pandas.DataFrame
-        Reads table of each replicate, in the order of the BAMs.
+        Alignment table of each replicate (junk included), in the order of the BAMs.
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "dnase", bound, rng)
-    bams = _publish_bams(context, accession, DNASE_ALIGNMENTS, reads, ids)
+    bams, reads = _publish_bams(context, accession, DNASE_ALIGNMENTS, reads, ids)
     sites = context.sites.loc[bound["site"].to_numpy()]
     signal = 5.0 + 10.0 * bound["affinity"].to_numpy()
     peaks = _peaks_around(
@@ -1653,14 +2014,16 @@ def _stranded_bigwig_bytes(
 ) -> tuple[bytes, bytes]:
     """bigWigs of the 5′ read counts per strand (``+``, ``-``), replicates merged.
 
-    Counted from the reads tables the BAMs were written from, which is what
-    ``bedtools genomecov -5`` (:mod:`attrprior.tracks`) reports for these all-match reads: a
-    ``+`` read at its start, a ``-`` read at its start + read length - 1. The header lists every
-    chromosome of the simulated genome, in order.
+    Counted from the alignment tables the BAMs were written from, only the alignments that
+    pass the reference's filter (``samtools view -F 780 -q 30``: the real reads, no junk), as
+    a real pipeline publishes; what ``bedtools genomecov -5`` (:mod:`attrprior.tracks`)
+    reports for these all-match reads after that filter: a ``+`` read at its start, a ``-``
+    read at its start + read length - 1. The header lists every chromosome of the simulated
+    genome, in order.
     """
     from attrprior.tracks import sum_intervals, write_bigwig  # imported here: pyBigWig
 
-    reads = pd.concat(list(replicate_reads), ignore_index=True)
+    reads = _kept_reads(pd.concat(list(replicate_reads), ignore_index=True))
     tracks = []
     for reverse in (False, True):
         strand = reads[reads["reverse"].to_numpy() == reverse]
@@ -1759,6 +2122,106 @@ def _footprint_samples(footprints: pd.DataFrame, rng: np.random.Generator) -> li
 
 
 # --------------------------------------------------------------------------------------------
+# ENA run: naked-DNA DNase-seq
+# --------------------------------------------------------------------------------------------
+
+
+def _publish_ena(
+    context: _Context, tasks: Sequence[TaskSpec], rng: np.random.Generator
+) -> dict[str, Any]:
+    """Publish the naked-DNA DNase-seq run for the first DNase task's cell type, if any.
+
+    Returns
+    -------
+    dict
+        The manifest's ``ena`` section: ``{"naked_dnase": {...}}``, or empty without a DNase
+        task (see the module docstring).
+    """
+    dnase = [task for task in tasks if task.assay == DNASE_ASSAY]
+    if not dnase:
+        return {}
+    p = context.params
+    n = round(p.naked_dnase_reads_per_mb * sum(context.chrom_sizes.values()) / 1e6)
+    name = f"{NAKED_DNASE_RUN}.fastq.gz"
+    data = _gzip(_fastq_bytes(NAKED_DNASE_RUN, _naked_dnase_reads(context, n, rng)))
+    add_ena_run(context.portal, NAKED_DNASE_RUN, {name: data})
+    return {
+        "naked_dnase": {
+            "run": NAKED_DNASE_RUN,
+            "file": name,
+            "path": f"portal/ena/fastq/{NAKED_DNASE_RUN}/{name}",
+            "md5": hashlib.md5(data).hexdigest(),
+            "size": len(data),
+            "cell_type": dnase[0].cell_type,
+            "reads": n,
+            "read_length": p.read_length,
+        }
+    }
+
+
+def _naked_dnase_reads(context: _Context, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` reads of DNase I cuts on naked DNA, in draw order.
+
+    Candidate cuts: a uniform chromosome position (chromosomes by length) and strand; the read
+    is the ``read_length`` bases from the cut on that strand. Kept with probability the cut's
+    :data:`DNASE_CUT_WEIGHTS` weight (at most 1), if the read stays on the chromosome and has
+    no N; drawn in batches until ``n`` are kept.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, read_length), uint8
+        ASCII bases of each read, 5′ to 3′ on its strand.
+    """
+    length = context.params.read_length
+    chroms = context.chroms
+    sizes = np.array([context.chrom_sizes[c] for c in chroms], dtype=np.int64)
+    complement = np.frombuffer(b"TGCAN", dtype=np.uint8)  # of the codes A, C, G, T, N
+    kept: list[np.ndarray] = []
+    need = n
+    for _ in range(_MAX_DRAW_ROUNDS):
+        if need == 0:
+            break
+        m = 3 * need + 1_000  # about a third of the candidates are kept
+        which = rng.choice(len(chroms), size=m, p=sizes / sizes.sum())
+        cut = (rng.random(m) * sizes[which]).astype(np.int64)
+        reverse = rng.random(m) < 0.5
+        accept = rng.random(m)
+        candidates = _reads_frame(
+            [chroms[k] for k in which], np.where(reverse, cut - length + 1, cut), reverse
+        )
+        weight = np.zeros(m)
+        for k, chrom in enumerate(chroms):
+            here = which == k
+            plus, minus = context.cut_weights[chrom]
+            weight[here] = np.where(reverse[here], minus[cut[here]], plus[cut[here]])
+        good = np.flatnonzero(_valid_mask(context, candidates) & (accept < weight))[:need]
+        letters = np.empty((good.size, length), dtype=np.uint8)
+        window = np.arange(length)
+        for k, chrom in enumerate(chroms):
+            rows = good[which[good] == k]
+            codes = context.genome[chrom][candidates["start"].to_numpy()[rows, None] + window]
+            forward = _BASES[codes]
+            backward = complement[codes[:, ::-1]]
+            letters[which[good] == k] = np.where(reverse[rows, None], backward, forward)
+        kept.append(letters)
+        need -= good.size
+    if need:
+        raise ValueError("could not draw the naked-DNA reads; use larger chromosomes")
+    return np.concatenate(kept) if kept else np.empty((0, length), dtype=np.uint8)
+
+
+def _fastq_bytes(run: str, reads: np.ndarray) -> bytes:
+    """FASTQ text of reads (ASCII rows) named ``<run>.<i>`` (1-based), qualities all ``I``."""
+    quality = "I" * reads.shape[1]
+    sequences = reads.tobytes().decode("ascii")
+    width = reads.shape[1]
+    return "".join(
+        f"@{run}.{i + 1}\n{sequences[i * width : (i + 1) * width]}\n+\n{quality}\n"
+        for i in range(reads.shape[0])
+    ).encode("ascii")
+
+
+# --------------------------------------------------------------------------------------------
 # Truth, manifest, summary
 # --------------------------------------------------------------------------------------------
 
@@ -1846,9 +2309,10 @@ def _manifest(
     controls: Mapping[str, Mapping[str, Any]],
     truth: Mapping[str, Any],
     zenodo: Mapping[str, Any],
+    ena: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The manifest: assembly, reference files, experiments with file accessions by role,
-    truth files and Zenodo records."""
+    truth files, Zenodo records and ENA runs."""
 
     def ref(record: Mapping[str, Any]) -> dict[str, str]:
         name = record["href"].rsplit("/", 1)[-1]
@@ -1870,6 +2334,7 @@ def _manifest(
         },
         "truth": dict(truth),
         "zenodo": dict(zenodo),
+        "ena": dict(ena),
     }
 
 

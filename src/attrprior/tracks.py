@@ -4,13 +4,24 @@ Tseng et al. (2020) train their profile models on the 5′ ends of ChIP-seq (and
 reads: for every base, the number of reads whose 5′ end falls on it, per strand. The steps
 here follow that description:
 
-1. :func:`five_prime_bedgraph` runs ``bedtools genomecov -ibam BAM -bg -5 [-strand ±]``
-   (through pybedtools). Every mapped alignment counts once, at its 5′ end: the alignment
-   start for a ``+`` read, the alignment end − 1 (0-based) for a ``−`` read. Unmapped reads are
-   skipped, but duplicate, secondary, supplementary and QC-failed alignments all count, and so
-   do both mates of a pair: filter the BAM first (ENCODE's filtered BAMs already are).
+1. :func:`five_prime_bedgraph` first filters the BAM as the reference does,
+   ``samtools view -F 780 -q 30`` (:func:`filter_bam`, pysam's samtools wrapper, into a
+   temporary BAM), then runs ``bedtools genomecov -ibam BAM -bg -5 [-strand ±]`` on the result
+   (through pybedtools). Each kept alignment counts once, at its 5′ end: the alignment start
+   for a ``+`` read, the alignment end − 1 (0-based) for a ``−`` read.
+
+   The filter (:class:`ReadFilter`, default :data:`DEFAULT_READ_FILTER`) drops alignments with
+   any of the flags 780 = 4 (unmapped) + 8 (mate unmapped) + 256 (secondary) + 512 (QC
+   failed), and those of MAPQ below 30 (multi-mapping reads). These are the values of Tseng et
+   al.'s track-building script, which starts from ENCODE's *unfiltered* alignments; without
+   them, multi-mappers, secondary copies and QC failures would all count. Duplicates (1024) and
+   supplementary alignments (2048) are kept, as in the reference, and so are both mates of a
+   pair. ``read_filter=None`` skips the filter and counts every mapped alignment (genomecov
+   ignores unmapped ones). :func:`count_filtered_reads` reports how many alignments a filter
+   keeps.
 2. :func:`merged_five_prime_counts` sums the counts of several BAMs (replicates). Each BAM's
-   bedGraph is spilled to per-chromosome binary files in a temporary directory, then for one
+   bedGraph is spilled to per-chromosome binary files in a temporary directory (the filtered
+   BAM goes there too, one at a time, and is removed once counted), then for one
    chromosome at a time the intervals of all BAMs are summed with a sweep over their
    boundaries (:func:`sum_intervals`). Memory is bounded by the nonzero intervals of one
    chromosome across the replicates, never the genome.
@@ -19,7 +30,8 @@ here follow that description:
 
 :func:`bams_to_bigwig` chains the three for one strand (``"+"``, ``"-"``) or unstranded
 (``None``: both strands' 5′ ends together, as for DNase-seq). Stranded ChIP-seq gets two
-bigWigs (:func:`bams_to_stranded_bigwigs`); controls are made the same way.
+bigWigs (:func:`bams_to_stranded_bigwigs`, which filters each BAM once for both strands);
+controls are made the same way.
 
 Chromosome sizes are a mapping ``chrom -> length`` in the order wanted in file headers, or a
 UCSC ``chrom.sizes`` file (read by :func:`attrprior.peaks.read_chrom_sizes`).
@@ -32,6 +44,7 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +55,10 @@ from attrprior.peaks import read_chrom_sizes
 
 __all__ = [
     "STRANDS",
+    "ReadFilter",
+    "DEFAULT_READ_FILTER",
+    "filter_bam",
+    "count_filtered_reads",
     "as_chrom_sizes",
     "find_bam_index",
     "check_bam_index",
@@ -197,6 +214,124 @@ def _compare_chroms(have: Mapping[str, int], want: Mapping[str, int], what: str)
 
 
 # --------------------------------------------------------------------------------------------
+# Read filter
+# --------------------------------------------------------------------------------------------
+
+_MAX_FLAGS = 4096  # SAM flags are 12 bits
+_MAX_MAPQ = 255
+
+
+@dataclass(frozen=True)
+class ReadFilter:
+    """Which alignments count: ``samtools view -F exclude_flags -q min_mapq``.
+
+    Parameters
+    ----------
+    exclude_flags : int
+        Drop alignments with any of these SAM flag bits set, in [0, 4096). Default 780 =
+        4 (unmapped) + 8 (mate unmapped) + 256 (secondary) + 512 (QC failed).
+    min_mapq : int
+        Drop alignments of mapping quality below this, in [0, 255]. Default 30.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, if a value is not an int in its range.
+    """
+
+    exclude_flags: int = 780
+    min_mapq: int = 30
+
+    def __post_init__(self) -> None:
+        for name, upper in (("exclude_flags", _MAX_FLAGS - 1), ("min_mapq", _MAX_MAPQ)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise ValueError(f"ReadFilter.{name}: expected an int, got {value!r}")
+            if not 0 <= value <= upper:
+                raise ValueError(f"ReadFilter.{name}: expected 0 to {upper}, got {value}")
+            object.__setattr__(self, name, int(value))
+
+    def samtools_args(self) -> list[str]:
+        """The ``samtools view`` options of this filter: ``["-F", flags, "-q", mapq]``."""
+        return ["-F", str(self.exclude_flags), "-q", str(self.min_mapq)]
+
+    def keeps(self, flag, mapq):
+        """Whether alignments of SAM ``flag`` and ``mapq`` pass (ints or numpy arrays)."""
+        return ((np.asarray(flag) & self.exclude_flags) == 0) & (np.asarray(mapq) >= self.min_mapq)
+
+
+#: The reference's filter (Tseng et al. 2020, ``samtools view -F 780 -q 30`` on ENCODE's
+#: unfiltered alignments): drop unmapped, mate-unmapped, secondary and QC-failed alignments and
+#: those of MAPQ < 30.
+DEFAULT_READ_FILTER = ReadFilter()
+
+
+def filter_bam(
+    bam: str | os.PathLike,
+    output: str | os.PathLike,
+    read_filter: ReadFilter = DEFAULT_READ_FILTER,
+) -> Path:
+    """Write the alignments of ``bam`` that pass ``read_filter`` to the BAM ``output``.
+
+    ``samtools view -b -1 -F <flags> -q <mapq> -o output bam`` through pysam: streamed (memory
+    does not grow with the BAM), fast compression (meant for temporary files), order and header
+    kept, so a coordinate-sorted input gives a coordinate-sorted output. Not indexed; not
+    atomic (write into a temporary directory).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+    """
+    import pysam
+
+    bam, output = Path(bam), Path(output)
+    if not bam.is_file():
+        raise FileNotFoundError(f"{bam}: BAM file not found")
+    try:
+        # catch_stdout=False: otherwise pysam captures the BAM in memory and ignores -o.
+        pysam.view(
+            "-b", "-1", *read_filter.samtools_args(), "-o", str(output), str(bam),
+            catch_stdout=False,
+        )  # fmt: skip
+    except pysam.utils.SamtoolsError as error:
+        raise ValueError(f"{bam}: samtools view could not filter the BAM: {error}") from error
+    return output
+
+
+def count_filtered_reads(
+    bam: str | os.PathLike, read_filter: ReadFilter | None = DEFAULT_READ_FILTER
+) -> tuple[int, int]:
+    """Count a BAM's alignments and those a filter keeps.
+
+    Parameters
+    ----------
+    bam : path-like
+        A BAM (any order; no index needed).
+    read_filter : ReadFilter or None
+        None counts the mapped alignments as kept (what ``genomecov`` counts unfiltered).
+
+    Returns
+    -------
+    total, kept : int
+        Alignment records in the BAM (unmapped reads included), and those passing the filter
+        (``samtools view -c -F <flags> -q <mapq>``). Two streaming passes over the BAM.
+    """
+    import pysam
+
+    bam = Path(bam)
+    if not bam.is_file():
+        raise FileNotFoundError(f"{bam}: BAM file not found")
+    args = ["-F", "4"] if read_filter is None else read_filter.samtools_args()
+    try:
+        total = int(pysam.view("-c", str(bam)).strip())
+        kept = int(pysam.view("-c", *args, str(bam)).strip())
+    except (pysam.utils.SamtoolsError, ValueError) as error:
+        raise ValueError(f"{bam}: samtools view could not count the alignments: {error}") from error
+    return total, kept
+
+
+# --------------------------------------------------------------------------------------------
 # 5′ counts
 # --------------------------------------------------------------------------------------------
 
@@ -207,7 +342,10 @@ def _check_strand(strand: str | None) -> None:
 
 
 def five_prime_bedgraph(
-    bam: str | os.PathLike, strand: str | None, output: str | os.PathLike | None = None
+    bam: str | os.PathLike,
+    strand: str | None,
+    output: str | os.PathLike | None = None,
+    read_filter: ReadFilter | None = DEFAULT_READ_FILTER,
 ):
     """Count read 5′ ends of one BAM with ``bedtools genomecov -bg -5 [-strand ±]``.
 
@@ -220,6 +358,11 @@ def five_prime_bedgraph(
     output : path-like, optional
         Where bedtools writes the bedGraph; default a pybedtools temporary file (removed by
         ``pybedtools.cleanup()``, or delete ``result.fn`` yourself).
+    read_filter : ReadFilter or None
+        Count only the alignments passing it (default :data:`DEFAULT_READ_FILTER`, the
+        reference's ``-F 780 -q 30``); the BAM is filtered into a temporary file beside
+        ``output`` (or in the system's temporary directory), removed afterwards. None counts
+        every mapped alignment.
 
     Returns
     -------
@@ -228,10 +371,20 @@ def five_prime_bedgraph(
         the BAM header's chromosome order. A ``+`` read counts at its alignment start, a ``-``
         read at its alignment end − 1.
     """
-    import pybedtools  # imported here: needs the bedtools binary
-
     _check_strand(strand)
     check_bam_index(bam)
+    if read_filter is None:
+        return _genomecov(bam, strand, output)
+    parent = None if output is None else Path(output).parent
+    with tempfile.TemporaryDirectory(dir=parent, prefix="attrprior-filter-") as tmp:
+        filtered = filter_bam(bam, Path(tmp) / "filtered.bam", read_filter)
+        return _genomecov(filtered, strand, output)  # runs now: the BAM may go afterwards
+
+
+def _genomecov(bam: str | os.PathLike, strand: str | None, output: str | os.PathLike | None):
+    """``bedtools genomecov -ibam bam -bg -5 [-strand ±]`` of a sorted BAM (not checked)."""
+    import pybedtools  # imported here: needs the bedtools binary
+
     kwargs: dict[str, object] = {"bg": True, "5": True}  # bedtools genomecov -bg -5
     if strand is not None:
         kwargs["strand"] = strand
@@ -342,6 +495,7 @@ def merged_five_prime_counts(
     chrom_sizes: ChromSizes,
     strand: str | None,
     tmp_dir: str | os.PathLike | None = None,
+    read_filter: ReadFilter | None = DEFAULT_READ_FILTER,
 ) -> Iterator[Intervals]:
     """Sum the 5′ read counts of several BAMs, one chromosome at a time.
 
@@ -355,42 +509,89 @@ def merged_five_prime_counts(
         Strand of the reads counted; None counts both.
     tmp_dir : path-like, optional
         Parent of the temporary directory holding the bedGraphs (about the size of the
-        bedGraphs); default the system's.
+        bedGraphs) and one filtered BAM at a time; default the system's.
+    read_filter : ReadFilter or None
+        Alignments counted (default :data:`DEFAULT_READ_FILTER`); None: every mapped one.
 
     Returns
     -------
     iterator of (chrom, starts, ends, values)
         For each chromosome of ``chrom_sizes`` in order (also those without reads): sorted,
         non-overlapping intervals (int64 starts and ends, float64 summed counts, nonzero).
-        The arguments and BAMs are checked at the call; bedtools runs when iteration starts.
-        Close the iterator (or exhaust it) to remove the temporary directory.
+        The arguments and BAMs are checked at the call; samtools and bedtools run when
+        iteration starts. Close the iterator (or exhaust it) to remove the temporary directory.
     """
     _check_strand(strand)
     sizes = as_chrom_sizes(chrom_sizes)
+    bams = _checked_bams(bams, sizes)
+    return _merged_counts(bams, sizes, strand, tmp_dir, read_filter)
+
+
+def _checked_bams(
+    bams: str | os.PathLike | Sequence[str | os.PathLike], sizes: dict[str, int]
+) -> list[Path]:
+    """The BAMs as a list of Paths, each checked for an index and matching chromosomes."""
     bams = _as_path_list(bams, "bams")
     for bam in bams:  # checked now, not when the first chromosome is asked for
         check_bam_index(bam)
         check_bam_chroms(bam, sizes)
-    return _merged_counts(bams, sizes, strand, tmp_dir)
+    return bams
 
 
 def _merged_counts(
-    bams: list[Path], sizes: dict[str, int], strand: str | None, tmp_dir
+    bams: list[Path],
+    sizes: dict[str, int],
+    strand: str | None,
+    tmp_dir,
+    read_filter: ReadFilter | None,
 ) -> Iterator[Intervals]:
     """The generator behind :func:`merged_five_prime_counts` (arguments checked)."""
     with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="attrprior-5prime-") as spill:
         spill_dir = Path(spill)
-        for i, bam in enumerate(bams):
+        _spill_counts(bams, sizes, (strand,), spill_dir, read_filter)
+        yield from _sum_spilled(spill_dir, len(bams), sizes, strand)
+
+
+_STRAND_TAGS = {"+": "pos", "-": "neg", None: "both"}
+
+
+def _spill_counts(
+    bams: Sequence[Path],
+    sizes: dict[str, int],
+    strands: Sequence[str | None],
+    spill_dir: Path,
+    read_filter: ReadFilter | None,
+) -> None:
+    """Count the 5′ ends of every BAM on each of ``strands`` into ``spill_dir``.
+
+    Each BAM is filtered once (if ``read_filter``) into ``spill_dir``, counted on every strand
+    (one bedGraph at a time, spilled to per-chromosome files ``bam<i>.<strand tag>.*``), then
+    its filtered copy is removed.
+    """
+    for i, bam in enumerate(bams):
+        source = bam
+        if read_filter is not None:
+            source = filter_bam(bam, spill_dir / f"bam{i}.filtered.bam", read_filter)
+        for strand in strands:
             bedgraph = spill_dir / f"bam{i}.bedGraph"
-            five_prime_bedgraph(bam, strand, output=bedgraph)
-            _spill_bedgraph(bedgraph, spill_dir, f"bam{i}", sizes)
+            _genomecov(source, strand, bedgraph)
+            _spill_bedgraph(bedgraph, spill_dir, f"bam{i}.{_STRAND_TAGS[strand]}", sizes)
             bedgraph.unlink()
-        for index, (chrom, length) in enumerate(sizes.items()):
-            tracks = [_read_spilled(spill_dir, f"bam{i}", index) for i in range(len(bams))]
-            starts, ends, values = sum_intervals([t for t in tracks if t is not None])
-            if len(ends) and ends[-1] > length:
-                raise ValueError(f"bedtools reported counts past the end of {chrom} ({length})")
-            yield chrom, starts, ends, values
+        if source != bam:
+            source.unlink()
+
+
+def _sum_spilled(
+    spill_dir: Path, n_bams: int, sizes: dict[str, int], strand: str | None
+) -> Iterator[Intervals]:
+    """Per chromosome in order, the sum over BAMs of one strand's spilled counts."""
+    tag = _STRAND_TAGS[strand]
+    for index, (chrom, length) in enumerate(sizes.items()):
+        tracks = [_read_spilled(spill_dir, f"bam{i}.{tag}", index) for i in range(n_bams)]
+        starts, ends, values = sum_intervals([t for t in tracks if t is not None])
+        if len(ends) and ends[-1] > length:
+            raise ValueError(f"bedtools reported counts past the end of {chrom} ({length})")
+        yield chrom, starts, ends, values
 
 
 def _as_path_list(paths: str | os.PathLike | Iterable[str | os.PathLike], name: str) -> list[Path]:
@@ -510,6 +711,7 @@ def bams_to_bigwig(
     path: str | os.PathLike,
     strand: str | None,
     tmp_dir: str | os.PathLike | None = None,
+    read_filter: ReadFilter | None = DEFAULT_READ_FILTER,
 ) -> Path:
     """Write one bigWig of 5′ read counts summed over BAMs (replicates merged).
 
@@ -525,7 +727,10 @@ def bams_to_bigwig(
         ``"+"`` or ``"-"``: reads of that strand (one of ChIP-seq's two tracks); None: all
         reads (DNase-seq's unstranded track).
     tmp_dir : path-like, optional
-        Where the temporary bedGraphs go; default the output's directory.
+        Where the temporary bedGraphs and filtered BAMs go; default the output's directory.
+    read_filter : ReadFilter or None
+        Alignments counted (default :data:`DEFAULT_READ_FILTER`, ``-F 780 -q 30``); None:
+        every mapped alignment.
 
     Returns
     -------
@@ -534,7 +739,9 @@ def bams_to_bigwig(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    counts = merged_five_prime_counts(bams, chrom_sizes, strand, tmp_dir or path.parent)
+    counts = merged_five_prime_counts(
+        bams, chrom_sizes, strand, tmp_dir or path.parent, read_filter
+    )
     with contextlib.closing(counts):
         return write_bigwig(path, chrom_sizes, counts)
 
@@ -545,12 +752,25 @@ def bams_to_stranded_bigwigs(
     pos_path: str | os.PathLike,
     neg_path: str | os.PathLike,
     tmp_dir: str | os.PathLike | None = None,
+    read_filter: ReadFilter | None = DEFAULT_READ_FILTER,
 ) -> tuple[Path, Path]:
-    """Write the ``+`` and ``-`` strand bigWigs of 5′ counts (ChIP-seq and its controls)."""
-    return (
-        bams_to_bigwig(bams, chrom_sizes, pos_path, "+", tmp_dir),
-        bams_to_bigwig(bams, chrom_sizes, neg_path, "-", tmp_dir),
-    )
+    """Write the ``+`` and ``-`` strand bigWigs of 5′ counts (ChIP-seq and its controls).
+
+    Like :func:`bams_to_bigwig` for each strand, but every BAM is filtered once and counted on
+    both strands before the two bigWigs are written (both atomically).
+    """
+    sizes = as_chrom_sizes(chrom_sizes)
+    bams = _checked_bams(bams, sizes)
+    pos_path, neg_path = Path(pos_path), Path(neg_path)
+    for path in (pos_path, neg_path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    parent = tmp_dir or pos_path.parent
+    with tempfile.TemporaryDirectory(dir=parent, prefix="attrprior-5prime-") as spill:
+        spill_dir = Path(spill)
+        _spill_counts(bams, sizes, ("+", "-"), spill_dir, read_filter)
+        for path, strand in ((pos_path, "+"), (neg_path, "-")):
+            write_bigwig(path, sizes, _sum_spilled(spill_dir, len(bams), sizes, strand))
+    return pos_path, neg_path
 
 
 # --------------------------------------------------------------------------------------------

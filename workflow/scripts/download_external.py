@@ -1,28 +1,38 @@
-"""Download a non-ENCODE file (GEO, Zenodo...), verified by the md5 in the config or, for a
-file of a Zenodo record, the md5 the record lists (rule download_external)."""
+"""Download a non-ENCODE file (GEO, Zenodo, ENA...), verified by the md5 in the config or, for
+a file of a Zenodo record or the FASTQ of an ENA run, the md5 the record or ENA lists (rule
+download_external)."""
 
 import logging
 
-from attrprior.encode import ZENODO_URL, client_from_config, write_record
+from attrprior.encode import ENA_URL, ZENODO_URL, client_from_config, write_record
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 name = snakemake.wildcards.name
 zenodo = snakemake.params.zenodo
+ena = snakemake.params.ena
+# Mirrors are read from the config, not params: a new mirror must not make a verified file stale.
 with client_from_config(snakemake.config.get("encode")) as client:
     if zenodo is not None:
         record = client.download_zenodo_file(
             zenodo["record"],
             zenodo["file"],
             snakemake.output.file,
-            # Read from the config, not params (as the URLs below): a mirror must not make
-            # a verified file stale.
             base_url=snakemake.config.get("zenodo", {}).get("base_url", ZENODO_URL),
             expected_md5=snakemake.params.md5,
             label=name,
         )
+    elif ena is not None:
+        ena_config = snakemake.config.get("ena") or {}
+        record = client.download_ena_fastq(
+            ena["run"],
+            snakemake.output.file,
+            read=ena.get("read"),
+            base_url=ena_config.get("base_url", ENA_URL),
+            file_scheme=ena_config.get("file_scheme", "https"),
+            expected_md5=snakemake.params.md5,
+            label=name,
+        )
     else:
-        # The URL is read from the config, not params: a new mirror must not make a verified
-        # file stale.
         record = client.download_url(
             snakemake.config["external"][name]["url"],
             snakemake.output.file,

@@ -41,21 +41,29 @@ in_genome = summits["chrom"].isin(list(genome.chrom_sizes))
 other_chroms = int((~in_genome).sum())
 summits = summits[in_genome].reset_index(drop=True)
 summits["split"] = summits["chrom"].map(held_out).fillna("train")
-pairs = list(zip(snakemake.input.signal[::2], snakemake.input.signal[1::2], strict=True))
+# Per task, its bigWigs: (pos, neg), or one unstranded.
+n_strands = len(snakemake.params.strands)
+
+
+def per_task(paths):
+    return [list(paths[i : i + n_strands]) for i in range(0, len(paths), n_strands)]
+
+
+signal_tracks = per_task(snakemake.input.signal)
 controls = snakemake.input.control
-control_pairs = list(zip(controls[::2], controls[1::2], strict=True)) if controls else None
+control_tracks = per_task(controls) if controls else None
 settings = snakemake.params.profile
 # Default pool: as many random windows as summits (Tseng et al.'s batches are half random).
 random_windows = int(settings.get("random_windows", len(summits)))
 examples = build_profile_examples(
     genome,
     summits,
-    pairs,
+    signal_tracks,
     snakemake.output.examples,
     input_length=settings["input_length"],
     output_length=settings["output_length"],
     max_jitter=settings["max_jitter"],
-    control_bigwigs=control_pairs,
+    control_bigwigs=control_tracks,
     random_windows=random_windows,
     random_chroms=train_chroms,
     random_seed=int(snakemake.params.seed),

@@ -1,11 +1,18 @@
-"""5' read counts per strand of one task's replicates (or its control), summed, as bigWig
-(rule profile_tracks)."""
+"""5' read counts of one task's replicates (or its control), each BAM filtered
+(params.read_filter: exclude_flags, min_mapq; the reference's -F 780 -q 30), summed, as bigWig:
+per strand (rule profile_tracks: outputs pos, neg) or both strands together (rule
+profile_tracks_unstranded: output unstranded)."""
 
 import logging
 from pathlib import Path
 
 from attrprior.peaks import read_chrom_sizes
-from attrprior.tracks import bams_to_stranded_bigwigs
+from attrprior.tracks import (
+    ReadFilter,
+    bams_to_bigwig,
+    bams_to_stranded_bigwigs,
+    count_filtered_reads,
+)
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -24,5 +31,14 @@ def bam_files(inputs):
 
 bams = bam_files(snakemake.input.bams)
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
-paths = bams_to_stranded_bigwigs(bams, sizes, snakemake.output.pos, snakemake.output.neg)
+read_filter = ReadFilter(**snakemake.params.read_filter)
+for bam in bams:
+    total, kept = count_filtered_reads(bam, read_filter)
+    logging.info("%s: kept %d of %d alignments (%s)", bam, kept, total, read_filter)
+if "unstranded" in snakemake.output.keys():
+    paths = bams_to_bigwig(bams, sizes, snakemake.output.unstranded, None, read_filter=read_filter)
+else:
+    paths = bams_to_stranded_bigwigs(
+        bams, sizes, snakemake.output.pos, snakemake.output.neg, read_filter=read_filter
+    )
 logging.info("wrote %s from %d BAMs: %s", paths, len(bams), ", ".join(map(str, bams)))
