@@ -24,8 +24,9 @@ demo: setup
 SIMGENOME ?= resources/simgenome
 PORTAL_PORT ?= 8765
 simulated: setup
-	# (Re)simulated when missing, or made before the simulator wrote its Zenodo records.
-	grep -qs '^zenodo:' $(SIMGENOME)/manifest.yaml || \
+	# (Re)simulated when missing, or made before the simulator wrote its ENA run (the
+	# manifest's last section; the same simulator made the junk alignments).
+	grep -qs '^ena:' $(SIMGENOME)/manifest.yaml || \
 		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000 \
 			--overwrite
 	rm -f $(SIMGENOME)/portal.url
