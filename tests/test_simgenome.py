@@ -151,6 +151,17 @@ def _cut_weight(kmer):
     return float(np.prod([DNASE_CUT_WEIGHTS[i, "ACGT".index(b)] for i, b in enumerate(kmer)]))
 
 
+def _background_cut_weights(genome):
+    """Cut weights of 5000 seeded random positions per chromosome (N-free ones only)."""
+    rng = np.random.default_rng(0)
+    weights = [
+        _cut_weight(sequence[p - 2 : p + 2])
+        for sequence in genome.values()
+        for p in rng.integers(2, len(sequence) - 2, size=5000)
+    ]
+    return np.array([w for w in weights if w > 0])
+
+
 def _all_bams(manifest):
     """Every BAM accession of the manifest: ChIP, DNase and control replicates."""
     accessions = [a for e in manifest["experiments"].values() for a in e["files"]["alignments"]]
@@ -583,13 +594,7 @@ def test_dnase_cuts_follow_the_cut_preference_and_footprints(run, manifest):
     out, _ = run
     genome = _genome(out, manifest)
     entry = manifest["experiments"]["DNase_simK562"]
-    rng = np.random.default_rng(0)
-    background = [
-        _cut_weight(sequence[p - 2 : p + 2])
-        for sequence in genome.values()
-        for p in rng.integers(2, len(sequence) - 2, size=5000)
-    ]
-    background = np.mean([w for w in background if w > 0])
+    background = _background_cut_weights(genome).mean()
     weights, five = [], {chrom: [] for chrom in SIZES}
     for accession in entry["files"]["alignments"]:
         with pysam.AlignmentFile(str(_blob(out, accession))) as bam:
@@ -682,13 +687,7 @@ def test_naked_dnase_reads_map_to_the_genome_with_the_cut_preference(run, manife
         hits[strand] += 1
         weights.append(_cut_weight(text[at - 2 : at + 2]))  # the 4 bases around the cut
     assert min(hits.values()) > 120  # both strands
-    rng = np.random.default_rng(0)
-    background = [
-        _cut_weight(sequence[p - 2 : p + 2])
-        for sequence in genome.values()
-        for p in rng.integers(2, len(sequence) - 2, size=5000)
-    ]
-    background = np.array([w for w in background if w > 0])
+    background = _background_cut_weights(genome)
     # Kept with probability w, cuts have mean weight E[w^2] / E[w] (0.42 against 0.33).
     assert np.mean(weights) > 1.15 * background.mean()
     weights = np.array(weights)

@@ -47,8 +47,9 @@ READS_B = [
 ]
 
 
-def make_bam(path, reads, sizes=SIZES, index=True):
-    """Write a coordinate-sorted BAM holding ``reads``; index it if asked."""
+def write_sorted_bam(path, records, sizes=SIZES, index=True):
+    """Write a coordinate-sorted BAM of ``records``, (name, flag, chrom, alignment start,
+    aligned length, MAPQ) each (chrom None: unmapped, no position); index it if asked."""
     header = {
         "HD": {"VN": "1.6", "SO": "coordinate"},
         "SQ": [{"SN": chrom, "LN": length} for chrom, length in sizes.items()],
@@ -56,22 +57,32 @@ def make_bam(path, reads, sizes=SIZES, index=True):
     chrom_ids = {chrom: i for i, chrom in enumerate(sizes)}
     unsorted = str(path) + ".unsorted.bam"
     with pysam.AlignmentFile(unsorted, "wb", header=header) as bam:
-        for i, (chrom, start, reverse, length) in enumerate(reads):
+        for name, flag, chrom, start, length, mapq in records:
             read = pysam.AlignedSegment(bam.header)
-            read.query_name = f"read{i}"
-            read.reference_id = chrom_ids[chrom]
-            read.reference_start = start
-            read.cigarstring = f"{length}M"
+            read.query_name = name
+            read.flag = flag
+            if chrom is not None:
+                read.reference_id = chrom_ids[chrom]
+                read.reference_start = start
+                read.cigarstring = f"{length}M"
+            read.mapping_quality = mapq
             read.query_sequence = "A" * length
             read.query_qualities = pysam.qualitystring_to_array("I" * length)
-            read.flag = 16 if reverse else 0
-            read.mapping_quality = 60
             bam.write(read)
     pysam.sort("-o", str(path), unsorted)
     os.unlink(unsorted)
     if index:
         pysam.index(str(path))
     return path
+
+
+def make_bam(path, reads, sizes=SIZES, index=True):
+    """A BAM of plain mapped reads, (chrom, start, reverse, aligned length) each, MAPQ 60."""
+    records = [
+        (f"read{i}", 16 if reverse else 0, chrom, start, length, 60)
+        for i, (chrom, start, reverse, length) in enumerate(reads)
+    ]
+    return write_sorted_bam(path, records, sizes, index)
 
 
 def hand_count(reads, strand, sizes=SIZES):
@@ -248,29 +259,8 @@ JUNK_READS = [
 
 def make_flagged_bam(path, reads=JUNK_READS, sizes=SIZES):
     """A sorted, indexed BAM of reads with explicit flags and MAPQ (aligned length 20)."""
-    header = {
-        "HD": {"VN": "1.6", "SO": "coordinate"},
-        "SQ": [{"SN": chrom, "LN": length} for chrom, length in sizes.items()],
-    }
-    chrom_ids = {chrom: i for i, chrom in enumerate(sizes)}
-    unsorted = str(path) + ".unsorted.bam"
-    with pysam.AlignmentFile(unsorted, "wb", header=header) as bam:
-        for name, flag, chrom, start, mapq in reads:
-            read = pysam.AlignedSegment(bam.header)
-            read.query_name = name
-            read.flag = flag
-            if chrom is not None:
-                read.reference_id = chrom_ids[chrom]
-                read.reference_start = start
-                read.cigarstring = "20M"
-            read.mapping_quality = mapq
-            read.query_sequence = "C" * 20
-            read.query_qualities = pysam.qualitystring_to_array("I" * 20)
-            bam.write(read)
-    pysam.sort("-o", str(path), unsorted)
-    os.unlink(unsorted)
-    pysam.index(str(path))
-    return path
+    records = [(name, flag, chrom, start, 20, mapq) for name, flag, chrom, start, mapq in reads]
+    return write_sorted_bam(path, records, sizes)
 
 
 def counts_at(dense):

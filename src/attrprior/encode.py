@@ -844,21 +844,12 @@ class PortalClient:
         label = label or f"zenodo:{record}/{key}"
         dest = Path(dest)
         record_url = f"{base_url.rstrip('/')}/api/records/{int(record)}"
-        if expected_md5 is not None:
-            expected_md5 = expected_md5.lower()
-            if not _MD5.fullmatch(expected_md5):
-                raise ValueError(f"{label}: expected md5 {expected_md5!r} is not 32 hex digits")
-            if _file_matches(dest, expected_md5, None):
-                _log.info("%s: %s already present and verified", label, dest)
-                return DownloadRecord(
-                    label, record_url, expected_md5, dest.stat().st_size, str(dest)
-                )
+        expected_md5 = _pinned_md5(expected_md5, label)
+        present = _present_with_pinned_md5(dest, expected_md5, label, record_url)
+        if present is not None:
+            return present
         url, md5, size = zenodo_file(self.fetch_json(record_url), key, record_url=record_url)
-        if expected_md5 is not None and md5 != expected_md5:
-            raise MetadataError(
-                f"{label}: md5 on Zenodo ({record_url}) is {md5}, but the configuration pins "
-                f"{expected_md5}; the record changed, or the pinned md5 is wrong"
-            )
+        _check_pinned_md5(md5, expected_md5, label, f"on Zenodo ({record_url})", "the record")
         return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
 
     def download_ena_fastq(
@@ -925,22 +916,13 @@ class PortalClient:
             f"{base_url.rstrip('/')}/filereport?accession={run}&result=read_run"
             f"&fields={','.join(_ENA_FIELDS)}&format=json"
         )
-        if expected_md5 is not None:
-            expected_md5 = expected_md5.lower()
-            if not _MD5.fullmatch(expected_md5):
-                raise ValueError(f"{label}: expected md5 {expected_md5!r} is not 32 hex digits")
-            if _file_matches(dest, expected_md5, None):
-                _log.info("%s: %s already present and verified", label, dest)
-                return DownloadRecord(
-                    label, report_url, expected_md5, dest.stat().st_size, str(dest)
-                )
+        expected_md5 = _pinned_md5(expected_md5, label)
+        present = _present_with_pinned_md5(dest, expected_md5, label, report_url)
+        if present is not None:
+            return present
         files = ena_run_files(self.fetch_json_list(report_url), run, report_url=report_url)
         path, md5, size = _pick_fastq(files, run, read, report_url)
-        if expected_md5 is not None and md5 != expected_md5:
-            raise MetadataError(
-                f"{label}: md5 of {path} on ENA ({report_url}) is {md5}, but the configuration "
-                f"pins {expected_md5}; the run changed, or the pinned md5 is wrong"
-            )
+        _check_pinned_md5(md5, expected_md5, label, f"of {path} on ENA ({report_url})", "the run")
         url = path if "://" in path else f"{file_scheme}://{path}"
         return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
 
@@ -1016,6 +998,37 @@ class PortalClient:
             except requests.RequestException as err:
                 raise error(f"{what} failed: {type(err).__name__}: {err}") from err
         raise error(f"{what} failed after {tries} tries; last problem: {last}")
+
+
+def _pinned_md5(expected_md5: str | None, label: str) -> str | None:
+    """An md5 pinned in the configuration, lower-cased, or a ValueError naming ``label``."""
+    if expected_md5 is None:
+        return None
+    expected_md5 = expected_md5.lower()
+    if not _MD5.fullmatch(expected_md5):
+        raise ValueError(f"{label}: expected md5 {expected_md5!r} is not 32 hex digits")
+    return expected_md5
+
+
+def _present_with_pinned_md5(
+    dest: Path, expected_md5: str | None, label: str, url: str
+) -> DownloadRecord | None:
+    """The record of ``dest`` if it already has the pinned md5 (then nothing is requested)."""
+    if expected_md5 is None or not _file_matches(dest, expected_md5, None):
+        return None
+    _log.info("%s: %s already present and verified", label, dest)
+    return DownloadRecord(label, url, expected_md5, dest.stat().st_size, str(dest))
+
+
+def _check_pinned_md5(
+    md5: str, expected_md5: str | None, label: str, where: str, source: str
+) -> None:
+    """A MetadataError naming both md5s if the source's differs from the pinned one."""
+    if expected_md5 is not None and md5 != expected_md5:
+        raise MetadataError(
+            f"{label}: md5 {where} is {md5}, but the configuration pins {expected_md5}; "
+            f"{source} changed, or the pinned md5 is wrong"
+        )
 
 
 def _file_matches(path: Path, md5: str, size: int | None) -> bool:

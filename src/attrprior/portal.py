@@ -487,14 +487,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not wants_json:
             self._error(404, f"this mock portal serves JSON only: add ?format=json to {self.path}")
             return
-        fault = state.next_fault("json")
-        if self._answered_by_fault(fault):
-            return
-        path = _lookup(state.root, collection, f"{ref}.json")
-        if path is None:
-            self._error(404, f"{collection[:-1]} {ref!r} not found")
-            return
-        self._send_file(path, "application/json", fault)
+        self._serve(
+            state, "json", (collection, f"{ref}.json"), f"{collection[:-1]} {ref!r} not found"
+        )
 
     def _redirect(self, state: _PortalState, ref: str, name: str) -> None:
         if _lookup(state.root, "files", ref, name) is None:
@@ -506,34 +501,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _blob(self, state: _PortalState, ref: str, name: str) -> None:
-        fault = state.next_fault("blob")
-        if self._answered_by_fault(fault):
-            return
-        path = _lookup(state.root, "files", ref, name)
-        if path is None:
-            self._error(404, f"no blob {name!r} for file {ref!r}")
-            return
-        self._send_file(path, "application/octet-stream", fault)
+        self._serve(state, "blob", ("files", ref, name), f"no blob {name!r} for file {ref!r}")
 
     def _zenodo_record(self, state: _PortalState, record: str) -> None:
-        fault = state.next_fault("json")
-        if self._answered_by_fault(fault):
-            return
-        path = _lookup(state.root, "zenodo", "records", f"{record}.json")
-        if path is None:
-            self._error(404, f"Zenodo record {record} not found")
-            return
-        self._send_file(path, "application/json", fault)
+        parts = ("zenodo", "records", f"{record}.json")
+        self._serve(state, "json", parts, f"Zenodo record {record} not found")
 
     def _zenodo_content(self, state: _PortalState, record: str, key: str) -> None:
-        fault = state.next_fault("blob")
-        if self._answered_by_fault(fault):
-            return
-        path = _lookup(state.root, "zenodo", "files", record, key)
-        if path is None:
-            self._error(404, f"no file {key!r} in Zenodo record {record}")
-            return
-        self._send_file(path, "application/octet-stream", fault)
+        parts = ("zenodo", "files", record, key)
+        self._serve(state, "blob", parts, f"no file {key!r} in Zenodo record {record}")
 
     def _ena_report(self, state: _PortalState, query: Mapping[str, list[str]]) -> None:
         problem = _ena_query_problem(query)
@@ -553,14 +529,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_bytes(json.dumps(rows).encode(), "application/json", fault)
 
     def _ena_fastq(self, state: _PortalState, run: str, name: str) -> None:
-        fault = state.next_fault("blob")
+        parts = ("ena", "fastq", run, name)
+        self._serve(state, "blob", parts, f"no FASTQ file {name!r} for ENA run {run!r}")
+
+    def _serve(self, state: _PortalState, queue: str, parts: tuple[str, ...], missing: str) -> None:
+        """A file of the root (JSON for the "json" fault queue, bytes for "blob"), after the
+        queue's next fault; 404 with ``missing`` if it is not there."""
+        fault = state.next_fault(queue)
         if self._answered_by_fault(fault):
             return
-        path = _lookup(state.root, "ena", "fastq", run, name)
+        path = _lookup(state.root, *parts)
         if path is None:
-            self._error(404, f"no FASTQ file {name!r} for ENA run {run!r}")
+            self._error(404, missing)
             return
-        self._send_file(path, "application/octet-stream", fault)
+        content_type = "application/json" if queue == "json" else "application/octet-stream"
+        self._send_file(path, content_type, fault)
 
     # -- responses
 
