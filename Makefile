@@ -25,10 +25,13 @@ SIMGENOME ?= resources/simgenome
 PORTAL_PORT ?= 8765
 simulated: setup
 	# (Re)simulated when missing, or made before the simulator wrote its ENA run (the
-	# manifest's last section; the same simulator made the junk alignments).
-	grep -qs '^ena:' $(SIMGENOME)/manifest.yaml || \
+	# manifest's last section; the same simulator made the junk alignments). Files downloaded
+	# from an older simulation (the simGRCh38 assembly and the simK562 external files) are
+	# removed with it, so that nothing old is mixed with the new portal's files.
+	grep -qs '^ena:' $(SIMGENOME)/manifest.yaml || { \
+		rm -rf resources/simGRCh38 resources/external/*simK562*; \
 		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000 \
-			--overwrite
+			--overwrite; }
 	rm -f $(SIMGENOME)/portal.url
 	$(BIN)/python -m attrprior.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
 		--port-file $(SIMGENOME)/portal.url & portal=$$!; \

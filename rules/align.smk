@@ -19,6 +19,8 @@ rule bowtie2_index:
     resources:
         mem_mb=16000,
         runtime=360,
+    params:
+        prefix=lambda wc: bowtie2_prefix(wc.assembly),
     script:
         "../workflow/scripts/bowtie2_index.py"
 
@@ -42,5 +44,7 @@ rule align_reads:
     resources:
         mem_mb=8000,
         runtime=720,
+    params:
+        index_prefix=lambda wc: bowtie2_prefix(wc.assembly),
     script:
         "../workflow/scripts/align_reads.py"

@@ -122,6 +122,12 @@ def check_config(config):
                     f"config key {key}.billboard.motifs_per_sequence.probabilities must "
                     "sum to 1"
                 )
+    lock = config.get("encode", {}).get("lock")
+    if lock is not None and not Path(lock).is_file():
+        raise ValueError(
+            f"config key encode.lock: {lock!r} is not a file (a download lock of an "
+            "earlier run, results/<dataset>/data/downloads.tsv, copied or named here)"
+        )
 
 
 def check_download_source(config, key, source):
@@ -135,12 +141,6 @@ def check_download_source(config, key, source):
     if "encode" not in config:
         raise ValueError(
             f"config key encode: required by {key} (base_url of the portal)"
-        )
-    lock = config["encode"].get("lock")
-    if lock is not None and not Path(lock).is_file():
-        raise ValueError(
-            f"config key encode.lock: {lock!r} is not a file (a download lock of an "
-            "earlier run, results/<dataset>/data/downloads.tsv, copied or named here)"
         )
 
 
@@ -255,16 +255,7 @@ def check_external_ref(config, key, ref):
 def check_task_sources(config, key, entry):
     """An experiments entry: external refs exist; an experiment is named when any file
     comes from ENCODE (by accession or output type)."""
-    external = []
-    for role in ("optimal_peaks", "relaxed_peaks"):
-        if isinstance(entry.get(role), dict) and "external" in entry[role]:
-            external.append((role, entry[role]["external"]))
-    for role in ("signal", "control_signal"):
-        if role in entry:
-            external += [(f"{role}.{s}", ref) for s, ref in entry[role].items()]
-    for role in ("alignments", "control_alignments"):
-        external += [(f"{role}.fastq", ref) for ref in fastq_refs(entry.get(role))]
-    for role, ref in external:
+    for role, ref in task_external_refs(entry):
         check_external_ref(config, f"{key}.{role}", ref)
     from_encode = [
         role
@@ -287,6 +278,22 @@ def check_task_sources(config, key, entry):
         )
 
 
+def task_external_refs(entry):
+    """``(config key, ref)`` of every external file of an experiments entry: its peaks,
+    count bigWigs (pos, neg or unstranded) and reads to align."""
+    refs = []
+    for role in ("optimal_peaks", "relaxed_peaks"):
+        if isinstance(entry.get(role), dict) and "external" in entry[role]:
+            refs.append((role, entry[role]["external"]))
+    for role in ("signal", "control_signal"):
+        for strand in ("pos", "neg", "unstranded"):
+            if strand in entry.get(role, {}):
+                refs.append((f"{role}.{strand}", entry[role][strand]))
+    for role in ("alignments", "control_alignments"):
+        refs += [(f"{role}.fastq", ref) for ref in fastq_refs(entry.get(role))]
+    return refs
+
+
 def fastq_refs(alignments):
     """The external FASTQ refs of an alignments (or control_alignments) value that names
     reads to align ({fastq: [...]}), else none."""
@@ -301,16 +308,6 @@ def profile_strands(source):
     if source.get("profile", {}).get("stranded", True):
         return ["pos", "neg"]
     return ["unstranded"]
-
-
-def read_filter(source):
-    """Which alignments the tracks of an encode_binary section count: profile.read_filter
-    over Tseng et al.'s samtools view -F 780 -q 30."""
-    settings = source.get("profile", {}).get("read_filter", {})
-    return {
-        "exclude_flags": settings.get("exclude_flags", 780),
-        "min_mapq": settings.get("min_mapq", 30),
-    }
 
 
 def has_reads(entry):
@@ -355,7 +352,6 @@ wildcard_constraints:
     seed=r"\d+",
     assembly="|".join(config.get("references", {})) or "(?!)",
     accession=r"ENCFF\d{3}[A-Z]{3}",
-    strand="pos|neg|unstranded",
     track="signal|control",
 
 
@@ -516,19 +512,16 @@ def aligned_bam(assembly, ref):
     return f"{DOWNLOADS}/{assembly}/aligned/{ref}.bam"
 
 
+def bowtie2_prefix(assembly):
+    """The prefix of the bowtie2 index of ``assembly`` (rule bowtie2_index)."""
+    return f"{DOWNLOADS}/{assembly}/bowtie2/genome"
+
+
 def bowtie2_index_files(assembly):
-    """The six files of the bowtie2 index of ``assembly`` (rule bowtie2_index)."""
-    return [
-        f"{DOWNLOADS}/{assembly}/bowtie2/genome{suffix}"
-        for suffix in (
-            ".1.bt2",
-            ".2.bt2",
-            ".3.bt2",
-            ".4.bt2",
-            ".rev.1.bt2",
-            ".rev.2.bt2",
-        )
-    ]
+    """The six files of the bowtie2 index of ``assembly``, as
+    attrprior.alignment.bowtie2_index_files names them."""
+    suffixes = (".1.bt2", ".2.bt2", ".3.bt2", ".4.bt2", ".rev.1.bt2", ".rev.2.bt2")
+    return [bowtie2_prefix(assembly) + suffix for suffix in suffixes]
 
 
 # External FASTQ files to align (alignments given as {fastq: [...]}; rule align_reads).
@@ -537,8 +530,8 @@ FASTQ_REFS = sorted(
         ref
         for dataset in WINDOW_DATASETS
         for entry in genomic_source(dataset)["experiments"].values()
-        for key in ("alignments", "control_alignments")
-        for ref in fastq_refs(entry.get(key))
+        for role, ref in task_external_refs(entry)
+        if role.endswith(".fastq")
     }
 )
 
@@ -553,24 +546,21 @@ def alignment_files(wildcards):
 
 
 def alignment_indexes(wildcards):
-    """Indexes of the BAMs named by accession (rule index_bam); a directory of BAMs holds
-    its own."""
+    """Indexes of the BAMs named by accession (rule index_bam) or aligned here (rule
+    align_reads writes them); a directory of BAMs holds its own."""
     return [f"{bam}.bai" for bam in alignment_files(wildcards) if bam.endswith(".bam")]
 
 
 def track_outputs(dataset):
     """bigWig tracks built from the alignments of every task that has them (5' counts per
     strand or unstranded, controls)."""
-    source = genomic_source(dataset)
     outputs = []
-    for task, entry in source["experiments"].items():
+    for task, entry in genomic_source(dataset)["experiments"].items():
         tracks = ["signal"] + (["control"] if "control_alignments" in entry else [])
         if "alignments" in entry:
-            outputs += expand(
-                f"{RESULTS}/{dataset}/data/tracks/{task}.{{track}}.{{strand}}.bigWig",
-                track=tracks,
-                strand=profile_strands(source),
-            )
+            outputs += [
+                bw for track in tracks for bw in task_bigwigs(dataset, task, track)
+            ]
     return outputs
 
 
@@ -679,17 +669,11 @@ def dataset_external_refs(source):
     """Every external file of an encode_binary section: the tasks' external peaks, bigWigs
     and reads to align, the footprints, and the archive of each archive member (so the
     lock records the archive's md5 too)."""
-    refs = []
-    strands = profile_strands(source)
-    for entry in source["experiments"].values():
-        for role in ("optimal_peaks", "relaxed_peaks"):
-            if isinstance(entry.get(role), dict) and "external" in entry[role]:
-                refs.append(entry[role]["external"])
-        for key in ("signal", "control_signal"):
-            if key in entry:
-                refs += [entry[key][strand] for strand in strands]
-        for key in ("alignments", "control_alignments"):
-            refs += fastq_refs(entry.get(key))
+    refs = [
+        ref
+        for entry in source["experiments"].values()
+        for _, ref in task_external_refs(entry)
+    ]
     refs += footprint_refs(source)
     # An archive member's ref is <archive>/<member>.
     archives = [name for name, _, member in map(external_parts, refs) if member]

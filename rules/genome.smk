@@ -140,7 +140,10 @@ rule profile_tracks:
         mem_mb=8000,
         runtime=120,
     params:
-        read_filter=lambda wc: read_filter(genomic_source(wc.dataset)),
+        # Settings over attrprior.tracks.ReadFilter's defaults (-F 780 -q 30).
+        read_filter=lambda wc: genomic_source(wc.dataset)
+        .get("profile", {})
+        .get("read_filter", {}),
     script:
         "../workflow/scripts/profile_tracks.py"
 

@@ -260,7 +260,8 @@ def test_replicate_files_prefer_the_preferred_default_else_stop():
 def test_replicate_files_without_candidates_or_replicates_stop():
     with pytest.raises(
         MetadataError,
-        match=r"ENCSR000REP: no released GRCh38 file with output type 'filtered alignments'"
+        match=r"ENCSR000REP: no released or archived GRCh38 file with output type "
+        r"'filtered alignments'"
         r".*\['alignments', 'unfiltered alignments'\]",
     ):
         replicate_files(REPLICATED, "filtered alignments", "GRCh38")

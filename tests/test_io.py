@@ -161,3 +161,17 @@ def test_extract_tar_member_names_an_unreadable_archive(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.tar.gz: archive not found"):
         extract_tar_member(tmp_path / "missing.tar.gz", "*", tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_extract_tar_member_does_not_blame_the_archive_for_the_destination(tmp_path):
+    _tar(tmp_path / "a.tar.gz", MEMBERS)
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(OSError) as raised:  # the destination's directory cannot be made
+        extract_tar_member(tmp_path / "a.tar.gz", "*Oct4*", tmp_path / "file" / "x")
+    assert "not a readable tar archive" not in str(raised.value)
+    (tmp_path / "o").mkdir()
+    with pytest.raises(OSError) as raised:  # a directory is in the way, found at the rename
+        extract_tar_member(tmp_path / "a.tar.gz", "*Oct4*", tmp_path / "o")
+    assert "not a readable tar archive" not in str(raised.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz", "file", "o"]
+    assert list((tmp_path / "o").iterdir()) == []

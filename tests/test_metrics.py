@@ -388,7 +388,7 @@ def test_cross_set_similarity_averages_every_pair_between_the_sets():
         for b in subset:
             total += continuous_jaccard(a, b)
     np.testing.assert_allclose(cross_set_similarity(full, subset), total / 6)
-    # Pairs within a set are not compared: a copy of the other set's only map scores L.
+    # One map per set: the only pair is the one across the sets; a scaled copy scores L.
     assert np.allclose(cross_set_similarity([full[0]], [3 * full[0]]), 12)
     # Identical sets: the mean over all pairs, self-pairs included (unlike seed_stability).
     pairs = [continuous_jaccard(a, b) for a in full for b in full]

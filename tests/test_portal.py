@@ -256,28 +256,41 @@ def test_zenodo_404s_and_no_way_out_of_the_root(root, portal):
         assert status == 404 and json.loads(body)["status"] == "error", path
 
 
-def test_zenodo_json_faults(portal):
+def check_json_faults(portal, json_route, blob_route):
+    """The three JSON faults, in order, on ``json_route``; the blob route beside it takes
+    none of them. Returns the JSON served after the faults."""
     portal.set_faults(json=["500", "truncate", "drop"])
-    assert _raw_get(portal, RECORD)[0] == 500
-    status, headers, body = _raw_get(portal, RECORD)
+    assert _raw_get(portal, blob_route)[0] == 200
+    assert _raw_get(portal, json_route)[0] == 500
+    status, headers, body = _raw_get(portal, json_route)
     assert status == 200 and len(body) == int(headers["Content-Length"]) // 2
     with pytest.raises(requests.ConnectionError):
-        requests.get(portal.url + RECORD)
-    assert requests.get(portal.url + RECORD).json()["id"] == 3371216
+        requests.get(portal.url + json_route)
+    return requests.get(portal.url + json_route).json()
+
+
+def test_zenodo_json_faults(portal):
+    assert check_json_faults(portal, RECORD, CONTENT)["id"] == 3371216
     assert _raw_get(portal, CONTENT)[2] == ZDATA  # the content route takes blob faults only
 
 
-def test_zenodo_content_faults(portal):
+def check_blob_faults(portal, json_route, blob_route, data):
+    """The four blob faults, in order, on ``blob_route`` (serving ``data``); the JSON route
+    beside it takes none of them."""
     portal.set_faults(blob=["500", "truncate", "bad_md5", "drop"])
-    assert _raw_get(portal, RECORD)[0] == 200  # the record route takes JSON faults only
-    assert _raw_get(portal, CONTENT)[0] == 500
-    status, headers, body = _raw_get(portal, CONTENT)
-    assert headers["Content-Length"] == str(len(ZDATA)) and body == ZDATA[: len(ZDATA) // 2]
-    body = _raw_get(portal, CONTENT)[2]
-    assert len(body) == len(ZDATA) and sum(a != b for a, b in zip(body, ZDATA, strict=True)) == 1
+    assert _raw_get(portal, json_route)[0] == 200
+    assert _raw_get(portal, blob_route)[0] == 500
+    status, headers, body = _raw_get(portal, blob_route)
+    assert headers["Content-Length"] == str(len(data)) and body == data[: len(data) // 2]
+    body = _raw_get(portal, blob_route)[2]
+    assert len(body) == len(data) and sum(a != b for a, b in zip(body, data, strict=True)) == 1
     with pytest.raises(requests.ConnectionError):
-        requests.get(portal.url + CONTENT)
-    assert _raw_get(portal, CONTENT)[2] == ZDATA
+        requests.get(portal.url + blob_route)
+    assert _raw_get(portal, blob_route)[2] == data
+
+
+def test_zenodo_content_faults(portal):
+    check_blob_faults(portal, RECORD, CONTENT, ZDATA)
     portal.set_faults(blob=["bad_md5"], repeat=True)
     assert all(_raw_get(portal, CONTENT)[2] != ZDATA for _ in range(3))
 
@@ -376,26 +389,9 @@ def test_ena_fastq_route_serves_the_bytes(root, portal):
 
 
 def test_ena_report_json_faults(portal):
-    portal.set_faults(json=["500", "truncate", "drop"])
-    assert _raw_get(portal, FASTQ_2)[0] == 200  # the FASTQ route takes blob faults only
-    assert _raw_get(portal, REPORT)[0] == 500
-    status, headers, body = _raw_get(portal, REPORT)
-    assert status == 200 and len(body) == int(headers["Content-Length"]) // 2
-    with pytest.raises(requests.ConnectionError):
-        requests.get(portal.url + REPORT)
-    assert requests.get(portal.url + REPORT).json()[0]["run_accession"] == RUN
+    assert check_json_faults(portal, REPORT, FASTQ_2)[0]["run_accession"] == RUN
 
 
 def test_ena_fastq_faults(portal):
-    data = FASTQ[f"{RUN}_2.fastq.gz"]
-    portal.set_faults(blob=["500", "truncate", "bad_md5", "drop"])
-    assert _raw_get(portal, REPORT)[0] == 200  # the report takes JSON faults only
-    assert _raw_get(portal, FASTQ_2)[0] == 500
-    status, headers, body = _raw_get(portal, FASTQ_2)
-    assert headers["Content-Length"] == str(len(data)) and body == data[: len(data) // 2]
-    body = _raw_get(portal, FASTQ_2)[2]
-    assert len(body) == len(data) and sum(a != b for a, b in zip(body, data, strict=True)) == 1
-    with pytest.raises(requests.ConnectionError):
-        requests.get(portal.url + FASTQ_2)
-    assert _raw_get(portal, FASTQ_2)[2] == data
+    check_blob_faults(portal, REPORT, FASTQ_2, FASTQ[f"{RUN}_2.fastq.gz"])
     assert portal.blob_requests() == [FASTQ_2] * 5

@@ -300,6 +300,8 @@ def test_genomic_splits_keep_only_training_positives(genome):
     keep[[3, 8, 12]] = True  # one chr1 training positive, and held-out positives
     train, valid, test = genomic_splits(array, labels, split_chroms, train_keep=keep)
     assert train.positives.tolist() == [3] and len(train) == 2
+    # The training positives before keep, as many as without it.
+    assert train.n_all_positives == full[0].n_all_positives == len(full[0].positives) > 1
     np.testing.assert_array_equal(train.negatives, full[0].negatives)
     # Validation and test are complete, the same windows as without keep.
     for kept, whole in ((valid, full[1]), (test, full[2])):

@@ -25,6 +25,7 @@ LOCAL_RULES = {
     "download_experiment_file",
     "download_experiment_alignments",
     "download_external",
+    "extract_external_member",
     "download_lock",
     "paper_table1",
     "paper_table2",

@@ -1,6 +1,6 @@
 """Tests for attrprior.tracks: BAM -> 5' count bigWigs, checks and bigWig reading."""
 
-import dataclasses
+import logging
 import os
 
 import numpy as np
@@ -8,7 +8,6 @@ import pyBigWig
 import pysam
 import pytest
 
-from attrprior import tracks
 from attrprior.tracks import (
     DEFAULT_READ_FILTER,
     ReadFilter,
@@ -277,13 +276,17 @@ def junk_bam(tmp_path):
     return make_flagged_bam(tmp_path / "junk.bam")
 
 
-def test_default_read_filter_is_the_references():
+def test_default_read_filter_is_the_references(junk_bam, tmp_path):
     assert DEFAULT_READ_FILTER == ReadFilter() == ReadFilter(exclude_flags=780, min_mapq=30)
-    assert ReadFilter(**{"exclude_flags": 780, "min_mapq": 30}) == DEFAULT_READ_FILTER
-    assert 780 == 4 | 8 | 256 | 512
-    assert DEFAULT_READ_FILTER.samtools_args() == ["-F", "780", "-q", "30"]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        DEFAULT_READ_FILTER.min_mapq = 0
+    # On the hand-built BAM, the default drops unmapped, mate-unmapped, secondary, QC-failed
+    # and MAPQ < 30 alignments, exactly as the four flags spelled out with -q 30 do.
+    spelled_out = ReadFilter(exclude_flags=4 | 8 | 256 | 512, min_mapq=30)
+    kept = {}
+    for name, read_filter in (("default", DEFAULT_READ_FILTER), ("spelled", spelled_out)):
+        out = filter_bam(junk_bam, tmp_path / f"{name}.bam", read_filter)
+        with pysam.AlignmentFile(str(out)) as bam:
+            kept[name] = [r.query_name for r in bam.fetch(until_eof=True)]
+    assert kept["default"] == kept["spelled"] == ["mapq30", "reverse", "duplicate"]
     flags = np.array([0, 16, 4, 8, 256, 512, 1024, 2048, 0, 0])
     mapq = np.array([60, 60, 60, 60, 60, 60, 60, 60, 29, 30])
     expected = [True, True, False, False, False, False, True, True, False, True]
@@ -390,21 +393,34 @@ def test_five_prime_bedgraph_filters_by_default(junk_bam, tmp_path):
     assert sorted(os.listdir(out)) == ["f.bg", "u.bg"]  # the filtered BAM is gone
 
 
-def test_stranded_bigwigs_filter_each_bam_once(junk_bam, bams, tmp_path, monkeypatch):
+@pytest.fixture
+def view_calls(monkeypatch):
+    """The BAMs read by samtools view (pysam.view), each with its filter options, in order."""
     calls = []
+    real = pysam.view
 
-    def spy(bam, output, read_filter=DEFAULT_READ_FILTER):
-        calls.append((os.path.basename(bam), read_filter))
-        return real(bam, output, read_filter)
+    def spy(*args, **kwargs):
+        options = [
+            part
+            for option, value in zip(args, args[1:], strict=False)
+            if option in ("-F", "-q")
+            for part in (option, value)
+        ]
+        calls.append((os.path.basename(args[-1]), options))
+        return real(*args, **kwargs)
 
-    real = tracks.filter_bam
-    monkeypatch.setattr(tracks, "filter_bam", spy)
+    monkeypatch.setattr(pysam, "view", spy)
+    return calls
+
+
+def test_stranded_bigwigs_filter_each_bam_once(junk_bam, bams, tmp_path, view_calls):
     read_filter = ReadFilter(exclude_flags=780, min_mapq=20)
     out = tmp_path / "out"
     pos, neg = bams_to_stranded_bigwigs(
         [junk_bam, bams[0]], SIZES, out / "pos.bw", out / "neg.bw", read_filter=read_filter
     )
-    assert calls == [("junk.bam", read_filter), ("rep1.bam", read_filter)]
+    options = ["-F", "780", "-q", "20"]
+    assert view_calls == [("junk.bam", options), ("rep1.bam", options)]
     assert sorted(os.listdir(out)) == ["neg.bw", "pos.bw"]
     # Same tracks as one strand at a time (MAPQ 29 now passes); READS_A all pass.
     for path, strand in ((pos, "+"), (neg, "-")):
@@ -417,6 +433,35 @@ def test_stranded_bigwigs_filter_each_bam_once(junk_bam, bams, tmp_path, monkeyp
         dense = bigwig_dense(path)
         for chrom in SIZES:
             np.testing.assert_array_equal(dense[chrom], expected[chrom])
-    calls.clear()
+    view_calls.clear()
     bams_to_stranded_bigwigs(junk_bam, SIZES, out / "p2.bw", out / "n2.bw", read_filter=None)
-    assert calls == []  # no filter, no filtering
+    assert view_calls == []  # no filter, no filtering
+
+
+def test_builders_log_kept_and_total_per_bam_from_one_pass(
+    junk_bam, bams, tmp_path, caplog, view_calls
+):
+    caplog.set_level(logging.INFO, logger="attrprior.tracks")
+    bams_to_bigwig([junk_bam, bams[1]], SIZES, tmp_path / "u.bw", None)
+    assert [r.name for r in caplog.records] == ["attrprior.tracks"] * 2
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{junk_bam}: kept 3 of 8 alignments ({DEFAULT_READ_FILTER})",
+        f"{bams[1]}: kept 3 of 3 alignments ({DEFAULT_READ_FILTER})",
+    ]
+    assert "ReadFilter(exclude_flags=780, min_mapq=30)" in caplog.records[0].getMessage()
+    assert [bam for bam, _ in view_calls] == ["junk.bam", "rep2.bam"]  # one samtools pass each
+
+    caplog.clear()
+    view_calls.clear()
+    custom = ReadFilter(exclude_flags=4 | 1024, min_mapq=0)
+    bams_to_stranded_bigwigs(junk_bam, SIZES, tmp_path / "p.bw", tmp_path / "n.bw", None, custom)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{junk_bam}: kept 6 of 8 alignments ({custom})"
+    ]
+    assert view_calls == [("junk.bam", ["-F", "1028", "-q", "0"])]
+
+
+def test_count_filtered_reads_is_one_pass(junk_bam, view_calls):
+    assert count_filtered_reads(junk_bam) == (8, 3)
+    assert count_filtered_reads(junk_bam, None) == (8, 7)
+    assert view_calls == [("junk.bam", ["-F", "780", "-q", "30"]), ("junk.bam", ["-F", "4"])]

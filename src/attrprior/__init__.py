@@ -3,12 +3,13 @@
 Modules, one per concept: ``data`` (simulated datasets), ``models`` (CNNs),
 ``priors`` (attribution priors), ``train`` (training loop), ``attribution``
 (gradient-based and DeepSHAP attributions, gradient correction), ``metrics``,
-``stats`` and ``plots``; genomic data: ``encode`` (ENCODE portal client, verified
-downloads), ``portal`` (a local stand-in for the portal), ``simgenome`` (a simulated genome
-with ChIP/DNase data and ground truth), ``peaks`` (narrowPeak/BED reading), ``labels``
-(binary labels), ``tracks`` (BAM to bigWig), ``genome`` (sequence arrays, profile examples)
-and ``sampling`` (balanced training batches). All sequence and attribution arrays are
-``(N, 4, L)``: examples, bases A/C/G/T, positions.
+``stats`` and ``plots``; genomic data: ``encode`` (ENCODE, Zenodo and ENA downloads,
+verified), ``portal`` (a local stand-in for those services), ``simgenome`` (a simulated
+genome with ChIP/DNase data and ground truth), ``peaks`` (narrowPeak/BED reading),
+``labels`` (binary labels), ``alignment`` (reads to BAM with bowtie2), ``tracks`` (BAM to
+bigWig), ``genome`` (sequence arrays, profile examples) and ``sampling`` (balanced training
+batches). All sequence and attribution arrays are ``(N, 4, L)``: examples, bases A/C/G/T,
+positions.
 """
 
 __version__ = "0.1.0"

@@ -209,9 +209,8 @@ def align_single_end(
         sort += ["-o", str(tmp_bam), "-"]
         summary = _run_pipe(align, sort, what)
         _run([samtools, "index", str(tmp_bam)], f"indexing of {bam}")
-        os.replace(f"{tmp_bam}.bai", f"{bam}.bai.tmp")
         os.replace(tmp_bam, bam)
-        os.replace(f"{bam}.bai.tmp", f"{bam}.bai")
+        os.replace(f"{tmp_bam}.bai", f"{bam}.bai")
     return parse_bowtie2_summary(summary)
 
 
@@ -244,6 +243,7 @@ def parse_bowtie2_summary(text: str) -> AlignmentSummary:
     return AlignmentSummary(**counts)
 
 
+# Not attrprior.data's _check_int: this module runs in envs/align.yaml, which has no NumPy.
 def _check_threads(threads: int) -> None:
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: expected an int >= 1, got {threads!r}")

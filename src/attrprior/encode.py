@@ -472,7 +472,7 @@ def _candidates(
             }
         )
         raise MetadataError(
-            f"{name}: no released {assembly} file with output type {output_type!r}"
+            f"{name}: no released or archived {assembly} file with output type {output_type!r}"
             + (f" and format {file_format!r}" if file_format else "")
             + f"; output types for {assembly}: {available}"
         )
@@ -670,7 +670,7 @@ class PortalClient:
 
     def _fetch_json_as(self, url: str, expected: type[_J]) -> _J:
         """GET ``url`` and return its JSON value, which must be an ``expected``, with retries."""
-        what = {dict: "a JSON object", list: "a JSON list"}.get(expected, expected.__name__)
+        what = {dict: "a JSON object", list: "a JSON list"}[expected]
 
         def attempt() -> _J:
             with self._get(url, stream=False) as response:
@@ -734,23 +734,28 @@ class PortalClient:
         Raises
         ------
         ValueError
-            If ``reference`` is malformed (:class:`MetadataError` if the metadata is refused,
-            or its md5sum is not ``expected_md5``: naming the reference, ``expected_by`` and
-            both md5s; nothing is downloaded).
+            If ``reference`` or ``expected_md5`` is malformed (nothing is requested).
+        MetadataError
+            If the metadata is refused, or its md5sum is not ``expected_md5`` (naming the
+            reference, ``expected_by`` and both md5s); nothing is downloaded.
         PortalError
             If the metadata cannot be fetched.
         DownloadError
             If the bytes cannot be fetched and verified after every try; ``dest`` is untouched.
         """
+        expected_md5 = _pinned_md5(expected_md5, reference)
         meta = self.file(reference)
         check_file_metadata(
             meta, accession=reference, assembly=assembly, allowed_status=allowed_status
         )
-        if expected_md5 is not None and meta["md5sum"].lower() != expected_md5.lower():
-            raise MetadataError(
-                f"{reference}: md5sum on the portal is {meta['md5sum']}, but {expected_by} "
-                f"has {expected_md5}; the file changed since"
-            )
+        _check_pinned_md5(
+            meta["md5sum"].lower(),
+            expected_md5,
+            reference,
+            "md5sum on the portal",
+            "the file",
+            pinned_by=f"{expected_by} has",
+        )
         label = str(meta.get("accession") or reference)
         url = urljoin(self.base_url + "/", meta["href"])
         return self._fetch_verified(
@@ -849,7 +854,7 @@ class PortalClient:
         if present is not None:
             return present
         url, md5, size = zenodo_file(self.fetch_json(record_url), key, record_url=record_url)
-        _check_pinned_md5(md5, expected_md5, label, f"on Zenodo ({record_url})", "the record")
+        _check_pinned_md5(md5, expected_md5, label, f"md5 on Zenodo ({record_url})", "the record")
         return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
 
     def download_ena_fastq(
@@ -922,7 +927,9 @@ class PortalClient:
             return present
         files = ena_run_files(self.fetch_json_list(report_url), run, report_url=report_url)
         path, md5, size = _pick_fastq(files, run, read, report_url)
-        _check_pinned_md5(md5, expected_md5, label, f"of {path} on ENA ({report_url})", "the run")
+        _check_pinned_md5(
+            md5, expected_md5, label, f"md5 of {path} on ENA ({report_url})", "the run"
+        )
         url = path if "://" in path else f"{file_scheme}://{path}"
         return self._fetch_verified(url, dest, md5=md5, size=size, label=label)
 
@@ -1001,7 +1008,7 @@ class PortalClient:
 
 
 def _pinned_md5(expected_md5: str | None, label: str) -> str | None:
-    """An md5 pinned in the configuration, lower-cased, or a ValueError naming ``label``."""
+    """A pinned md5 (configuration, lock file), lower-cased, or a ValueError naming ``label``."""
     if expected_md5 is None:
         return None
     expected_md5 = expected_md5.lower()
@@ -1021,12 +1028,20 @@ def _present_with_pinned_md5(
 
 
 def _check_pinned_md5(
-    md5: str, expected_md5: str | None, label: str, where: str, source: str
+    md5: str,
+    expected_md5: str | None,
+    label: str,
+    what: str,
+    source: str,
+    *,
+    pinned_by: str = "the configuration pins",
 ) -> None:
-    """A MetadataError naming both md5s if the source's differs from the pinned one."""
+    """A MetadataError naming both md5s if the source's (``what``, e.g. "md5sum on the
+    portal") differs from the pinned one; ``pinned_by`` says who pins it, with the verb
+    (e.g. "lock file x.tsv has")."""
     if expected_md5 is not None and md5 != expected_md5:
         raise MetadataError(
-            f"{label}: md5 {where} is {md5}, but the configuration pins {expected_md5}; "
+            f"{label}: {what} is {md5}, but {pinned_by} {expected_md5}; "
             f"{source} changed, or the pinned md5 is wrong"
         )
 
@@ -1301,7 +1316,7 @@ def download_experiment_files(
     Returns
     -------
     list of DownloadRecord
-        One per file, by replicate (sorted by accession when pinned by the lock), with
+        One per file, by replicate (in the lock's order when pinned by it), with
         ``experiment`` and ``output_type`` filled in.
 
     Raises
@@ -1322,7 +1337,7 @@ def download_experiment_files(
                 f"lock file {lock}: {len(pins)} files pinned for {what} "
                 f"({', '.join(pins)}), expected one"
             )
-        accessions = sorted(pins)
+        accessions = list(pins)
         _log.info("%s: %s, pinned by lock file %s", what, ", ".join(accessions), lock)
     else:
         if lock is not None:

@@ -46,10 +46,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         suffix=suffix if suffix is not None else path.suffix,
     )
     os.close(handle)
-    # mkstemp creates the file 0600; give it the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    _chmod_as_created(tmp, 0o666)  # mkstemp creates the file 0600
     tmp = Path(tmp)
     try:
         yield tmp
@@ -74,15 +71,20 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    # mkdtemp creates the directory 0700; give it the permissions a plain mkdir() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
+    _chmod_as_created(tmp, 0o777)  # mkdtemp creates the directory 0700
     try:
         yield tmp
         os.rename(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _chmod_as_created(path: str | os.PathLike, mode: int) -> None:
+    """Give ``path`` the permissions a plain open() (``0o666``) or mkdir() (``0o777``)
+    would: ``mode`` less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
 
 
 def write_tsv(table: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -157,8 +159,12 @@ def extract_tar_member(
     ------
     ValueError
         Naming the archive and the pattern, if no regular file or more than one matches
-        (listing some member names, or the matches); or if the archive cannot be read.
-        ``dest`` is then untouched.
+        (listing some member names, or the matches); or naming the archive, if it cannot be
+        read. ``dest`` is then untouched.
+    FileNotFoundError
+        If the archive does not exist.
+    OSError
+        If ``dest`` cannot be written (not reported as an unreadable archive).
 
     Notes
     -----
@@ -166,44 +172,71 @@ def extract_tar_member(
     first match; the member is written while the archive streams past.
     """
     archive = Path(archive)
+    try:
+        tar = tarfile.open(archive, "r:*")
+    except (tarfile.TarError, EOFError, OSError) as error:
+        if isinstance(error, FileNotFoundError) and not archive.exists():
+            raise FileNotFoundError(f"{archive}: archive not found") from None
+        raise _unreadable(archive, error) from error
     matches: list[str] = []
     seen: list[str] = []
-    try:
-        with tarfile.open(archive, "r:*") as tar, atomic_path(dest) as tmp:
-            digest, size = hashlib.md5(), 0
-            for member in tar:
-                if not member.isfile():
-                    continue
-                seen.append(member.name)
-                if not fnmatch.fnmatchcase(member.name, pattern):
-                    continue
-                matches.append(member.name)
-                if len(matches) > 1:
-                    continue
-                with tar.extractfile(member) as source, tmp.open("wb") as out:
-                    while block := source.read(1 << 20):
-                        digest.update(block)
-                        out.write(block)
-                        size += len(block)
-            if len(matches) != 1:
-                raise _NotOneMember()
-    except _NotOneMember:
+    # Only reading the archive is guarded: an error writing ``dest`` propagates as it is.
+    with tar, atomic_path(dest) as tmp:
+        digest, size = hashlib.md5(), 0
+        for member in _members(tar, archive):
+            if not member.isfile():
+                continue
+            seen.append(member.name)
+            if not fnmatch.fnmatchcase(member.name, pattern):
+                continue
+            matches.append(member.name)
+            if len(matches) > 1:
+                continue
+            with _reading(archive):
+                source = tar.extractfile(member)
+            with source, tmp.open("wb") as out:
+                while True:
+                    with _reading(archive):
+                        block = source.read(1 << 20)
+                    if not block:
+                        break
+                    digest.update(block)
+                    out.write(block)
+                    size += len(block)
+        # Raised inside the block, so that the temporary file is removed.
         if not matches:
             shown = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
             raise ValueError(
                 f"{archive}: no file matches {pattern!r}; its {len(seen)} files include "
                 f"{shown or 'nothing'}"
-            ) from None
-        raise ValueError(
-            f"{archive}: {len(matches)} files match {pattern!r} ({', '.join(matches)}); the "
-            "pattern must name exactly one"
-        ) from None
-    except (tarfile.TarError, EOFError, OSError) as error:
-        if isinstance(error, FileNotFoundError) and not archive.exists():
-            raise FileNotFoundError(f"{archive}: archive not found") from None
-        raise ValueError(f"{archive}: not a readable tar archive ({error})") from error
+            )
+        if len(matches) > 1:
+            raise ValueError(
+                f"{archive}: {len(matches)} files match {pattern!r} ({', '.join(matches)}); "
+                "the pattern must name exactly one"
+            )
     return matches[0], digest.hexdigest(), size
 
 
-class _NotOneMember(Exception):
-    """Raised inside :func:`extract_tar_member` so that the temporary file is removed."""
+def _unreadable(archive: Path, error: Exception) -> ValueError:
+    return ValueError(f"{archive}: not a readable tar archive ({error})")
+
+
+@contextlib.contextmanager
+def _reading(archive: Path) -> Iterator[None]:
+    """Turn an error reading ``archive`` (truncated, corrupt) into a ValueError naming it."""
+    try:
+        yield
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise _unreadable(archive, error) from error
+
+
+def _members(tar: tarfile.TarFile, archive: Path) -> Iterator[tarfile.TarInfo]:
+    """The members of ``tar`` as they are read, with :func:`_reading`'s errors."""
+    iterator = iter(tar)
+    while True:
+        with _reading(archive):
+            member = next(iterator, None)
+        if member is None:
+            return
+        yield member

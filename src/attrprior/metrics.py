@@ -207,6 +207,27 @@ def continuous_jaccard(a, b) -> np.ndarray:
     return np.nan_to_num(_safe_divide(num, den)).sum(axis=-1)
 
 
+def _map_sets(**sets) -> list[list[np.ndarray]]:
+    """Each keyword's attribution maps as ``(N, 4, L)`` arrays, all of the shape of the first
+    set's first map (which callers make sure exists), or a ValueError naming the map
+    (``name[i]``)."""
+
+    converted = [
+        [_as_attr(m, f"{name}[{i}]") for i, m in enumerate(maps)] for name, maps in sets.items()
+    ]
+    first, first_name = converted[0][0], f"{next(iter(sets))}[0]"
+    for name, maps in zip(sets, converted, strict=True):
+        for i, m in enumerate(maps):
+            _check_same_shape(first, m, first_name, f"{name}[{i}]")
+    return converted
+
+
+def _mean_jaccard(pairs) -> np.ndarray:
+    """Mean :func:`continuous_jaccard` of pairs ``(a, b)`` of map sets, per example."""
+
+    return np.mean([continuous_jaccard(a, b) for a, b in pairs], axis=0)
+
+
 def seed_stability(maps) -> np.ndarray:
     """Stability of attributions across models: mean pairwise continuous Jaccard, per example.
 
@@ -225,17 +246,11 @@ def seed_stability(maps) -> np.ndarray:
         Between -L and L; higher is more stable.
     """
 
-    maps = [_as_attr(m, f"maps[{i}]") for i, m in enumerate(maps)]
+    maps = list(maps)
     if len(maps) < 2:
         raise ValueError(f"seed_stability needs at least 2 maps, got {len(maps)}.")
-    for i, m in enumerate(maps[1:], start=1):
-        _check_same_shape(maps[0], m, "maps[0]", f"maps[{i}]")
-    pairs = [
-        continuous_jaccard(maps[i], maps[j])
-        for i in range(len(maps))
-        for j in range(i + 1, len(maps))
-    ]
-    return np.mean(pairs, axis=0)
+    (maps,) = _map_sets(maps=maps)
+    return _mean_jaccard([(a, b) for i, a in enumerate(maps) for b in maps[i + 1 :]])
 
 
 def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> np.ndarray:
@@ -265,26 +280,22 @@ def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> 
         Between -L and L; higher means the two sets agree more.
     """
 
-    maps = [_as_attr(m, f"maps[{i}]") for i, m in enumerate(maps)]
-    other_maps = [_as_attr(m, f"other_maps[{j}]") for j, m in enumerate(other_maps)]
+    maps, other_maps = list(maps), list(other_maps)
     if not maps or not other_maps:
         raise ValueError(
             f"cross_set_similarity needs at least 1 map per set, got {len(maps)} and "
             f"{len(other_maps)}."
         )
-    for j, m in enumerate(other_maps):
-        _check_same_shape(maps[0], m, "maps[0]", f"other_maps[{j}]")
-    for i, m in enumerate(maps[1:], start=1):
-        _check_same_shape(maps[0], m, "maps[0]", f"maps[{i}]")
+    maps, other_maps = _map_sets(maps=maps, other_maps=other_maps)
     pairs = [
-        continuous_jaccard(a, b)
+        (a, b)
         for i, a in enumerate(maps)
         for j, b in enumerate(other_maps)
         if not (skip_same_index and i == j)
     ]
     if not pairs:
         raise ValueError("cross_set_similarity: no pair left once pairs (i, i) are skipped")
-    return np.mean(pairs, axis=0)
+    return _mean_jaccard(pairs)
 
 
 def information_content(truth) -> np.ndarray:

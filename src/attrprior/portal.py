@@ -252,11 +252,7 @@ def zenodo_record_path(root: str | Path, record: int) -> Path:
 def zenodo_file_path(root: str | Path, record: int, key: str) -> Path:
     """Path of the bytes of ``/api/records/<record>/files/<key>/content`` in a portal root."""
     number = _record_number(record, root)
-    try:
-        key = _safe(key, "Zenodo file key")
-    except ValueError as error:
-        raise ValueError(f"portal root {root}: {error}") from None
-    return Path(root) / "zenodo" / "files" / number / key
+    return Path(root) / "zenodo" / "files" / number / _safe_in(root, key, "Zenodo file key")
 
 
 def add_zenodo_file(
@@ -663,7 +659,8 @@ def _ena_report_row(row: Mapping[str, Any], fields: Sequence[str], host: str) ->
 
 
 class MockPortal:
-    """A local ENCODE-like (and Zenodo-like) portal serving a portal root, started at construction.
+    """A local ENCODE-, Zenodo- and ENA-like portal serving a portal root, started at
+    construction.
 
     Parameters
     ----------

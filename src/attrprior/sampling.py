@@ -102,6 +102,13 @@ class BalancedWindows:
         Positive windows to keep (the others are left out of the split; negatives are not
         affected): training on a fraction of the peaks (:func:`retained_positives`).
 
+    Attributes
+    ----------
+    positives, negatives : numpy.ndarray of int64
+        The split's positive windows (those kept) and negative windows.
+    n_all_positives : int
+        The split's positive windows before ``keep`` was applied.
+
     Raises
     ------
     ValueError
@@ -119,6 +126,7 @@ class BalancedWindows:
         self.genome = genome
         self.labels = labels
         self.positives, self.negatives = positive_and_negative_windows(labels, mask)
+        self.n_all_positives = len(self.positives)
         if keep is not None:
             keep = np.asarray(keep, dtype=bool)
             if keep.shape != (len(labels.start),):
@@ -489,17 +497,14 @@ def profile_splits(
         A split without peak examples, naming the directory.
     """
     random_fraction = random_fraction if examples.n_random else 0.0
-    train_peaks = examples.split_indices("train")
+    train = ProfileBatches.for_split(
+        examples, "train", jitter=examples.max_jitter, random_fraction=random_fraction
+    )
     if keep_positives is not None:
-        train_peaks = retained_profile_peaks(examples, train_peaks, keep_positives)
+        # A subset of the validated training peak rows, so still valid.
+        train.peaks = retained_profile_peaks(examples, train.peaks, keep_positives)
     splits = {
-        "train": ProfileBatches(
-            examples,
-            train_peaks,
-            examples.random_indices() if random_fraction > 0 else (),
-            jitter=examples.max_jitter,
-            random_fraction=random_fraction,
-        ),
+        "train": train,
         "valid": ProfileBatches.for_split(examples, "valid"),
         "test": ProfileBatches.for_split(examples, "test"),
     }

@@ -248,6 +248,7 @@ import pandas as pd
 from attrprior.data import Motif, load_jaspar_motifs, reverse_complement, sample_from_pwm
 from attrprior.io import write_text
 from attrprior.portal import add_ena_run, add_experiment, add_file, add_zenodo_file, blob_path
+from attrprior.tracks import DEFAULT_READ_FILTER, sum_intervals, write_bigwig
 
 __all__ = [
     "ASSEMBLY",
@@ -293,6 +294,7 @@ FOOTPRINTS = "footprints"
 
 _BASES = np.frombuffer(b"ACGTN", dtype=np.uint8)
 _N = 4  # genome code of N
+_COMPLEMENT = np.array([3, 2, 1, 0, _N], dtype=np.uint8)  # genome code of each code's complement
 _STRANDS = np.array(["+", "-"])
 _MOTIF_COLUMNS = (
     "chrom", "start", "end", "task", "matrix_id", "strand", "bound", "class", "sequence"
@@ -1204,7 +1206,6 @@ def _cut_weights(genome: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray
     """
     table = np.zeros((4, 5), dtype=np.float32)  # code 4 (N) weighs 0
     table[:, :4] = DNASE_CUT_WEIGHTS
-    complement = np.array([3, 2, 1, 0, _N], dtype=np.uint8)
     weights = {}
     for chrom, codes in genome.items():
         positions = np.arange(codes.size)
@@ -1213,7 +1214,7 @@ def _cut_weights(genome: Mapping[str, np.ndarray]) -> dict[str, tuple[np.ndarray
         for row, (plus_offset, minus_offset) in enumerate(((-2, 2), (-1, 1), (0, 0), (1, -1))):
             for weight, offset, strand_codes in (
                 (plus, plus_offset, codes),
-                (minus, minus_offset, complement[codes]),
+                (minus, minus_offset, _COMPLEMENT[codes]),
             ):
                 at = positions + offset
                 inside = (at >= 0) & (at < codes.size)
@@ -1230,6 +1231,15 @@ def _five_prime(context: _Context, reads: pd.DataFrame) -> np.ndarray:
     return reads["start"].to_numpy() + shift
 
 
+def _strand_weights(
+    context: _Context, chrom: str, reverse: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """Cut weight (:func:`_cut_weights`) of a 5′ end at positions ``at`` of ``chrom`` (inside
+    it), on the ``-`` strand where ``reverse`` (broadcast against ``at``), else on ``+``."""
+    plus, minus = context.cut_weights[chrom]
+    return np.where(reverse, minus[at], plus[at])
+
+
 def _prefer_cuts(context: _Context, reads: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Move each read's 5′ end (a DNase cut) to one of the positions within ``_CUT_SNAP`` bp,
     chosen with probability proportional to the cut weight there on the read's strand.
@@ -1239,21 +1249,21 @@ def _prefer_cuts(context: _Context, reads: pd.DataFrame, rng: np.random.Generato
     read touches an N or leaves the chromosome, and is dropped later).
     """
     five = _five_prime(context, reads)
-    moved = five.copy()
+    shift = np.zeros_like(five)
     offsets = np.arange(-_CUT_SNAP, _CUT_SNAP + 1)
     reverse = reads["reverse"].to_numpy()
     for chrom, index in reads.groupby("chrom", sort=False).indices.items():
-        plus, minus = context.cut_weights[chrom]
+        size = context.chrom_sizes[chrom]
         at = five[index][:, None] + offsets
-        inside = (at >= 0) & (at < plus.size)
-        at = np.clip(at, 0, plus.size - 1)
-        weight = np.where(reverse[index][:, None], minus[at], plus[at]) * inside
+        inside = (at >= 0) & (at < size)
+        at = np.clip(at, 0, size - 1)
+        weight = _strand_weights(context, chrom, reverse[index][:, None], at) * inside
         cumulative = np.cumsum(weight, axis=1, dtype=np.float64)
         draw = rng.random(index.size) * cumulative[:, -1]
         choice = (cumulative <= draw[:, None]).sum(axis=1)
         choice = np.where(cumulative[:, -1] > 0, np.minimum(choice, offsets.size - 1), _CUT_SNAP)
-        moved[index] = five[index] + offsets[choice]
-    return reads.assign(start=reads["start"].to_numpy() + (moved - five))
+        shift[index] = offsets[choice]
+    return reads.assign(start=reads["start"].to_numpy() + shift)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1378,8 +1388,6 @@ def _strand_flags(reads: pd.DataFrame) -> np.ndarray:
 
 def _kept_reads(table: pd.DataFrame) -> pd.DataFrame:
     """The alignments of a BAM table that pass the reference's filter (-F 780 -q 30)."""
-    from attrprior.tracks import DEFAULT_READ_FILTER  # imported here: tracks needs pybedtools
-
     keep = DEFAULT_READ_FILTER.keeps(table["flag"].to_numpy(), table["mapq"].to_numpy())
     return table[keep].reset_index(drop=True)
 
@@ -1633,15 +1641,16 @@ def _publish_bams(
     output_type: str,
     replicate_reads: Sequence[pd.DataFrame],
     ids: _AccessionCounter,
-) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One BAM file object per replicate (replicates numbered from 1), junk added.
 
     Returns
     -------
     records : list of dict
         The file objects.
-    tables : list of pandas.DataFrame
-        Every alignment of each BAM, junk included (:func:`_with_junk`).
+    alignments : dict
+        ``n_reads``: BAM accession -> number of alignments written (junk included);
+        ``reads``: every alignment of each BAM (:func:`_with_junk`), one table per replicate.
     """
     records, tables = [], []
     for replicate, reads in enumerate(replicate_reads, start=1):
@@ -1655,7 +1664,8 @@ def _publish_bams(
         fields["mapped_read_length"] = context.params.read_length
         fields["mapped_run_type"] = "single-ended"
         records.append(_publish(context.portal, accession, f"{accession}.bam", data, fields))
-    return records, tables
+    n_reads = {f["accession"]: len(t) for f, t in zip(records, tables, strict=True)}
+    return records, {"n_reads": n_reads, "reads": tables}
 
 
 def _replicate_reads(
@@ -1694,13 +1704,6 @@ def _replicate_reads(
     return replicates
 
 
-def _read_counts(
-    files: Sequence[Mapping[str, Any]], reads: Sequence[pd.DataFrame]
-) -> dict[str, int]:
-    """BAM accession -> number of alignments written (junk included)."""
-    return {f["accession"]: len(r) for f, r in zip(files, reads, strict=True)}
-
-
 def _publish_controls(
     context: _Context, tasks: Sequence[TaskSpec], ids: _AccessionCounter, rng: np.random.Generator
 ) -> dict[str, dict[str, Any]]:
@@ -1716,15 +1719,14 @@ def _publish_controls(
     for cell_type in dict.fromkeys(t.cell_type for t in tasks if t.assay == CHIP_ASSAY):
         accession = ids("ENCSR")
         reads = _replicate_reads(context, "control", context.bindings.iloc[:0], rng)
-        files, reads = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+        files, alignments = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
         add_experiment(
             context.portal, _experiment_object(accession, CONTROL_ASSAY, cell_type, files)
         )
         controls[cell_type] = {
             "accession": accession,
             "alignments": [f["accession"] for f in files],
-            "n_reads": _read_counts(files, reads),
-            "reads": reads,  # for the BPNet-like archive's control bigWigs
+            **alignments,  # reads: for the BPNet-like archive's control bigWigs
         }
     return controls
 
@@ -1742,17 +1744,17 @@ def _publish_task(
     -------
     dict
         Manifest entry: ``name``, ``accession``, ``assay``, ``target``, ``motif``,
-        ``cell_type``, ``control``, ``files`` (accessions by role), ``n_reads`` and ``reads``
-        (the per-replicate alignment tables, junk included; these two are left out of the
-        manifest).
+        ``cell_type``, ``control``, ``files`` (accessions by role), and, left out of the
+        manifest, ``n_reads``, ``reads`` (the per-replicate alignment tables, junk included)
+        and, for DNase tasks, ``footprints`` (the footprint table published).
     """
     accession = ids("ENCSR")
     control = controls[task.cell_type]["accession"] if task.assay == CHIP_ASSAY else None
     if task.assay == CHIP_ASSAY:
-        files, roles, reads = _publish_chip_files(context, task, accession, ids, rng)
+        files, roles, internal = _publish_chip_files(context, task, accession, ids, rng)
         roles["control_alignments"] = list(controls[task.cell_type]["alignments"])
     else:
-        files, roles, reads = _publish_dnase_files(context, task, accession, ids, rng)
+        files, roles, internal = _publish_dnase_files(context, task, accession, ids, rng)
     experiment = _experiment_object(
         accession, task.assay, task.cell_type, files, task.target, control
     )
@@ -1766,8 +1768,7 @@ def _publish_task(
         "cell_type": task.cell_type,
         "control": control,
         "files": roles,
-        "n_reads": _read_counts([f for f in files if f["file_format"] == "bam"], reads),
-        "reads": reads,
+        **internal,
     }
 
 
@@ -1777,7 +1778,7 @@ def _publish_chip_files(
     accession: str,
     ids: _AccessionCounter,
     rng: np.random.Generator,
-) -> tuple[list[dict[str, Any]], dict[str, Any], list[pd.DataFrame]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """BAMs and the two peak sets of a ChIP experiment.
 
     Returns
@@ -1786,14 +1787,14 @@ def _publish_chip_files(
         File objects written (the BAMs first).
     roles : dict
         ``optimal_peaks``, ``relaxed_peaks`` (accessions), ``alignments`` (list).
-    reads : list of pandas.DataFrame
-        Alignment table of each replicate (junk included), in the order of the BAMs.
+    internal : dict
+        ``n_reads`` and ``reads`` of the BAMs (:func:`_publish_bams`).
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "chip", bound, rng)
-    bams, reads = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
+    bams, alignments = _publish_bams(context, accession, CHIP_ALIGNMENTS, reads, ids)
     optimal, relaxed = _chip_peak_sets(context, task, rng)
-    replicates = list(range(1, len(reads) + 1))
+    replicates = list(range(1, len(bams) + 1))
     dataset = f"/experiments/{accession}/"
     peak_files = [
         _publish_peaks(context, ids, table, output_type, dataset, replicates)
@@ -1804,7 +1805,7 @@ def _publish_chip_files(
         "relaxed_peaks": peak_files[1]["accession"],
         "alignments": [f["accession"] for f in bams],
     }
-    return [*bams, *peak_files], roles, reads
+    return [*bams, *peak_files], roles, alignments
 
 
 def _publish_dnase_files(
@@ -1813,7 +1814,7 @@ def _publish_dnase_files(
     accession: str,
     ids: _AccessionCounter,
     rng: np.random.Generator,
-) -> tuple[list[dict[str, Any]], dict[str, Any], list[pd.DataFrame]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """BAMs, peaks and footprints of a DNase experiment.
 
     Returns
@@ -1822,28 +1823,30 @@ def _publish_dnase_files(
         File objects written (the BAMs first).
     roles : dict
         ``peaks``, ``footprints`` (accessions), ``alignments`` (list).
-    reads : list of pandas.DataFrame
-        Alignment table of each replicate (junk included), in the order of the BAMs.
+    internal : dict
+        ``n_reads`` and ``reads`` of the BAMs (:func:`_publish_bams`) and ``footprints``
+        (the table of the footprint file, :func:`_footprints`).
     """
     bound = context.bindings[context.bindings["task"] == task.name]
     reads = _replicate_reads(context, "dnase", bound, rng)
-    bams, reads = _publish_bams(context, accession, DNASE_ALIGNMENTS, reads, ids)
+    bams, alignments = _publish_bams(context, accession, DNASE_ALIGNMENTS, reads, ids)
     sites = context.sites.loc[bound["site"].to_numpy()]
     signal = 5.0 + 10.0 * bound["affinity"].to_numpy()
     peaks = _peaks_around(
         sites["chrom"].to_numpy(), sites["centre"].to_numpy(), signal, (200, 400), rng
     )
-    replicates = list(range(1, len(reads) + 1))
+    replicates = list(range(1, len(bams) + 1))
     dataset = f"/experiments/{accession}/"
     peak_file = _publish_peaks(
         context, ids, _sort_bed(peaks, context.chroms), DNASE_PEAKS, dataset, replicates
     )
+    footprints = _footprints(context, task)
     footprint_id = ids("ENCFF")
     footprint_file = _publish(
         context.portal,
         footprint_id,
         f"{footprint_id}.bed.gz",
-        _bed_bytes(_footprints(context, task), True),
+        _bed_bytes(footprints, True),
         _file_fields(context.assembly, "bed", FOOTPRINTS, dataset, replicates, "bed3+"),
     )
     roles = {
@@ -1851,7 +1854,7 @@ def _publish_dnase_files(
         "footprints": footprint_id,
         "alignments": [f["accession"] for f in bams],
     }
-    return [*bams, peak_file, footprint_file], roles, reads
+    return [*bams, peak_file, footprint_file], roles, {**alignments, "footprints": footprints}
 
 
 def _publish_peaks(
@@ -1899,7 +1902,7 @@ def _publish_zenodo(
             context, cell_type, chip_tasks, entries, controls[cell_type]["reads"]
         )
     for task in (t for t in tasks if t.assay == DNASE_ASSAY):
-        footprints = _footprints(context, task)
+        footprints = entries[task.name]["footprints"]
         if len(footprints):  # the first DNase task with footprints
             records["footprints"] = _publish_footprint_samples(context, task, footprints, rng)
             break
@@ -1997,16 +2000,15 @@ def _tar_gz_bytes(members: Mapping[str, bytes]) -> bytes:
     owner names; the gzip header has mtime 0 and no file name.
     """
     buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, compresslevel=6, mtime=0) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for name in sorted(members):
-                info = tarfile.TarInfo(name)
-                info.size = len(members[name])
-                info.mtime, info.mode = 0, 0o644
-                info.uid = info.gid = 0
-                info.uname = info.gname = ""
-                tar.addfile(info, io.BytesIO(members[name]))
-    return buffer.getvalue()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(members):
+            info = tarfile.TarInfo(name)
+            info.size = len(members[name])
+            info.mtime, info.mode = 0, 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(members[name]))
+    return _gzip(buffer.getvalue())
 
 
 def _stranded_bigwig_bytes(
@@ -2021,13 +2023,11 @@ def _stranded_bigwig_bytes(
     read at its start + read length - 1. The header lists every chromosome of the simulated
     genome, in order.
     """
-    from attrprior.tracks import sum_intervals, write_bigwig  # imported here: pyBigWig
-
     reads = _kept_reads(pd.concat(list(replicate_reads), ignore_index=True))
     tracks = []
     for reverse in (False, True):
         strand = reads[reads["reverse"].to_numpy() == reverse]
-        five_prime = strand["start"].to_numpy() + (context.params.read_length - 1 if reverse else 0)
+        five_prime = _five_prime(context, strand)
         by_chrom = strand.groupby("chrom", sort=False).indices
         intervals = {}
         for chrom in context.chroms:
@@ -2175,7 +2175,6 @@ def _naked_dnase_reads(context: _Context, n: int, rng: np.random.Generator) -> n
     length = context.params.read_length
     chroms = context.chroms
     sizes = np.array([context.chrom_sizes[c] for c in chroms], dtype=np.int64)
-    complement = np.frombuffer(b"TGCAN", dtype=np.uint8)  # of the codes A, C, G, T, N
     kept: list[np.ndarray] = []
     need = n
     for _ in range(_MAX_DRAW_ROUNDS):
@@ -2192,8 +2191,7 @@ def _naked_dnase_reads(context: _Context, n: int, rng: np.random.Generator) -> n
         weight = np.zeros(m)
         for k, chrom in enumerate(chroms):
             here = which == k
-            plus, minus = context.cut_weights[chrom]
-            weight[here] = np.where(reverse[here], minus[cut[here]], plus[cut[here]])
+            weight[here] = _strand_weights(context, chrom, reverse[here], cut[here])
         good = np.flatnonzero(_valid_mask(context, candidates) & (accept < weight))[:need]
         letters = np.empty((good.size, length), dtype=np.uint8)
         window = np.arange(length)
@@ -2201,7 +2199,7 @@ def _naked_dnase_reads(context: _Context, n: int, rng: np.random.Generator) -> n
             rows = good[which[good] == k]
             codes = context.genome[chrom][candidates["start"].to_numpy()[rows, None] + window]
             forward = _BASES[codes]
-            backward = complement[codes[:, ::-1]]
+            backward = _BASES[_COMPLEMENT[codes[:, ::-1]]]
             letters[which[good] == k] = np.where(reverse[rows, None], backward, forward)
         kept.append(letters)
         need -= good.size
@@ -2325,7 +2323,9 @@ def _manifest(
         "portal": "portal",
         "reference": {key: ref(record) for key, record in reference.items()},
         "experiments": {
-            e["name"]: {k: v for k, v in e.items() if k not in ("name", "n_reads", "reads")}
+            e["name"]: {
+                k: v for k, v in e.items() if k not in ("name", "n_reads", "reads", "footprints")
+            }
             for e in experiments
         },
         "controls": {

@@ -4,11 +4,14 @@ Tseng et al. (2020) train their profile models on the 5′ ends of ChIP-seq (and
 reads: for every base, the number of reads whose 5′ end falls on it, per strand. The steps
 here follow that description:
 
-1. :func:`five_prime_bedgraph` first filters the BAM as the reference does,
-   ``samtools view -F 780 -q 30`` (:func:`filter_bam`, pysam's samtools wrapper, into a
-   temporary BAM), then runs ``bedtools genomecov -ibam BAM -bg -5 [-strand ±]`` on the result
-   (through pybedtools). Each kept alignment counts once, at its 5′ end: the alignment start
-   for a ``+`` read, the alignment end − 1 (0-based) for a ``−`` read.
+1. Filtering: each BAM is filtered as the reference does, ``samtools view -F 780 -q 30``
+   (:func:`filter_bam`, pysam's samtools wrapper), into a temporary BAM. The same pass counts
+   the alignments read and kept (``samtools view --save-counts``), and the builders below log
+   ``"<bam>: kept N of M alignments (ReadFilter(...))"`` per BAM through this module's logger,
+   so a BAM is read once by samtools, never again for statistics.
+   :func:`five_prime_bedgraph` then runs ``bedtools genomecov -ibam BAM -bg -5 [-strand ±]``
+   on the filtered BAM (through pybedtools). Each kept alignment counts once, at its 5′ end:
+   the alignment start for a ``+`` read, the alignment end − 1 (0-based) for a ``−`` read.
 
    The filter (:class:`ReadFilter`, default :data:`DEFAULT_READ_FILTER`) drops alignments with
    any of the flags 780 = 4 (unmapped) + 8 (mate unmapped) + 256 (secondary) + 512 (QC
@@ -17,21 +20,21 @@ here follow that description:
    them, multi-mappers, secondary copies and QC failures would all count. Duplicates (1024) and
    supplementary alignments (2048) are kept, as in the reference, and so are both mates of a
    pair. ``read_filter=None`` skips the filter and counts every mapped alignment (genomecov
-   ignores unmapped ones). :func:`count_filtered_reads` reports how many alignments a filter
-   keeps.
-2. :func:`merged_five_prime_counts` sums the counts of several BAMs (replicates). Each BAM's
-   bedGraph is spilled to per-chromosome binary files in a temporary directory (the filtered
-   BAM goes there too, one at a time, and is removed once counted), then for one
-   chromosome at a time the intervals of all BAMs are summed with a sweep over their
-   boundaries (:func:`sum_intervals`). Memory is bounded by the nonzero intervals of one
-   chromosome across the replicates, never the genome.
-3. :func:`write_bigwig` writes the nonzero intervals as a bigWig with pyBigWig, the header
-   holding the chromosome sizes in the order given.
+   ignores unmapped ones; nothing is filtered or counted then).
+   :func:`count_filtered_reads` counts what a filter keeps without writing a BAM (one pass).
+2. Summing: :func:`merged_five_prime_counts` sums the counts of several BAMs (replicates). Each
+   BAM is filtered once and its bedGraph of every strand wanted is spilled to per-chromosome
+   binary files in a temporary directory (the filtered BAM goes there too, one at a time, and
+   is removed once counted); then for one chromosome at a time the intervals of all BAMs are
+   summed with a sweep over their boundaries (:func:`sum_intervals`). Memory is bounded by
+   the nonzero intervals of one chromosome across the replicates, never the genome.
+3. Writing: :func:`write_bigwig` writes the nonzero intervals as a bigWig with pyBigWig, the
+   header holding the chromosome sizes in the order given.
 
-:func:`bams_to_bigwig` chains the three for one strand (``"+"``, ``"-"``) or unstranded
+:func:`bams_to_bigwig` runs the three steps for one strand (``"+"``, ``"-"``) or unstranded
 (``None``: both strands' 5′ ends together, as for DNase-seq). Stranded ChIP-seq gets two
-bigWigs (:func:`bams_to_stranded_bigwigs`, which filters each BAM once for both strands);
-controls are made the same way.
+bigWigs from :func:`bams_to_stranded_bigwigs`, which filters (and counts) each BAM once for
+both strands; controls are made the same way.
 
 Chromosome sizes are a mapping ``chrom -> length`` in the order wanted in file headers, or a
 UCSC ``chrom.sizes`` file (read by :func:`attrprior.peaks.read_chrom_sizes`).
@@ -41,6 +44,8 @@ Intervals are 0-based, half-open, as in BED and bigWig.
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -86,6 +91,8 @@ Intervals = tuple[str, np.ndarray, np.ndarray, np.ndarray]
 _BEDGRAPH_CHUNK_ROWS = 1_000_000
 _BIGWIG_BATCH = 1_000_000
 _INDEX_SUFFIXES = (".bai", ".csi")
+
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,27 +283,46 @@ def filter_bam(
     ``samtools view -b -1 -F <flags> -q <mapq> -o output bam`` through pysam: streamed (memory
     does not grow with the BAM), fast compression (meant for temporary files), order and header
     kept, so a coordinate-sorted input gives a coordinate-sorted output. Not indexed; not
-    atomic (write into a temporary directory).
+    atomic (write into a temporary directory). The track builders run this same pass and log
+    its counts (alignments read and kept, from ``--save-counts``).
 
     Returns
     -------
     pathlib.Path
         ``output``.
     """
-    import pysam
+    output = Path(output)
+    _filter_and_count(Path(bam), output, read_filter)
+    return output
 
-    bam, output = Path(bam), Path(output)
+
+def _filter_and_count(bam: Path, output: Path, read_filter: ReadFilter) -> tuple[int, int]:
+    """:func:`filter_bam`, returning (alignments read, alignments kept) of that one pass."""
+    counts = output.with_name(output.name + ".counts.json")
+    # catch_stdout=False: otherwise pysam captures the BAM in memory and ignores -o.
+    args = ["-b", "-1", *read_filter.samtools_args(), "-o", str(output)]
+    return _samtools_view_counts(bam, args, counts, "filter", catch_stdout=False)
+
+
+def _samtools_view_counts(
+    bam: Path, args: Sequence[str], counts: Path, what: str, catch_stdout: bool = True
+) -> tuple[int, int]:
+    """Run ``samtools view ARGS --save-counts COUNTS BAM``; return (records read, kept).
+
+    The JSON file ``counts`` is removed afterwards. Errors name the BAM and ``what`` was done.
+    """
+    import pysam  # imported here: only BAM handling needs it
+
     if not bam.is_file():
         raise FileNotFoundError(f"{bam}: BAM file not found")
     try:
-        # catch_stdout=False: otherwise pysam captures the BAM in memory and ignores -o.
-        pysam.view(
-            "-b", "-1", *read_filter.samtools_args(), "-o", str(output), str(bam),
-            catch_stdout=False,
-        )  # fmt: skip
-    except pysam.utils.SamtoolsError as error:
-        raise ValueError(f"{bam}: samtools view could not filter the BAM: {error}") from error
-    return output
+        pysam.view(*args, "--save-counts", str(counts), str(bam), catch_stdout=catch_stdout)
+        saved = json.loads(counts.read_text())
+        return int(saved["records_processed"]), int(saved["records_filter_accepted"])
+    except (pysam.utils.SamtoolsError, OSError, ValueError, KeyError) as error:
+        raise ValueError(f"{bam}: samtools view could not {what} the BAM: {error}") from error
+    finally:
+        counts.unlink(missing_ok=True)
 
 
 def count_filtered_reads(
@@ -315,20 +341,31 @@ def count_filtered_reads(
     -------
     total, kept : int
         Alignment records in the BAM (unmapped reads included), and those passing the filter
-        (``samtools view -c -F <flags> -q <mapq>``). Two streaming passes over the BAM.
+        (``samtools view -c -F <flags> -q <mapq> --save-counts``): one streaming pass.
     """
-    import pysam
+    args = ["-c", *(["-F", "4"] if read_filter is None else read_filter.samtools_args())]
+    with tempfile.TemporaryDirectory(prefix="attrprior-count-") as tmp:
+        return _samtools_view_counts(Path(bam), args, Path(tmp) / "counts.json", "count")
 
-    bam = Path(bam)
-    if not bam.is_file():
-        raise FileNotFoundError(f"{bam}: BAM file not found")
-    args = ["-F", "4"] if read_filter is None else read_filter.samtools_args()
-    try:
-        total = int(pysam.view("-c", str(bam)).strip())
-        kept = int(pysam.view("-c", *args, str(bam)).strip())
-    except (pysam.utils.SamtoolsError, ValueError) as error:
-        raise ValueError(f"{bam}: samtools view could not count the alignments: {error}") from error
-    return total, kept
+
+@contextlib.contextmanager
+def _filtered_bam(
+    bam: Path, read_filter: ReadFilter | None, tmp_dir: str | os.PathLike | None
+) -> Iterator[Path]:
+    """Yield the BAM to count: ``bam`` itself if ``read_filter`` is None, else its filtered copy.
+
+    The copy lies in a temporary directory under ``tmp_dir`` (default the system's), removed on
+    exit. The counts of the filtering pass are logged: ``"<bam>: kept N of M alignments"``.
+    """
+    if read_filter is None:
+        logger.info("%s: no read filter, every mapped alignment counted", bam)
+        yield bam
+        return
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="attrprior-filter-") as tmp:
+        filtered = Path(tmp) / "filtered.bam"
+        total, kept = _filter_and_count(bam, filtered, read_filter)
+        logger.info("%s: kept %d of %d alignments (%s)", bam, kept, total, read_filter)
+        yield filtered
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,12 +410,9 @@ def five_prime_bedgraph(
     """
     _check_strand(strand)
     check_bam_index(bam)
-    if read_filter is None:
-        return _genomecov(bam, strand, output)
     parent = None if output is None else Path(output).parent
-    with tempfile.TemporaryDirectory(dir=parent, prefix="attrprior-filter-") as tmp:
-        filtered = filter_bam(bam, Path(tmp) / "filtered.bam", read_filter)
-        return _genomecov(filtered, strand, output)  # runs now: the BAM may go afterwards
+    with _filtered_bam(Path(bam), read_filter, parent) as source:
+        return _genomecov(source, strand, output)  # runs now: the BAM may go afterwards
 
 
 def _genomecov(bam: str | os.PathLike, strand: str | None, output: str | os.PathLike | None):
@@ -546,39 +580,38 @@ def _merged_counts(
     read_filter: ReadFilter | None,
 ) -> Iterator[Intervals]:
     """The generator behind :func:`merged_five_prime_counts` (arguments checked)."""
-    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="attrprior-5prime-") as spill:
-        spill_dir = Path(spill)
-        _spill_counts(bams, sizes, (strand,), spill_dir, read_filter)
+    with _spilled_counts(bams, sizes, (strand,), tmp_dir, read_filter) as spill_dir:
         yield from _sum_spilled(spill_dir, len(bams), sizes, strand)
 
 
 _STRAND_TAGS = {"+": "pos", "-": "neg", None: "both"}
 
 
-def _spill_counts(
+@contextlib.contextmanager
+def _spilled_counts(
     bams: Sequence[Path],
     sizes: dict[str, int],
     strands: Sequence[str | None],
-    spill_dir: Path,
+    tmp_dir: str | os.PathLike | None,
     read_filter: ReadFilter | None,
-) -> None:
-    """Count the 5′ ends of every BAM on each of ``strands`` into ``spill_dir``.
+) -> Iterator[Path]:
+    """Count the 5′ ends of every BAM on each of ``strands``; yield the directory of counts.
 
-    Each BAM is filtered once (if ``read_filter``) into ``spill_dir``, counted on every strand
-    (one bedGraph at a time, spilled to per-chromosome files ``bam<i>.<strand tag>.*``), then
-    its filtered copy is removed.
+    A temporary directory under ``tmp_dir`` (removed on exit). Each BAM is filtered once (if
+    ``read_filter``; its counts logged) into it, counted on every strand (one bedGraph at a
+    time, spilled to per-chromosome files ``bam<i>.<strand tag>.*``, read back by
+    :func:`_sum_spilled`), then its filtered copy is removed.
     """
-    for i, bam in enumerate(bams):
-        source = bam
-        if read_filter is not None:
-            source = filter_bam(bam, spill_dir / f"bam{i}.filtered.bam", read_filter)
-        for strand in strands:
-            bedgraph = spill_dir / f"bam{i}.bedGraph"
-            _genomecov(source, strand, bedgraph)
-            _spill_bedgraph(bedgraph, spill_dir, f"bam{i}.{_STRAND_TAGS[strand]}", sizes)
-            bedgraph.unlink()
-        if source != bam:
-            source.unlink()
+    with tempfile.TemporaryDirectory(dir=tmp_dir, prefix="attrprior-5prime-") as spill:
+        spill_dir = Path(spill)
+        for i, bam in enumerate(bams):
+            with _filtered_bam(bam, read_filter, spill_dir) as source:
+                for strand in strands:
+                    bedgraph = spill_dir / f"bam{i}.bedGraph"
+                    _genomecov(source, strand, bedgraph)
+                    _spill_bedgraph(bedgraph, spill_dir, f"bam{i}.{_STRAND_TAGS[strand]}", sizes)
+                    bedgraph.unlink()
+        yield spill_dir
 
 
 def _sum_spilled(
@@ -737,13 +770,7 @@ def bams_to_bigwig(
     pathlib.Path
         ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    counts = merged_five_prime_counts(
-        bams, chrom_sizes, strand, tmp_dir or path.parent, read_filter
-    )
-    with contextlib.closing(counts):
-        return write_bigwig(path, chrom_sizes, counts)
+    return _write_strand_bigwigs(bams, chrom_sizes, {strand: path}, tmp_dir, read_filter)[0]
 
 
 def bams_to_stranded_bigwigs(
@@ -757,20 +784,38 @@ def bams_to_stranded_bigwigs(
     """Write the ``+`` and ``-`` strand bigWigs of 5′ counts (ChIP-seq and its controls).
 
     Like :func:`bams_to_bigwig` for each strand, but every BAM is filtered once and counted on
-    both strands before the two bigWigs are written (both atomically).
+    both strands before the two bigWigs are written (both atomically); ``tmp_dir`` defaults to
+    the directory of ``pos_path``.
     """
+    paths = {"+": pos_path, "-": neg_path}
+    pos, neg = _write_strand_bigwigs(bams, chrom_sizes, paths, tmp_dir, read_filter)
+    return pos, neg
+
+
+def _write_strand_bigwigs(
+    bams: str | os.PathLike | Sequence[str | os.PathLike],
+    chrom_sizes: ChromSizes,
+    paths: Mapping[str | None, str | os.PathLike],
+    tmp_dir: str | os.PathLike | None,
+    read_filter: ReadFilter | None,
+) -> list[Path]:
+    """Write the bigWig ``paths[strand]`` of each strand from one filtering pass per BAM.
+
+    The BAMs are checked first; the temporary directory defaults to the first path's directory.
+    Returns the paths, in the order given.
+    """
+    for strand in paths:
+        _check_strand(strand)
     sizes = as_chrom_sizes(chrom_sizes)
-    bams = _checked_bams(bams, sizes)
-    pos_path, neg_path = Path(pos_path), Path(neg_path)
-    for path in (pos_path, neg_path):
+    paths = {strand: Path(path) for strand, path in paths.items()}
+    for path in paths.values():
         path.parent.mkdir(parents=True, exist_ok=True)
-    parent = tmp_dir or pos_path.parent
-    with tempfile.TemporaryDirectory(dir=parent, prefix="attrprior-5prime-") as spill:
-        spill_dir = Path(spill)
-        _spill_counts(bams, sizes, ("+", "-"), spill_dir, read_filter)
-        for path, strand in ((pos_path, "+"), (neg_path, "-")):
+    bams = _checked_bams(bams, sizes)
+    parent = tmp_dir or next(iter(paths.values())).parent
+    with _spilled_counts(bams, sizes, tuple(paths), parent, read_filter) as spill_dir:
+        for strand, path in paths.items():
             write_bigwig(path, sizes, _sum_spilled(spill_dir, len(bams), sizes, strand))
-    return pos_path, neg_path
+    return list(paths.values())
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,10 +6,13 @@ import logging
 from attrprior.alignment import align_single_end
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-prefix = snakemake.input.index[0].removesuffix(".1.bt2")
 # A fixed seed: bowtie2 breaks ties between equally good alignments the same way each run.
 summary = align_single_end(
-    [snakemake.input.fastq], prefix, snakemake.output.bam, threads=snakemake.threads, seed=0
+    [snakemake.input.fastq],
+    snakemake.params.index_prefix,
+    snakemake.output.bam,
+    threads=snakemake.threads,
+    seed=0,
 )
 logging.info(
     "%s: %d reads, %d aligned once, %d more than once (low MAPQ), %d unaligned (%.2f%% aligned)",

@@ -5,8 +5,8 @@ import logging
 from attrprior.alignment import build_bowtie2_index
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-# The outputs are <prefix>.1.bt2 ... <prefix>.rev.2.bt2; the first names the prefix.
-prefix = snakemake.output.index[0].removesuffix(".1.bt2")
 # A fixed seed: the same index on every run.
-files = build_bowtie2_index(snakemake.input.fasta, prefix, threads=snakemake.threads, seed=0)
+files = build_bowtie2_index(
+    snakemake.input.fasta, snakemake.params.prefix, threads=snakemake.threads, seed=0
+)
 logging.info("bowtie2 index of %s: %s", snakemake.input.fasta, [str(f) for f in files])

@@ -73,13 +73,14 @@ write_tsv(similarity, snakemake.output.sequences)
 
 # Subsampled conditions shown across seeds are tested against the reference's subsampled
 # condition (like against like); every other row against the reference condition.
-subsampled_names = {
-    dataset: {pair["subsampled"]: pair["condition"] for pair in pairs}
+# Per dataset, the subsampled counterpart of each all-data condition.
+counterparts = {
+    dataset: {pair["condition"]: pair["subsampled"] for pair in pairs}
     for dataset, pairs in subsampled.items()
 }
 is_subsampled = np.array(
     [
-        comparison == ACROSS_SEEDS and condition in subsampled_names.get(dataset, {})
+        comparison == ACROSS_SEEDS and condition in counterparts.get(dataset, {}).values()
         for dataset, condition, comparison in zip(
             similarity["dataset"], similarity["condition"], similarity["comparison"], strict=True
         )
@@ -87,12 +88,11 @@ is_subsampled = np.array(
     dtype=bool,
 )
 summaries = [sequence_summary(similarity[~is_subsampled], "stability", reference, keys=KEYS)]
-for dataset, names in subsampled_names.items():
+for dataset, counterpart in counterparts.items():
     rows_of_dataset = similarity[is_subsampled & (similarity["dataset"] == dataset)]
     if len(rows_of_dataset):
-        reference_subsampled = {full: subset for subset, full in names.items()}[reference]
         summaries.append(
-            sequence_summary(rows_of_dataset, "stability", reference_subsampled, keys=KEYS)
+            sequence_summary(rows_of_dataset, "stability", counterpart[reference], keys=KEYS)
         )
 summary = (
     pd.concat(summaries, ignore_index=True)
@@ -105,9 +105,15 @@ header = (
     f"'{ACROSS_SEEDS}': between every pair of seeds of one condition"
 )
 if subsampled:
-    pairs = ", ".join(
-        f"{pair['condition']} vs {pair['subsampled']}" for pair in next(iter(subsampled.values()))
-    )
+    listed = {
+        dataset: ", ".join(f"{pair['condition']} vs {pair['subsampled']}" for pair in pairs)
+        for dataset, pairs in subsampled.items()
+    }
+    # The pairs once when every dataset has the same, else per dataset.
+    if len(set(listed.values())) == 1:
+        pairs = next(iter(listed.values()))
+    else:
+        pairs = "; ".join(f"{dataset}: {text}" for dataset, text in listed.items())
     header += (
         "; 'all vs N% data': between every seed trained on all the data and every seed "
         "trained on the N% strongest peaks of each task (keep_positives; validation and test "

@@ -1,18 +1,14 @@
 """5' read counts of one task's replicates (or its control), each BAM filtered
 (params.read_filter: exclude_flags, min_mapq; the reference's -F 780 -q 30), summed, as bigWig:
 per strand (rule profile_tracks: outputs pos, neg) or both strands together (rule
-profile_tracks_unstranded: output unstranded)."""
+profile_tracks_unstranded: output unstranded). Each BAM is read once by samtools; the
+builder logs how many alignments it kept ("kept N of M alignments") into the rule's log."""
 
 import logging
 from pathlib import Path
 
 from attrprior.peaks import read_chrom_sizes
-from attrprior.tracks import (
-    ReadFilter,
-    bams_to_bigwig,
-    bams_to_stranded_bigwigs,
-    count_filtered_reads,
-)
+from attrprior.tracks import ReadFilter, bams_to_bigwig, bams_to_stranded_bigwigs
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -32,9 +28,6 @@ def bam_files(inputs):
 bams = bam_files(snakemake.input.bams)
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
 read_filter = ReadFilter(**snakemake.params.read_filter)
-for bam in bams:
-    total, kept = count_filtered_reads(bam, read_filter)
-    logging.info("%s: kept %d of %d alignments (%s)", bam, kept, total, read_filter)
 if "unstranded" in snakemake.output.keys():
     paths = bams_to_bigwig(bams, sizes, snakemake.output.unstranded, None, read_filter=read_filter)
 else:

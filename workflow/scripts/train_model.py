@@ -15,7 +15,6 @@ from attrprior.models import build_model, load_checkpoint, save_checkpoint
 from attrprior.peaks import read_narrowpeak
 from attrprior.sampling import (
     genomic_splits,
-    positive_and_negative_windows,
     profile_splits,
     retained_positives,
 )
@@ -35,14 +34,9 @@ from attrprior.train import (
 PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
 
 
-def train_positives(train) -> int:
-    """Positive training examples of one epoch: windows or sequences with a label 1, or the
-    peak examples of a profile model."""
-    if isinstance(train, tuple):
-        return int((train[1] == 1).any(axis=1).sum())
-    if hasattr(train, "positives"):  # BalancedWindows
-        return len(train.positives)
-    return len(train)  # ProfileBatches: its peak examples
+def labelled_positives(y) -> int:
+    """Sequences with a label 1 for some task (labels ``(N, T)``)."""
+    return int((y == 1).any(axis=1).sum())
 
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
@@ -61,6 +55,7 @@ if hasattr(snakemake.input, "dataset"):
         name: (dataset.x[dataset.split == name], dataset.y[dataset.split == name])
         for name in ("train", "valid", "test")
     }
+    n_train_positives = labelled_positives(splits["train"][1])
 elif hasattr(snakemake.input, "regions"):
     # Peak-centred regions of one task (Majdandzic et al.), random split.
     with np.load(snakemake.input.regions) as regions:
@@ -71,11 +66,13 @@ elif hasattr(snakemake.input, "regions"):
             )
             for name in ("train", "valid", "test")
         }
+    n_train_positives = labelled_positives(splits["train"][1])
 elif hasattr(snakemake.input, "profile_examples"):
     # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
     # the training chromosomes; validation and test peaks centred, without random windows.
     examples = ProfileExamples(snakemake.input.profile_examples)
     splits = profile_splits(examples, keep_positives=keep_positives)
+    n_train_positives = len(splits["train"])  # peak examples
     if keep_positives is not None:
         logging.info(
             "keep_positives %g: %d of %d training peaks kept (signal rank <= int(n_peaks x "
@@ -126,14 +123,14 @@ else:
         negatives_per_positive=genomic.get("eval_negatives_per_positive", 1.0),
         train_keep=train_keep,
     )
+    n_train_positives = len(train.positives)
     if keep_positives is not None:
-        held_out = labels.split_mask([c for chroms in genomic["splits"].values() for c in chroms])
         logging.info(
             "keep_positives %g: %d of %d training positives kept (central bin covered by the "
             "peaks of signal rank <= int(n_peaks x %g) of a positive task)",
             keep_positives,
-            len(train.positives),
-            len(positive_and_negative_windows(labels, ~held_out)[0]),
+            n_train_positives,
+            train.n_all_positives,
             keep_positives,
         )
     splits = {"train": train, "valid": valid, "test": test}
@@ -207,5 +204,5 @@ save_checkpoint(
     condition=entry,
     seed=seed,
     # Training positives (windows) or peak examples of one epoch: fewer with keep_positives.
-    n_train_positives=train_positives(splits["train"]),
+    n_train_positives=n_train_positives,
 )
