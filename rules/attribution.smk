@@ -19,6 +19,7 @@ rule attribute:
         runtime=60,
     params:
         attribution=lambda wc: dataset_config(wc, "attribution"),
+        tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
         device=config["device"],
     script:
         "../workflow/scripts/attribute.py"

@@ -70,6 +70,13 @@ def check_config(config):
                     f"config key {key}.attribution.methods: profile models are explained "
                     f"with deepshap (Tseng et al.); {methods} are not set up for them"
                 )
+        explain = dataset.get("attribution", {}).get("explain", "sum")
+        tasks = model_tasks(dataset, models)
+        if explain != "sum" and explain not in tasks:
+            raise ValueError(
+                f"config key {key}.attribution.explain: {explain!r} is neither 'sum' nor a "
+                f"task of the dataset's models (tasks: {tasks})"
+            )
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:
             raise ValueError(
@@ -319,6 +326,18 @@ def has_control(entry):
     """Whether an experiments entry has a control track (control_alignments or
     control_signal)."""
     return "control_alignments" in entry or "control_signal" in entry
+
+
+def model_tasks(dataset, models):
+    """The task names of a dataset's models in output order: an encode_binary section's
+    experiments (profile models: those with read tracks); none for one unnamed task."""
+    if "encode_binary" not in dataset:
+        return []
+    experiments = dataset["encode_binary"]["experiments"]
+    profile = all(
+        models[model]["architecture"] == "tseng_profile" for model in dataset["models"]
+    )
+    return [task for task, entry in experiments.items() if has_reads(entry) or not profile]
 
 
 check_config(config)

@@ -372,3 +372,80 @@ def test_further_model_inputs_are_passed_per_example_to_every_method(x, refs):
     assert deltas.shape == (N, refs.shape[1]) and deltas.max() < 1e-4
     with pytest.raises(ValueError, match=r"args\[0\] must have one row per example"):
         A.saliency(model, x, args=(control[:2],))
+
+
+# ---------------------------------------------------------------------------------------------
+# The explained output of a multi-task model (config key attribution.explain)
+# ---------------------------------------------------------------------------------------------
+
+
+def three_task_binary_model(seed=0, length=60):
+    from attrprior.models import TsengBinaryCNN
+
+    torch.manual_seed(seed)
+    model = TsengBinaryCNN(
+        length=length, n_tasks=3, n_filters=5, kernel_sizes=(5, 5), pool=4, fc_sizes=(6,)
+    )
+    # Random BatchNorm statistics, so that the eval-mode model is not a near-identity.
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm1d) or hasattr(module, "running_var"):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+class TaskLogitSum(nn.Module):
+    """Written independently of SummedOutputs: the model's logits summed over tasks."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return torch.sum(self.model(x), dim=-1).unsqueeze(-1)
+
+
+def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
+    from tangermeme.deep_lift_shap import deep_lift_shap
+
+    model = three_task_binary_model()
+    x = one_hot(n=4, length=60, seed=3)
+    refs = A.dinucleotide_references(x, n_shuffles=5, seed=1)
+    ours = A.attribute(
+        A.SummedOutputs(model, A.explained_tasks("sum", ["a", "b", "c"])),
+        x,
+        refs,
+        {"deepshap": {}},
+    )["deepshap"]
+    theirs = deep_lift_shap(
+        TaskLogitSum(model),
+        torch.tensor(x),
+        references=torch.tensor(refs),
+        hypothetical=True,
+        batch_size=5,
+    ).numpy()
+    np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=1e-5)
+    # Task 0 alone (the old behaviour) is a different map, and DeepLIFT is linear in the
+    # explained output: the summed map is the sum of the three per-task maps.
+    per_task = [A.deep_shap(model, x, refs, target=t) for t in range(3)]
+    assert np.abs(ours - per_task[0]).max() > 0.1 * np.abs(ours).max()
+    np.testing.assert_allclose(ours, sum(per_task), atol=1e-5, rtol=1e-4)
+
+
+def test_explaining_one_named_task_is_its_logit():
+    model = three_task_binary_model(seed=1)
+    x = one_hot(n=3, length=60, seed=4)
+    named = A.SummedOutputs(model, A.explained_tasks("b", ["a", "b", "c"]))
+    np.testing.assert_allclose(
+        A.saliency(named, x), A.saliency(model, x, target=1), rtol=1e-6, atol=1e-7
+    )
+    summed = A.SummedOutputs(model)
+    grads = sum(A.saliency(model, x, target=t) for t in range(3))
+    np.testing.assert_allclose(A.saliency(summed, x), grads, rtol=1e-5, atol=1e-6)
+
+
+def test_explained_tasks_rejects_unknown_task():
+    assert A.explained_tasks("sum", []) is None
+    assert A.explained_tasks("c", ["a", "b", "c"]) == [2]
+    with pytest.raises(ValueError, match="'d' is neither 'sum' nor a task.*'a', 'b', 'c'"):
+        A.explained_tasks("d", ["a", "b", "c"])

@@ -25,6 +25,7 @@ from attrprior.train import (
     TrainSettings,
     automatic_prior_weight,
     evaluate_profile_model,
+    explained_model,
     profile_attribution_target,
     profile_input_attributions,
     reverse_complement_profiles,
@@ -217,6 +218,21 @@ def test_profile_models_are_attributed_on_the_prior_target_with_fixed_controls(e
     with torch.no_grad():
         scale = FixedWeights(model)(xt, ct).abs().max().item()
     assert deltas.max() < 1e-5 * scale
+
+
+def test_a_named_task_of_a_profile_model_explains_that_task_alone(examples):
+    model = tiny_model().eval()
+    batch = examples.sample(examples.split_indices("test"))
+    xt, ct = torch.as_tensor(batch.one_hot), torch.as_tensor(batch.control)
+    with torch.no_grad():
+        logits = model(xt, ct)[0]
+        one = explained_model(model, "task1", ["task0", "task1"])(xt, ct)[:, 0]
+        both = explained_model(model, "sum", ["task0", "task1"])(xt, ct)[:, 0]
+    torch.testing.assert_close(one, profile_attribution_target(logits[:, 1:2]))
+    torch.testing.assert_close(both, profile_attribution_target(logits))
+    assert not torch.allclose(one, both)
+    with pytest.raises(ValueError, match="'task2' is neither 'sum' nor a task"):
+        explained_model(model, "task2", ["task0", "task1"])
 
 
 class FixedWeights(torch.nn.Module):

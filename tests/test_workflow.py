@@ -65,6 +65,10 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
         ),
         (lambda c: BILLBOARD(c).pop("motifs"), "paper.fig3.datasets"),
         (
+            lambda c: BILLBOARD(c)["attribution"].update(explain="task0"),
+            "datasets.billboard.attribution.explain: 'task0' is neither 'sum' nor a task",
+        ),
+        (
             lambda c: BILLBOARD(c)["conditions"].update(none_keep1={"keep_positives": 0.01}),
             "datasets.billboard.conditions.none_keep1.keep_positives: only for encode_binary",
         ),
@@ -237,6 +241,10 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
             lambda c: c["datasets"]["simulated_regions"]["models"].append("tseng_profile"),
             "datasets.simulated_regions.models",
         ),
+        (
+            lambda c: c["datasets"]["simulated"]["attribution"].update(explain="SPI1_simHeLa"),
+            "datasets.simulated.attribution.explain: 'SPI1_simHeLa' is neither 'sum' nor",
+        ),
     ],
 )
 def test_bad_genomic_config_stops_with_the_key_named(tmp_path, edit, message):
@@ -253,6 +261,14 @@ def test_subsampled_pairs_name_conditions_of_every_genomic_dataset(tmp_path):
     PAPER(config)["table2"]["subsampled"] = {"none": "none_keep"}
     message = "paper.table2.subsampled: 'none_keep' is not one of datasets.simulated_profile"
     assert_dry_run_fails(tmp_path, config, message)
+
+
+def test_a_task_name_is_accepted_as_the_explained_output(tmp_path):
+    config = load("simulated.yaml")
+    config["datasets"]["simulated"]["attribution"]["explain"] = "GATA2_simK562"
+    target = "results/simulated/attributions/tseng_binary/none/seed0.npz"
+    result = snakemake(workdir_with(tmp_path, config), "-n", target)
+    assert "rule attribute:" in result.stdout
 
 
 def test_profile_models_plan_training_on_profile_examples(tmp_path):

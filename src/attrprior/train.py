@@ -27,7 +27,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -41,7 +41,8 @@ from torch.nn import functional as F
 from attrprior.genome import ProfileBatch
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
-from attrprior.models import TsengBinaryCNN
+from attrprior.attribution import SummedOutputs, explained_tasks
+from attrprior.models import TsengBinaryCNN, TsengProfileCNN
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.sampling import ProfileBatches
 
@@ -304,16 +305,44 @@ class ProfileAttributionModel(nn.Module):
     model : nn.Module
         Maps ``(x, control)`` to ``(profile logits (N, T, S, L_out), log counts (N, T, S))``
         (:class:`attrprior.models.TsengProfileCNN`).
+    tasks : sequence of int or None
+        Tasks whose profile logits are explained (summed); None for all, as the prior does.
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, tasks: Sequence[int] | None = None) -> None:
         super().__init__()
         self.model = model
+        self.tasks = None if tasks is None else list(tasks)
 
     def forward(self, x: torch.Tensor, control: torch.Tensor | None = None) -> torch.Tensor:
         """``(N, 4, L_in)`` one-hot (and ``(N, T or 1, S_c, L_out)`` control) -> ``(N, 1)``."""
         logits, _ = self.model(x, control)
+        if self.tasks is not None:
+            logits = logits[:, self.tasks]
         return profile_attribution_target(logits)[:, None]
+
+
+def explained_model(model: nn.Module, explain: str, task_names: Sequence[str]) -> nn.Module:
+    """``model`` as the one-output model that attributions explain (``target=0``).
+
+    Binary models become :class:`attrprior.attribution.SummedOutputs` (the sum of the task
+    logits for ``explain="sum"``, else the logit of the named task); profile models
+    (:class:`attrprior.models.TsengProfileCNN`) become :class:`ProfileAttributionModel` over
+    all tasks or the named one.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A trained model, in output order of ``task_names``.
+    explain : str
+        ``"sum"`` or a task name (config key ``attribution.explain``).
+    task_names : sequence of str
+        The model's tasks in output order; empty for a model of one unnamed task.
+    """
+    tasks = explained_tasks(explain, task_names)
+    if isinstance(model, TsengProfileCNN):
+        return ProfileAttributionModel(model, tasks)
+    return SummedOutputs(model, tasks)
 
 
 def condition_losses(

@@ -3,8 +3,11 @@
 The output ``.npz`` holds one (N, 4, L) float32 array per map, axes (sequences, bases
 A/C/G/T, positions), named ``<method>`` (raw: gradient-like, DeepSHAP hypothetical) and
 ``<method>_corrected``. ``grad_x_input`` is the saliency map times the one-hot input.
-A profile model is explained through :class:`attrprior.train.ProfileAttributionModel`, with
-the inputs' ``control`` profiles (when they hold them) fixed for every reference.
+The explained output is config key ``attribution.explain`` (``sum``: the sum of the task
+logits, as Tseng et al. explain their multi-task models; or one task's name), through
+:func:`attrprior.train.explained_model`. A profile model is explained through
+:class:`attrprior.train.ProfileAttributionModel`, with the inputs' ``control`` profiles (when
+they hold them) fixed for every reference.
 """
 
 import logging
@@ -14,7 +17,7 @@ import numpy as np
 from attrprior.attribution import attribute, correct_gradients
 from attrprior.io import atomic_path
 from attrprior.models import TsengProfileCNN, load_checkpoint
-from attrprior.train import ProfileAttributionModel, configure_torch, resolve_device
+from attrprior.train import configure_torch, explained_model, resolve_device
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 configure_torch(snakemake.threads)
@@ -22,12 +25,12 @@ device = resolve_device(snakemake.params.device)
 model, _ = load_checkpoint(snakemake.input.model, device)
 inputs = np.load(snakemake.input.inputs)
 x, references = inputs["x"], inputs["references"]
-args = None
-if isinstance(model, TsengProfileCNN):
-    model = ProfileAttributionModel(model)
-    args = (inputs["control"],) if "control" in inputs else None
-
 settings = snakemake.params.attribution
+args = None
+if isinstance(model, TsengProfileCNN) and "control" in inputs:
+    args = (inputs["control"],)
+explain = settings.get("explain", "sum")
+model = explained_model(model, explain, snakemake.params.tasks)
 methods = dict(settings["methods"])
 want_grad_x_input = methods.pop("grad_x_input", None) is not None
 if want_grad_x_input:
@@ -36,6 +39,13 @@ maps = attribute(model, x, references, methods, seed=settings["seed"], args=args
 if want_grad_x_input:
     maps["grad_x_input"] = maps["saliency"] * x
     maps["grad_x_input_corrected"] = correct_gradients(maps["saliency"]) * x
-logging.info("maps %s for %d sequences on %s", sorted(maps), len(x), device)
+logging.info(
+    "maps %s of output %r (tasks %s) for %d sequences on %s",
+    sorted(maps),
+    explain,
+    snakemake.params.tasks,
+    len(x),
+    device,
+)
 with atomic_path(snakemake.output.attributions) as tmp:
     np.savez_compressed(tmp, **{name: array.astype(np.float32) for name, array in maps.items()})
