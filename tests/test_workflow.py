@@ -266,6 +266,10 @@ def test_subsampled_pairs_name_conditions_of_every_genomic_dataset(tmp_path):
 def test_a_task_name_is_accepted_as_the_explained_output(tmp_path):
     config = load("simulated.yaml")
     config["datasets"]["simulated"]["attribution"]["explain"] = "GATA2_simK562"
+    # The simulator's planted instances (an input of the attribution inputs), as a stand-in.
+    truth = tmp_path / "resources/simgenome/truth/motif_instances.bed"
+    truth.parent.mkdir(parents=True)
+    truth.touch()
     target = "results/simulated/attributions/tseng_binary/none/seed0.npz"
     result = snakemake(workdir_with(tmp_path, config), "-n", target)
     assert "rule attribute:" in result.stdout
