@@ -337,7 +337,9 @@ def model_tasks(dataset, models):
     profile = all(
         models[model]["architecture"] == "tseng_profile" for model in dataset["models"]
     )
-    return [task for task, entry in experiments.items() if has_reads(entry) or not profile]
+    return [
+        task for task, entry in experiments.items() if has_reads(entry) or not profile
+    ]
 
 
 check_config(config)
@@ -1121,12 +1123,63 @@ def paper_target_files(target):
 
 
 def paper_outputs():
-    """The files of every paper target the configuration selects."""
-    return [
+    """The files of every paper target the configuration selects, and the scorecard."""
+    targets = [
         output
         for target in config.get("paper", {})
         for output in paper_target_files(target)
     ]
+    if not targets:
+        return []
+    return targets + [f"{PAPER}/scorecard.md", f"{PAPER}/scorecard.tsv"]
+
+
+def scorecard_datasets():
+    """The attributed datasets of every paper target (their scores test the claims)."""
+    datasets = []
+    for selection in config.get("paper", {}).values():
+        for dataset in selection["datasets"]:
+            attributed = "attributed" in dataset_kinds(config["datasets"][dataset])
+            if attributed and dataset not in datasets:
+                datasets.append(dataset)
+    return datasets
+
+
+def scorecard_settings():
+    """What the scorecard needs to know of the config (attrprior.scorecard.ScoreTables)."""
+    datasets = config["datasets"]
+    methods, reference, gc_excess = {}, {}, {}
+    for name, settings in datasets.items():
+        if "attribution" in settings:
+            methods[name] = settings.get("figures", {}).get(
+                "method", next(iter(settings["attribution"]["methods"]))
+            )
+        reference[name] = settings["evaluation"]["reference_condition"]
+        if "single_motif" in settings:
+            gc_excess[name] = settings["single_motif"].get("positive_gc_excess", 0.0)
+    models = config["models"]
+    return {
+        "target_datasets": {
+            target: list(selection["datasets"])
+            for target, selection in config.get("paper", {}).items()
+        },
+        "methods": methods,
+        "reference": reference,
+        "activations": {
+            name: model["activation"]
+            for name, model in models.items()
+            if "activation" in model
+        },
+        "architectures": {
+            name: model["architecture"] for name, model in models.items()
+        },
+        "gc_excess": gc_excess,
+        "paper_datasets": {
+            name: settings["paper_dataset"]
+            for name, settings in datasets.items()
+            if "paper_dataset" in settings
+        },
+    }
 
 
 def check_motifs(config):

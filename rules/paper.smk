@@ -15,6 +15,7 @@ localrules:
     paper_fig3,
     paper_fig4,
     paper_fig5,
+    scorecard,
 
 
 rule paper_table1:
@@ -304,6 +305,60 @@ rule fig1_koo:
 rule fig2_koo:
     input:
         lambda wc: paper_target_files("fig2_koo"),
+
+
+# One row per claim of the two papers: our effect and test, the paper's value, a verdict
+# (attrprior.scorecard). Reads the scores of every attributed dataset of the paper targets,
+# the test metrics of Table 1's runs and Table 2's similarities; it never trains.
+rule scorecard:
+    input:
+        sequences=lambda wc: [
+            rules.collect_scores.output.sequences.format(dataset=d)
+            for d in scorecard_datasets()
+        ],
+        pooled=lambda wc: [
+            rules.collect_scores.output.pooled.format(dataset=d)
+            for d in scorecard_datasets()
+        ],
+        angle_fractions=lambda wc: [
+            rules.collect_scores.output.angle_fractions.format(dataset=d)
+            for d in scorecard_datasets()
+        ],
+        test_metrics=lambda wc: (
+            paper_run_files("table1", rules.train_model.output.test_metrics)
+            if "table1" in config.get("paper", {})
+            else []
+        ),
+        stability=lambda wc: (
+            [rules.paper_table2.output.sequences]
+            if "table2" in config.get("paper", {})
+            else []
+        ),
+    output:
+        md=report(
+            f"{PAPER}/scorecard.md",
+            caption="../workflow/report/scorecard.rst",
+            category="1. Reproduction scorecard",
+            labels={"table": "scorecard", "format": "md"},
+        ),
+        tsv=f"{PAPER}/scorecard.tsv",
+        units=f"{PAPER}/scorecard_units.tsv",
+    log:
+        "logs/paper/scorecard.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        datasets=lambda wc: scorecard_datasets(),
+        table1_runs=lambda wc: (
+            paper_runs("table1") if "table1" in config.get("paper", {}) else []
+        ),
+        settings=lambda wc: scorecard_settings(),
+    script:
+        "../workflow/scripts/scorecard.py"
 
 
 rule paper:

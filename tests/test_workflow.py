@@ -507,6 +507,7 @@ def test_end_to_end_report(tiny_run):
     snakemake(tiny_run, "--report", "results/report.html")
     html = (tiny_run / "results" / "report.html").read_text()
     assert "logos.png" in html and "interpretability" in html
+    assert "scorecard.md" in html and "Reproduction scorecard" in html
 
 
 @pytest.mark.slow
@@ -551,6 +552,21 @@ def test_end_to_end_paper_targets(tiny_run):
     assert set(fig5["gc_excess"]) == {0.02} and fig5["metric"].eq("gc_reliance").all()
     for name in ("fig4.png", "fig5.png"):
         assert (paper / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The scorecard: one row per claim; the claims this configuration can test are measured
+    # (2 seeds per condition: direction claims are underpowered, range claims are judged).
+    from attrprior.scorecard import CLAIMS, VERDICTS
+
+    card = pd.read_csv(paper / "scorecard.tsv", sep="\t").set_index("claim")
+    assert list(card.index) == [claim.id for claim in CLAIMS]
+    assert set(card["verdict"]) <= set(VERDICTS)
+    assert card.loc["tseng_stability", "verdict"] == "underpowered"
+    assert card.loc["tseng_stability", "n_seeds"] == 2
+    for threshold in (30, 45, 60):
+        assert card.loc[f"koo_angles_above_{threshold}", "verdict"] != "not run"
+    assert card.loc["tseng_summit_distance", "verdict"] == "not run"  # no genomic dataset
+    units = pd.read_csv(paper / "scorecard_units.tsv", sep="\t")
+    assert set(units["dataset"]) <= {"billboard", "spi1"}
+    assert "| verdict | claim |" in (paper / "scorecard.md").read_text()
     # Every named target is up to date after `snakemake` (they are all in rule all).
     for target in (
         "table1",
@@ -563,6 +579,7 @@ def test_end_to_end_paper_targets(tiny_run):
         "fig1_koo",
         "fig2_koo",
         "paper",
+        "scorecard",
     ):
         result = snakemake(tiny_run, "-n", target)
         assert "Nothing to be done" in result.stdout + result.stderr, target

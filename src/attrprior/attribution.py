@@ -812,7 +812,9 @@ class SummedOutputs(torch.nn.Module):
         """``(N, 4, L)`` one-hot (and further inputs) -> ``(N, 1)`` summed logits."""
         y = self.model(x, *args)
         if y.ndim != 2:
-            raise ValueError(f"the model must return (batch, n_tasks) outputs, got {tuple(y.shape)}")
+            raise ValueError(
+                f"the model must return (batch, n_tasks) outputs, got {tuple(y.shape)}"
+            )
         if self.tasks is not None:
             y = y[:, self.tasks]
         return y.sum(dim=1, keepdim=True)

@@ -38,10 +38,10 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
+from attrprior.attribution import SummedOutputs, explained_tasks
 from attrprior.genome import ProfileBatch
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
-from attrprior.attribution import SummedOutputs, explained_tasks
 from attrprior.models import TsengBinaryCNN, TsengProfileCNN
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.sampling import ProfileBatches

@@ -1,0 +1,300 @@
+"""Tests for attrprior.scorecard: the papers' values, the verdict rule and claim measurement."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from attrprior import scorecard as S
+from attrprior.stats import HIGHER_IS_BETTER
+
+PAPERS = Path(__file__).resolve().parents[2] / "shared" / "papers"
+PAPER_FILES = {
+    "tseng2020": "000_61fde7bb1f8b7d2e.txt",
+    "majdandzic2023": "004_a3d1e6722aca52b5.txt",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The papers' values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_paper_values_hold_the_tables_cells():
+    values = S.paper_values()
+    assert set(values["paper"]) == {"tseng2020", "majdandzic2023"}
+    assert np.isfinite(values["value"]).all()
+    # Table 2, SPI1 binary: 95.6 ± 1.0 | 134.3 ± 1.0 | 29.8 ± 0.7 | 42.0 ± 0.8.
+    spi1 = values[
+        (values["target"] == "table2")
+        & (values["dataset"] == "spi1")
+        & (values["model"] == "binary")
+    ].set_index(["condition", "statistic"])["value"]
+    assert spi1[("none", "mean")] == 95.6 and spi1[("fourier", "mean")] == 134.3
+    assert spi1[("none_vs_keep1", "sem")] == 0.7 and spi1[("fourier_vs_keep1", "mean")] == 42.0
+    # Table 1 accuracies are fractions; Section 7's fractions as printed.
+    acc = values[(values["target"] == "table1") & (values["metric"] == "test_accuracy")]
+    assert acc["value"].between(0.8, 1).all()
+    sim = values[(values["target"] == "table_simulation") & (values["statistic"] == "mean")]
+    assert sorted(sim["value"]) == [0.218, 0.659]
+
+
+def test_every_table_cell_is_present_once():
+    values = S.paper_values()
+    cells = values[values["source"].isin(["Table 1", "Table 2", "Table 3", "Table 4"])]
+    cells = cells[cells["statistic"].isin(["mean", "sem", "best", "value"])]
+    # Table 1: 4 datasets x 3 metrics x 2; Tables 2-3: 8 rows x 4 cells (mean and SEM of the
+    # first columns); Table 4: 4 rows x 4 cells.
+    counts = cells.groupby("source").size().to_dict()
+    assert counts == {"Table 1": 24, "Table 2": 64, "Table 3": 48, "Table 4": 24}
+    keys = ["source", "model", "dataset", "condition", "metric", "statistic"]
+    assert not cells.duplicated(keys).any()
+
+
+@pytest.mark.skipif(not PAPERS.is_dir(), reason="the papers' texts are not next to this checkout")
+def test_every_quote_is_in_its_paper():
+    values = S.paper_values()
+    for paper, name in PAPER_FILES.items():
+        text = " ".join((PAPERS / name).read_text().split())
+        quotes = values.loc[values["paper"] == paper, "quote"]
+        missing = [q for q in quotes if " ".join(q.split()) not in text]
+        assert not missing, missing[:3]
+
+
+def test_paper_value_text():
+    rows = pd.DataFrame({"statistic": ["mean", "sem", "p_upper"], "value": [0.659, 0.027, 1e-6]})
+    assert S.paper_value_text(rows) == "0.659 ± 0.027, p < 1e-06"
+    rows = pd.DataFrame({"statistic": ["range_low", "range_high"], "value": [0.2, 0.4]})
+    assert S.paper_value_text(rows) == "0.2–0.4"
+    assert S.paper_value_text(rows.iloc[0:0]) == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict rule
+# ---------------------------------------------------------------------------------------------
+
+
+def test_smallest_p_values_are_those_of_scipys_exact_tests():
+    # All 6 differences positive: the exact one-sided signed-rank p is 2^-6.
+    p = stats.wilcoxon(np.arange(1, 7), np.zeros(6), alternative="greater").pvalue
+    assert S.smallest_p_value("wilcoxon", 6) == pytest.approx(p) == 2**-6
+    # Complete separation of 3 vs 4 values: 1 / C(7, 3) = 1/35.
+    p = stats.mannwhitneyu([5, 6, 7], [1, 2, 3, 4], alternative="greater", method="exact").pvalue
+    assert S.smallest_p_value("mannwhitney", 3, 4) == pytest.approx(p) == 1 / 35
+    # 30 vs 30 seeds can reach 1e-6; 5 vs 5 cannot (1/252).
+    assert (
+        S.smallest_p_value("mannwhitney", 30, 30) < 1e-6 < S.smallest_p_value("mannwhitney", 5, 5)
+    )
+    assert S.smallest_p_value("wilcoxon", 0) == 1.0
+    with pytest.raises(ValueError, match="unknown test"):
+        S.smallest_p_value("ttest", 3)
+
+
+@pytest.mark.parametrize(
+    ("effect", "sign", "p", "alpha", "smallest", "seeds", "verdict"),
+    [
+        (0.1, 1, 1e-8, 1e-6, 1e-30, 30, "reproduced"),
+        (-0.1, -1, 1e-8, 1e-6, 1e-30, 30, "reproduced"),  # lower is better, lower it is
+        (0.1, 1, 1e-5, 1e-6, 1e-30, 30, "not reproduced"),  # right sign, not significant
+        (-0.1, 1, 1e-8, 1e-6, 1e-30, 30, "not reproduced"),  # wrong sign
+        (0.1, 1, 0.004, 1e-6, 1 / 252, 5, "underpowered"),  # 5 vs 5 seeds cannot reach 1e-6
+        (0.1, 1, 1e-8, 1e-6, 1e-30, 2, "underpowered"),  # too few seeds
+        (-0.1, 1, 0.9, 1e-6, 1e-30, 2, "underpowered"),  # too few seeds, whatever the sign
+        (np.nan, 1, np.nan, 0.05, 1.0, 0, "not run"),
+        (0.1, 1, np.nan, 0.05, 1e-30, 3, "not reproduced"),  # no p: never reproduced
+    ],
+)
+def test_direction_verdict(effect, sign, p, alpha, smallest, seeds, verdict):
+    assert S.direction_verdict(effect, sign, p, alpha, smallest, seeds) == verdict
+
+
+def test_range_and_claim_verdicts():
+    assert S.range_verdict(0.3, 0.2, 0.4) == "reproduced"
+    assert S.range_verdict(0.4, 0.2, 0.4) == "reproduced"
+    assert S.range_verdict(0.41, 0.2, 0.4) == "not reproduced"
+    assert S.range_verdict(np.nan, 0.2, 0.4) == "not run"
+    assert S.claim_verdict(["reproduced", "reproduced"]) == "reproduced"
+    assert S.claim_verdict(["reproduced", "underpowered"]) == "underpowered"
+    assert S.claim_verdict(["underpowered", "not reproduced"]) == "not reproduced"
+    assert S.claim_verdict(["not run", "reproduced"]) == "reproduced"
+    assert S.claim_verdict([]) == "not run"
+    with pytest.raises(ValueError, match="unknown verdicts"):
+        S.claim_verdict(["maybe"])
+
+
+def test_claims_are_well_formed():
+    from attrprior.scorecard import CLAIMS
+
+    ids = [claim.id for claim in CLAIMS]
+    assert len(ids) == len(set(ids))
+    targets = {
+        "table1",
+        "table2",
+        "table3",
+        "table4",
+        "table_simulation",
+        "table_baselines",
+        "fig2",
+        "fig5",
+        "fig1_koo",
+    }
+    for claim in CLAIMS:
+        assert claim.target in targets
+        assert claim.test in ("wilcoxon", "mannwhitney", "range")
+        if claim.compare == "range":
+            assert claim.low < claim.high
+        else:
+            assert claim.metric in HIGHER_IS_BETTER
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring claims on score tables
+# ---------------------------------------------------------------------------------------------
+
+
+def sequence_scores(n_seeds, n_sequences=30, shift=0.05, seed=0):
+    """Per-sequence scores of one model: 'fourier' has lower entropy than 'none' by
+    ``shift`` on every sequence (plus noise), raw and corrected saliency and DeepSHAP."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(8.0, 0.2, n_sequences)
+    rows = []
+    for condition, offset in (("none", 0.0), ("fourier", -shift)):
+        for s in range(n_seeds):
+            for method in ("deepshap", "saliency"):
+                for corrected in (False, True):
+                    noise = rng.normal(0, 0.001, n_sequences)
+                    cosine = 0.2 + 0.05 * corrected + rng.normal(0, 0.001, n_sequences)
+                    rows.append(
+                        pd.DataFrame(
+                            {
+                                "model": "tseng_binary",
+                                "condition": condition,
+                                "seed": s,
+                                "sequence": np.arange(n_sequences),
+                                "method": method,
+                                "corrected": corrected,
+                                "entropy": base + offset + noise,
+                                "cosine": cosine,
+                            }
+                        )
+                    )
+    return pd.concat(rows, ignore_index=True)
+
+
+def score_tables(sequences, **kw):
+    settings = dict(
+        pooled={},
+        models={},
+        angle_fractions={},
+        stability=None,
+        target_datasets={"fig2": ["d"], "fig1_koo": ["d"]},
+        methods={"d": "deepshap"},
+        reference={"d": "none"},
+        activations={},
+        architectures={"tseng_binary": "tseng_binary"},
+        gc_excess={},
+        paper_datasets={"d": "spi1"},
+    )
+    settings.update(kw)
+    return S.ScoreTables(sequences={"d": sequences}, **settings)
+
+
+def entropy_claim():
+    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_entropy"]
+    return claim
+
+
+def test_a_clear_effect_over_enough_seeds_is_reproduced():
+    units = S.measure_claim(entropy_claim(), score_tables(sequence_scores(n_seeds=3)))
+    (unit,) = units.to_dict("records")
+    assert unit["verdict"] == "reproduced"
+    assert unit["effect"] == pytest.approx(-0.05, abs=1e-3)
+    assert unit["n"] == 30 and unit["n_seeds"] == 3 and unit["method"] == "deepshap"
+    # The p-value is the one-sided paired Wilcoxon of the seed-averaged sequences.
+    scores = sequence_scores(n_seeds=3)
+    raw = scores[(scores["method"] == "deepshap") & ~scores["corrected"]]
+    by = raw.pivot_table(index="sequence", columns="condition", values="entropy")
+    p = stats.wilcoxon(by["fourier"], by["none"], alternative="less").pvalue
+    assert unit["p"] == pytest.approx(p)
+    assert p < 1e-6  # 30 sequences all in one direction: 2^-30
+
+
+def test_two_seeds_are_underpowered_and_a_reversed_effect_is_not_reproduced():
+    units = S.measure_claim(entropy_claim(), score_tables(sequence_scores(n_seeds=2)))
+    assert list(units["verdict"]) == ["underpowered"]
+    reversed_ = S.measure_claim(
+        entropy_claim(), score_tables(sequence_scores(n_seeds=3, shift=-0.05))
+    )
+    assert list(reversed_["verdict"]) == ["not reproduced"]
+    # Too few sequences to reach the paper's 1e-6: 2^-10 > 1e-6.
+    few = S.measure_claim(entropy_claim(), score_tables(sequence_scores(3, n_sequences=10)))
+    assert list(few["verdict"]) == ["underpowered"]
+
+
+def test_a_target_that_did_not_run_leaves_its_claims_not_run():
+    tables = score_tables(sequence_scores(n_seeds=3), target_datasets={})
+    summary, units = S.scorecard(tables)
+    assert len(units) == 0 or set(units["claim"]) <= {c.id for c in S.CLAIMS}
+    assert set(summary["verdict"]) == {"not run"}
+    assert list(summary["claim"]) == [claim.id for claim in S.CLAIMS]
+
+
+def test_correction_claims_compare_corrected_with_raw_maps_of_every_method():
+    (claim,) = [c for c in S.CLAIMS if c.id == "koo_correction_cosine"]
+    units = S.measure_claim(claim, score_tables(sequence_scores(n_seeds=3)))
+    assert sorted(units["method"]) == ["deepshap", "saliency"]
+    assert (units["verdict"] == "reproduced").all()
+    assert units["effect"].to_numpy() == pytest.approx([0.05, 0.05], abs=1e-3)
+
+
+def test_range_claims_average_seeds_of_raw_saliency():
+    (claim,) = [c for c in S.CLAIMS if c.id == "koo_angles_above_30"]
+    fractions = pd.DataFrame(
+        {
+            "model": "m",
+            "condition": ["none", "none", "none", "fourier"],
+            "seed": [0, 1, 0, 0],
+            "method": ["saliency", "saliency", "deepshap", "saliency"],
+            "above_30": [0.30, 0.50, 0.9, 0.9],
+        }
+    )
+    tables = score_tables(sequence_scores(1), angle_fractions={"d": fractions})
+    (unit,) = S.measure_claim(claim, tables).to_dict("records")
+    assert unit["mean_better"] == pytest.approx(0.40) and unit["verdict"] == "reproduced"
+    fractions.loc[1, "above_30"] = 0.52
+    (unit,) = S.measure_claim(claim, tables).to_dict("records")
+    assert unit["verdict"] == "not reproduced"
+
+
+def test_the_scorecard_shows_the_papers_values_of_the_datasets_run():
+    tables = score_tables(sequence_scores(n_seeds=3), target_datasets={"table2": ["d"]})
+    stability = pd.DataFrame(
+        {
+            "dataset": "d",
+            "model": "tseng_binary",
+            "condition": np.repeat(["none", "fourier"], 30),
+            "comparison": "across seeds",
+            "sequence": np.tile(np.arange(30), 2),
+            "stability": np.r_[np.full(30, 1.0), np.linspace(1.1, 1.5, 30)],
+        }
+    )
+    models = pd.DataFrame(
+        {
+            "model": "tseng_binary",
+            "condition": ["none"] * 3 + ["fourier"] * 3,
+            "seed": [0, 1, 2] * 2,
+        }
+    )
+    tables.stability, tables.models = stability, {"d": models}
+    summary, _ = S.scorecard(tables)
+    row = summary.set_index("claim").loc["tseng_stability"]
+    assert row["verdict"] == "reproduced" and row["n_seeds"] == 3
+    # The SPI1 binary row of Table 2, and the paper's level; not the other datasets'.
+    assert "none: 95.6 ± 1; fourier: 134.3 ± 1 (spi1 binary)" in row["paper_value"]
+    assert "p < 1e-06" in row["paper_value"] and "gata2" not in row["paper_value"]
+    markdown = S.scorecard_markdown(summary)
+    assert markdown.count("\n") == len(S.CLAIMS) + 2
+    assert math.isnan(summary.set_index("claim").loc["koo_angles_above_30", "alpha"])

@@ -1,0 +1,47 @@
+"""The reproduction scorecard (rule scorecard): one row per claim of the two papers, with
+our effect and test, the paper's value and a verdict (attrprior.scorecard)."""
+
+import logging
+
+import pandas as pd
+
+from attrprior.io import write_text, write_tsv
+from attrprior.scorecard import ScoreTables, scorecard, scorecard_markdown
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+
+
+def per_dataset(paths):
+    return {
+        dataset: pd.read_csv(path, sep="\t")
+        for dataset, path in zip(snakemake.params.datasets, paths, strict=True)
+    }
+
+
+models = {}
+for path, run in zip(snakemake.input.test_metrics, snakemake.params.table1_runs, strict=True):
+    models.setdefault(run["dataset"], []).append(pd.read_csv(path, sep="\t"))
+stability = snakemake.input.stability
+tables = ScoreTables(
+    sequences=per_dataset(snakemake.input.sequences),
+    pooled=per_dataset(snakemake.input.pooled),
+    models={dataset: pd.concat(runs, ignore_index=True) for dataset, runs in models.items()},
+    angle_fractions=per_dataset(snakemake.input.angle_fractions),
+    stability=pd.read_csv(stability[0], sep="\t") if stability else None,
+    **snakemake.params.settings,
+)
+summary, units = scorecard(tables)
+write_tsv(summary, snakemake.output.tsv)
+write_tsv(units, snakemake.output.units)
+counts = summary["verdict"].value_counts()
+header = (
+    "Reproduction scorecard: each claim of the two papers tested on this run "
+    f"({', '.join(f'{n} {verdict}' for verdict, n in counts.items())}). Verdict rule: a "
+    "direction claim is reproduced when our effect has the paper's sign and our one-sided "
+    "p-value is below the paper's level (0.05 where the paper states no test) in every "
+    "unit (dataset × model × method); underpowered when fewer than 3 seeds ran per side or "
+    "the test cannot reach that level at our sample size; a range claim is reproduced when "
+    "our mean lies in the paper's range. Units: `scorecard_units.tsv`.\n\n"
+)
+write_text(header + scorecard_markdown(summary), snakemake.output.md)
+logging.info("scorecard: %d claims, %s", len(summary), dict(counts))
