@@ -259,6 +259,9 @@ def test_fraction_in_mask_by_hand():
     result = fraction_in_mask(attr, mask)
     assert result[0] == pytest.approx(5 / 10)
     assert np.isnan(result[1])
+    # A window with no footprint is NaN (left out of Table 4's mean), not 0.
+    empty = fraction_in_mask(attr, np.zeros((2, 4), dtype=bool))
+    assert np.isnan(empty).all()
     with pytest.raises(ValueError, match="mask"):
         fraction_in_mask(attr, mask[:, :3])
 
@@ -434,6 +437,11 @@ def test_summit_distance_correlation_by_hand_and_undefined_cases():
     assert np.isnan(summit_distance_correlation(constant, distance)).all()
     unknown = np.array([[0.0, np.nan, 2.0, 3.0]])
     assert np.isnan(summit_distance_correlation(_attr_from_track(track), unknown)).all()
+    # No summit inside the window (all distances NaN): 0, kept, as the reference does.
+    no_summit = np.full((1, 4), np.nan)
+    np.testing.assert_array_equal(
+        summit_distance_correlation(_attr_from_track(track), no_summit), [0.0]
+    )
     with pytest.raises(ValueError, match="distance must have shape"):
         summit_distance_correlation(_attr_from_track(track), distance[:, :3])
 

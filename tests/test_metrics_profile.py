@@ -43,19 +43,30 @@ def test_jsd_of_an_empty_profile_is_nan_and_inputs_are_checked():
         jensen_shannon_divergence(-p, q)
 
 
-def test_smoothing_is_a_normalised_gaussian_cut_at_four_sigma():
+def test_smoothing_is_the_references_seven_tap_gaussian():
+    # Tseng et al.'s profile_jsd: gaussian_filter1d(sigma=3, truncate=1), radius 3, 7 taps,
+    # weights exp(-k^2 / 18) normalised (the same 7 weights as the prior's smoother).
     impulse = np.zeros(61)
     impulse[30] = 1.0
     smoothed = smooth_profiles(impulse, sigma=3)
-    assert np.count_nonzero(smoothed) == 25  # radius int(4 * 3 + 0.5) = 12
-    assert smoothed.sum() == pytest.approx(1.0) and smoothed.argmax() == 30
+    assert np.count_nonzero(smoothed) == 7  # not scipy's default 4 sigma (25 taps)
+    taps = np.exp(-np.arange(-3, 4) ** 2 / 18)
+    np.testing.assert_allclose(smoothed[27:34], taps / taps.sum())
+    np.testing.assert_allclose(
+        smoothed[27:34], [0.1063, 0.1403, 0.1658, 0.1752, 0.1658, 0.1403, 0.1063], atol=1e-4
+    )
     rng = np.random.default_rng(1)
     profiles = rng.poisson(2.0, size=(2, 2, 2, 50)).astype(np.float32)
     out = smooth_profiles(profiles)
     assert out.dtype == np.float64 and out.shape == profiles.shape
-    np.testing.assert_allclose(out, gaussian_filter1d(profiles.astype(float), 3, axis=-1))
+    np.testing.assert_allclose(
+        out, gaussian_filter1d(profiles.astype(float), 3, axis=-1, truncate=1)
+    )
     np.testing.assert_allclose(out.sum(axis=-1), profiles.sum(axis=-1))  # reflected ends
     np.testing.assert_array_equal(smooth_profiles(profiles, sigma=0), profiles)
+    # The old 4-sigma kernel gives a different JSD: the test fails on that behaviour.
+    probs = rng.dirichlet(np.ones(50), size=(2, 2, 2))
+    assert not np.allclose(profile_jsd(profiles, probs), profile_jsd(profiles, probs, truncate=4))
 
 
 def test_profile_jsd_smooths_both_and_averages_strands():
@@ -65,7 +76,9 @@ def test_profile_jsd_smooths_both_and_averages_strands():
     got = profile_jsd(profiles, probs)
     expected = (
         jensenshannon(
-            gaussian_filter1d(profiles, 3, axis=-1), gaussian_filter1d(probs, 3, axis=-1), axis=-1
+            gaussian_filter1d(profiles, 3, axis=-1, truncate=1),
+            gaussian_filter1d(probs, 3, axis=-1, truncate=1),
+            axis=-1,
         )
         ** 2
     ).mean(axis=-1)

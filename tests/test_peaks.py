@@ -230,18 +230,27 @@ def test_window_annotations_match_brute_force():
     length = 120
     mask = window_interval_mask(chroms, starts, length, intervals)
     distance = window_summit_distance(chroms, starts, length, summits)
-    assert mask.shape == distance.shape == (4, length)
+    anywhere = window_summit_distance(chroms, starts, length, summits, inside_only=False)
+    assert mask.shape == distance.shape == anywhere.shape == (4, length)
     for n, (chrom, start) in enumerate(zip(chroms, starts, strict=True)):
         own = intervals[intervals["chrom"] == chrom]
         points = summits.loc[summits["chrom"] == chrom, "summit"].to_numpy()
+        inside = points[(start <= points) & (points < start + length)]
         for i in range(length):
             position = start + i
             covered = ((own["start"] <= position) & (position < own["end"])).any()
             assert mask[n, i] == covered
-            if len(points):
-                assert distance[n, i] == np.abs(points - position).min()
+            # Only the summits inside the window count (Tseng et al.'s notebook).
+            if len(inside):
+                assert distance[n, i] == np.abs(inside - position).min()
             else:
                 assert np.isnan(distance[n, i])
+            if len(points):
+                assert anywhere[n, i] == np.abs(points - position).min()
+            else:
+                assert np.isnan(anywhere[n, i])
+    # Some window has a nearer summit outside it than inside: the two rules differ.
+    assert not np.array_equal(np.nan_to_num(distance), np.nan_to_num(anywhere))
 
 
 def test_window_annotations_by_hand_and_errors():
@@ -252,6 +261,11 @@ def test_window_annotations_by_hand_and_errors():
     summits = pd.DataFrame({"chrom": ["c", "c"], "summit": [1, 5]})
     np.testing.assert_array_equal(
         window_summit_distance(["c"], [0], 7, summits), [[1, 0, 1, 2, 1, 0, 1]]
+    )
+    # The window [2, 5) holds no summit (1 and 5 lie outside it): no distances.
+    assert np.isnan(window_summit_distance(["c"], [2], 3, summits)).all()
+    np.testing.assert_array_equal(
+        window_summit_distance(["c"], [2], 3, summits, inside_only=False), [[1, 2, 1]]
     )
     with pytest.raises(ValueError, match="same length"):
         window_interval_mask(["c", "c"], [0], 6, intervals)

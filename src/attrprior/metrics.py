@@ -435,13 +435,18 @@ def fraction_in_mask(attr, mask) -> np.ndarray:
     Returns
     -------
     fraction: np.ndarray, shape=(N,)
-        In [0, 1]; NaN for an all-zero map.
+        In [0, 1]; NaN for an all-zero map, and NaN for an example whose mask is empty
+        (a window with no footprint or ChIP-nexus peak): Tseng et al.'s notebooks set those
+        to NaN and drop them from the mean and the Wilcoxon test (Table 4), rather than
+        count them as 0.
     """
 
     attr = _as_attr(attr, "attr")
     mask = _as_mask(mask, attr)
     track = _track(attr)
-    return _safe_divide((track * mask).sum(axis=-1), track.sum(axis=-1))
+    fraction = _safe_divide((track * mask).sum(axis=-1), track.sum(axis=-1))
+    fraction[~mask.any(axis=-1)] = np.nan
+    return fraction
 
 
 def mask_auprc(attr, mask) -> float:
@@ -527,12 +532,16 @@ def summit_distance_correlation(attr, distance) -> np.ndarray:
     attr: array-like, shape=(N, 4, L)
         Attributions (actual scores).
     distance: array-like, shape=(N, L)
-        Distance in bp of every position to the nearest summit; NaN where unknown.
+        Distance in bp of every position to the nearest summit inside the window
+        (:func:`attrprior.peaks.window_summit_distance`); all NaN for a window holding no
+        summit.
 
     Returns
     -------
     rho: np.ndarray, shape=(N,)
-        Average ranks for ties; NaN where either track is constant or a distance is NaN.
+        Average ranks for ties; NaN where either track is constant or some (not all)
+        distances are NaN; **0** for a window with no summit (all distances NaN), as Tseng
+        et al.'s notebook keeps such windows with a correlation of 0.
     """
 
     attr = _as_attr(attr, "attr")
@@ -550,7 +559,9 @@ def summit_distance_correlation(attr, distance) -> np.ndarray:
     numerator = (ranks_g * ranks_d).sum(axis=1)
     denominator = np.sqrt((ranks_g**2).sum(axis=1) * (ranks_d**2).sum(axis=1))
     rho = _safe_divide(numerator, denominator)
-    rho[np.isnan(distance).any(axis=1)] = np.nan
+    missing = np.isnan(distance)
+    rho[missing.any(axis=1)] = np.nan
+    rho[missing.all(axis=1)] = 0.0
     return rho
 
 
@@ -911,8 +922,10 @@ def pooled_scores(
 
 #: σ of the Gaussian smoothing before the JSD (Tseng et al.).
 JSD_SMOOTH_SIGMA = 3.0
-#: Kernel truncation, in σ (scipy's default).
-JSD_SMOOTH_TRUNCATE = 4.0
+#: Kernel truncation, in σ: Tseng et al.'s ``profile_jsd`` calls
+#: ``gaussian_filter1d(sigma=3, truncate=1)``, a 7-tap kernel (radius int(1 * 3 + 0.5) = 3),
+#: not scipy's default of 4 σ (25 taps).
+JSD_SMOOTH_TRUNCATE = 1.0
 
 
 def smooth_profiles(

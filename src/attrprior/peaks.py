@@ -479,11 +479,14 @@ def window_interval_mask(chroms, starts, length: int, intervals: pd.DataFrame) -
     return mask
 
 
-def window_summit_distance(chroms, starts, length: int, summits: pd.DataFrame) -> np.ndarray:
-    """Distance in bp from each base of each window to the nearest summit on its chromosome.
+def window_summit_distance(
+    chroms, starts, length: int, summits: pd.DataFrame, inside_only: bool = True
+) -> np.ndarray:
+    """Distance in bp from each base of each window to the nearest summit.
 
     Tseng et al. (Table 3) correlate importance with the distance to the nearest peak
-    summit of any task.
+    summit of any task; their notebook counts only the summits inside the window
+    (``start <= summit < start + L``), and a window without one gets no distances.
 
     Parameters
     ----------
@@ -494,11 +497,15 @@ def window_summit_distance(chroms, starts, length: int, summits: pd.DataFrame) -
         Window length L in bp.
     summits : pandas.DataFrame
         ``chrom`` and ``summit`` (absolute 0-based position, :func:`summit_positions`).
+    inside_only : bool
+        Count only the summits inside each window (the reference's rule); False uses the
+        nearest summit anywhere on the chromosome.
 
     Returns
     -------
     numpy.ndarray of float64, shape (N, L)
-        ``|position - nearest summit|``; NaN on a chromosome without summits.
+        ``|position - nearest summit|``; all NaN for a window with no summit inside it
+        (``inside_only``) or on a chromosome without summits.
     """
     chroms, positions = _window_positions(chroms, starts, length)
     distance = np.full(positions.shape, np.nan)
@@ -507,12 +514,26 @@ def window_summit_distance(chroms, starts, length: int, summits: pd.DataFrame) -
         if len(rows) == 0:
             continue
         points = np.sort(group["summit"].to_numpy(np.int64))
-        after = np.clip(np.searchsorted(points, positions[rows]), 0, len(points) - 1)
-        before = np.clip(after - 1, 0, len(points) - 1)
-        distance[rows] = np.minimum(
-            np.abs(positions[rows] - points[after]), np.abs(positions[rows] - points[before])
-        )
+        if not inside_only:
+            distance[rows] = _nearest_distance(positions[rows], points)
+            continue
+        first, last = positions[rows, 0], positions[rows, -1]
+        for row, lo, hi in zip(
+            rows,
+            np.searchsorted(points, first, side="left"),
+            np.searchsorted(points, last, side="right"),
+            strict=True,
+        ):
+            if hi > lo:
+                distance[row] = _nearest_distance(positions[row], points[lo:hi])
     return distance
+
+
+def _nearest_distance(positions: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``|position - nearest point|`` for sorted, non-empty ``points``."""
+    after = np.clip(np.searchsorted(points, positions), 0, len(points) - 1)
+    before = np.clip(after - 1, 0, len(points) - 1)
+    return np.minimum(np.abs(positions - points[after]), np.abs(positions - points[before]))
 
 
 # --------------------------------------------------------------------------------------------
