@@ -50,7 +50,7 @@ def test_smoothing_is_the_references_seven_tap_gaussian():
     impulse[30] = 1.0
     smoothed = smooth_profiles(impulse, sigma=3)
     assert np.count_nonzero(smoothed) == 7  # not scipy's default 4 sigma (25 taps)
-    taps = np.exp(-np.arange(-3, 4) ** 2 / 18)
+    taps = np.exp(-(np.arange(-3, 4) ** 2) / 18)
     np.testing.assert_allclose(smoothed[27:34], taps / taps.sum())
     np.testing.assert_allclose(
         smoothed[27:34], [0.1063, 0.1403, 0.1658, 0.1752, 0.1658, 0.1403, 0.1063], atol=1e-4
