@@ -70,6 +70,21 @@ def check_config(config):
                     f"config key {key}.attribution.methods: profile models are explained "
                     f"with deepshap (Tseng et al.); {methods} are not set up for them"
                 )
+        jitter = dataset.get("attribution", {}).get("jitter")
+        if jitter is not None:
+            profile = dataset["encode_binary"].get("profile", {}) if profile_models else {}
+            if not profile_models or len(profile_models) != len(dataset["models"]):
+                raise ValueError(
+                    f"config key {key}.attribution.jitter: only for datasets of profile "
+                    "models (Tseng et al. jitter the explained peaks of profile models; "
+                    "binary windows are not centred on summits)"
+                )
+            if jitter > profile.get("max_jitter", 0):
+                raise ValueError(
+                    f"config key {key}.attribution.jitter: {jitter} exceeds "
+                    f"{key}.encode_binary.profile.max_jitter ({profile.get('max_jitter', 0)}), "
+                    "the flank the examples are stored with"
+                )
         explain = dataset.get("attribution", {}).get("explain", "sum")
         tasks = model_tasks(dataset, models)
         if explain != "sum" and explain not in tasks:

@@ -187,16 +187,43 @@ def test_profile_attribution_examples_are_distinct_usable_test_peaks(tmp_path):
         tmp_path, {"chr1": "".join(rng.choice(list("ACGT"), 600)), "chr2": "".join(chr2)}, summits
     )
     # Rows 1-5 are test peaks; row 2 repeats row 1's summit, row 5 holds an N.
-    everything = profile_attribution_examples(examples, 10, seed=0)
+    everything, shifts = profile_attribution_examples(examples, 10, seed=0)
     np.testing.assert_array_equal(everything, [1, 3, 4])
-    two = profile_attribution_examples(examples, 2, seed=3)
+    np.testing.assert_array_equal(shifts, [0, 0, 0])  # jitter 0: centred on the summits
+    two, _ = profile_attribution_examples(examples, 2, seed=3)
     assert len(two) == 2 and set(two) <= {1, 3, 4} and np.all(np.diff(two) > 0)
-    np.testing.assert_array_equal(two, profile_attribution_examples(examples, 2, seed=3))
-    draws = {tuple(profile_attribution_examples(examples, 2, seed=s)) for s in range(20)}
+    np.testing.assert_array_equal(two, profile_attribution_examples(examples, 2, seed=3)[0])
+    draws = {tuple(profile_attribution_examples(examples, 2, seed=s)[0]) for s in range(20)}
     assert len(draws) > 1
-    np.testing.assert_array_equal(profile_attribution_examples(examples, 5, 0, "valid"), [6])
+    np.testing.assert_array_equal(profile_attribution_examples(examples, 5, 0, "valid")[0], [6])
     with pytest.raises(ValueError, match="no train peak example without N"):
         profile_attribution_examples(_all_n(examples, tmp_path), 1, 0, "train")
+    with pytest.raises(ValueError, match="jitter: expected an int in 0.."):
+        profile_attribution_examples(examples, 2, 0, jitter=examples.max_jitter + 1)
+
+
+def test_profile_attribution_examples_are_jittered_with_a_seed(tmp_path):
+    rng = np.random.default_rng(1)
+    chrom = "".join(rng.choice(list("ACGT"), 4000))
+    summits = pd.DataFrame(
+        [("chr1", s, 0, "test") for s in range(200, 3800, 150)],
+        columns=["chrom", "summit", "task", "split"],
+    )
+    examples = tiny_profile_examples(tmp_path, {"chr1": chrom}, summits)
+    jitter = examples.max_jitter
+    assert jitter > 0
+    rows, shifts = profile_attribution_examples(examples, 100, seed=4, jitter=jitter)
+    # Shifts are seeded, spread over [-jitter, jitter] and not all zero (the old behaviour).
+    again = profile_attribution_examples(examples, 100, seed=4, jitter=jitter)
+    np.testing.assert_array_equal(rows, again[0])
+    np.testing.assert_array_equal(shifts, again[1])
+    assert np.abs(shifts).max() <= jitter and len(set(shifts)) > 3 and (shifts != 0).any()
+    # The shifted window is the genome around summit + shift.
+    batch = examples.sample(rows, jitter=shifts)
+    for row, shift, one_hot in zip(rows, shifts, batch.one_hot, strict=True):
+        start = examples.center[row] + shift - examples.input_length // 2
+        expected = chrom[start : start + examples.input_length]
+        assert "".join("ACGT"[i] for i in one_hot.argmax(axis=0)) == expected
 
 
 def _all_n(examples, tmp_path):

@@ -242,6 +242,14 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
             "datasets.simulated_regions.models",
         ),
         (
+            lambda c: c["datasets"]["simulated"]["attribution"].update(jitter=10),
+            "datasets.simulated.attribution.jitter: only for datasets of profile models",
+        ),
+        (
+            lambda c: c["datasets"]["simulated_profile"]["attribution"].update(jitter=1000),
+            "datasets.simulated_profile.attribution.jitter: 1000 exceeds",
+        ),
+        (
             lambda c: c["datasets"]["simulated"]["attribution"].update(explain="SPI1_simHeLa"),
             "datasets.simulated.attribution.explain: 'SPI1_simHeLa' is neither 'sum' nor",
         ),

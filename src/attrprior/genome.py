@@ -55,6 +55,7 @@ from attrprior.tracks import (
 
 __all__ = [
     "BASES",
+    "take_windows",
     "N_CODE",
     "DEFAULT_CHUNK_SIZE",
     "encode_codes",
@@ -1193,18 +1194,18 @@ class ProfileExamples:
         shifts = self._shifts(jitter, rng, b)
         flips = self._flips(reverse_complement, rng, b)
 
-        codes = _take_windows(
+        codes = take_windows(
             self.sequence_codes[indices], self.max_jitter + shifts, self.input_length
         )
         codes[flips] = reverse_complement_codes(codes[flips])
         profiles = _flip_profiles(
-            _take_windows(self.profiles[indices], self.max_jitter + shifts, self.output_length),
+            take_windows(self.profiles[indices], self.max_jitter + shifts, self.output_length),
             flips,
         )
         control = None
         if self.control is not None:
             control = _flip_profiles(
-                _take_windows(self.control[indices], self.max_jitter + shifts, self.output_length),
+                take_windows(self.control[indices], self.max_jitter + shifts, self.output_length),
                 flips,
             )
         return ProfileBatch(
@@ -1255,8 +1256,19 @@ class ProfileExamples:
         return flips
 
 
-def _take_windows(stored: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Cut ``stored[i, ..., starts[i] : starts[i] + length]`` for each row i (a new array)."""
+def take_windows(stored: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """Cut ``stored[i, ..., starts[i] : starts[i] + length]`` for each row i (a new array).
+
+    Parameters
+    ----------
+    stored : numpy.ndarray, shape (B, ..., L_stored)
+    starts : numpy.ndarray of int, shape (B,)
+    length : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (B, ..., length)
+    """
     columns = starts[:, None] + np.arange(length)
     columns = columns.reshape((len(starts),) + (1,) * (stored.ndim - 2) + (length,))
     return np.take_along_axis(np.asarray(stored), columns, axis=-1)

@@ -45,6 +45,7 @@ from attrprior.genome import (
     ProfileBatch,
     ProfileExamples,
     concatenate_profile_batches,
+    take_windows,
 )
 from attrprior.labels import BinaryLabels, central_bin_coverage
 
@@ -557,13 +558,15 @@ def retained_profile_peaks(examples: ProfileExamples, rows, fraction: float) -> 
 
 
 def profile_attribution_examples(
-    examples: ProfileExamples, n: int, seed: int, split: str = "test"
-) -> np.ndarray:
+    examples: ProfileExamples, n: int, seed: int, split: str = "test", jitter: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Random peak examples of one split to explain a profile model on (Tseng et al.).
 
-    Peaks of several tasks at the same summit count once (the first row is kept); examples
-    whose centred input window holds an N are left out (DeepSHAP's hypothetical scores need
-    one base per position).
+    Peaks of several tasks at the same summit count once (the first row is kept). Each is
+    shifted by a seeded uniform integer in ``[-jitter, jitter]``: Tseng et al.'s evaluation
+    notebooks jitter the explained peaks by up to ±128 bp "to avoid center-bias" (unseeded
+    there; seeded here). Examples whose shifted input window holds an N are left out
+    (DeepSHAP's hypothetical scores need one base per position).
 
     Parameters
     ----------
@@ -571,29 +574,48 @@ def profile_attribution_examples(
     n : int
         Examples wanted; all usable ones if fewer.
     seed : int
-        Seed of the draw.
+        Seed of the shifts and of the draw.
     split : str
         Split whose peaks are drawn from.
+    jitter : int
+        Largest shift in bp, 0 .. ``examples.max_jitter``; 0 explains the peaks centred on
+        their summits (and draws the same examples as before jitter existed).
 
     Returns
     -------
-    numpy.ndarray, shape (min(n, usable),), int64
+    rows : numpy.ndarray, shape (min(n, usable),), int64
         Example rows, sorted.
+    shifts : numpy.ndarray, shape (min(n, usable),), int64
+        The shift of each (window start = summit + shift - input_length // 2).
 
     Raises
     ------
     ValueError
-        If the split has no usable peak example, naming the directory.
+        If ``jitter`` is out of range, or the split has no usable peak example, naming the
+        directory.
     """
+    if not isinstance(jitter, int | np.integer) or not 0 <= jitter <= examples.max_jitter:
+        raise ValueError(
+            f"jitter: expected an int in 0..{examples.max_jitter} (the examples' max_jitter), "
+            f"got {jitter!r}"
+        )
     rows = examples.split_indices(split)
     sites = pd.DataFrame({"chrom": examples.chrom[rows], "center": examples.center[rows]})
     rows = rows[~sites.duplicated().to_numpy()]
-    start = examples.max_jitter
-    codes = np.asarray(examples.sequence_codes[rows, start : start + examples.input_length])
-    rows = rows[(codes != N_CODE).all(axis=1)]
+    rng = np.random.default_rng(seed)
+    shifts = (
+        rng.integers(-jitter, jitter, size=len(rows), endpoint=True)
+        if jitter
+        else np.zeros(len(rows), dtype=np.int64)
+    ).astype(np.int64)
+    codes = take_windows(
+        examples.sequence_codes[rows], examples.max_jitter + shifts, examples.input_length
+    )
+    usable = (codes != N_CODE).all(axis=1)
+    rows, shifts = rows[usable], shifts[usable]
     if not len(rows):
         raise ValueError(
             f"{examples.directory}: no {split} peak example without N bases to explain"
         )
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(rows, size=min(n, len(rows)), replace=False)).astype(np.int64)
+    chosen = np.sort(rng.choice(len(rows), size=min(n, len(rows)), replace=False))
+    return rows[chosen].astype(np.int64), shifts[chosen]

@@ -1,8 +1,9 @@
 """Fix the test windows every genomic model is explained on (rule genomic_attribution_inputs).
 
-Binary models: random positive test windows of the labels. Profile models: random
-summit-centred test peaks of the profile examples, with their ``control`` profiles
-(N, T, S_c, L_out) when the dataset has controls.
+Binary models: random positive test windows of the labels. Profile models: random test
+peaks of the profile examples, each shifted from its summit by a seeded jitter of up to
+``attribution.jitter`` bp (``shift`` (N,); Tseng et al.: ±128), with their ``control``
+profiles (N, T, S_c, L_out) when the dataset has controls.
 
 Output arrays: ``index`` (N,) rows of the labels (or of the profile examples); ``chrom`` and
 ``start`` (N,) window coordinates; ``x`` (N, 4, L) one-hot; ``references`` (N, K, 4, L)
@@ -37,11 +38,15 @@ n = settings["n_sequences"]
 extra = {}
 if "profile_examples" in snakemake.input.keys():
     examples = ProfileExamples(snakemake.input.profile_examples)
-    index = profile_attribution_examples(examples, n, settings["seed"])
-    batch = examples.sample(index)
+    # Tseng et al. jitter the explained peaks (up to ±128 bp) "to avoid center-bias".
+    jitter = settings.get("jitter", examples.max_jitter)
+    index, shifts = profile_attribution_examples(examples, n, settings["seed"], jitter=jitter)
+    batch = examples.sample(index, jitter=shifts)
     chroms = examples.chrom[index]
     length = examples.input_length
-    starts = examples.center[index] - length // 2
+    starts = examples.center[index] + shifts - length // 2
+    extra["shift"] = shifts
+    logging.info("peaks shifted by up to ±%d bp (seed %d)", jitter, settings["seed"])
     x = batch.one_hot
     if batch.control is not None:
         extra["control"] = batch.control
