@@ -70,6 +70,11 @@ def check_config(config):
                     f"config key {key}.attribution.methods: profile models are explained "
                     f"with deepshap (Tseng et al.); {methods} are not set up for them"
                 )
+        if profile_models and dataset["training"].get("monitor") == "auroc":
+            raise ValueError(
+                f"config key {key}.training.monitor: 'auroc' is a binary models' metric; "
+                f"{profile_models} are profile models (use 'correctness')"
+            )
         jitter = dataset.get("attribution", {}).get("jitter")
         if jitter is not None:
             profile = dataset["encode_binary"].get("profile", {}) if profile_models else {}

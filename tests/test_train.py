@@ -104,6 +104,46 @@ def test_best_checkpoint_is_a_copy_of_the_lowest_validation_loss_epoch(splits):
     assert len(history) == 4
 
 
+def test_monitoring_validation_auroc_keeps_the_highest_auroc_epoch(splits):
+    # Majdandzic et al.: early stopping, best epoch and LR plateau on validation auROC.
+    from attrprior.models import build_model as build
+
+    def run(monitor):
+        torch.manual_seed(0)
+        model = build("cnn_shallow", activation="exponential")
+        settings = TrainSettings(
+            max_epochs=8, batch_size=50, patience=8, lr_patience=0, monitor=monitor
+        )
+        state, history = train_model(
+            model, splits["train"], splits["valid"], Condition(), settings, 0
+        )
+        return model, history
+
+    model, history = run("auroc")
+    best = int(history.loc[history["valid_auroc"].idxmax(), "epoch"])
+    assert history.loc[history["best"], "epoch"].max() == best
+    # The kept weights reproduce the best epoch's validation auROC.
+    x, y = splits["valid"]
+    with torch.no_grad():
+        scores = model.eval()(torch.as_tensor(x)).numpy()[:, 0]
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y[:, 0], scores) == pytest.approx(history["valid_auroc"].max())
+    # The plateau follows the auROC: the rate drops after an epoch without a new maximum
+    # by 1e-4 (lr_patience 0), and never below Keras's 1e-7.
+    lr = history["learning_rate"].to_numpy()
+    auroc = history["valid_auroc"].to_numpy()
+    for i in range(1, len(lr)):
+        new_max = auroc[i] > np.max(auroc[:i]) + 1e-4
+        assert lr[i] == pytest.approx(lr[i - 1] if new_max else max(lr[i - 1] * 0.2, 1e-7))
+    # Monitoring the loss (the old and Tseng et al.'s rule) picks by the loss instead.
+    _, by_loss = run("correctness")
+    best_loss = int(by_loss.loc[by_loss["valid_correctness"].idxmin(), "epoch"])
+    assert by_loss.loc[by_loss["best"], "epoch"].max() == best_loss
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        TrainSettings(monitor="val_auroc")
+
+
 def test_early_stopping_stops_after_patience(splits):
     torch.manual_seed(0)
     model = build_model("cnn_shallow")

@@ -242,6 +242,10 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
             "datasets.simulated_regions.models",
         ),
         (
+            lambda c: c["datasets"]["simulated_profile"]["training"].update(monitor="auroc"),
+            "datasets.simulated_profile.training.monitor: 'auroc' is a binary",
+        ),
+        (
             lambda c: c["datasets"]["simulated"]["attribution"].update(jitter=10),
             "datasets.simulated.attribution.jitter: only for datasets of profile models",
         ),

@@ -148,6 +148,16 @@ class TrainSettings:
     ``"balanced_bce"`` of Tseng et al.); ``reverse_complement`` doubles every training batch
     with reverse-complemented copies (Tseng et al.; the copies of positives are positives
     for the prior too).
+
+    ``monitor`` is what early stopping, the best epoch and the learning-rate plateau follow:
+
+    - ``"correctness"``: the validation correctness loss, lower is better (Tseng et al.'s
+      analyses pick each run's epoch by it); the plateau is PyTorch's (relative threshold
+      1e-4, no floor);
+    - ``"auroc"``: the validation auROC, higher is better (Majdandzic et al.'s Keras
+      callbacks, ``monitor='val_auroc'``: "the epoch which yielded the highest AUC on the
+      validation set"); the plateau is Keras's (absolute ``min_delta`` 1e-4, ``min_lr``
+      1e-7). Binary models only.
     """
 
     max_epochs: int = 100
@@ -160,10 +170,17 @@ class TrainSettings:
     lr_patience: int = 3
     loss: str = "bce"
     reverse_complement: bool = False
+    monitor: str = "correctness"
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        if self.monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {sorted(MONITORS)}, got {self.monitor!r}")
+
+
+#: What early stopping can follow -> whether higher is better.
+MONITORS = {"correctness": False, "auroc": True}
 
 
 def input_attributions(
@@ -828,8 +845,9 @@ def train_model(
     Returns
     -------
     best_state : dict
-        A deep copy of the state dict at the epoch with the lowest validation correctness
-        loss; the model is left holding these weights.
+        A deep copy of the state dict at the best epoch by ``settings.monitor`` (lowest
+        validation correctness loss, or highest validation auROC); the model is left holding
+        these weights.
     history : pandas.DataFrame
         One row per epoch: train/valid correctness, prior and L2 losses, the objective's
         validation metrics (binary: ``valid_auroc``; profile: ``valid_nll``,
@@ -843,15 +861,27 @@ def train_model(
     optimiser = torch.optim.Adam(
         model.parameters(), lr=settings.learning_rate, eps=settings.adam_eps
     )
-    # lr_factor 1 means a constant learning rate (Tseng et al.).
-    scheduler = (
-        torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimiser, factor=settings.lr_factor, patience=settings.lr_patience
+    higher_is_better = MONITORS[settings.monitor]
+    if higher_is_better and settings.monitor not in objective.metric_names:
+        raise ValueError(
+            f"monitor {settings.monitor!r} is not a validation metric of this model "
+            f"({', '.join(objective.metric_names)}); use 'correctness'"
         )
-        if settings.lr_factor < 1
-        else None
-    )
-    best_loss, best_state, since_best = np.inf, None, 0
+    # lr_factor 1 means a constant learning rate (Tseng et al.).
+    scheduler = None
+    if settings.lr_factor < 1:
+        plateau = (
+            # Keras's ReduceLROnPlateau: absolute min_delta 1e-4, min_lr 1e-7.
+            {"mode": "max", "threshold": 1e-4, "threshold_mode": "abs", "min_lr": 1e-7}
+            if higher_is_better
+            else {}
+        )
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimiser, factor=settings.lr_factor, patience=settings.lr_patience, **plateau
+        )
+    # The monitored value, signed so that lower is better.
+    sign = -1.0 if higher_is_better else 1.0
+    best_value, best_state, since_best = np.inf, None, 0
     rows = []
     for epoch in range(1, settings.max_epochs + 1):
         start = time.perf_counter()
@@ -869,11 +899,13 @@ def train_model(
             sums += [float(correctness.detach()), float(prior.detach()), float(l2.detach())]
             n_batches += 1
         valid_metrics = objective.validate(model, valid, condition, settings.batch_size, device)
+        monitored = float(valid_metrics[settings.monitor])
         if scheduler is not None:
-            scheduler.step(valid_metrics["correctness"])
-        improved = valid_metrics["correctness"] < best_loss - settings.min_delta
+            scheduler.step(monitored)
+        # NaN (e.g. an auROC of a one-class validation set) never improves.
+        improved = sign * monitored < best_value - settings.min_delta
         if improved:
-            best_loss, since_best = valid_metrics["correctness"], 0
+            best_value, since_best = sign * monitored, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             since_best += 1
@@ -906,6 +938,8 @@ def train_model(
         if since_best >= settings.patience:
             log.info("early stop: no improvement for %d epochs", settings.patience)
             break
+    if best_state is None:  # the monitored value was never finite
+        best_state = copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     return best_state, pd.DataFrame(rows)
 
