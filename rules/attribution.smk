@@ -4,7 +4,7 @@
 rule attribute:
     input:
         model=rules.train_model.output.model,
-        inputs=rules.attribution_inputs.output.inputs,
+        inputs=ATTRIBUTION_INPUTS,
     output:
         attributions=f"{RESULTS}/{{dataset}}/attributions/{{model}}/{{condition}}/seed{{seed}}.npz",
     log:

@@ -77,7 +77,9 @@ def check_config(config):
             )
         jitter = dataset.get("attribution", {}).get("jitter")
         if jitter is not None:
-            profile = dataset["encode_binary"].get("profile", {}) if profile_models else {}
+            profile = (
+                dataset["encode_binary"].get("profile", {}) if profile_models else {}
+            )
             if not profile_models or len(profile_models) != len(dataset["models"]):
                 raise ValueError(
                     f"config key {key}.attribution.jitter: only for datasets of profile "
@@ -1238,10 +1240,48 @@ def check_motifs(config):
             )
 
 
+# The splits whose positives each kind of inputs draws on, in order (simulated datasets):
+# attributions explain test sequences; TF-MoDISco, as Tseng et al. run it on every positive
+# they explained, takes the test positives first and then the others.
+INPUT_SPLITS = {"attribution": ["test"], "motif": ["test", "valid", "train"]}
+# The inputs every attribution run of a dataset explains (rules attribution_inputs and
+# genomic_attribution_inputs, purpose "attribution").
+ATTRIBUTION_INPUTS = f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz"
+
+
+def inputs_size(wildcards):
+    """How many sequences the attribution or motif inputs hold."""
+    if wildcards.purpose == "motif":
+        return dataset_config(wildcards, "motifs")["n_sequences"]
+    return dataset_config(wildcards, "attribution")["n_sequences"]
+
+
+def motif_own_inputs(wildcards):
+    """Whether TF-MoDISco gets its own DeepSHAP maps (motifs.n_sequences set)."""
+    return "n_sequences" in dataset_config(wildcards, "motifs")
+
+
 def motif_attributions(wildcards):
-    """The attribution maps of the seed whose motifs are discovered."""
+    """The maps TF-MoDISco runs on: the motif seed's own maps of the motif inputs
+    (motifs.n_sequences), or that seed's attribution maps."""
+    if motif_own_inputs(wildcards):
+        return rules.motif_attributions.output.attributions
     seed = dataset_config(wildcards, "motifs")["seed"]
     return f"{RESULTS}/{wildcards.dataset}/attributions/{wildcards.model}/{wildcards.condition}/seed{seed}.npz"
+
+
+def motif_attribution_settings(wildcards):
+    """The attribution section with only the motifs' method (rule motif_attributions)."""
+    settings = dict(dataset_config(wildcards, "attribution"))
+    method = dataset_config(wildcards, "motifs")["method"]
+    settings["methods"] = {method: settings["methods"][method]}
+    return settings
+
+
+def motif_inputs(wildcards):
+    """The inputs of the maps TF-MoDISco runs on (sequences and gold-standard masks)."""
+    purpose = "motif" if motif_own_inputs(wildcards) else "attribution"
+    return f"{RESULTS}/{wildcards.dataset}/data/{purpose}_inputs.npz"
 
 
 def paper_motif_runs(target):

@@ -30,17 +30,20 @@ rule simulate_dataset:
         "../workflow/scripts/simulate_dataset.py"
 
 
+# purpose "attribution": the sequences every model is explained on; "motif": those that
+# TF-MoDISco's DeepSHAP maps are computed on, when motifs.n_sequences asks for more.
 rule attribution_inputs:
     input:
         dataset=rules.simulate_dataset.output.dataset,
     output:
-        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
+        inputs=f"{RESULTS}/{{dataset}}/data/{{purpose}}_inputs.npz",
     log:
-        "logs/{dataset}/attribution_inputs.log",
+        "logs/{dataset}/{purpose}_inputs.log",
     benchmark:
-        "logs/benchmarks/attribution_inputs/{dataset}.tsv"
+        "logs/benchmarks/{purpose}_inputs/{dataset}.tsv"
     wildcard_constraints:
         dataset="|".join(SIMULATED_DATASETS) or "(?!)",
+        purpose="attribution|motif",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -49,5 +52,7 @@ rule attribution_inputs:
         runtime=30,
     params:
         attribution=lambda wc: dataset_config(wc, "attribution"),
+        n_sequences=lambda wc: inputs_size(wc),
+        splits=lambda wc: INPUT_SPLITS[wc.purpose],
     script:
         "../workflow/scripts/attribution_inputs.py"

@@ -5,7 +5,7 @@
 rule score_attributions:
     input:
         attributions=rules.attribute.output.attributions,
-        inputs=rules.attribution_inputs.output.inputs,
+        inputs=ATTRIBUTION_INPUTS,
     output:
         sequences=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/sequences.tsv",
         pooled=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/pooled.tsv",

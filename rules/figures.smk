@@ -72,7 +72,7 @@ rule plot_logos:
             condition=list(dataset_config(wc, "conditions")),
             seed=0,
         ),
-        inputs=rules.attribution_inputs.output.inputs,
+        inputs=ATTRIBUTION_INPUTS,
     output:
         figure=figure_output("logos"),
     log:

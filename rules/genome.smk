@@ -199,13 +199,14 @@ rule genomic_attribution_inputs:
     input:
         unpack(genomic_attribution_data),
     output:
-        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
+        inputs=f"{RESULTS}/{{dataset}}/data/{{purpose}}_inputs.npz",
     log:
-        "logs/{dataset}/genomic_attribution_inputs.log",
+        "logs/{dataset}/genomic_{purpose}_inputs.log",
     benchmark:
-        "logs/benchmarks/genomic_attribution_inputs/{dataset}.tsv"
+        "logs/benchmarks/genomic_{purpose}_inputs/{dataset}.tsv"
     wildcard_constraints:
         dataset="|".join(WINDOW_DATASETS) or "(?!)",
+        purpose="attribution|motif",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -214,6 +215,7 @@ rule genomic_attribution_inputs:
         runtime=30,
     params:
         attribution=lambda wc: dataset_config(wc, "attribution"),
+        n_sequences=lambda wc: inputs_size(wc),
         test_chroms=lambda wc: genomic_source(wc.dataset)["splits"]["test"],
     script:
         "../workflow/scripts/genomic_attribution_inputs.py"

@@ -2,10 +2,41 @@
 # motifs section: one model seed per model and condition.
 
 
+# With motifs.n_sequences, the motif seed's model is explained again, with the motifs'
+# method only, on more positives (data/motif_inputs.npz) than the attribution runs use.
+rule motif_attributions:
+    input:
+        model=lambda wc: rules.train_model.output.model.format(
+            dataset=wc.dataset,
+            model=wc.model,
+            condition=wc.condition,
+            seed=dataset_config(wc, "motifs")["seed"],
+        ),
+        inputs=f"{RESULTS}/{{dataset}}/data/motif_inputs.npz",
+    output:
+        attributions=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/attributions.npz",
+    log:
+        "logs/{dataset}/motif_attributions/{model}/{condition}.log",
+    benchmark:
+        "logs/benchmarks/motif_attributions/{dataset}/{model}/{condition}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        attribution=lambda wc: motif_attribution_settings(wc),
+        tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
+        device=config["device"],
+    script:
+        "../workflow/scripts/attribute.py"
+
+
 rule discover_motifs:
     input:
         attributions=lambda wc: motif_attributions(wc),
-        inputs=f"{RESULTS}/{{dataset}}/data/attribution_inputs.npz",
+        inputs=lambda wc: motif_inputs(wc),
     output:
         motifs=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.npz",
         summary=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.tsv",

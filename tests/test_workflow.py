@@ -579,6 +579,12 @@ def test_end_to_end_paper_targets(tiny_run):
     units = pd.read_csv(paper / "scorecard_units.tsv", sep="\t")
     assert set(units["dataset"]) <= {"billboard", "spi1"}
     assert "| verdict | claim |" in (paper / "scorecard.md").read_text()
+    # TF-MoDISco ran on its own DeepSHAP maps of motifs.n_sequences positives.
+    motif_inputs = np.load(tiny_run / "results" / "billboard" / "data" / "motif_inputs.npz")
+    assert motif_inputs["x"].shape == (24, 4, 200)
+    motif_maps = tiny_run / "results" / "billboard" / "motifs" / "cnn_shallow_exp" / "none"
+    assert np.load(motif_maps / "attributions.npz")["deepshap"].shape == (24, 4, 200)
+    assert (motif_maps / "logos.png").exists()
     # Every named target is up to date after `snakemake` (they are all in rule all).
     for target in (
         "table1",
@@ -586,6 +592,7 @@ def test_end_to_end_paper_targets(tiny_run):
         "table_simulation",
         "table_baselines",
         "fig1",
+        "fig3",
         "fig4",
         "fig5",
         "fig1_koo",

@@ -34,7 +34,7 @@ from attrprior.sampling import positive_and_negative_windows, profile_attributio
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 settings = snakemake.params.attribution
-n = settings["n_sequences"]
+n = snakemake.params.n_sequences  # attribution.n_sequences, or motifs.n_sequences
 extra = {}
 if "profile_examples" in snakemake.input.keys():
     examples = ProfileExamples(snakemake.input.profile_examples)
