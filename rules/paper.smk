@@ -35,6 +35,7 @@ rule paper_table1:
         mem_mb=2000,
         runtime=10,
     params:
+        names=lambda wc: scorecard_settings(),
         runs=lambda wc: paper_runs("table1"),
     script:
         "../workflow/scripts/paper_table1.py"
@@ -60,6 +61,7 @@ rule paper_table2:
         mem_mb=4000,
         runtime=30,
     params:
+        names=lambda wc: scorecard_settings(),
         runs=lambda wc: table2_runs(),
         selection=lambda wc: paper_dataset_selection("table2"),
         subsampled=lambda wc: table2_subsampled(),
@@ -89,10 +91,12 @@ rule paper_table3:
         mem_mb=4000,
         runtime=10,
     params:
+        names=lambda wc: scorecard_settings(),
         datasets=lambda wc: paper_selection("table3")["datasets"],
         selection=lambda wc: paper_dataset_selection("table3"),
         methods=lambda wc: paper_methods("table3"),
         reference=lambda wc: paper_reference("table3"),
+        target="table3",
         sequence_metric="summit_spearman",
         pooled_metric="peaks_auprc",
         title="Tseng et al. Table 3: importance on summits and called peaks",
@@ -120,10 +124,12 @@ rule paper_table4:
         mem_mb=4000,
         runtime=10,
     params:
+        names=lambda wc: scorecard_settings(),
         datasets=lambda wc: paper_selection("table4")["datasets"],
         selection=lambda wc: paper_dataset_selection("table4"),
         methods=lambda wc: paper_methods("table4"),
         reference=lambda wc: paper_reference("table4"),
+        target="table4",
         sequence_metric="fraction_in_footprints",
         pooled_metric="footprints_auprc",
         title="Tseng et al. Table 4: importance on footprints / ChIP-nexus peaks",

@@ -298,3 +298,39 @@ def test_the_scorecard_shows_the_papers_values_of_the_datasets_run():
     markdown = S.scorecard_markdown(summary)
     assert markdown.count("\n") == len(S.CLAIMS) + 2
     assert math.isnan(summary.set_index("claim").loc["koo_angles_above_30", "alpha"])
+
+
+def test_add_paper_values_puts_the_papers_cells_beside_ours():
+    ours = pd.DataFrame(
+        {
+            "dataset": ["spi1_encode", "spi1_encode", "mine", "spi1_encode"],
+            "model": ["tseng_binary", "tseng_binary", "tseng_binary", "tseng_profile"],
+            "condition": ["none", "fourier", "none", "none"],
+            "metric": ["test_auroc", "test_accuracy", "test_auroc", "test_auroc"],
+            "best": [0.9, 0.8, 0.7, 0.6],
+        }
+    )
+    models = S.paper_models(
+        {"tseng_binary": "tseng_binary", "tseng_profile": "tseng_profile"}, {}
+    )
+    assert models == {"tseng_binary": "binary", "tseng_profile": "profile"}
+    out = S.add_paper_values(ours, "table1", {"spi1_encode": "spi1"}, models)
+    # Table 1, SPI1: auROC 0.954 without the prior, accuracy 88.347 % with it; a dataset
+    # without paper_dataset and the profile model (not in Table 1) get none.
+    np.testing.assert_allclose(out["paper_best"], [0.954, 0.88347, np.nan, np.nan])
+    assert "paper_mean" not in out.columns and list(out["best"]) == list(ours["best"])
+    # Table 2's all-vs-1% rows look the paper's condition up under another name.
+    stability = pd.DataFrame(
+        {"dataset": ["d", "d"], "model": ["m", "m"], "condition": ["none", "fourier"]}
+    )
+    out = S.add_paper_values(
+        stability,
+        "table2",
+        {"d": "gata2"},
+        {"m": "profile"},
+        metric="stability",
+        condition=["none", "fourier_vs_keep1"],
+    )
+    np.testing.assert_allclose(out["paper_mean"], [369.1, 121.6])
+    np.testing.assert_allclose(out["paper_sem"], [10.1, 5.9])
+    assert S.paper_model_name("cnn_deep", "exponential") == "cnn_deep_exp"

@@ -43,6 +43,9 @@ from attrprior.stats import HIGHER_IS_BETTER, mann_whitney, paired_wilcoxon
 
 __all__ = [
     "CLAIMS",
+    "add_paper_values",
+    "paper_model_name",
+    "paper_models",
     "Claim",
     "ScoreTables",
     "VERDICTS",
@@ -109,6 +112,94 @@ def paper_value_text(values: pd.DataFrame) -> str:
     if "p_upper" in by_stat:
         parts.append(f"p < {by_stat['p_upper']:g}")
     return ", ".join(parts)
+
+
+def paper_model_name(architecture: str, activation: str | None = None) -> str:
+    """The papers' name of a model (:func:`paper_values` column ``model``): ``binary`` /
+    ``profile`` for Tseng et al.'s (``tseng_binary``, ``tseng_profile``),
+    ``<architecture>_<relu|exp>`` for the Koo lab's CNNs."""
+    if architecture.startswith("tseng_"):
+        return architecture.removeprefix("tseng_")
+    if activation is None:
+        return architecture
+    return f"{architecture}_{'exp' if activation == 'exponential' else activation}"
+
+
+def paper_models(
+    architectures: Mapping[str, str], activations: Mapping[str, str]
+) -> dict[str, str]:
+    """Our model name -> the papers' (:func:`paper_model_name`), for every configured model."""
+    return {
+        model: paper_model_name(architecture, activations.get(model))
+        for model, architecture in architectures.items()
+    }
+
+
+PAPER_STATISTICS = ("best", "mean", "sem", "value")
+"""The statistics :func:`add_paper_values` puts beside ours, as ``paper_<statistic>``."""
+
+
+def add_paper_values(
+    table: pd.DataFrame,
+    target: str,
+    paper_datasets: Mapping[str, str],
+    paper_models: Mapping[str, str],
+    metric: str | None = None,
+    condition: Sequence[str] | None = None,
+    values: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Our summary table with the paper's numbers beside each row.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per dataset × model × condition (× metric): columns ``dataset``, ``model``
+        and ``condition``, and ``metric`` unless ``metric`` is given.
+    target : str
+        The paper target (:func:`paper_values` column ``target``), e.g. ``table1``.
+    paper_datasets : mapping
+        Our dataset -> the papers' dataset (config key ``paper_dataset``); datasets not in
+        it get no paper values.
+    paper_models : mapping
+        Our model -> the papers' model name (:func:`paper_model_name`).
+    metric : str, optional
+        The metric of every row, when ``table`` has no ``metric`` column.
+    condition : sequence of str, optional
+        The paper's condition per row, when it is not the row's ``condition`` (Table 2's
+        all-vs-1% rows: ``none_vs_keep1``).
+    values : DataFrame, optional
+        :func:`paper_values` (read when not given).
+
+    Returns
+    -------
+    DataFrame
+        ``table`` with ``paper_best``, ``paper_mean``, ``paper_sem`` and ``paper_value``
+        columns where the paper reports any of them for this target (NaN where it reports
+        none for a row).
+    """
+    values = paper_values() if values is None else values
+    of_target = values[values["target"] == target]
+    conditions = table["condition"] if condition is None else pd.Series(list(condition))
+    metrics = table["metric"] if metric is None else pd.Series([metric] * len(table))
+    index = of_target.set_index(["dataset", "model", "condition", "metric", "statistic"])["value"]
+    index = index[~index.index.duplicated(keep="first")]
+    out = table.copy()
+    for statistic in PAPER_STATISTICS:
+        column = []
+        for dataset, model, cond, name in zip(
+            table["dataset"], table["model"], conditions, metrics, strict=True
+        ):
+            key = (
+                paper_datasets.get(dataset, ""),
+                paper_models.get(model, ""),
+                cond,
+                name,
+                statistic,
+            )
+            column.append(index.get(key, np.nan))
+        if np.isfinite(np.asarray(column, dtype=float)).any():
+            out[f"paper_{statistic}"] = column
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,16 +679,8 @@ class ScoreTables:
     paper_datasets: dict[str, str] = field(default_factory=dict)
 
     def paper_model(self, model: str) -> str:
-        """The papers' name of one of our models (:func:`paper_values` column ``model``):
-        ``binary`` / ``profile`` for Tseng et al.'s, ``<architecture>_<relu|exp>`` for the
-        Koo lab's CNNs."""
-        architecture = self.architectures.get(model, "")
-        if architecture.startswith("tseng_"):
-            return architecture.removeprefix("tseng_")
-        activation = self.activations.get(model)
-        if activation is None:
-            return architecture
-        return f"{architecture}_{'exp' if activation == 'exponential' else activation}"
+        """The papers' name of one of our models (:func:`paper_model_name`)."""
+        return paper_model_name(self.architectures.get(model, ""), self.activations.get(model))
 
 
 UNIT_COLUMNS = [

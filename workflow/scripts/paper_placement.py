@@ -11,6 +11,7 @@ import logging
 import pandas as pd
 
 from attrprior.io import write_text, write_tsv
+from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import seed_summary, sequence_summary, shown_scores, to_markdown
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
@@ -37,12 +38,22 @@ summary = per_sequence.merge(
     on=[*keys, "condition"],
     suffixes=(f"_{params.sequence_metric}", f"_{params.pooled_metric}"),
 )
+# The paper's numbers of both metrics (Table 3 or 4) beside ours.
+names = snakemake.params.names
+models = paper_models(names["architectures"], names["activations"])
+for metric in (params.sequence_metric, params.pooled_metric):
+    with_paper = add_paper_values(
+        summary, params.target, names["paper_datasets"], models, metric=metric
+    )
+    added = [c for c in with_paper.columns if c.startswith("paper_")]
+    summary = summary.join(with_paper[added].add_suffix(f"_{metric}"))
 write_tsv(summary, snakemake.output.tsv)
 header = (
     f"{params.title}. `{params.sequence_metric}`: mean ± SEM over test-set peak sequences "
     "(each averaged over seeds), wilcoxon_p one-sided paired over sequences against "
     f"'{params.reference}'. `{params.pooled_metric}`: pooled over all bases of one model's "
-    "sequences, mean ± SEM over seeds, mannwhitney_p one-sided over seeds.\n\n"
+    "sequences, mean ± SEM over seeds, mannwhitney_p one-sided over seeds. paper_*: "
+    "Tseng et al.'s values for the dataset this one stands for (paper_dataset).\n\n"
 )
 write_text(header + to_markdown(summary), snakemake.output.md)
 logging.info("%s from %d sequence rows", params.title, len(sequences))

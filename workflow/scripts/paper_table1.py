@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.io import write_text, write_tsv
+from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import RUN_TEST_METRICS, best_over_seeds, run_kind, to_markdown
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
@@ -22,6 +23,8 @@ TITLES = {
     ),
 }
 
+names = snakemake.params.names
+models = paper_models(names["architectures"], names["activations"])
 by_kind = {}
 for path, run in zip(snakemake.input.test_metrics, snakemake.params.runs, strict=True):
     table = pd.read_csv(path, sep="\t").assign(dataset=run["dataset"])
@@ -31,12 +34,18 @@ for kind, metrics in RUN_TEST_METRICS.items():
     if kind not in by_kind:
         continue
     runs = pd.concat(by_kind[kind], ignore_index=True)
-    summary = best_over_seeds(runs, KEYS, list(metrics))
+    summary = add_paper_values(
+        best_over_seeds(runs, KEYS, list(metrics)), "table1", names["paper_datasets"], models
+    )
     summaries.append(summary)
+    paper = summary.get("paper_best", pd.Series(np.nan, index=summary.index))
     text = summary.assign(
         value=[
-            f"{b:.3f} ({m:.3f} ± {s:.3f})" if np.isfinite(s) else f"{b:.3f} (1 seed)"
-            for b, m, s in zip(summary["best"], summary["mean"], summary["sem"], strict=True)
+            (f"{b:.3f} ({m:.3f} ± {s:.3f})" if np.isfinite(s) else f"{b:.3f} (1 seed)")
+            + (f"; paper {p:.3f}" if np.isfinite(p) else "")
+            for b, m, s, p in zip(
+                summary["best"], summary["mean"], summary["sem"], paper, strict=True
+            )
         ]
     ).pivot_table(index=KEYS, columns="metric", values="value", aggfunc="first")
     text = text[list(metrics)].reset_index()
@@ -47,7 +56,8 @@ summary = pd.concat(summaries, ignore_index=True)
 write_tsv(summary, snakemake.output.tsv)
 header = (
     "Test-set performance: best over seeds (mean ± SEM over seeds), "
-    f"{summary['n_seeds'].max()} seeds at most per condition.\n\n"
+    f"{summary['n_seeds'].max()} seeds at most per condition; 'paper': Tseng et al.'s "
+    "Table 1 (best of 30 seeds) for the dataset this one stands for (paper_dataset).\n\n"
 )
 write_text(header + "\n".join(sections), snakemake.output.md)
 logging.info("table 1 from %d trained models", sum(len(runs) for runs in by_kind.values()))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from attrprior.io import write_text, write_tsv
 from attrprior.metrics import cross_set_similarity, seed_stability
+from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import sequence_summary, to_markdown
 
 # Values of the table's comparison column.
@@ -99,6 +100,23 @@ summary = (
     .sort_values(list(KEYS), kind="stable")
     .reset_index(drop=True)
 )
+# The paper's values: across seeds under the condition's name, all vs 1% data as
+# "<condition>_vs_keep1" (Table 2's last two columns).
+names = snakemake.params.names
+paper_condition = [
+    condition
+    if comparison == ACROSS_SEEDS
+    else (f"{condition}_vs_keep1" if comparison == subsample_label(0.01) else "")
+    for condition, comparison in zip(summary["condition"], summary["comparison"], strict=True)
+]
+summary = add_paper_values(
+    summary,
+    "table2",
+    names["paper_datasets"],
+    paper_models(names["architectures"], names["activations"]),
+    metric="stability",
+    condition=paper_condition,
+)
 write_tsv(summary, snakemake.output.tsv)
 header = (
     "Continuous Jaccard similarity of raw attribution maps, mean ± SEM over sequences. "
@@ -121,6 +139,8 @@ if subsampled:
     )
 header += (
     f". p: one-sided paired Wilcoxon over sequences against '{reference}' within each comparison"
+    "; paper_mean, paper_sem: Tseng et al.'s Table 2 for the dataset this one stands for "
+    "(paper_dataset; their values sum over 1000 or 1346 positions, so they scale with L)"
 )
 if is_subsampled.any():
     header += "; subsampled conditions across seeds against the reference's subsampled one"
