@@ -1118,14 +1118,20 @@ def paper_target_files(target):
         ]
     if target in ("fig2", "fig4", "fig5"):
         return [f"{PAPER}/{target}.png", f"{PAPER}/{target}.tsv"]
+    # Per-dataset targets also get their numbers beside the paper's (rule paper_comparison).
+    comparison = (
+        [f"{PAPER}/{target}.md", f"{PAPER}/{target}.tsv"]
+        if target in COMPARISON_TARGETS and comparison_datasets(target)
+        else []
+    )
     if target == "table_simulation":
-        return [
+        return comparison + [
             file
             for name in ("interpretability", "motif_auprc", "tests_vs_reference")
             for file in paper_dataset_files(target, table.replace("{table}", name))
         ]
     if target == "table_baselines":
-        return [
+        return comparison + [
             file
             for name in ("predictive", "tests_vs_reference")
             for file in paper_dataset_files(target, table.replace("{table}", name))
@@ -1135,12 +1141,26 @@ def paper_target_files(target):
         "fig1_koo": ["raw_vs_corrected", "angle_histograms"],
         "fig2_koo": ["logos"],
     }[target]
-    return [
+    return comparison + [
         file
         for name in figures
         for file in paper_dataset_files(
             target, figure.replace("{figure}", name), models=True
         )
+    ]
+
+
+# The per-dataset paper targets whose numbers stand beside the paper's in
+# results/paper/<target>.{md,tsv} (attrprior.scorecard.TARGET_METRICS).
+COMPARISON_TARGETS = ["table_simulation", "table_baselines", "fig1_koo"]
+
+
+def comparison_datasets(target):
+    """The attributed datasets of a per-dataset target (those with score tables)."""
+    return [
+        dataset
+        for dataset in paper_selection(target)["datasets"]
+        if "attributed" in dataset_kinds(config["datasets"][dataset])
     ]
 
 

@@ -15,6 +15,7 @@ localrules:
     paper_fig3,
     paper_fig4,
     paper_fig5,
+    paper_comparison,
     scorecard,
 
 
@@ -311,6 +312,51 @@ rule fig1_koo:
 rule fig2_koo:
     input:
         lambda wc: paper_target_files("fig2_koo"),
+
+
+# Per-dataset paper targets (table_simulation, table_baselines, fig1_koo): our numbers of
+# the paper's metrics beside the paper's values.
+rule paper_comparison:
+    input:
+        sequences=lambda wc: [
+            rules.collect_scores.output.sequences.format(dataset=d)
+            for d in comparison_datasets(wc.target)
+        ],
+        pooled=lambda wc: [
+            rules.collect_scores.output.pooled.format(dataset=d)
+            for d in comparison_datasets(wc.target)
+        ],
+        angle_fractions=lambda wc: [
+            rules.collect_scores.output.angle_fractions.format(dataset=d)
+            for d in comparison_datasets(wc.target)
+        ],
+        models=lambda wc: [
+            rules.collect_scores.output.models.format(dataset=d)
+            for d in comparison_datasets(wc.target)
+        ],
+    output:
+        md=report(
+            f"{PAPER}/{{target}}.md",
+            caption="../workflow/report/paper_comparison.rst",
+            category="Paper tables and figures",
+            labels={"target": "{target}", "format": "md"},
+        ),
+        tsv=f"{PAPER}/{{target}}.tsv",
+    log:
+        "logs/paper/{target}.log",
+    wildcard_constraints:
+        target="|".join(COMPARISON_TARGETS),
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        datasets=lambda wc: comparison_datasets(wc.target),
+        settings=lambda wc: scorecard_settings(),
+    script:
+        "../workflow/scripts/paper_comparison.py"
 
 
 # One row per claim of the two papers: our effect and test, the paper's value, a verdict

@@ -310,9 +310,7 @@ def test_add_paper_values_puts_the_papers_cells_beside_ours():
             "best": [0.9, 0.8, 0.7, 0.6],
         }
     )
-    models = S.paper_models(
-        {"tseng_binary": "tseng_binary", "tseng_profile": "tseng_profile"}, {}
-    )
+    models = S.paper_models({"tseng_binary": "tseng_binary", "tseng_profile": "tseng_profile"}, {})
     assert models == {"tseng_binary": "binary", "tseng_profile": "profile"}
     out = S.add_paper_values(ours, "table1", {"spi1_encode": "spi1"}, models)
     # Table 1, SPI1: auROC 0.954 without the prior, accuracy 88.347 % with it; a dataset

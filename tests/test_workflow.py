@@ -579,6 +579,20 @@ def test_end_to_end_paper_targets(tiny_run):
     units = pd.read_csv(paper / "scorecard_units.tsv", sep="\t")
     assert set(units["dataset"]) <= {"billboard", "spi1"}
     assert "| verdict | claim |" in (paper / "scorecard.md").read_text()
+    # The per-dataset targets stand beside the paper's values: Section 7's fraction in the
+    # motif without the prior (0.218 ± 0.010), the angle ranges beside the no-prior models.
+    simulation = pd.read_csv(paper / "table_simulation.tsv", sep="\t")
+    row = simulation[
+        (simulation["condition"] == "none") & (simulation["metric"] == "fraction_in_motif")
+    ]
+    assert list(row["paper_mean"]) == [0.218] and list(row["paper_sem"]) == [0.010]
+    angles = pd.read_csv(paper / "fig1_koo.tsv", sep="\t").set_index(["condition", "metric"])
+    assert angles.loc[("none", "above_30"), ["paper_range_low", "paper_range_high"]].tolist() == [
+        0.2,
+        0.4,
+    ]
+    assert np.isnan(angles.loc[("fourier", "above_30"), "paper_range_low"])
+    assert 0 < angles.loc[("none", "above_30"), "mean"] < 1
     # TF-MoDISco ran on its own DeepSHAP maps of motifs.n_sequences positives.
     motif_inputs = np.load(tiny_run / "results" / "billboard" / "data" / "motif_inputs.npz")
     assert motif_inputs["x"].shape == (24, 4, 200)

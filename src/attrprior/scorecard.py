@@ -57,6 +57,7 @@ __all__ = [
     "range_verdict",
     "scorecard",
     "smallest_p_value",
+    "target_summary",
 ]
 
 VERDICTS = ("reproduced", "not reproduced", "underpowered", "not run")
@@ -135,7 +136,7 @@ def paper_models(
     }
 
 
-PAPER_STATISTICS = ("best", "mean", "sem", "value")
+PAPER_STATISTICS = ("best", "mean", "sem", "value", "range_low", "range_high")
 """The statistics :func:`add_paper_values` puts beside ours, as ``paper_<statistic>``."""
 
 
@@ -173,9 +174,9 @@ def add_paper_values(
     Returns
     -------
     DataFrame
-        ``table`` with ``paper_best``, ``paper_mean``, ``paper_sem`` and ``paper_value``
-        columns where the paper reports any of them for this target (NaN where it reports
-        none for a row).
+        ``table`` with ``paper_<statistic>`` columns (:data:`PAPER_STATISTICS`) where the
+        paper reports any of them for this target (NaN where it reports none for a row); a
+        value the paper states for every model (model ``any``) applies to each.
     """
     values = paper_values() if values is None else values
     of_target = values[values["target"] == target]
@@ -189,14 +190,12 @@ def add_paper_values(
         for dataset, model, cond, name in zip(
             table["dataset"], table["model"], conditions, metrics, strict=True
         ):
-            key = (
-                paper_datasets.get(dataset, ""),
-                paper_models.get(model, ""),
-                cond,
-                name,
-                statistic,
-            )
-            column.append(index.get(key, np.nan))
+            # The paper's value for this model, or one it states for every model ("any").
+            keys = [
+                (paper_datasets.get(dataset, ""), paper_model, cond, name, statistic)
+                for paper_model in (paper_models.get(model, ""), "any")
+            ]
+            column.append(next((index[k] for k in keys if k in index.index), np.nan))
         if np.isfinite(np.asarray(column, dtype=float)).any():
             out[f"paper_{statistic}"] = column
     return out
@@ -602,7 +601,7 @@ CLAIMS: tuple[Claim, ...] = (
             "range",
             low=low,
             high=high,
-            paper_filter={"target": "fig1_koo", "metric": f"angle_fraction_gt{threshold}"},
+            paper_filter={"target": "fig1_koo", "metric": f"above_{threshold}"},
         )
         for threshold, low, high in ((30, 0.20, 0.40), (45, 0.10, 0.20), (60, 0.05, 0.15))
     ),
@@ -677,6 +676,41 @@ class ScoreTables:
     architectures: dict[str, str]
     gc_excess: dict[str, float]
     paper_datasets: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_files(
+        cls,
+        datasets: Sequence[str],
+        sequences: Sequence[str],
+        pooled: Sequence[str],
+        angle_fractions: Sequence[str],
+        models: Mapping[str, Sequence[str]],
+        stability: str | None,
+        settings: Mapping,
+    ) -> ScoreTables:
+        """Read the score tables of ``datasets`` (one path each, in that order; ``models``:
+        dataset -> test-metric files) and take the rest from ``settings`` (the config's
+        ``target_datasets``, ``methods``, ``reference``, ``activations``,
+        ``architectures``, ``gc_excess``, ``paper_datasets``)."""
+
+        def read(paths):
+            return {
+                dataset: pd.read_csv(path, sep="\t")
+                for dataset, path in zip(datasets, paths, strict=True)
+            }
+
+        return cls(
+            sequences=read(sequences),
+            pooled=read(pooled),
+            angle_fractions=read(angle_fractions),
+            models={
+                dataset: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
+                for dataset, paths in models.items()
+                if len(paths)
+            },
+            stability=pd.read_csv(stability, sep="\t") if stability else None,
+            **settings,
+        )
 
     def paper_model(self, model: str) -> str:
         """The papers' name of one of our models (:func:`paper_model_name`)."""
@@ -994,6 +1028,93 @@ def _paper_summary(claim: Claim, values: pd.DataFrame, units: pd.DataFrame, tabl
         ]
         parts.append("; ".join(texts) + (f" ({where.strip()})" if where.strip() else ""))
     return "; ".join(parts)
+
+
+TARGET_METRICS = {
+    "table_simulation": ("fraction_in_motif", "motif_auprc"),
+    "table_baselines": ("highfreq", "entropy", "summit_spearman", "peaks_auprc", "test_auroc"),
+    "fig1_koo": ("above_30", "above_45", "above_60"),
+}
+"""The metrics of the paper targets whose tables are per dataset: their summaries beside
+the paper's values (:func:`target_summary`)."""
+
+
+def _per_seed(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per-seed means of ``metric``: ``model, condition, seed, value``."""
+    grouped = table.groupby(["model", "condition", "seed"], sort=True)[metric].mean()
+    return grouped.rename("value").reset_index()
+
+
+def target_summary(tables: ScoreTables, target: str) -> pd.DataFrame:
+    """Our numbers of a per-dataset paper target beside the paper's.
+
+    Per dataset × model × condition × metric of :data:`TARGET_METRICS`: the mean ± SEM
+    over seeds of per-seed means, of the dataset's raw maps (angles: raw saliency maps),
+    and :func:`add_paper_values` (the papers' angle ranges are for models without a prior:
+    they stand beside the reference condition).
+
+    Returns
+    -------
+    DataFrame
+        ``dataset, model, condition, metric, method, mean, sem, n_seeds`` and the paper's
+        ``paper_*`` columns.
+    """
+    rows = []
+    for dataset in tables.target_datasets.get(target, []):
+        method = tables.methods.get(dataset, "")
+        for metric in TARGET_METRICS[target]:
+            if metric.startswith("above_"):
+                source, shown = tables.angle_fractions.get(dataset), "saliency"
+            elif metric.startswith("test_"):
+                source, shown = tables.models.get(dataset), ""
+            elif metric.endswith("_auprc"):
+                source, shown = tables.pooled.get(dataset), method
+            else:
+                source, shown = tables.sequences.get(dataset), method
+            if source is None or metric not in source.columns:
+                continue
+            if "method" in source.columns:
+                source = source[source["method"] == shown]
+                if "corrected" in source.columns:
+                    corrected = source["corrected"].astype(str).str.lower().isin(["true", "1"])
+                    source = source[~corrected]
+            for (model, condition), seeds in _per_seed(source, metric).groupby(
+                ["model", "condition"], sort=True
+            ):
+                values = seeds["value"].to_numpy(float)
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "model": model,
+                        "condition": condition,
+                        "metric": metric,
+                        "method": shown,
+                        "mean": float(np.mean(values)),
+                        "sem": float(np.std(values, ddof=1) / np.sqrt(len(values)))
+                        if len(values) > 1
+                        else np.nan,
+                        "n_seeds": len(values),
+                    }
+                )
+    summary = pd.DataFrame(
+        rows,
+        columns=["dataset", "model", "condition", "metric", "method", "mean", "sem", "n_seeds"],
+    )
+    paper_condition = [
+        ("raw" if condition == tables.reference.get(dataset) else "")
+        if metric.startswith("above_")
+        else condition
+        for dataset, condition, metric in zip(
+            summary["dataset"], summary["condition"], summary["metric"], strict=True
+        )
+    ]
+    return add_paper_values(
+        summary,
+        target,
+        tables.paper_datasets,
+        {model: tables.paper_model(model) for model in summary["model"].unique()},
+        condition=paper_condition,
+    )
 
 
 def scorecard(

@@ -3,32 +3,22 @@ our effect and test, the paper's value and a verdict (attrprior.scorecard)."""
 
 import logging
 
-import pandas as pd
-
 from attrprior.io import write_text, write_tsv
 from attrprior.scorecard import ScoreTables, scorecard, scorecard_markdown
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 
-
-def per_dataset(paths):
-    return {
-        dataset: pd.read_csv(path, sep="\t")
-        for dataset, path in zip(snakemake.params.datasets, paths, strict=True)
-    }
-
-
 models = {}
 for path, run in zip(snakemake.input.test_metrics, snakemake.params.table1_runs, strict=True):
-    models.setdefault(run["dataset"], []).append(pd.read_csv(path, sep="\t"))
-stability = snakemake.input.stability
-tables = ScoreTables(
-    sequences=per_dataset(snakemake.input.sequences),
-    pooled=per_dataset(snakemake.input.pooled),
-    models={dataset: pd.concat(runs, ignore_index=True) for dataset, runs in models.items()},
-    angle_fractions=per_dataset(snakemake.input.angle_fractions),
-    stability=pd.read_csv(stability[0], sep="\t") if stability else None,
-    **snakemake.params.settings,
+    models.setdefault(run["dataset"], []).append(path)
+tables = ScoreTables.from_files(
+    snakemake.params.datasets,
+    snakemake.input.sequences,
+    snakemake.input.pooled,
+    snakemake.input.angle_fractions,
+    models,
+    snakemake.input.stability[0] if snakemake.input.stability else None,
+    snakemake.params.settings,
 )
 summary, units = scorecard(tables)
 write_tsv(summary, snakemake.output.tsv)
