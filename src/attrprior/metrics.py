@@ -362,13 +362,16 @@ def interpretability_auc(
     (grad-times-input); positives are positions whose ground-truth
     information exceeds `threshold`; negatives are pure background positions
     (information 0, the uniform 0.25 columns). Motif positions with
-    ``0 < info <= threshold`` are left out, as the paper states. AUROC is
-    ``roc_curve`` + ``auc``; AUPR is ``auc(recall, precision)`` on
-    ``precision_recall_curve`` (trapezoids, not average precision).
+    ``0 < info <= threshold`` are left out, as the paper states and as the
+    reference code does (``helper.interpretability_performance`` of
+    ``p-koo/GradientCorrection`` evaluates only positions with ``info >
+    threshold`` or ``info == min(info)``). AUROC is ``roc_curve`` + ``auc``;
+    AUPR is ``auc(recall, precision)`` on ``precision_recall_curve``
+    (trapezoids, not average precision).
 
-    The reference code (``helper.interpretability_performance``) instead
-    labels every position with ``info <= threshold`` negative;
-    ``weak_as_negative=True`` reproduces that.
+    ``weak_as_negative=True`` labels every position with ``info <= threshold``
+    negative instead, as the older ``p-koo/exponential_activations`` helper
+    did (it kept weak motif positions, with a threshold of 0.01).
 
     Parameters
     ----------
@@ -381,8 +384,9 @@ def interpretability_auc(
     threshold: float, optional
         Information (bits) above which a position is a positive. Default 0.1.
     weak_as_negative: bool, optional
-        Count weak motif positions as negatives (reference code) instead of
-        leaving them out (paper). Default False.
+        Count weak motif positions as negatives (the older exponential_activations
+        helper) instead of leaving them out (paper and GradientCorrection code).
+        Default False.
 
     Returns
     -------
