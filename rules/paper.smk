@@ -49,6 +49,9 @@ rule paper_table2:
         attributions=lambda wc: [
             rules.attribute.output.attributions.format(**run) for run in table2_runs()
         ],
+        histories=lambda wc: [
+            rules.train_model.output.history.format(**run) for run in table2_runs()
+        ],
     output:
         md=paper_report("table2", "md"),
         tsv=f"{PAPER}/table2.tsv",
@@ -68,6 +71,8 @@ rule paper_table2:
         subsampled=lambda wc: table2_subsampled(),
         methods=lambda wc: paper_methods("table2"),
         reference=lambda wc: paper_reference("table2"),
+        top_models=lambda wc: paper_selection("table2").get("top_models"),
+        n_sequences=lambda wc: paper_selection("table2").get("n_sequences"),
     script:
         "../workflow/scripts/paper_table2.py"
 

@@ -406,6 +406,17 @@ def test_cross_set_similarity_can_leave_out_same_seed_pairs():
     np.testing.assert_allclose(cross_set_similarity(full, subset, skip_same_index=True), expected)
     with pytest.raises(ValueError, match="no pair left"):
         cross_set_similarity(full[:1], subset[:1], skip_same_index=True)
+    # With seed ids (the top seeds of each condition), the same seed is skipped, not the
+    # same position: seeds (3, 7) against (7, 2) leave out only the pair 7-7.
+    expected = (
+        continuous_jaccard(full[0], subset[0])
+        + continuous_jaccard(full[0], subset[1])
+        + continuous_jaccard(full[1], subset[1])
+    ) / 3
+    got = cross_set_similarity(full, subset, skip_same_index=True, ids=[3, 7], other_ids=[7, 2])
+    np.testing.assert_allclose(got, expected)
+    with pytest.raises(ValueError, match="one id per map set"):
+        cross_set_similarity(full, subset, ids=[1])
 
 
 def test_cross_set_similarity_needs_maps_of_one_shape():

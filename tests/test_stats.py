@@ -271,3 +271,20 @@ def test_shown_scores_keeps_raw_maps_of_the_method_models_and_conditions():
     shown = shown_scores(scores, "deepshap", models=["a"], conditions=["none", "fourier"])
     assert list(shown.index) == [0, 2]
     assert shown_scores(scores, "saliency", ["a"], ["none"]).empty
+
+
+def test_top_seeds_and_kept_validation_loss():
+    from attrprior.stats import kept_validation_loss, top_seeds
+
+    losses = {0: 0.30, 1: 0.25, 2: 0.40, 3: 0.25, 4: 0.20}
+    # The 3 lowest: 0.20 (seed 4), 0.25 (seeds 1 and 3: ties by seed), returned sorted.
+    assert top_seeds(losses, 3) == [1, 3, 4]
+    assert top_seeds(losses, 10) == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="k must be"):
+        top_seeds(losses, 0)
+    history = pd.DataFrame(
+        {"valid_correctness": [0.5, 0.4, 0.45, 0.42], "best": [True, True, False, False]}
+    )
+    assert kept_validation_loss(history) == 0.4
+    with pytest.raises(ValueError, match="no epoch is marked best"):
+        kept_validation_loss(history.assign(best=False))

@@ -253,7 +253,9 @@ def seed_stability(maps) -> np.ndarray:
     return _mean_jaccard([(a, b) for i, a in enumerate(maps) for b in maps[i + 1 :]])
 
 
-def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> np.ndarray:
+def cross_set_similarity(
+    maps, other_maps, *, skip_same_index: bool = False, ids=None, other_ids=None
+) -> np.ndarray:
     """Similarity of attributions between two sets of models, per example.
 
     Tseng et al. Table 2 ("similarity between training on all vs 1% data"): every map of
@@ -270,9 +272,13 @@ def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> 
     other_maps: sequence of array-like, each shape=(N, 4, L)
         One map set per model of the second set (M >= 1), the same examples.
     skip_same_index: bool
-        Leave out the pairs (i, i): when both sets are seeds 0 … K-1 of one model, a seed's
-        two models start from the same weights, which the reference's unseeded runs never
-        do, and would look more alike than independent runs.
+        Leave out the pairs of the same id (default ids: the positions 0 … K-1): when both
+        sets are seeds of one model, a seed's two models start from the same weights, which
+        the reference's unseeded runs never do, and would look more alike than independent
+        runs.
+    ids, other_ids: sequence of int, optional
+        The seed of each map set (e.g. the top 5 seeds of each condition), for
+        ``skip_same_index``.
 
     Returns
     -------
@@ -286,11 +292,15 @@ def cross_set_similarity(maps, other_maps, *, skip_same_index: bool = False) -> 
             f"cross_set_similarity needs at least 1 map per set, got {len(maps)} and "
             f"{len(other_maps)}."
         )
+    ids = list(range(len(maps))) if ids is None else list(ids)
+    other_ids = list(range(len(other_maps))) if other_ids is None else list(other_ids)
+    if len(ids) != len(maps) or len(other_ids) != len(other_maps):
+        raise ValueError("cross_set_similarity: one id per map set is needed")
     maps, other_maps = _map_sets(maps=maps, other_maps=other_maps)
     pairs = [
         (a, b)
-        for i, a in enumerate(maps)
-        for j, b in enumerate(other_maps)
+        for i, a in zip(ids, maps, strict=True)
+        for j, b in zip(other_ids, other_maps, strict=True)
         if not (skip_same_index and i == j)
     ]
     if not pairs:

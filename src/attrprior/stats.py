@@ -9,7 +9,7 @@ metric. Tests are one-sided in the direction in which a metric is *better*
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,28 @@ def mann_whitney(better: np.ndarray, worse: np.ndarray, metric: str) -> tuple[fl
         return np.nan, len(a), len(b)
     result = stats.mannwhitneyu(a, b, alternative=alternative(metric))
     return float(result.pvalue), len(a), len(b)
+
+
+def kept_validation_loss(history: pd.DataFrame) -> float:
+    """The validation correctness loss of the epoch whose weights a run kept (its last
+    ``best`` row of ``history.tsv``)."""
+    best = history.loc[history["best"].astype(bool), "valid_correctness"]
+    if not len(best):
+        raise ValueError("history: no epoch is marked best")
+    return float(best.iloc[-1])
+
+
+def top_seeds(losses: Mapping[int, float], k: int) -> list[int]:
+    """The ``k`` seeds with the lowest validation loss (ties: the lower seed), sorted.
+
+    Tseng et al. compare models trained on all and on 1 % of the data through the top 5
+    runs of each condition by validation loss (``consistency_of_importance_over_different_
+    data_amounts``).
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    ranked = sorted(losses, key=lambda seed: (losses[seed], seed))
+    return sorted(ranked[:k])
 
 
 def summarise_over_seeds(scores: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:

@@ -9,15 +9,9 @@ import pandas as pd
 
 from attrprior.io import write_tsv
 from attrprior.plots import save_figure, seed_distributions
-from attrprior.stats import RUN_TEST_METRICS, run_kind
+from attrprior.stats import RUN_TEST_METRICS, kept_validation_loss, run_kind
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
-
-
-def best_validation_loss(path):
-    """Validation correctness loss of the epoch whose weights were kept (last 'best' row)."""
-    history = pd.read_csv(path, sep="\t")
-    return history.loc[history["best"].astype(bool), "valid_correctness"].iloc[-1]
 
 
 rows, kinds = [], set()
@@ -27,7 +21,11 @@ for metrics_path, history_path, run in zip(
     row = pd.read_csv(metrics_path, sep="\t").iloc[0].to_dict()
     kinds.add(run_kind(row))
     rows.append(
-        {**row, "dataset": run["dataset"], "valid_loss": best_validation_loss(history_path)}
+        {
+            **row,
+            "dataset": run["dataset"],
+            "valid_loss": kept_validation_loss(pd.read_csv(history_path, sep="\t")),
+        }
     )
 # The metrics of the kinds of model present, in RUN_TEST_METRICS order (binary first).
 metrics = ["valid_loss"] + [

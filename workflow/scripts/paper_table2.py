@@ -10,7 +10,7 @@ import pandas as pd
 from attrprior.io import write_text, write_tsv
 from attrprior.metrics import cross_set_similarity, seed_stability
 from attrprior.scorecard import add_paper_values, paper_models
-from attrprior.stats import sequence_summary, to_markdown
+from attrprior.stats import kept_validation_loss, sequence_summary, to_markdown, top_seeds
 
 # Values of the table's comparison column.
 ACROSS_SEEDS = "across seeds"
@@ -44,12 +44,27 @@ reference = snakemake.params.reference
 selection = snakemake.params.selection
 subsampled = snakemake.params.subsampled
 
-# Group the attribution files of one dataset × model × condition (its seeds).
-maps = {}
-for path, run in zip(snakemake.input.attributions, snakemake.params.runs, strict=True):
+# Group the attribution files of one dataset × model × condition (its seeds); with
+# n_sequences, only the first sequences of each (Tseng et al.: 100).
+n_sequences = snakemake.params.n_sequences
+maps, losses = {}, {}
+for path, history, run in zip(
+    snakemake.input.attributions, snakemake.input.histories, snakemake.params.runs, strict=True
+):
     key = (run["dataset"], run["model"], run["condition"])
     method = snakemake.params.methods[run["dataset"]]
-    maps.setdefault(key, []).append(np.load(path)[method])
+    maps.setdefault(key, []).append(np.load(path)[method][:n_sequences])
+    losses.setdefault(key, {})[len(maps[key]) - 1] = kept_validation_loss(
+        pd.read_csv(history, sep="\t")
+    )
+
+
+def compared_seeds(key):
+    """The seeds of the all-vs-subsampled comparison: every seed, or (top_models) those
+    with the lowest validation loss, as Tseng et al. compare the top 5 runs."""
+    k = snakemake.params.top_models
+    return list(range(len(maps[key]))) if k is None else top_seeds(losses[key], k)
+
 
 rows = []
 for (dataset, model, condition), seed_maps in maps.items():
@@ -62,10 +77,14 @@ for (dataset, model, condition), seed_maps in maps.items():
 for dataset, pairs in subsampled.items():
     for model in selection[dataset]["models"]:
         for pair in pairs:
+            full, sub = (dataset, model, pair["condition"]), (dataset, model, pair["subsampled"])
+            full_seeds, sub_seeds = compared_seeds(full), compared_seeds(sub)
             similarity = cross_set_similarity(
-                maps[(dataset, model, pair["condition"])],
-                maps[(dataset, model, pair["subsampled"])],
+                [maps[full][seed] for seed in full_seeds],
+                [maps[sub][seed] for seed in sub_seeds],
                 skip_same_index=True,
+                ids=full_seeds,
+                other_ids=sub_seeds,
             )
             label = subsample_label(pair["keep_positives"])
             rows += sequence_rows(similarity, dataset, model, pair["condition"], label)
@@ -119,7 +138,9 @@ summary = add_paper_values(
 )
 write_tsv(summary, snakemake.output.tsv)
 header = (
-    "Continuous Jaccard similarity of raw attribution maps, mean ± SEM over sequences. "
+    "Continuous Jaccard similarity of raw attribution maps, mean ± SEM over sequences"
+    + (f" (the first {n_sequences} explained)" if n_sequences else "")
+    + ". "
     f"'{ACROSS_SEEDS}': between every pair of seeds of one condition"
 )
 if subsampled:
@@ -137,6 +158,11 @@ if subsampled:
         "trained on the N% strongest peaks of each task (keep_positives; validation and test "
         f"data complete), in the row of the all-data condition ({pairs})"
     )
+    if snakemake.params.top_models:
+        header += (
+            f", among the {snakemake.params.top_models} seeds of each condition with the "
+            "lowest validation loss (Tseng et al.'s protocol)"
+        )
 header += (
     f". p: one-sided paired Wilcoxon over sequences against '{reference}' within each comparison"
     "; paper_mean, paper_sem: Tseng et al.'s Table 2 for the dataset this one stands for "
