@@ -398,11 +398,28 @@ wildcard_constraints:
     track="signal|control",
 
 
+# Keys of a single_motif section that say how models are trained and explained, not what
+# is simulated: changing them does not re-simulate the dataset.
+PROTOCOL_KEYS = ("fresh_training_batches", "evaluation")
+
+
 def simulation_config(wildcards):
-    """``{simulator: settings}``: only the simulator section, so that editing a dataset's
-    conditions or training does not re-simulate it (and retrain everything)."""
+    """``{simulator: settings}``: only the simulator section, without its protocol keys, so
+    that editing a dataset's conditions, training or evaluation does not re-simulate it (and
+    retrain everything)."""
     entry = config["datasets"][wildcards.dataset]
-    return {name: entry[name] for name in SIMULATORS if name in entry}
+    return {
+        name: {
+            key: value for key, value in entry[name].items() if key not in PROTOCOL_KEYS
+        }
+        for name in SIMULATORS
+        if name in entry
+    }
+
+
+def single_motif_settings(wildcards):
+    """A single_motif section whole (with its protocol keys), or None for other datasets."""
+    return config["datasets"][wildcards.dataset].get("single_motif")
 
 
 def reference_run(wildcards, pattern):

@@ -25,7 +25,7 @@ rule simulate_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        simulation=lambda wc: simulation_config(wc),
+        single_motif=lambda wc: single_motif_settings(wc),
     script:
         "../workflow/scripts/simulate_dataset.py"
 
@@ -54,5 +54,6 @@ rule attribution_inputs:
         attribution=lambda wc: dataset_config(wc, "attribution"),
         n_sequences=lambda wc: inputs_size(wc),
         splits=lambda wc: INPUT_SPLITS[wc.purpose],
+        single_motif=lambda wc: single_motif_settings(wc),
     script:
         "../workflow/scripts/attribution_inputs.py"

@@ -32,6 +32,7 @@ rule train_model:
         genomic=lambda wc: (
             genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
         ),
+        single_motif=lambda wc: single_motif_settings(wc),
     script:
         "../workflow/scripts/train_model.py"
 

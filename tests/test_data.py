@@ -413,3 +413,71 @@ def test_load_bad_files_name_the_path(tmp_path):
 
 def test_alphabet():
     assert ALPHABET == "ACGT"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tseng et al.'s synthetic SPI1 protocol: fresh sequences, centred motif, PWM-scan mask
+# ---------------------------------------------------------------------------------------------
+
+
+def _spi1():
+    from attrprior.data import load_jaspar_motifs
+
+    return load_jaspar_motifs("JASPAR2016")["MA0080.4"]
+
+
+def test_fresh_single_motif_sequences_centre_the_motif_at_the_asked_gc():
+    from attrprior.data import single_motif_sequences
+
+    motif = _spi1()
+    rng = np.random.default_rng(0)
+    x, truth = single_motif_sequences(motif, 400, 101, 0.6, rng)
+    start = (101 - motif.width) // 2
+    # Centred: the PWM (or its reverse complement) sits at the central window, both strands.
+    windows = truth[:, :, start : start + motif.width]
+    forward = np.isclose(windows, motif.pwm).all(axis=(1, 2))
+    reverse = np.isclose(windows, motif.pwm[::-1, ::-1]).all(axis=(1, 2))
+    assert (forward | reverse).all() and 0.4 < forward.mean() < 0.6
+    background = np.delete(x, np.s_[start : start + motif.width], axis=2)
+    gc = background[:, 1:3].sum() / background.sum()
+    assert abs(gc - 0.6) < 0.01  # 400 x 90 bases
+    assert set(np.unique(x.sum(axis=1))) == {1.0}
+    negatives, truth = single_motif_sequences(motif, 5, 50, 0.5, rng, with_motif=False)
+    np.testing.assert_allclose(truth, 0.25)
+    again = single_motif_sequences(motif, 400, 101, 0.6, np.random.default_rng(0))
+    np.testing.assert_array_equal(again[0], x)
+
+
+def test_single_motif_batches_are_fresh_balanced_and_gc_biased():
+    from attrprior.data import SingleMotifBatches
+
+    source = SingleMotifBatches(
+        motif=_spi1(), length=120, positive_gc=0.7, negative_gc=0.5, central_flank=10, n_batches=3
+    )
+    batches = list(source.batches(64, np.random.default_rng(1)))
+    assert len(batches) == 3
+    for x, y in batches:
+        assert x.shape == (64, 4, 120) and y.shape == (64, 1)
+        np.testing.assert_array_equal(y[:, 0], np.r_[np.ones(32), np.zeros(32)])
+        assert x[:32, 1:3].mean() > x[32:, 1:3].mean() + 0.05  # GC-biased positives
+    assert not np.array_equal(batches[0][0], batches[1][0])  # drawn anew for every batch
+
+
+def test_pwm_scan_mask_marks_strong_matches_on_both_strands():
+    from attrprior.data import pwm_scan_mask, reverse_complement
+
+    motif = _spi1()
+    width = motif.width
+    consensus = np.eye(4, dtype=np.float32)[motif.pwm.argmax(axis=0)].T  # (4, W)
+    x = np.zeros((3, 4, 60), dtype=np.float32)
+    x[:, 0] = 1  # poly-A background scores low
+    x[0, :, 10 : 10 + width] = consensus
+    x[1, :, 30 : 30 + width] = reverse_complement(consensus)
+    mask = pwm_scan_mask(x, motif, gc=0.5)
+    assert mask[0, 10 : 10 + width].all() and mask[1, 30 : 30 + width].all()
+    assert not mask[2].any()
+    # A second computation of one window's score: mean log2-odds of the consensus bases.
+    ppm = (motif.pwm + 0.001) / (motif.pwm + 0.001).sum(axis=0)
+    score = np.mean(np.log2(ppm.max(axis=0) / 0.25))
+    assert score >= 0.9  # the consensus passes the reference's threshold
+    assert not pwm_scan_mask(x, motif, gc=0.5, threshold=score + 0.01)[0].any()

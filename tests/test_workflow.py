@@ -488,6 +488,13 @@ def test_end_to_end_outputs(tiny_run):
         tiny_run / "logs" / "spi1" / "train" / "tseng_binary" / "fourier_auto" / "seed0.log"
     ).read_text()
     assert "automatic prior weight" in auto_log
+    # Tseng et al.'s synthetic SPI1 protocol: fresh training batches; explained: fresh
+    # positives (indices -1, -2, ...) with the motif centred and marked by a PWM scan.
+    assert "training on fresh sequences" in auto_log
+    spi1_inputs = np.load(tiny_run / "results" / "spi1" / "data" / "attribution_inputs.npz")
+    np.testing.assert_array_equal(spi1_inputs["index"], [-1, -2, -3, -4])
+    centre = slice(500 - 10, 500 + 10)
+    assert spi1_inputs["mask_motif"][:, centre].any(axis=1).all()
     assert (tiny_run / "results" / "spi1" / "figures" / "tseng_binary" / "logos.png").exists()
     assert sequences["cosine"].between(-1, 1).all()
     maps = np.load(results / "attributions" / "cnn_shallow_exp" / "fourier" / "seed0.npz")

@@ -527,6 +527,144 @@ def simulate_single_motif(
     )
 
 
+def single_motif_sequences(
+    motif: Motif,
+    n: int,
+    length: int,
+    gc: float,
+    rng: np.random.Generator,
+    central_flank: int = 0,
+    with_motif: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fresh sequences of the single-motif simulation, drawn with ``rng``.
+
+    Tseng et al.'s reference regenerates these for every training batch and evaluates on
+    fresh positives with the motif exactly centred (``central_flank=0``) at the model's
+    training GC bias. Background: ``P(C) = P(G) = gc / 2``, ``P(A) = P(T) = (1 - gc) / 2``;
+    with ``with_motif``, one motif sampled from its PWM, reverse-complemented with
+    probability 0.5, starting uniformly so that it lies within the central
+    ``W + 2 * central_flank`` bp.
+
+    Parameters
+    ----------
+    motif : Motif
+    n, length : int
+        Sequences and their length L.
+    gc : float
+        Background G+C probability.
+    rng : numpy.random.Generator
+    central_flank : int
+        Flank of the central window the motif lies in (0: centred).
+    with_motif : bool
+        False: background only (negatives).
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (n, 4, L), float32
+        One-hot sequences.
+    truth : numpy.ndarray, shape (n, 4, L), float32
+        The probabilities they were drawn from.
+    """
+    _check_int(n, "n", minimum=0)
+    _check_fraction(gc, "gc")
+    window = motif.width + 2 * central_flank
+    if with_motif and window > length:
+        raise ValueError(f"length: {length} bp is shorter than the central window of {window} bp")
+    background = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2], dtype=np.float32)
+    truth = np.repeat(np.repeat(background[None, :, None], length, axis=2), n, axis=0)
+    if with_motif:
+        window_start = (length - window) // 2
+        minus = rng.random(n) < 0.5
+        starts = rng.integers(window_start, window_start + 2 * central_flank + 1, size=n)
+        reverse = reverse_complement(motif.pwm)
+        for i in range(n):
+            truth[i, :, starts[i] : starts[i] + motif.width] = reverse if minus[i] else motif.pwm
+    return _sample_one_hot(truth, rng).astype(np.float32), truth
+
+
+@dataclass(frozen=True)
+class SingleMotifBatches:
+    """Training batches of the single-motif simulation drawn fresh for every batch, as
+    Tseng et al.'s reference trains its synthetic SPI1 models (an endless supply of
+    sequences rather than a fixed training set).
+
+    Each batch is ``batch_size // 2`` positives at ``positive_gc`` (the training GC bias)
+    and as many negatives at ``negative_gc`` (the reference: always 0.5); an epoch is
+    ``n_batches`` batches. Usable as :class:`attrprior.train.BatchSource`.
+    """
+
+    motif: Motif
+    length: int
+    positive_gc: float
+    negative_gc: float
+    central_flank: int
+    n_batches: int
+
+    def batches(self, batch_size: int, rng: np.random.Generator):
+        """One epoch: ``(x (B, 4, L), y (B, 1))`` float32 pairs, positives first."""
+        half = max(1, batch_size // 2)
+        y = np.r_[np.ones(half), np.zeros(half)].astype(np.float32)[:, None]
+        for _ in range(self.n_batches):
+            positives, _ = single_motif_sequences(
+                self.motif, half, self.length, self.positive_gc, rng, self.central_flank
+            )
+            negatives, _ = single_motif_sequences(
+                self.motif, half, self.length, self.negative_gc, rng, with_motif=False
+            )
+            yield np.concatenate([positives, negatives]), y
+
+
+def pwm_scan_mask(
+    x: np.ndarray,
+    motif: Motif,
+    gc: float = 0.5,
+    threshold: float = 0.9,
+    pseudocount: float = 0.001,
+) -> np.ndarray:
+    """Mark motif matches found by scanning with the motif's log-odds PWM.
+
+    Tseng et al. mark the motif of their synthetic SPI1 sequences this way rather than by
+    where it was planted: the PPM (plus ``pseudocount``, renormalised) against the
+    background ``[(1 - gc)/2, gc/2, gc/2, (1 - gc)/2]`` in log2-odds; a window scores the
+    mean log-odds of its bases, on either strand; every base of a window scoring at least
+    ``threshold`` is marked.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, 4, L)
+        One-hot sequences.
+    motif : Motif
+    gc : float
+        G+C probability of the background the scores are against.
+    threshold : float
+        Mean log2-odds per base a window needs (the reference: 0.9).
+    pseudocount : float
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, L), bool
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 3 or x.shape[1] != len(ALPHABET):
+        raise ValueError(f"x: expected (N, 4, L), got {x.shape}")
+    _check_fraction(gc, "gc")
+    width = motif.width
+    n, _, length = x.shape
+    mask = np.zeros((n, length), dtype=bool)
+    if length < width:
+        return mask
+    background = np.array([(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2])
+    ppm = motif.pwm + pseudocount
+    ppm = ppm / ppm.sum(axis=0, keepdims=True)
+    log_odds = np.log2(ppm / background[:, None])
+    windows = np.lib.stride_tricks.sliding_window_view(x, width, axis=2)  # (N, 4, L-W+1, W)
+    for pwm in (log_odds, reverse_complement(log_odds)):
+        scores = np.einsum("nbpw,bw->np", windows, pwm) / width
+        for start in zip(*np.nonzero(scores >= threshold), strict=True):
+            mask[start[0], start[1] : start[1] + width] = True
+    return mask
+
+
 def motif_mask(dataset: SimulatedDataset, core_only: bool = True) -> np.ndarray:
     """Mark the positions covered by planted motifs.
 

@@ -15,7 +15,13 @@ import logging
 import numpy as np
 
 from attrprior.attribution import dinucleotide_references
-from attrprior.data import load_dataset, motif_mask
+from attrprior.data import (
+    load_dataset,
+    load_jaspar_motifs,
+    motif_mask,
+    pwm_scan_mask,
+    single_motif_sequences,
+)
 from attrprior.io import atomic_path
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
@@ -32,15 +38,26 @@ if len(positives) < n:
         "only %d positive sequences in %s; using all of them, not %d", len(positives), splits, n
     )
 index = positives[:n]
-x = dataset.x[index]
+x, truth, mask = dataset.x[index], dataset.truth[index], motif_mask(dataset)[index]
+# Tseng et al.'s synthetic SPI1 protocol (single_motif.evaluation): fresh positives at the
+# training GC bias with the motif centred, the motif marked by a PWM scan.
+single_motif = snakemake.params.single_motif
+protocol = (single_motif or {}).get("evaluation", {})
+if single_motif and snakemake.wildcards.purpose == "attribution":
+    motif = load_jaspar_motifs(single_motif["jaspar_release"])[single_motif["motif"]]
+    gc = single_motif["gc_prob"] + single_motif["positive_gc_excess"]
+    if protocol.get("sequences", "test") == "fresh":
+        rng = np.random.default_rng(settings["seed"])
+        x, truth = single_motif_sequences(motif, n, single_motif["length"], gc, rng)
+        index = -1 - np.arange(n)  # fresh sequences: -1, -2, ..., not rows of the dataset
+        window = (single_motif["length"] - motif.width) // 2
+        mask = np.zeros(x.shape[::2], dtype=bool)
+        mask[:, window : window + motif.width] = True
+        logging.info("%d fresh positives at GC %.3f, motif centred", n, gc)
+    if protocol.get("motif_mask", "planted") == "pwm_scan":
+        mask = pwm_scan_mask(x, motif, gc=gc, threshold=protocol.get("pwm_threshold", 0.9))
+        logging.info("motif mask by PWM scan: %.4f of positions", mask.mean())
 references = dinucleotide_references(x, n_shuffles=settings["n_shuffles"], seed=settings["seed"])
 logging.info("%d sequences, references %s", len(index), references.shape)
 with atomic_path(snakemake.output.inputs) as tmp:
-    np.savez_compressed(
-        tmp,
-        index=index,
-        x=x,
-        truth=dataset.truth[index],
-        mask_motif=motif_mask(dataset)[index],
-        references=references,
-    )
+    np.savez_compressed(tmp, index=index, x=x, truth=truth, mask_motif=mask, references=references)

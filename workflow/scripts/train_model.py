@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from attrprior.data import load_dataset
+from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs
 from attrprior.genome import GenomeArray, ProfileExamples
 from attrprior.io import write_tsv
 from attrprior.labels import load_binary_labels
@@ -56,6 +56,25 @@ if hasattr(snakemake.input, "dataset"):
         for name in ("train", "valid", "test")
     }
     n_train_positives = labelled_positives(splits["train"][1])
+    single_motif = snakemake.params.single_motif
+    if single_motif and single_motif.get("fresh_training_batches"):
+        # Tseng et al.'s synthetic SPI1 training: every batch drawn fresh, half positives at
+        # the training GC bias, half negatives; as many batches as the fixed set would fill.
+        batch_size = snakemake.params.training["batch_size"]
+        motif = load_jaspar_motifs(single_motif["jaspar_release"])[single_motif["motif"]]
+        splits["train"] = SingleMotifBatches(
+            motif=motif,
+            length=single_motif["length"],
+            positive_gc=single_motif["gc_prob"] + single_motif["positive_gc_excess"],
+            negative_gc=single_motif["gc_prob"],
+            central_flank=single_motif["central_flank"],
+            n_batches=max(1, -(-n_train_positives // max(1, batch_size // 2))),
+        )
+        logging.info(
+            "training on fresh sequences: %d batches of %d per epoch",
+            splits["train"].n_batches,
+            batch_size,
+        )
 elif hasattr(snakemake.input, "regions"):
     # Peak-centred regions of one task (Majdandzic et al.), random split.
     with np.load(snakemake.input.regions) as regions:
