@@ -25,7 +25,7 @@ rule simulate_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        single_motif=lambda wc: single_motif_settings(wc),
+        simulation=lambda wc: simulation_config(wc),
     script:
         "../workflow/scripts/simulate_dataset.py"
 
