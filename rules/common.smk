@@ -417,9 +417,13 @@ def simulation_config(wildcards):
     }
 
 
-def single_motif_settings(wildcards):
-    """A single_motif section whole (with its protocol keys), or None for other datasets."""
-    return config["datasets"][wildcards.dataset].get("single_motif")
+def single_motif_settings(wildcards, drop=()):
+    """A single_motif section (with its protocol keys but those in ``drop``), or None for
+    other datasets."""
+    section = config["datasets"][wildcards.dataset].get("single_motif")
+    if section is None:
+        return None
+    return {key: value for key, value in section.items() if key not in drop}
 
 
 def reference_run(wildcards, pattern):
@@ -969,6 +973,17 @@ def check_paper_targets(config):
             check_subsampled(config, f"{key}.subsampled", selection)
 
 
+def check_table2_options(config):
+    """paper.<target>.top_models / n_sequences: Table 2's options only."""
+    for target, selection in config.get("paper", {}).items():
+        for option in ("top_models", "n_sequences"):
+            if option in selection and target != "table2":
+                raise ValueError(
+                    f"config key paper.{target}.{option}: only for table2 (all vs subsampled "
+                    "data, stability)"
+                )
+
+
 def check_subsampled(config, key, selection):
     """paper.table2.subsampled, {all-data condition: its subsampled condition}: both exist
     in every encode_binary dataset of table2 (the only datasets that can subsample), the
@@ -1204,6 +1219,17 @@ def scorecard_datasets():
     return datasets
 
 
+def scorecard_runs():
+    """The runs whose test metrics and validation loss the scorecard reads: those of
+    Table 1 and of the §8 baselines (table_baselines), each once."""
+    runs = {}
+    for target in ("table1", "table_baselines"):
+        if target in config.get("paper", {}):
+            for run in paper_runs(target):
+                runs.setdefault(tuple(run.values()), run)
+    return list(runs.values())
+
+
 def scorecard_settings():
     """What the scorecard needs to know of the config (attrprior.scorecard.ScoreTables)."""
     datasets = config["datasets"]
@@ -1333,3 +1359,4 @@ def paper_motif_runs(target):
 
 check_motifs(config)
 check_paper_targets(config)
+check_table2_options(config)

@@ -381,11 +381,13 @@ rule scorecard:
             rules.collect_scores.output.angle_fractions.format(dataset=d)
             for d in scorecard_datasets()
         ],
-        test_metrics=lambda wc: (
-            paper_run_files("table1", rules.train_model.output.test_metrics)
-            if "table1" in config.get("paper", {})
-            else []
-        ),
+        test_metrics=lambda wc: [
+            rules.train_model.output.test_metrics.format(**run)
+            for run in scorecard_runs()
+        ],
+        histories=lambda wc: [
+            rules.train_model.output.history.format(**run) for run in scorecard_runs()
+        ],
         stability=lambda wc: (
             [rules.paper_table2.output.sequences]
             if "table2" in config.get("paper", {})
@@ -410,9 +412,7 @@ rule scorecard:
         runtime=10,
     params:
         datasets=lambda wc: scorecard_datasets(),
-        table1_runs=lambda wc: (
-            paper_runs("table1") if "table1" in config.get("paper", {}) else []
-        ),
+        runs=lambda wc: scorecard_runs(),
         settings=lambda wc: scorecard_settings(),
     script:
         "../workflow/scripts/scorecard.py"

@@ -32,7 +32,8 @@ rule train_model:
         genomic=lambda wc: (
             genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
         ),
-        single_motif=lambda wc: single_motif_settings(wc),
+        # Without the evaluation keys: changing how models are explained retrains nothing.
+        single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
     script:
         "../workflow/scripts/train_model.py"
 

@@ -484,3 +484,23 @@ def test_genomic_scores_use_importance_and_name_masks():
     pooled = pooled_scores(maps, onehot, {"peaks": peaks})
     assert list(pooled.columns) == ["method", "corrected", "peaks_auprc"]
     assert pooled.loc[0, "peaks_auprc"] == pytest.approx(mask_auprc(importance, peaks))
+
+
+def test_interpretability_negatives_are_the_least_informative_background():
+    # A GC-biased background (0.24/0.26/0.26/0.24) carries ~0.001 bit: it is still the
+    # background, the negatives (before, no position had information 0 and the auROC was NaN).
+    from attrprior.metrics import interpretability_auc
+
+    length = 30
+    truth = np.tile(np.array([0.24, 0.26, 0.26, 0.24])[:, None], (2, 1, length)).reshape(
+        2, 4, length
+    )
+    truth[:, :, 10:14] = np.eye(4)[:, [0, 1, 2, 3]]  # a 4-bp motif, 2 bits per position
+    onehot = np.zeros_like(truth)
+    onehot[:, 0, :] = 1
+    onehot[:, :, 10:14] = np.eye(4)
+    attr = np.zeros_like(truth)
+    attr[:, :, 10:14] = np.eye(4)  # importance on the motif only
+    auroc, aupr = interpretability_auc(attr, onehot, truth)
+    np.testing.assert_allclose(auroc, [1.0, 1.0])
+    np.testing.assert_allclose(aupr, [1.0, 1.0])

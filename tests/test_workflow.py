@@ -96,6 +96,7 @@ def PAPER(config):  # noqa: N802 - reads like the config key it returns
             lambda c: PAPER(c).update(table3={"datasets": ["billboard"]}),
             "attributions on genomic peaks",
         ),
+        (lambda c: PAPER(c)["table1"].update(top_models=5), "paper.table1.top_models"),
     ],
 )
 def test_bad_paper_targets_stop_with_the_key_named(tmp_path, edit, message):

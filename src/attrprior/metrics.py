@@ -371,7 +371,8 @@ def interpretability_auc(
     Majdandzic et al.: the score of position i is ``sum_b attr_{b,i} x_{b,i}``
     (grad-times-input); positives are positions whose ground-truth
     information exceeds `threshold`; negatives are pure background positions
-    (information 0, the uniform 0.25 columns). Motif positions with
+    (the sequence's least informative ones: information 0 for uniform 0.25
+    columns, a little more for a GC-biased background). Motif positions with
     ``0 < info <= threshold`` are left out, as the paper states and as the
     reference code does (``helper.interpretability_performance`` of
     ``p-koo/GradientCorrection`` evaluates only positions with ``info >
@@ -418,7 +419,10 @@ def interpretability_auc(
     if weak_as_negative:
         negative = ~positive
     else:
-        negative = np.isclose(info, 0.0, atol=1e-6)
+        # Background positions: the sequence's least informative ones (information 0 at
+        # uniform 0.25; a little above 0 for a GC-biased background), as the reference
+        # keeps ``info == min(info)``.
+        negative = np.isclose(info, info.min(axis=1, keepdims=True), atol=1e-6) & ~positive
 
     auroc = np.full(len(attr), np.nan)
     aupr = np.full(len(attr), np.nan)

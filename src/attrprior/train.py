@@ -870,14 +870,19 @@ def train_model(
     # lr_factor 1 means a constant learning rate (Tseng et al.).
     scheduler = None
     if settings.lr_factor < 1:
-        plateau = (
-            # Keras's ReduceLROnPlateau: absolute min_delta 1e-4, min_lr 1e-7.
-            {"mode": "max", "threshold": 1e-4, "threshold_mode": "abs", "min_lr": 1e-7}
-            if higher_is_better
-            else {}
-        )
+        plateau = {"patience": settings.lr_patience}
+        if higher_is_better:
+            # Keras's ReduceLROnPlateau: absolute min_delta 1e-4, min_lr 1e-7, and a cut
+            # after `patience` epochs without improvement (PyTorch cuts after patience + 1).
+            plateau = {
+                "mode": "max",
+                "threshold": 1e-4,
+                "threshold_mode": "abs",
+                "min_lr": 1e-7,
+                "patience": max(settings.lr_patience - 1, 0),
+            }
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimiser, factor=settings.lr_factor, patience=settings.lr_patience, **plateau
+            optimiser, factor=settings.lr_factor, **plateau
         )
     # The monitored value, signed so that lower is better.
     sign = -1.0 if higher_is_better else 1.0

@@ -45,8 +45,10 @@ single_motif = snakemake.params.single_motif
 protocol = (single_motif or {}).get("evaluation", {})
 if single_motif and snakemake.wildcards.purpose == "attribution":
     motif = load_jaspar_motifs(single_motif["jaspar_release"])[single_motif["motif"]]
-    gc = single_motif["gc_prob"] + single_motif["positive_gc_excess"]
-    if protocol.get("sequences", "test") == "fresh":
+    # The explained sequences' GC: the training bias for fresh ones, gc_prob for test ones.
+    fresh = protocol.get("sequences", "test") == "fresh"
+    gc = single_motif["gc_prob"] + (single_motif["positive_gc_excess"] if fresh else 0.0)
+    if fresh:
         rng = np.random.default_rng(settings["seed"])
         x, truth = single_motif_sequences(motif, n, single_motif["length"], gc, rng)
         index = -1 - np.arange(n)  # fresh sequences: -1, -2, ..., not rows of the dataset

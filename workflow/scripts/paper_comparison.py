@@ -15,7 +15,10 @@ tables = ScoreTables.from_files(
     snakemake.input.sequences,
     snakemake.input.pooled,
     snakemake.input.angle_fractions,
-    {dataset: [path] for dataset, path in zip(datasets, snakemake.input.models, strict=True)},
+    {
+        dataset: [(path, None)]
+        for dataset, path in zip(datasets, snakemake.input.models, strict=True)
+    },
     None,
     snakemake.params.settings,
 )

@@ -45,7 +45,7 @@ for metric in (params.sequence_metric, params.pooled_metric):
     with_paper = add_paper_values(
         summary, params.target, names["paper_datasets"], models, metric=metric
     )
-    added = [c for c in with_paper.columns if c.startswith("paper_")]
+    added = [c for c in with_paper.columns if c not in summary.columns]
     summary = summary.join(with_paper[added].add_suffix(f"_{metric}"))
 write_tsv(summary, snakemake.output.tsv)
 header = (

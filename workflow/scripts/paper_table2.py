@@ -45,15 +45,30 @@ selection = snakemake.params.selection
 subsampled = snakemake.params.subsampled
 
 # Group the attribution files of one dataset × model × condition (its seeds); with
-# n_sequences, only the first sequences of each (Tseng et al.: 100).
+# n_sequences, only a seeded random subset of the explained sequences, the same for every
+# run (Tseng et al.: 100 random test positives; the inputs are stored sorted by position,
+# so the first ones would all come from one chromosome end or one task).
 n_sequences = snakemake.params.n_sequences
-maps, losses = {}, {}
+maps, losses, subsets = {}, {}, {}
+
+
+def subset(n_total):
+    """The sequences compared: all, or n_sequences of them drawn once per input size."""
+    if n_sequences is None or n_sequences >= n_total:
+        return slice(None)
+    if n_total not in subsets:
+        rng = np.random.default_rng(20200318)  # the reference notebooks' sampling seed
+        subsets[n_total] = np.sort(rng.choice(n_total, size=n_sequences, replace=False))
+    return subsets[n_total]
+
+
 for path, history, run in zip(
     snakemake.input.attributions, snakemake.input.histories, snakemake.params.runs, strict=True
 ):
     key = (run["dataset"], run["model"], run["condition"])
     method = snakemake.params.methods[run["dataset"]]
-    maps.setdefault(key, []).append(np.load(path)[method][:n_sequences])
+    scores = np.load(path)[method]
+    maps.setdefault(key, []).append(scores[subset(len(scores))])
     losses.setdefault(key, {})[len(maps[key]) - 1] = kept_validation_loss(
         pd.read_csv(history, sep="\t")
     )
@@ -139,7 +154,7 @@ summary = add_paper_values(
 write_tsv(summary, snakemake.output.tsv)
 header = (
     "Continuous Jaccard similarity of raw attribution maps, mean ± SEM over sequences"
-    + (f" (the first {n_sequences} explained)" if n_sequences else "")
+    + (f" ({n_sequences} of the explained, drawn with seed 20200318)" if n_sequences else "")
     + ". "
     f"'{ACROSS_SEEDS}': between every pair of seeds of one condition"
 )

@@ -9,8 +9,10 @@ from attrprior.scorecard import ScoreTables, scorecard, scorecard_markdown
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
 
 models = {}
-for path, run in zip(snakemake.input.test_metrics, snakemake.params.table1_runs, strict=True):
-    models.setdefault(run["dataset"], []).append(path)
+for path, history, run in zip(
+    snakemake.input.test_metrics, snakemake.input.histories, snakemake.params.runs, strict=True
+):
+    models.setdefault(run["dataset"], []).append((path, history))
 tables = ScoreTables.from_files(
     snakemake.params.datasets,
     snakemake.input.sequences,
