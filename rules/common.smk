@@ -1347,6 +1347,19 @@ def motif_inputs(wildcards):
     return f"{RESULTS}/{wildcards.dataset}/data/{purpose}_inputs.npz"
 
 
+def planted_motifs(target):
+    """Per simulated dataset of a target: the JASPAR IDs planted in its positives (billboard
+    core motifs, or the single motif)."""
+    planted = {}
+    for dataset in paper_selection(target)["datasets"]:
+        settings = config["datasets"][dataset]
+        if "billboard" in settings:
+            planted[dataset] = list(settings["billboard"]["core_motifs"])
+        elif "single_motif" in settings:
+            planted[dataset] = [settings["single_motif"]["motif"]]
+    return planted
+
+
 def paper_motif_runs(target):
     """(dataset, model, condition) of a motif target, as dicts."""
     return [

@@ -196,6 +196,7 @@ rule paper_fig3:
     params:
         runs=lambda wc: paper_motif_runs("fig3"),
         reference=lambda wc: paper_reference("fig3"),
+        planted=lambda wc: planted_motifs("fig3"),
     script:
         "../workflow/scripts/paper_fig3.py"
 

@@ -607,6 +607,8 @@ def test_end_to_end_paper_targets(tiny_run):
     motif_maps = tiny_run / "results" / "billboard" / "motifs" / "cnn_shallow_exp" / "none"
     assert np.load(motif_maps / "attributions.npz")["deepshap"].shape == (24, 4, 200)
     assert (motif_maps / "logos.png").exists()
+    fig3 = pd.read_csv(paper / "fig3.tsv", sep="\t")
+    assert "planted" in fig3.columns  # whether a pattern's best match was planted
     # Every named target is up to date after `snakemake` (they are all in rule all).
     for target in (
         "table1",

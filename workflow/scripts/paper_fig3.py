@@ -3,6 +3,7 @@ motif instances by calls ranked by attribution (rule paper_fig3)."""
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from attrprior.io import write_tsv
@@ -27,6 +28,24 @@ matches = read_runs(snakemake.input.matches)
 summaries = read_runs(snakemake.input.summaries)
 best = matches[matches["rank"] == 1].drop(columns="rank").rename(columns={"motif": "name"})
 table = summaries.merge(best, on=["dataset", "model", "condition", "name"], how="left")
+# Simulations: whether each pattern's best JASPAR match is one of the planted motifs.
+planted = snakemake.params.planted
+is_planted = np.array(
+    [
+        dataset in planted and matrix_id in planted[dataset]
+        for dataset, matrix_id in zip(table["dataset"], table["matrix_id"], strict=True)
+    ],
+    dtype=bool,
+)
+table["planted"] = [
+    hit if dataset in planted else pd.NA
+    for dataset, hit in zip(table["dataset"], is_planted, strict=True)
+]
+for dataset, motifs in planted.items():
+    hits = table.loc[(table["dataset"] == dataset).to_numpy() & is_planted, "matrix_id"]
+    logging.info(
+        "%s: planted motifs found as a best match: %s of %s", dataset, sorted(set(hits)), motifs
+    )
 write_tsv(table, snakemake.output.tsv)
 save_figure(cumulative_recall_curves(recall, snakemake.params.reference), snakemake.output.figure)
 logging.info("figure 3: %d motifs from %d runs", len(table), len(snakemake.params.runs))
