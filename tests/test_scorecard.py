@@ -382,3 +382,24 @@ def test_section_8_claims_compare_validation_losses_over_seeds():
         models["valid_loss"][:10], models["valid_loss"][10:], alternative="less"
     ).pvalue
     assert unit["p"] == pytest.approx(p) and p < 5e-4 and unit["verdict"] == "reproduced"
+
+
+def test_a_dataset_without_attributions_is_measured_on_its_test_metrics():
+    # An encode_regions dataset (no attribution section, no method) in Table 1.
+    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_table1_auroc"]
+    models = pd.DataFrame(
+        {
+            "model": "tseng_binary",
+            "condition": ["none"] * 3 + ["fourier"] * 3,
+            "seed": [0, 1, 2] * 2,
+            "test_auroc": [0.80, 0.81, 0.82, 0.90, 0.91, 0.92],
+        }
+    )
+    tables = score_tables(
+        sequence_scores(1),
+        models={"regions": models},
+        target_datasets={"table1": ["regions"]},
+        methods={},
+    )
+    (unit,) = S.measure_claim(claim, tables).to_dict("records")
+    assert unit["dataset"] == "regions" and unit["effect"] == pytest.approx(0.1)

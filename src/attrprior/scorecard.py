@@ -847,7 +847,7 @@ def _seed_test(claim, dataset, model, method, better_values, worse_values, metri
 
 
 def _condition_units(claim: Claim, tables: ScoreTables, dataset: str) -> list[dict]:
-    method = tables.methods[dataset]
+    method = tables.methods.get(dataset, "")
     units = []
     if claim.test == "mannwhitney":
         # Per-seed values: the runs' test metrics and validation loss, or pooled auPRCs.
@@ -894,7 +894,7 @@ def _stability_units(claim: Claim, tables: ScoreTables) -> list[dict]:
             claim,
             dataset,
             model,
-            tables.methods[dataset],
+            tables.methods.get(dataset, ""),
             rows,
             "stability",
             n_seeds,
