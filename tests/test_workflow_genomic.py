@@ -577,12 +577,15 @@ def test_attributions_placed_on_summits_peaks_and_footprints(genomic_run):
 def test_profile_models_explained_on_test_peaks_with_controls(genomic_run):
     results = genomic_run["workdir"] / "results" / "simulated_profile"
     inputs = np.load(results / "data" / "attribution_inputs.npz")
-    # Summit-centred 1346-bp test peaks (chr3), each with its tasks' control profiles.
+    # 1346-bp test peaks (chr3) shifted from their summits by a seeded jitter (Tseng et
+    # al.'s notebooks: up to ±128 bp), each with its tasks' control profiles.
     assert inputs["x"].shape == (8, 4, 1346)
     assert (inputs["x"].sum(axis=1) == 1).all()
     assert inputs["control"].shape == (8, 2, 2, 1000)
     assert set(inputs["chrom"]) == {"chr3"}
-    assert (inputs["summit_distance"][:, 1346 // 2] == 0).all()
+    shift = inputs["shift"]
+    assert (np.abs(shift) <= 128).all() and (shift != 0).any()
+    assert (inputs["summit_distance"][np.arange(8), 1346 // 2 - shift] == 0).all()
     for condition in ("none", "fourier"):
         maps = np.load(results / "attributions" / "tseng_profile" / condition / "seed0.npz")
         assert maps["deepshap"].shape == (8, 4, 1346)
