@@ -41,10 +41,25 @@ table["planted"] = [
     hit if dataset in planted else pd.NA
     for dataset, hit in zip(table["dataset"], is_planted, strict=True)
 ]
+# JASPAR holds near-identical relatives (CEBPG for the planted CEBPB, MAX::MYC for MAX), so
+# also the best rank at which a planted motif matches each pattern (q < 0.05).
+planted_ranks = {}
+for row in matches[(matches["q_value"] < 0.05).to_numpy()].itertuples():
+    if row.matrix_id in planted.get(row.dataset, []):
+        key = (row.dataset, row.model, row.condition, row.motif)
+        if key not in planted_ranks or row.rank < planted_ranks[key][0]:
+            planted_ranks[key] = (row.rank, row.matrix_id)
+keys = list(zip(table["dataset"], table["model"], table["condition"], table["name"], strict=True))
+table["planted_match"] = [planted_ranks.get(key, (None, pd.NA))[1] for key in keys]
+table["planted_rank"] = [planted_ranks.get(key, (np.nan, None))[0] for key in keys]
 for dataset, motifs in planted.items():
-    hits = table.loc[(table["dataset"] == dataset).to_numpy() & is_planted, "matrix_id"]
+    of_dataset = (table["dataset"] == dataset).to_numpy()
     logging.info(
-        "%s: planted motifs found as a best match: %s of %s", dataset, sorted(set(hits)), motifs
+        "%s: planted motifs as a best match %s, among the matches (q < 0.05) %s; of %s",
+        dataset,
+        sorted(set(table.loc[of_dataset & is_planted, "matrix_id"])),
+        sorted(set(table.loc[of_dataset, "planted_match"].dropna())),
+        motifs,
     )
 write_tsv(table, snakemake.output.tsv)
 save_figure(cumulative_recall_curves(recall, snakemake.params.reference), snakemake.output.figure)
