@@ -39,7 +39,13 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from attrprior.stats import HIGHER_IS_BETTER, kept_validation_loss, mann_whitney, paired_wilcoxon
+from attrprior.stats import (
+    HIGHER_IS_BETTER,
+    kept_validation_loss,
+    mann_whitney,
+    paired_wilcoxon,
+    summarise_over_seeds,
+)
 
 __all__ = [
     "CLAIMS",
@@ -799,8 +805,12 @@ def _unit(claim, dataset, model, method, better_values, worse_values, p, n, n_se
 
 
 def _raw_rows(table: pd.DataFrame, method: str) -> pd.DataFrame:
-    corrected = table["corrected"].astype(str).str.lower().isin(["true", "1"])
-    return table[(table["method"] == method) & ~corrected]
+    """The rows of one method's raw (uncorrected) maps; tables of raw maps only (angle
+    fractions) have no ``corrected`` column."""
+    rows = table["method"] == method
+    if "corrected" in table.columns:
+        rows &= ~table["corrected"].astype(str).str.lower().isin(["true", "1"])
+    return table[rows]
 
 
 def _seeds(table: pd.DataFrame, condition: str) -> int:
@@ -1105,12 +1115,6 @@ TARGET_METRICS = {
 the paper's values (:func:`target_summary`)."""
 
 
-def _per_seed(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per-seed means of ``metric``: ``model, condition, seed, value``."""
-    grouped = table.groupby(["model", "condition", "seed"], sort=True)[metric].mean()
-    return grouped.rename("value").reset_index()
-
-
 def target_summary(tables: ScoreTables, target: str) -> pd.DataFrame:
     """Our numbers of a per-dataset paper target beside the paper's.
 
@@ -1140,32 +1144,11 @@ def target_summary(tables: ScoreTables, target: str) -> pd.DataFrame:
             if source is None or metric not in source.columns:
                 continue
             if "method" in source.columns:
-                source = source[source["method"] == shown]
-                if "corrected" in source.columns:
-                    corrected = source["corrected"].astype(str).str.lower().isin(["true", "1"])
-                    source = source[~corrected]
-            for (model, condition), seeds in _per_seed(source, metric).groupby(
-                ["model", "condition"], sort=True
-            ):
-                values = seeds["value"].to_numpy(float)
-                rows.append(
-                    {
-                        "dataset": dataset,
-                        "model": model,
-                        "condition": condition,
-                        "metric": metric,
-                        "method": shown,
-                        "mean": float(np.mean(values)),
-                        "sem": float(np.std(values, ddof=1) / np.sqrt(len(values)))
-                        if len(values) > 1
-                        else np.nan,
-                        "n_seeds": len(values),
-                    }
-                )
-    summary = pd.DataFrame(
-        rows,
-        columns=["dataset", "model", "condition", "metric", "method", "mean", "sem", "n_seeds"],
-    )
+                source = _raw_rows(source, shown)
+            summary = summarise_over_seeds(source, ["model", "condition"], [metric])
+            rows.append(summary.assign(dataset=dataset, method=shown))
+    columns = ["dataset", "model", "condition", "metric", "method", "mean", "sem", "n_seeds"]
+    summary = pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
     paper_condition = [
         ("raw" if condition == tables.reference.get(dataset) else "")
         if metric.startswith("above_")
