@@ -7,6 +7,9 @@ from snakemake.utils import validate
 validate(config, schema="../config/schema.yaml")
 
 SIMULATORS = ("billboard", "single_motif")
+# Tuning runs use seeds 10000, 10001, ...: never a seed of the condition's own runs, so the
+# runs compared downstream are not those the weight was selected on.
+TUNING_SEED_OFFSET = 10000
 # Separates an archive's name from a member's in an external ref (<name>/<member>).
 EXTERNAL_MEMBER_SEPARATOR = "/"
 
@@ -110,6 +113,21 @@ def check_config(config):
                 f"config key {key}.conditions.{reference}.weight: the reference condition "
                 "cannot have weight 'auto' (auto weights are scaled to it)"
             )
+        for condition, entry in dataset["conditions"].items():
+            tuned = [
+                k for k in ("weight", "l2_weight") if isinstance(entry.get(k), dict)
+            ]
+            if len(tuned) > 1:
+                raise ValueError(
+                    f"config key {key}.conditions.{condition}: only one weight can be "
+                    f"tuned at a time, got grids for {tuned}"
+                )
+            if tuned and dataset["seeds"] > TUNING_SEED_OFFSET:
+                raise ValueError(
+                    f"config key {key}.seeds: at most {TUNING_SEED_OFFSET} with a tuned "
+                    f"condition ({condition}; its tuning runs use seeds from "
+                    f"{TUNING_SEED_OFFSET})"
+                )
         # keep_positives trains on the strongest peaks of each task: only genomic windows
         # (encode_binary) are labelled from ranked peaks.
         for condition, entry in dataset["conditions"].items():
@@ -393,6 +411,7 @@ wildcard_constraints:
         sorted({c for d in config["datasets"].values() for c in d["conditions"]})
     ),
     seed=r"\d+",
+    weight_index=r"\d+",
     assembly="|".join(config.get("references", {})) or "(?!)",
     accession=r"ENCFF\d{3}[A-Z]{3}",
     track="signal|control",
@@ -434,6 +453,46 @@ def reference_run(wildcards, pattern):
         condition=dataset_config(wildcards, "evaluation")["reference_condition"],
         seed=wildcards.seed,
     )
+
+
+# The grid runs of a condition whose weight is tuned (rules train_tuning_run, choose_weight).
+TUNING_RUN = (
+    f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/tuning/"
+    "weight{weight_index}/seed{seed}"
+)
+
+
+def tuned_key(entry):
+    """The key of a conditions entry given as a grid to tune (weight or l2_weight), or None
+    (attrprior.train.tuned_key; check_config allows one per entry)."""
+    keys = [key for key in ("weight", "l2_weight") if isinstance(entry.get(key), dict)]
+    return keys[0] if keys else None
+
+
+def tuning_run_condition(wildcards):
+    """The conditions entry of one grid run: the tuned key set to its grid weight."""
+    entry = dataset_config(wildcards, "conditions")[wildcards.condition]
+    key = tuned_key(entry)
+    return {**entry, key: entry[key]["grid"][int(wildcards.weight_index)]}
+
+
+def tuning_runs(wildcards, pattern):
+    """``pattern`` for every grid weight × tuning seed of a tuned condition (fields
+    dataset, model, condition, weight_index, weight, seed)."""
+    entry = dataset_config(wildcards, "conditions")[wildcards.condition]
+    tuning = entry[tuned_key(entry)]
+    return [
+        pattern.format(
+            dataset=wildcards.dataset,
+            model=wildcards.model,
+            condition=wildcards.condition,
+            weight_index=index,
+            weight=weight,
+            seed=TUNING_SEED_OFFSET + i,
+        )
+        for index, weight in enumerate(tuning["grid"])
+        for i in range(tuning.get("tuning_seeds", 1))
+    ]
 
 
 def run_outputs(pattern, dataset):

@@ -10,6 +10,12 @@ rule train_model:
             if dataset_config(wc, "conditions")[wc.condition].get("weight") == "auto"
             else []
         ),
+        # A weight given as a grid is tuned first (rule choose_weight).
+        weight_choice=lambda wc: (
+            f"{RESULTS}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
+            if tuned_key(dataset_config(wc, "conditions")[wc.condition])
+            else []
+        ),
     output:
         model=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/model.pt",
         history=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/history.tsv",
@@ -36,6 +42,52 @@ rule train_model:
         single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
     script:
         "../workflow/scripts/train_model.py"
+
+
+# Tseng et al. (Section 8.2) tune the smoothness and sparsity weights on validation loss: a
+# condition whose weight (or l2_weight) is {grid: [...], tuning_seeds: k} is trained at
+# every grid weight on k tuning seeds (10000, 10001, ...: never a seed of its own runs);
+# its runs then use the weight of lowest mean validation loss.
+use rule train_model as train_tuning_run with:
+    input:
+        unpack(training_data),
+    output:
+        model=f"{TUNING_RUN}/model.pt",
+        history=f"{TUNING_RUN}/history.tsv",
+        test_metrics=f"{TUNING_RUN}/test_metrics.tsv",
+    log:
+        "logs/{dataset}/train/{model}/{condition}/tuning/weight{weight_index}/seed{seed}.log",
+    benchmark:
+        "logs/benchmarks/train_model/{dataset}/{model}/{condition}/tuning/weight{weight_index}/seed{seed}.tsv"
+    params:
+        model=lambda wc: config["models"][wc.model],
+        condition=lambda wc: tuning_run_condition(wc),
+        training=lambda wc: dataset_config(wc, "training"),
+        device=config["device"],
+        genomic=lambda wc: (
+            genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
+        ),
+        single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
+
+
+rule choose_weight:
+    input:
+        histories=lambda wc: tuning_runs(wc, f"{TUNING_RUN}/history.tsv"),
+    output:
+        choice=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/tuning/weight_choice.tsv",
+    log:
+        "logs/{dataset}/train/{model}/{condition}/tuning/choose_weight.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        weights=lambda wc: tuning_runs(wc, "{weight}"),
+        seeds=lambda wc: tuning_runs(wc, "{seed}"),
+    script:
+        "../workflow/scripts/choose_weight.py"
 
 
 # Not part of `all`: `snakemake gpu_smoke_test --profile profiles/slurm` checks that jobs get

@@ -288,3 +288,37 @@ def test_top_seeds_and_kept_validation_loss():
     assert kept_validation_loss(history) == 0.4
     with pytest.raises(ValueError, match="no epoch is marked best"):
         kept_validation_loss(history.assign(best=False))
+
+
+def test_choose_weight_takes_the_lowest_mean_validation_loss():
+    from attrprior.stats import choose_weight
+
+    runs = pd.DataFrame(
+        {
+            "weight": [0.1, 0.01, 0.1, 0.01, 1.0, 1.0],
+            "seed": [10000, 10000, 10001, 10001, 10000, 10001],
+            # means by hand: 0.01 -> 0.30, 0.1 -> 0.25, 1.0 -> 0.40
+            "valid_loss": [0.2, 0.4, 0.3, 0.2, 0.5, 0.3],
+        }
+    )
+    table = choose_weight(runs)
+    assert table["weight"].tolist() == [0.01, 0.1, 1.0]
+    np.testing.assert_allclose(table["valid_loss_mean"], [0.30, 0.25, 0.40])
+    np.testing.assert_allclose(table["valid_loss_sem"], [0.1, 0.05, 0.1])
+    assert table["n_seeds"].tolist() == [2, 2, 2]
+    assert table["chosen"].tolist() == [False, True, False]
+    # A tie goes to the smaller weight.
+    tie = runs.assign(valid_loss=[0.3, 0.3, 0.3, 0.3, 0.9, 0.9])
+    assert choose_weight(tie)["chosen"].tolist() == [True, False, False]
+
+
+def test_choose_weight_refuses_bad_runs():
+    from attrprior.stats import choose_weight
+
+    runs = pd.DataFrame({"weight": [0.1, 1.0], "seed": [0, 0], "valid_loss": [0.2, np.nan]})
+    with pytest.raises(ValueError, match="not finite"):
+        choose_weight(runs)
+    with pytest.raises(ValueError, match="missing columns"):
+        choose_weight(runs.drop(columns="seed"))
+    with pytest.raises(ValueError, match="no tuning run"):
+        choose_weight(runs.iloc[:0])

@@ -52,6 +52,24 @@ def test_condition_from_config_and_validation():
         Condition.from_config({"keep_positive": 0.01})
 
 
+def test_a_tuned_weight_is_resolved_before_training():
+    from attrprior.train import tuned_key, with_weight
+
+    tuned = {"prior": "sparsity", "weight": {"grid": [0.1, 1.0], "tuning_seeds": 2}}
+    assert tuned_key(tuned) == "weight"
+    assert tuned_key({"l2_weight": {"grid": [0.1, 1.0]}}) == "l2_weight"
+    assert tuned_key(FOURIER) is None
+    with pytest.raises(ValueError, match="must be resolved first"):
+        Condition.from_config(tuned)
+    resolved = with_weight(tuned, 0.1)
+    assert resolved == {"prior": "sparsity", "weight": 0.1}
+    assert Condition.from_config(resolved).prior_weight == 0.1
+    with pytest.raises(ValueError, match="only one weight"):
+        tuned_key({**tuned, "l2_weight": {"grid": [0.1, 1.0]}})
+    with pytest.raises(ValueError, match="no weight is tuned"):
+        with_weight(FOURIER, 0.1)
+
+
 def test_input_attributions_are_gradient_times_input_and_differentiable():
     torch.manual_seed(0)
     model = build_model("cnn_shallow").eval()

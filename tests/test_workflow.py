@@ -72,6 +72,22 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             lambda c: BILLBOARD(c)["conditions"].update(none_keep1={"keep_positives": 0.01}),
             "datasets.billboard.conditions.none_keep1.keep_positives: only for encode_binary",
         ),
+        (
+            lambda c: BILLBOARD(c)["conditions"].update(
+                tuned={
+                    "prior": "sparsity",
+                    "weight": {"grid": [0.1, 1.0]},
+                    "l2_weight": {"grid": [0.001, 0.01]},
+                }
+            ),
+            "datasets.billboard.conditions.tuned: only one weight can be tuned at a time",
+        ),
+        (
+            lambda c: BILLBOARD(c)["conditions"].update(
+                tuned={"prior": "sparsity", "weight": {"grid": [0.1]}}
+            ),
+            "grid",
+        ),
     ],
 )
 def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
@@ -336,7 +352,8 @@ def test_paper_config_plans_every_job(tmp_path):
     attributed = [name for name in genomic if "attribution" in datasets[name]]
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
     # 5 datasets x 1 model x 2 conditions x 10 seeds; the binary ENCODE and BPNet datasets:
-    # 5 conditions + 2 on 1% of the data x 30 seeds each; their profile datasets:
+    # 5 conditions + 2 on 1% of the data x 30 seeds each, and for SPI1 the smoothness and
+    # sparsity priors with tuned weights (Section 8.2); their profile datasets:
     # 2 conditions + 2 on 1% of the data x 30 seeds each; Majdandzic et al.'s GM12878 tasks:
     # 8 TFs x 2 models x 3 conditions x 5 seeds.
     assert runs["billboard"] == 4 * 7 * 30
@@ -370,11 +387,22 @@ def test_paper_config_plans_every_job(tmp_path):
         4 * 7 * 30
         + 5 * 2 * 10
         + len(binary) * (5 + 2) * 30
+        + 2 * 30
         + len(profile) * (2 + 2) * 30
         + len(regions) * 2 * 3 * 5
     )
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
+    # Each tuned weight: 4 grid weights x 3 tuning seeds, one choice per model.
+    tuned = [
+        entry["weight"]
+        for entry in datasets["spi1_encode"]["conditions"].values()
+        if isinstance(entry.get("weight"), dict)
+    ]
+    assert len(tuned) == 2
+    assert jobs["train_tuning_run"] == sum(len(t["grid"]) * t["tuning_seeds"] for t in tuned)
+    assert jobs["train_tuning_run"] == 2 * 4 * 3
+    assert jobs["choose_weight"] == 2
     # Simulated datasets are scored against their ground truth; the attributed ENCODE and
     # BPNet binary and profile datasets on summits, peaks and (K562 DNase, BPNet) footprints.
     for rule in ("attribute", "score_attributions"):
@@ -482,9 +510,32 @@ def test_end_to_end_outputs(tiny_run):
     # 1 model x 2 conditions x 2 seeds x 6 methods x raw/corrected x 8 sequences.
     assert len(sequences) == 2 * 2 * 6 * 2 * 8
     spi1 = pd.read_csv(tiny_run / "results" / "spi1" / "scores" / "sequences.tsv.gz", sep="\t")
-    # 1 model x 4 conditions x 1 seed x 2 methods x raw/corrected x 4 sequences.
-    assert len(spi1) == 4 * 2 * 2 * 4
-    assert set(spi1["condition"]) == {"none", "fourier_corrected", "angle", "fourier_auto"}
+    # 1 model x 5 conditions x 1 seed x 2 methods x raw/corrected x 4 sequences.
+    assert len(spi1) == 5 * 2 * 2 * 4
+    assert set(spi1["condition"]) == {
+        "none",
+        "fourier_corrected",
+        "angle",
+        "fourier_auto",
+        "smoothness_tuned",
+    }
+    # Section 8.2: the tuned condition trains at the grid weight of lowest validation loss,
+    # chosen from runs on tuning seed 10000 (never seed 0, the run it is used for).
+    tuned = tiny_run / "results" / "spi1" / "models" / "tseng_binary" / "smoothness_tuned"
+    choice = pd.read_csv(tuned / "tuning" / "weight_choice.tsv", sep="\t")
+    assert choice["weight"].tolist() == [0.001, 0.01]
+    assert choice["chosen"].sum() == 1
+    for index in (0, 1):
+        history = pd.read_csv(
+            tuned / "tuning" / f"weight{index}" / "seed10000" / "history.tsv", sep="\t"
+        )
+        assert history["valid_correctness"].notna().all()
+    chosen = float(choice.loc[choice["chosen"], "weight"].iloc[0])
+    assert chosen == choice.loc[choice["valid_loss_mean"].idxmin(), "weight"]
+    import torch
+
+    checkpoint = torch.load(tuned / "seed0" / "model.pt", weights_only=False)
+    assert checkpoint["condition"] == {"prior": "smoothness", "weight": chosen}
     auto_log = (
         tiny_run / "logs" / "spi1" / "train" / "tseng_binary" / "fourier_auto" / "seed0.log"
     ).read_text()

@@ -132,6 +132,48 @@ def top_seeds(losses: Mapping[int, float], k: int) -> list[int]:
     return sorted(ranked[:k])
 
 
+def choose_weight(runs: pd.DataFrame) -> pd.DataFrame:
+    """Pick a loss weight from a grid by the mean validation loss of its runs.
+
+    Tseng et al. (Section 8.2) tune the smoothness and sparsity priors' weights "and select
+    the models with the lowest validation loss"; here each grid weight is trained on a few
+    tuning seeds and the weight whose runs have the lowest mean kept validation loss
+    (:func:`kept_validation_loss`) is chosen (ties: the smaller weight).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        One row per tuning run: columns ``weight``, ``seed`` and ``valid_loss``.
+
+    Returns
+    -------
+    DataFrame
+        One row per weight, in increasing weight order: ``weight``, ``n_seeds``,
+        ``valid_loss_mean``, ``valid_loss_sem`` (NaN with one seed) and ``chosen`` (True on
+        exactly one row).
+    """
+    missing = {"weight", "seed", "valid_loss"} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs: missing columns {sorted(missing)}")
+    if not len(runs):
+        raise ValueError("runs: no tuning run")
+    if not np.isfinite(runs["valid_loss"].to_numpy(dtype=float)).all():
+        bad = runs.loc[~np.isfinite(runs["valid_loss"].astype(float)), ["weight", "seed"]]
+        raise ValueError(f"runs: validation loss not finite for {bad.to_dict('records')}")
+    grouped = runs.groupby("weight")["valid_loss"]
+    table = pd.DataFrame(
+        {
+            "n_seeds": grouped.size(),
+            "valid_loss_mean": grouped.mean(),
+            "valid_loss_sem": grouped.sem(),
+        }
+    ).reset_index()
+    table = table.sort_values("weight", kind="stable").reset_index(drop=True)
+    best = table["valid_loss_mean"].to_numpy().argmin()  # first minimum: the smaller weight
+    table["chosen"] = np.arange(len(table)) == best
+    return table
+
+
 def summarise_over_seeds(scores: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.DataFrame:
     """Mean ± SEM over seeds of per-seed means.
 

@@ -64,6 +64,31 @@ LOSS_CONDITION_KEYS = (
     "examples",
 )
 DATA_CONDITION_KEYS = ("keep_positives",)
+# Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
+# instead of a number (Tseng et al., Section 8.2).
+TUNABLE_CONDITION_KEYS = ("weight", "l2_weight")
+
+
+def tuned_key(entry: Mapping[str, object]) -> str | None:
+    """The key of a ``conditions:`` entry given as a grid to tune, or None.
+
+    Raises
+    ------
+    ValueError
+        When more than one key is a grid (one weight is tuned at a time).
+    """
+    keys = [key for key in TUNABLE_CONDITION_KEYS if isinstance(entry.get(key), Mapping)]
+    if len(keys) > 1:
+        raise ValueError(f"condition: only one weight can be tuned at a time, got {keys}")
+    return keys[0] if keys else None
+
+
+def with_weight(entry: Mapping[str, object], weight: float) -> dict:
+    """A tuned ``conditions:`` entry with its grid replaced by one ``weight``."""
+    key = tuned_key(entry)
+    if key is None:
+        raise ValueError("condition: no weight is tuned")
+    return {**entry, key: float(weight)}
 
 
 @dataclass(frozen=True)
@@ -128,6 +153,11 @@ class Condition:
             raise ValueError(
                 "weight 'auto' must be resolved first (automatic_prior_weight), "
                 "then passed as a number"
+            )
+        if tuned_key(entry) is not None:
+            raise ValueError(
+                f"{tuned_key(entry)}: a grid to tune must be resolved first (the weight "
+                "chosen by rule choose_weight, with_weight), then passed as a number"
             )
         return cls(
             prior=entry.get("prior"),

@@ -28,6 +28,7 @@ from attrprior.train import (
     predict,
     resolve_device,
     train_model,
+    with_weight,
 )
 
 # Test metrics of profile models (evaluate_profile_model), written as test_<name>.
@@ -166,6 +167,11 @@ if objective is not None and entry.get("prior") is not None:
     entry["params"] = objective.prior_params(
         Condition(prior=entry["prior"], prior_params=entry.get("params", {}))
     )
+if getattr(snakemake.input, "weight_choice", None):
+    # A tuned weight: the grid weight of lowest mean validation loss (rule choose_weight).
+    choice = pd.read_csv(snakemake.input.weight_choice, sep="\t")
+    entry = with_weight(entry, float(choice.loc[choice["chosen"], "weight"].iloc[0]))
+    logging.info("tuned weight %s from %s", entry, snakemake.input.weight_choice)
 if entry.get("weight") == "auto":
     reference, _ = load_checkpoint(snakemake.input.reference, device)
     entry["weight"] = automatic_prior_weight(
