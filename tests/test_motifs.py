@@ -208,6 +208,29 @@ def test_find_motifs_rejects_bad_inputs():
         mt.find_motifs(hypothetical[:, :, :40], one_hot[:, :, :40])
 
 
+def test_the_seqlet_floor_reaches_modisco_and_is_checked(monkeypatch):
+    import modiscolite.tfmodisco
+
+    received = {}
+
+    def fake_modisco(**kwargs):
+        received.update(kwargs)
+        return [], []
+
+    monkeypatch.setattr(modiscolite.tfmodisco, "TFMoDISco", fake_modisco)
+    hypothetical, one_hot = _random_inputs()
+    assert mt.find_motifs(hypothetical, one_hot) == []
+    assert received["min_passing_windows_frac"] == 0.03  # modisco-lite's own default
+    mt.find_motifs(hypothetical, one_hot, min_passing_windows_frac=0.1)
+    assert received["min_passing_windows_frac"] == 0.1
+    with pytest.raises(ValueError, match="exceeds max_passing_windows_frac 0.2"):
+        mt.find_motifs(hypothetical, one_hot, min_passing_windows_frac=0.3)
+    mt.find_motifs(
+        hypothetical, one_hot, min_passing_windows_frac=0.3, max_passing_windows_frac=0.5
+    )
+    assert received["max_passing_windows_frac"] == 0.5
+
+
 def test_find_motifs_rejects_too_few_sequences():
     # 200 bp: window sums over 180 positions, centres in [10, 170), at least 21 apart, so at
     # most ceil(160 / 21) = 8 seqlets per sequence; 12 sequences give 96 <= 100.

@@ -183,6 +183,7 @@ def find_motifs(
     sliding_window_size: int = 21,
     flank_size: int = 10,
     target_seqlet_fdr: float = 0.01,
+    min_passing_windows_frac: float = 0.03,
     trim_to_window_size: int = 30,
     initial_flank_to_add: int = 10,
     final_min_cluster_size: int = 60,
@@ -210,6 +211,11 @@ def find_motifs(
         Seqlet core window and flank (bp) for seqlet extraction.
     target_seqlet_fdr : float
         Target false discovery rate of seqlet calls.
+    min_passing_windows_frac : float
+        Floor on the share of windows that pass the seqlet threshold (modisco-lite's 0.03):
+        when the FDR threshold passes fewer, the threshold is lowered to pass this share.
+        At most ``max_passing_windows_frac`` (modisco-lite's 0.2, a ``modisco_options``
+        key). On short sequences dense with motifs the floor decides the seqlet count.
     trim_to_window_size, initial_flank_to_add : int
         Pattern trimming window and the flank added back around it (bp).
     final_min_cluster_size : int
@@ -253,6 +259,13 @@ def find_motifs(
     ):
         _check_int(value, name, minimum=0 if name in ("flank_size", "min_metacluster_size") else 1)
     _check_fraction(target_seqlet_fdr, "target_seqlet_fdr")
+    _check_fraction(min_passing_windows_frac, "min_passing_windows_frac")
+    max_passing = modisco_options.get("max_passing_windows_frac", 0.2)
+    if min_passing_windows_frac > max_passing:
+        raise ValueError(
+            f"min_passing_windows_frac {min_passing_windows_frac} exceeds "
+            f"max_passing_windows_frac {max_passing}"
+        )
     n_sequences, _, length = one_hot.shape
     capacity = _max_seqlets_per_sequence(length, sliding_window_size, flank_size)
     if capacity == 0:
@@ -275,6 +288,7 @@ def find_motifs(
         sliding_window_size=sliding_window_size,
         flank_size=flank_size,
         target_seqlet_fdr=target_seqlet_fdr,
+        min_passing_windows_frac=min_passing_windows_frac,
         trim_to_window_size=trim_to_window_size,
         initial_flank_to_add=initial_flank_to_add,
         final_min_cluster_size=final_min_cluster_size,

@@ -35,7 +35,12 @@ if gold_key not in inputs.files:
         f"(has {sorted(inputs.files)})"
     )
 
-found = find_motifs(hypothetical, x, n_leiden_runs=settings["n_leiden_runs"])
+found = find_motifs(
+    hypothetical,
+    x,
+    n_leiden_runs=settings["n_leiden_runs"],
+    min_passing_windows_frac=settings["min_passing_windows_frac"],
+)
 motifs = filter_motifs(found)
 logging.info("%d TF-MoDISco patterns, %d pass the filters", len(found), len(motifs))
 write_motifs(motifs, snakemake.output.motifs, snakemake.output.summary)
