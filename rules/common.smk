@@ -34,11 +34,12 @@ def check_config(config):
                 f"config key models.{name}.first_kernel_size: only for cnn_shallow and "
                 f"cnn_deep, not allowed for {model['architecture']}"
             )
-        if "log_control_counts" in model and model["architecture"] != "tseng_profile":
-            raise ValueError(
-                f"config key models.{name}.log_control_counts: only for tseng_profile, not "
-                f"allowed for {model['architecture']}"
-            )
+        for key in ("log_control_counts", "counts_mix_init"):
+            if key in model and model["architecture"] != "tseng_profile":
+                raise ValueError(
+                    f"config key models.{name}.{key}: only for tseng_profile, not "
+                    f"allowed for {model['architecture']}"
+                )
     for name, dataset in config["datasets"].items():
         key = f"datasets.{name}"
         for model in dataset["models"]:

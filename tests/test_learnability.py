@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import torch
 
-from attrprior.learnability import simulate_profile_task
+from attrprior.learnability import counts_learnability, simulate_profile_task
+from attrprior.models import TsengProfileCNN
 
 MOTIF = "GGAATTCC"
 
@@ -59,3 +61,43 @@ def test_simulated_task_is_seeded_and_checks_its_settings():
         simulate_profile_task(10, motif="GGNN")
     with pytest.raises(ValueError, match="output_length"):
         simulate_profile_task(10, input_length=300, output_length=400)
+
+
+# The small model and task of `benchmarks/profile_counts.py --size ci`.
+CI_MODEL = dict(length=304, n_filters=16, kernel_sizes=(21, 3, 3, 3, 3), profile_kernel_size=25)
+
+
+@pytest.fixture(scope="module")
+def ci_task():
+    output_length = TsengProfileCNN(**CI_MODEL).output_length
+    task = dict(input_length=304, output_length=output_length, max_offset=50)
+    return simulate_profile_task(800, seed=1, **task), simulate_profile_task(200, seed=2, **task)
+
+
+@pytest.mark.parametrize(
+    ("counts_head", "learns"),
+    [
+        # The reference: raw control totals, PyTorch's initialisation of the counts mixing.
+        ({"log_control_counts": False, "counts_mix_init": "pytorch"}, False),
+        ({}, True),  # the default: log(1 + total), identity start
+    ],
+)
+def test_the_default_profile_model_learns_counts_with_controls(ci_task, counts_head, learns):
+    train, test = ci_task
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same arithmetic on every machine
+    try:
+        torch.manual_seed(0)
+        model = TsengProfileCNN(**CI_MODEL, control_strands=2, **counts_head)
+        history = counts_learnability(model, train, test, steps=1500, eval_every=1500, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    last = history.iloc[-1]
+    # The profile head learns either way: NLL well below half a uniform profile's.
+    assert last.profile_nll < 0.5 * last.uniform_nll
+    # The counts: the default predicts the held-out log counts; the reference does not yet.
+    if learns:
+        assert last.count_pearson >= 0.8
+        assert last.count_mse < 0.5 * last.mean_mse
+    else:
+        assert last.count_pearson < 0.3

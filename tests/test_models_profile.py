@@ -101,7 +101,14 @@ def test_padding_never_reaches_the_output():
 
 
 def test_grouped_convolutions_use_only_their_own_tasks_control():
-    model = tiny(n_tasks=3, n_strands=2, control_strands=1)
+    # The reference's counts head: raw totals, PyTorch's initialisation of the mixing.
+    model = tiny(
+        n_tasks=3,
+        n_strands=2,
+        control_strands=1,
+        log_control_counts=False,
+        counts_mix_init="pytorch",
+    )
     x, ctrl = one_hot(2, 64), control(2, 3, 1)
     changed = ctrl.clone()
     changed[:, 1] += 5.0  # task 1's control only: more reads everywhere
@@ -123,8 +130,9 @@ def test_grouped_convolutions_use_only_their_own_tasks_control():
         counts3[:, 1] - counts[:, 1],
         7.0 * model.counts_mix.weight[2:4, 2, 0].expand(2, 2),
     )
-    # Or as log(1 + sum), on request.
-    logged = tiny(n_tasks=3, n_strands=2, control_strands=1, log_control_counts=True)
+    # Or as log(1 + sum), the default.
+    logged = tiny(n_tasks=3, n_strands=2, control_strands=1, counts_mix_init="pytorch")
+    assert logged.log_control_counts
     logged.load_state_dict(model.state_dict())
     with torch.no_grad():
         _, counts4 = logged(x, ctrl + shift)
@@ -135,6 +143,49 @@ def test_grouped_convolutions_use_only_their_own_tasks_control():
         (torch.log1p(totals[0]) - torch.log1p(totals[1]))[:, None]
         * model.counts_mix.weight[2:4, 2, 0],
     )
+
+
+def test_the_counts_mixing_starts_as_the_identity():
+    # By default each strand's own count passes through and the control's weight is 0: at
+    # initialisation the log counts are the counts head's own, whatever the control.
+    model = tiny(n_tasks=2, n_strands=2, control_strands=2)
+    weight = model.counts_mix.weight[:, :, 0]  # (T*S, S + S_c)
+    torch.testing.assert_close(weight, torch.tensor([[1.0, 0, 0, 0], [0, 1, 0, 0]] * 2))
+    assert torch.equal(model.counts_mix.bias, torch.zeros(4))
+    x, ctrl = one_hot(3, 64), control(3, 2, 2)
+    with torch.no_grad():
+        _, counts = model(x, ctrl)
+        _, counts_more = model(x, ctrl * 10)
+        own = model.counts_dense(model.body(x).mean(dim=-1)).view(3, 2, 2)
+    torch.testing.assert_close(counts, counts_more)
+    torch.testing.assert_close(counts, own)
+    # PyTorch's initialisation (the reference) gives the control a weight from the start.
+    reference = tiny(n_tasks=2, n_strands=2, control_strands=2, counts_mix_init="pytorch")
+    assert (reference.counts_mix.weight[:, 2:] != 0).all()
+    # Without controls the identity start holds too; the profile mixing is untouched.
+    assert torch.equal(
+        tiny(control_strands=None, n_tasks=1).counts_mix.weight[:, :, 0], torch.eye(2)
+    )
+    assert (model.profile_mix.weight != 0).all()
+    with pytest.raises(ValueError, match="counts_mix_init"):
+        tiny(counts_mix_init="zeros")
+
+
+def test_profile_checkpoints_without_the_control_setting_load_raw_totals(tmp_path):
+    from attrprior.models import load_checkpoint, save_checkpoint
+
+    model = tiny(n_tasks=1, n_strands=2, control_strands=2, log_control_counts=False)
+    architecture = {"architecture": "tseng_profile", **TINY, "n_tasks": 1, "control_strands": 2}
+    save_checkpoint(tmp_path / "old.pt", model.state_dict(), architecture)
+    loaded, _ = load_checkpoint(tmp_path / "old.pt")
+    assert loaded.log_control_counts is False
+    x, ctrl = one_hot(2, 64), control(2, 1, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, ctrl)[1], model(x, ctrl)[1])
+    save_checkpoint(
+        tmp_path / "new.pt", model.state_dict(), {**architecture, "log_control_counts": True}
+    )
+    assert load_checkpoint(tmp_path / "new.pt")[0].log_control_counts is True
 
 
 def test_a_shared_control_is_broadcast_to_every_task():

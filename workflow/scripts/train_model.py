@@ -191,6 +191,9 @@ if objective is None:
     architecture.update(length=length, n_tasks=n_tasks)
 torch.manual_seed(seed)
 model = build_model(**architecture)
+if architecture["architecture"] == "tseng_profile":
+    # Recorded, so that the checkpoint does not depend on the code's default.
+    architecture["log_control_counts"] = model.log_control_counts
 state, history = train_model(
     model,
     splits["train"],
