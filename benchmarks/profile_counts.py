@@ -5,8 +5,8 @@ Trains ``attrprior.models.TsengProfileCNN`` on the synthetic profile task of
 control to the counts head, and reports the held-out profile NLL and log-count Pearson
 correlation over training steps. See benchmarks/README.md.
 
-    python benchmarks/profile_counts.py --size ci --modes raw log none --seeds 0 1 2
-    python benchmarks/profile_counts.py --size full --steps 1600 --output results/bench/counts.tsv
+    python benchmarks/profile_counts.py --size ci --seeds 0 1 2 --steps 2000
+    python benchmarks/profile_counts.py --size full --modes reference default --steps 1600
 """
 
 from __future__ import annotations
@@ -40,24 +40,27 @@ SIZES = {
         "n_train": 800,
     },
 }
-# How the counts head sees the control: raw totals (the reference), log(1 + total), or no
-# control at all.
-MODES = ("raw", "log", "none")
+# How the counts head sees the control: the reference (raw totals, PyTorch's initialisation
+# of the counts mixing), the default (log(1 + total), identity start), each change alone, and
+# a model without controls (identity start).
+MODES = {
+    "reference": {"log_control_counts": False, "counts_mix_init": "pytorch"},
+    "log_only": {"log_control_counts": True, "counts_mix_init": "pytorch"},
+    "identity_only": {"log_control_counts": False, "counts_mix_init": "identity"},
+    "default": {},
+    "no_control": {"control_strands": None},
+}
 
 
 def build(size: str, mode: str, seed: int) -> TsengProfileCNN:
-    """The size's profile model for one control mode, initialised with ``seed``."""
+    """The size's profile model with one counts-head mode, initialised with ``seed``."""
     torch.manual_seed(seed)
-    return TsengProfileCNN(
-        **SIZES[size]["model"],
-        control_strands=None if mode == "none" else 2,
-        log_control_counts=mode == "log",
-    )
+    return TsengProfileCNN(**SIZES[size]["model"], **{"control_strands": 2, **MODES[mode]})
 
 
 def run(size: str, modes, seeds, steps: int, eval_every: int, n_test: int) -> pd.DataFrame:
     """Every mode x seed, on the same task draw (task seeds 1 and 2 for train and test)."""
-    output_length = build(size, "raw", 0).output_length
+    output_length = build(size, "default", 0).output_length
     task = {**SIZES[size]["task"], "output_length": output_length}
     train = simulate_profile_task(SIZES[size]["n_train"], seed=1, **task)
     test = simulate_profile_task(n_test, seed=2, **task)
@@ -70,7 +73,7 @@ def run(size: str, modes, seeds, steps: int, eval_every: int, n_test: int) -> pd
             )
             last = table.iloc[-1]
             print(
-                f"{size} {mode:>4} seed {seed}: step {int(last.step)} profile NLL "
+                f"{size} {mode:>13} seed {seed}: step {int(last.step)} profile NLL "
                 f"{last.profile_nll:.1f} (uniform {last.uniform_nll:.1f}), count Pearson "
                 f"{last.count_pearson:.3f}, count MSE {last.count_mse:.3f} (mean "
                 f"{last.mean_mse:.3f}), {time.perf_counter() - start:.0f} s",
