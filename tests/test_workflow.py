@@ -722,3 +722,17 @@ def test_redrawing_a_figure_trains_nothing(tiny_run, tmp_path):
     # ... and the documented redraw retrains nothing and redraws the figure.
     jobs = plan("fig4", "--forcerun", "paper_fig4", "--rerun-triggers", "mtime")
     assert jobs == {"paper_fig4": 1, "fig4": 1}
+
+
+@pytest.mark.slow
+def test_a_failing_script_writes_its_traceback_to_its_rule_log(tiny_run, tmp_path):
+    work = tmp_path / "run"
+    shutil.copytree(tiny_run, work)  # keeps modification times and .snakemake metadata
+    inputs = work / "results" / "billboard" / "data" / "attribution_inputs.npz"
+    inputs.write_bytes(inputs.read_bytes()[:100])  # truncated
+    figure = "results/billboard/figures/cnn_shallow_exp/logos.png"
+    result = snakemake(work, "--cores", "1", "--forcerun", "plot_logos", "--", figure, check=False)
+    assert result.returncode != 0
+    log = (work / "logs" / "billboard" / "figures" / "cnn_shallow_exp" / "logos.log").read_text()
+    assert "failed:\nTraceback (most recent call last):" in log
+    assert "plot_logos.py" in log

@@ -4,7 +4,8 @@ Output is atomic: written to a temporary file (or directory, :func:`atomic_direc
 beside the target, then renamed, so a job that fails half-way leaves no file that looks
 complete. :func:`read_npz` opens the library's own ``.npz`` files and turns any problem
 reading one into an error naming it. :func:`extract_tar_member` takes one file out of a
-downloaded tar archive (BPNet data, footprint collections).
+downloaded tar archive (BPNet data, footprint collections). :func:`log_to_file` sends a
+workflow script's log, and the traceback of whatever stops it, to its rule's log file.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import hashlib
+import logging
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -22,6 +25,28 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+
+def log_to_file(path: str | os.PathLike) -> None:
+    """Log to ``path`` (INFO and above, timestamped), the traceback of a failure included.
+
+    For the workflow's scripts: ``log_to_file(snakemake.log[0])`` first thing, so that a job
+    that fails says why in its own rule log (Snakemake shows a script's traceback only on
+    its console; on SLURM that is a per-job file the executor removes). An uncaught
+    exception is logged, then handled as before (printed, non-zero exit).
+    """
+    logging.basicConfig(
+        filename=path, level=logging.INFO, format="%(asctime)s %(message)s", force=True
+    )
+    previous = sys.excepthook
+
+    def log_then_raise(kind, value, traceback) -> None:
+        logging.getLogger().error("failed:", exc_info=(kind, value, traceback))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        previous(kind, value, traceback)
+
+    sys.excepthook = log_then_raise
 
 
 @contextlib.contextmanager

@@ -4,8 +4,9 @@ unfiltered BAM (rule align_reads)."""
 import logging
 
 from attrprior.alignment import align_single_end
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 # A fixed seed: bowtie2 breaks ties between equally good alignments the same way each run.
 summary = align_single_end(
     [snakemake.input.fastq],

@@ -15,11 +15,11 @@ import logging
 import numpy as np
 
 from attrprior.attribution import attribute, correct_gradients
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, log_to_file
 from attrprior.models import TsengProfileCNN, load_checkpoint
 from attrprior.train import configure_torch, explained_model, resolve_device
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
 device = resolve_device(snakemake.params.device)
 model, _ = load_checkpoint(snakemake.input.model, device)

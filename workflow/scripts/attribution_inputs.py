@@ -22,9 +22,9 @@ from attrprior.data import (
     pwm_scan_mask,
     single_motif_sequences,
 )
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 dataset = load_dataset(snakemake.input.dataset)
 splits = snakemake.params.splits
 # The positives of each split in turn (attributions: the test split only).

@@ -2,11 +2,11 @@
 
 import logging
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.labels import write_binary_labels
 from attrprior.peaks import read_bed, read_chrom_sizes, read_narrowpeak, relaxed_peaks
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 settings = snakemake.params.labels
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
 optimal = [read_narrowpeak(path, sizes) for path in snakemake.input.optimal]

@@ -3,8 +3,9 @@
 import logging
 
 from attrprior.alignment import build_bowtie2_index
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 # A fixed seed: the same index on every run.
 files = build_bowtie2_index(
     snakemake.input.fasta, snakemake.params.prefix, threads=snakemake.threads, seed=0

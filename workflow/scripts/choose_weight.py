@@ -4,10 +4,10 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.stats import choose_weight, kept_validation_loss
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 runs = pd.DataFrame(
     {
         "weight": [float(w) for w in snakemake.params.weights],

@@ -4,9 +4,9 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import atomic_path, write_tsv
+from attrprior.io import atomic_path, log_to_file, write_tsv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 
 def concatenate(paths):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.data import load_jaspar_motifs
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.motifs import (
     MATCH_COLUMNS,
     RECALL_COLUMNS,
@@ -23,7 +23,7 @@ from attrprior.motifs import (
 )
 from attrprior.plots import motif_logos, save_figure
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 settings = snakemake.params.motifs
 inputs = np.load(snakemake.input.inputs)
 x = inputs["x"]

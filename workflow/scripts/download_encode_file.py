@@ -4,8 +4,9 @@ download_reference)."""
 import logging
 
 from attrprior.encode import client_from_config, validate_file_reference, write_record
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 reference = validate_file_reference(snakemake.params.file_reference)
 # The portal is read from the config, not params: a new mirror URL must not make verified
 # files stale.

@@ -13,10 +13,10 @@ from attrprior.encode import (
     validate_accession,
     write_records,
 )
-from attrprior.io import atomic_directory
+from attrprior.io import atomic_directory, log_to_file
 from attrprior.tracks import index_bam
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 experiment = validate_accession(snakemake.params.experiment, "experiment")
 output_type = snakemake.params.output_type
 directory = Path(snakemake.output.files)

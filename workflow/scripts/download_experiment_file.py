@@ -5,8 +5,9 @@ download_experiment_file)."""
 import logging
 
 from attrprior.encode import client_from_config, download_experiment_files, write_record
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 # The portal and the lock are read from the config, not params: a new mirror URL or lock file
 # must not make verified files stale.
 settings = snakemake.config["encode"]

@@ -5,8 +5,9 @@ download_external)."""
 import logging
 
 from attrprior.encode import ENA_URL, ZENODO_URL, client_from_config, write_record
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 name = snakemake.wildcards.name
 zenodo = snakemake.params.zenodo
 ena = snakemake.params.ena

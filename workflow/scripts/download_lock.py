@@ -4,8 +4,9 @@ output type a file was resolved from) (rule download_lock)."""
 import logging
 
 from attrprior.encode import read_records, write_lock
+from attrprior.io import log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 # Per-file records hold one download, those of replicate directories several.
 records = [record for path in snakemake.input.records for record in read_records(path)]
 write_lock(records, snakemake.output.lock)

@@ -11,9 +11,10 @@ import tempfile
 from pathlib import Path
 
 from attrprior.genome import check_fasta_chroms, encode_genome
+from attrprior.io import log_to_file
 from attrprior.peaks import read_chrom_sizes
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 chroms = list(snakemake.params.chroms)
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
 missing = [chrom for chrom in chroms if chrom not in sizes]

@@ -4,9 +4,9 @@ names the archive's URL and the member's path in it."""
 import logging
 
 from attrprior.encode import DownloadRecord, read_records, write_record
-from attrprior.io import extract_tar_member
+from attrprior.io import extract_tar_member, log_to_file
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 (archive,) = read_records(snakemake.input.archive_record)
 member, md5, size = extract_tar_member(
     snakemake.input.archive, snakemake.params.pattern, snakemake.output.file

@@ -21,7 +21,7 @@ import pandas as pd
 
 from attrprior.attribution import dinucleotide_references
 from attrprior.genome import GenomeArray, ProfileExamples
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, log_to_file
 from attrprior.labels import load_binary_labels
 from attrprior.peaks import (
     read_bed,
@@ -32,7 +32,7 @@ from attrprior.peaks import (
 )
 from attrprior.sampling import positive_and_negative_windows, profile_attribution_examples
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 settings = snakemake.params.attribution
 n = snakemake.params.n_sequences  # attribution.n_sequences, or motifs.n_sequences
 extra = {}

@@ -9,10 +9,10 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.stats import compare_to_reference, format_mean_sem, summarise_over_seeds, to_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 keys = ["model", "condition"]
 runs = [pd.read_csv(path, sep="\t") for path in snakemake.input.test_metrics]
 # The test metrics of each model (binary and profile models have different ones).

@@ -2,10 +2,10 @@
 
 import logging
 
-from attrprior.io import write_text
+from attrprior.io import log_to_file, write_text
 from attrprior.train import gpu_smoke_test
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 report = gpu_smoke_test("cuda")
 logging.info("\n%s", report)
 print(report)

@@ -2,7 +2,8 @@
 
 import logging
 
+from attrprior.io import log_to_file
 from attrprior.tracks import index_bam
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 logging.info("indexed %s", index_bam(snakemake.input.bam))

@@ -12,11 +12,11 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.labels import label_agreement, load_binary_labels
 from attrprior.stats import to_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 labels = load_binary_labels(snakemake.input.labels)
 sites = [
     pd.read_csv(path, sep="\t", comment=None).rename(columns={"#chrom": "chrom"})

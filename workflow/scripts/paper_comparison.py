@@ -4,11 +4,11 @@ al.'s angle statistics (fig1_koo); attrprior.scorecard.target_summary."""
 
 import logging
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.scorecard import ScoreTables, target_summary
 from attrprior.stats import to_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 datasets = snakemake.params.datasets
 tables = ScoreTables.from_files(
     datasets,

@@ -5,11 +5,11 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.plots import paired_sequence_scatter, save_figure
 from attrprior.stats import sequence_summary, shown_scores
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 params = snakemake.params
 metrics = ["highfreq", "entropy"]
 tables = [

@@ -6,10 +6,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.plots import cumulative_recall_curves, save_figure
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 
 def read_runs(paths):

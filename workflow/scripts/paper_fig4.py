@@ -7,11 +7,11 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.plots import save_figure, seed_distributions
 from attrprior.stats import RUN_TEST_METRICS, kept_validation_loss, run_kind
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 
 rows, kinds = [], set()

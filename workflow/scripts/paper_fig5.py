@@ -4,11 +4,11 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.plots import gc_reliance_series, save_figure
 from attrprior.stats import summarise_over_seeds
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 tables = []
 for path, dataset in zip(snakemake.input.sequences, snakemake.params.datasets, strict=True):

@@ -10,11 +10,11 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import seed_summary, sequence_summary, shown_scores, to_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 params = snakemake.params
 keys = ("dataset", "model", "method")
 

@@ -9,11 +9,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import RUN_TEST_METRICS, best_over_seeds, run_kind, to_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 KEYS = ["dataset", "model", "condition"]
 TITLES = {
     "binary": "Binary models",

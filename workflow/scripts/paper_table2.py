@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.metrics import cross_set_similarity, seed_stability
 from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import kept_validation_loss, sequence_summary, to_markdown, top_seeds
@@ -39,7 +39,7 @@ def sequence_rows(values, dataset, model, condition, comparison):
     ]
 
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 reference = snakemake.params.reference
 selection = snakemake.params.selection
 subsampled = snakemake.params.subsampled

@@ -2,7 +2,10 @@
 
 import numpy as np
 
+from attrprior.io import log_to_file
 from attrprior.plots import attribution_logos, save_figure
+
+log_to_file(snakemake.log[0])
 
 inputs = np.load(snakemake.input.inputs)
 i = snakemake.params.figures["logo_sequence"]

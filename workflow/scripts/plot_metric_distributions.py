@@ -2,7 +2,10 @@
 
 import pandas as pd
 
+from attrprior.io import log_to_file
 from attrprior.plots import METRIC_LABELS, metric_distributions, save_figure
+
+log_to_file(snakemake.log[0])
 
 sequences = pd.read_csv(snakemake.input.sequences, sep="\t")
 model = sequences[sequences["model"] == snakemake.wildcards.model]

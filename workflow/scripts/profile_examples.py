@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 
 from attrprior.genome import GenomeArray, build_profile_examples
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.peaks import read_narrowpeak, summit_positions
 from attrprior.sampling import signal_ranks
 
 # The summary's task name for the random windows (task names cannot hold parentheses).
 RANDOM_TASK = "(random windows)"
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 tasks = list(snakemake.params.tasks)
 held_out = {chrom: split for split, chroms in snakemake.params.splits.items() for chrom in chroms}
 train_chroms = [chrom for chrom in snakemake.params.chroms if chrom not in held_out]

@@ -7,10 +7,11 @@ builder logs how many alignments it kept ("kept N of M alignments") into the rul
 import logging
 from pathlib import Path
 
+from attrprior.io import log_to_file
 from attrprior.peaks import read_chrom_sizes
 from attrprior.tracks import ReadFilter, bams_to_bigwig, bams_to_stranded_bigwigs
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 
 def bam_files(inputs):

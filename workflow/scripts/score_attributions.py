@@ -10,10 +10,10 @@ import logging
 import numpy as np
 
 from attrprior.attribution import raw_map_angles
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.metrics import angle_statistics, pooled_scores, score_genomic_maps, score_maps
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 settings = snakemake.params.evaluation
 # Read each array once (an NpzFile decompresses on every access).
 inputs = dict(np.load(snakemake.input.inputs))

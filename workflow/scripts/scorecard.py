@@ -3,10 +3,10 @@ our effect and test, the paper's value and a verdict (attrprior.scorecard)."""
 
 import logging
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.scorecard import ScoreTables, scorecard, scorecard_markdown
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 
 models = {}
 for path, history, run in zip(

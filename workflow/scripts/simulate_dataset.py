@@ -7,9 +7,9 @@ Ploenzke 2021) or ``single_motif`` (Tseng et al. 2020, synthetic SPI1 and GC ser
 import logging
 
 from attrprior.data import save_dataset, simulate_billboard, simulate_single_motif
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 entry = snakemake.params.simulation
 if "billboard" in entry:
     settings = entry["billboard"]

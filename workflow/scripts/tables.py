@@ -7,7 +7,7 @@ import logging
 
 import pandas as pd
 
-from attrprior.io import write_text, write_tsv
+from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.metrics import MAP_METRICS
 from attrprior.stats import (
     compare_corrected_to_raw,
@@ -17,7 +17,7 @@ from attrprior.stats import (
     to_markdown,
 )
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 reference = snakemake.params.reference
 sequences = pd.read_csv(snakemake.input.sequences, sep="\t")
 models = pd.read_csv(snakemake.input.models, sep="\t")

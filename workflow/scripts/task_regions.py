@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 
 from attrprior.genome import GenomeArray
-from attrprior.io import atomic_path, write_tsv
+from attrprior.io import atomic_path, log_to_file, write_tsv
 from attrprior.labels import koo_task_regions
 from attrprior.peaks import read_bed, read_chrom_sizes
 from attrprior.sampling import region_examples
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 source = snakemake.params.source
 sizes = read_chrom_sizes(snakemake.input.chrom_sizes)
 blacklist = read_bed(snakemake.input.blacklist, sizes, unknown_chroms="drop", allow_empty=True)

@@ -8,7 +8,7 @@ import torch
 
 from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs
 from attrprior.genome import GenomeArray, ProfileExamples
-from attrprior.io import write_tsv
+from attrprior.io import log_to_file, write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
@@ -40,7 +40,7 @@ def labelled_positives(y) -> int:
     return int((y == 1).any(axis=1).sum())
 
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(message)s")
+log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
 device = resolve_device(snakemake.params.device)
