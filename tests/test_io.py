@@ -175,3 +175,24 @@ def test_extract_tar_member_does_not_blame_the_archive_for_the_destination(tmp_p
     assert "not a readable tar archive" not in str(raised.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz", "file", "o"]
     assert list((tmp_path / "o").iterdir()) == []
+
+
+def test_log_to_file_writes_the_traceback_of_a_failure(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import logging\n"
+        "from attrprior.io import log_to_file\n"
+        f"log_to_file({str(tmp_path / 'job.log')!r})\n"
+        "logging.info('started')\n"
+        "raise ValueError('config key x: bad value')\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "ValueError: config key x: bad value" in result.stderr  # still on the console
+    log = (tmp_path / "job.log").read_text().splitlines()
+    assert log[0].endswith(" started")
+    assert log[1].endswith(" failed:") and log[2] == "Traceback (most recent call last):"
+    assert log[-1] == "ValueError: config key x: bad value"
