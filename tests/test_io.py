@@ -196,3 +196,18 @@ def test_log_to_file_writes_the_traceback_of_a_failure(tmp_path):
     assert log[0].endswith(" started")
     assert log[1].endswith(" failed:") and log[2] == "Traceback (most recent call last):"
     assert log[-1] == "ValueError: config key x: bad value"
+
+
+def test_load_npz_reads_every_array_and_names_a_broken_file(tmp_path):
+    from attrprior.io import load_npz
+
+    path = tmp_path / "inputs.npz"
+    np.savez(path, x=np.arange(3), y=np.ones((2, 2)))
+    arrays = load_npz(path, "attribution inputs")
+    assert sorted(arrays) == ["x", "y"]
+    np.testing.assert_array_equal(arrays["x"], [0, 1, 2])
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    with pytest.raises(ValueError, match=r"inputs\.npz: not a valid attribution inputs file"):
+        load_npz(path, "attribution inputs")
+    with pytest.raises(FileNotFoundError, match="attribution inputs file not found"):
+        load_npz(tmp_path / "missing.npz", "attribution inputs")

@@ -115,6 +115,19 @@ def test_checkpoint_round_trip(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
 
 
+def test_a_broken_checkpoint_is_named(tmp_path):
+    model = build_model("cnn_shallow")
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, model.state_dict(), {"architecture": "cnn_shallow"})
+    whole = path.read_bytes()
+    for cut in (len(whole) // 2, 100):
+        path.write_bytes(whole[:cut])  # a write cut short
+        with pytest.raises(ValueError, match=r"model\.pt: not a readable model checkpoint"):
+            load_checkpoint(path)
+    with pytest.raises(FileNotFoundError, match="model checkpoint not found"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
 # --- BatchNorm1d: torch.nn.BatchNorm1d maths, cheaper double backward -------------------------
 
 

@@ -736,3 +736,4 @@ def test_a_failing_script_writes_its_traceback_to_its_rule_log(tiny_run, tmp_pat
     log = (work / "logs" / "billboard" / "figures" / "cnn_shallow_exp" / "logos.log").read_text()
     assert "failed:\nTraceback (most recent call last):" in log
     assert "plot_logos.py" in log
+    assert "attribution_inputs.npz: not a valid attribution inputs file" in log

@@ -156,6 +156,23 @@ def read_npz(path: str | os.PathLike, what: str) -> Iterator[np.lib.npyio.NpzFil
         raise ValueError(f"{path}: not a valid {what} file ({error})") from error
 
 
+def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` archive, read now; errors name the file (:func:`read_npz`).
+
+    Parameters
+    ----------
+    path : path-like
+    what : str
+        What the file should be (``"attribution inputs"``), for error messages.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+    """
+    with read_npz(path, what) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
 def extract_tar_member(
     archive: str | os.PathLike, pattern: str, dest: str | os.PathLike
 ) -> tuple[str, str, int]:

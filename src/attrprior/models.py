@@ -26,6 +26,8 @@ so that double backpropagation (the attribution priors) is cheaper on CPU.
 from __future__ import annotations
 
 import math
+import pickle
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -244,7 +246,15 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[nn.Module
 
     Returns the model and the whole checkpoint dictionary.
     """
-    checkpoint = torch.load(path, map_location=device, weights_only=True)
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"model checkpoint not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location=device, weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"{path}: not a readable model checkpoint (truncated or not written by "
+            f"save_checkpoint; delete it and rerun the training): {error}"
+        ) from error
     architecture = dict(checkpoint["architecture"])
     if architecture["architecture"] == "tseng_profile":
         # Profile checkpoints written before log(1 + control total) became the default

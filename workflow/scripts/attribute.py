@@ -15,7 +15,7 @@ import logging
 import numpy as np
 
 from attrprior.attribution import attribute, correct_gradients
-from attrprior.io import atomic_path, log_to_file
+from attrprior.io import atomic_path, load_npz, log_to_file
 from attrprior.models import TsengProfileCNN, load_checkpoint
 from attrprior.train import configure_torch, explained_model, resolve_device
 
@@ -23,7 +23,7 @@ log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
 device = resolve_device(snakemake.params.device)
 model, _ = load_checkpoint(snakemake.input.model, device)
-inputs = np.load(snakemake.input.inputs)
+inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 x, references = inputs["x"], inputs["references"]
 settings = snakemake.params.attribution
 args = None

@@ -4,11 +4,10 @@ the recall of gold-standard instances by motif calls ranked by attribution
 
 import logging
 
-import numpy as np
 import pandas as pd
 
 from attrprior.data import load_jaspar_motifs
-from attrprior.io import log_to_file, write_tsv
+from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.motifs import (
     MATCH_COLUMNS,
     RECALL_COLUMNS,
@@ -25,14 +24,14 @@ from attrprior.plots import motif_logos, save_figure
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.motifs
-inputs = np.load(snakemake.input.inputs)
+inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 x = inputs["x"]
-hypothetical = np.load(snakemake.input.attributions)[settings["method"]]
+hypothetical = load_npz(snakemake.input.attributions, "attribution maps")[settings["method"]]
 gold_key = f"mask_{settings['gold']}"
-if gold_key not in inputs.files:
+if gold_key not in inputs:
     raise ValueError(
         f"{snakemake.input.inputs}: no {gold_key!r} for motifs.gold {settings['gold']!r} "
-        f"(has {sorted(inputs.files)})"
+        f"(has {sorted(inputs)})"
     )
 
 found = find_motifs(

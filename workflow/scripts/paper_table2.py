@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.io import log_to_file, write_text, write_tsv
+from attrprior.io import load_npz, log_to_file, write_text, write_tsv
 from attrprior.metrics import cross_set_similarity, seed_stability
 from attrprior.scorecard import add_paper_values, paper_models
 from attrprior.stats import kept_validation_loss, sequence_summary, to_markdown, top_seeds
@@ -67,7 +67,7 @@ for path, history, run in zip(
 ):
     key = (run["dataset"], run["model"], run["condition"])
     method = snakemake.params.methods[run["dataset"]]
-    scores = np.load(path)[method]
+    scores = load_npz(path, "attribution maps")[method]
     maps.setdefault(key, []).append(scores[subset(len(scores))])
     losses.setdefault(key, {})[len(maps[key]) - 1] = kept_validation_loss(
         pd.read_csv(history, sep="\t")

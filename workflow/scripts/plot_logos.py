@@ -1,13 +1,11 @@
 """Attribution logos of one test sequence, one row per condition (rule plot_logos)."""
 
-import numpy as np
-
-from attrprior.io import log_to_file
+from attrprior.io import load_npz, log_to_file
 from attrprior.plots import attribution_logos, save_figure
 
 log_to_file(snakemake.log[0])
 
-inputs = np.load(snakemake.input.inputs)
+inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 i = snakemake.params.figures["logo_sequence"]
 if i >= len(inputs["x"]):
     raise ValueError(
@@ -17,7 +15,7 @@ if i >= len(inputs["x"]):
 method = snakemake.params.figures["method"]
 importance = {}
 for condition, path in zip(snakemake.params.conditions, snakemake.input.attributions, strict=True):
-    maps = np.load(path)
+    maps = load_npz(path, "attribution maps")
     importance[condition] = maps[method][i] * inputs["x"][i]
     importance[f"{condition} (corrected)"] = maps[f"{method}_corrected"][i] * inputs["x"][i]
 fig = attribution_logos(

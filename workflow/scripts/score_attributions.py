@@ -7,17 +7,14 @@ planted motifs). Every ``mask_<name>`` of the inputs also gives a pooled ``<name
 
 import logging
 
-import numpy as np
-
 from attrprior.attribution import raw_map_angles
-from attrprior.io import log_to_file, write_tsv
+from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.metrics import angle_statistics, pooled_scores, score_genomic_maps, score_maps
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.evaluation
-# Read each array once (an NpzFile decompresses on every access).
-inputs = dict(np.load(snakemake.input.inputs))
-maps = dict(np.load(snakemake.input.attributions))
+inputs = load_npz(snakemake.input.inputs, "attribution inputs")
+maps = load_npz(snakemake.input.attributions, "attribution maps")
 masks = {
     key.removeprefix("mask_"): value for key, value in inputs.items() if key.startswith("mask_")
 }

@@ -8,7 +8,7 @@ import torch
 
 from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs
 from attrprior.genome import GenomeArray, ProfileExamples
-from attrprior.io import log_to_file, write_tsv
+from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
@@ -78,14 +78,14 @@ if hasattr(snakemake.input, "dataset"):
         )
 elif hasattr(snakemake.input, "regions"):
     # Peak-centred regions of one task (Majdandzic et al.), random split.
-    with np.load(snakemake.input.regions) as regions:
-        splits = {
-            name: (
-                regions["x"][regions["split"] == name].astype(np.float32),
-                regions["y"][regions["split"] == name],
-            )
-            for name in ("train", "valid", "test")
-        }
+    regions = load_npz(snakemake.input.regions, "regions")
+    splits = {
+        name: (
+            regions["x"][regions["split"] == name].astype(np.float32),
+            regions["y"][regions["split"] == name],
+        )
+        for name in ("train", "valid", "test")
+    }
     n_train_positives = labelled_positives(splits["train"][1])
 elif hasattr(snakemake.input, "profile_examples"):
     # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
