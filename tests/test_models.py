@@ -115,6 +115,15 @@ def test_checkpoint_round_trip(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
 
 
+def test_identical_checkpoints_are_byte_identical(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("cnn_shallow")
+    for name in ("a.pt", "b.pt"):
+        save_checkpoint(tmp_path / name, model.state_dict(), {"architecture": "cnn_shallow"})
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pt", "b.pt"]  # no leftovers
+
+
 def test_a_broken_checkpoint_is_named(tmp_path):
     model = build_model("cnn_shallow")
     path = tmp_path / "model.pt"

@@ -25,6 +25,7 @@ so that double backpropagation (the attribution priors) is cheaper on CPU.
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
 from pathlib import Path
@@ -237,8 +238,12 @@ def save_checkpoint(path, state_dict: dict, architecture: dict, **metadata) -> N
     ``architecture``, ``length`` and ``n_tasks``); ``metadata`` (condition, seed, ...) is
     stored alongside.
     """
+    # Serialised in memory first: torch.save names the archive's records after the file it
+    # writes, and the temporary file's random name would make identical runs differ.
+    buffer = io.BytesIO()
+    torch.save({"state_dict": state_dict, "architecture": architecture, **metadata}, buffer)
     with atomic_path(path) as tmp:
-        torch.save({"state_dict": state_dict, "architecture": architecture, **metadata}, tmp)
+        tmp.write_bytes(buffer.getvalue())
 
 
 def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[nn.Module, dict]:
