@@ -1,8 +1,35 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
+import math
 import re
 from pathlib import Path
 
+import yaml
 from snakemake.utils import validate
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last
+    silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor": keys given beside it override it, by design
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ValueError(
+                    f"{key_node.start_mark.name}, line {key_node.start_mark.line + 1}: "
+                    f"config key {key!r} is given twice in one mapping (first on line "
+                    f"{seen[key] + 1}); the second would silently win"
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+for configfile_path in workflow.configfiles:
+    with open(configfile_path) as handle:
+        yaml.load(handle, Loader=UniqueKeyLoader)
 
 validate(config, schema="../config/schema.yaml")
 
@@ -19,8 +46,78 @@ def external_parts(ref):
     return ref.partition(EXTERNAL_MEMBER_SEPARATOR)
 
 
+def check_values(value, key="config"):
+    """No NaN or infinite number anywhere in the config (YAML .nan passes the schema's
+    bounds, since every comparison with NaN is false)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            check_values(item, f"{key}.{name}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_values(item, f"{key}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"config key {key.removeprefix('config.')}: {value} is not a number")
+
+
+def input_lengths(config, dataset):
+    """Lengths (bp) of the sequences the dataset's models read, by model name (None for
+    encode_regions datasets, whose regions are not attributed)."""
+    models = config["models"]
+    lengths = {}
+    for model in dataset["models"]:
+        if "billboard" in dataset or "single_motif" in dataset:
+            (simulation,) = (dataset[name] for name in SIMULATORS if name in dataset)
+            lengths[model] = simulation["length"]
+        elif "encode_binary" in dataset:
+            source = dataset["encode_binary"]
+            if models[model]["architecture"] == "tseng_profile":
+                lengths[model] = source.get("profile", {}).get("input_length")
+            else:
+                labels = source["labels"]
+                lengths[model] = labels["bin_size"] + 2 * labels["flank"]
+    return {model: length for model, length in lengths.items() if length}
+
+
+def check_frequency_limits(config, key, dataset):
+    """Fourier limits below the highest frequency of the sequences they apply to: at or
+    above it the prior penalises nothing and the high-frequency score is 0 everywhere."""
+    for model, length in input_lengths(config, dataset).items():
+        profile = config["models"][model]["architecture"] == "tseng_profile"
+        for condition, entry in dataset["conditions"].items():
+            if entry.get("prior") != "fourier":
+                continue
+            # Profile models default to 200 (attrprior.train.ProfileObjective).
+            limit = entry.get("params", {}).get("freq_limit", 200 if profile else None)
+            if limit is not None and limit >= length // 2:
+                raise ValueError(
+                    f"config key {key}.conditions.{condition}.params.freq_limit: {limit} "
+                    f"leaves no frequency to penalise on the {length}-bp inputs of {model} "
+                    f"(frequencies 1..{length // 2}); use a value below {length // 2}"
+                )
+        limit = dataset["evaluation"]["highfreq_limit"]
+        if "attribution" in dataset and limit >= length // 2 - 1:
+            raise ValueError(
+                f"config key {key}.evaluation.highfreq_limit: {limit} leaves no frequency to "
+                f"score on the {length}-bp maps of {model} (frequencies 1..{length // 2 - 1} "
+                f"are scored); use a value below {length // 2 - 1}"
+            )
+
+
+def check_results_directory(config):
+    """Outputs go under the working directory, never to / or above it."""
+    results = config["results"]
+    parts = Path(results).parts
+    if results.startswith("/") and len(parts) <= 1 or ".." in parts or not parts:
+        raise ValueError(
+            f"config key results: {results!r} must name a directory (relative to the "
+            "working directory, or an absolute path below /), not / or a path through .."
+        )
+
+
 def check_config(config):
     """Cross-key checks the JSON schema cannot express; each error names the key."""
+    check_values(config)
+    check_results_directory(config)
     models = config["models"]
     for name, model in models.items():
         needs_activation = model["architecture"] in ("cnn_shallow", "cnn_deep")
@@ -102,6 +199,15 @@ def check_config(config):
             raise ValueError(
                 f"config key {key}.attribution.explain: {explain!r} is neither 'sum' nor a "
                 f"task of the dataset's models (tasks: {tasks})"
+            )
+        check_frequency_limits(config, key, dataset)
+        attribution = dataset.get("attribution")
+        figures = dataset.get("figures")
+        if attribution and figures and figures["logo_sequence"] >= attribution["n_sequences"]:
+            raise ValueError(
+                f"config key {key}.figures.logo_sequence: {figures['logo_sequence']} is out "
+                f"of range; {key}.attribution.n_sequences explains "
+                f"{attribution['n_sequences']} sequences (0..{attribution['n_sequences'] - 1})"
             )
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:

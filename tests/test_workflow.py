@@ -88,12 +88,43 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             ),
             "grid",
         ),
+        (
+            lambda c: BILLBOARD(c)["conditions"]["fourier"]["params"].update(freq_limit=100),
+            "datasets.billboard.conditions.fourier.params.freq_limit: 100 leaves no frequency",
+        ),
+        (
+            lambda c: BILLBOARD(c)["evaluation"].update(highfreq_limit=99),
+            "datasets.billboard.evaluation.highfreq_limit: 99 leaves no frequency",
+        ),
+        (
+            lambda c: BILLBOARD(c)["evaluation"].update(entropy_pseudocount=float("nan")),
+            "datasets.billboard.evaluation.entropy_pseudocount: nan is not a number",
+        ),
+        (
+            lambda c: BILLBOARD(c)["figures"].update(logo_sequence=10_000),
+            "datasets.billboard.figures.logo_sequence: 10000 is out of range",
+        ),
+        (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
+        (lambda c: c.update(results="../out"), "config key results: '../out' must name"),
     ],
 )
 def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
     config = load("config.yaml")
     edit(config)
     assert_dry_run_fails(tmp_path, config, message)
+
+
+def test_a_key_given_twice_stops_with_file_and_line(tmp_path):
+    text = (ROOT / "config" / "config.yaml").read_text() + "\nresults: elsewhere\n"
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(text)
+    result = snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0
+    line = len(text.splitlines())
+    assert (
+        f"config/config.yaml, line {line}: config key 'results' is given twice"
+        in result.stdout + result.stderr
+    )
 
 
 def PAPER(config):  # noqa: N802 - reads like the config key it returns
