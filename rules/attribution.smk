@@ -20,6 +20,5 @@ rule attribute:
     params:
         attribution=lambda wc: dataset_config(wc, "attribution"),
         tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
-        device=config["device"],
     script:
         "../workflow/scripts/attribute.py"

@@ -28,7 +28,6 @@ rule motif_attributions:
     params:
         attribution=lambda wc: motif_attribution_settings(wc),
         tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
-        device=config["device"],
     script:
         "../workflow/scripts/attribute.py"
 

@@ -34,7 +34,6 @@ rule train_model:
         model=lambda wc: config["models"][wc.model],
         condition=lambda wc: dataset_config(wc, "conditions")[wc.condition],
         training=lambda wc: dataset_config(wc, "training"),
-        device=config["device"],
         genomic=lambda wc: (
             genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
         ),
@@ -63,7 +62,6 @@ use rule train_model as train_tuning_run with:
         model=lambda wc: config["models"][wc.model],
         condition=lambda wc: tuning_run_condition(wc),
         training=lambda wc: dataset_config(wc, "training"),
-        device=config["device"],
         genomic=lambda wc: (
             genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
         ),

@@ -768,3 +768,10 @@ def test_a_failing_script_writes_its_traceback_to_its_rule_log(tiny_run, tmp_pat
     assert "failed:\nTraceback (most recent call last):" in log
     assert "plot_logos.py" in log
     assert "attribution_inputs.npz: not a valid attribution inputs file" in log
+
+
+@pytest.mark.slow
+def test_switching_the_device_reruns_nothing(tiny_run):
+    # The device is not a rule param: cpu -> auto (or cuda) changes no planned job.
+    result = snakemake(tiny_run, "--config", "device=auto", "-n", "--quiet", "rules")
+    assert planned_jobs(result.stdout) == {}, result.stdout

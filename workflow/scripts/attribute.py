@@ -21,7 +21,9 @@ from attrprior.train import configure_torch, explained_model, resolve_device
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
-device = resolve_device(snakemake.params.device)
+# The device is read from the config, not a rule param: switching it (cpu, auto, cuda)
+# must not make Snakemake rerun finished jobs.
+device = resolve_device(snakemake.config["device"])
 model, _ = load_checkpoint(snakemake.input.model, device)
 inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 x, references = inputs["x"], inputs["references"]

@@ -43,7 +43,9 @@ def labelled_positives(y) -> int:
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
 seed = int(snakemake.wildcards.seed)
-device = resolve_device(snakemake.params.device)
+# The device is read from the config, not a rule param: switching it (cpu, auto, cuda)
+# must not make Snakemake rerun finished jobs.
+device = resolve_device(snakemake.config["device"])
 genomic = snakemake.params.genomic
 architecture = dict(snakemake.params.model)
 objective = None  # the binary objective (train_model's default)
