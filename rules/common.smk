@@ -9,22 +9,29 @@ from snakemake.utils import validate
 
 class UniqueKeyLoader(yaml.SafeLoader):
     """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last
-    silently)."""
+    silently). Keys beside a merge (``<<: *anchor``) override it, by design; each mapping is
+    checked once, before PyYAML folds its merges into it."""
 
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # "<<: *anchor": keys given beside it override it, by design
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise ValueError(
-                    f"{key_node.start_mark.name}, line {key_node.start_mark.line + 1}: "
-                    f"config key {key!r} is given twice in one mapping (first on line "
-                    f"{seen[key] + 1}); the second would silently win"
-                )
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.checked = set()
+
+    def flatten_mapping(self, node):
+        if id(node) not in self.checked:
+            self.checked.add(id(node))
+            seen = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise ValueError(
+                        f"{key_node.start_mark.name}, line {key_node.start_mark.line + 1}: "
+                        f"config key {key!r} is given twice in one mapping (first on line "
+                        f"{seen[key] + 1}); the second would silently win"
+                    )
+                seen[key] = key_node.start_mark.line
+        super().flatten_mapping(node)
 
 
 for configfile_path in workflow.configfiles:
@@ -110,7 +117,7 @@ def check_results_directory(config):
     if results.startswith("/") and len(parts) <= 1 or ".." in parts or not parts:
         raise ValueError(
             f"config key results: {results!r} must name a directory (relative to the "
-            "working directory, or an absolute path below /), not / or a path through .."
+            "working directory, or an absolute path below /), not /, . or a path through .."
         )
 
 
@@ -228,6 +235,12 @@ def check_config(config):
                 raise ValueError(
                     f"config key {key}.conditions.{condition}: only one weight can be "
                     f"tuned at a time, got grids for {tuned}"
+                )
+            if tuned and entry.get("weight") == "auto":
+                raise ValueError(
+                    f"config key {key}.conditions.{condition}: weight 'auto' cannot be "
+                    "combined with a tuned l2_weight (the tuning runs' seeds have no "
+                    "reference-condition model to scale to)"
                 )
             if tuned and dataset["seeds"] > TUNING_SEED_OFFSET:
                 raise ValueError(

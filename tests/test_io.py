@@ -206,6 +206,9 @@ def test_load_npz_reads_every_array_and_names_a_broken_file(tmp_path):
     arrays = load_npz(path, "attribution inputs")
     assert sorted(arrays) == ["x", "y"]
     np.testing.assert_array_equal(arrays["x"], [0, 1, 2])
+    assert list(load_npz(path, "attribution inputs", keys=["y"])) == ["y"]
+    with pytest.raises(ValueError, match=r"inputs\.npz: no \['z'\] in this attribution"):
+        load_npz(path, "attribution inputs", keys=["z"])
     path.write_bytes(path.read_bytes()[:100])  # truncated
     with pytest.raises(ValueError, match=r"inputs\.npz: not a valid attribution inputs file"):
         load_npz(path, "attribution inputs")

@@ -16,7 +16,7 @@ from snakemake_runner import ROOT, SNAKEMAKE, workdir_with
 
 PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 START_SLURM = ROOT / "tests" / "slurm" / "start_slurm.sh"
-GPU_RULES = {"train_model", "attribute", "gpu_smoke_test"}
+GPU_RULES = {"train_model", "train_tuning_run", "attribute", "gpu_smoke_test"}
 # Rules that run on the submitting host, never as SLURM jobs.
 LOCAL_RULES = {
     "all",

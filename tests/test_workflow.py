@@ -89,6 +89,12 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             "grid",
         ),
         (
+            lambda c: BILLBOARD(c)["conditions"].update(
+                tuned={"prior": "sparsity", "weight": "auto", "l2_weight": {"grid": [0, 1]}}
+            ),
+            "datasets.billboard.conditions.tuned: weight 'auto' cannot be combined",
+        ),
+        (
             lambda c: BILLBOARD(c)["conditions"]["fourier"]["params"].update(freq_limit=100),
             "datasets.billboard.conditions.fourier.params.freq_limit: 100 leaves no frequency",
         ),

@@ -20,7 +20,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -156,21 +156,33 @@ def read_npz(path: str | os.PathLike, what: str) -> Iterator[np.lib.npyio.NpzFil
         raise ValueError(f"{path}: not a valid {what} file ({error})") from error
 
 
-def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
-    """Every array of an ``.npz`` archive, read now; errors name the file (:func:`read_npz`).
+def load_npz(
+    path: str | os.PathLike, what: str, keys: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` archive, read now; errors name the file (:func:`read_npz`).
 
     Parameters
     ----------
     path : path-like
     what : str
         What the file should be (``"attribution inputs"``), for error messages.
+    keys : sequence of str, optional
+        The arrays to read (each is decompressed on reading); default every array.
 
     Returns
     -------
     dict of str to numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        Also when one of ``keys`` is not in the file (naming the file and its arrays).
     """
     with read_npz(path, what) as stored:
-        return {key: stored[key] for key in stored.files}
+        missing = sorted(set(keys or ()) - set(stored.files))
+        if missing:
+            raise ValueError(f"{path}: no {missing} in this {what} file (has {stored.files})")
+        return {key: stored[key] for key in (stored.files if keys is None else keys)}
 
 
 def extract_tar_member(

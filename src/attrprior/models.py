@@ -254,7 +254,8 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[nn.Module
     if not Path(path).is_file():
         raise FileNotFoundError(f"model checkpoint not found: {path}")
     try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
+        # Read on the CPU, so that only a broken file lands here (not a missing GPU).
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
         raise ValueError(
             f"{path}: not a readable model checkpoint (truncated or not written by "

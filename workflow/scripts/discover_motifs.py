@@ -26,7 +26,9 @@ log_to_file(snakemake.log[0])
 settings = snakemake.params.motifs
 inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 x = inputs["x"]
-hypothetical = load_npz(snakemake.input.attributions, "attribution maps")[settings["method"]]
+hypothetical = load_npz(
+    snakemake.input.attributions, "attribution maps", keys=[settings["method"]]
+)[settings["method"]]
 gold_key = f"mask_{settings['gold']}"
 if gold_key not in inputs:
     raise ValueError(

@@ -67,7 +67,7 @@ for path, history, run in zip(
 ):
     key = (run["dataset"], run["model"], run["condition"])
     method = snakemake.params.methods[run["dataset"]]
-    scores = load_npz(path, "attribution maps")[method]
+    scores = load_npz(path, "attribution maps", keys=[method])[method]
     maps.setdefault(key, []).append(scores[subset(len(scores))])
     losses.setdefault(key, {})[len(maps[key]) - 1] = kept_validation_loss(
         pd.read_csv(history, sep="\t")
