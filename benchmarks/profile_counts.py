@@ -69,7 +69,17 @@ def run(size: str, modes, seeds, steps: int, eval_every: int, n_test: int) -> pd
         for seed in seeds:
             start = time.perf_counter()
             table = counts_learnability(
-                build(size, mode, seed), train, test, steps=steps, eval_every=eval_every, seed=seed
+                build(size, mode, seed),
+                train,
+                test,
+                steps=steps,
+                eval_every=eval_every,
+                seed=seed,
+                progress=lambda row, mode=mode, seed=seed: print(
+                    f"  {mode} seed {seed} step {row['step']}: count Pearson "
+                    f"{row['count_pearson']:.3f}, profile NLL {row['profile_nll']:.1f}",
+                    flush=True,
+                ),
             )
             last = table.iloc[-1]
             print(

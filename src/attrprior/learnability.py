@@ -12,6 +12,7 @@ profile NLL (beside a uniform profile's) and the log-count Pearson correlation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,6 +153,7 @@ def counts_learnability(
     learning_rate: float = 1e-3,
     count_weight: float = 20.0,
     seed: int = 0,
+    progress: Callable[[dict], None] | None = None,
 ) -> pd.DataFrame:
     """Train a profile model on a simulated task and follow what it learns.
 
@@ -173,6 +175,8 @@ def counts_learnability(
     count_weight : float
     seed : int
         Seeds the batch draws.
+    progress : callable, optional
+        Called with each evaluation's row as it is made (long runs show progress).
 
     Returns
     -------
@@ -202,6 +206,8 @@ def counts_learnability(
         optimiser.step()
         if step % eval_every == 0 or step == steps:
             rows.append({"step": step, **_evaluate(model, test, uses_control, batch_size)})
+            if progress is not None:
+                progress(rows[-1])
     return pd.DataFrame(rows)
 
 
