@@ -34,6 +34,28 @@ class UniqueKeyLoader(yaml.SafeLoader):
         super().flatten_mapping(node)
 
 
+def check_library_location():
+    """The jobs must import this checkout's attrprior (``workflow/scripts/attrprior``, a link
+    to ``src/attrprior``). Snakemake appends a script's directory to ``sys.path``, so an
+    attrprior installed in the environment (another checkout, or a stale copy) would win
+    silently; stop instead, naming both."""
+    import importlib.util
+
+    checkout = (Path(workflow.basedir) / "workflow" / "scripts" / "attrprior").resolve()
+    spec = importlib.util.find_spec("attrprior")
+    if spec is None or spec.origin is None:
+        return  # not installed: the jobs find the checkout's link
+    installed = Path(spec.origin).resolve().parent
+    if installed != checkout:
+        raise ValueError(
+            f"the environment's attrprior ({installed}) is not this checkout's ({checkout}): "
+            "the workflow's jobs would import it instead. Install this checkout "
+            "(pip install -e .), or uninstall the other one (pip uninstall attrprior)"
+        )
+
+
+check_library_location()
+
 for configfile_path in workflow.configfiles:
     with open(configfile_path) as handle:
         yaml.load(handle, Loader=UniqueKeyLoader)

@@ -1,6 +1,7 @@
 """The workflow as a whole: config validation, the paper-scale plan, and an end-to-end run
 of the tiny configuration (config/test.yaml) that is then re-planned as up to date."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from snakemake_runner import ROOT, snakemake, workdir_with
+from snakemake_runner import ROOT, SNAKEMAKE, snakemake, workdir_with
 
 
 def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns
@@ -751,6 +752,8 @@ def test_redrawing_a_figure_trains_nothing(tiny_run, tmp_path):
             capture_output=True,
             text=True,
             check=True,
+            # The copy's own library (the workflow refuses another one).
+            env={**os.environ, "PYTHONPATH": str(code / "src")},
         )
         return planned_jobs(result.stdout)
 
@@ -781,3 +784,20 @@ def test_switching_the_device_reruns_nothing(tiny_run):
     # The device is not a rule param: cpu -> auto (or cuda) changes no planned job.
     result = snakemake(tiny_run, "--config", "device=auto", "-n", "--quiet", "rules")
     assert planned_jobs(result.stdout) == {}, result.stdout
+
+
+def test_another_attrprior_in_the_environment_stops_the_run(tmp_path):
+    fake = tmp_path / "site" / "attrprior"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    workdir = workdir_with(tmp_path / "work", load("test.yaml"))
+    result = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), "-n"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"the environment's attrprior ({fake})" in output
+    assert f"is not this checkout's ({ROOT / 'src' / 'attrprior'})" in output
