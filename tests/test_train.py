@@ -1,6 +1,7 @@
 """Training loop: conditions, double-backprop attributions, determinism, best checkpoint."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -8,6 +9,7 @@ from attrprior.data import simulate_billboard
 from attrprior.models import build_model
 from attrprior.priors import fourier_prior
 from attrprior.train import (
+    BinaryObjective,
     Condition,
     TrainSettings,
     condition_losses,
@@ -304,3 +306,61 @@ def test_gpu_smoke_test_runs_its_step_and_names_a_missing_gpu():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device visible"):
             gpu_smoke_test("cuda")
+
+
+def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_path):
+    # cnn_shallow has dropout (torch's random state) and a learning-rate plateau (the
+    # scheduler's state); the prior needs its double backward too.
+    settings = TrainSettings(max_epochs=5, batch_size=50, patience=5, lr_factor=0.5, lr_patience=1)
+    condition = Condition.from_config(FOURIER)
+
+    def run(resume=None, fail_after=None):
+        torch.manual_seed(3)
+        model = build_model("cnn_shallow", activation="relu")
+        calls = []
+
+        class KilledObjective(BinaryObjective):
+            def validate(self, *args, **kwargs):
+                if len(calls) == fail_after:
+                    raise KeyboardInterrupt  # the job dies during epoch fail_after + 1
+                calls.append(1)
+                return super().validate(*args, **kwargs)
+
+        objective = KilledObjective(settings.loss)
+        return train_model(
+            model,
+            splits["train"],
+            splits["valid"],
+            condition,
+            settings,
+            seed=3,
+            objective=objective,
+            resume=resume,
+            resume_key="run-a",
+        )
+
+    whole_state, whole_history = run()
+    path = tmp_path / "resume.pt"
+    with pytest.raises(KeyboardInterrupt):
+        run(resume=path, fail_after=2)
+    assert torch.load(path, weights_only=False)["epoch"] == 2
+    state, history = run(resume=path)
+    for name, tensor in whole_state.items():
+        assert torch.equal(tensor, state[name]), name
+    columns = [c for c in whole_history.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(history[columns], whole_history[columns])
+    assert len(history) == 5
+    # A state written for another run is ignored: training starts afresh.
+    torch.manual_seed(3)
+    model = build_model("cnn_shallow", activation="relu")
+    _, fresh = train_model(
+        model,
+        splits["train"],
+        splits["valid"],
+        condition,
+        settings,
+        seed=3,
+        resume=path,
+        resume_key="run-b",
+    )
+    pd.testing.assert_frame_equal(fresh[columns], whole_history[columns])

@@ -801,3 +801,60 @@ def test_another_attrprior_in_the_environment_stops_the_run(tmp_path):
     output = result.stdout + result.stderr
     assert f"the environment's attrprior ({fake})" in output
     assert f"is not this checkout's ({ROOT / 'src' / 'attrprior'})" in output
+
+
+def _one_training_config(max_epochs):
+    """test.yaml's billboard dataset alone, trained for ``max_epochs`` epochs."""
+    config = load("test.yaml")
+    config["datasets"] = {"billboard": config["datasets"]["billboard"]}
+    config["datasets"]["billboard"]["training"].update(max_epochs=max_epochs, patience=max_epochs)
+    config["paper"] = {}
+    return config
+
+
+@pytest.mark.slow
+def test_a_training_killed_by_sigkill_resumes_where_it_stopped(tmp_path):
+    import signal
+
+    import torch
+
+    run = "results/billboard/models/cnn_shallow_exp/fourier/seed0"
+    whole = workdir_with(tmp_path / "whole", _one_training_config(6))
+    snakemake(whole, "--cores", "1", f"{run}/model.pt")
+
+    killed = workdir_with(tmp_path / "killed", _one_training_config(6))
+    log = killed / "logs" / "billboard" / "train" / "cnn_shallow_exp" / "fourier" / "seed0.log"
+    job = subprocess.Popen(
+        [*SNAKEMAKE, "--directory", str(killed), "--cores", "1", f"{run}/model.pt"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 600
+    while not (log.exists() and "epoch   2" in log.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    pids = subprocess.run(
+        ["pgrep", "-f", f"{killed}/.snakemake/scripts/.*train_model.py"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert pids, "the training job was not found"
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    assert job.wait(timeout=120) != 0
+    assert not (killed / run / "model.pt").exists()
+    assert (killed / run / "training_state.pt").exists()
+
+    snakemake(killed, "--cores", "1", f"{run}/model.pt")  # a plain rerun
+    resumed = re.search(r"resumed from epoch (\d)", log.read_text())
+    assert resumed and 2 <= int(resumed.group(1)) < 6
+    assert not (killed / run / "training_state.pt").exists()
+    ours = torch.load(killed / run / "model.pt", weights_only=True)["state_dict"]
+    reference = torch.load(whole / run / "model.pt", weights_only=True)["state_dict"]
+    for name, tensor in reference.items():
+        assert torch.equal(tensor, ours[name]), name
+    history = pd.read_csv(killed / run / "history.tsv", sep="\t").drop(columns="seconds")
+    expected = pd.read_csv(whole / run / "history.tsv", sep="\t").drop(columns="seconds")
+    pd.testing.assert_frame_equal(history, expected)
+    assert (killed / run / "test_metrics.tsv").read_text() == (
+        whole / run / "test_metrics.tsv"
+    ).read_text()

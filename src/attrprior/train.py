@@ -23,6 +23,7 @@ into its correctness, prior and L2 losses and computes the validation metrics:
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import os
 import time
@@ -40,6 +41,7 @@ from torch.nn import functional as F
 
 from attrprior.attribution import SummedOutputs, explained_tasks
 from attrprior.genome import ProfileBatch
+from attrprior.io import atomic_path
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 from attrprior.models import TsengBinaryCNN, TsengProfileCNN
@@ -841,8 +843,17 @@ def train_model(
     seed: int,
     device: torch.device | str = "cpu",
     objective: Objective | None = None,
+    resume: str | os.PathLike | None = None,
+    resume_key: str = "",
 ) -> tuple[dict[str, torch.Tensor], pd.DataFrame]:
     """Train ``model`` in place; return the best weights and the per-epoch history.
+
+    With ``resume``, every epoch ends by writing the whole training state there (weights,
+    optimiser, learning-rate schedule, early-stopping state, history, the NumPy and torch
+    random states), atomically; a call that finds that file with the same ``resume_key``
+    continues after its epoch and ends with the weights and history of an uninterrupted run
+    (CPU; the ``seconds`` column aside). The caller removes the file once its outputs are
+    written.
 
     Parameters
     ----------
@@ -871,6 +882,11 @@ def train_model(
     objective : Objective, optional
         Default ``BinaryObjective(settings.loss)``; pass a :class:`ProfileObjective` for
         profile models.
+    resume : path-like, optional
+        Where the state of the last finished epoch is kept (see above).
+    resume_key : str
+        What identifies the run (settings, condition, seed, data); a state written under
+        another key is ignored and training starts afresh.
 
     Returns
     -------
@@ -918,7 +934,24 @@ def train_model(
     sign = -1.0 if higher_is_better else 1.0
     best_value, best_state, since_best = np.inf, None, 0
     rows = []
-    for epoch in range(1, settings.max_epochs + 1):
+    first_epoch, finished = 1, False
+    saved = _read_training_state(resume, resume_key, device)
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        if scheduler is not None:
+            scheduler.load_state_dict(saved["scheduler"])
+        best_value, best_state = saved["best_value"], saved["best_state"]
+        since_best, rows, finished = saved["since_best"], saved["rows"], saved["finished"]
+        rng.bit_generator.state = saved["numpy_rng"]
+        torch.set_rng_state(saved["torch_rng"])
+        if saved["cuda_rng"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        first_epoch = saved["epoch"] + 1
+        log.info("resumed from epoch %d (%s)", saved["epoch"], resume)
+    for epoch in range(first_epoch, settings.max_epochs + 1):
+        if finished:
+            break
         start = time.perf_counter()
         model.train()
         sums, n_batches = np.zeros(3), 0
@@ -970,13 +1003,60 @@ def train_model(
             row["seconds"],
             "  *best*" if improved else "",
         )
-        if since_best >= settings.patience:
+        finished = since_best >= settings.patience
+        if finished:
             log.info("early stop: no improvement for %d epochs", settings.patience)
-            break
+        if resume is not None:
+            _write_training_state(
+                resume,
+                {
+                    "key": resume_key,
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "scheduler": None if scheduler is None else scheduler.state_dict(),
+                    "best_value": best_value,
+                    "best_state": best_state,
+                    "since_best": since_best,
+                    "rows": rows,
+                    "finished": finished,
+                    "numpy_rng": rng.bit_generator.state,
+                    "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": (
+                        torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+                    ),
+                },
+            )
     if best_state is None:  # the monitored value was never finite
         best_state = copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     return best_state, pd.DataFrame(rows)
+
+
+def _write_training_state(path: str | os.PathLike, state: dict) -> None:
+    """Write a training state atomically (a kill leaves the previous epoch's)."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def _read_training_state(
+    path: str | os.PathLike | None, key: str, device: torch.device
+) -> dict | None:
+    """The training state at ``path`` if it was written under ``key``, else None."""
+    if path is None or not os.path.exists(path):
+        return None
+    try:
+        # Written by _write_training_state: Python numbers, dicts and tensors only.
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as error:  # a state that cannot be read is no state: start afresh
+        log.warning("ignoring the unreadable training state %s (%s)", path, error)
+        return None
+    if state.get("key") != key:
+        log.warning("ignoring the training state %s: written for another run", path)
+        return None
+    return state
 
 
 def automatic_prior_weight(

@@ -1,6 +1,9 @@
 """Train one model under one condition and seed (rule train_model)."""
 
+import json
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -196,6 +199,20 @@ model = build_model(**architecture)
 if architecture["architecture"] == "tseng_profile":
     # Recorded, so that the checkpoint does not depend on the code's default.
     architecture["log_control_counts"] = model.log_control_counts
+# Each epoch's state is kept beside the outputs (not one of them, so Snakemake leaves it when
+# it marks a killed job incomplete): a rerun or a SLURM retry resumes from it. Its key is the
+# run's settings and the inputs' modification times, so new data or settings start afresh.
+resume = Path(snakemake.output.model).with_name("training_state.pt")
+resume_key = json.dumps(
+    {
+        "params": {k: getattr(snakemake.params, k) for k in ("model", "condition", "training")},
+        "condition": entry,
+        "seed": seed,
+        "inputs": sorted((str(path), os.stat(path).st_mtime_ns) for path in snakemake.input),
+    },
+    sort_keys=True,
+    default=str,
+)
 state, history = train_model(
     model,
     splits["train"],
@@ -205,6 +222,8 @@ state, history = train_model(
     seed=seed,
     device=device,
     objective=objective,
+    resume=resume,
+    resume_key=resume_key,
 )
 
 if objective is None:
@@ -236,3 +255,4 @@ save_checkpoint(
     # Training positives (windows) or peak examples of one epoch: fewer with keep_positives.
     n_train_positives=n_train_positives,
 )
+resume.unlink(missing_ok=True)
