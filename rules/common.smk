@@ -143,10 +143,45 @@ def check_results_directory(config):
         )
 
 
+def check_jaspar_ids(config):
+    """Every JASPAR matrix ID a simulation plants is in its release's CORE vertebrates
+    collection (the one attrprior.data.load_jaspar_motifs loads), checked offline with
+    pyjaspar where Snakemake runs (skipped when pyjaspar is not installed there)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyjaspar") is None:
+        return
+    from pyjaspar import jaspardb
+
+    known = {}
+    for name, dataset in config["datasets"].items():
+        for section, field in (("billboard", "core_motifs"), ("single_motif", "motif")):
+            if section not in dataset:
+                continue
+            release = dataset[section]["jaspar_release"]
+            if release not in known:
+                db = jaspardb(release=release)
+                records = (
+                    db.fetch_motifs(collection="CORE", tax_group=["vertebrates"])
+                    if hasattr(db, "conn")
+                    else []
+                )
+                known[release] = {record.matrix_id for record in records}
+            ids = dataset[section][field]
+            unknown = sorted(set([ids] if isinstance(ids, str) else ids) - known[release])
+            if unknown:
+                raise ValueError(
+                    f"config key datasets.{name}.{section}.{field}: {unknown} not in "
+                    f"{release} CORE vertebrates (matrix IDs with their version, e.g. "
+                    "MA0080.4)"
+                )
+
+
 def check_config(config):
     """Cross-key checks the JSON schema cannot express; each error names the key."""
     check_values(config)
     check_results_directory(config)
+    check_jaspar_ids(config)
     models = config["models"]
     for name, model in models.items():
         needs_activation = model["architecture"] in ("cnn_shallow", "cnn_deep")

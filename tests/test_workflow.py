@@ -111,6 +111,12 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             lambda c: BILLBOARD(c)["figures"].update(logo_sequence=10_000),
             "datasets.billboard.figures.logo_sequence: 10000 is out of range",
         ),
+        (
+            lambda c: BILLBOARD(c)["billboard"].update(
+                core_motifs=["MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.9"]
+            ),
+            "datasets.billboard.billboard.core_motifs: ['MA0095.9'] not in JASPAR2016",
+        ),
         (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
         (lambda c: c.update(results="../out"), "config key results: '../out' must name"),
     ],
