@@ -85,7 +85,9 @@ def check_values(value, key="config"):
         for index, item in enumerate(value):
             check_values(item, f"{key}[{index}]")
     elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"config key {key.removeprefix('config.')}: {value} is not a number")
+        raise ValueError(
+            f"config key {key.removeprefix('config.')}: {value} is not a number"
+        )
 
 
 def input_lengths(config, dataset):
@@ -109,7 +111,8 @@ def input_lengths(config, dataset):
 
 def check_frequency_limits(config, key, dataset):
     """Fourier limits below the highest frequency of the sequences they apply to: at or
-    above it the prior penalises nothing and the high-frequency score is 0 everywhere."""
+    above it the prior penalises nothing and the high-frequency score is 0 everywhere.
+    """
     for model, length in input_lengths(config, dataset).items():
         profile = config["models"][model]["architecture"] == "tseng_profile"
         for condition, entry in dataset["conditions"].items():
@@ -168,7 +171,9 @@ def check_jaspar_ids(config):
                 )
                 known[release] = {record.matrix_id for record in records}
             ids = dataset[section][field]
-            unknown = sorted(set([ids] if isinstance(ids, str) else ids) - known[release])
+            unknown = sorted(
+                set([ids] if isinstance(ids, str) else ids) - known[release]
+            )
             if unknown:
                 raise ValueError(
                     f"config key datasets.{name}.{section}.{field}: {unknown} not in "
@@ -267,7 +272,11 @@ def check_config(config):
         check_frequency_limits(config, key, dataset)
         attribution = dataset.get("attribution")
         figures = dataset.get("figures")
-        if attribution and figures and figures["logo_sequence"] >= attribution["n_sequences"]:
+        if (
+            attribution
+            and figures
+            and figures["logo_sequence"] >= attribution["n_sequences"]
+        ):
             raise ValueError(
                 f"config key {key}.figures.logo_sequence: {figures['logo_sequence']} is out "
                 f"of range; {key}.attribution.n_sequences explains "
