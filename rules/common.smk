@@ -137,11 +137,11 @@ def check_frequency_limits(config, key, dataset):
 
 def check_results_directory(config):
     """Outputs go under the working directory, never to / or above it."""
-    results = config["results"]
-    parts = Path(results).parts
-    if results.startswith("/") and len(parts) <= 1 or ".." in parts or not parts:
+    results = Path(config["results"])
+    is_root = results.is_absolute() and results == Path(results.anchor)
+    if is_root or ".." in results.parts or not results.parts:
         raise ValueError(
-            f"config key results: {results!r} must name a directory (relative to the "
+            f"config key results: {config['results']!r} must name a directory (relative to the "
             "working directory, or an absolute path below /), not /, . or a path through .."
         )
 
