@@ -654,15 +654,15 @@ def test_end_to_end_paper_targets(tiny_run):
     paper = tiny_run / "results" / "paper"
     assert "| dataset" in (paper / "table1.md").read_text()
     table1 = pd.read_csv(paper / "table1.tsv", sep="\t")
-    # billboard: 1 model x 2 conditions; spi1: 1 model x 4 conditions; 3 metrics each.
-    assert len(table1) == (2 + 4) * 3
+    # billboard: 1 model x 2 conditions; spi1: 1 model x 5 conditions; 3 metrics each.
+    assert len(table1) == (2 + 5) * 3
     assert (table1["best"] >= table1["mean"]).all()
     table2 = pd.read_csv(paper / "table2.tsv", sep="\t")
     assert set(table2["condition"]) == {"none", "fourier"}
     assert (table2["n_sequences"] == 8).all()  # the attributed test sequences
     assert table2["mean"].between(-200, 200).all()  # continuous Jaccard lies in [-L, L]
     fig4 = pd.read_csv(paper / "fig4.tsv", sep="\t")
-    assert len(fig4) == 2 * 2 + 4  # billboard 2 conditions x 2 seeds, spi1 4 conditions
+    assert len(fig4) == 2 * 2 + 5  # billboard 2 conditions x 2 seeds, spi1 5 conditions
     fig5 = pd.read_csv(paper / "fig5.tsv", sep="\t")
     assert set(fig5["gc_excess"]) == {0.02} and fig5["metric"].eq("gc_reliance").all()
     for name in ("fig4.png", "fig5.png"):
@@ -775,7 +775,9 @@ def test_a_failing_script_writes_its_traceback_to_its_rule_log(tiny_run, tmp_pat
     work = tmp_path / "run"
     shutil.copytree(tiny_run, work)  # keeps modification times and .snakemake metadata
     inputs = work / "results" / "billboard" / "data" / "attribution_inputs.npz"
-    inputs.write_bytes(inputs.read_bytes()[:100])  # truncated
+    stat = inputs.stat()
+    inputs.write_bytes(inputs.read_bytes()[:100])  # truncated ...
+    os.utime(inputs, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # ... unseen by Snakemake
     figure = "results/billboard/figures/cnn_shallow_exp/logos.png"
     result = snakemake(work, "--cores", "1", "--forcerun", "plot_logos", "--", figure, check=False)
     assert result.returncode != 0
