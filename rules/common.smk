@@ -186,7 +186,10 @@ def check_config(config):
     """Cross-key checks the JSON schema cannot express; each error names the key."""
     check_values(config)
     check_results_directory(config)
-    check_jaspar_ids(config)
+    # Opens the JASPAR database (about 0.6 s): once, in the main process, not again in each
+    # job's own parse of the workflow (cluster and subprocess jobs).
+    if not (workflow.remote_exec or workflow.subprocess_exec):
+        check_jaspar_ids(config)
     models = config["models"]
     for name, model in models.items():
         needs_activation = model["architecture"] in ("cnn_shallow", "cnn_deep")

@@ -314,8 +314,8 @@ def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_p
     settings = TrainSettings(max_epochs=5, batch_size=50, patience=5, lr_factor=0.5, lr_patience=1)
     condition = Condition.from_config(FOURIER)
 
-    def run(resume=None, fail_after=None):
-        torch.manual_seed(3)
+    def run(resume=None, fail_after=None, seed=3, resume_key="run-a"):
+        torch.manual_seed(seed)
         model = build_model("cnn_shallow", activation="relu")
         calls = []
 
@@ -333,10 +333,10 @@ def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_p
             splits["valid"],
             condition,
             settings,
-            seed=3,
+            seed=seed,
             objective=objective,
             resume=resume,
-            resume_key="run-a",
+            resume_key=resume_key,
         )
 
     whole_state, whole_history = run()
@@ -350,17 +350,10 @@ def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_p
     columns = [c for c in whole_history.columns if c != "seconds"]
     pd.testing.assert_frame_equal(history[columns], whole_history[columns])
     assert len(history) == 5
-    # A state written for another run is ignored: training starts afresh.
-    torch.manual_seed(3)
-    model = build_model("cnn_shallow", activation="relu")
-    _, fresh = train_model(
-        model,
-        splits["train"],
-        splits["valid"],
-        condition,
-        settings,
-        seed=3,
-        resume=path,
-        resume_key="run-b",
-    )
+    # A state written for another run (here seed 4, key run-b) is ignored: the seed-3 run
+    # starts afresh instead of continuing seed 4's training.
+    other = tmp_path / "other.pt"
+    with pytest.raises(KeyboardInterrupt):
+        run(resume=other, fail_after=2, seed=4, resume_key="run-b")
+    _, fresh = run(resume=other)
     pd.testing.assert_frame_equal(fresh[columns], whole_history[columns])

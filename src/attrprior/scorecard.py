@@ -601,40 +601,35 @@ CLAIMS: tuple[Claim, ...] = (
     ),
     *(
         _tseng(
-            f"tseng_vs_{prior}_tuned_valid_loss",
+            f"tseng_vs_{prior}_tuned_{metric}",
             "Section 8.2",
-            f"Fourier prior (weight not tuned) vs the {prior} prior with its weight tuned on "
-            f"validation loss: the Fourier prior's validation loss is still lower (paper: "
-            f"0.262 vs {value})",
+            statement.format(prior=prior, value=value),
             "table_baselines",
-            "valid_loss",
+            metric,
             "mannwhitney",
             worse=f"{prior}_tuned",
             paper_filter={
                 "target": "table_baselines",
                 "condition_in": f"fourier,{prior}_tuned",
-                "metric": "valid_loss",
+                "metric": metric,
             },
         )
-        for prior, value in (("smoothness", "0.268"), ("sparsity", "0.269"))
-    ),
-    *(
-        _tseng(
-            f"tseng_vs_{prior}_tuned_peaks_auprc",
-            "Section 8.2",
-            f"Tuned for validation loss, the {prior} prior loses its interpretability edge: "
-            f"peak-overlap auPRC below the Fourier prior's (paper: {value} vs 0.616)",
-            "table_baselines",
-            "peaks_auprc",
-            "mannwhitney",
-            worse=f"{prior}_tuned",
-            paper_filter={
-                "target": "table_baselines",
-                "condition_in": f"fourier,{prior}_tuned",
-                "metric": "peaks_auprc",
-            },
+        for metric, statement, values in (
+            (
+                "valid_loss",
+                "Fourier prior (weight not tuned) vs the {prior} prior with its weight tuned "
+                "on validation loss: the Fourier prior's validation loss is still lower "
+                "(paper: 0.262 vs {value})",
+                {"smoothness": "0.268", "sparsity": "0.269"},
+            ),
+            (
+                "peaks_auprc",
+                "Tuned for validation loss, the {prior} prior loses its interpretability "
+                "edge: peak-overlap auPRC below the Fourier prior's (paper: {value} vs 0.616)",
+                {"smoothness": "0.601", "sparsity": "0.597"},
+            ),
         )
-        for prior, value in (("smoothness", "0.601"), ("sparsity", "0.597"))
+        for prior, value in values.items()
     ),
     _tseng(
         "tseng_gc_reliance",
