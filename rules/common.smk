@@ -1,6 +1,7 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
 import math
 import re
+import sys
 from pathlib import Path
 
 import yaml
@@ -182,6 +183,66 @@ def check_jaspar_ids(config):
                 )
 
 
+def simulated_positives(dataset, splits):
+    """At most how many positives a simulated dataset has in ``splits``: the splits' size
+    (as attrprior.data.random_split rounds it: up at most), and for single_motif also
+    n_positives. None for genomic datasets (known only once their labels are made)."""
+    for kind in ("billboard", "single_motif"):
+        if kind in dataset:
+            simulation = dataset[kind]
+            break
+    else:
+        return None
+    if kind == "billboard":
+        total, positives = simulation["n_sequences"], simulation["n_sequences"]
+    else:
+        total = simulation["n_positives"] + simulation["n_negatives"]
+        positives = simulation["n_positives"]
+    # random_split: floor(fraction * total), plus one for some (the float error aside).
+    in_splits = sum(
+        math.ceil(simulation["split"][split] * total - 1e-6) for split in splits
+    )
+    return min(in_splits, positives)
+
+
+def check_explained_sequences(key, dataset):
+    """attribution.n_sequences (test positives) and motifs.n_sequences (test, valid, train
+    positives) within what a simulation can have; fresh single_motif sequences are drawn
+    in any number."""
+    sections = [("attribution", ["test"]), ("motifs", ["test", "valid", "train"])]
+    fresh = (
+        dataset.get("single_motif", {}).get("evaluation", {}).get("sequences")
+        == "fresh"
+    )
+    for section, splits in sections:
+        wanted = dataset.get(section, {}).get("n_sequences")
+        if wanted is None or (section == "attribution" and fresh):
+            continue
+        available = simulated_positives(dataset, splits)
+        if available is not None and wanted > available:
+            raise ValueError(
+                f"config key {key}.{section}.n_sequences: {wanted} sequences, but the "
+                f"simulation has at most {available} positives in {'/'.join(splits)}"
+            )
+
+
+def check_device(config):
+    """A CUDA device that this process's PyTorch cannot use: a warning, not an error, since
+    cluster jobs run elsewhere (GPU nodes, own environments); the job itself then stops
+    naming the key (attrprior.train.resolve_device)."""
+    if not str(config["device"]).startswith("cuda"):
+        return
+    import torch
+
+    if torch.version.cuda is None or not torch.cuda.is_available():
+        print(
+            f"Warning: config key device: {config['device']!r}, but this process sees no "
+            f"CUDA (PyTorch {torch.__version__}, CUDA {torch.version.cuda}); jobs run "
+            "here will fail. Use device: auto to fall back to the CPU.",
+            file=sys.stderr,
+        )
+
+
 def check_config(config):
     """Cross-key checks the JSON schema cannot express; each error names the key."""
     check_values(config)
@@ -190,6 +251,7 @@ def check_config(config):
     # job's own parse of the workflow (cluster and subprocess jobs).
     if not (workflow.remote_exec or workflow.subprocess_exec):
         check_jaspar_ids(config)
+        check_device(config)
     models = config["models"]
     for name, model in models.items():
         needs_activation = model["architecture"] in ("cnn_shallow", "cnn_deep")
@@ -285,6 +347,7 @@ def check_config(config):
                 f"of range; {key}.attribution.n_sequences explains "
                 f"{attribution['n_sequences']} sequences (0..{attribution['n_sequences'] - 1})"
             )
+        check_explained_sequences(key, dataset)
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:
             raise ValueError(
@@ -1088,8 +1151,29 @@ def training_data(wildcards):
     return {"dataset": f"{RESULTS}/{wildcards.dataset}/data/dataset.npz"}
 
 
+def run_files(dataset):
+    """Every run's training outputs, and its attribution maps where the dataset is explained.
+
+    Requested by ``all`` so that a plain rerun rebuilds one that is missing: Snakemake
+    otherwise skips a missing intermediate file whose downstream results exist (e.g. a model
+    deleted by ``--forcerun`` whose training was then killed), and the rebuilt file's newer
+    time then reruns what depends on it.
+    """
+    settings = config["datasets"][dataset]
+    patterns = [
+        f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/{name}"
+        for name in ("model.pt", "history.tsv", "test_metrics.tsv")
+    ]
+    if "attribution" in settings:
+        patterns.append(
+            f"{RESULTS}/{{dataset}}/attributions/{{model}}/{{condition}}/seed{{seed}}.npz"
+        )
+    return [path for pattern in patterns for path in run_outputs(pattern, dataset)]
+
+
 def all_outputs():
-    """Every table and figure of every dataset, and the paper targets the config selects."""
+    """Every table and figure of every dataset, every run's model and attribution maps, and
+    the paper targets the config selects."""
     outputs = expand(
         f"{RESULTS}/{{dataset}}/tables/{{table}}.{{ext}}",
         dataset=SIMULATED_DATASETS,
@@ -1107,6 +1191,8 @@ def all_outputs():
             model=config["datasets"][dataset]["models"],
             figure=FIGURES,
         )
+    for dataset in config["datasets"]:
+        outputs += run_files(dataset)
     return outputs + paper_outputs()
 
 

@@ -15,6 +15,7 @@ from attrprior.io import (
     atomic_path,
     extract_tar_member,
     read_npz,
+    remove_leftovers,
     write_text,
     write_tsv,
 )
@@ -76,6 +77,31 @@ def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
         (tmp / "a.bam").write_text("new")
     assert [p.name for p in tmp_path.iterdir()] == ["files"]
     assert [p.name for p in target.iterdir()] == ["old"]
+
+
+def test_atomic_writes_remove_what_a_killed_writer_left(tmp_path):
+    # What a job killed mid-write leaves: its atomic_path file or atomic_directory folder.
+    target = tmp_path / "model.pt"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        raise RuntimeError  # stands in for the kill; the file is then put back by hand
+    left_file = tmp_path / tmp.name
+    left_file.write_bytes(b"half")
+    left_dir = tmp_path / ".model.pt.k3_x9q0z"
+    (left_dir / "part").mkdir(parents=True)
+    # Not ours: another target's leftover, a different suffix, a name tempfile never makes.
+    others = [".other.pt.abcd1234.pt", ".model.pt.abcd1234.npz", ".model.pt.keep.pt"]
+    for name in others:
+        (tmp_path / name).write_text("x")
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"model")
+    assert not left_file.exists() and left_dir.exists()  # a file writer leaves folders be
+    with atomic_directory(tmp_path / "model.pt.d") as folder:
+        (folder / "x").write_text("x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*others, ".model.pt.k3_x9q0z", "model.pt", "model.pt.d"]
+    )
+    assert remove_leftovers(target, "") == [left_dir] and not left_dir.exists()
+    assert target.read_bytes() == b"model"
 
 
 def test_write_tsv_and_text(tmp_path):

@@ -212,6 +212,27 @@ def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
 
 
+@pytest.mark.parametrize(
+    ("cuda_version", "available", "count", "name", "message"),
+    [
+        (None, False, 0, "cuda", "was built without CUDA"),
+        ("12.4", False, 0, "cuda", "no CUDA GPU is visible to this process"),
+        ("12.4", True, 1, "cuda:1", "only 1 CUDA GPU(s) are visible (indices 0..0)"),
+    ],
+)
+def test_resolve_device_names_the_key_when_cuda_cannot_be_used(
+    monkeypatch, cuda_version, available, count, name, message
+):
+    monkeypatch.setattr(torch.version, "cuda", cuda_version)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    with pytest.raises(RuntimeError, match="config key device") as error:
+        resolve_device(name)
+    assert message in str(error.value)
+    if available:
+        assert resolve_device("cuda:0") == torch.device("cuda:0")  # within the GPUs seen
+
+
 def test_training_data_is_not_modified(splits):
     x_before = splits["train"][0].copy()
     fit(splits, FOURIER, seed=0, epochs=1)

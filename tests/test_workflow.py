@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from snakemake_runner import ROOT, SNAKEMAKE, snakemake, workdir_with
 
@@ -116,6 +117,11 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
                 core_motifs=["MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.9"]
             ),
             "datasets.billboard.billboard.core_motifs: ['MA0095.9'] not in JASPAR2016",
+        ),
+        (
+            lambda c: BILLBOARD(c)["attribution"].update(n_sequences=1201),
+            "datasets.billboard.attribution.n_sequences: 1201 sequences, but the simulation "
+            "has at most 1200 positives in test",
         ),
         (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
         (lambda c: c.update(results="../out"), "config key results: '../out' must name"),
@@ -792,6 +798,28 @@ def test_switching_the_device_reruns_nothing(tiny_run):
     # The device is not a rule param: cpu -> auto (or cuda) changes no planned job.
     result = snakemake(tiny_run, "--config", "device=auto", "-n", "--quiet", "rules")
     assert planned_jobs(result.stdout) == {}, result.stdout
+
+
+@pytest.mark.slow
+def test_a_missing_model_is_rebuilt_by_a_plain_rerun(tiny_run, tmp_path):
+    # A training killed under --forcerun: Snakemake deleted its model first, and the results
+    # downstream of it still exist. A plain rerun retrains it (then redoes what follows).
+    work = tmp_path / "run"
+    shutil.copytree(tiny_run, work)  # keeps modification times and .snakemake metadata
+    run = work / "results" / "billboard" / "models" / "cnn_shallow_exp" / "none" / "seed0"
+    (run / "model.pt").unlink()
+    jobs = planned_jobs(snakemake(work, "-n", "--quiet", "rules").stdout)
+    assert jobs.get("train_model") == 1 and jobs.get("attribute", 0) >= 1, jobs
+
+
+def test_a_cuda_device_without_cuda_is_a_parse_time_warning(tmp_path):
+    config = load("config.yaml")
+    config["device"] = "cuda"
+    result = snakemake(workdir_with(tmp_path, config), "-n", "--quiet", "rules")
+    if not torch.cuda.is_available():
+        assert "Warning: config key device: 'cuda', but this process sees no CUDA" in (
+            result.stderr
+        )
 
 
 def test_another_attrprior_in_the_environment_stops_the_run(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import glob
 import hashlib
 import logging
 import os
@@ -49,6 +50,29 @@ def log_to_file(path: str | os.PathLike) -> None:
     sys.excepthook = log_then_raise
 
 
+# tempfile's random part: 8 characters of [a-z0-9_].
+_TEMP_NAME_CHARS = "[a-z0-9_]" * 8
+
+
+def remove_leftovers(path: str | os.PathLike, suffix: str) -> list[Path]:
+    """Remove temporary files or directories of ``path`` left by a killed atomic write.
+
+    They are named as :func:`atomic_path` and :func:`atomic_directory` name them:
+    ``.<name>.<8 random characters><suffix>`` beside ``path``. Returns what was removed.
+    """
+    path = Path(path)
+    pattern = f".{glob.escape(path.name)}.{_TEMP_NAME_CHARS}{glob.escape(suffix)}"
+    removed = []
+    for leftover in path.parent.glob(pattern):
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        logging.getLogger(__name__).info("removed %s, left by a killed job", leftover)
+        removed.append(leftover)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it to ``path`` on success.
@@ -61,15 +85,15 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         Suffix of the temporary file (some writers, such as NumPy's ``savez`` or
         Matplotlib's ``savefig``, choose the format from it); default: the target's suffix.
 
-    On an exception the temporary file is removed and the exception re-raised.
+    On an exception the temporary file is removed and the exception re-raised. Temporary
+    files of ``path`` left by an earlier writer that was killed are removed first (one job
+    writes a given output at a time, so they are never another live writer's).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(
-        dir=path.parent,
-        prefix=f".{path.name}.",
-        suffix=suffix if suffix is not None else path.suffix,
-    )
+    suffix = suffix if suffix is not None else path.suffix
+    remove_leftovers(path, suffix)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(handle)
     _chmod_as_created(tmp, 0o666)  # mkstemp creates the file 0600
     tmp = Path(tmp)
@@ -95,6 +119,7 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(path, "")
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     _chmod_as_created(tmp, 0o777)  # mkdtemp creates the directory 0700
     try:

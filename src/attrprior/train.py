@@ -1104,10 +1104,40 @@ def automatic_prior_weight(
 
 
 def resolve_device(name: str) -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(name)``."""
+    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(name)``.
+
+    Raises
+    ------
+    RuntimeError
+        For a CUDA device this process cannot use, naming the config key ``device`` and why
+        (a PyTorch built without CUDA, no GPU visible, or an index beyond the visible GPUs),
+        instead of PyTorch's assertion at the first tensor moved there.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda":
+        problem = cuda_problem(device)
+        if problem:
+            raise RuntimeError(
+                f"config key device: {name!r}, but {problem}; use device: auto (CUDA where "
+                "present, else CPU) or cpu, or run this job where a GPU is"
+            )
+    return device
+
+
+def cuda_problem(device: torch.device) -> str | None:
+    """Why ``device`` (a CUDA device) cannot be used by this process, or None if it can."""
+    if torch.version.cuda is None:
+        return f"this PyTorch ({torch.__version__}) was built without CUDA"
+    if not torch.cuda.is_available():
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+        where = f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else ""
+        return f"no CUDA GPU is visible to this process{where}"
+    count = torch.cuda.device_count()
+    if device.index is not None and device.index >= count:
+        return f"only {count} CUDA GPU(s) are visible (indices 0..{count - 1})"
+    return None
 
 
 def configure_torch(threads: int) -> None:
