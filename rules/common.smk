@@ -69,6 +69,12 @@ SIMULATORS = ("billboard", "single_motif")
 TUNING_SEED_OFFSET = 10000
 # Separates an archive's name from a member's in an external ref (<name>/<member>).
 EXTERNAL_MEMBER_SEPARATOR = "/"
+# Downloaded reference files per assembly: config key -> local file name.
+REFERENCE_FILES = {
+    "fasta": "genome.fasta.gz",
+    "chrom_sizes": "chrom.sizes",
+    "blacklist": "blacklist.bed.gz",
+}
 
 
 def external_parts(ref):
@@ -430,17 +436,54 @@ def check_config(config):
 
 
 def check_download_source(config, key, source):
-    """The assembly of a genomic data section has references, and the portal is set."""
+    """The assembly of a genomic data section has references (chromosome sizes given, or
+    read from an external FASTA), and the portal is set if any file comes from it."""
     references = config.get("references", {})
     if source["assembly"] not in references:
         raise ValueError(
             f"config key {key}.assembly: {source['assembly']!r} has no entry under "
             f"references (defined: {sorted(references)})"
         )
-    if "encode" not in config:
+    reference = references[source["assembly"]]
+    reference_key = f"references.{source['assembly']}"
+    for kind in REFERENCE_FILES:
+        if isinstance(reference.get(kind), dict):
+            check_external_ref(
+                config, f"{reference_key}.{kind}", reference[kind]["external"]
+            )
+    if "chrom_sizes" not in reference and not isinstance(reference["fasta"], dict):
+        raise ValueError(
+            f"config key {reference_key}.chrom_sizes: required unless the FASTA is an "
+            "external file (its sizes are then read from it)"
+        )
+    if "encode" not in config and uses_portal(reference, source):
         raise ValueError(
             f"config key encode: required by {key} (base_url of the portal)"
         )
+
+
+def uses_portal(reference, source):
+    """Whether a genomic data section or its references take any file from the ENCODE
+    portal (by accession, alias or output type), rather than all from external."""
+    if any(isinstance(reference.get(kind), str) for kind in REFERENCE_FILES):
+        return True
+    if "experiments" not in source:
+        return True  # encode_regions: peaks by accession or output type
+    for entry in source["experiments"].values():
+        for role in (
+            "optimal_peaks",
+            "relaxed_peaks",
+            "alignments",
+            "control_alignments",
+        ):
+            value = entry.get(role)
+            if value is None:
+                continue
+            if not (
+                isinstance(value, dict) and {"external", "fastq", "bam"} & set(value)
+            ):
+                return True
+    return False
 
 
 def check_region_dataset(config, key, source):
@@ -451,6 +494,16 @@ def check_region_dataset(config, key, source):
         raise ValueError(f"config key {key}.split: fractions must sum to 1")
 
 
+def split_region(entry):
+    """(chrom, start, end) of a split entry: "chr1" (end None) or "chr22:100-200", as
+    attrprior.labels.parse_split_region reads it."""
+    chrom, _, span = entry.partition(":")
+    if not span:
+        return chrom, 0, None
+    start, end = (int(value) for value in span.split("-"))
+    return chrom, start, end
+
+
 def check_genomic_dataset(config, key, source, profile_models=()):
     """Cross-key checks of an ``encode_binary`` dataset section (and what the dataset's
     profile models, if any, need of it)."""
@@ -458,17 +511,46 @@ def check_genomic_dataset(config, key, source, profile_models=()):
     check_download_source(config, key, source)
     references = config["references"]
     chroms = references[source["assembly"]]["chroms"]
-    for split, names in source["splits"].items():
-        unknown = sorted(set(names) - set(chroms))
+    regions = {
+        split: [split_region(entry) for entry in entries]
+        for split, entries in source["splits"].items()
+    }
+    for split, entries in regions.items():
+        for entry, (_, start, end) in zip(source["splits"][split], entries):
+            if end is not None and end <= start:
+                raise ValueError(
+                    f"config key {key}.splits.{split}: {entry!r} is an empty region "
+                    "(end <= start)"
+                )
+        unknown = sorted({chrom for chrom, _, _ in entries} - set(chroms))
         if unknown:
             raise ValueError(
                 f"config key {key}.splits.{split}: {unknown} not among "
                 f"references.{source['assembly']}.chroms"
             )
-    shared = sorted(set(source["splits"]["valid"]) & set(source["splits"]["test"]))
-    if shared:
-        raise ValueError(f"config key {key}.splits: {shared} are both valid and test")
-    if not set(chroms) - set(source["splits"]["valid"]) - set(source["splits"]["test"]):
+    for chrom, start, end in regions["valid"]:
+        for other, other_start, other_end in regions["test"]:
+            if (
+                chrom == other
+                and start < (other_end or math.inf)
+                and other_start < (end or math.inf)
+            ):
+                shared_end = min(end or math.inf, other_end or math.inf)
+                shared = (
+                    chrom
+                    if shared_end == math.inf
+                    else f"{chrom}:{max(start, other_start)}-{shared_end}"
+                )
+                raise ValueError(
+                    f"config key {key}.splits: valid and test share {shared}"
+                )
+    whole = {
+        chrom
+        for entries in regions.values()
+        for chrom, _, end in entries
+        if end is None
+    }
+    if not set(chroms) - whole:
         raise ValueError(f"config key {key}.splits: no chromosome is left for training")
     for ref in footprint_refs(source):
         check_external_ref(config, f"{key}.footprints", ref)
@@ -567,7 +649,7 @@ def check_task_sources(config, key, entry):
         if role in entry
         and not (
             isinstance(entry[role], dict)
-            and ("external" in entry[role] or "fastq" in entry[role])
+            and ({"external", "fastq", "bam"} & set(entry[role]))
         )
     ]
     if from_encode and "experiment" not in entry:
@@ -590,6 +672,8 @@ def task_external_refs(entry):
                 refs.append((f"{role}.{strand}", entry[role][strand]))
     for role in ("alignments", "control_alignments"):
         refs += [(f"{role}.fastq", ref) for ref in fastq_refs(entry.get(role))]
+        if isinstance(entry.get(role), dict) and "bam" in entry[role]:
+            refs += [(f"{role}.bam", ref) for ref in entry[role]["bam"]]
     return refs
 
 
@@ -635,6 +719,121 @@ def model_tasks(dataset, models):
 
 
 check_config(config)
+
+
+def config_file_naming(keys, value):
+    """The config file (last first, as later files win) whose YAML holds ``value`` at
+    ``keys``, or None (a value from --config)."""
+    for path in reversed(workflow.configfiles):
+        node = yaml.safe_load(Path(path).read_text())
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node == value:
+            return Path(path)
+    return None
+
+
+def config_relative(keys, value):
+    """A path of the config, absolute: relative paths are relative to the config file
+    that names them (the working directory for --config values)."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    named_in = config_file_naming(keys, value)
+    return ((named_in.parent if named_in else Path.cwd()) / path).resolve()
+
+
+def local_files(config):
+    """external entries with a path -> the absolute path; each must exist."""
+    files = {}
+    for name, entry in config.get("external", {}).items():
+        if "path" in entry:
+            path = config_relative(["external", name, "path"], entry["path"])
+            if not path.is_file():
+                raise ValueError(
+                    f"config key external.{name}.path: {entry['path']!r} is not a file "
+                    f"({path})"
+                )
+            files[name] = path
+    return files
+
+
+def chrom_aliases(config):
+    """config chrom_aliases as a mapping (a file of two columns is read)."""
+    value = config.get("chrom_aliases")
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    path = config_relative(["chrom_aliases"], value)
+    if not path.is_file():
+        raise ValueError(f"config key chrom_aliases: {value!r} is not a file ({path})")
+    return CHROMS.read_aliases(path)
+
+
+def load_chroms_module():
+    """attrprior.chroms of this checkout, loaded from its file (standard library only), so
+    that the names of local files can be read before any job runs."""
+    import importlib.util
+
+    path = Path(workflow.basedir) / "src" / "attrprior" / "chroms.py"
+    spec = importlib.util.spec_from_file_location("attrprior_chroms_at_parse", path)
+    chroms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chroms)
+    return chroms
+
+
+def check_local_chrom_names(config):
+    """Before any job: every local file of a genomic dataset (alignments, peaks, bigWigs,
+    blacklist, chromosome sizes) shares chromosome names with the dataset's local genome
+    FASTA, after chrom_aliases; the assembly's chroms are in that FASTA."""
+    hint = "; map them with the config key chrom_aliases (e.g. chrom_aliases: {'22': chr22})"
+    for dataset in config["datasets"]:
+        settings = config["datasets"][dataset]
+        source = settings.get("encode_binary") or settings.get("encode_regions")
+        if source is None:
+            continue
+        reference = config["references"][source["assembly"]]
+        fasta = reference["fasta"]
+        if not (isinstance(fasta, dict) and fasta["external"] in LOCAL_FILES):
+            continue
+        genome = LOCAL_FILES[fasta["external"]]
+        genome_names = CHROMS.renamed(CHROMS.sequence_names(genome), CHROM_ALIASES)
+        missing = [chrom for chrom in reference["chroms"] if chrom not in genome_names]
+        others = [
+            reference[kind]["external"]
+            for kind in ("chrom_sizes", "blacklist")
+            if isinstance(reference.get(kind), dict)
+        ]
+        for entry in source.get("experiments", {}).values():
+            # Reads to align (FASTQ) name no chromosome.
+            others += [
+                ref
+                for role, ref in task_external_refs(entry)
+                if not role.endswith(".fastq")
+            ]
+        for ref in dict.fromkeys(others):
+            if ref in LOCAL_FILES:
+                names = CHROMS.sequence_names(LOCAL_FILES[ref])
+                CHROMS.check_shared_names(
+                    genome,
+                    genome_names,
+                    LOCAL_FILES[ref],
+                    CHROMS.renamed(names, CHROM_ALIASES),
+                    hint,
+                )
+        if missing:
+            raise ValueError(
+                f"config key references.{source['assembly']}.chroms: {missing} are not in "
+                f"{genome} (its names: {genome_names[:6]}){hint}"
+            )
+
+
+CHROMS = load_chroms_module()
+LOCAL_FILES = local_files(config)
+CHROM_ALIASES = chrom_aliases(config)
+if LOCAL_FILES and not (workflow.remote_exec or workflow.subprocess_exec):
+    check_local_chrom_names(config)
 
 RESULTS = config["results"]
 DOWNLOADS = config.get("downloads", "resources")
@@ -770,22 +969,39 @@ TABLES = [
 FIGURES = ["metric_distributions", "raw_vs_corrected", "angle_histograms", "logos"]
 
 
-# Downloaded reference files per assembly: config key -> local file name.
-REFERENCE_FILES = {
-    "fasta": "genome.fasta.gz",
-    "chrom_sizes": "chrom.sizes",
-    "blacklist": "blacklist.bed.gz",
-}
-
-
 def genomic_source(dataset):
     """The ``encode_binary`` section of a genomic dataset."""
     return config["datasets"][dataset]["encode_binary"]
 
 
 def reference_path(assembly, kind):
-    """Local path of a reference file (``kind`` in REFERENCE_FILES) of ``assembly``."""
+    """Local path of a reference file (``kind`` in REFERENCE_FILES) of ``assembly``: the
+    download (ENCODE accession or alias), the external file, or, where the config leaves
+    it out, the chromosome sizes read from the FASTA (rule fasta_chrom_sizes) or an empty
+    blacklist (rule empty_blacklist)."""
+    value = config["references"][assembly].get(kind)
+    if value is None:
+        return f"{DOWNLOADS}/{assembly}/{OMITTED_REFERENCE_FILES[kind]}"
+    if isinstance(value, dict):
+        return external_path(value["external"])
     return f"{DOWNLOADS}/{assembly}/reference/{REFERENCE_FILES[kind]}"
+
+
+# What stands in for a reference file the config leaves out (references.<assembly>).
+OMITTED_REFERENCE_FILES = {
+    "chrom_sizes": "fasta.chrom.sizes",
+    "blacklist": "no_blacklist.bed",
+}
+
+
+def recorded_reference_files(assembly):
+    """The reference files of ``assembly`` that are downloaded or external: each has a
+    record (md5, size) for the dataset's lock."""
+    return [
+        reference_path(assembly, kind)
+        for kind in REFERENCE_FILES
+        if kind in config["references"][assembly]
+    ]
 
 
 def genome_array(assembly):
@@ -871,6 +1087,8 @@ def task_alignments(assembly, entry, key):
     value = entry[key]
     if isinstance(value, list):
         return [encode_path(assembly, accession, "bam") for accession in value]
+    if "bam" in value:
+        return [external_path(ref) for ref in value["bam"]]
     if "fastq" in value:
         return [aligned_bam(assembly, ref) for ref in value["fastq"]]
     if key == "alignments":
@@ -921,9 +1139,26 @@ def alignment_files(wildcards):
 
 
 def alignment_indexes(wildcards):
-    """Indexes of the BAMs named by accession (rule index_bam) or aligned here (rule
-    align_reads writes them); a directory of BAMs holds its own."""
-    return [f"{bam}.bai" for bam in alignment_files(wildcards) if bam.endswith(".bam")]
+    """Indexes of the BAMs named by accession (rule index_bam), aligned here (rule
+    align_reads writes them) or external (rule index_external_bam); a directory of BAMs
+    holds its own."""
+    return [
+        f"{bam}.bai"
+        for bam in alignment_files(wildcards)
+        if bam.endswith(".bam") or bam.startswith(f"{DOWNLOADS}/external/")
+    ]
+
+
+# External BAMs (alignments given as {bam: [...]}; rule index_external_bam).
+EXTERNAL_BAMS = sorted(
+    {
+        ref
+        for dataset in WINDOW_DATASETS
+        for entry in genomic_source(dataset)["experiments"].values()
+        for role, ref in task_external_refs(entry)
+        if role.endswith(".bam")
+    }
+)
 
 
 def track_outputs(dataset):
@@ -1020,12 +1255,12 @@ def downloaded_files(dataset):
     if dataset in REGION_DATASETS:
         source = region_source(dataset)
         assembly = source["assembly"]
-        return [reference_path(assembly, kind) for kind in REFERENCE_FILES] + [
+        return recorded_reference_files(assembly) + [
             peak_source_path(assembly, source[kind]) for kind in ("chip", "dnase")
         ]
     source = genomic_source(dataset)
     assembly = source["assembly"]
-    files = [reference_path(assembly, kind) for kind in REFERENCE_FILES]
+    files = recorded_reference_files(assembly)
     for entry in source["experiments"].values():
         files += [
             task_peaks(assembly, entry, role)

@@ -9,6 +9,7 @@ localrules:
     download_experiment_file,
     download_experiment_alignments,
     download_external,
+    link_local_file,
     extract_external_member,
     download_lock,
 
@@ -149,7 +150,10 @@ rule download_external:
     log:
         "logs/download/external/{name}.log",
     wildcard_constraints:
-        name="|".join(config.get("external", {})) or "(?!)",
+        name="|".join(
+            name for name in config.get("external", {}) if name not in LOCAL_FILES
+        )
+        or "(?!)",
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -163,6 +167,32 @@ rule download_external:
         ena=lambda wc: config["external"][wc.name].get("ena"),
     script:
         "../workflow/scripts/download_external.py"
+
+
+# A file on this machine (external.<name>.path), checked against its md5 when one is given,
+# recorded (md5, size, path) for the lock like a download, and linked into place; copied
+# instead, with its chromosome names mapped, where chrom_aliases renames any of them.
+rule link_local_file:
+    input:
+        source=lambda wc: str(LOCAL_FILES[wc.name]),
+    output:
+        file=f"{DOWNLOADS}/external/{{name}}",
+        record=f"{DOWNLOADS}/external/{{name}}.download.json",
+    log:
+        "logs/download/external/{name}.log",
+    wildcard_constraints:
+        name="|".join(LOCAL_FILES) or "(?!)",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    params:
+        md5=lambda wc: config["external"][wc.name].get("md5"),
+        aliases=CHROM_ALIASES,
+    script:
+        "../workflow/scripts/link_local_file.py"
 
 
 # One file out of a downloaded tar archive (external.<name>.members.<member>: a pattern that

@@ -26,6 +26,40 @@ rule encode_genome:
         "../workflow/scripts/encode_genome.py"
 
 
+# Chromosome sizes of a genome given only as a FASTA (references.<assembly>.chrom_sizes left
+# out), and the empty blacklist of an assembly without one.
+rule fasta_chrom_sizes:
+    input:
+        fasta=lambda wc: reference_path(wc.assembly, "fasta"),
+    output:
+        chrom_sizes=f"{DOWNLOADS}/{{assembly}}/{OMITTED_REFERENCE_FILES['chrom_sizes']}",
+    log:
+        "logs/genome/{assembly}/fasta_chrom_sizes.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    script:
+        "../workflow/scripts/fasta_chrom_sizes.py"
+
+
+rule empty_blacklist:
+    output:
+        blacklist=f"{DOWNLOADS}/{{assembly}}/{OMITTED_REFERENCE_FILES['blacklist']}",
+    log:
+        "logs/genome/{assembly}/empty_blacklist.log",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../workflow/scripts/empty_blacklist.py"
+
+
 rule binary_labels:
     input:
         chrom_sizes=lambda wc: reference_path(
@@ -114,6 +148,20 @@ rule index_bam:
         runtime=60,
     script:
         "../workflow/scripts/index_bam.py"
+
+
+# External BAMs (alignments: {bam: [...]}, e.g. local files) indexed beside their link.
+use rule index_bam as index_external_bam with:
+    input:
+        bam=f"{DOWNLOADS}/external/{{name}}",
+    output:
+        index=f"{DOWNLOADS}/external/{{name}}.bai",
+    log:
+        "logs/download/external/{name}.bai.log",
+    benchmark:
+        "logs/benchmarks/index_bam/external/{name}.tsv"
+    wildcard_constraints:
+        name="|".join(re.escape(ref) for ref in EXTERNAL_BAMS) or "(?!)",
 
 
 # BAMs named by accession (indexed by rule index_bam), a directory of one indexed BAM per

@@ -21,6 +21,7 @@ from attrprior.encode import (
     download_experiment_files,
     ena_run_files,
     first_control,
+    import_local_file,
     read_lock,
     read_records,
     replicate_files,
@@ -844,3 +845,32 @@ def test_ena_unknown_run_is_named_with_the_report_url(ena, out):
     ):
         _ena_download(ena, "SRR9999999", out / "x", retries=0)
     assert ena.blob_requests() == []
+
+
+def test_import_local_file_links_checks_and_records(tmp_path):
+    source = tmp_path / "mine" / "peaks.bed"
+    source.parent.mkdir()
+    source.write_text("chr1\t10\t20\n")
+    md5 = hashlib.md5(source.read_bytes()).hexdigest()
+    dest = tmp_path / "resources" / "external" / "my_peaks"
+    record = import_local_file(source, dest, md5=md5.upper(), label="my_peaks")
+    assert dest.is_symlink() and dest.resolve() == source.resolve()
+    assert record == DownloadRecord(
+        accession="my_peaks", url=source.resolve().as_uri(), md5=md5, size=11, path=str(dest)
+    )
+    # Again, now with a chromosome to rename: a renamed copy replaces the link.
+    record = import_local_file(source, dest, label="my_peaks", chrom_aliases={"chr1": "1"})
+    assert not dest.is_symlink() and dest.read_text() == "1\t10\t20\n"
+    assert record.md5 == md5  # the md5 of the user's file, as the lock shows it
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["my_peaks"]
+
+
+def test_import_local_file_refuses_a_wrong_md5_naming_file_and_key(tmp_path):
+    source = tmp_path / "genome.fa"
+    source.write_text(">chr1\nACGT\n")
+    dest = tmp_path / "out" / "genome"
+    with pytest.raises(ValueError) as error:
+        import_local_file(source, dest, md5="0" * 32, label="genome")
+    assert str(source) in str(error.value)
+    assert "config key external.genome.md5 says 00000000" in str(error.value)
+    assert not dest.exists()

@@ -456,6 +456,21 @@ def test_random_window_arguments_and_old_directories(tmp_path, genome, tracks):
         **arguments,
     )
     assert set(chosen.chrom[chosen.random_indices()]) == {"chr2"}
+    # Held-out regions of a training chromosome: no random window overlaps them.
+    length = genome.chrom_sizes["chr2"]
+    held_out = [("chr2", 0, length // 2)]
+    avoided = build_profile_examples(
+        genome,
+        summits(),
+        bigwigs,
+        tmp_path / "r",
+        random_windows=20,
+        random_chroms=["chr2"],
+        random_exclude=held_out,
+        **arguments,
+    )
+    starts = avoided.center[avoided.random_indices()] - (INPUT + 2 * JITTER) // 2
+    assert len(starts) == 20 and (starts >= length // 2).all()
     with pytest.raises(ValueError, match="chrX"):
         build_profile_examples(
             genome,

@@ -13,6 +13,8 @@ from attrprior.labels import (
     koo_task_regions,
     label_agreement,
     load_binary_labels,
+    parse_split_region,
+    region_mask,
     write_binary_labels,
 )
 
@@ -305,6 +307,25 @@ def test_write_and_load_round_trip(tmp_path):
     assert (labels.chrom[mask] == 1).all()
     with pytest.raises(ValueError, match=r"chrZ"):
         labels.split_mask(["chrZ"])
+    # A region of chrB: the windows whose centre (start + 500) lies in [1000, 1500).
+    centers = labels.start + labels.window_length // 2
+    region = labels.split_mask(["chrB:1000-1500"])
+    expected = (labels.chrom == 1) & (centers >= 1000) & (centers < 1500)
+    assert region.any() and np.array_equal(region, expected)
+    both = labels.split_mask(["chrA", "chrB:1000-1500"])
+    assert np.array_equal(both, labels.split_mask(["chrA"]) | expected)
+
+
+def test_split_regions_are_parsed_and_matched():
+    assert parse_split_region("chr1") == ("chr1", 0, None)
+    assert parse_split_region("chr22:100-250") == ("chr22", 100, 250)
+    for bad in ("chr22:250-100", "chr22:5", "chr 1"):
+        with pytest.raises(ValueError, match="split entry"):
+            parse_split_region(bad)
+    chroms = ["chr1", "chr1", "chr1", "chr2", "chr3"]
+    positions = [99, 100, 250, 5, 7]
+    regions = [("chr1", 100, 250), ("chr2", 0, None)]
+    assert region_mask(chroms, positions, regions).tolist() == [False, True, False, True, False]
 
 
 def test_load_rejects_other_files(tmp_path):

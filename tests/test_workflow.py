@@ -212,7 +212,20 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
         ),
         (lambda c: c["references"]["simGRCh38"].update(blacklist="ENCSR000BGQ"), "ENCSR000BGQ"),
         (lambda c: SIMULATED(c)["splits"].update(test=["chr9"]), "splits.test"),
-        (lambda c: SIMULATED(c)["splits"].update(test=["chr2"]), "both valid and test"),
+        (lambda c: SIMULATED(c)["splits"].update(test=["chr2"]), "valid and test share chr2"),
+        (
+            lambda c: SIMULATED(c)["splits"].update(test=["chr2:1000-2000"]),
+            "valid and test share chr2:1000-2000",
+        ),
+        (
+            lambda c: SIMULATED(c)["splits"].update(test=["chr3:2000-1000"]),
+            "splits.test: 'chr3:2000-1000' is an empty region",
+        ),
+        (lambda c: SIMULATED(c)["splits"].update(test=["chr9:0-10"]), "splits.test: ['chr9']"),
+        (
+            lambda c: c["references"]["simGRCh38"].pop("chrom_sizes"),
+            "references.simGRCh38.chrom_sizes: required unless the FASTA is an external file",
+        ),
         (lambda c: SIMULATED(c).update(assembly="hg19"), "assembly"),
         (lambda c: c["encode"].update(base_url="ftp://x; rm -rf /"), "base_url"),
         (lambda c: c.pop("encode"), "config key encode"),

@@ -7,9 +7,9 @@ Modules, one per concept: ``data`` (simulated datasets), ``models`` (CNNs),
 verified), ``portal`` (a local stand-in for those services), ``simgenome`` (a simulated
 genome with ChIP/DNase data and ground truth), ``peaks`` (narrowPeak/BED reading),
 ``labels`` (binary labels), ``alignment`` (reads to BAM with bowtie2), ``tracks`` (BAM to
-bigWig), ``genome`` (sequence arrays, profile examples) and ``sampling`` (balanced training
-batches). All sequence and attribution arrays are ``(N, 4, L)``: examples, bases A/C/G/T,
-positions.
+bigWig), ``genome`` (sequence arrays, profile examples), ``sampling`` (balanced training
+batches) and ``chroms`` (chromosome names of genomic files, renaming them). All sequence
+and attribution arrays are ``(N, 4, L)``: examples, bases A/C/G/T, positions.
 """
 
 __version__ = "0.1.0"

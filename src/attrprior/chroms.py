@@ -129,6 +129,35 @@ def _bam_names(path: Path) -> list[str]:
     return names
 
 
+def fasta_lengths(path: str | os.PathLike) -> dict[str, int]:
+    """Name -> length of every sequence of a FASTA (plain or gzip), in file order: the
+    chromosome sizes of a genome given only as a FASTA.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if it is not FASTA or names a sequence twice.
+    """
+    path = Path(path)
+    lengths: dict[str, int] = {}
+    name = None
+    with _open_text(path) as handle:
+        for line in handle:
+            if line.startswith(">"):
+                name = line[1:].split(None, 1)[0] if line[1:].strip() else ""
+                if not name or name in lengths:
+                    raise ValueError(f"{path}: sequence name {name!r} empty or repeated")
+                lengths[name] = 0
+            elif name is None:
+                if line.strip():
+                    raise ValueError(f"{path}: not FASTA (no '>' header before the bases)")
+            else:
+                lengths[name] += len(line.strip())
+    if not lengths:
+        raise ValueError(f"{path}: no sequence")
+    return lengths
+
+
 def read_aliases(value: Mapping[str, str] | str | os.PathLike) -> dict[str, str]:
     """A chromosome alias table: a mapping, or a file of two columns (name in the files,
     name to use), tab- or space-separated, ``#`` comments allowed.

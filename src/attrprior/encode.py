@@ -55,7 +55,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from attrprior.io import atomic_path
+from attrprior.io import atomic_path, file_md5
 
 __all__ = [
     "ENCODE_URL",
@@ -1050,11 +1050,75 @@ def _file_matches(path: Path, md5: str, size: int | None) -> bool:
     """Whether ``path`` is a file with the given size (if known) and MD5."""
     if not path.is_file() or (size is not None and path.stat().st_size != size):
         return False
-    digest = hashlib.md5()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest() == md5
+    return file_md5(path) == md5
+
+
+def import_local_file(
+    source: str | os.PathLike,
+    dest: str | os.PathLike,
+    *,
+    md5: str | None = None,
+    label: str,
+    chrom_aliases: Mapping[str, str] | None = None,
+) -> DownloadRecord:
+    """Bring a file of this machine into the workflow, as a download would be.
+
+    Parameters
+    ----------
+    source : path-like
+        The file (absolute path).
+    dest : path-like
+        Where the workflow expects it: a symbolic link to ``source``, or, when
+        ``chrom_aliases`` renames any of its chromosomes, a renamed copy
+        (:func:`attrprior.chroms.rename_chroms`). Replaced atomically.
+    md5 : str, optional
+        Expected MD5 of ``source``; checked when given.
+    label : str
+        The file's name in the config (``external.<label>``), for messages and the lock.
+    chrom_aliases : mapping of str to str, optional
+        Chromosome names to change (``{"22": "chr22"}``).
+
+    Returns
+    -------
+    DownloadRecord
+        ``accession`` the label, ``url`` ``file://`` and the source's path, ``md5`` and
+        ``size`` of the source's bytes, ``path`` ``dest``.
+
+    Raises
+    ------
+    ValueError
+        If the MD5 differs, naming the file, both MD5s and the config key.
+    """
+    from attrprior.chroms import rename_chroms, sequence_names  # only local files need them
+
+    source, dest = Path(source).resolve(), Path(dest)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: local file external.{label} not found")
+    actual = file_md5(source)
+    if md5 is not None and actual != md5.lower():
+        raise ValueError(
+            f"{source}: md5 {actual}, but config key external.{label}.md5 says {md5}: "
+            "the file changed, or the md5 is wrong"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    aliases = chrom_aliases or {}
+    if aliases and any(name in aliases for name in sequence_names(source)):
+        with atomic_path(dest) as tmp:
+            renamed = rename_chroms(source, tmp, aliases)
+        _log.info("%s: %s, %d chromosome names mapped", label, source, renamed)
+    else:
+        link = dest.with_name(f".{dest.name}.link")
+        link.unlink(missing_ok=True)
+        link.symlink_to(source)
+        os.replace(link, dest)
+        _log.info("%s: %s, linked", label, source)
+    return DownloadRecord(
+        accession=label,
+        url=source.as_uri(),
+        md5=actual,
+        size=source.stat().st_size,
+        path=str(dest),
+    )
 
 
 def zenodo_file(record: Mapping[str, Any], key: str, *, record_url: str) -> tuple[str, str, int]:

@@ -681,13 +681,20 @@ def _window_start(center: np.ndarray | int, width: int) -> np.ndarray | int:
 
 
 def _random_window_centers(
-    sizes: dict[str, int], chroms: Sequence[str], count: int, width: int, seed: int
+    sizes: dict[str, int],
+    chroms: Sequence[str],
+    count: int,
+    width: int,
+    seed: int,
+    exclude: Sequence[tuple[str, int, int]] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Centres of ``count`` random ``width`` windows lying inside the given chromosomes.
 
     A chromosome is drawn with probability proportional to its number of possible window
     starts (``length - width + 1``), then a start uniformly among them, so every window
-    position of the chosen chromosomes is equally likely. Seeded by ``seed``.
+    position of the chosen chromosomes is equally likely. Windows overlapping a region of
+    ``exclude`` (chrom, start, end; e.g. held-out split regions) are drawn again. Seeded
+    by ``seed``.
 
     Returns
     -------
@@ -707,7 +714,20 @@ def _random_window_centers(
     rng = np.random.default_rng(seed)
     which = rng.choice(len(usable), size=count, p=n_starts / n_starts.sum())
     starts = rng.integers(0, n_starts[which])
-    return np.array(usable)[which].astype(str), (starts + width // 2).astype(np.int64)
+    for _ in range(1000):
+        chosen = np.array(usable)[which].astype(str)
+        clash = np.zeros(count, dtype=bool)
+        for chrom, start, end in exclude:
+            clash |= (chosen == chrom) & (starts < end) & (starts + width > start)
+        if not clash.any():
+            return chosen, (starts + width // 2).astype(np.int64)
+        n = int(clash.sum())
+        which[clash] = rng.choice(len(usable), size=n, p=n_starts / n_starts.sum())
+        starts[clash] = rng.integers(0, n_starts[which[clash]])
+    raise ValueError(
+        f"random windows: after 1000 draws, {int(clash.sum())} still overlap the excluded "
+        f"regions {list(exclude)}"
+    )
 
 
 def _random_chroms(
@@ -739,6 +759,7 @@ def build_profile_examples(
     chunk_size: int = 256,
     random_windows: int = 0,
     random_chroms: Sequence[str] | None = None,
+    random_exclude: Sequence[tuple[str, int, int]] = (),
     random_seed: int = 0,
     task_peak_counts: Sequence[int] | None = None,
 ) -> ProfileExamples:
@@ -779,6 +800,9 @@ def build_profile_examples(
     random_chroms : sequence of str, optional
         Chromosomes the random windows come from; default those holding at least one
         ``"train"`` summit, in genome order.
+    random_exclude : sequence of (str, int, int), optional
+        Regions no random window may overlap (chrom, start, end): held-out split regions of
+        a chromosome that also trains.
     random_seed : int
         Seeds the random windows (same seed, same pool).
     task_peak_counts : sequence of int, length T, optional
@@ -852,7 +876,7 @@ def build_profile_examples(
     kept = np.flatnonzero(inside)
     pool_chroms = _random_chroms(random_chroms, table, genome)
     random_chrom, random_center = _random_window_centers(
-        sizes, pool_chroms, int(random_windows), sequence_width, random_seed
+        sizes, pool_chroms, int(random_windows), sequence_width, random_seed, random_exclude
     )
     n_peaks, n_random = len(kept), len(random_chrom)
     is_peak = np.arange(n_peaks + n_random) < n_peaks

@@ -50,6 +50,15 @@ def log_to_file(path: str | os.PathLike) -> None:
     sys.excepthook = log_then_raise
 
 
+def file_md5(path: str | os.PathLike) -> str:
+    """The MD5 of a file's bytes (hex), read in 1 MiB blocks."""
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 # tempfile's random part: 8 characters of [a-z0-9_].
 _TEMP_NAME_CHARS = "[a-z0-9_]" * 8
 

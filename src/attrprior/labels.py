@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -155,12 +156,14 @@ class BinaryLabels:
         return self.bin_size + 2 * self.flank
 
     def split_mask(self, split_chroms: Iterable[str]) -> np.ndarray:
-        """Windows on the given chromosomes (for chromosome-held-out splits).
+        """Windows of a held-out split: on the given chromosomes, or centred in the given
+        regions (:func:`parse_split_region`).
 
         Parameters
         ----------
         split_chroms : iterable of str
-            Chromosome names, for example ``["chr1"]`` for the test split.
+            Chromosome names or regions, for example ``["chr1"]`` for the test split, or
+            ``["chr22:16000000-18000000"]`` where a genome has too few chromosomes.
 
         Returns
         -------
@@ -171,13 +174,68 @@ class BinaryLabels:
         ValueError
             A chromosome that is not among ``chrom_names``.
         """
-        split_chroms = list(split_chroms)
+        regions = [parse_split_region(entry) for entry in split_chroms]
         names = list(self.chrom_names)
-        unknown = [c for c in split_chroms if c not in names]
+        unknown = [chrom for chrom, _, _ in regions if chrom not in names]
         if unknown:
             raise ValueError(f"split chromosomes {unknown} are not in the labels ({names})")
-        indices = [names.index(c) for c in split_chroms]
-        return np.isin(self.chrom, np.array(indices, dtype=self.chrom.dtype))
+        mask = np.zeros(len(self.chrom), dtype=bool)
+        for chrom, start, end in regions:
+            inside = self.chrom == names.index(chrom)
+            if end is not None:  # by chromosome index first: W can be tens of millions
+                centers = self.start + self.window_length // 2
+                inside &= (centers >= start) & (centers < end)
+            mask |= inside
+        return mask
+
+
+def parse_split_region(entry: str) -> tuple[str, int, int | None]:
+    """A split entry: ``"chr1"`` (the whole chromosome) or ``"chr22:16000000-18000000"``
+    (0-based, end excluded, as in BED).
+
+    Returns
+    -------
+    tuple
+        ``(chrom, start, end)``; ``end`` None for a whole chromosome.
+
+    Raises
+    ------
+    ValueError
+        For a malformed entry or an empty region.
+    """
+    match = re.fullmatch(r"([^:\s]+)(?::([0-9]+)-([0-9]+))?", str(entry))
+    if not match:
+        raise ValueError(f"split entry {entry!r}: expected 'chrom' or 'chrom:start-end'")
+    chrom, start, end = match.groups()
+    if start is None:
+        return chrom, 0, None
+    if int(end) <= int(start):
+        raise ValueError(f"split entry {entry!r}: the region is empty (end <= start)")
+    return chrom, int(start), int(end)
+
+
+def region_mask(chroms, positions, regions) -> np.ndarray:
+    """Which positions lie in any of ``regions``.
+
+    Parameters
+    ----------
+    chroms : array-like of str, shape (N,)
+    positions : array-like of int, shape (N,)
+    regions : iterable of (chrom, start, end)
+        As :func:`parse_split_region` returns them (``end`` None: the whole chromosome).
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (N,)
+    """
+    chroms, positions = np.asarray(chroms).astype(str), np.asarray(positions)
+    mask = np.zeros(len(chroms), dtype=bool)
+    for chrom, start, end in regions:
+        inside = (chroms == chrom) & (positions >= start)
+        if end is not None:
+            inside &= positions < end
+        mask |= inside
+    return mask
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Encode a downloaded genome FASTA into a memory-mappable array (rule encode_genome).
 
 ENCODE's FASTA is plain gzip, which pyfaidx cannot index: it is decompressed to a temporary
-file beside the output first, and removed afterwards.
+file beside the output first, and removed afterwards. A local FASTA may also be plain.
 """
 
 import gzip
@@ -25,7 +25,10 @@ if missing:
 out_dir = Path(snakemake.output.codes).parent
 with tempfile.TemporaryDirectory(dir=out_dir, prefix=".fasta.") as tmp:
     fasta = Path(tmp) / "genome.fa"
-    with gzip.open(snakemake.input.fasta, "rb") as source, open(fasta, "wb") as target:
+    with open(snakemake.input.fasta, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    with opener(snakemake.input.fasta, "rb") as source, open(fasta, "wb") as target:
         shutil.copyfileobj(source, target, length=1 << 24)
     check_fasta_chroms(fasta, {chrom: sizes[chrom] for chrom in chroms})
     index = encode_genome(fasta, snakemake.output.codes, chroms)

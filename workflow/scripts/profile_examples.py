@@ -8,6 +8,7 @@ import pandas as pd
 
 from attrprior.genome import GenomeArray, build_profile_examples
 from attrprior.io import log_to_file, write_tsv
+from attrprior.labels import parse_split_region, region_mask
 from attrprior.peaks import read_narrowpeak, summit_positions
 from attrprior.sampling import signal_ranks
 
@@ -16,8 +17,20 @@ RANDOM_TASK = "(random windows)"
 
 log_to_file(snakemake.log[0])
 tasks = list(snakemake.params.tasks)
-held_out = {chrom: split for split, chroms in snakemake.params.splits.items() for chrom in chroms}
-train_chroms = [chrom for chrom in snakemake.params.chroms if chrom not in held_out]
+# Held-out splits: whole chromosomes, or regions (chrom:start-end) of chromosomes that also
+# train; random windows come from the training chromosomes, outside held-out regions.
+held_out = {
+    split: [parse_split_region(entry) for entry in entries]
+    for split, entries in snakemake.params.splits.items()
+}
+whole = {chrom for regions in held_out.values() for chrom, _, end in regions if end is None}
+train_chroms = [chrom for chrom in snakemake.params.chroms if chrom not in whole]
+held_out_regions = [
+    (chrom, start, end)
+    for regions in held_out.values()
+    for chrom, start, end in regions
+    if end is not None
+]
 genome = GenomeArray(snakemake.input.genome)
 summits, task_peak_counts = [], []
 for index, path in enumerate(snakemake.input.peaks):
@@ -40,7 +53,9 @@ summits = pd.concat(summits, ignore_index=True)
 in_genome = summits["chrom"].isin(list(genome.chrom_sizes))
 other_chroms = int((~in_genome).sum())
 summits = summits[in_genome].reset_index(drop=True)
-summits["split"] = summits["chrom"].map(held_out).fillna("train")
+summits["split"] = "train"
+for split, regions in held_out.items():
+    summits.loc[region_mask(summits["chrom"], summits["summit"], regions), "split"] = split
 # Per task, its bigWigs: (pos, neg), or one unstranded.
 n_strands = len(snakemake.params.strands)
 
@@ -66,6 +81,7 @@ examples = build_profile_examples(
     control_bigwigs=control_tracks,
     random_windows=random_windows,
     random_chroms=train_chroms,
+    random_exclude=held_out_regions,
     random_seed=int(snakemake.params.seed),
     task_peak_counts=task_peak_counts,
 )
