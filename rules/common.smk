@@ -1,5 +1,6 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -494,16 +495,6 @@ def check_region_dataset(config, key, source):
         raise ValueError(f"config key {key}.split: fractions must sum to 1")
 
 
-def split_region(entry):
-    """(chrom, start, end) of a split entry: "chr1" (end None) or "chr22:100-200", as
-    attrprior.labels.parse_split_region reads it."""
-    chrom, _, span = entry.partition(":")
-    if not span:
-        return chrom, 0, None
-    start, end = (int(value) for value in span.split("-"))
-    return chrom, start, end
-
-
 def check_genomic_dataset(config, key, source, profile_models=()):
     """Cross-key checks of an ``encode_binary`` dataset section (and what the dataset's
     profile models, if any, need of it)."""
@@ -511,17 +502,13 @@ def check_genomic_dataset(config, key, source, profile_models=()):
     check_download_source(config, key, source)
     references = config["references"]
     chroms = references[source["assembly"]]["chroms"]
-    regions = {
-        split: [split_region(entry) for entry in entries]
-        for split, entries in source["splits"].items()
-    }
+    regions = {}
+    for split, entries in source["splits"].items():
+        try:
+            regions[split] = [CHROMS.parse_split_region(entry) for entry in entries]
+        except ValueError as error:
+            raise ValueError(f"config key {key}.splits.{split}: {error}") from None
     for split, entries in regions.items():
-        for entry, (_, start, end) in zip(source["splits"][split], entries):
-            if end is not None and end <= start:
-                raise ValueError(
-                    f"config key {key}.splits.{split}: {entry!r} is an empty region "
-                    "(end <= start)"
-                )
         unknown = sorted({chrom for chrom, _, _ in entries} - set(chroms))
         if unknown:
             raise ValueError(
@@ -718,6 +705,19 @@ def model_tasks(dataset, models):
     ]
 
 
+def load_chroms_module():
+    """attrprior.chroms of this checkout, loaded from its file (standard library only), so
+    that the names of local files can be read before any job runs."""
+    import importlib.util
+
+    path = Path(workflow.basedir) / "src" / "attrprior" / "chroms.py"
+    spec = importlib.util.spec_from_file_location("attrprior_chroms_at_parse", path)
+    chroms = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chroms)
+    return chroms
+
+
+CHROMS = load_chroms_module()
 check_config(config)
 
 
@@ -740,7 +740,8 @@ def config_relative(keys, value):
     if path.is_absolute():
         return path
     named_in = config_file_naming(keys, value)
-    return ((named_in.parent if named_in else Path.cwd()) / path).resolve()
+    # abspath, not resolve(): a link of the user's keeps pointing where they point it.
+    return Path(os.path.abspath((named_in.parent if named_in else Path.cwd()) / path))
 
 
 def local_files(config):
@@ -771,22 +772,10 @@ def chrom_aliases(config):
     return CHROMS.read_aliases(path)
 
 
-def load_chroms_module():
-    """attrprior.chroms of this checkout, loaded from its file (standard library only), so
-    that the names of local files can be read before any job runs."""
-    import importlib.util
-
-    path = Path(workflow.basedir) / "src" / "attrprior" / "chroms.py"
-    spec = importlib.util.spec_from_file_location("attrprior_chroms_at_parse", path)
-    chroms = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(chroms)
-    return chroms
-
-
 def check_local_chrom_names(config):
     """Before any job: every local file of a genomic dataset (alignments, peaks, bigWigs,
-    blacklist, chromosome sizes) shares chromosome names with the dataset's local genome
-    FASTA, after chrom_aliases; the assembly's chroms are in that FASTA."""
+    blacklist, chromosome sizes, footprints) shares chromosome names with the dataset's
+    local genome FASTA, after chrom_aliases; the assembly's chroms are in that FASTA."""
     hint = "; map them with the config key chrom_aliases (e.g. chrom_aliases: {'22': chr22})"
     for dataset in config["datasets"]:
         settings = config["datasets"][dataset]
@@ -805,6 +794,7 @@ def check_local_chrom_names(config):
             for kind in ("chrom_sizes", "blacklist")
             if isinstance(reference.get(kind), dict)
         ]
+        others += footprint_refs(source)
         for entry in source.get("experiments", {}).values():
             # Reads to align (FASTQ) name no chromosome.
             others += [
@@ -829,7 +819,6 @@ def check_local_chrom_names(config):
             )
 
 
-CHROMS = load_chroms_module()
 LOCAL_FILES = local_files(config)
 CHROM_ALIASES = chrom_aliases(config)
 if LOCAL_FILES and not (workflow.remote_exec or workflow.subprocess_exec):

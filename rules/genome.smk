@@ -161,7 +161,12 @@ use rule index_bam as index_external_bam with:
     benchmark:
         "logs/benchmarks/index_bam/external/{name}.tsv"
     wildcard_constraints:
-        name="|".join(re.escape(ref) for ref in EXTERNAL_BAMS) or "(?!)",
+        # A BAM member of an archive lies at <name>.members/<member> (external_path).
+        name="|".join(
+            re.escape(external_path(ref).removeprefix(f"{DOWNLOADS}/external/"))
+            for ref in EXTERNAL_BAMS
+        )
+        or "(?!)",
 
 
 # BAMs named by accession (indexed by rule index_bam), a directory of one indexed BAM per

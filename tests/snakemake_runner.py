@@ -1,5 +1,6 @@
 """Run the workflow in a separate Snakemake process, for the workflow tests."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +29,13 @@ def workdir_with(directory, config):
     (directory / "config").mkdir(parents=True, exist_ok=True)
     (directory / "config" / "config.yaml").write_text(yaml.safe_dump(config))
     return directory
+
+
+def planned_jobs(output):
+    """Rule -> count from the job-stats table of a dry run."""
+    counts = {}
+    for line in output.splitlines():
+        match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts

@@ -9,6 +9,7 @@ import pyBigWig
 import pysam
 import pytest
 
+from attrprior import chroms
 from attrprior.chroms import (
     check_shared_names,
     fasta_lengths,
@@ -44,6 +45,18 @@ def test_fasta_lengths_by_hand_and_of_the_real_genome(tmp_path):
     fasta.write_text(">a\nAC\n>a\nGT\n")
     with pytest.raises(ValueError, match="'a' empty or repeated"):
         fasta_lengths(fasta)
+    fasta.write_text(">a\nAC\n>b\n>c\nG\n")
+    with pytest.raises(ValueError, match=r"sequences without bases: \['b'\]"):
+        fasta_lengths(fasta)
+
+
+def test_reads_name_no_chromosome(tmp_path):
+    # A FASTQ (reads to align) is not read line by line as a table of names.
+    fastq = tmp_path / "reads.fastq.gz"
+    with gzip.open(fastq, "wt") as handle:
+        handle.write("@r1\nACGT\n+\nIIII\n" * 3)
+    assert file_kind(fastq) == "fastq" and sequence_names(fastq) == []
+    assert rename_chroms(fastq, tmp_path / "copy.fastq.gz", {"r1": "x"}) == 0
 
 
 def test_rename_a_fasta_keeps_gzip_and_bases(tmp_path):
@@ -77,7 +90,8 @@ def test_rename_a_table_and_a_bam(tmp_path):
         assert renamed_bam.header.get_reference_length("22") == 22_000_000
 
 
-def test_rename_a_bigwig_keeps_its_values(tmp_path):
+def test_rename_a_bigwig_keeps_its_values(tmp_path, monkeypatch):
+    monkeypatch.setattr(chroms, "_BIGWIG_BLOCK", 8)  # copied in blocks: (10, 20) spans two
     source = tmp_path / "a.bw"
     with pyBigWig.open(str(source), "w") as bigwig:
         bigwig.addHeader([("1", 100), ("2", 50)])

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attrprior.chroms import parse_split_region
 from attrprior.labels import (
     binary_labels,
     central_bin_coverage,
     koo_task_regions,
     label_agreement,
     load_binary_labels,
-    parse_split_region,
     region_mask,
     write_binary_labels,
 )

@@ -26,6 +26,7 @@ LOCAL_RULES = {
     "download_experiment_file",
     "download_experiment_alignments",
     "download_external",
+    "link_local_file",
     "extract_external_member",
     "download_lock",
     "paper_table1",

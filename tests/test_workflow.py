@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from snakemake_runner import ROOT, SNAKEMAKE, snakemake, workdir_with
+from snakemake_runner import ROOT, SNAKEMAKE, planned_jobs, snakemake, workdir_with
 
 
 def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns
@@ -22,16 +22,6 @@ def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns
 
 def load(name):
     return yaml.safe_load((ROOT / "config" / name).read_text())
-
-
-def planned_jobs(output):
-    """Rule -> count from the job-stats table of a dry run."""
-    counts = {}
-    for line in output.splitlines():
-        match = re.fullmatch(r"(\w+)\s+(\d+)", line.strip())
-        if match and match.group(1) != "total":
-            counts[match.group(1)] = int(match.group(2))
-    return counts
 
 
 def assert_dry_run_fails(tmp_path, config, message, *targets):
@@ -219,7 +209,7 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
         ),
         (
             lambda c: SIMULATED(c)["splits"].update(test=["chr3:2000-1000"]),
-            "splits.test: 'chr3:2000-1000' is an empty region",
+            "splits.test: split entry 'chr3:2000-1000': the region is empty",
         ),
         (lambda c: SIMULATED(c)["splits"].update(test=["chr9:0-10"]), "splits.test: ['chr9']"),
         (

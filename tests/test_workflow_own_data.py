@@ -2,13 +2,16 @@
 and a piece of hg19 (tests/data/ctcf_chr22), all local files; checked against the data
 themselves. And what stops such a run: chromosome names that differ, a wrong md5."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyBigWig
 import pysam
 import pytest
 import yaml
-from snakemake_runner import ROOT, snakemake, workdir_with
+from snakemake_runner import ROOT, planned_jobs, snakemake, workdir_with
 
 from attrprior.genome import GenomeArray
 from attrprior.labels import load_binary_labels
@@ -32,11 +35,32 @@ def test_names_that_differ_stop_the_run_naming_both_files(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "chromosome names differ" in output
-    assert f"{CTCF / 'hg19_chr22_part.fa.gz'} names ['22'] (1)" in output
-    assert "names ['chr22'] (1); none is shared; map them with the config key chrom_aliases" in (
-        output
-    )
+    assert (
+        f"{CTCF / 'hg19_chr22_part.fa.gz'} names ['22'] (1) but "
+        f"{CTCF / 'CTCF_peaks.narrowPeak'} names ['chr22'] (1); none is shared; map them with "
+        "the config key chrom_aliases"
+    ) in output
     assert not (tmp_path / "resources").exists()  # before any job
+
+
+def test_relative_paths_and_an_aliases_file_plan_the_whole_run(tmp_path):
+    # As a user runs it, from another directory: the files' paths relative to the config
+    # file, the aliases a two-column file beside it.
+    config = yaml.safe_load(CONFIG.read_text())
+    directory = tmp_path / "configs" / "mine"
+    directory.mkdir(parents=True)
+    for entry in config["external"].values():
+        entry["path"] = os.path.relpath(CTCF / Path(entry["path"]).name, directory)
+    (directory / "aliases.tsv").write_text("22\tchr22\n")
+    config["chrom_aliases"] = "aliases.tsv"
+    (directory / "own.yaml").write_text(yaml.safe_dump(config))
+    work = tmp_path / "work"
+    work.mkdir()
+    result = snakemake(work, "-n", "--quiet", "rules", "--configfile", str(directory / "own.yaml"))
+    jobs = planned_jobs(result.stdout)
+    assert jobs["link_local_file"] == 4 and jobs["fasta_chrom_sizes"] == 1, jobs
+    assert jobs["empty_blacklist"] == 1 and jobs["index_external_bam"] == 2, jobs
+    assert "download_reference" not in jobs and "download_external" not in jobs, jobs
 
 
 def test_a_wrong_md5_stops_the_run_naming_the_file(tmp_path):

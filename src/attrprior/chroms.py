@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 #: File kinds :func:`file_kind` tells apart.
-KINDS = ("fasta", "bam", "bigwig", "table")
+KINDS = ("fasta", "fastq", "bam", "bigwig", "table")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BIGWIG_MAGIC = (0x888FFC26).to_bytes(4, "little")
@@ -47,8 +47,9 @@ def file_kind(path: str | os.PathLike) -> str:
     Returns
     -------
     str
-        ``"fasta"`` (plain or gzip, first character ``>``), ``"bam"``, ``"bigwig"`` or
-        ``"table"`` (anything else: tab-separated text, plain or gzip, chromosome first).
+        ``"fasta"`` (plain or gzip, first character ``>``), ``"fastq"`` (``@``: reads, which
+        name no chromosome), ``"bam"``, ``"bigwig"`` or ``"table"`` (anything else:
+        tab-separated text, plain or gzip, chromosome first).
     """
     path = Path(path)
     with open(path, "rb") as handle:
@@ -60,16 +61,16 @@ def file_kind(path: str | os.PathLike) -> str:
             start = handle.read(4)
         if start == _BAM_MAGIC:
             return "bam"
-        return "fasta" if start[:1] == b">" else "table"
-    return "fasta" if head[:1] == b">" else "table"
+        head = start
+    return {b">": "fasta", b"@": "fastq"}.get(head[:1], "table")
 
 
 def sequence_names(path: str | os.PathLike) -> list[str]:
     """The chromosome (sequence) names ``path`` uses, in file order, each once.
 
-    FASTA: the headers' first words (from the ``.fai`` index beside it when there is one);
-    BAM: the header's reference names; bigWig: its chromosomes; a table: the first column
-    of its records.
+    FASTA: the headers' first words (from the ``.fai`` index beside it when there is one,
+    which spares reading a whole genome); BAM: the header's reference names; bigWig: its
+    chromosomes; a table: the first column of its records; FASTQ: none.
 
     Raises
     ------
@@ -88,6 +89,8 @@ def sequence_names(path: str | os.PathLike) -> list[str]:
                 return list(bigwig.chroms())
         if kind == "fasta":
             return _fasta_names(path)
+        if kind == "fastq":
+            return []
         return _table_names(path)
     except (OSError, EOFError, UnicodeDecodeError, struct.error, RuntimeError) as error:
         raise ValueError(
@@ -155,7 +158,35 @@ def fasta_lengths(path: str | os.PathLike) -> dict[str, int]:
                 lengths[name] += len(line.strip())
     if not lengths:
         raise ValueError(f"{path}: no sequence")
+    empty = [name for name, length in lengths.items() if length == 0]
+    if empty:
+        raise ValueError(f"{path}: sequences without bases: {empty[:5]}")
     return lengths
+
+
+def parse_split_region(entry: str) -> tuple[str, int, int | None]:
+    """A held-out split entry: ``"chr1"`` (the whole chromosome) or
+    ``"chr22:16000000-18000000"`` (0-based, end excluded, as in BED).
+
+    Returns
+    -------
+    tuple
+        ``(chrom, start, end)``; ``end`` None for a whole chromosome.
+
+    Raises
+    ------
+    ValueError
+        For a malformed entry or an empty region.
+    """
+    match = re.fullmatch(r"([^:\s]+)(?::([0-9]+)-([0-9]+))?", str(entry))
+    if not match:
+        raise ValueError(f"split entry {entry!r}: expected 'chrom' or 'chrom:start-end'")
+    chrom, start, end = match.groups()
+    if start is None:
+        return chrom, 0, None
+    if int(end) <= int(start):
+        raise ValueError(f"split entry {entry!r}: the region is empty (end <= start)")
+    return chrom, int(start), int(end)
 
 
 def read_aliases(value: Mapping[str, str] | str | os.PathLike) -> dict[str, str]:
@@ -273,6 +304,10 @@ def _rename_bam(source: Path, dest: Path, aliases: Mapping[str, str]) -> None:
                 writer.write(read)
 
 
+# bigWigs are copied in blocks of this many bp, so memory does not grow with a chromosome.
+_BIGWIG_BLOCK = 10_000_000
+
+
 def _rename_bigwig(source: Path, dest: Path, aliases: Mapping[str, str]) -> None:
     import pyBigWig  # only bigWigs need it
 
@@ -282,15 +317,18 @@ def _rename_bigwig(source: Path, dest: Path, aliases: Mapping[str, str]) -> None
         chroms = reader.chroms()
         writer.addHeader([(aliases.get(c, c), int(n)) for c, n in chroms.items()])
         for chrom, length in chroms.items():
-            intervals = reader.intervals(chrom, 0, length) or ()
-            if intervals:
-                starts, ends, values = zip(*intervals, strict=True)
-                writer.addEntries(
-                    [aliases.get(chrom, chrom)] * len(starts),
-                    list(starts),
-                    ends=list(ends),
-                    values=[float(v) for v in values],
-                )
+            for block in range(0, length, _BIGWIG_BLOCK):
+                end = min(block + _BIGWIG_BLOCK, length)
+                # An interval across the block's start came with the block before.
+                intervals = [i for i in reader.intervals(chrom, block, end) or () if i[0] >= block]
+                if intervals:
+                    starts, ends, values = zip(*intervals, strict=True)
+                    writer.addEntries(
+                        [aliases.get(chrom, chrom)] * len(starts),
+                        list(starts),
+                        ends=list(ends),
+                        values=[float(v) for v in values],
+                    )
     finally:
         reader.close()
         writer.close()

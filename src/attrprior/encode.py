@@ -1086,12 +1086,15 @@ def import_local_file(
 
     Raises
     ------
+    FileNotFoundError
+        If ``source`` is not a file.
     ValueError
         If the MD5 differs, naming the file, both MD5s and the config key.
     """
     from attrprior.chroms import rename_chroms, sequence_names  # only local files need them
 
-    source, dest = Path(source).resolve(), Path(dest)
+    # abspath, not resolve(): a link of the user's (latest.bam -> v2.bam) stays a link.
+    source, dest = Path(os.path.abspath(source)), Path(dest)
     if not source.is_file():
         raise FileNotFoundError(f"{source}: local file external.{label} not found")
     actual = file_md5(source)

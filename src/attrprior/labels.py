@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -44,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attrprior.chroms import parse_split_region
 from attrprior.data import DEFAULT_SPLIT_FRACTIONS, check_split_fractions, random_split
 from attrprior.io import atomic_path
 from attrprior.peaks import (
@@ -157,7 +157,7 @@ class BinaryLabels:
 
     def split_mask(self, split_chroms: Iterable[str]) -> np.ndarray:
         """Windows of a held-out split: on the given chromosomes, or centred in the given
-        regions (:func:`parse_split_region`).
+        regions (:func:`attrprior.chroms.parse_split_region`).
 
         Parameters
         ----------
@@ -180,49 +180,32 @@ class BinaryLabels:
         if unknown:
             raise ValueError(f"split chromosomes {unknown} are not in the labels ({names})")
         mask = np.zeros(len(self.chrom), dtype=bool)
+        half = self.window_length // 2
         for chrom, start, end in regions:
-            inside = self.chrom == names.index(chrom)
-            if end is not None:  # by chromosome index first: W can be tens of millions
-                centers = self.start + self.window_length // 2
-                inside &= (centers >= start) & (centers < end)
-            mask |= inside
+            rows = np.flatnonzero(self.chrom == names.index(chrom))
+            if end is not None:  # starts ascend within a chromosome: W can be 10^7 or more
+                first, last = np.searchsorted(self.start[rows], [start - half, end - half])
+                rows = rows[first:last]
+            mask[rows] = True
         return mask
 
 
-def parse_split_region(entry: str) -> tuple[str, int, int | None]:
-    """A split entry: ``"chr1"`` (the whole chromosome) or ``"chr22:16000000-18000000"``
-    (0-based, end excluded, as in BED).
-
-    Returns
-    -------
-    tuple
-        ``(chrom, start, end)``; ``end`` None for a whole chromosome.
-
-    Raises
-    ------
-    ValueError
-        For a malformed entry or an empty region.
-    """
-    match = re.fullmatch(r"([^:\s]+)(?::([0-9]+)-([0-9]+))?", str(entry))
-    if not match:
-        raise ValueError(f"split entry {entry!r}: expected 'chrom' or 'chrom:start-end'")
-    chrom, start, end = match.groups()
-    if start is None:
-        return chrom, 0, None
-    if int(end) <= int(start):
-        raise ValueError(f"split entry {entry!r}: the region is empty (end <= start)")
-    return chrom, int(start), int(end)
-
-
-def region_mask(chroms, positions, regions) -> np.ndarray:
-    """Which positions lie in any of ``regions``.
+def region_mask(
+    chroms: Sequence[str] | np.ndarray,
+    positions: Sequence[int] | np.ndarray,
+    regions: Iterable[tuple[str, int, int | None]],
+) -> np.ndarray:
+    """Which positions lie in any of ``regions`` (e.g. summits in held-out regions).
 
     Parameters
     ----------
     chroms : array-like of str, shape (N,)
+        Chromosome of each position.
     positions : array-like of int, shape (N,)
+        0-based positions.
     regions : iterable of (chrom, start, end)
-        As :func:`parse_split_region` returns them (``end`` None: the whole chromosome).
+        As :func:`attrprior.chroms.parse_split_region` returns them (``end`` None: the whole
+        chromosome).
 
     Returns
     -------

@@ -201,8 +201,9 @@ def genomic_splits(
     genome : GenomeArray
     labels : BinaryLabels
     split_chroms : dict
-        ``{"valid": [...], "test": [...]}`` chromosome names; every other labelled
-        chromosome is for training (Tseng et al.: test chr1).
+        ``{"valid": [...], "test": [...]}`` chromosome names, or regions
+        ``chrom:start-end`` (a window belongs to the region its centre lies in); every
+        other labelled window is for training (Tseng et al.: test chr1).
     seed : int
         Seeds the negatives of the fixed validation and test samples, so every model of a
         dataset is evaluated on the same windows whatever its own seed.
@@ -222,7 +223,7 @@ def genomic_splits(
     """
     held_out = {name: labels.split_mask(split_chroms.get(name, [])) for name in ("valid", "test")}
     if (held_out["valid"] & held_out["test"]).any():
-        raise ValueError("split chromosomes: valid and test share a chromosome")
+        raise ValueError("splits: valid and test share windows")
     train_mask = ~(held_out["valid"] | held_out["test"])
     rng = np.random.default_rng(seed)
     samples = {

@@ -6,9 +6,10 @@ import logging
 import numpy as np
 import pandas as pd
 
+from attrprior.chroms import parse_split_region
 from attrprior.genome import GenomeArray, build_profile_examples
 from attrprior.io import log_to_file, write_tsv
-from attrprior.labels import parse_split_region, region_mask
+from attrprior.labels import region_mask
 from attrprior.peaks import read_narrowpeak, summit_positions
 from attrprior.sampling import signal_ranks
 
