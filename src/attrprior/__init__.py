@@ -8,7 +8,8 @@ verified), ``portal`` (a local stand-in for those services), ``simgenome`` (a si
 genome with ChIP/DNase data and ground truth), ``peaks`` (narrowPeak/BED reading),
 ``labels`` (binary labels), ``alignment`` (reads to BAM with bowtie2), ``tracks`` (BAM to
 bigWig), ``genome`` (sequence arrays, profile examples), ``sampling`` (balanced training
-batches) and ``chroms`` (chromosome names of genomic files, renaming them). All sequence
+batches) and ``chroms`` (chromosome names of genomic files, renaming them);
+``keras_weights`` (the authors' published Keras models loaded into ours). All sequence
 and attribution arrays are ``(N, 4, L)``: examples, bases A/C/G/T, positions.
 """
 
