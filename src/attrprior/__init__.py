@@ -9,7 +9,8 @@ genome with ChIP/DNase data and ground truth), ``peaks`` (narrowPeak/BED reading
 ``labels`` (binary labels), ``alignment`` (reads to BAM with bowtie2), ``tracks`` (BAM to
 bigWig), ``genome`` (sequence arrays, profile examples), ``sampling`` (balanced training
 batches) and ``chroms`` (chromosome names of genomic files, renaming them);
-``keras_weights`` (the authors' published Keras models loaded into ours). All sequence
+``keras_weights`` and ``h5_dataset`` (the authors' published Keras models and HDF5
+datasets, read into ours). All sequence
 and attribution arrays are ``(N, 4, L)``: examples, bases A/C/G/T, positions.
 """
 
