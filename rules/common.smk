@@ -399,13 +399,19 @@ def check_config(config):
         if "encode_binary" in dataset:
             check_genomic_dataset(config, key, dataset["encode_binary"], profile_models)
             continue
-        if "encode_regions" in dataset:
-            if "attribution" in dataset:
+        for kind in ("encode_regions", "published_h5"):
+            if kind in dataset and "attribution" in dataset:
                 raise ValueError(
-                    f"config key {key}.attribution: not supported for encode_regions "
-                    "datasets (only simulated and encode_binary datasets are attributed)"
+                    f"config key {key}.attribution: not supported for {kind} datasets "
+                    "(only simulated and encode_binary datasets are attributed)"
                 )
+        if "encode_regions" in dataset:
             check_region_dataset(config, key, dataset["encode_regions"])
+            continue
+        if "published_h5" in dataset:
+            check_external_ref(
+                config, f"{key}.published_h5.file", dataset["published_h5"]["file"]
+            )
             continue
         method = dataset["figures"]["method"]
         if method not in dataset["attribution"]["methods"]:
@@ -835,7 +841,11 @@ WINDOW_DATASETS = [
 REGION_DATASETS = [
     name for name, entry in config["datasets"].items() if "encode_regions" in entry
 ]
-GENOMIC_DATASETS = WINDOW_DATASETS + REGION_DATASETS
+# Datasets published as HDF5 splits (published_h5): trained as regions are.
+PUBLISHED_DATASETS = [
+    name for name, entry in config["datasets"].items() if "published_h5" in entry
+]
+GENOMIC_DATASETS = WINDOW_DATASETS + REGION_DATASETS + PUBLISHED_DATASETS
 SIMULATED_DATASETS = [name for name in DATASETS if name not in GENOMIC_DATASETS]
 
 
@@ -1241,6 +1251,11 @@ def downloaded_files(dataset):
     """Every file (or directory of replicate files) a genomic dataset downloads (reference
     files, peaks, alignments), once each; each has a record at ``<path>.download.json``.
     """
+    if dataset in PUBLISHED_DATASETS:
+        ref = config["datasets"][dataset]["published_h5"]["file"]
+        # An archive member is recorded with its archive, as elsewhere.
+        archive = external_parts(ref)[0]
+        return list(dict.fromkeys([external_path(archive), external_path(ref)]))
     if dataset in REGION_DATASETS:
         source = region_source(dataset)
         assembly = source["assembly"]
@@ -1281,7 +1296,7 @@ def dataset_external_refs(source):
 
 def genomic_outputs(dataset):
     """Labels, tracks, download lock, predictive table (and label agreement) of a dataset."""
-    if dataset in REGION_DATASETS:
+    if dataset in REGION_DATASETS + PUBLISHED_DATASETS:
         return [
             f"{RESULTS}/{dataset}/data/downloads.tsv",
             f"{RESULTS}/{dataset}/data/regions_summary.tsv",
@@ -1354,7 +1369,7 @@ def training_data(wildcards):
     its window labels (with the tasks' optimal peaks when the condition has keep_positives)
     or, for profile models (tseng_profile), the dataset's summit-centred profile examples
     (rule profile_examples, which records the peaks' signal ranks)."""
-    if wildcards.dataset in REGION_DATASETS:
+    if wildcards.dataset in REGION_DATASETS + PUBLISHED_DATASETS:
         return {"regions": f"{RESULTS}/{wildcards.dataset}/data/regions.npz"}
     if config["models"][wildcards.model]["architecture"] == "tseng_profile":
         return {

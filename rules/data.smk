@@ -30,6 +30,34 @@ rule simulate_dataset:
         "../workflow/scripts/simulate_dataset.py"
 
 
+# A dataset published as HDF5 splits (published_h5), as peak-centred regions are stored
+# (rule task_regions): every model of the dataset trains on it.
+rule published_regions:
+    input:
+        h5=lambda wc: external_path(
+            config["datasets"][wc.dataset]["published_h5"]["file"]
+        ),
+    output:
+        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+        summary=report(
+            f"{RESULTS}/{{dataset}}/data/regions_summary.tsv",
+            caption="../workflow/report/regions_summary.rst",
+            category="Data",
+        ),
+    log:
+        "logs/{dataset}/published_regions.log",
+    wildcard_constraints:
+        dataset="|".join(PUBLISHED_DATASETS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../workflow/scripts/published_regions.py"
+
+
 # purpose "attribution": the sequences every model is explained on; "motif": those that
 # TF-MoDISco's DeepSHAP maps are computed on, when motifs.n_sequences asks for more.
 rule attribution_inputs:

@@ -1,0 +1,30 @@
+"""A dataset published as HDF5 splits, stored as the workflow stores regions (rule
+published_regions): ``x`` (N, 4, L), ``y`` (N, T), ``split``; no genomic coordinates."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from attrprior.h5_dataset import SPLITS, read_split_h5
+from attrprior.io import atomic_path, log_to_file, write_tsv
+
+log_to_file(snakemake.log[0])
+data = read_split_h5(snakemake.input.h5)
+x = np.concatenate([data.x[split] for split in SPLITS])
+y = np.concatenate([data.y[split] for split in SPLITS])
+split = np.concatenate([np.full(len(data.x[name]), name) for name in SPLITS])
+with atomic_path(snakemake.output.regions, suffix=".npz") as tmp:
+    np.savez_compressed(
+        tmp, x=x, y=y, split=split, chrom=np.full(len(x), ""), start=np.full(len(x), -1)
+    )
+summary = pd.DataFrame(
+    [
+        {"split": name, "label": int(label), "regions": int((data.y[name][:, 0] == label).sum())}
+        for name in SPLITS
+        for label in (1, 0)
+    ]
+)
+summary["layout"] = data.layout
+write_tsv(summary, snakemake.output.summary)
+logging.info("%s (%s layout): %s", snakemake.input.h5, data.layout, summary.to_dict("records"))
