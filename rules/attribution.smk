@@ -22,3 +22,27 @@ rule attribute:
         tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
     script:
         "../workflow/scripts/attribute.py"
+
+
+# Peak-centred regions (encode_regions) and published datasets (published_h5): random
+# positive test regions, their summit at the centre (Majdandzic et al.'s tasks are
+# summit-centred), explained like the windows of encode_binary datasets.
+rule region_attribution_inputs:
+    input:
+        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+    output:
+        inputs=ATTRIBUTION_INPUTS,
+    log:
+        "logs/{dataset}/region_attribution_inputs.log",
+    wildcard_constraints:
+        dataset="|".join(REGION_DATASETS + PUBLISHED_DATASETS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        attribution=lambda wc: dataset_config(wc, "attribution"),
+    script:
+        "../workflow/scripts/region_attribution_inputs.py"

@@ -399,12 +399,6 @@ def check_config(config):
         if "encode_binary" in dataset:
             check_genomic_dataset(config, key, dataset["encode_binary"], profile_models)
             continue
-        for kind in ("encode_regions", "published_h5"):
-            if kind in dataset and "attribution" in dataset:
-                raise ValueError(
-                    f"config key {key}.attribution: not supported for {kind} datasets "
-                    "(only simulated and encode_binary datasets are attributed)"
-                )
         if "encode_regions" in dataset:
             check_region_dataset(config, key, dataset["encode_regions"])
             continue
@@ -1297,7 +1291,7 @@ def dataset_external_refs(source):
 def genomic_outputs(dataset):
     """Labels, tracks, download lock, predictive table (and label agreement) of a dataset."""
     if dataset in REGION_DATASETS + PUBLISHED_DATASETS:
-        return [
+        outputs = [
             f"{RESULTS}/{dataset}/data/downloads.tsv",
             f"{RESULTS}/{dataset}/data/regions_summary.tsv",
             *expand(
@@ -1306,6 +1300,9 @@ def genomic_outputs(dataset):
                 ext=["tsv", "md"],
             ),
         ]
+        if "attribution" in config["datasets"][dataset]:
+            outputs.append(f"{RESULTS}/{dataset}/scores/pooled.tsv")
+        return outputs
     outputs = [
         f"{RESULTS}/{dataset}/data/downloads.tsv",
         f"{RESULTS}/{dataset}/data/labels_summary.tsv",

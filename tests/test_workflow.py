@@ -270,12 +270,6 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
             "control_alignments.fastq: 'naked_dnase' names no entry of external",
         ),
         (lambda c: c["external"]["naked_dnase_simK562"]["ena"].update(run="SRX123"), "SRX123"),
-        (
-            lambda c: c["datasets"]["simulated_regions"].update(
-                attribution=c["datasets"]["simulated"]["attribution"]
-            ),
-            "simulated_regions.attribution",
-        ),
         (lambda c: PAPER(c)["table4"].update(datasets=["simulated_regions"]), "table4"),
         (lambda c: PROFILE(c).pop("profile"), "simulated_profile.encode_binary.profile"),
         (drop_alignments, "simulated_profile.encode_binary.experiments"),

@@ -1,6 +1,7 @@
 """The authors' published data as a workflow input (published_h5): a real ChIP-seq task file
 of Majdandzic et al. (tests/data/koo/LEF1_200.h5) fetched from the local Zenodo stand-in,
-md5 verified and locked, then trained on its own splits."""
+md5 verified and locked, trained on its own splits, explained raw and corrected, its angles
+and tables written."""
 
 import hashlib
 from pathlib import Path
@@ -44,6 +45,12 @@ def config(base_url):
                     "reverse_complement": False,
                     "monitor": "auroc",
                 },
+                "attribution": {
+                    "n_sequences": 20,
+                    "n_shuffles": 3,
+                    "seed": 0,
+                    "methods": {"saliency": {}, "deepshap": {}},
+                },
                 "evaluation": {
                     "reference_condition": "none",
                     "interpretability_threshold": 0.1,
@@ -73,7 +80,7 @@ def published_run(tmp_path_factory):
 def test_the_published_task_is_fetched_verified_and_trained(published_run):
     work, plan = published_run
     assert plan["download_external"] == 1 and plan["published_regions"] == 1, plan
-    assert plan["train_model"] == 1, plan
+    assert plan["train_model"] == 1 and plan["region_attribution_inputs"] == 1, plan
     results = work / "results" / "koo_lef1"
     lock = pd.read_csv(results / "data" / "downloads.tsv", sep="\t").set_index("accession")
     assert lock.loc["lef1", "md5"] == hashlib.md5(LEF1.read_bytes()).hexdigest()
@@ -91,16 +98,23 @@ def test_the_published_task_is_fetched_verified_and_trained(published_run):
     assert 0.5 < float(metrics["test_auroc"].iloc[0]) <= 1.0  # one epoch learns something
 
 
-def test_attribution_of_a_published_dataset_is_refused_for_now(tmp_path):
-    settings = config("http://127.0.0.1:1")
-    settings["datasets"]["koo_lef1"]["attribution"] = {
-        "n_sequences": 10,
-        "n_shuffles": 2,
-        "seed": 0,
-        "methods": {"saliency": {}},
-    }
-    result = snakemake(workdir_with(tmp_path, settings), "-n", check=False)
-    assert result.returncode != 0
-    assert "datasets.koo_lef1.attribution: not supported for published_h5" in (
-        result.stdout + result.stderr
-    )
+@pytest.mark.slow
+def test_the_published_task_is_explained_and_its_angles_measured(published_run):
+    work, _ = published_run
+    results = work / "results" / "koo_lef1"
+    inputs = load_npz(results / "data" / "attribution_inputs.npz", "attribution inputs")
+    regions = load_npz(results / "data" / "regions.npz", "regions")
+    assert len(inputs["index"]) == 20
+    assert (regions["split"][inputs["index"]] == "test").all()
+    assert (regions["y"][inputs["index"], 0] == 1).all()  # positive test regions
+    assert inputs["summit_distance"][0, 100] == 0 and inputs["summit_distance"][0, 0] == 100
+    maps = load_npz(results / "attributions" / "cnn_shallow_relu" / "none" / "seed0.npz", "maps")
+    assert set(maps) == {"saliency", "saliency_corrected", "deepshap", "deepshap_corrected"}
+    assert all(m.shape == (20, 4, 200) and np.isfinite(m).all() for m in maps.values())
+    angles = pd.read_csv(results / "scores" / "angle_fractions.tsv", sep="\t")
+    raw = angles.set_index("method").loc["saliency"]
+    assert raw["n_positions"] > 3000  # 20 x 200 positions, less those with a zero gradient
+    fractions = raw[["above_30", "above_45", "above_60"]].to_numpy(float)
+    assert (np.diff(fractions) < 0).all() and 0 < fractions[-1] < fractions[0] < 1
+    sequences = pd.read_csv(results / "scores" / "sequences.tsv.gz", sep="\t")
+    assert {"summit_spearman", "entropy", "highfreq"} <= set(sequences.columns)
