@@ -45,6 +45,27 @@ def test_either_layout_gives_channels_first(tmp_path):
     )
 
 
+def test_the_billboard_file_layout_with_its_ground_truth(tmp_path):
+    # As the authors' synthetic_code_dataset.h5: capital X_/Y_, and model_<split> holding
+    # the probability matrix each sequence was drawn from (N, 4, L).
+    rng = np.random.default_rng(1)
+    truth = rng.dirichlet(np.ones(4), size=(3, 10)).transpose(0, 2, 1).astype(np.float32)
+    one_hot = np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(3, 10))].transpose(0, 2, 1)
+    with h5py.File(tmp_path / "code.h5", "w") as handle:
+        for split in SPLITS:
+            handle[f"X_{split}"] = one_hot
+            handle[f"Y_{split}"] = np.ones((3, 1))
+            handle[f"model_{split}"] = truth
+    data = read_split_h5(tmp_path / "code.h5")
+    assert data.layout == "N4L" and set(data.truth) == set(SPLITS)
+    np.testing.assert_allclose(data.truth["test"], truth)
+    assert read_split_h5(LEF1).truth is None  # the ChIP-seq tasks have none
+    with h5py.File(tmp_path / "code.h5", "a") as handle:
+        del handle["model_valid"]
+    with pytest.raises(ValueError, match=r"ground truth for \['test', 'train'\] only"):
+        read_split_h5(tmp_path / "code.h5")
+
+
 def test_bad_files_are_named(tmp_path):
     one_hot = np.eye(4, dtype=np.float32)[np.zeros((3, 8), dtype=int)]
     with h5py.File(tmp_path / "partial.h5", "w") as handle:

@@ -2,9 +2,11 @@
 
 Their billboard data and per-TF ChIP-seq tasks (Zenodo record 7011631; the authors'
 repository) are HDF5 files with one array per split and role: ``x_train``, ``y_train``,
-``x_valid``, ``y_valid``, ``x_test``, ``y_test``. One-hot sequences are stored either
-``(N, 4, L)`` or ``(N, L, 4)``; :func:`read_split_h5` returns them ``(N, 4, L)`` whichever it
-is, and says which layout it found.
+``x_valid``, ``y_valid``, ``x_test``, ``y_test`` (the ChIP-seq tasks) or the same with capital
+``X_``/``Y_`` (the billboard file, which also holds each sequence's generating probability
+matrix as ``model_train``, ``model_valid``, ``model_test``: the ground truth). One-hot
+sequences are stored either ``(N, 4, L)`` or ``(N, L, 4)``; :func:`read_split_h5` returns
+them ``(N, 4, L)`` whichever it is, and says which layout it found.
 """
 
 from __future__ import annotations
@@ -32,11 +34,15 @@ class SplitArrays:
         Split -> labels, float32, shape (N, T).
     layout : str
         How the file stored ``x``: ``"N4L"`` or ``"NL4"``.
+    truth : dict of str to numpy.ndarray or None
+        Split -> the probability matrices the sequences were drawn from, float32, shape
+        (N, 4, L), where the file has them (``model_<split>``); else None.
     """
 
     x: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
     layout: str
+    truth: dict[str, np.ndarray] | None = None
 
 
 def read_split_h5(path: str | os.PathLike) -> SplitArrays:
@@ -56,16 +62,26 @@ def read_split_h5(path: str | os.PathLike) -> SplitArrays:
         handle = h5py.File(path, "r")
     except OSError as error:
         raise ValueError(f"{path}: cannot read as HDF5: {error}") from error
-    x, y, layouts = {}, {}, set()
+    x, y, truth, layouts = {}, {}, {}, set()
     with handle:
-        missing = [f"{role}_{s}" for s in SPLITS for role in "xy" if f"{role}_{s}" not in handle]
+        names = {name.lower(): name for name in handle}
+        missing = [f"{role}_{s}" for s in SPLITS for role in "xy" if f"{role}_{s}" not in names]
         if missing:
             raise ValueError(f"{path}: missing arrays {missing} (has {sorted(handle)})")
         for split in SPLITS:
-            sequences = np.asarray(handle[f"x_{split}"], dtype=np.float32)
-            layout, sequences = _channels_first(sequences, path, split)
+            sequences = np.asarray(handle[names[f"x_{split}"]], dtype=np.float32)
+            layout, sequences = _channels_first(sequences, path, f"x_{split}")
             layouts.add(layout)
-            labels = np.asarray(handle[f"y_{split}"], dtype=np.float32)
+            if f"model_{split}" in names:
+                matrices = np.asarray(handle[names[f"model_{split}"]], dtype=np.float32)
+                truth_layout, truth[split] = _channels_first(matrices, path, f"model_{split}")
+                layouts.add(truth_layout)
+                if truth[split].shape != sequences.shape:
+                    raise ValueError(
+                        f"{path}: model_{split} {truth[split].shape} does not match x_{split} "
+                        f"{sequences.shape}"
+                    )
+            labels = np.asarray(handle[names[f"y_{split}"]], dtype=np.float32)
             labels = labels.reshape(len(labels), -1)
             if len(labels) != len(sequences):
                 raise ValueError(
@@ -74,25 +90,28 @@ def read_split_h5(path: str | os.PathLike) -> SplitArrays:
             x[split], y[split] = sequences, labels
     lengths = {array.shape[2] for array in x.values()}
     if len(layouts) > 1 or len(lengths) > 1:
-        raise ValueError(f"{path}: splits differ in layout {layouts} or length {lengths}")
-    return SplitArrays(x=x, y=y, layout=layouts.pop())
-
-
-def _channels_first(sequences: np.ndarray, path: Path, split: str) -> tuple[str, np.ndarray]:
-    """(layout, sequences as (N, 4, L)); the 4 bases sum to 1 at every position."""
-    if sequences.ndim != 3 or 4 not in sequences.shape[1:]:
         raise ValueError(
-            f"{path}: x_{split} has shape {sequences.shape}, not (N, 4, L) or (N, L, 4)"
+            f"{path}: arrays differ in layout {layouts} or length {lengths} across splits"
         )
+    if truth and set(truth) != set(SPLITS):
+        raise ValueError(f"{path}: ground truth for {sorted(truth)} only, not every split")
+    return SplitArrays(x=x, y=y, layout=layouts.pop(), truth=truth or None)
+
+
+def _channels_first(sequences: np.ndarray, path: Path, name: str) -> tuple[str, np.ndarray]:
+    """(layout, array as (N, 4, L)): one-hot sequences or probability matrices, whose 4
+    bases sum to 1 at every position."""
+    if sequences.ndim != 3 or 4 not in sequences.shape[1:]:
+        raise ValueError(f"{path}: {name} has shape {sequences.shape}, not (N, 4, L) or (N, L, 4)")
     candidates = []
     if sequences.shape[1] == 4:
         candidates.append(("N4L", sequences))
     if sequences.shape[2] == 4:
         candidates.append(("NL4", sequences.transpose(0, 2, 1)))
     for layout, channels_first in candidates:
-        if np.allclose(channels_first.sum(axis=1), 1.0):
+        if np.allclose(channels_first.sum(axis=1), 1.0, atol=1e-3):
             return layout, np.ascontiguousarray(channels_first)
     raise ValueError(
-        f"{path}: x_{split} of shape {sequences.shape} is not one-hot over 4 bases in either "
-        "layout (the bases do not sum to 1 at every position)"
+        f"{path}: {name} of shape {sequences.shape} is not one-hot (or a probability matrix) "
+        "over 4 bases in either layout (the bases do not sum to 1 at every position)"
     )
