@@ -308,6 +308,14 @@ def test_deep_shap_rejects_n_columns(x, refs):
         A.deep_shap(exp_model(), x, refs)
 
 
+def test_deep_shap_does_not_depend_on_the_pair_batch_size(x, refs):
+    # attribution.methods.deepshap.batch_size is a compute setting only.
+    model = exp_model()
+    maps = [A.deep_shap(model, x, refs, batch_size=size) for size in (1, 5, 32, 1000)]
+    for other in maps[1:]:
+        np.testing.assert_allclose(other, maps[0], atol=1e-6, rtol=0)
+
+
 # --- registry --------------------------------------------------------------------------------
 
 

@@ -123,6 +123,18 @@ def test_bad_config_stops_with_the_key_named(tmp_path, edit, message):
     assert_dry_run_fails(tmp_path, config, message)
 
 
+def test_attribution_batch_sizes_are_settings(tmp_path):
+    config = load("config.yaml")
+    methods = BILLBOARD(config)["attribution"]["methods"]
+    for name in methods:
+        if name != "grad_x_input":
+            methods[name] = {**(methods[name] or {}), "batch_size": 64}
+    result = snakemake(workdir_with(tmp_path, config), "-n", "--quiet", "rules")
+    assert planned_jobs(result.stdout)["attribute"] > 0
+    methods["deepshap"]["batch_size"] = 0
+    assert_dry_run_fails(tmp_path, config, "batch_size")
+
+
 def test_a_key_given_twice_stops_with_file_and_line(tmp_path):
     text = (ROOT / "config" / "config.yaml").read_text() + "\nresults: elsewhere\n"
     (tmp_path / "config").mkdir()
