@@ -58,9 +58,14 @@ def check_library_location():
 
 check_library_location()
 
+# Each config file as written (read once: for duplicate keys here, and to resolve the
+# relative paths a file names, config_file_naming).
+CONFIG_FILE_CONTENTS = {}
 for configfile_path in workflow.configfiles:
     with open(configfile_path) as handle:
-        yaml.load(handle, Loader=UniqueKeyLoader)
+        CONFIG_FILE_CONTENTS[configfile_path] = yaml.load(
+            handle, Loader=UniqueKeyLoader
+        )
 
 validate(config, schema="../config/schema.yaml")
 
@@ -470,21 +475,7 @@ def uses_portal(reference, source):
         return True
     if "experiments" not in source:
         return True  # encode_regions: peaks by accession or output type
-    for entry in source["experiments"].values():
-        for role in (
-            "optimal_peaks",
-            "relaxed_peaks",
-            "alignments",
-            "control_alignments",
-        ):
-            value = entry.get(role)
-            if value is None:
-                continue
-            if not (
-                isinstance(value, dict) and {"external", "fastq", "bam"} & set(value)
-            ):
-                return True
-    return False
+    return any(portal_roles(entry) for entry in source["experiments"].values())
 
 
 def check_region_dataset(config, key, source):
@@ -620,25 +611,28 @@ def check_external_ref(config, key, ref):
         )
 
 
+def portal_roles(entry):
+    """The file roles of an experiments entry that come from the ENCODE portal (by
+    accession or output type) rather than from external (files, reads to align, BAMs).
+    """
+    roles = ("optimal_peaks", "relaxed_peaks", "alignments", "control_alignments")
+    return [
+        role
+        for role in roles
+        if role in entry
+        and not (
+            isinstance(entry[role], dict)
+            and {"external", "fastq", "bam"} & set(entry[role])
+        )
+    ]
+
+
 def check_task_sources(config, key, entry):
     """An experiments entry: external refs exist; an experiment is named when any file
     comes from ENCODE (by accession or output type)."""
     for role, ref in task_external_refs(entry):
         check_external_ref(config, f"{key}.{role}", ref)
-    from_encode = [
-        role
-        for role in (
-            "optimal_peaks",
-            "relaxed_peaks",
-            "alignments",
-            "control_alignments",
-        )
-        if role in entry
-        and not (
-            isinstance(entry[role], dict)
-            and ({"external", "fastq", "bam"} & set(entry[role]))
-        )
-    ]
+    from_encode = portal_roles(entry)
     if from_encode and "experiment" not in entry:
         raise ValueError(
             f"config key {key}.experiment: required, as {from_encode} come from ENCODE "
@@ -725,7 +719,7 @@ def config_file_naming(keys, value):
     """The config file (last first, as later files win) whose YAML holds ``value`` at
     ``keys``, or None (a value from --config)."""
     for path in reversed(workflow.configfiles):
-        node = yaml.safe_load(Path(path).read_text())
+        node = CONFIG_FILE_CONTENTS[path]
         for key in keys:
             node = node.get(key) if isinstance(node, dict) else None
         if node == value:

@@ -21,9 +21,6 @@ import struct
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-#: File kinds :func:`file_kind` tells apart.
-KINDS = ("fasta", "fastq", "bam", "bigwig", "table")
-
 _GZIP_MAGIC = b"\x1f\x8b"
 _BIGWIG_MAGIC = (0x888FFC26).to_bytes(4, "little")
 _BAM_MAGIC = b"BAM\x01"
