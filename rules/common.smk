@@ -205,6 +205,8 @@ def simulated_positives(dataset, splits):
             break
     else:
         return None
+    if "published" in simulation:
+        return None  # the published file's splits, known once it is read
     if kind == "billboard":
         total, positives = simulation["n_sequences"], simulation["n_sequences"]
     else:
@@ -419,6 +421,11 @@ def check_config(config):
                 f"{key}.attribution.methods {sorted(dataset['attribution']['methods'])}"
             )
         (simulation,) = (dataset[name] for name in SIMULATORS if name in dataset)
+        if "published" in simulation:
+            check_external_ref(
+                config, f"{key}.billboard.published", simulation["published"]
+            )
+            continue
         if abs(sum(simulation["split"].values()) - 1) > 1e-6:
             raise ValueError(f"config key {key}.split: fractions must sum to 1")
         if "billboard" in dataset:
@@ -835,6 +842,12 @@ PUBLISHED_DATASETS = [
 ]
 GENOMIC_DATASETS = WINDOW_DATASETS + REGION_DATASETS + PUBLISHED_DATASETS
 SIMULATED_DATASETS = [name for name in DATASETS if name not in GENOMIC_DATASETS]
+# Billboard datasets read from a published draw (billboard.published), not simulated.
+PUBLISHED_BILLBOARDS = [
+    name
+    for name in SIMULATED_DATASETS
+    if "published" in config["datasets"][name].get("billboard", {})
+]
 
 
 def dataset_config(wildcards, key):
@@ -1296,6 +1309,10 @@ def genomic_outputs(dataset):
         ]
         if "attribution" in config["datasets"][dataset]:
             outputs.append(f"{RESULTS}/{dataset}/scores/pooled.tsv")
+            outputs += expand(
+                f"{RESULTS}/{dataset}/figures/{{model}}/angle_histograms.png",
+                model=config["datasets"][dataset]["models"],
+            )
         return outputs
     outputs = [
         f"{RESULTS}/{dataset}/data/downloads.tsv",
@@ -1422,7 +1439,7 @@ def all_outputs():
             figure=FIGURES,
         )
     for dataset in config["datasets"]:
-        outputs += run_files(dataset)
+        outputs += run_files(dataset) + ensemble_outputs(dataset)
     return outputs + paper_outputs()
 
 
@@ -1453,8 +1470,9 @@ PAPER_TARGETS = {
     "fig3": "motifs",
     "fig4": "any",
     "fig5": "single_motif",
-    "fig1_koo": "simulated",
+    "fig1_koo": "angles",
     "fig2_koo": "simulated",
+    "fig_koo_ensemble": "ensemble",
 }
 # What each kind means, for error messages.
 KIND_NEEDS = {
@@ -1464,6 +1482,8 @@ KIND_NEEDS = {
     "simulated": "attributions scored against a ground truth (a simulated dataset)",
     "single_motif": "the synthetic SPI1 simulation (single_motif)",
     "motifs": "TF-MoDISco motifs (a dataset with a motifs section)",
+    "ensemble": "an ensemble of models (a dataset with an ensemble section)",
+    "angles": "attribution maps (a simulated dataset, or any with an attribution section)",
 }
 
 
@@ -1472,12 +1492,16 @@ def dataset_kinds(settings):
     simulated = any(name in settings for name in SIMULATORS)
     placement = "encode_binary" in settings and "attribution" in settings
     kinds = {"any"}
+    if simulated or "attribution" in settings:
+        kinds.add("angles")
     if simulated:
         kinds |= {"simulated", "attributed"}
     if "single_motif" in settings:
         kinds.add("single_motif")
     if "motifs" in settings:
         kinds.add("motifs")
+    if "ensemble" in settings:
+        kinds.add("ensemble")
     if placement:
         kinds |= {"attributed", "placement"}
         if "footprints" in settings["encode_binary"]:
@@ -1654,17 +1678,12 @@ def paper_run_files(target, pattern):
     return [pattern.format(**run) for run in paper_runs(target)]
 
 
-def paper_dataset_files(target, pattern, models=False):
-    """Per-dataset (and with ``models``, per-model) files of a target's datasets."""
-    selection = paper_selection(target)
-    files = []
-    for dataset in selection["datasets"]:
-        if not models:
-            files.append(pattern.format(dataset=dataset))
-            continue
-        for model in selection.get("models", config["datasets"][dataset]["models"]):
-            files.append(pattern.format(dataset=dataset, model=model))
-    return files
+def paper_dataset_files(target, pattern):
+    """Per-dataset files of a target's datasets."""
+    return [
+        pattern.format(dataset=dataset)
+        for dataset in paper_selection(target)["datasets"]
+    ]
 
 
 def paper_reference(target):
@@ -1714,6 +1733,8 @@ def paper_target_files(target):
         ]
     if target in ("fig2", "fig4", "fig5"):
         return [f"{PAPER}/{target}.png", f"{PAPER}/{target}.tsv"]
+    if target == "fig_koo_ensemble":
+        return [f"{PAPER}/{target}.{ext}" for ext in ("png", "md", "tsv")]
     # Per-dataset targets also get their numbers beside the paper's (rule paper_comparison).
     comparison = (
         [f"{PAPER}/{target}.md", f"{PAPER}/{target}.tsv"]
@@ -1738,11 +1759,12 @@ def paper_target_files(target):
         "fig2_koo": ["logos"],
     }[target]
     return comparison + [
-        file
+        figure.format(dataset=dataset, model=model, figure=name)
+        for dataset, selection in paper_dataset_selection(target).items()
+        for model in selection["models"]
         for name in figures
-        for file in paper_dataset_files(
-            target, figure.replace("{figure}", name), models=True
-        )
+        # Cosine and interpretability against a ground truth: simulated datasets only.
+        if name != "raw_vs_corrected" or dataset in SIMULATED_DATASETS
     ]
 
 
@@ -1753,10 +1775,11 @@ COMPARISON_TARGETS = ["table_simulation", "table_baselines", "fig1_koo"]
 
 def comparison_datasets(target):
     """The attributed datasets of a per-dataset target (those with score tables)."""
+    kind = "angles" if target == "fig1_koo" else "attributed"
     return [
         dataset
         for dataset in paper_selection(target)["datasets"]
-        if "attributed" in dataset_kinds(config["datasets"][dataset])
+        if kind in dataset_kinds(config["datasets"][dataset])
     ]
 
 
@@ -1934,6 +1957,202 @@ def paper_motif_runs(target):
     ]
 
 
+# Majdandzic et al.'s ensemble-difference analysis (datasets.<name>.ensemble; rules in
+# rules/ensemble.smk).
+ENSEMBLE_RUN = f"{RESULTS}/{{dataset}}/ensemble/{{model}}/{{condition}}/filters{{n_filters}}/seed{{seed}}"
+ENSEMBLE_DIR = f"{RESULTS}/{{dataset}}/ensemble/{{model}}/{{condition}}"
+
+
+def check_ensembles(config):
+    """datasets.<name>.ensemble: explained datasets, Koo CNNs of the dataset, a condition
+    of it trained without a reference model or a weight grid, two members at least."""
+    for name, dataset in config["datasets"].items():
+        if "ensemble" not in dataset:
+            continue
+        key = f"datasets.{name}.ensemble"
+        ensemble = dataset["ensemble"]
+        if "attribution" not in dataset:
+            raise ValueError(
+                f"config key {key}: the members explain the dataset's attribution "
+                f"sequences, but datasets.{name} has no attribution section"
+            )
+        for model in ensemble["models"]:
+            if model not in dataset["models"]:
+                raise ValueError(
+                    f"config key {key}.models: {model!r} is not one of datasets.{name}.models "
+                    f"{dataset['models']}"
+                )
+            architecture = config["models"][model]["architecture"]
+            if architecture not in ("cnn_shallow", "cnn_deep"):
+                raise ValueError(
+                    f"config key {key}.models: {model!r} is a {architecture}; the members vary "
+                    "the first-layer filter count of cnn_shallow or cnn_deep"
+                )
+        condition = ensemble_condition(dataset)
+        if condition not in dataset["conditions"]:
+            raise ValueError(
+                f"config key {key}.condition: {condition!r} is not one of "
+                f"datasets.{name}.conditions {sorted(dataset['conditions'])}"
+            )
+        settings = dataset["conditions"][condition]
+        if settings.get("weight") == "auto" or tuned_key(settings):
+            raise ValueError(
+                f"config key {key}.condition: {condition!r} scales or tunes its weight on "
+                "other runs; the members train under a condition with a fixed weight"
+            )
+        shown = config.get("paper", {}).get("fig_koo_ensemble", {})
+        if name in shown.get("datasets", []) and not set(
+            shown.get("models", ensemble["models"])
+        ) & set(ensemble["models"]):
+            raise ValueError(
+                f"config key paper.fig_koo_ensemble.models: none of {shown['models']} has "
+                f"an ensemble in {key}.models {ensemble['models']}"
+            )
+        if len(ensemble["n_filters"]) * ensemble["models_per_filter"] < 2:
+            raise ValueError(
+                f"config key {key}: n_filters x models_per_filter is 1 model; an ensemble "
+                "needs at least 2"
+            )
+
+
+def ensemble_condition(dataset):
+    """The condition an ensemble's members train under."""
+    return dataset["ensemble"].get(
+        "condition", dataset["evaluation"]["reference_condition"]
+    )
+
+
+def ensemble_method(wildcards):
+    """The attribution method an ensemble compares."""
+    return dataset_config(wildcards, "ensemble").get("method", "saliency")
+
+
+def ensemble_method_params(wildcards):
+    """The method's settings from the dataset's attribution section (none if it lacks it)."""
+    methods = dataset_config(wildcards, "attribution")["methods"]
+    return methods.get(ensemble_method(wildcards), {})
+
+
+def ensemble_members(dataset):
+    """(n_filters, seed) of every member of a dataset's ensembles, in trial order."""
+    ensemble = config["datasets"][dataset]["ensemble"]
+    return [
+        (n_filters, seed)
+        for n_filters in ensemble["n_filters"]
+        for seed in range(ensemble["models_per_filter"])
+    ]
+
+
+def ensemble_member_files(wildcards, name):
+    """The file ``name`` (model.pt, maps.npz) of every member of one ensemble."""
+    return [
+        f"{ENSEMBLE_RUN}/{name}".format(
+            dataset=wildcards.dataset,
+            model=wildcards.model,
+            condition=wildcards.condition,
+            n_filters=n_filters,
+            seed=seed,
+        )
+        for n_filters, seed in ensemble_members(wildcards.dataset)
+    ]
+
+
+def ensemble_outputs(dataset):
+    """The analysis tables of every ensemble of a dataset."""
+    settings = config["datasets"][dataset]
+    if "ensemble" not in settings:
+        return []
+    return [
+        f"{ENSEMBLE_DIR}/{table}.tsv".format(
+            dataset=dataset, model=model, condition=ensemble_condition(settings)
+        )
+        for model in settings["ensemble"]["models"]
+        for table in ("summary", "by_angle", "members")
+    ]
+
+
+def paper_ensemble_files(table):
+    """The ensemble table ``table`` (summary, by_angle) of every dataset and model of
+    fig_koo_ensemble (the selection's models that have an ensemble)."""
+    files = []
+    for dataset, selection in paper_dataset_selection("fig_koo_ensemble").items():
+        settings = config["datasets"][dataset]
+        for model in settings["ensemble"]["models"]:
+            if model in selection["models"]:
+                files.append(
+                    f"{ENSEMBLE_DIR}/{table}.tsv".format(
+                        dataset=dataset,
+                        model=model,
+                        condition=ensemble_condition(settings),
+                    )
+                )
+    return files
+
+
+check_ensembles(config)
+
+
+# Published trained models (models.<name>.published_weights) take the place of training
+# runs (rule import_published_model).
+PUBLISHED_MODELS = [
+    name for name, entry in config["models"].items() if "published_weights" in entry
+]
+TRAINED_MODELS = [name for name in config["models"] if name not in PUBLISHED_MODELS]
+
+
+def published_weights_file(model, seed):
+    """The weights file of one seed of a published model, absolute."""
+    pattern = config["models"][model]["published_weights"]
+    path = config_relative(["models", model, "published_weights"], pattern)
+    return str(path).replace("{seed}", str(seed))
+
+
+def check_published_models(config):
+    """Published models: Koo CNNs, in datasets that train nothing (every condition empty)
+    and whose seeds all have a weights file; each error names the key."""
+    for model in PUBLISHED_MODELS:
+        architecture = config["models"][model]["architecture"]
+        if architecture not in ("cnn_shallow", "cnn_deep"):
+            raise ValueError(
+                f"config key models.{model}.published_weights: only for cnn_shallow and "
+                f"cnn_deep (Keras weights of Majdandzic et al.'s CNNs), not {architecture}"
+            )
+    for name, dataset in config["datasets"].items():
+        published = [model for model in dataset["models"] if model in PUBLISHED_MODELS]
+        if not published:
+            continue
+        for condition, entry in dataset["conditions"].items():
+            if entry:
+                raise ValueError(
+                    f"config key datasets.{name}.conditions.{condition}: the published "
+                    f"model {published[0]!r} is not trained here, so every condition of "
+                    "its dataset must be empty ({})"
+                )
+        if (
+            name in GENOMIC_DATASETS
+            and name not in REGION_DATASETS + PUBLISHED_DATASETS
+        ):
+            raise ValueError(
+                f"config key datasets.{name}.models: published models are Majdandzic et "
+                "al.'s binary CNNs, for simulated, encode_regions or published_h5 datasets"
+            )
+        for model in published:
+            for seed in range(dataset["seeds"]):
+                path = Path(published_weights_file(model, seed))
+                if not path.is_file():
+                    raise ValueError(
+                        f"config key models.{model}.published_weights: no file {path} for "
+                        f"seed {seed} (datasets.{name}.seeds is {dataset['seeds']})"
+                    )
+        ensemble = set(dataset.get("ensemble", {}).get("models", [])) & set(published)
+        if ensemble:
+            raise ValueError(
+                f"config key datasets.{name}.ensemble.models: {sorted(ensemble)} are "
+                "published; ensemble members are trained with varying filter counts"
+            )
+
+
+check_published_models(config)
 check_motifs(config)
 check_paper_targets(config)
 check_table2_options(config)

@@ -18,6 +18,10 @@ rule simulate_dataset:
         "logs/{dataset}/simulate_dataset.log",
     benchmark:
         "logs/benchmarks/simulate_dataset/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=(
+            "|".join(set(SIMULATED_DATASETS) - set(PUBLISHED_BILLBOARDS)) or "(?!)"
+        ),
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -28,6 +32,36 @@ rule simulate_dataset:
         simulation=lambda wc: simulation_config(wc),
     script:
         "../workflow/scripts/simulate_dataset.py"
+
+
+# A billboard dataset's published draw (billboard.published: Majdandzic et al.'s
+# synthetic_code_dataset.h5), stored as a simulated one, its planted motifs read back
+# from the ground truth.
+rule published_billboard:
+    input:
+        h5=lambda wc: external_path(
+            config["datasets"][wc.dataset]["billboard"]["published"]
+        ),
+    output:
+        dataset=rules.simulate_dataset.output.dataset,
+        placements=rules.simulate_dataset.output.placements,
+        motif_pool=rules.simulate_dataset.output.motif_pool,
+    log:
+        "logs/{dataset}/published_billboard.log",
+    benchmark:
+        "logs/benchmarks/published_billboard/{dataset}.tsv"
+    wildcard_constraints:
+        dataset="|".join(PUBLISHED_BILLBOARDS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+        runtime=30,
+    params:
+        billboard=lambda wc: config["datasets"][wc.dataset]["billboard"],
+    script:
+        "../workflow/scripts/published_billboard.py"
 
 
 # A dataset published as HDF5 splits (published_h5), as peak-centred regions are stored

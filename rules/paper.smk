@@ -252,6 +252,28 @@ rule paper_fig5:
         "../workflow/scripts/paper_fig5.py"
 
 
+# Majdandzic et al.'s ensemble difference (Supplementary Fig. 3): every ensemble of the
+# selected datasets and models.
+rule paper_fig_koo_ensemble:
+    input:
+        summaries=lambda wc: paper_ensemble_files("summary"),
+        by_angle=lambda wc: paper_ensemble_files("by_angle"),
+    output:
+        figure=paper_report("fig_koo_ensemble", "png"),
+        md=f"{PAPER}/fig_koo_ensemble.md",
+        tsv=f"{PAPER}/fig_koo_ensemble.tsv",
+    log:
+        "logs/paper/fig_koo_ensemble.log",
+    conda:
+        "../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow/scripts/paper_fig_koo_ensemble.py"
+
+
 # Named targets, one per table and figure of the papers.
 
 
@@ -318,6 +340,11 @@ rule fig1_koo:
 rule fig2_koo:
     input:
         lambda wc: paper_target_files("fig2_koo"),
+
+
+rule fig_koo_ensemble:
+    input:
+        lambda wc: paper_target_files("fig_koo_ensemble"),
 
 
 # Per-dataset paper targets (table_simulation, table_baselines, fig1_koo): our numbers of

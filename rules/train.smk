@@ -24,6 +24,8 @@ rule train_model:
         "logs/{dataset}/train/{model}/{condition}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/train_model/{dataset}/{model}/{condition}/seed{seed}.tsv"
+    wildcard_constraints:
+        model="|".join(TRAINED_MODELS) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -104,3 +106,30 @@ rule gpu_smoke_test:
         gpu=1,
     script:
         "../workflow/scripts/gpu_smoke_test.py"
+
+
+# A published trained model (models.<name>.published_weights) stands where a training run
+# would: its weights loaded, its validation loss and test metrics measured.
+rule import_published_model:
+    input:
+        unpack(training_data),
+        weights=lambda wc: published_weights_file(wc.model, wc.seed),
+    output:
+        model=rules.train_model.output.model,
+        history=rules.train_model.output.history,
+        test_metrics=rules.train_model.output.test_metrics,
+    log:
+        "logs/{dataset}/train/{model}/{condition}/seed{seed}.log",
+    wildcard_constraints:
+        model="|".join(PUBLISHED_MODELS) or "(?!)",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    params:
+        model=lambda wc: config["models"][wc.model],
+        training=lambda wc: dataset_config(wc, "training"),
+    script:
+        "../workflow/scripts/import_published_model.py"

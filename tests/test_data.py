@@ -9,6 +9,7 @@ import pytest
 from attrprior.data import (
     ALPHABET,
     Motif,
+    billboard_from_truth,
     load_dataset,
     load_jaspar_motifs,
     motif_mask,
@@ -236,6 +237,45 @@ def test_motif_mask_core_only(billboard):
     assert core_mask.shape == (3000, 200) and core_mask.dtype == bool
     assert (core_mask <= all_mask).all() and core_mask.sum() < all_mask.sum()
     np.testing.assert_array_equal(core_mask[:1500], all_mask[:1500])
+
+
+def test_billboard_read_back_from_its_truth_finds_every_placement(billboard, jaspar):
+    """A published draw stores only x, y, truth and split: reading the planted motifs back
+    from the truth gives the generator's own placements (strand aside where a matrix is its
+    own reverse complement) and the same core-motif mask."""
+    read, n_unknown = billboard_from_truth(
+        billboard.x, billboard.y, billboard.truth, billboard.split, CORE_IDS, motifs=jaspar
+    )
+    assert n_unknown == 0
+    planted, found = billboard.placements, read.placements
+    columns = ["sequence", "matrix_id", "start", "end", "core"]
+    pd.testing.assert_frame_equal(planted[columns], found[columns])
+    palindromic = [
+        matrix_id
+        for matrix_id, motif in jaspar.items()
+        if np.allclose(motif.pwm, reverse_complement(motif.pwm), atol=1e-3)
+    ]
+    stranded = ~planted["matrix_id"].isin(palindromic)
+    assert (planted["strand"][stranded] == found["strand"][stranded]).all()
+    np.testing.assert_array_equal(motif_mask(read), motif_mask(billboard))
+    assert list(read.motif_pool["matrix_id"][:5]) == list(CORE_IDS)
+    assert set(read.motif_pool["matrix_id"]) <= set(billboard.motif_pool["matrix_id"])
+
+
+def test_billboard_read_back_names_what_no_matrix_explains(jaspar):
+    """A non-uniform run that is no matrix of the release becomes one 'unknown' placement,
+    counted, outside the core mask."""
+    dataset = simulate_billboard(n_sequences=20, seed=2, motifs=jaspar)
+    truth = dataset.truth.copy()
+    assert dataset.placements.query("sequence == 0")["start"].min() >= 3  # seed 2: 27
+    truth[0, :, 0:3] = np.array([[0.7], [0.1], [0.1], [0.1]])
+    read, n_unknown = billboard_from_truth(
+        dataset.x, dataset.y, truth, dataset.split, CORE_IDS, motifs=jaspar
+    )
+    assert n_unknown == 1
+    unknown = read.placements[read.placements["matrix_id"] == "unknown"]
+    assert unknown[["sequence", "start", "end", "core"]].values.tolist() == [[0, 0, 3, False]]
+    assert not motif_mask(read)[0, :3].any()
 
 
 def test_billboard_is_deterministic():

@@ -113,6 +113,29 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             "datasets.billboard.attribution.n_sequences: 1201 sequences, but the simulation "
             "has at most 1200 positives in test",
         ),
+        (
+            lambda c: BILLBOARD(c).update(
+                ensemble={"models": ["tseng_binary"], "n_filters": [4], "models_per_filter": 2}
+            ),
+            "config key datasets.billboard.ensemble.models: 'tseng_binary' is not one of",
+        ),
+        (
+            lambda c: BILLBOARD(c).update(
+                ensemble={"models": ["cnn_shallow_exp"], "n_filters": [4], "models_per_filter": 1}
+            ),
+            "config key datasets.billboard.ensemble: n_filters x models_per_filter is 1 model",
+        ),
+        (
+            lambda c: BILLBOARD(c).update(
+                ensemble={
+                    "models": ["cnn_shallow_exp"],
+                    "condition": "fourier_typo",
+                    "n_filters": [4, 6],
+                    "models_per_filter": 1,
+                }
+            ),
+            "config key datasets.billboard.ensemble.condition: 'fourier_typo' is not one of",
+        ),
         (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
         (lambda c: c.update(results="../out"), "config key results: '../out' must name"),
     ],
@@ -731,11 +754,44 @@ def test_end_to_end_paper_targets(tiny_run):
         "fig5",
         "fig1_koo",
         "fig2_koo",
+        "fig_koo_ensemble",
         "paper",
         "scorecard",
     ):
         result = snakemake(tiny_run, "-n", target)
         assert "Nothing to be done" in result.stdout + result.stderr, target
+
+
+@pytest.mark.slow
+def test_end_to_end_ensemble_difference(tiny_run):
+    """Majdandzic et al.'s ensemble difference: 2 filter counts x 2 models, each trained
+    with its own first-layer width, explained on the attribution sequences, compared with
+    the ensemble's average raw map and, here, with the ground truth."""
+    ensemble = tiny_run / "results" / "billboard" / "ensemble" / "cnn_shallow_exp" / "none"
+    for n_filters in (4, 6):
+        for seed in (0, 1):
+            member = ensemble / f"filters{n_filters}" / f"seed{seed}"
+            state = torch.load(member / "model.pt", map_location="cpu", weights_only=False)
+            first = next(v for k, v in state["state_dict"].items() if k.endswith("weight"))
+            assert first.shape[:2] == (n_filters, 4)
+            maps = np.load(member / "maps.npz")
+            assert set(maps.files) == {"saliency", "saliency_corrected"}
+            assert maps["saliency"].shape == (8, 4, 200)
+    summary = pd.read_csv(ensemble / "summary.tsv", sep="\t").iloc[0]
+    assert (summary["n_models"], summary["n_sequences"], summary["method"]) == (4, 8, "saliency")
+    assert 0 <= summary["fraction_positions_closer"] <= 1
+    assert np.isfinite(summary["cosine_average"]) and np.isfinite(summary["cosine_models"])
+    members = pd.read_csv(ensemble / "members.tsv", sep="\t")
+    assert members[["n_filters", "seed"]].values.tolist() == [[4, 0], [4, 1], [6, 0], [6, 1]]
+    by_angle = pd.read_csv(ensemble / "by_angle.tsv", sep="\t")
+    assert len(by_angle) == 36 and by_angle["n_positions"].sum() > 4 * 8 * 190
+    paper = tiny_run / "results" / "paper"
+    assert (paper / "fig_koo_ensemble.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(paper / "fig_koo_ensemble.tsv", sep="\t")
+    assert table[["dataset", "model", "condition"]].values.tolist() == [
+        ["billboard", "cnn_shallow_exp", "none"]
+    ]
+    assert "| dataset" in (paper / "fig_koo_ensemble.md").read_text()
 
 
 @pytest.mark.slow

@@ -1,7 +1,8 @@
-"""The authors' published data as a workflow input (published_h5): a real ChIP-seq task file
-of Majdandzic et al. (tests/data/koo/LEF1_200.h5) fetched from the local Zenodo stand-in,
+"""The authors' published data as a workflow input: a real ChIP-seq task file of Majdandzic
+et al. (tests/data/koo/LEF1_200.h5, published_h5) fetched from the local Zenodo stand-in,
 md5 verified and locked, trained on its own splits, explained raw and corrected, its angles
-and tables written."""
+and tables written; and a billboard draw stored as their synthetic_code_dataset.h5 is
+(billboard.published), read back with its planted motifs and scored against its truth."""
 
 import hashlib
 from pathlib import Path
@@ -9,13 +10,50 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from snakemake_runner import planned_jobs, snakemake, workdir_with
 
+from attrprior.data import load_dataset, simulate_billboard
 from attrprior.io import load_npz
 from attrprior.portal import MockPortal, add_zenodo_file
 
 LEF1 = Path(__file__).parent / "data" / "koo" / "LEF1_200.h5"
 RECORD = 7011631  # the paper's Zenodo record
+CORE_MOTIFS = ["MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.2"]
+TRAINING = {
+    "max_epochs": 1,
+    "batch_size": 100,
+    "learning_rate": 0.001,
+    "patience": 5,
+    "min_delta": 0.0,
+    "lr_factor": 0.2,
+    "lr_patience": 3,
+    "loss": "bce",
+    "reverse_complement": False,
+    "monitor": "auroc",
+}
+EVALUATION = {
+    "reference_condition": "none",
+    "interpretability_threshold": 0.1,
+    "highfreq_limit": 30,
+    "entropy_pseudocount": 0.001,
+    "angle_thresholds": [30, 45, 60],
+}
+
+
+def billboard_h5(path):
+    """A small billboard draw written as the published synthetic_code_dataset.h5 is: X_, Y_
+    and model_ (the ground truth) per split, sequences (N, 4, L)."""
+    import h5py
+
+    dataset = simulate_billboard(n_sequences=600, seed=4)
+    with h5py.File(path, "w") as handle:
+        for split in ("train", "valid", "test"):
+            rows = dataset.split == split
+            handle[f"X_{split}"] = dataset.x[rows]
+            handle[f"Y_{split}"] = dataset.y[rows]
+            handle[f"model_{split}"] = dataset.truth[rows]
+    return dataset
 
 
 def config(base_url):
@@ -24,8 +62,19 @@ def config(base_url):
         "device": "cpu",
         "zenodo": {"base_url": base_url},
         "encode": {"base_url": base_url, "retries": 2, "backoff": 0.1, "timeout": 10},
-        "external": {"lef1": {"zenodo": {"record": RECORD, "file": "LEF1_200.h5"}}},
-        "models": {"cnn_shallow_relu": {"architecture": "cnn_shallow", "activation": "relu"}},
+        "external": {
+            "lef1": {"zenodo": {"record": RECORD, "file": "LEF1_200.h5"}},
+            "billboard": {"zenodo": {"record": RECORD, "file": "synthetic_code_dataset.h5"}},
+        },
+        "models": {
+            "cnn_shallow_relu": {"architecture": "cnn_shallow", "activation": "relu"},
+            # The authors' trained CNN-deep (trial 0 of their 50), evaluated, not trained.
+            "cnn_deep_exp_published": {
+                "architecture": "cnn_deep",
+                "activation": "exponential",
+                "published_weights": str(LEF1.parent / "cnn_deep_exponential_{seed}.h5"),
+            },
+        },
         "datasets": {
             "koo_lef1": {
                 "paper_dataset": "chipseq",
@@ -33,32 +82,36 @@ def config(base_url):
                 "models": ["cnn_shallow_relu"],
                 "conditions": {"none": {}},
                 "seeds": 1,
-                "training": {
-                    "max_epochs": 1,
-                    "batch_size": 100,
-                    "learning_rate": 0.001,
-                    "patience": 5,
-                    "min_delta": 0.0,
-                    "lr_factor": 0.2,
-                    "lr_patience": 3,
-                    "loss": "bce",
-                    "reverse_complement": False,
-                    "monitor": "auroc",
-                },
+                "training": TRAINING,
                 "attribution": {
                     "n_sequences": 20,
                     "n_shuffles": 3,
                     "seed": 0,
                     "methods": {"saliency": {}, "deepshap": {}},
                 },
-                "evaluation": {
-                    "reference_condition": "none",
-                    "interpretability_threshold": 0.1,
-                    "highfreq_limit": 30,
-                    "entropy_pseudocount": 0.001,
-                    "angle_thresholds": [30, 45, 60],
+                "evaluation": EVALUATION,
+            },
+            "billboard_published": {
+                "paper_dataset": "billboard",
+                "billboard": {
+                    "published": "billboard",
+                    "length": 200,
+                    "core_motifs": CORE_MOTIFS,
+                    "jaspar_release": "JASPAR2016",
                 },
-            }
+                "models": ["cnn_shallow_relu", "cnn_deep_exp_published"],
+                "conditions": {"none": {}},
+                "seeds": 1,
+                "training": TRAINING,
+                "attribution": {
+                    "n_sequences": 20,
+                    "n_shuffles": 3,
+                    "seed": 0,
+                    "methods": {"saliency": {}},
+                },
+                "evaluation": EVALUATION,
+                "figures": {"method": "saliency", "logo_sequence": 0},
+            },
         },
     }
 
@@ -69,18 +122,23 @@ def published_run(tmp_path_factory):
     root = base / "portal"
     root.mkdir()
     add_zenodo_file(root, RECORD, "LEF1_200.h5", LEF1.read_bytes())
+    drawn = billboard_h5(base / "synthetic_code_dataset.h5")
+    add_zenodo_file(
+        root, RECORD, "synthetic_code_dataset.h5", (base / "synthetic_code_dataset.h5").read_bytes()
+    )
     with MockPortal(root) as portal:
         work = workdir_with(base / "work", config(portal.url))
         plan = planned_jobs(snakemake(work, "-n", "--quiet", "rules").stdout)
         snakemake(work, "--cores", "2")
-    return work, plan
+    return work, plan, drawn
 
 
 @pytest.mark.slow
 def test_the_published_task_is_fetched_verified_and_trained(published_run):
-    work, plan = published_run
-    assert plan["download_external"] == 1 and plan["published_regions"] == 1, plan
-    assert plan["train_model"] == 1 and plan["region_attribution_inputs"] == 1, plan
+    work, plan, _ = published_run
+    assert plan["download_external"] == 2 and plan["published_regions"] == 1, plan
+    assert plan["train_model"] == 2 and plan["region_attribution_inputs"] == 1, plan
+    assert plan["import_published_model"] == 1, plan
     results = work / "results" / "koo_lef1"
     lock = pd.read_csv(results / "data" / "downloads.tsv", sep="\t").set_index("accession")
     assert lock.loc["lef1", "md5"] == hashlib.md5(LEF1.read_bytes()).hexdigest()
@@ -100,7 +158,7 @@ def test_the_published_task_is_fetched_verified_and_trained(published_run):
 
 @pytest.mark.slow
 def test_the_published_task_is_explained_and_its_angles_measured(published_run):
-    work, _ = published_run
+    work, _, _ = published_run
     results = work / "results" / "koo_lef1"
     inputs = load_npz(results / "data" / "attribution_inputs.npz", "attribution inputs")
     regions = load_npz(results / "data" / "regions.npz", "regions")
@@ -118,3 +176,46 @@ def test_the_published_task_is_explained_and_its_angles_measured(published_run):
     assert (np.diff(fractions) < 0).all() and 0 < fractions[-1] < fractions[0] < 1
     sequences = pd.read_csv(results / "scores" / "sequences.tsv.gz", sep="\t")
     assert {"summit_spearman", "entropy", "highfreq"} <= set(sequences.columns)
+
+
+@pytest.mark.slow
+def test_the_published_billboard_is_read_back_and_scored_against_its_truth(published_run):
+    work, plan, drawn = published_run
+    assert plan["published_billboard"] == 1 and "simulate_dataset" not in plan, plan
+    results = work / "results" / "billboard_published"
+    dataset = load_dataset(results / "data" / "dataset.npz")
+    # The splits as the file has them (train, valid, test in turn), every motif found.
+    order = np.concatenate([np.flatnonzero(drawn.split == s) for s in ("train", "valid", "test")])
+    np.testing.assert_array_equal(dataset.x, drawn.x[order])
+    np.testing.assert_array_equal(dataset.truth, drawn.truth[order])
+    placements = pd.read_csv(results / "data" / "placements.tsv", sep="\t")
+    assert len(placements) == len(drawn.placements)
+    assert "unknown" not in set(placements["matrix_id"])
+    assert set(placements.query("core")["matrix_id"]) == set(CORE_MOTIFS)
+    inputs = load_npz(results / "data" / "attribution_inputs.npz", "attribution inputs")
+    assert inputs["mask_motif"].any(axis=1).all()  # every explained positive has a motif
+    scores = pd.read_csv(results / "scores" / "sequences.tsv.gz", sep="\t")
+    assert {"cosine", "auroc", "fraction_in_motif"} <= set(scores.columns)
+    assert scores["auroc"].between(0, 1).all() and scores["cosine"].notna().all()
+
+
+@pytest.mark.slow
+def test_a_published_model_is_evaluated_and_explained_not_trained(published_run):
+    """The authors' CNN-deep (exponential, trial 0) on a billboard draw of ours: the same
+    generative process, so it classifies sequences it never saw; its maps are scored."""
+    work, _, _ = published_run
+    run = work / "results" / "billboard_published" / "models" / "cnn_deep_exp_published"
+    checkpoint = torch.load(run / "none" / "seed0" / "model.pt", weights_only=True)
+    assert checkpoint["architecture"]["first_kernel_size"] == 11  # read from the file
+    assert checkpoint["published_weights"].endswith("cnn_deep_exponential_0.h5")
+    metrics = pd.read_csv(run / "none" / "seed0" / "test_metrics.tsv", sep="\t")
+    assert float(metrics["test_auroc"].iloc[0]) > 0.85  # 0.97 on 2,000 of our sequences
+    history = pd.read_csv(run / "none" / "seed0" / "history.tsv", sep="\t")
+    assert len(history) == 1 and history["valid_auroc"].iloc[0] > 0.8
+    results = work / "results" / "billboard_published"
+    maps = load_npz(
+        results / "attributions" / "cnn_deep_exp_published" / "none" / "seed0.npz", "maps"
+    )
+    assert maps["saliency"].shape == (20, 4, 200)
+    angles = pd.read_csv(results / "scores" / "angle_fractions.tsv", sep="\t")
+    assert "cnn_deep_exp_published" in set(angles["model"])

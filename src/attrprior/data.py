@@ -426,6 +426,110 @@ def simulate_billboard(
     )
 
 
+def billboard_from_truth(
+    x: np.ndarray,
+    y: np.ndarray,
+    truth: np.ndarray,
+    split: np.ndarray,
+    core_motif_ids: Sequence[str],
+    release: str = "JASPAR2016",
+    motifs: dict[str, Motif] | None = None,
+    atol: float = 1e-3,
+) -> tuple[SimulatedDataset, int]:
+    """A billboard dataset drawn elsewhere (e.g. Majdandzic et al.'s published
+    ``synthetic_code_dataset.h5``), its planted motifs read back from its ground truth.
+
+    The ground truth holds 0.25 outside motifs and a motif's probability matrix (forward or
+    reverse-complemented) inside it, motifs never overlapping. Each sequence is read left to
+    right: at a position whose column is not uniform, the release's matrix (either strand)
+    equal to the truth from there on (within ``atol``) is the planted motif; core matrices
+    first, then the longest. A run of non-uniform columns that no matrix explains is kept as
+    one placement named ``"unknown"`` (not core), and counted.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, 4, L)
+        One-hot sequences (rows A, C, G, T).
+    y : numpy.ndarray, shape (N, 1)
+        Labels.
+    truth : numpy.ndarray, shape (N, 4, L)
+        The probability matrix each sequence was drawn from.
+    split : numpy.ndarray, shape (N,), str
+        ``"train"``, ``"valid"`` or ``"test"``.
+    core_motif_ids : sequence of str
+        Matrix IDs of the core motifs (the positives' pool).
+    release : str
+        JASPAR release the motifs came from, loaded when ``motifs`` is None.
+    motifs : dict of str to Motif, optional
+        Motifs to match instead of loading ``release``.
+    atol : float
+        Largest difference between a truth column and a matrix column that still matches
+        (the published truth is stored as float32).
+
+    Returns
+    -------
+    dataset : SimulatedDataset
+        ``placements`` as read back; ``motif_pool`` the core motifs, then every other matrix
+        found, in matrix-ID order, pool ``"background"``.
+    n_unknown : int
+        Placements no matrix of the release explains.
+    """
+    motifs = _get_motifs(motifs, release)
+    core_set = set(core_motif_ids)
+    core = [
+        _lookup_motif(motifs, matrix_id, "core_motif_ids", release) for matrix_id in core_motif_ids
+    ]
+    others = [motif for matrix_id, motif in motifs.items() if matrix_id not in core_set]
+    pool = _stranded_pool(core, is_core=True) + _stranded_pool(others, is_core=False)
+    first_columns = np.stack([pwm[:, 0] for _, _, pwm, _ in pool])  # (P, 4)
+    widths = np.array([pwm.shape[1] for _, _, pwm, _ in pool])
+    # Core matrices first, then the longest: the order in which candidates are preferred.
+    order = np.lexsort((-widths, [not is_core for *_, is_core in pool]))
+    truth = np.asarray(truth, dtype=np.float64)
+    n, _, length = truth.shape
+    in_motif = (np.abs(truth - 0.25) > atol).any(axis=1)  # (N, L)
+    rows, n_unknown = [], 0
+    for i in range(n):
+        position = 0
+        while position < length:
+            if not in_motif[i, position]:
+                position += 1
+                continue
+            column = truth[i, :, position]
+            near = np.abs(first_columns - column).max(axis=1) <= atol
+            found = None
+            for j in order[near[order]]:
+                end = position + widths[j]
+                if end <= length and np.abs(truth[i, :, position:end] - pool[j][2]).max() <= atol:
+                    found = j
+                    break
+            if found is None:
+                end = position
+                while end < length and in_motif[i, end]:
+                    end += 1
+                rows.append((i, "unknown", "unknown", "+", position, end, False))
+                n_unknown += 1
+            else:
+                motif, strand, _, is_core = pool[found]
+                rows.append((i, motif.matrix_id, motif.name, strand, position, end, is_core))
+            position = end
+    placements = _table(rows, PLACEMENT_COLUMNS)
+    found_ids = set(placements["matrix_id"])
+    pool_rows = [(m.matrix_id, m.name, "core", m.width) for m in core]
+    pool_rows += [
+        (m.matrix_id, m.name, "background", m.width) for m in others if m.matrix_id in found_ids
+    ]
+    dataset = SimulatedDataset(
+        x=np.asarray(x, dtype=np.float32),
+        y=np.asarray(y, dtype=np.float32).reshape(len(x), -1),
+        truth=truth.astype(np.float32),
+        split=np.asarray(split).astype(str),
+        placements=placements,
+        motif_pool=_table(pool_rows, MOTIF_POOL_COLUMNS),
+    )
+    return dataset, n_unknown
+
+
 def simulate_single_motif(
     n_positives: int,
     n_negatives: int,

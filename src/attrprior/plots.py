@@ -289,6 +289,36 @@ def gc_reliance_series(summary: pd.DataFrame) -> Figure:
     return fig
 
 
+def ensemble_difference_curves(by_angle: pd.DataFrame) -> Figure:
+    """Ensemble difference reduction against the raw map's angle to the simplex, one panel
+    per model and one curve per dataset (Majdandzic et al., Supplementary Fig. 3).
+
+    Parameters
+    ----------
+    by_angle : DataFrame
+        ``dataset``, ``model``, ``angle_low``, ``angle_high``, ``n_positions`` and
+        ``reduction_percent`` (:func:`attrprior.ensemble.reduction_by_angle`); empty bins
+        are not drawn.
+    """
+    models = _ordered(by_angle["model"].unique())
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(3.6 * len(models), 3.2), sharey=True, squeeze=False
+    )
+    for ax, model in zip(axes[0], models, strict=True):
+        for dataset, table in by_angle[by_angle["model"] == model].groupby("dataset", sort=True):
+            table = table[table["n_positions"] > 0]
+            centre = (table["angle_low"] + table["angle_high"]) / 2
+            ax.plot(centre, table["reduction_percent"], marker=".", label=dataset)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xlim(-90, 90)
+        ax.set_title(model, fontsize="medium")
+        ax.set_xlabel("angle of the raw map to the simplex (°)")
+        ax.legend(frameon=False, fontsize="small")
+    axes[0][0].set_ylabel("ensemble difference reduction (%)")
+    fig.tight_layout()
+    return fig
+
+
 def paired_sequence_scatter(
     per_sequence: pd.DataFrame, metrics: list[str], reference: str = "none"
 ) -> Figure:

@@ -42,6 +42,8 @@ HIGHER_IS_BETTER = {
     "fraction_in_footprints": True,
     "peaks_auprc": True,
     "footprints_auprc": True,
+    # Majdandzic et al.'s ensemble difference: a map's distance to the ensemble average.
+    "ensemble_distance": False,
 }
 
 # The per-model test metrics (test_metrics.tsv) that Tseng et al. report for each kind of
