@@ -2100,11 +2100,44 @@ PUBLISHED_MODELS = [
 TRAINED_MODELS = [name for name in config["models"] if name not in PUBLISHED_MODELS]
 
 
+GITHUB_RAW_URL = config.get("github", {}).get(
+    "raw_url", "https://raw.githubusercontent.com"
+)
+
+
 def published_weights_file(model, seed):
-    """The weights file of one seed of a published model, absolute."""
-    pattern = config["models"][model]["published_weights"]
-    path = config_relative(["models", model, "published_weights"], pattern)
+    """The weights file of one seed of a published model: a local file (absolute), or
+    where rule download_published_weights puts a repository's file."""
+    source = config["models"][model]["published_weights"]
+    if "github" in source:
+        return f"{DOWNLOADS}/published_weights/{model}/seed{seed}.h5"
+    path = config_relative(["models", model, "published_weights"], source)
     return str(path).replace("{seed}", str(seed))
+
+
+def published_weights_source(model, seed):
+    """Where one seed's weights come from, as the checkpoint records it: the local file, or
+    <repository>@<commit>:<path>."""
+    source = config["models"][model]["published_weights"]
+    if "github" in source:
+        github = source["github"]
+        path = github["path"].replace("{seed}", str(seed))
+        return f"{github['repository']}@{github['commit']}:{path}"
+    return published_weights_file(model, seed)
+
+
+def published_weights_download(model, seed):
+    """URL, md5 and size of one seed's file of a published model kept on GitHub (md5 and
+    size from the package's list, attrprior.keras_weights.published_weights_record)."""
+    from attrprior.keras_weights import published_weights_record
+
+    github = config["models"][model]["published_weights"]["github"]
+    path = github["path"].replace("{seed}", str(seed))
+    record = published_weights_record(github["repository"], github["commit"], path)
+    url = (
+        f"{GITHUB_RAW_URL.rstrip('/')}/{github['repository']}/{github['commit']}/{path}"
+    )
+    return {"url": url, **record}
 
 
 def check_published_models(config):
@@ -2137,7 +2170,17 @@ def check_published_models(config):
                 "al.'s binary CNNs, for simulated, encode_regions or published_h5 datasets"
             )
         for model in published:
+            github = "github" in config["models"][model]["published_weights"]
             for seed in range(dataset["seeds"]):
+                if github:
+                    try:
+                        published_weights_download(model, seed)
+                    except KeyError as error:
+                        raise ValueError(
+                            f"config key models.{model}.published_weights: seed {seed} "
+                            f"(datasets.{name}.seeds is {dataset['seeds']}): {error.args[0]}"
+                        ) from None
+                    continue
                 path = Path(published_weights_file(model, seed))
                 if not path.is_file():
                     raise ValueError(

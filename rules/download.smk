@@ -169,6 +169,28 @@ rule download_external:
         "../workflow/scripts/download_external.py"
 
 
+# One seed's weights file of a published model kept in a GitHub repository
+# (models.<name>.published_weights.github), verified by the md5 the package lists for it.
+rule download_published_weights:
+    output:
+        file=f"{DOWNLOADS}/published_weights/{{model}}/seed{{seed}}.h5",
+        record=f"{DOWNLOADS}/published_weights/{{model}}/seed{{seed}}.h5.download.json",
+    log:
+        "logs/download/published_weights/{model}/seed{seed}.log",
+    wildcard_constraints:
+        model="|".join(PUBLISHED_MODELS) or "(?!)",
+    conda:
+        "../envs/genomics.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        download=lambda wc: published_weights_download(wc.model, wc.seed),
+    script:
+        "../workflow/scripts/download_published_weights.py"
+
+
 # A file on this machine (external.<name>.path), checked against its md5 when one is given,
 # recorded (md5, size, path) for the lock like a download, and linked into place; copied
 # instead, with its chromosome names mapped, where chrom_aliases renames any of them.

@@ -131,5 +131,6 @@ rule import_published_model:
     params:
         model=lambda wc: config["models"][wc.model],
         training=lambda wc: dataset_config(wc, "training"),
+        source=lambda wc: published_weights_source(wc.model, wc.seed),
     script:
         "../workflow/scripts/import_published_model.py"

@@ -428,10 +428,22 @@ def test_paper_config_plans_every_job(tmp_path):
     }
     genomic = {name: d["encode_binary"] for name, d in datasets.items() if "encode_binary" in d}
     regions = {name: d["encode_regions"] for name, d in datasets.items() if "encode_regions" in d}
+    published = {name: d["published_h5"] for name, d in datasets.items() if "published_h5" in d}
     simulated = {
-        name: d for name, d in datasets.items() if name not in genomic and name not in regions
+        name: d
+        for name, d in datasets.items()
+        if name not in genomic and name not in regions and name not in published
     }
     attributed = [name for name in genomic if "attribution" in datasets[name]]
+    # Majdandzic et al.'s half: the authors' billboard draw with their 4 x 50 trained models
+    # (imported, not trained); the GM12878 tasks built from ENCODE and their own task files,
+    # all explained; ensembles of 4 models x 10 filter counts x 5 on the billboard and on
+    # their task files.
+    published_models = [m for m, entry in config["models"].items() if "published_weights" in entry]
+    assert runs.pop("billboard_published") == len(published_models) * 50 == 4 * 50
+    assert all(datasets[name].get("attribution") for name in [*regions, *published])
+    ensembles = [name for name, d in datasets.items() if "ensemble" in d]
+    assert sorted(ensembles) == sorted(["billboard", *published])
     # The billboard benchmark: 4 models x 7 conditions x 30 seeds; the SPI1 GC series:
     # 5 datasets x 1 model x 2 conditions x 10 seeds; the binary ENCODE and BPNet datasets:
     # 5 conditions + 2 on 1% of the data x 30 seeds each, and for SPI1 the smoothness and
@@ -450,7 +462,7 @@ def test_paper_config_plans_every_job(tmp_path):
         "spi1_encode_profile",
     ]
     assert sorted(attributed) == sorted(genomic)
-    assert len(regions) == 8
+    assert len(regions) == 8 and len(published) == 10
     # The 1% data runs (keep_positives) of every ENCODE and BPNet dataset, the pairs of
     # Table 2's "all vs 1% data" rows.
     keep = {
@@ -458,7 +470,7 @@ def test_paper_config_plans_every_job(tmp_path):
         for name, d in datasets.items()
     }
     assert all(keep[name] == ["fourier_keep1", "none_keep1"] for name in genomic)
-    assert not any(keep[name] for name in [*regions, *simulated])
+    assert not any(keep[name] for name in [*regions, *published, *simulated])
     assert config["paper"]["table2"]["subsampled"] == {
         "none": "none_keep1",
         "fourier": "fourier_keep1",
@@ -471,10 +483,17 @@ def test_paper_config_plans_every_job(tmp_path):
         + len(binary) * (5 + 2) * 30
         + 2 * 30
         + len(profile) * (2 + 2) * 30
-        + len(regions) * 2 * 3 * 5
+        + len(regions) * 4 * 3 * 5
+        + len(published) * 4 * 1 * 5
     )
     jobs = planned_jobs(result.stdout)
     assert jobs["train_model"] == sum(runs.values())
+    assert jobs["import_published_model"] == jobs["download_published_weights"] == 200
+    assert jobs["train_ensemble_member"] == len(ensembles) * 4 * 50
+    assert jobs["attribute_ensemble_member"] == len(ensembles) * 4 * 50
+    assert jobs["ensemble_difference"] == len(ensembles) * 4
+    assert jobs["paper_fig_koo_ensemble"] == 1
+    assert jobs["published_billboard"] == 1 and jobs["published_regions"] == len(published)
     # Each tuned weight: 4 grid weights x 3 tuning seeds, one choice per model.
     tuned = [
         entry["weight"]
@@ -487,22 +506,22 @@ def test_paper_config_plans_every_job(tmp_path):
     assert jobs["choose_weight"] == 2
     # Simulated datasets are scored against their ground truth; the attributed ENCODE and
     # BPNet binary and profile datasets on summits, peaks and (K562 DNase, BPNet) footprints.
-    for rule in ("attribute", "score_attributions"):
-        assert jobs[rule] == sum(runs[name] for name in [*simulated, *attributed]), rule
-    for rule in ("simulate_dataset", "attribution_inputs", "tables"):
+    explained = [*simulated, *attributed, *regions, *published]
+    for rule in ("attribute", "score_attributions"):  # the 200 published models too
+        assert jobs[rule] == sum(runs.get(name, 0) for name in explained) + 200, rule
+    for rule in ("attribution_inputs", "tables"):
         assert jobs[rule] == len(simulated), rule
+    assert jobs["simulate_dataset"] == len(simulated) - 1  # billboard_published is read
     assert jobs["genomic_attribution_inputs"] == len(attributed)
-    assert jobs["collect_scores"] == len(simulated) + len(attributed)
+    assert jobs["region_attribution_inputs"] == len(regions) + len(published)
+    assert jobs["collect_scores"] == len(explained)
     for rule in ("paper_table2", "paper_table3", "paper_fig2"):
         assert jobs[rule] == 1, rule
     n_figures = sum(len(d["models"]) for d in simulated.values())
-    for figure in (
-        "plot_metric_distributions",
-        "plot_raw_vs_corrected",
-        "plot_angle_histograms",
-        "plot_logos",
-    ):
+    for figure in ("plot_metric_distributions", "plot_raw_vs_corrected", "plot_logos"):
         assert jobs[figure] == n_figures
+    # Angle histograms of every explained dataset without a ground truth too (fig1_koo).
+    assert jobs["plot_angle_histograms"] == n_figures + 4 * (len(regions) + len(published))
     # Every download and labelling job of the ENCODE datasets: the peak files named by
     # accession (two per SPI1 and GATA2 experiment, shared by the binary and profile
     # datasets, and the 8 ChIP peak files of the GM12878 tasks), the three GRCh38 reference
@@ -546,9 +565,14 @@ def test_paper_config_plans_every_job(tmp_path):
     external = config["external"]
     assert {
         name: entry["zenodo"]["record"] for name, entry in external.items() if "zenodo" in entry
-    } == {"bpnet_data": 3371216, "vierstra_footprints": 3603549}
+    } == {
+        "bpnet_data": 3371216,
+        "vierstra_footprints": 3603549,
+        "koo_billboard_h5": 7011631,
+        **{entry["file"]: 7011631 for entry in published.values()},
+    }
     assert external["naked_dnase_k562"] == {"ena": {"run": "SRR1565781"}}
-    assert jobs["download_external"] == 3
+    assert jobs["download_external"] == 3 + 1 + len(published)
     assert jobs["extract_external_member"] == sum(
         len(e.get("members", {})) for e in external.values()
     )
@@ -562,7 +586,7 @@ def test_paper_config_plans_every_job(tmp_path):
     assert jobs["download_reference"] == 3 + 3 and jobs["encode_genome"] == 2
     assert jobs["binary_labels"] == len(genomic) and jobs["task_regions"] == len(regions)
     for rule in ("download_lock", "genomic_tables"):
-        assert jobs[rule] == len(genomic) + len(regions) == 8 + 8, rule
+        assert jobs[rule] == len(genomic) + len(regions) + len(published) == 8 + 8 + 10, rule
     print(f"paper.yaml dry run: {seconds:.1f} s")  # a figure for notes, not a timed test
 
 

@@ -5,6 +5,7 @@ and tables written; and a billboard draw stored as their synthetic_code_dataset.
 (billboard.published), read back with its planted motifs and scored against its truth."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,11 @@ from snakemake_runner import planned_jobs, snakemake, workdir_with
 
 from attrprior.data import load_dataset, simulate_billboard
 from attrprior.io import load_npz
-from attrprior.portal import MockPortal, add_zenodo_file
+from attrprior.portal import MockPortal, add_github_file, add_zenodo_file
 
 LEF1 = Path(__file__).parent / "data" / "koo" / "LEF1_200.h5"
 RECORD = 7011631  # the paper's Zenodo record
+COMMIT = "e5d4abe0cbb3d6a6996dc4ca9bfb2c7b9cae3b19"  # p-koo/GradientCorrection
 CORE_MOTIFS = ["MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.2"]
 TRAINING = {
     "max_epochs": 1,
@@ -61,6 +63,7 @@ def config(base_url):
         "results": "results",
         "device": "cpu",
         "zenodo": {"base_url": base_url},
+        "github": {"raw_url": f"{base_url}/github"},
         "encode": {"base_url": base_url, "retries": 2, "backoff": 0.1, "timeout": 10},
         "external": {
             "lef1": {"zenodo": {"record": RECORD, "file": "LEF1_200.h5"}},
@@ -68,11 +71,24 @@ def config(base_url):
         },
         "models": {
             "cnn_shallow_relu": {"architecture": "cnn_shallow", "activation": "relu"},
-            # The authors' trained CNN-deep (trial 0 of their 50), evaluated, not trained.
+            # The authors' trained models (trial 0 of their 50), evaluated, not trained:
+            # CNN-deep fetched from their repository (here the local stand-in), md5
+            # checked; CNN-shallow from a local copy.
             "cnn_deep_exp_published": {
                 "architecture": "cnn_deep",
                 "activation": "exponential",
-                "published_weights": str(LEF1.parent / "cnn_deep_exponential_{seed}.h5"),
+                "published_weights": {
+                    "github": {
+                        "repository": "p-koo/GradientCorrection",
+                        "commit": COMMIT,
+                        "path": "results/synthetic/model_params/cnn_deep_exponential_{seed}.h5",
+                    }
+                },
+            },
+            "cnn_shallow_relu_published": {
+                "architecture": "cnn_shallow",
+                "activation": "relu",
+                "published_weights": str(LEF1.parent / "cnn_shallow_relu_{seed}.h5"),
             },
         },
         "datasets": {
@@ -99,7 +115,11 @@ def config(base_url):
                     "core_motifs": CORE_MOTIFS,
                     "jaspar_release": "JASPAR2016",
                 },
-                "models": ["cnn_shallow_relu", "cnn_deep_exp_published"],
+                "models": [
+                    "cnn_shallow_relu",
+                    "cnn_deep_exp_published",
+                    "cnn_shallow_relu_published",
+                ],
                 "conditions": {"none": {}},
                 "seeds": 1,
                 "training": TRAINING,
@@ -126,6 +146,13 @@ def published_run(tmp_path_factory):
     add_zenodo_file(
         root, RECORD, "synthetic_code_dataset.h5", (base / "synthetic_code_dataset.h5").read_bytes()
     )
+    add_github_file(
+        root,
+        "p-koo/GradientCorrection",
+        COMMIT,
+        "results/synthetic/model_params/cnn_deep_exponential_0.h5",
+        (LEF1.parent / "cnn_deep_exponential_0.h5").read_bytes(),
+    )
     with MockPortal(root) as portal:
         work = workdir_with(base / "work", config(portal.url))
         plan = planned_jobs(snakemake(work, "-n", "--quiet", "rules").stdout)
@@ -138,7 +165,7 @@ def test_the_published_task_is_fetched_verified_and_trained(published_run):
     work, plan, _ = published_run
     assert plan["download_external"] == 2 and plan["published_regions"] == 1, plan
     assert plan["train_model"] == 2 and plan["region_attribution_inputs"] == 1, plan
-    assert plan["import_published_model"] == 1, plan
+    assert plan["import_published_model"] == 2 and plan["download_published_weights"] == 1
     results = work / "results" / "koo_lef1"
     lock = pd.read_csv(results / "data" / "downloads.tsv", sep="\t").set_index("accession")
     assert lock.loc["lef1", "md5"] == hashlib.md5(LEF1.read_bytes()).hexdigest()
@@ -207,11 +234,20 @@ def test_a_published_model_is_evaluated_and_explained_not_trained(published_run)
     run = work / "results" / "billboard_published" / "models" / "cnn_deep_exp_published"
     checkpoint = torch.load(run / "none" / "seed0" / "model.pt", weights_only=True)
     assert checkpoint["architecture"]["first_kernel_size"] == 11  # read from the file
-    assert checkpoint["published_weights"].endswith("cnn_deep_exponential_0.h5")
+    assert checkpoint["published_weights"] == (
+        f"p-koo/GradientCorrection@{COMMIT}:results/synthetic/model_params/cnn_deep_exponential_0.h5"
+    )
     metrics = pd.read_csv(run / "none" / "seed0" / "test_metrics.tsv", sep="\t")
     assert float(metrics["test_auroc"].iloc[0]) > 0.85  # 0.97 on 2,000 of our sequences
     history = pd.read_csv(run / "none" / "seed0" / "history.tsv", sep="\t")
     assert len(history) == 1 and history["valid_auroc"].iloc[0] > 0.8
+    record = work / "resources" / "published_weights" / "cnn_deep_exp_published"
+    assert json.loads((record / "seed0.h5.download.json").read_text())["md5"] == (
+        "2f4b6cdfb02f0a1ffa64f82025ec3666"  # the authors' file, as their repository has it
+    )
+    local = work / "results" / "billboard_published" / "models" / "cnn_shallow_relu_published"
+    metrics = pd.read_csv(local / "none" / "seed0" / "test_metrics.tsv", sep="\t")
+    assert float(metrics["test_auroc"].iloc[0]) > 0.8  # 0.91 on 2,000 of our sequences
     results = work / "results" / "billboard_published"
     maps = load_npz(
         results / "attributions" / "cnn_deep_exp_published" / "none" / "seed0.npz", "maps"

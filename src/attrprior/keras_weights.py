@@ -15,19 +15,57 @@ our model from such a file, its sizes read from the file, and copies the weights
 The activation of the first layer is not in a weights-only file: it is given (it is in the
 published file names). Pooling sizes are not in the file either; the architecture fixes them
 and the first dense layer's input size checks them.
+
+:func:`published_weights_record` gives the md5 and size of each published file (all 200 of
+``p-koo/GradientCorrection`` at commit e5d4abe, read from the repository with git), so the
+workflow can fetch and verify them.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
 from attrprior.models import BatchNorm1d, KooCNN
+
+
+@cache
+def published_weights_table() -> pd.DataFrame:
+    """The published weights files the workflow knows (``published_weights.tsv`` of the
+    package): columns ``repository``, ``commit``, ``path``, ``md5``, ``size``."""
+    path = resources.files("attrprior").joinpath("published_weights.tsv")
+    with resources.as_file(path) as local:
+        return pd.read_csv(local, sep="\t", dtype={"size": "int64"})
+
+
+def published_weights_record(repository: str, commit: str, path: str) -> dict[str, object]:
+    """MD5 and size of one published weights file.
+
+    Raises
+    ------
+    KeyError
+        If the file is not in :func:`published_weights_table`, saying how many files of
+        that repository and commit it holds.
+    """
+    table = published_weights_table()
+    rows = table[(table["repository"] == repository) & (table["commit"] == commit)]
+    match = rows[rows["path"] == path]
+    if match.empty:
+        raise KeyError(
+            f"{repository}@{commit[:7]}: no published weights file {path!r} known "
+            f"({len(rows)} files of this repository and commit are, e.g. "
+            f"{rows['path'].head(2).tolist()})"
+        )
+    row = match.iloc[0]
+    return {"md5": str(row["md5"]), "size": int(row["size"])}
 
 
 @dataclass(frozen=True)

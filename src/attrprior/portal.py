@@ -9,6 +9,7 @@
     <root>/zenodo/files/<record>/<key>                   # /api/records/<record>/files/<key>/content
     <root>/ena/runs/<run>.json                           # filereport?accession=<run> (below)
     <root>/ena/fastq/<run>/<name>                        # /ena/fastq/<run>/<name>
+    <root>/github/<owner>/<repo>/<commit>/<path>         # /github/<owner>/<repo>/<commit>/<path>
 
 Routes (GET only):
 
@@ -32,6 +33,8 @@ Routes (GET only):
   ``format`` other than ``json``: 400 with a JSON error.
 - ``/ena/fastq/<run>/<name>``: the bytes of a FASTQ file of the run, with a correct
   ``Content-Length`` (ENA's host serves the same paths over FTP and HTTPS).
+- ``/github/<owner>/<repo>/<commit>/<path>``: the bytes of a repository file, as
+  raw.githubusercontent.com serves them (config key ``github.raw_url``: ``<portal>/github``).
 - Anything else, or a missing file: 404 with a JSON body like the portal's errors.
 
 Path components must match ``[A-Za-z0-9][A-Za-z0-9_.-]*``; others answer 404, so nothing outside
@@ -132,6 +135,7 @@ _ZENODO_RECORD_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/?")
 _ZENODO_CONTENT_ROUTE = re.compile(r"/api/records/(?P<record>[0-9]+)/files/(?P<key>[^/]+)/content")
 _ENA_REPORT_ROUTE = "/ena/portal/api/filereport"
 _ENA_FASTQ_ROUTE = re.compile(r"/ena/fastq/(?P<run>[^/]+)/(?P<name>[^/]+)")
+_GITHUB_ROUTE = re.compile(r"/github/(?P<path>[^?]+)")
 #: Fields of an ENA filereport answered when the query names none.
 _ENA_DEFAULT_FIELDS = ("run_accession", "fastq_ftp", "fastq_md5", "fastq_bytes")
 _CHUNK = 1 << 16
@@ -305,6 +309,24 @@ def add_zenodo_file(
     return record_path
 
 
+def add_github_file(root: str | Path, repository: str, commit: str, path: str, data: bytes) -> Path:
+    """Write one file of a GitHub repository at a commit into a portal root, where the
+    ``/github/...`` route serves it (``<repository>/<commit>/<path>``, safe names only).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    parts = [*repository.split("/"), commit, *path.split("/")]
+    for part in parts:
+        _safe(part, "repository path component")
+    target = Path(root, "github", *parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
 def ena_run_path(root: str | Path, run: str) -> Path:
     """Path of the report row of run ``run`` (served by ``/ena/portal/api/filereport``)."""
     return Path(root) / "ena" / "runs" / f"{_safe_in(root, run, 'ENA run accession')}.json"
@@ -474,6 +496,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._ena_report(state, query)
         elif match := _ENA_FASTQ_ROUTE.fullmatch(parts.path):
             self._ena_fastq(state, match["run"], match["name"])
+        elif match := _GITHUB_ROUTE.fullmatch(parts.path):
+            path = tuple(match["path"].split("/"))
+            self._serve(state, "blob", ("github", *path), f"no repository file {match['path']!r}")
         else:
             self._error(404, f"no route for {parts.path}")
 

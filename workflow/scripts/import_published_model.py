@@ -42,7 +42,7 @@ if sizes["architecture"] != entry["architecture"] or sizes["n_tasks"] != n_tasks
         f"output(s), but config key models.{snakemake.wildcards.model} says "
         f"{entry['architecture']} and the dataset has {n_tasks} task(s)"
     )
-logging.info("%s: %s", snakemake.input.weights, sizes)
+logging.info("%s (%s): %s", snakemake.params.source, snakemake.input.weights, sizes)
 model = model.to(device)
 training = snakemake.params.training
 valid = evaluate(
@@ -88,5 +88,5 @@ save_checkpoint(
     architecture,
     condition={},
     seed=seed,
-    published_weights=str(snakemake.input.weights),
+    published_weights=snakemake.params.source,
 )
