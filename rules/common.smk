@@ -2071,22 +2071,30 @@ def ensemble_outputs(dataset):
     ]
 
 
-def paper_ensemble_files(table):
-    """The ensemble table ``table`` (summary, by_angle) of every dataset and model of
-    fig_koo_ensemble (the selection's models that have an ensemble)."""
-    files = []
+def paper_ensembles():
+    """(dataset, model, condition) of every ensemble of fig_koo_ensemble: the selection's
+    models that have an ensemble, as dicts."""
+    if "fig_koo_ensemble" not in config.get("paper", {}):
+        return []
+    runs = []
     for dataset, selection in paper_dataset_selection("fig_koo_ensemble").items():
         settings = config["datasets"][dataset]
         for model in settings["ensemble"]["models"]:
             if model in selection["models"]:
-                files.append(
-                    f"{ENSEMBLE_DIR}/{table}.tsv".format(
+                runs.append(
+                    dict(
                         dataset=dataset,
                         model=model,
                         condition=ensemble_condition(settings),
                     )
                 )
-    return files
+    return runs
+
+
+def paper_ensemble_files(table):
+    """The ensemble table ``table`` (summary, by_angle, members) of every ensemble of
+    fig_koo_ensemble."""
+    return [f"{ENSEMBLE_DIR}/{table}.tsv".format(**run) for run in paper_ensembles()]
 
 
 check_ensembles(config)

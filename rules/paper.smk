@@ -421,6 +421,7 @@ rule scorecard:
             if "table2" in config.get("paper", {})
             else []
         ),
+        ensembles=lambda wc: paper_ensemble_files("members"),
     output:
         md=report(
             f"{PAPER}/scorecard.md",
@@ -442,6 +443,7 @@ rule scorecard:
         datasets=lambda wc: scorecard_datasets(),
         runs=lambda wc: scorecard_runs(),
         settings=lambda wc: scorecard_settings(),
+        ensemble_datasets=lambda wc: [run["dataset"] for run in paper_ensembles()],
     script:
         "../workflow/scripts/scorecard.py"
 

@@ -1,6 +1,7 @@
 """Tests for attrprior.scorecard: the papers' values, the verdict rule and claim measurement."""
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,7 @@ def test_claims_are_well_formed():
         "fig2",
         "fig5",
         "fig1_koo",
+        "fig_koo_ensemble",
     }
     for claim in CLAIMS:
         assert claim.target in targets
@@ -257,6 +259,37 @@ def test_correction_claims_compare_corrected_with_raw_maps_of_every_method():
     assert list(units["method"]) == ["saliency"]
     assert (units["verdict"] == "reproduced").all()
     assert units["effect"].to_numpy() == pytest.approx([0.05], abs=1e-3)
+
+
+def test_the_ensemble_claim_pairs_each_members_corrected_and_raw_distance():
+    """Per ensemble (model), a one-sided paired Wilcoxon over its members that the corrected
+    map is closer to the average; the members count as the seeds."""
+    (claim,) = [c for c in S.CLAIMS if c.id == "koo_ensemble_difference"]
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(1.0, 2.0, 10)
+    members = pd.DataFrame(
+        {
+            "model": ["cnn_shallow_relu"] * 10 + ["cnn_deep_relu"] * 10,
+            "method": "saliency",
+            "member": list(range(10)) * 2,
+            "raw_distance": np.concatenate([raw, raw]),
+            # Closer after correction for the shallow model, farther for the deep one.
+            "corrected_distance": np.concatenate([0.8 * raw, 1.1 * raw]),
+        }
+    )
+    tables = score_tables(
+        sequence_scores(n_seeds=3),
+        target_datasets={"fig_koo_ensemble": ["d"]},
+        ensembles={"d": members},
+    )
+    units = S.measure_claim(claim, tables).set_index("model")
+    shallow, deep = units.loc["cnn_shallow_relu"], units.loc["cnn_deep_relu"]
+    assert shallow["verdict"] == "reproduced" and shallow["p"] == pytest.approx(0.5**10)
+    assert shallow["effect"] == pytest.approx(-0.2 * raw.mean())
+    assert (shallow["n"], shallow["n_seeds"], shallow["better"]) == (10, 10, "corrected")
+    assert deep["verdict"] == "not reproduced"
+    two = S.measure_claim(claim, replace(tables, ensembles={"d": members.iloc[[0, 1]]}))
+    assert list(two["verdict"]) == ["underpowered"]  # 2 members: fewer than 3 "seeds"
 
 
 def test_range_claims_average_seeds_of_raw_saliency():

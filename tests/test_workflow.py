@@ -808,7 +808,8 @@ def test_end_to_end_ensemble_difference(tiny_run):
     members = pd.read_csv(ensemble / "members.tsv", sep="\t")
     assert members[["n_filters", "seed"]].values.tolist() == [[4, 0], [4, 1], [6, 0], [6, 1]]
     by_angle = pd.read_csv(ensemble / "by_angle.tsv", sep="\t")
-    assert len(by_angle) == 36 and by_angle["n_positions"].sum() > 4 * 8 * 190
+    # Every position with a gradient (some of an untrained model's have none: no angle).
+    assert len(by_angle) == 36 and 4 * 8 * 100 < by_angle["n_positions"].sum() <= 4 * 8 * 200
     paper = tiny_run / "results" / "paper"
     assert (paper / "fig_koo_ensemble.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = pd.read_csv(paper / "fig_koo_ensemble.tsv", sep="\t")

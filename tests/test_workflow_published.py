@@ -133,6 +133,8 @@ def config(base_url):
                 "figures": {"method": "saliency", "logo_sequence": 0},
             },
         },
+        # The angle statistics of a ChIP-seq task (no ground truth) beside the billboard's.
+        "paper": {"fig1_koo": {"datasets": ["koo_lef1", "billboard_published"]}},
     }
 
 
@@ -255,3 +257,19 @@ def test_a_published_model_is_evaluated_and_explained_not_trained(published_run)
     assert maps["saliency"].shape == (20, 4, 200)
     angles = pd.read_csv(results / "scores" / "angle_fractions.tsv", sep="\t")
     assert "cnn_deep_exp_published" in set(angles["model"])
+
+
+@pytest.mark.slow
+def test_fig1_koo_shows_the_angles_of_a_task_without_ground_truth(published_run):
+    work, _, _ = published_run
+    paper = work / "results" / "paper"
+    angles = pd.read_csv(paper / "fig1_koo.tsv", sep="\t")
+    assert set(angles["dataset"]) == {"koo_lef1", "billboard_published"}
+    lef1 = angles[angles["dataset"] == "koo_lef1"]
+    assert set(lef1["metric"]) == {"above_30", "above_45", "above_60"}
+    assert lef1["mean"].between(0, 1).all()
+    figures = work / "results" / "koo_lef1" / "figures" / "cnn_shallow_relu"
+    assert (figures / "angle_histograms.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (figures / "raw_vs_corrected.png").exists()  # no truth to score against
+    card = pd.read_csv(paper / "scorecard.tsv", sep="\t").set_index("claim")
+    assert card.loc["koo_angles_above_30", "units"] == 3  # the billboard's 3 models only

@@ -343,10 +343,12 @@ class Claim:
         What is compared: ``condition`` (training condition ``better`` vs ``worse``, raw
         maps), ``correction`` (corrected vs raw maps of the reference condition),
         ``activation`` (exponential vs ReLU first layer, raw maps of the reference
-        condition), or ``range`` (the value of raw saliency maps of the reference
-        condition lies in ``[low, high]``).
+        condition), ``range`` (the value of raw saliency maps of the reference
+        condition lies in ``[low, high]``), or ``ensemble`` (each ensemble member's
+        corrected vs raw map, by its distance to the ensemble's average map).
     test : str
-        ``wilcoxon`` (paired over sequences), ``mannwhitney`` (over seeds) or ``range``.
+        ``wilcoxon`` (paired over sequences; ``ensemble``: over the ensemble's models),
+        ``mannwhitney`` (over seeds) or ``range``.
     better, worse : str
         For ``condition``: the two conditions (``better`` is expected to be better on the
         metric). For ``comparison`` of stability (Table 2): ``better`` and ``worse`` are
@@ -414,7 +416,7 @@ def _koo(id, statement, metric, compare, test, **kw):
         paper="majdandzic2023",
         source=kw.pop("source", "Results, Figure 1"),
         statement=statement,
-        target="fig1_koo",
+        target=kw.pop("target", "fig1_koo"),
         metric=metric,
         compare=compare,
         test=test,
@@ -674,6 +676,20 @@ CLAIMS: tuple[Claim, ...] = (
         for threshold, low, high in ((30, 0.20, 0.40), (45, 0.10, 0.20), (60, 0.05, 0.15))
     ),
     _koo(
+        "koo_ensemble_difference",
+        "Correcting a single model's saliency map brings it closer to the average map of an "
+        "ensemble of models with 12-30 first-layer filters, the paper's proxy for the truth "
+        "(ensemble difference reduction; ChIP-seq): distance lower after correction, paired "
+        "over the ensemble's models",
+        "ensemble_distance",
+        "ensemble",
+        "wilcoxon",
+        source="Methods (ensemble difference reduction), Supplementary Fig. 3",
+        target="fig_koo_ensemble",
+        better="corrected",
+        worse="raw",
+    ),
+    _koo(
         "koo_exponential_activation",
         "Exponential first-layer activations give more interpretable saliency maps than "
         "ReLU (cosine similarity to the ground truth; Koo & Ploenzke 2021, used by the paper)",
@@ -739,6 +755,9 @@ class ScoreTables:
         Per dataset: the papers' dataset it stands for (config key ``paper_dataset``;
         :func:`paper_values` column ``dataset``), so the paper's values of that dataset are
         shown beside ours.
+    ensembles : dict of str to DataFrame
+        Per dataset with ensembles: one row per ensemble member (``ensemble/.../members.tsv``
+        of every model: ``model``, ``member``, ``raw_distance``, ``corrected_distance``).
     """
 
     sequences: dict[str, pd.DataFrame]
@@ -753,6 +772,7 @@ class ScoreTables:
     architectures: dict[str, str]
     gc_excess: dict[str, float]
     paper_datasets: dict[str, str] = field(default_factory=dict)
+    ensembles: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
     def from_files(
@@ -764,12 +784,13 @@ class ScoreTables:
         models: Mapping[str, Sequence[tuple[str, str | None]]],
         stability: str | None,
         settings: Mapping,
+        ensembles: Mapping[str, Sequence[str]] | None = None,
     ) -> ScoreTables:
         """Read the score tables of ``datasets`` (one path each, in that order; ``models``:
         dataset -> ``(test metrics, history or None)`` file pairs, one per run) and take the
         rest from ``settings`` (the config's ``target_datasets``, ``methods``,
         ``reference``, ``activations``, ``architectures``, ``gc_excess``,
-        ``paper_datasets``)."""
+        ``paper_datasets``); ``ensembles``: dataset -> its ensembles' ``members.tsv``."""
 
         def read(paths):
             return {
@@ -787,6 +808,11 @@ class ScoreTables:
                 if len(pairs)
             },
             stability=pd.read_csv(stability, sep="\t") if stability else None,
+            ensembles={
+                dataset: pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True)
+                for dataset, paths in (ensembles or {}).items()
+                if len(paths)
+            },
             **settings,
         )
 
@@ -1044,6 +1070,25 @@ def _range_units(claim: Claim, tables: ScoreTables, dataset: str) -> list[dict]:
     return units
 
 
+def _ensemble_units(claim: Claim, tables: ScoreTables, dataset: str) -> list[dict]:
+    """Per ensemble (model) of a dataset: each member's corrected vs raw distance to the
+    ensemble average, paired over the members (the members play the seeds' part)."""
+    table = tables.ensembles.get(dataset)
+    if table is None:
+        return []
+    units = []
+    for model, rows in table.groupby("model", sort=True):
+        corrected, raw = rows["corrected_distance"], rows["raw_distance"]
+        p, n = paired_wilcoxon(corrected, raw, claim.metric)
+        smallest = smallest_p_value("wilcoxon", n)
+        unit = _unit(
+            claim, dataset, model, rows["method"].iloc[0], corrected, raw, p, n, n, smallest
+        )
+        unit.update(better="corrected", worse="raw")
+        units.append(unit)
+    return units
+
+
 def _with_models(tables: ScoreTables, kinds: Sequence[str]) -> ScoreTables:
     """``tables`` restricted to the models whose papers' name is one of ``kinds``."""
 
@@ -1060,6 +1105,7 @@ def _with_models(tables: ScoreTables, kinds: Sequence[str]) -> ScoreTables:
         models={d: keep(t) for d, t in tables.models.items()},
         angle_fractions={d: keep(t) for d, t in tables.angle_fractions.items()},
         stability=keep(tables.stability),
+        ensembles={d: keep(t) for d, t in tables.ensembles.items()},
     )
 
 
@@ -1084,6 +1130,7 @@ def measure_claim(claim: Claim, tables: ScoreTables) -> pd.DataFrame:
                 "correction": _correction_units,
                 "activation": _activation_units,
                 "range": _range_units,
+                "ensemble": _ensemble_units,
             }[claim.compare]
             units += measure(claim, tables, dataset)
     return pd.DataFrame(units, columns=UNIT_COLUMNS)

@@ -19,9 +19,12 @@ inputs = load_npz(snakemake.input.inputs, "attribution inputs")
 truth = inputs.get("truth")
 bins, members, summary = ensemble_summary(maps, truth, snakemake.params.bin_width)
 n_filters, seeds = zip(*snakemake.params.members, strict=True)
+run = {key: snakemake.wildcards[key] for key in ("dataset", "model", "condition")}
 members.insert(1, "n_filters", n_filters)
 members.insert(2, "seed", seeds)
-run = {key: snakemake.wildcards[key] for key in ("dataset", "model", "condition")}
+members.insert(0, "model", run["model"])
+members.insert(1, "condition", run["condition"])
+members.insert(2, "method", method)
 write_tsv(pd.DataFrame([run | {"method": method} | summary]), snakemake.output.summary)
 write_tsv(bins, snakemake.output.by_angle)
 write_tsv(members, snakemake.output.members)

@@ -21,6 +21,16 @@ tables = ScoreTables.from_files(
     models,
     snakemake.input.stability[0] if snakemake.input.stability else None,
     snakemake.params.settings,
+    ensembles={
+        dataset: [
+            path
+            for path, name in zip(
+                snakemake.input.ensembles, snakemake.params.ensemble_datasets, strict=True
+            )
+            if name == dataset
+        ]
+        for dataset in snakemake.params.ensemble_datasets
+    },
 )
 summary, units = scorecard(tables)
 write_tsv(summary, snakemake.output.tsv)
