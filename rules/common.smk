@@ -1,6 +1,7 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
 import math
 import os
+import posixpath
 import re
 import sys
 from pathlib import Path
@@ -2142,9 +2143,7 @@ def published_weights_download(model, seed):
     github = config["models"][model]["published_weights"]["github"]
     path = github["path"].replace("{seed}", str(seed))
     record = published_weights_record(github["repository"], github["commit"], path)
-    url = (
-        f"{GITHUB_RAW_URL.rstrip('/')}/{github['repository']}/{github['commit']}/{path}"
-    )
+    url = posixpath.join(GITHUB_RAW_URL, github["repository"], github["commit"], path)
     return {"url": url, **record}
 
 

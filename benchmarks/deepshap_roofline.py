@@ -1,0 +1,131 @@
+"""DeepSHAP against its roofline and against shap.DeepExplainer, side by side in one process.
+
+For each model, the same N examples and K dinucleotide-shuffled references per example
+(N x K example-reference pairs) are explained three ways, round-robin after a warm-up:
+
+- ``roofline``: one plain forward and backward pass (input gradient of the explained
+  logit) over the N x K pairs, in batches of ``--batch-size`` pairs: the least work any
+  DeepLIFT implementation does (it needs one forward and one backward per pair);
+- ``ours``: :func:`attrprior.attribution.deep_shap` (tangermeme) with the same batch size;
+- ``shap``: ``shap.DeepExplainer`` with each example's K references as its background
+  (one explainer per example, as the reference code runs it), when shap is installed
+  and the model has only operations shap knows (not the exponential activation).
+
+Models (random weights: the cost does not depend on training): CNN-shallow and CNN-deep
+(ReLU; 200 bp), the Tseng et al. binary model (1000 bp). Prints the median seconds of each
+and the ratios ours / roofline and ours / shap; ``--output`` writes them as TSV.
+
+    python benchmarks/deepshap_roofline.py --threads 1 --examples 40 --references 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+
+from attrprior.attribution import deep_shap, dinucleotide_references
+from attrprior.models import build_model
+
+MODELS = {
+    "cnn_shallow_relu": dict(architecture="cnn_shallow", activation="relu", length=200),
+    "cnn_deep_relu": dict(architecture="cnn_deep", activation="relu", length=200),
+    "cnn_shallow_exp": dict(architecture="cnn_shallow", activation="exponential", length=200),
+    "tseng_binary": dict(architecture="tseng_binary", length=1000),
+}
+
+
+def one_hot(n: int, length: int, rng: np.random.Generator) -> np.ndarray:
+    """Random one-hot sequences, (n, 4, length) float32."""
+    x = np.zeros((n, 4, length), np.float32)
+    x[np.arange(n)[:, None], rng.integers(0, 4, (n, length)), np.arange(length)] = 1
+    return x
+
+
+def roofline(model: torch.nn.Module, pairs: torch.Tensor, batch_size: int) -> None:
+    """One forward and backward pass of every example-reference pair."""
+    for start in range(0, len(pairs), batch_size):
+        batch = pairs[start : start + batch_size].clone().requires_grad_(True)
+        model(batch)[:, 0].sum().backward()
+
+
+def ours(model, x, references, batch_size) -> None:
+    deep_shap(model, x, references, batch_size=batch_size)
+
+
+def with_shap(model, x, references) -> None:
+    import shap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(len(x)):
+            explainer = shap.DeepExplainer(model, torch.as_tensor(references[i]))
+            explainer.shap_values(torch.as_tensor(x[i : i + 1]), check_additivity=False)
+
+
+def time_model(name: str, args: argparse.Namespace) -> list[dict]:
+    rng = np.random.default_rng(args.seed)
+    torch.manual_seed(args.seed)
+    settings = dict(MODELS[name])
+    model = build_model(**settings).eval()
+    x = one_hot(args.examples, settings["length"], rng)
+    references = dinucleotide_references(x, n_shuffles=args.references, seed=args.seed)
+    pairs = torch.as_tensor(references.reshape(-1, *x.shape[1:]))
+    runs = {
+        "roofline": lambda: roofline(model, pairs, args.batch_size),
+        "ours": lambda: ours(model, x, references, args.batch_size),
+    }
+    if not args.no_shap and settings.get("activation") != "exponential":
+        runs["shap"] = lambda: with_shap(model, x, references)
+    seconds = {key: [] for key in runs}
+    for repeat in range(args.warmup + args.repeats):
+        for key, run in runs.items():
+            start = time.perf_counter()
+            run()
+            if repeat >= args.warmup:
+                seconds[key].append(time.perf_counter() - start)
+    medians = {key: statistics.median(values) for key, values in seconds.items()}
+    return [
+        {
+            "model": name,
+            "method": key,
+            "median_s": medians[key],
+            "min_s": min(seconds[key]),
+            "ours_over_this": medians["ours"] / medians[key],
+        }
+        for key in runs
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--examples", type=int, default=40)
+    parser.add_argument("--references", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32, help="example-reference pairs")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--no-shap", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    rows = [row for name in args.models for row in time_model(name, args)]
+    table = pd.DataFrame(rows)
+    print(
+        f"{args.examples} examples x {args.references} references, batch {args.batch_size} "
+        f"pairs, {args.threads} thread(s), median of {args.repeats}"
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if args.output:
+        table.to_csv(args.output, sep="\t", index=False)
+
+
+if __name__ == "__main__":
+    main()
