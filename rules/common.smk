@@ -1,7 +1,6 @@
 # Config validation, wildcard constraints and path helpers shared by every stage.
 import math
 import os
-import posixpath
 import re
 import sys
 from pathlib import Path
@@ -2009,6 +2008,18 @@ def check_ensembles(config):
                 f"config key paper.fig_koo_ensemble.models: none of {shown['models']} has "
                 f"an ensemble in {key}.models {ensemble['models']}"
             )
+        width = ensemble.get("angle_bin_width", 5)
+        if abs(180 / width - round(180 / width)) > 1e-9:
+            raise ValueError(
+                f"config key {key}.angle_bin_width: {width} does not divide 180 degrees"
+            )
+        method = ensemble.get("method", "saliency")
+        if method not in dataset["attribution"]["methods"]:
+            raise ValueError(
+                f"config key {key}.method: {method!r} is not one of datasets.{name}."
+                f"attribution.methods {sorted(dataset['attribution']['methods'])} (its "
+                "settings come from there)"
+            )
         if len(ensemble["n_filters"]) * ensemble["models_per_filter"] < 2:
             raise ValueError(
                 f"config key {key}: n_filters x models_per_filter is 1 model; an ensemble "
@@ -2109,16 +2120,16 @@ PUBLISHED_MODELS = [
 TRAINED_MODELS = [name for name in config["models"] if name not in PUBLISHED_MODELS]
 
 
-GITHUB_RAW_URL = config.get("github", {}).get(
-    "raw_url", "https://raw.githubusercontent.com"
-)
+def is_github_source(source):
+    """Whether models.<name>.published_weights names a GitHub file (else a local path)."""
+    return isinstance(source, dict) and "github" in source
 
 
 def published_weights_file(model, seed):
     """The weights file of one seed of a published model: a local file (absolute), or
     where rule download_published_weights puts a repository's file."""
     source = config["models"][model]["published_weights"]
-    if "github" in source:
+    if is_github_source(source):
         return f"{DOWNLOADS}/published_weights/{model}/seed{seed}.h5"
     path = config_relative(["models", model, "published_weights"], source)
     return str(path).replace("{seed}", str(seed))
@@ -2128,7 +2139,7 @@ def published_weights_source(model, seed):
     """Where one seed's weights come from, as the checkpoint records it: the local file, or
     <repository>@<commit>:<path>."""
     source = config["models"][model]["published_weights"]
-    if "github" in source:
+    if is_github_source(source):
         github = source["github"]
         path = github["path"].replace("{seed}", str(seed))
         return f"{github['repository']}@{github['commit']}:{path}"
@@ -2136,15 +2147,20 @@ def published_weights_source(model, seed):
 
 
 def published_weights_download(model, seed):
-    """URL, md5 and size of one seed's file of a published model kept on GitHub (md5 and
-    size from the package's list, attrprior.keras_weights.published_weights_record)."""
+    """Repository, commit, path, md5 and size of one seed's file of a published model kept
+    on GitHub (md5 and size from the package's list,
+    attrprior.keras_weights.published_weights_record)."""
     from attrprior.keras_weights import published_weights_record
 
     github = config["models"][model]["published_weights"]["github"]
     path = github["path"].replace("{seed}", str(seed))
     record = published_weights_record(github["repository"], github["commit"], path)
-    url = posixpath.join(GITHUB_RAW_URL, github["repository"], github["commit"], path)
-    return {"url": url, **record}
+    return {
+        "repository": github["repository"],
+        "commit": github["commit"],
+        "path": path,
+        **record,
+    }
 
 
 def check_published_models(config):
@@ -2177,7 +2193,7 @@ def check_published_models(config):
                 "al.'s binary CNNs, for simulated, encode_regions or published_h5 datasets"
             )
         for model in published:
-            github = "github" in config["models"][model]["published_weights"]
+            github = is_github_source(config["models"][model]["published_weights"])
             for seed in range(dataset["seeds"]):
                 if github:
                     try:

@@ -19,9 +19,10 @@ rule simulate_dataset:
     benchmark:
         "logs/benchmarks/simulate_dataset/{dataset}.tsv"
     wildcard_constraints:
-        dataset=(
-            "|".join(set(SIMULATED_DATASETS) - set(PUBLISHED_BILLBOARDS)) or "(?!)"
-        ),
+        dataset="|".join(
+            name for name in SIMULATED_DATASETS if name not in PUBLISHED_BILLBOARDS
+        )
+        or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1

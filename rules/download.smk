@@ -9,6 +9,7 @@ localrules:
     download_experiment_file,
     download_experiment_alignments,
     download_external,
+    download_published_weights,
     link_local_file,
     extract_external_member,
     download_lock,
@@ -186,6 +187,8 @@ rule download_published_weights:
         mem_mb=1000,
         runtime=30,
     params:
+        # The file and its md5, not the host (github.raw_url, read by the job): moving
+        # to a mirror must not make verified files stale.
         download=lambda wc: published_weights_download(wc.model, wc.seed),
     script:
         "../workflow/scripts/download_published_weights.py"

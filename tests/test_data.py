@@ -276,6 +276,19 @@ def test_billboard_read_back_names_what_no_matrix_explains(jaspar):
     unknown = read.placements[read.placements["matrix_id"] == "unknown"]
     assert unknown[["sequence", "start", "end", "core"]].values.tolist() == [[0, 0, 3, False]]
     assert not motif_mask(read)[0, :3].any()
+    # An unknown run that abuts a motif ends where the motif starts: the motif is kept.
+    first = dataset.placements.query("sequence == 0").iloc[0]
+    start = int(first["start"])
+    truth[0, :, start - 3 : start] = np.array([[0.7], [0.1], [0.1], [0.1]])
+    read, n_unknown = billboard_from_truth(
+        dataset.x, dataset.y, truth, dataset.split, CORE_IDS, motifs=jaspar
+    )
+    found = read.placements.query("sequence == 0")
+    assert [start - 3, start] in found[found["matrix_id"] == "unknown"][
+        ["start", "end"]
+    ].values.tolist()
+    assert ((found["matrix_id"] == first["matrix_id"]) & (found["start"] == start)).any()
+    assert n_unknown == 2
 
 
 def test_billboard_is_deterministic():

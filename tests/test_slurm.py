@@ -17,7 +17,14 @@ from snakemake_runner import ROOT, SNAKEMAKE, workdir_with
 
 PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 START_SLURM = ROOT / "tests" / "slurm" / "start_slurm.sh"
-GPU_RULES = {"train_model", "train_tuning_run", "attribute", "gpu_smoke_test"}
+GPU_RULES = {
+    "train_model",
+    "train_tuning_run",
+    "train_ensemble_member",
+    "attribute",
+    "attribute_ensemble_member",
+    "gpu_smoke_test",
+}
 # Rules that run on the submitting host, never as SLURM jobs.
 LOCAL_RULES = {
     "all",
@@ -26,6 +33,7 @@ LOCAL_RULES = {
     "download_experiment_file",
     "download_experiment_alignments",
     "download_external",
+    "download_published_weights",
     "link_local_file",
     "extract_external_member",
     "download_lock",
@@ -111,6 +119,7 @@ def test_profile_plans_gpus_partitions_and_resources(paper_plan):
     per_rule = profile["set-resources"]
     rules = {job["rule"] for job in paper_plan}
     assert {"train_model", "attribute", "score_attributions", "binary_labels"} <= rules
+    assert {"train_ensemble_member", "attribute_ensemble_member"} <= rules
     for job in paper_plan:
         rule, resources = job["rule"], job["resources"]
         if rule in GPU_RULES:
@@ -241,7 +250,8 @@ def tiny_config():
     config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
     config.pop("paper", None)
     billboard = config["datasets"]["billboard"]
-    billboard.pop("ensemble", None)  # the SLURM path is the same for its members
+    # Ensemble members are submitted as trainings are (GPU resources checked above).
+    billboard.pop("ensemble", None)
     config["datasets"] = {"billboard": billboard}
     config["models"] = {name: config["models"][name] for name in billboard["models"]}
     billboard.update(seeds=2)

@@ -136,6 +136,31 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             ),
             "config key datasets.billboard.ensemble.condition: 'fourier_typo' is not one of",
         ),
+        (
+            lambda c: BILLBOARD(c).update(
+                ensemble={
+                    "models": ["cnn_shallow_exp"],
+                    "n_filters": [4, 6],
+                    "models_per_filter": 1,
+                    "angle_bin_width": 7,
+                }
+            ),
+            "config key datasets.billboard.ensemble.angle_bin_width: 7 does not divide 180",
+        ),
+        (
+            lambda c: (
+                BILLBOARD(c).update(
+                    ensemble={
+                        "models": ["cnn_shallow_exp"],
+                        "n_filters": [4, 6],
+                        "models_per_filter": 1,
+                        "method": "smoothgrad",
+                    }
+                )
+                or BILLBOARD(c)["attribution"]["methods"].pop("smoothgrad")
+            ),
+            "config key datasets.billboard.ensemble.method: 'smoothgrad' is not one of",
+        ),
         (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
         (lambda c: c.update(results="../out"), "config key results: '../out' must name"),
     ],

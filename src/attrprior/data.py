@@ -495,22 +495,23 @@ def billboard_from_truth(
             if not in_motif[i, position]:
                 position += 1
                 continue
-            column = truth[i, :, position]
-            near = np.abs(first_columns - column).max(axis=1) <= atol
-            found = None
-            for j in order[near[order]]:
-                end = position + widths[j]
-                if end <= length and np.abs(truth[i, :, position:end] - pool[j][2]).max() <= atol:
-                    found = j
-                    break
+            found = _matrix_at(truth[i], position, pool, order, first_columns, widths, atol)
             if found is None:
-                end = position
+                # Up to the next background column or the next matrix that matches (motifs
+                # may abut: the generator allows gaps of 0).
+                end = position + 1
                 while end < length and in_motif[i, end]:
+                    if (
+                        _matrix_at(truth[i], end, pool, order, first_columns, widths, atol)
+                        is not None
+                    ):
+                        break
                     end += 1
                 rows.append((i, "unknown", "unknown", "+", position, end, False))
                 n_unknown += 1
             else:
                 motif, strand, _, is_core = pool[found]
+                end = position + widths[found]
                 rows.append((i, motif.matrix_id, motif.name, strand, position, end, is_core))
             position = end
     placements = _table(rows, PLACEMENT_COLUMNS)
@@ -528,6 +529,25 @@ def billboard_from_truth(
         motif_pool=_table(pool_rows, MOTIF_POOL_COLUMNS),
     )
     return dataset, n_unknown
+
+
+def _matrix_at(
+    truth: np.ndarray,
+    position: int,
+    pool: list,
+    order: np.ndarray,
+    first_columns: np.ndarray,
+    widths: np.ndarray,
+    atol: float,
+) -> int | None:
+    """Index into ``pool`` of the first matrix (in ``order``) equal to ``truth`` (4, L) from
+    ``position`` on, within ``atol``; None if none is."""
+    near = np.abs(first_columns - truth[:, position]).max(axis=1) <= atol
+    for j in order[near[order]]:
+        end = position + widths[j]
+        if end <= truth.shape[1] and np.abs(truth[:, position:end] - pool[j][2]).max() <= atol:
+            return int(j)
+    return None
 
 
 def simulate_single_motif(

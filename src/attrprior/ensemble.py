@@ -11,6 +11,14 @@ simplex, is the paper's "ensemble difference reduction". As the reference code
 over the **raw** maps, and a position's bin is the raw map's angle. Where a ground truth
 exists (the billboard data), :func:`truth_similarity` checks the proxy: whether the average is
 closer to the truth than the single models are.
+
+What the comparison measures: write a map as its on-simplex part plus ``g`` times
+(1, 1, 1, 1) at each position. The on-simplex parts enter the raw and the corrected
+distance alike, so a member's corrected map is closer to the average than its raw map
+exactly where ``|g_avg| < |g_m - g_avg|``: where the member's off-simplex component
+strays from the average's more than the average's own is from zero. The reduction
+compares off-simplex components only; how close the maps are on the simplex is what
+:func:`truth_similarity` adds where a truth exists.
 """
 
 from __future__ import annotations
