@@ -2008,11 +2008,14 @@ def check_ensembles(config):
                 f"config key paper.fig_koo_ensemble.models: none of {shown['models']} has "
                 f"an ensemble in {key}.models {ensemble['models']}"
             )
-        width = ensemble.get("angle_bin_width", 5)
-        if abs(180 / width - round(180 / width)) > 1e-9:
-            raise ValueError(
-                f"config key {key}.angle_bin_width: {width} does not divide 180 degrees"
-            )
+        # Imported here: attrprior.ensemble brings torch, which a run without ensembles
+        # need not load at parse time.
+        from attrprior.ensemble import angle_bin_count
+
+        try:
+            angle_bin_count(ensemble.get("angle_bin_width", 5))
+        except ValueError as error:
+            raise ValueError(f"config key {key}.angle_bin_width: {error}") from None
         method = ensemble.get("method", "saliency")
         if method not in dataset["attribution"]["methods"]:
             raise ValueError(
@@ -2039,10 +2042,12 @@ def ensemble_method(wildcards):
     return dataset_config(wildcards, "ensemble").get("method", "saliency")
 
 
-def ensemble_method_params(wildcards):
-    """The method's settings from the dataset's attribution section (none if it lacks it)."""
-    methods = dataset_config(wildcards, "attribution")["methods"]
-    return methods.get(ensemble_method(wildcards), {})
+def ensemble_attribution(wildcards):
+    """The dataset's attribution section with the ensemble's method only (check_ensembles:
+    one of the section's methods)."""
+    attribution = dataset_config(wildcards, "attribution")
+    method = ensemble_method(wildcards)
+    return attribution | {"methods": {method: attribution["methods"][method]}}
 
 
 def ensemble_members(dataset):
@@ -2069,38 +2074,37 @@ def ensemble_member_files(wildcards, name):
     ]
 
 
-def ensemble_outputs(dataset):
-    """The analysis tables of every ensemble of a dataset."""
+def dataset_ensembles(dataset):
+    """(dataset, model, condition) of every ensemble of a dataset, as dicts."""
     settings = config["datasets"][dataset]
     if "ensemble" not in settings:
         return []
+    condition = ensemble_condition(settings)
     return [
-        f"{ENSEMBLE_DIR}/{table}.tsv".format(
-            dataset=dataset, model=model, condition=ensemble_condition(settings)
-        )
+        dict(dataset=dataset, model=model, condition=condition)
         for model in settings["ensemble"]["models"]
+    ]
+
+
+def ensemble_outputs(dataset):
+    """The analysis tables of every ensemble of a dataset."""
+    return [
+        f"{ENSEMBLE_DIR}/{table}.tsv".format(**run)
+        for run in dataset_ensembles(dataset)
         for table in ("summary", "by_angle", "members")
     ]
 
 
 def paper_ensembles():
-    """(dataset, model, condition) of every ensemble of fig_koo_ensemble: the selection's
-    models that have an ensemble, as dicts."""
+    """The ensembles (dataset_ensembles) of fig_koo_ensemble's datasets and models."""
     if "fig_koo_ensemble" not in config.get("paper", {}):
         return []
-    runs = []
-    for dataset, selection in paper_dataset_selection("fig_koo_ensemble").items():
-        settings = config["datasets"][dataset]
-        for model in settings["ensemble"]["models"]:
-            if model in selection["models"]:
-                runs.append(
-                    dict(
-                        dataset=dataset,
-                        model=model,
-                        condition=ensemble_condition(settings),
-                    )
-                )
-    return runs
+    return [
+        run
+        for dataset, selection in paper_dataset_selection("fig_koo_ensemble").items()
+        for run in dataset_ensembles(dataset)
+        if run["model"] in selection["models"]
+    ]
 
 
 def paper_ensemble_files(table):
@@ -2138,11 +2142,10 @@ def published_weights_file(model, seed):
 def published_weights_source(model, seed):
     """Where one seed's weights come from, as the checkpoint records it: the local file, or
     <repository>@<commit>:<path>."""
-    source = config["models"][model]["published_weights"]
-    if is_github_source(source):
-        github = source["github"]
-        path = github["path"].replace("{seed}", str(seed))
-        return f"{github['repository']}@{github['commit']}:{path}"
+    if is_github_source(config["models"][model]["published_weights"]):
+        return "{repository}@{commit}:{path}".format(
+            **published_weights_download(model, seed)
+        )
     return published_weights_file(model, seed)
 
 
@@ -2218,7 +2221,10 @@ def check_published_models(config):
             )
 
 
-check_published_models(config)
+# Once, in the main process: the GitHub files' md5 list comes with attrprior.keras_weights,
+# which loads torch, and each cluster job parses the workflow again.
+if not (workflow.remote_exec or workflow.subprocess_exec):
+    check_published_models(config)
 check_motifs(config)
 check_paper_targets(config)
 check_table2_options(config)

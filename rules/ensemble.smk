@@ -16,14 +16,9 @@ use rule train_model as train_ensemble_member with:
         "logs/benchmarks/train_ensemble_member/{dataset}/{model}/{condition}/filters{n_filters}/seed{seed}.tsv"
     wildcard_constraints:
         n_filters=r"\d+",
+    # Only the model differs from train_model's params (the others are inherited).
     params:
         model=lambda wc: config["models"][wc.model] | {"n_filters": int(wc.n_filters)},
-        condition=lambda wc: dataset_config(wc, "conditions")[wc.condition],
-        training=lambda wc: dataset_config(wc, "training"),
-        genomic=lambda wc: (
-            genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
-        ),
-        single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
 
 
 use rule attribute as attribute_ensemble_member with:
@@ -38,11 +33,9 @@ use rule attribute as attribute_ensemble_member with:
         "logs/benchmarks/attribute_ensemble_member/{dataset}/{model}/{condition}/filters{n_filters}/seed{seed}.tsv"
     wildcard_constraints:
         n_filters=r"\d+",
+    # The dataset's attribution settings with the ensemble's method only (tasks inherited).
     params:
-        # The dataset's attribution settings, with the ensemble's method only.
-        attribution=lambda wc: dataset_config(wc, "attribution")
-        | {"methods": {ensemble_method(wc): ensemble_method_params(wc)}},
-        tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
+        attribution=lambda wc: ensemble_attribution(wc),
 
 
 rule ensemble_difference:

@@ -20,6 +20,7 @@ from attrprior.data import (
     save_dataset,
     simulate_billboard,
     simulate_single_motif,
+    split_arrays,
 )
 
 CORE_IDS = ("MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.2")
@@ -289,6 +290,17 @@ def test_billboard_read_back_names_what_no_matrix_explains(jaspar):
     ].values.tolist()
     assert ((found["matrix_id"] == first["matrix_id"]) & (found["start"] == start)).any()
     assert n_unknown == 2
+
+
+def test_split_arrays_select_each_splits_rows():
+    x = np.arange(5 * 4 * 2, dtype=np.float64).reshape(5, 4, 2)
+    y = np.arange(5)[:, None]
+    split = np.array(["test", "train", "valid", "train", "test"])
+    splits = split_arrays(x, y, split)
+    assert list(splits) == ["train", "valid", "test"]
+    np.testing.assert_array_equal(splits["train"][0], x[[1, 3]])
+    np.testing.assert_array_equal(splits["test"][1], y[[0, 4]])
+    assert splits["valid"][0].dtype == np.float32
 
 
 def test_billboard_is_deterministic():

@@ -66,6 +66,17 @@ def test_the_billboard_file_layout_with_its_ground_truth(tmp_path):
         read_split_h5(tmp_path / "code.h5")
 
 
+def test_stacked_splits_keep_file_order_and_name_each_row():
+    data = read_split_h5(LEF1)
+    arrays = data.stacked()
+    assert set(arrays) == {"x", "y", "split"}  # no ground truth in a ChIP-seq task
+    sizes = [len(data.x[split]) for split in SPLITS]
+    assert [(arrays["split"] == split).sum() for split in SPLITS] == sizes
+    assert list(arrays["split"][[0, sizes[0], sizes[0] + sizes[1]]]) == list(SPLITS)
+    np.testing.assert_array_equal(arrays["x"][sizes[0] : sizes[0] + 3], data.x["valid"][:3])
+    np.testing.assert_array_equal(arrays["y"][-3:], data.y["test"][-3:])
+
+
 def test_bad_files_are_named(tmp_path):
     one_hot = np.eye(4, dtype=np.float32)[np.zeros((3, 8), dtype=int)]
     with h5py.File(tmp_path / "partial.h5", "w") as handle:

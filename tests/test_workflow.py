@@ -24,6 +24,19 @@ def load(name):
     return yaml.safe_load((ROOT / "config" / name).read_text())
 
 
+def with_published_model(config, weights, conditions=None, seeds=1):
+    """The default billboard dataset evaluating a published model only (conditions: every
+    one empty unless given), for the parse-time checks of published_weights."""
+    config["models"]["published"] = {
+        "architecture": "cnn_shallow",
+        "activation": "relu",
+        "published_weights": weights,
+    }
+    BILLBOARD(config).update(
+        models=["published"], conditions={"none": {}, **(conditions or {})}, seeds=seeds
+    )
+
+
 def assert_dry_run_fails(tmp_path, config, message, *targets):
     """A dry run with ``config`` stops, and its output contains ``message``."""
     result = snakemake(workdir_with(tmp_path, config), "-n", *targets, check=False)
@@ -160,6 +173,30 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
                 or BILLBOARD(c)["attribution"]["methods"].pop("smoothgrad")
             ),
             "config key datasets.billboard.ensemble.method: 'smoothgrad' is not one of",
+        ),
+        (
+            lambda c: with_published_model(c, "weights_{seed}.h5", {"l2": {"l2_weight": 0.001}}),
+            "config key datasets.billboard.conditions.l2: the published model 'published' "
+            "is not trained here",
+        ),
+        (
+            lambda c: with_published_model(c, "/nonexistent/weights_{seed}.h5"),
+            "config key models.published.published_weights: no file /nonexistent/weights_0.h5",
+        ),
+        (
+            lambda c: with_published_model(
+                c,
+                {
+                    "github": {
+                        "repository": "p-koo/GradientCorrection",
+                        "commit": "e5d4abe0cbb3d6a6996dc4ca9bfb2c7b9cae3b19",
+                        "path": "results/synthetic/model_params/cnn_shallow_relu_{seed}.h5",
+                    }
+                },
+                seeds=51,
+            ),
+            "config key models.published.published_weights: seed 50 (datasets.billboard.seeds "
+            "is 51)",
         ),
         (lambda c: c.update(results="/"), "config key results: '/' must name a directory"),
         (lambda c: c.update(results="../out"), "config key results: '../out' must name"),

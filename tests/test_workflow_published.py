@@ -43,6 +43,16 @@ EVALUATION = {
 }
 
 
+def attribution(*methods):
+    """20 positive test sequences, 3 shuffled references, the methods with their defaults."""
+    return {
+        "n_sequences": 20,
+        "n_shuffles": 3,
+        "seed": 0,
+        "methods": {method: {} for method in methods},
+    }
+
+
 def billboard_h5(path):
     """A small billboard draw written as the published synthetic_code_dataset.h5 is: X_, Y_
     and model_ (the ground truth) per split, sequences (N, 4, L)."""
@@ -99,12 +109,7 @@ def config(base_url):
                 "conditions": {"none": {}},
                 "seeds": 1,
                 "training": TRAINING,
-                "attribution": {
-                    "n_sequences": 20,
-                    "n_shuffles": 3,
-                    "seed": 0,
-                    "methods": {"saliency": {}, "deepshap": {}},
-                },
+                "attribution": attribution("saliency", "deepshap"),
                 "evaluation": EVALUATION,
             },
             "billboard_published": {
@@ -123,12 +128,7 @@ def config(base_url):
                 "conditions": {"none": {}},
                 "seeds": 1,
                 "training": TRAINING,
-                "attribution": {
-                    "n_sequences": 20,
-                    "n_shuffles": 3,
-                    "seed": 0,
-                    "methods": {"saliency": {}},
-                },
+                "attribution": attribution("saliency"),
                 "evaluation": EVALUATION,
                 "figures": {"method": "saliency", "logo_sequence": 0},
             },

@@ -789,6 +789,32 @@ def pwm_scan_mask(
     return mask
 
 
+def split_arrays(
+    x: np.ndarray, y: np.ndarray, split: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Sequences and labels of each split.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, 4, L)
+        One-hot sequences.
+    y : numpy.ndarray, shape (N, T)
+        Labels.
+    split : numpy.ndarray, shape (N,), str
+        Each row's split.
+
+    Returns
+    -------
+    dict
+        ``"train"``, ``"valid"``, ``"test"`` -> ``(x, y)`` of its rows, ``x`` float32.
+    """
+    split = np.asarray(split)
+    return {
+        name: (np.asarray(x[split == name], dtype=np.float32), y[split == name])
+        for name in SPLIT_NAMES
+    }
+
+
 def motif_mask(dataset: SimulatedDataset, core_only: bool = True) -> np.ndarray:
     """Mark the positions covered by planted motifs.
 

@@ -101,10 +101,7 @@ def reduction_by_angle(
         One row per bin, columns :data:`ANGLE_BIN_COLUMNS`; distances and reduction NaN in
         an empty bin.
     """
-    n_bins = 180.0 / bin_width
-    if bin_width <= 0 or abs(n_bins - round(n_bins)) > 1e-9:
-        raise ValueError(f"bin_width: {bin_width} does not divide 180 degrees")
-    n_bins = round(n_bins)
+    n_bins = angle_bin_count(bin_width)
     angles = np.asarray(angles, dtype=np.float64).ravel()
     raw = np.asarray(raw_distance, dtype=np.float64).ravel()
     corrected = np.asarray(corrected_distance, dtype=np.float64).ravel()
@@ -119,7 +116,6 @@ def reduction_by_angle(
     with np.errstate(divide="ignore", invalid="ignore"):
         raw_mean = raw_sum / counts
         corrected_mean = corrected_sum / counts
-        reduction = 100.0 * (raw_mean - corrected_mean) / raw_mean
     low = -90.0 + bin_width * np.arange(n_bins)
     return pd.DataFrame(
         {
@@ -128,9 +124,30 @@ def reduction_by_angle(
             "n_positions": counts,
             "raw_distance": raw_mean,
             "corrected_distance": corrected_mean,
-            "reduction_percent": reduction,
+            "reduction_percent": _reduction_percent(raw_sum, corrected_sum),
         }
     )
+
+
+def angle_bin_count(bin_width: float) -> int:
+    """Number of angle bins of ``bin_width`` degrees over [-90, 90].
+
+    Raises
+    ------
+    ValueError
+        If ``bin_width`` does not divide 180.
+    """
+    n_bins = 180.0 / bin_width if bin_width > 0 else 0.0
+    if n_bins < 1 or abs(n_bins - round(n_bins)) > 1e-9:
+        raise ValueError(f"{bin_width} does not divide 180 degrees")
+    return round(n_bins)
+
+
+def _reduction_percent(raw: np.ndarray | float, corrected: np.ndarray | float):
+    """``100 (raw - corrected) / raw`` of summed (or mean) distances; NaN where raw is 0."""
+    raw, corrected = np.asarray(raw, dtype=np.float64), np.asarray(corrected, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(raw > 0, 100.0 * (raw - corrected) / raw, np.nan)
 
 
 def member_distances(
@@ -152,23 +169,24 @@ def member_distances(
     """
     raw = np.asarray(raw_distance, dtype=np.float64)
     corrected = np.asarray(corrected_distance, dtype=np.float64)
-    off = np.abs(np.asarray(angles, dtype=np.float64)) > 30  # NaN angles compare False
-    rows = []
-    for member in range(len(raw)):
-        raw_mean, corrected_mean = raw[member].mean(), corrected[member].mean()
-        wide = off[member]
-        raw_off = raw[member][wide].mean() if wide.any() else np.nan
-        corrected_off = corrected[member][wide].mean() if wide.any() else np.nan
-        rows.append(
-            {
-                "member": member,
-                "raw_distance": raw_mean,
-                "corrected_distance": corrected_mean,
-                "reduction_percent": 100.0 * (raw_mean - corrected_mean) / raw_mean,
-                "reduction_percent_above_30": 100.0 * (raw_off - corrected_off) / raw_off,
-            }
-        )
-    return pd.DataFrame(rows)
+    off = _off_simplex(angles)
+    axes = (1, 2)
+    return pd.DataFrame(
+        {
+            "member": np.arange(len(raw)),
+            "raw_distance": raw.mean(axis=axes),
+            "corrected_distance": corrected.mean(axis=axes),
+            "reduction_percent": _reduction_percent(raw.sum(axis=axes), corrected.sum(axis=axes)),
+            "reduction_percent_above_30": _reduction_percent(
+                (raw * off).sum(axis=axes), (corrected * off).sum(axis=axes)
+            ),
+        }
+    )
+
+
+def _off_simplex(angles: np.ndarray, threshold: float = 30.0) -> np.ndarray:
+    """Positions more than ``threshold`` degrees off the simplex (NaN angles: not)."""
+    return np.abs(np.asarray(angles, dtype=np.float64)) > threshold
 
 
 def truth_similarity(
@@ -234,20 +252,16 @@ def ensemble_summary(
     angles = np.stack([simplex_angles(member) for member in maps])
     bins = reduction_by_angle(angles, raw_distance, corrected_distance, bin_width)
     members = member_distances(raw_distance, corrected_distance, angles)
-    off = np.abs(angles) > 30
+    off = _off_simplex(angles)
     summary = {
         "n_models": len(maps),
         "n_sequences": maps.shape[1],
         "reduction_percent": float(
-            100 * (raw_distance.sum() - corrected_distance.sum()) / raw_distance.sum()
+            _reduction_percent(raw_distance.sum(), corrected_distance.sum())
         ),
         "reduction_percent_above_30": float(
-            100
-            * (raw_distance[off].sum() - corrected_distance[off].sum())
-            / raw_distance[off].sum()
-        )
-        if off.any()
-        else float("nan"),
+            _reduction_percent(raw_distance[off].sum(), corrected_distance[off].sum())
+        ),
         "fraction_positions_closer": float((corrected_distance < raw_distance).mean()),
         "wilcoxon_p": paired_wilcoxon(
             members["corrected_distance"], members["raw_distance"], "ensemble_distance"

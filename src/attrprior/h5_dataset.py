@@ -44,6 +44,18 @@ class SplitArrays:
     layout: str
     truth: dict[str, np.ndarray] | None = None
 
+    def stacked(self) -> dict[str, np.ndarray]:
+        """Every split's rows in file order (train, valid, test): ``x`` (N, 4, L), ``y``
+        (N, T), ``split`` (N,) str, and ``truth`` (N, 4, L) where the file has it."""
+        arrays = {
+            "x": np.concatenate([self.x[name] for name in SPLITS]),
+            "y": np.concatenate([self.y[name] for name in SPLITS]),
+            "split": np.concatenate([np.full(len(self.x[name]), name) for name in SPLITS]),
+        }
+        if self.truth is not None:
+            arrays["truth"] = np.concatenate([self.truth[name] for name in SPLITS])
+        return arrays
+
 
 def read_split_h5(path: str | os.PathLike) -> SplitArrays:
     """Read a dataset stored as ``x_<split>`` / ``y_<split>`` arrays in an HDF5 file.

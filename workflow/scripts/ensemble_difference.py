@@ -20,11 +20,22 @@ truth = inputs.get("truth")
 bins, members, summary = ensemble_summary(maps, truth, snakemake.params.bin_width)
 n_filters, seeds = zip(*snakemake.params.members, strict=True)
 run = {key: snakemake.wildcards[key] for key in ("dataset", "model", "condition")}
-members.insert(1, "n_filters", n_filters)
-members.insert(2, "seed", seeds)
-members.insert(0, "model", run["model"])
-members.insert(1, "condition", run["condition"])
-members.insert(2, "method", method)
+members = pd.concat(
+    [
+        pd.DataFrame(
+            {
+                "model": run["model"],
+                "condition": run["condition"],
+                "method": method,
+                "member": members.pop("member"),
+                "n_filters": n_filters,
+                "seed": seeds,
+            }
+        ),
+        members,
+    ],
+    axis=1,
+)
 write_tsv(pd.DataFrame([run | {"method": method} | summary]), snakemake.output.summary)
 write_tsv(bins, snakemake.output.by_angle)
 write_tsv(members, snakemake.output.members)

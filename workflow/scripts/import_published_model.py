@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from attrprior.data import load_dataset
+from attrprior.data import load_dataset, split_arrays
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.keras_weights import koo_cnn_from_keras
 from attrprior.metrics import multitask_classification_metrics
@@ -29,12 +29,11 @@ seed = int(snakemake.wildcards.seed)
 entry = snakemake.params.model
 if hasattr(snakemake.input, "dataset"):
     stored = load_dataset(snakemake.input.dataset)
-    x, y, split = stored.x, stored.y, stored.split
+    splits = split_arrays(stored.x, stored.y, stored.split)
 else:
     stored = load_npz(snakemake.input.regions, "regions")
-    x, y, split = stored["x"].astype(np.float32), stored["y"], stored["split"]
-splits = {name: (x[split == name], y[split == name]) for name in ("valid", "test")}
-length, n_tasks = x.shape[2], y.shape[1]
+    splits = split_arrays(stored["x"], stored["y"], stored["split"])
+length, n_tasks = splits["test"][0].shape[2], splits["test"][1].shape[1]
 model, sizes = koo_cnn_from_keras(snakemake.input.weights, entry["activation"], length)
 if sizes["architecture"] != entry["architecture"] or sizes["n_tasks"] != n_tasks:
     raise ValueError(

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from attrprior.data import billboard_from_truth, save_dataset
-from attrprior.h5_dataset import SPLITS, read_split_h5
+from attrprior.h5_dataset import read_split_h5
 from attrprior.io import log_to_file, write_tsv
 
 log_to_file(snakemake.log[0])
@@ -25,10 +25,7 @@ if length != settings["length"]:
         f"is {settings['length']}"
     )
 dataset, n_unknown = billboard_from_truth(
-    x=np.concatenate([published.x[split] for split in SPLITS]),
-    y=np.concatenate([published.y[split] for split in SPLITS]),
-    truth=np.concatenate([published.truth[split] for split in SPLITS]),
-    split=np.concatenate([np.full(len(published.x[split]), split) for split in SPLITS]),
+    **published.stacked(),
     core_motif_ids=settings["core_motifs"],
     release=settings["jaspar_release"],
 )

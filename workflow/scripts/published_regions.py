@@ -11,12 +11,16 @@ from attrprior.io import atomic_path, log_to_file, write_tsv
 
 log_to_file(snakemake.log[0])
 data = read_split_h5(snakemake.input.h5)
-x = np.concatenate([data.x[split] for split in SPLITS])
-y = np.concatenate([data.y[split] for split in SPLITS])
-split = np.concatenate([np.full(len(data.x[name]), name) for name in SPLITS])
+arrays = data.stacked()
+n = len(arrays["x"])
 with atomic_path(snakemake.output.regions, suffix=".npz") as tmp:
     np.savez_compressed(
-        tmp, x=x, y=y, split=split, chrom=np.full(len(x), ""), start=np.full(len(x), -1)
+        tmp,
+        x=arrays["x"],
+        y=arrays["y"],
+        split=arrays["split"],
+        chrom=np.full(n, ""),
+        start=np.full(n, -1),
     )
 summary = pd.DataFrame(
     [

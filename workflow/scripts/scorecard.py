@@ -13,6 +13,11 @@ for path, history, run in zip(
     snakemake.input.test_metrics, snakemake.input.histories, snakemake.params.runs, strict=True
 ):
     models.setdefault(run["dataset"], []).append((path, history))
+ensembles = {}
+for path, dataset in zip(
+    snakemake.input.ensembles, snakemake.params.ensemble_datasets, strict=True
+):
+    ensembles.setdefault(dataset, []).append(path)
 tables = ScoreTables.from_files(
     snakemake.params.datasets,
     snakemake.input.sequences,
@@ -21,16 +26,7 @@ tables = ScoreTables.from_files(
     models,
     snakemake.input.stability[0] if snakemake.input.stability else None,
     snakemake.params.settings,
-    ensembles={
-        dataset: [
-            path
-            for path, name in zip(
-                snakemake.input.ensembles, snakemake.params.ensemble_datasets, strict=True
-            )
-            if name == dataset
-        ]
-        for dataset in snakemake.params.ensemble_datasets
-    },
+    ensembles=ensembles,
 )
 summary, units = scorecard(tables)
 write_tsv(summary, snakemake.output.tsv)

@@ -5,11 +5,10 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
-from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs
+from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs, split_arrays
 from attrprior.genome import GenomeArray, ProfileExamples
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.labels import load_binary_labels
@@ -57,10 +56,7 @@ objective = None  # the binary objective (train_model's default)
 keep_positives = snakemake.params.condition.get("keep_positives")
 if hasattr(snakemake.input, "dataset"):
     dataset = load_dataset(snakemake.input.dataset)
-    splits = {
-        name: (dataset.x[dataset.split == name], dataset.y[dataset.split == name])
-        for name in ("train", "valid", "test")
-    }
+    splits = split_arrays(dataset.x, dataset.y, dataset.split)
     n_train_positives = labelled_positives(splits["train"][1])
     single_motif = snakemake.params.single_motif
     if single_motif and single_motif.get("fresh_training_batches"):
@@ -84,13 +80,7 @@ if hasattr(snakemake.input, "dataset"):
 elif hasattr(snakemake.input, "regions"):
     # Peak-centred regions of one task (Majdandzic et al.), random split.
     regions = load_npz(snakemake.input.regions, "regions")
-    splits = {
-        name: (
-            regions["x"][regions["split"] == name].astype(np.float32),
-            regions["y"][regions["split"] == name],
-        )
-        for name in ("train", "valid", "test")
-    }
+    splits = split_arrays(regions["x"], regions["y"], regions["split"])
     n_train_positives = labelled_positives(splits["train"][1])
 elif hasattr(snakemake.input, "profile_examples"):
     # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
