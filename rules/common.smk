@@ -3,6 +3,7 @@ import math
 import os
 import re
 import sys
+from argparse import Namespace
 from pathlib import Path
 
 import yaml
@@ -904,6 +905,53 @@ def reference_run(wildcards, pattern):
         condition=dataset_config(wildcards, "evaluation")["reference_condition"],
         seed=wildcards.seed,
     )
+
+
+# Packed seeds (config key pack_seeds): rule train_model_pack trains seeds first … last of a
+# dataset × model × condition together into PACK; unpack_packed_seed copies each seed out.
+PACK = (
+    f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/pack_seeds{{first}}-{{last}}"
+)
+
+
+def seed_pack(seed, n_seeds, pack_size):
+    """``(first, last)``: the pack of ``pack_size`` consecutive seeds, of ``0 … n_seeds−1``,
+    that holds ``seed``."""
+    if not 0 <= seed < n_seeds:
+        raise ValueError(
+            f"seed {seed} is not one of the dataset's seeds 0 … {n_seeds - 1}"
+        )
+    first = seed // pack_size * pack_size
+    return first, min(first + pack_size, n_seeds) - 1
+
+
+def packed_seed_source(wildcards):
+    """The pack directory that holds the seed's trained files (rule unpack_packed_seed)."""
+    first, last = seed_pack(
+        int(wildcards.seed), dataset_config(wildcards, "seeds"), config["pack_seeds"]
+    )
+    return PACK.format(**{**dict(wildcards.items()), "first": first, "last": last})
+
+
+def pack_seeds(wildcards):
+    """The seeds a pack trains (rule train_model_pack)."""
+    return list(range(int(wildcards.first), int(wildcards.last) + 1))
+
+
+def pack_references(wildcards):
+    """With ``weight: auto``, each packed seed's reference-condition model."""
+    if (
+        dataset_config(wildcards, "conditions")[wildcards.condition].get("weight")
+        != "auto"
+    ):
+        return []
+    return [
+        reference_run(
+            Namespace(**{**dict(wildcards.items()), "seed": seed}),
+            rules.train_model.output.model,
+        )
+        for seed in pack_seeds(wildcards)
+    ]
 
 
 # The grid runs of a condition whose weight is tuned (rules train_tuning_run, choose_weight).
@@ -2122,6 +2170,14 @@ PUBLISHED_MODELS = [
     name for name, entry in config["models"].items() if "published_weights" in entry
 ]
 TRAINED_MODELS = [name for name in config["models"] if name not in PUBLISHED_MODELS]
+# Models whose seeds are trained in packs (pack_seeds > 1): the binary ones. Profile models
+# keep a job per seed (attrprior.packing would train them one after another anyway).
+PACKED_MODELS = [
+    name
+    for name in TRAINED_MODELS
+    if config["pack_seeds"] > 1
+    and config["models"][name]["architecture"] != "tseng_profile"
+]
 
 
 def is_github_source(source):

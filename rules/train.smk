@@ -45,6 +45,56 @@ rule train_model:
         "../workflow/scripts/train_model.py"
 
 
+# With pack_seeds > 1 the seeds of a binary model and condition are trained in packs
+# (attrprior.packing) and copied to train_model's outputs, so no later rule changes.
+use rule train_model as train_model_pack with:
+    input:
+        unpack(training_data),
+        reference=pack_references,
+        weight_choice=lambda wc: (
+            f"{RESULTS}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
+            if tuned_key(dataset_config(wc, "conditions")[wc.condition])
+            else []
+        ),
+    output:
+        pack=directory(PACK),
+    log:
+        "logs/{dataset}/train/{model}/{condition}/pack_seeds{first}-{last}.log",
+    benchmark:
+        "logs/benchmarks/train_model/{dataset}/{model}/{condition}/pack_seeds{first}-{last}.tsv"
+    wildcard_constraints:
+        model="|".join(PACKED_MODELS) or "(?!)",
+        first=r"\d+",
+        last=r"\d+",
+    params:
+        seeds=pack_seeds,
+
+
+rule unpack_packed_seed:
+    input:
+        pack=packed_seed_source,
+    output:
+        model=rules.train_model.output.model,
+        history=rules.train_model.output.history,
+        test_metrics=rules.train_model.output.test_metrics,
+    log:
+        "logs/{dataset}/train/{model}/{condition}/seed{seed}_unpack.log",
+    wildcard_constraints:
+        model="|".join(PACKED_MODELS) or "(?!)",
+    localrule: True
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../workflow/scripts/unpack_packed_seed.py"
+
+
+ruleorder: unpack_packed_seed > train_model
+
+
 # Tseng et al. (Section 8.2) tune the smoothness and sparsity weights on validation loss: a
 # condition whose weight (or l2_weight) is {grid: [...], tuning_seeds: k} is trained at
 # every grid weight on k tuning seeds (10000, 10001, ...: never a seed of its own runs);

@@ -19,6 +19,7 @@ PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 START_SLURM = ROOT / "tests" / "slurm" / "start_slurm.sh"
 GPU_RULES = {
     "train_model",
+    "train_model_pack",
     "train_tuning_run",
     "train_ensemble_member",
     "attribute",
@@ -28,6 +29,7 @@ GPU_RULES = {
 # Rules that run on the submitting host, never as SLURM jobs.
 LOCAL_RULES = {
     "all",
+    "unpack_packed_seed",
     "download_reference",
     "download_encode_file",
     "download_experiment_file",
@@ -118,7 +120,9 @@ def test_profile_plans_gpus_partitions_and_resources(paper_plan):
     profile = load_profile()
     per_rule = profile["set-resources"]
     rules = {job["rule"] for job in paper_plan}
-    assert {"train_model", "attribute", "score_attributions", "binary_labels"} <= rules
+    # config/paper.yaml packs the binary models' seeds; profile models train one per job.
+    assert {"train_model", "train_model_pack", "attribute", "score_attributions"} <= rules
+    assert "binary_labels" in rules
     assert {"train_ensemble_member", "attribute_ensemble_member"} <= rules
     for job in paper_plan:
         rule, resources = job["rule"], job["resources"]
@@ -156,7 +160,7 @@ def test_profile_submits_no_arrays_and_throttles_submission(paper_plan):
     assert profile["jobs"] <= 200
     number, timespan = profile["max-jobs-per-timespan"].split("/")
     assert float(number) <= 20 and timespan == "1s"
-    trainings = [job for job in paper_plan if job["rule"] == "train_model"]
+    trainings = [job for job in paper_plan if job["rule"] == "train_ensemble_member"]
     assert len(trainings) > profile["jobs"]  # the situation the arrays could not handle
 
 

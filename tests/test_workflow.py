@@ -1,6 +1,7 @@
 """The workflow as a whole: config validation, the paper-scale plan, and an end-to-end run
 of the tiny configuration (config/test.yaml) that is then re-planned as up to date."""
 
+import math
 import os
 import re
 import shutil
@@ -479,6 +480,34 @@ def test_profile_models_plan_training_on_profile_examples(tmp_path):
     assert jobs["train_model"] == 3
 
 
+def planned_outputs(output):
+    """Every output file of a dry run's jobs (its printed ``output:`` lines)."""
+    files = set()
+    for line in output.splitlines():
+        if line.strip().startswith("output: "):
+            files |= {path.strip() for path in line.strip()[len("output: ") :].split(",")}
+    return files
+
+
+def test_packed_seeds_plan_the_same_files(tmp_path):
+    """pack_seeds changes which jobs train, not what they leave: every file of the
+    unpacked plan is planned, plus the pack directories only."""
+    config = load("test.yaml")
+    plans = {}
+    for pack_seeds in (1, 2):
+        workdir = workdir_with(tmp_path / f"pack{pack_seeds}", {**config, "pack_seeds": pack_seeds})
+        result = snakemake(workdir, "-n", "--cores", "1")
+        plans[pack_seeds] = (planned_outputs(result.stdout), planned_jobs(result.stdout))
+    (unpacked, unpacked_jobs), (packed, packed_jobs) = plans[1], plans[2]
+    packs = packed - unpacked
+    assert packs and all(re.search(r"/pack_seeds\d+-\d+$", path) for path in packs)
+    assert packed - packs == unpacked
+    assert "train_model_pack" not in unpacked_jobs
+    assert packed_jobs["unpack_packed_seed"] == unpacked_jobs["train_model"]
+    assert "train_model" not in packed_jobs  # test.yaml has binary models only
+    assert packed_jobs["train_model_pack"] == len(packs)
+
+
 def test_paper_config_plans_every_job(tmp_path):
     config = load("paper.yaml")
     start = time.perf_counter()
@@ -549,7 +578,17 @@ def test_paper_config_plans_every_job(tmp_path):
         + len(published) * 4 * 1 * 5
     )
     jobs = planned_jobs(result.stdout)
-    assert jobs["train_model"] == sum(runs.values())
+    # Seeds trained in packs of 10 (pack_seeds), each copied out to train_model's outputs;
+    # the profile models' seeds one per job.
+    assert config["pack_seeds"] == 10
+    packs = {
+        name: len(d["models"]) * len(d["conditions"]) * math.ceil(d["seeds"] / 10)
+        for name, d in datasets.items()
+        if name in runs and name not in profile
+    }
+    assert jobs["train_model_pack"] == sum(packs.values())
+    assert jobs["unpack_packed_seed"] == sum(runs[name] for name in packs)
+    assert jobs["train_model"] == sum(runs[name] for name in profile)
     assert jobs["import_published_model"] == jobs["download_published_weights"] == 200
     assert jobs["train_ensemble_member"] == len(ensembles) * 4 * 50
     assert jobs["attribute_ensemble_member"] == len(ensembles) * 4 * 50

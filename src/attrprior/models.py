@@ -81,6 +81,26 @@ class BatchNorm1d(nn.BatchNorm1d):
         return x * scale + shift
 
 
+class Dropout(nn.Dropout):
+    """``torch.nn.Dropout`` that can be handed its mask.
+
+    With :attr:`mask` unset it is ``torch.nn.Dropout``. Set (``(N, *shape)`` of 0 and 1, the
+    shape of the input), the layer returns ``x * mask / (1 - p)`` in training mode, the
+    value ``torch.nn.Dropout`` gives when it draws that mask. Why: seeds trained together as
+    one batched model (:mod:`attrprior.packing`) draw each seed's masks from that seed's own
+    random stream, as the seed trained alone does.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__(p)
+        self.mask: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mask is None or not self.training or self.p == 0:
+            return super().forward(x)
+        return x * self.mask * (1.0 / (1.0 - self.p))
+
+
 class Exp(nn.Module):
     """Elementwise exponential, as a module so that DeepLIFT can find it."""
 
@@ -117,7 +137,7 @@ def _conv_block(
         nn.Conv1d(in_channels, out_channels, kernel_size, padding="same"),
         BatchNorm1d(out_channels, **KERAS_BN),
         make_activation(activation),
-        nn.Dropout(dropout),
+        Dropout(dropout),
     ]
     if pool is not None:
         layers.append(nn.MaxPool1d(pool, stride=pool))
@@ -185,7 +205,7 @@ class KooCNN(nn.Module):
             nn.Linear(out_channels * out_length, 96),
             BatchNorm1d(96, **KERAS_BN),
             nn.ReLU(),
-            nn.Dropout(0.5),
+            Dropout(0.5),
         )
         self.output = nn.Linear(96, n_tasks)
         self._init_keras()
@@ -278,7 +298,7 @@ def load_checkpoint(path, device: torch.device | str = "cpu") -> tuple[nn.Module
 
 def _relu_bn_dropout(features: int, dropout: float) -> list[nn.Module]:
     """ReLU -> BatchNorm -> Dropout, the order of the reference (ReLU *before* BatchNorm)."""
-    return [nn.ReLU(), BatchNorm1d(features), nn.Dropout(dropout)]
+    return [nn.ReLU(), BatchNorm1d(features), Dropout(dropout)]
 
 
 class TsengBinaryCNN(nn.Module):

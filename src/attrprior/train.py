@@ -252,11 +252,11 @@ def input_attributions(
 def _gradient_attributions(
     x: torch.Tensor, output: torch.Tensor, kind: str, correct_gradients: bool, create_graph: bool
 ) -> torch.Tensor:
-    """Gradient of the scalar ``output`` w.r.t. the leaf ``x`` ``(N, 4, L)``, optionally
+    """Gradient of the scalar ``output`` w.r.t. the leaf ``x`` ``(..., 4, L)``, optionally
     mean-corrected over bases, times ``x`` for ``kind="grad_x_input"``."""
     (grad,) = torch.autograd.grad(output, x, create_graph=create_graph)
     if correct_gradients:
-        grad = grad - grad.mean(dim=1, keepdim=True)
+        grad = grad - grad.mean(dim=-2, keepdim=True)
     return grad * x if kind == "grad_x_input" else grad
 
 
@@ -412,23 +412,45 @@ def condition_losses(
 
 
 def _losses_and_logits(model, x, y, condition, loss, create_graph=True):
-    zero = x.new_zeros(())
-    if condition.prior is not None and condition.prior_weight > 0:
+    if uses_prior(condition):
         attr, logits = input_attributions(
             model, x, condition.attribution, condition.correct_gradients, create_graph
         )
+    else:
+        attr, logits = None, model(x)
+    return (*binary_losses(model, logits, attr, y, condition, loss), logits)
+
+
+def uses_prior(condition: Condition) -> bool:
+    """Whether the condition's loss has a prior term (a prior with a positive weight)."""
+    return condition.prior is not None and condition.prior_weight > 0
+
+
+def binary_losses(
+    model: nn.Module,
+    logits: torch.Tensor,
+    attr: torch.Tensor | None,
+    y: torch.Tensor,
+    condition: Condition,
+    loss: str = "bce",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Correctness, prior and L2 losses (scalars) of one batch's ``(N, T)`` logits.
+
+    ``attr`` ``(N, 4, L)`` are the batch's input attributions (None without a prior term);
+    ``model`` gives the kernel and L2 penalties of its own parameters.
+    """
+    zero = logits.new_zeros(())
+    prior = zero
+    if attr is not None:
         selected = (y > 0.5).any(dim=1)
         if condition.examples == "all":
             selected = torch.ones_like(selected)
         prior = prior_loss(condition.prior, attr, selected, **condition.prior_params)
-    else:
-        logits = model(x)
-        prior = zero
     correctness = LOSSES[loss](logits, y)
     if hasattr(model, "kernel_l2"):
         correctness = correctness + model.kernel_l2()
     l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
-    return correctness, prior, l2, logits
+    return correctness, prior, l2
 
 
 def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:
@@ -555,6 +577,37 @@ class BinaryObjective:
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x, y = batch
         return _losses_and_logits(model, x, y, condition, self.loss, create_graph)[:3]
+
+    def pack_losses(
+        self,
+        pack,
+        batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+        conditions: Sequence[Condition],
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """:meth:`losses` of S seeds in one batched forward pass.
+
+        ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
+        ``conditions`` are each seed's. The input gradients of all seeds come from one
+        backward pass of the summed logits: a seed's logits depend on its own inputs only.
+        """
+        x = torch.stack([batch[0] for batch in batches])
+        prior = [uses_prior(condition) for condition in conditions]
+        x = x.detach().requires_grad_(any(prior))
+        logits = pack(x)
+        attr = None
+        if any(prior):
+            first = conditions[prior.index(True)]
+            attr = _gradient_attributions(
+                x, logits.sum(), first.attribution, first.correct_gradients, True
+            )
+        return [
+            binary_losses(
+                model, logits[s], attr[s] if prior[s] else None, batch[1], condition, self.loss
+            )
+            for s, (model, batch, condition) in enumerate(
+                zip(pack.models, batches, conditions, strict=True)
+            )
+        ]
 
     def validate(
         self,
@@ -900,24 +953,80 @@ def train_model(
         ``valid_count_mse``, ``valid_jsd``), learning rate, seconds, and whether the epoch
         is the best so far.
     """
-    objective = BinaryObjective(settings.loss) if objective is None else objective
-    device = torch.device(device)
-    model.to(device)
-    rng = np.random.default_rng(seed)
-    optimiser = torch.optim.Adam(
-        model.parameters(), lr=settings.learning_rate, eps=settings.adam_eps
-    )
-    higher_is_better = MONITORS[settings.monitor]
-    if higher_is_better and settings.monitor not in objective.metric_names:
-        raise ValueError(
-            f"monitor {settings.monitor!r} is not a validation metric of this model "
-            f"({', '.join(objective.metric_names)}); use 'correctness'"
+    run = SeedRun(model, condition, settings, seed, device, objective, resume, resume_key)
+    for epoch in range(run.next_epoch, settings.max_epochs + 1):
+        if run.finished:
+            break
+        start = time.perf_counter()
+        model.train()
+        sums, n_batches = np.zeros(3), 0
+        for batch in run.batches(train):
+            losses = run.objective.losses(model, batch, run.condition)
+            run.step(losses)
+            sums += [float(loss.detach()) for loss in losses]
+            n_batches += 1
+        run.end_epoch(epoch, valid, epoch_means(sums, n_batches), time.perf_counter() - start)
+    return run.result()
+
+
+def epoch_means(sums: np.ndarray, n_batches: int) -> np.ndarray:
+    """An epoch's mean training losses from their sums (NaN for an epoch without batches)."""
+    return sums / n_batches if n_batches else np.full(len(sums), np.nan)
+
+
+class SeedRun:
+    """One seed's training state between epochs: the optimiser, learning-rate schedule,
+    early stopping, history and random streams of :func:`train_model`.
+
+    :func:`train_model` drives one; :func:`attrprior.packing.train_packed` drives several in
+    lockstep. Construction loads the state saved at ``resume`` (if written under
+    ``resume_key``). ``generator`` is the torch stream of the seed's dropout masks when they
+    are drawn explicitly (packed seeds); without it the global torch state is saved and
+    restored.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        condition: Condition,
+        settings: TrainSettings,
+        seed: int,
+        device: torch.device | str = "cpu",
+        objective: Objective | None = None,
+        resume: str | os.PathLike | None = None,
+        resume_key: str = "",
+        generator: torch.Generator | None = None,
+    ) -> None:
+        self.objective = BinaryObjective(settings.loss) if objective is None else objective
+        self.device = torch.device(device)
+        self.model = model.to(self.device)
+        self.condition, self.settings, self.seed = condition, settings, seed
+        self.generator = generator
+        self.resume, self.resume_key = resume, resume_key
+        self.rng = np.random.default_rng(seed)
+        self.optimiser = torch.optim.Adam(
+            model.parameters(), lr=settings.learning_rate, eps=settings.adam_eps
         )
-    # lr_factor 1 means a constant learning rate (Tseng et al.).
-    scheduler = None
-    if settings.lr_factor < 1:
-        plateau = {"patience": settings.lr_patience}
-        if higher_is_better:
+        self.higher_is_better = MONITORS[settings.monitor]
+        if self.higher_is_better and settings.monitor not in self.objective.metric_names:
+            raise ValueError(
+                f"monitor {settings.monitor!r} is not a validation metric of this model "
+                f"({', '.join(self.objective.metric_names)}); use 'correctness'"
+            )
+        self.scheduler = self._scheduler()
+        # The monitored value, signed so that lower is better.
+        self.sign = -1.0 if self.higher_is_better else 1.0
+        self.best_value, self.best_state, self.since_best = np.inf, None, 0
+        self.rows: list[dict] = []
+        self.next_epoch, self.finished = 1, False
+        self._load(_read_training_state(resume, resume_key, self.device))
+
+    def _scheduler(self):
+        # lr_factor 1 means a constant learning rate (Tseng et al.).
+        if self.settings.lr_factor >= 1:
+            return None
+        plateau = {"patience": self.settings.lr_patience}
+        if self.higher_is_better:
             # Keras's ReduceLROnPlateau: absolute min_delta 1e-4, min_lr 1e-7, and a cut
             # after `patience` epochs without improvement (PyTorch cuts after patience + 1).
             plateau = {
@@ -925,112 +1034,137 @@ def train_model(
                 "threshold": 1e-4,
                 "threshold_mode": "abs",
                 "min_lr": 1e-7,
-                "patience": max(settings.lr_patience - 1, 0),
+                "patience": max(self.settings.lr_patience - 1, 0),
             }
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimiser, factor=settings.lr_factor, **plateau
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            self.optimiser, factor=self.settings.lr_factor, **plateau
         )
-    # The monitored value, signed so that lower is better.
-    sign = -1.0 if higher_is_better else 1.0
-    best_value, best_state, since_best = np.inf, None, 0
-    rows = []
-    first_epoch, finished = 1, False
-    saved = _read_training_state(resume, resume_key, device)
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimiser.load_state_dict(saved["optimiser"])
-        if scheduler is not None:
-            scheduler.load_state_dict(saved["scheduler"])
-        best_value, best_state = saved["best_value"], saved["best_state"]
-        since_best, rows, finished = saved["since_best"], saved["rows"], saved["finished"]
-        rng.bit_generator.state = saved["numpy_rng"]
-        torch.set_rng_state(saved["torch_rng"])
-        if saved["cuda_rng"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(saved["cuda_rng"])
-        first_epoch = saved["epoch"] + 1
-        log.info("resumed from epoch %d (%s)", saved["epoch"], resume)
-    for epoch in range(first_epoch, settings.max_epochs + 1):
-        if finished:
-            break
-        start = time.perf_counter()
-        model.train()
-        sums, n_batches = np.zeros(3), 0
-        batches = objective.epoch(
-            train, settings.batch_size, rng, device, settings.reverse_complement
-        )
-        for batch in batches:
-            correctness, prior, l2 = objective.losses(model, batch, condition)
-            loss = correctness + condition.prior_weight * prior + condition.l2_weight * l2
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            sums += [float(correctness.detach()), float(prior.detach()), float(l2.detach())]
-            n_batches += 1
-        valid_metrics = objective.validate(model, valid, condition, settings.batch_size, device)
-        monitored = float(valid_metrics[settings.monitor])
-        if scheduler is not None:
-            scheduler.step(monitored)
-        # NaN (e.g. an auROC of a one-class validation set) never improves.
-        improved = sign * monitored < best_value - settings.min_delta
-        if improved:
-            best_value, since_best = sign * monitored, 0
-            best_state = copy.deepcopy(model.state_dict())
+
+    def _load(self, saved: dict | None) -> None:
+        if saved is None:
+            return
+        self.model.load_state_dict(saved["model"])
+        self.optimiser.load_state_dict(saved["optimiser"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(saved["scheduler"])
+        self.best_value, self.best_state = saved["best_value"], saved["best_state"]
+        self.since_best, self.rows = saved["since_best"], saved["rows"]
+        self.finished = saved["finished"]
+        self.rng.bit_generator.state = saved["numpy_rng"]
+        if self.generator is not None:
+            self.generator.set_state(saved["torch_rng"])
         else:
-            since_best += 1
+            torch.set_rng_state(saved["torch_rng"])
+            if saved["cuda_rng"] is not None and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(saved["cuda_rng"])
+        self.next_epoch = saved["epoch"] + 1
+        log.info("resumed from epoch %d (%s)", saved["epoch"], self.resume)
+
+    def batches(self, train) -> Iterator:
+        """The next epoch's training batches (see :meth:`Objective.epoch`)."""
+        return self.objective.epoch(
+            train,
+            self.settings.batch_size,
+            self.rng,
+            self.device,
+            self.settings.reverse_complement,
+        )
+
+    def total_loss(self, losses: Sequence[torch.Tensor]) -> torch.Tensor:
+        """The optimised loss: correctness + weighted prior + weighted L2."""
+        correctness, prior, l2 = losses
+        return correctness + self.condition.prior_weight * prior + self.condition.l2_weight * l2
+
+    def step(self, losses: Sequence[torch.Tensor]) -> None:
+        """One optimiser step on this seed's correctness, prior and L2 losses."""
+        self.optimiser.zero_grad()
+        self.total_loss(losses).backward()
+        self.optimiser.step()
+
+    def end_epoch(self, epoch: int, valid, train_losses: np.ndarray, seconds: float) -> None:
+        """Validate, step the schedule, record the history row and save the state.
+
+        ``train_losses`` are the epoch's mean correctness, prior and L2 losses.
+        """
+        valid_metrics = self.objective.validate(
+            self.model, valid, self.condition, self.settings.batch_size, self.device
+        )
+        monitored = float(valid_metrics[self.settings.monitor])
+        if self.scheduler is not None:
+            self.scheduler.step(monitored)
+        # NaN (e.g. an auROC of a one-class validation set) never improves.
+        improved = self.sign * monitored < self.best_value - self.settings.min_delta
+        if improved:
+            self.best_value, self.since_best = self.sign * monitored, 0
+            self.best_state = copy.deepcopy(self.model.state_dict())
+        else:
+            self.since_best += 1
+        names = self.objective.metric_names
         row = {
             "epoch": epoch,
-            "train_correctness": sums[0] / n_batches,
-            "train_prior": sums[1] / n_batches,
-            "train_l2": sums[2] / n_batches,
+            "train_correctness": train_losses[0],
+            "train_prior": train_losses[1],
+            "train_l2": train_losses[2],
             "valid_correctness": valid_metrics["correctness"],
             "valid_prior": valid_metrics["prior"],
-            **{f"valid_{name}": valid_metrics[name] for name in objective.metric_names},
-            "learning_rate": optimiser.param_groups[0]["lr"],
-            "seconds": time.perf_counter() - start,
+            **{f"valid_{name}": valid_metrics[name] for name in names},
+            "learning_rate": self.optimiser.param_groups[0]["lr"],
+            "seconds": seconds,
             "best": improved,
         }
-        rows.append(row)
+        self.rows.append(row)
         log.info(
-            "epoch %3d  train loss %.4f prior %.4f  valid loss %.4f prior %.4f %s  lr %.1e"
+            "%sepoch %3d  train loss %.4f prior %.4f  valid loss %.4f prior %.4f %s  lr %.1e"
             "  %.1fs%s",
+            "" if self.generator is None else f"seed {self.seed} ",
             epoch,
             row["train_correctness"],
             row["train_prior"],
             row["valid_correctness"],
             row["valid_prior"],
-            " ".join(f"{name} {valid_metrics[name]:.4f}" for name in objective.metric_names),
+            " ".join(f"{name} {valid_metrics[name]:.4f}" for name in names),
             row["learning_rate"],
             row["seconds"],
             "  *best*" if improved else "",
         )
-        finished = since_best >= settings.patience
-        if finished:
-            log.info("early stop: no improvement for %d epochs", settings.patience)
-        if resume is not None:
-            _write_training_state(
-                resume,
-                {
-                    "key": resume_key,
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimiser": optimiser.state_dict(),
-                    "scheduler": None if scheduler is None else scheduler.state_dict(),
-                    "best_value": best_value,
-                    "best_state": best_state,
-                    "since_best": since_best,
-                    "rows": rows,
-                    "finished": finished,
-                    "numpy_rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": (
-                        torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-                    ),
-                },
-            )
-    if best_state is None:  # the monitored value was never finite
-        best_state = copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
-    return best_state, pd.DataFrame(rows)
+        self.finished = self.since_best >= self.settings.patience
+        if self.finished:
+            log.info("early stop: no improvement for %d epochs", self.settings.patience)
+        self.next_epoch = epoch + 1
+        if self.resume is not None:
+            self._save(epoch)
+
+    def _save(self, epoch: int) -> None:
+        if self.generator is not None:
+            torch_rng, cuda_rng = self.generator.get_state(), None
+        else:
+            torch_rng = torch.get_rng_state()
+            cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        _write_training_state(
+            self.resume,
+            {
+                "key": self.resume_key,
+                "epoch": epoch,
+                "model": self.model.state_dict(),
+                "optimiser": self.optimiser.state_dict(),
+                "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+                "best_value": self.best_value,
+                "best_state": self.best_state,
+                "since_best": self.since_best,
+                "rows": self.rows,
+                "finished": self.finished,
+                "numpy_rng": self.rng.bit_generator.state,
+                "torch_rng": torch_rng,
+                "cuda_rng": cuda_rng,
+            },
+        )
+
+    def result(self) -> tuple[dict[str, torch.Tensor], pd.DataFrame]:
+        """The best weights (loaded into the model) and the history, as :func:`train_model`."""
+        if self.best_state is None:  # the monitored value was never finite
+            self.best_state = copy.deepcopy(self.model.state_dict())
+        self.model.load_state_dict(self.best_state)
+        return self.best_state, pd.DataFrame(self.rows)
 
 
 def _write_training_state(path: str | os.PathLike, state: dict) -> None:

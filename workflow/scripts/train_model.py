@@ -1,4 +1,5 @@
-"""Train one model under one condition and seed (rule train_model)."""
+"""Train one model under one condition: one seed (rule train_model) or a pack of seeds
+trained together (rule train_model_pack)."""
 
 import json
 import logging
@@ -14,6 +15,7 @@ from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.labels import load_binary_labels
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
+from attrprior.packing import seed_generator, train_packed
 from attrprior.peaks import read_narrowpeak
 from attrprior.sampling import (
     genomic_splits,
@@ -44,7 +46,6 @@ def labelled_positives(y) -> int:
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
-seed = int(snakemake.wildcards.seed)
 # The device is read from the config, not a rule param: switching it (cpu, auto, cuda)
 # must not make Snakemake rerun finished jobs.
 device = resolve_device(snakemake.config["device"])
@@ -156,93 +157,162 @@ else:
         len(test[0]),
     )
 settings = TrainSettings(**snakemake.params.training)
-entry = dict(snakemake.params.condition)
-if objective is not None and entry.get("prior") is not None:
-    # Record the prior parameters in effect (profile models: freq_limit 200 unless set).
-    entry["params"] = objective.prior_params(
-        Condition(prior=entry["prior"], prior_params=entry.get("params", {}))
-    )
-if getattr(snakemake.input, "weight_choice", None):
-    # A tuned weight: the grid weight of lowest mean validation loss (rule choose_weight).
-    choice = pd.read_csv(snakemake.input.weight_choice, sep="\t")
-    entry = with_weight(entry, float(choice.loc[choice["chosen"], "weight"].iloc[0]))
-    logging.info("tuned weight %s from %s", entry, snakemake.input.weight_choice)
-if entry.get("weight") == "auto":
-    reference, _ = load_checkpoint(snakemake.input.reference, device)
-    entry["weight"] = automatic_prior_weight(
-        reference,
-        splits["valid"],
-        Condition.from_config({**entry, "weight": 1.0}),
-        settings.loss,
-        device=device,
-        objective=objective,
-    )
-    logging.info("automatic prior weight %.4g from %s", entry["weight"], snakemake.input.reference)
-condition = Condition.from_config(entry)
-logging.info("model %s, condition %s, seed %d, device %s", architecture, condition, seed, device)
+# Rule train_model_pack trains params.seeds together (attrprior.packing) into its pack
+# directory; rule train_model one seed into its outputs.
+packed = hasattr(snakemake.params, "seeds")
+seeds = list(snakemake.params.seeds) if packed else [int(snakemake.wildcards.seed)]
+references = snakemake.input.get("reference", [])
+references = [references] if isinstance(references, str) else list(references)
 
+
+def seed_outputs(seed: int) -> dict[str, Path]:
+    """Where the seed's model, history and test metrics go."""
+    if not packed:
+        return {key: Path(snakemake.output[key]) for key in ("model", "history", "test_metrics")}
+    directory = Path(snakemake.output.pack) / f"seed{seed}"
+    return {
+        "model": directory / "model.pt",
+        "history": directory / "history.tsv",
+        "test_metrics": directory / "test_metrics.tsv",
+    }
+
+
+def seed_entry(index: int) -> dict:
+    """The condition entry of the seed at ``index`` of ``seeds``, weights resolved."""
+    entry = dict(snakemake.params.condition)
+    if objective is not None and entry.get("prior") is not None:
+        # Record the prior parameters in effect (profile models: freq_limit 200 unless set).
+        entry["params"] = objective.prior_params(
+            Condition(prior=entry["prior"], prior_params=entry.get("params", {}))
+        )
+    if getattr(snakemake.input, "weight_choice", None):
+        # A tuned weight: the grid weight of lowest mean validation loss (rule choose_weight).
+        choice = pd.read_csv(snakemake.input.weight_choice, sep="\t")
+        entry = with_weight(entry, float(choice.loc[choice["chosen"], "weight"].iloc[0]))
+        logging.info("tuned weight %s from %s", entry, snakemake.input.weight_choice)
+    if entry.get("weight") == "auto":
+        reference, _ = load_checkpoint(references[index], device)
+        entry["weight"] = automatic_prior_weight(
+            reference,
+            splits["valid"],
+            Condition.from_config({**entry, "weight": 1.0}),
+            settings.loss,
+            device=device,
+            objective=objective,
+        )
+        logging.info("automatic prior weight %.4g from %s", entry["weight"], references[index])
+    return entry
+
+
+entries = [seed_entry(index) for index in range(len(seeds))]
+conditions = [Condition.from_config(entry) for entry in entries]
 if objective is None:
     length, n_tasks = splits["valid"][0].shape[2], splits["valid"][1].shape[1]
     architecture.update(length=length, n_tasks=n_tasks)
-torch.manual_seed(seed)
-model = build_model(**architecture)
+models, generators, resumes, resume_keys = [], [], [], []
+for seed, entry in zip(seeds, entries, strict=True):
+    logging.info("model %s, condition %s, seed %d, device %s", architecture, entry, seed, device)
+    torch.manual_seed(seed)
+    models.append(build_model(**architecture))
+    generators.append(seed_generator(seed, device))
+    # Each epoch's state is kept beside the seed's outputs (not one of them, so Snakemake
+    # leaves it when it marks a killed job incomplete): a rerun or a SLURM retry resumes from
+    # it. Its key is the run's settings and the inputs' modification times, so new data or
+    # settings start afresh.
+    # A pack directory sits beside its seeds' directories.
+    resumes.append(
+        Path(snakemake.output.pack).parent / f"seed{seed}" / "training_state.pt"
+        if packed
+        else Path(snakemake.output.model).with_name("training_state.pt")
+    )
+    resume_keys.append(
+        json.dumps(
+            {
+                "params": {
+                    k: getattr(snakemake.params, k) for k in ("model", "condition", "training")
+                },
+                "condition": entry,
+                "seed": seed,
+                "packed": seeds if packed else None,
+                "inputs": sorted(
+                    (str(path), os.stat(path).st_mtime_ns) for path in snakemake.input
+                ),
+            },
+            sort_keys=True,
+            default=str,
+        )
+    )
 if architecture["architecture"] == "tseng_profile":
     # Recorded, so that the checkpoint does not depend on the code's default.
-    architecture["log_control_counts"] = model.log_control_counts
-# Each epoch's state is kept beside the outputs (not one of them, so Snakemake leaves it when
-# it marks a killed job incomplete): a rerun or a SLURM retry resumes from it. Its key is the
-# run's settings and the inputs' modification times, so new data or settings start afresh.
-resume = Path(snakemake.output.model).with_name("training_state.pt")
-resume_key = json.dumps(
-    {
-        "params": {k: getattr(snakemake.params, k) for k in ("model", "condition", "training")},
-        "condition": entry,
-        "seed": seed,
-        "inputs": sorted((str(path), os.stat(path).st_mtime_ns) for path in snakemake.input),
-    },
-    sort_keys=True,
-    default=str,
-)
-state, history = train_model(
-    model,
-    splits["train"],
-    splits["valid"],
-    condition,
-    settings,
-    seed=seed,
-    device=device,
-    objective=objective,
-    resume=resume,
-    resume_key=resume_key,
-)
-
-if objective is None:
-    probabilities = predict(model, splits["test"][0], settings.batch_size, device)
-    test = multitask_classification_metrics(splits["test"][1], probabilities)
-else:
-    test = evaluate_profile_model(
-        model,
-        splits["test"],
-        settings.batch_size,
+    architecture["log_control_counts"] = models[0].log_control_counts
+if packed:
+    for seed, resume in zip(seeds, resumes, strict=True):
+        resume.parent.mkdir(parents=True, exist_ok=True)
+        seed_outputs(seed)["model"].parent.mkdir(parents=True, exist_ok=True)
+    results = train_packed(
+        models,
+        [splits["train"]] * len(seeds),
+        splits["valid"],
+        conditions,
+        settings,
+        seeds,
+        generators,
         device,
-        objective.smooth_sigma,
-        objective.smooth_truncate,
+        objective,
+        resumes,
+        resume_keys,
     )
-    test = {name: test[name] for name in PROFILE_TEST_METRICS}
-logging.info("test %s", test)
-run = {"model": snakemake.wildcards.model, "condition": snakemake.wildcards.condition, "seed": seed}
-write_tsv(
-    pd.DataFrame([{**run, **{f"test_{k}": v for k, v in test.items()}}]),
-    snakemake.output.test_metrics,
-)
-write_tsv(history, snakemake.output.history)
-save_checkpoint(
-    snakemake.output.model,
-    state,
-    architecture,
-    condition=entry,
-    seed=seed,
-    # Training positives (windows) or peak examples of one epoch: fewer with keep_positives.
-    n_train_positives=n_train_positives,
-)
-resume.unlink(missing_ok=True)
+else:
+    results = [
+        train_model(
+            models[0],
+            splits["train"],
+            splits["valid"],
+            conditions[0],
+            settings,
+            seed=seeds[0],
+            device=device,
+            objective=objective,
+            resume=resumes[0],
+            resume_key=resume_keys[0],
+        )
+    ]
+
+for model, seed, entry, (state, history) in zip(models, seeds, entries, results, strict=True):
+    if objective is None:
+        probabilities = predict(model, splits["test"][0], settings.batch_size, device)
+        test = multitask_classification_metrics(splits["test"][1], probabilities)
+    else:
+        test = evaluate_profile_model(
+            model,
+            splits["test"],
+            settings.batch_size,
+            device,
+            objective.smooth_sigma,
+            objective.smooth_truncate,
+        )
+        test = {name: test[name] for name in PROFILE_TEST_METRICS}
+    logging.info("seed %d: test %s", seed, test)
+    run = {
+        "model": snakemake.wildcards.model,
+        "condition": snakemake.wildcards.condition,
+        "seed": seed,
+    }
+    outputs = seed_outputs(seed)
+    write_tsv(
+        pd.DataFrame([{**run, **{f"test_{k}": v for k, v in test.items()}}]),
+        outputs["test_metrics"],
+    )
+    write_tsv(history, outputs["history"])
+    save_checkpoint(
+        outputs["model"],
+        state,
+        architecture,
+        condition=entry,
+        seed=seed,
+        # Training positives (windows) or peak examples of one epoch: fewer with
+        # keep_positives.
+        n_train_positives=n_train_positives,
+    )
+for resume in resumes:
+    resume.unlink(missing_ok=True)

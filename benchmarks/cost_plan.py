@@ -1,0 +1,388 @@
+"""Device-hours and wall time of every training job of a configuration, with and without
+packed seeds, from training steps timed on the device this script runs on.
+
+For each dataset × model × condition the configuration trains (its seeds, the tuning runs
+of tuned weights and the ensemble members), the plan counts training steps, an upper
+bound: ``max_epochs × ceil(examples per epoch / batch_size)`` (early stopping ends most
+runs sooner: ``--epoch-fraction`` scales it). It times a few steps of each distinct kind
+of step on the device: the model at the dataset's input length, tasks and batch size
+(doubled by reverse complements), with or without a prior; one seed alone and, for the
+binary models, ``pack_seeds`` seeds packed (:mod:`attrprior.packing`). Validation,
+attribution and data preparation are not counted.
+
+Examples per epoch come from the configuration for the simulated datasets (sequences ×
+``split.train``); for data built from downloads give them with ``--examples
+NAME=N`` (a binary window dataset's epoch is its training positives and as many
+negatives; a profile dataset's, its training peaks and as many random windows).
+Datasets without a count are listed and left out of the totals.
+
+Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` (add
+``--device cuda`` on a GPU node); see ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+
+from attrprior.models import build_model
+from attrprior.packing import SeedPack, seed_generator
+from attrprior.train import (
+    TUNABLE_CONDITION_KEYS,
+    BinaryObjective,
+    Condition,
+    ProfileObjective,
+    ProfileTensors,
+)
+
+PROFILE = "tseng_profile"
+
+
+@dataclass(frozen=True)
+class StepKind:
+    """What one training step costs depends on: the model, the input and the prior."""
+
+    model: str  # a key of the config's models
+    length: int
+    n_tasks: int
+    batch: int  # examples per step, reverse complements included
+    prior: str | None  # the prior's name, None without one
+    profile: tuple = ()  # profile models: (output_length, control)
+
+
+@dataclass(frozen=True)
+class Jobs:
+    """Training runs of one dataset × model × condition that cost alike."""
+
+    dataset: str
+    model: str
+    condition: str
+    kind: str  # "seeds", "tuning" or "ensemble"
+    runs: int
+    epochs: int
+    steps_per_epoch: int | None  # None: examples per epoch unknown
+    step: StepKind
+    packable: bool
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configfile", required=True, type=Path)
+    parser.add_argument("--gpus", type=int, default=8, help="devices working at once")
+    parser.add_argument("--device", default="cpu", help="where steps are timed (cpu, cuda)")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per kind")
+    parser.add_argument(
+        "--examples",
+        nargs="*",
+        default=[],
+        metavar="NAME=N",
+        help="training examples per epoch of datasets built from downloads",
+    )
+    parser.add_argument(
+        "--epoch-fraction",
+        type=float,
+        default=1.0,
+        help="share of max_epochs a run lasts (early stopping); 1 is the upper bound",
+    )
+    parser.add_argument(
+        "--pack-seeds",
+        type=int,
+        default=None,
+        help="pack size (default: the config's pack_seeds, else 10)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=len(os.sched_getaffinity(0)), help="torch threads"
+    )
+    parser.add_argument("--out", type=Path, help="also write the per-job table here (TSV)")
+    return parser.parse_args(argv)
+
+
+def examples_per_epoch(name: str, dataset: dict, given: dict[str, int]) -> int | None:
+    """Training examples of one epoch, or None when only the built data would tell."""
+    if name in given:
+        return given[name]
+    if "billboard" in dataset:
+        section = dataset["billboard"]
+        if "n_sequences" in section:  # not a published draw
+            return int(section["n_sequences"] * section["split"]["train"])
+    if "single_motif" in dataset:
+        # Fresh batches too: as many as the training positives fill half of.
+        section = dataset["single_motif"]
+        n = section["n_positives"] + section["n_negatives"]
+        return int(n * section["split"]["train"])
+    return None
+
+
+def input_shape(dataset: dict) -> tuple[int, int, tuple]:
+    """(input length, tasks, profile settings) of a dataset's training examples."""
+    for key in ("billboard", "single_motif"):
+        if key in dataset:
+            return int(dataset[key].get("length", 200)), 1, ()
+    if "encode_binary" in dataset:
+        source = dataset["encode_binary"]
+        n_tasks = len(source["experiments"])
+        if "profile" in source:
+            profile = source["profile"]
+            control = any("control" in e for e in source["experiments"].values())
+            return profile["input_length"], n_tasks, (profile["output_length"], control)
+        labels = source["labels"]
+        return labels["bin_size"] + 2 * labels["flank"], n_tasks, ()
+    return 200, 1, ()  # Majdandzic et al.'s 200-nt tasks (encode_regions, published_h5)
+
+
+def training_jobs(config: dict, given: dict[str, int], epoch_fraction: float) -> list[Jobs]:
+    """Every group of training runs the configuration plans."""
+    jobs = []
+    published = {m for m, entry in config["models"].items() if "published_weights" in entry}
+    for name, dataset in config["datasets"].items():
+        training = dataset["training"]
+        examples = examples_per_epoch(name, dataset, given)
+        steps = None if examples is None else math.ceil(examples / training["batch_size"])
+        epochs = max(1, round(training["max_epochs"] * epoch_fraction))
+        length, n_tasks, profile = input_shape(dataset)
+        batch = training["batch_size"] * (2 if training.get("reverse_complement") else 1)
+        for model in dataset["models"]:
+            if model in published:
+                continue
+            entry = config["models"][model]
+            packable = entry["architecture"] != PROFILE
+            for condition, settings in dataset["conditions"].items():
+                prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
+                kind = StepKind(model, length, n_tasks, batch, prior, profile)
+                group = (name, model, condition)
+                jobs.append(Jobs(*group, "seeds", dataset["seeds"], epochs, steps, kind, packable))
+                tuning = sum(
+                    len(settings[key]["grid"]) * settings[key].get("tuning_seeds", 1)
+                    for key in TUNABLE_CONDITION_KEYS
+                    if isinstance(settings.get(key), dict)
+                )
+                if tuning:
+                    jobs.append(Jobs(*group, "tuning", tuning, epochs, steps, kind, False))
+        ensemble = dataset.get("ensemble")
+        if ensemble:
+            condition = ensemble.get("condition", "none")
+            settings = dataset["conditions"][condition]
+            prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
+            for model in ensemble["models"]:
+                kind = StepKind(model, length, n_tasks, batch, prior, profile)
+                runs = len(ensemble["n_filters"]) * ensemble["models_per_filter"]
+                jobs.append(
+                    Jobs(name, model, condition, "ensemble", runs, epochs, steps, kind, False)
+                )
+    return jobs
+
+
+def _condition(prior: str | None, profile: bool) -> Condition:
+    """A condition with ``prior`` (weight 1; the cost does not depend on the weight)."""
+    if prior is None:
+        return Condition()
+    params = {"freq_limit": 200 if profile else 20} if prior == "fourier" else {}
+    examples = "all" if prior == "angle" else "positives"
+    attribution = "gradient" if prior == "angle" else "grad_x_input"
+    return Condition(
+        prior=prior,
+        prior_weight=1.0,
+        prior_params=params,
+        examples=examples,
+        attribution=attribution,
+    )
+
+
+def _architecture(kind: StepKind, models: dict) -> dict:
+    entry = {k: v for k, v in models[kind.model].items() if k != "published_weights"}
+    if entry["architecture"] == PROFILE:
+        output_length, control = kind.profile
+        return {
+            **entry,
+            "length": kind.length,
+            "output_length": output_length,
+            "n_tasks": kind.n_tasks,
+            "n_strands": 2,
+            "control_strands": 2 if control else None,
+        }
+    return {**entry, "length": kind.length, "n_tasks": kind.n_tasks}
+
+
+def _batch(kind: StepKind, architecture: dict, device, rng):
+    x = torch.as_tensor(
+        np.eye(4, dtype=np.float32)[rng.integers(0, 4, (kind.batch, kind.length))].transpose(
+            0, 2, 1
+        ),
+        device=device,
+    ).contiguous()
+    if architecture["architecture"] != PROFILE:
+        y = torch.as_tensor(rng.random((kind.batch, kind.n_tasks)) < 0.5, device=device).float()
+        return x, y
+    shape = (kind.batch, kind.n_tasks, 2, architecture["output_length"])
+    profiles = torch.as_tensor(rng.poisson(0.5, shape), dtype=torch.float32, device=device)
+    control = None
+    if architecture["control_strands"]:
+        control = torch.as_tensor(rng.poisson(0.5, shape), dtype=torch.float32, device=device)
+    is_peak = torch.arange(kind.batch, device=device) < kind.batch // 2
+    return ProfileTensors(x, profiles, control, is_peak)
+
+
+def time_steps(
+    kind: StepKind, models: dict, pack: int, steps: int, device
+) -> tuple[float, float | None]:
+    """Seconds of one step of one seed alone, and per seed in a pack (None: not packable).
+
+    ``models`` is the config's ``models`` section.
+    """
+    architecture = _architecture(kind, models)
+    profile = architecture["architecture"] == PROFILE
+    objective = ProfileObjective() if profile else BinaryObjective()
+    condition = _condition(kind.prior, profile)
+    rng = np.random.default_rng(0)
+    batch = _batch(kind, architecture, device, rng)
+
+    def synchronise():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    torch.manual_seed(0)
+    model = build_model(**architecture).to(device).train()
+    optimiser = torch.optim.Adam(model.parameters())
+
+    def alone():
+        correctness, prior, l2 = objective.losses(model, batch, condition)
+        optimiser.zero_grad()
+        (correctness + prior + l2).backward()
+        optimiser.step()
+
+    alone_s = _seconds(alone, steps, synchronise)
+    if profile or pack < 2:
+        return alone_s, None
+    models, generators = [], []
+    for seed in range(pack):
+        torch.manual_seed(seed)
+        models.append(build_model(**architecture).to(device).train())
+        generators.append(seed_generator(seed, device))
+    seed_pack = SeedPack(models, generators)
+    optimisers = [torch.optim.Adam(m.parameters()) for m in models]
+
+    def packed():
+        losses = objective.pack_losses(seed_pack, [batch] * pack, [condition] * pack)
+        for optimiser in optimisers:
+            optimiser.zero_grad()
+        torch.stack([sum(seed_losses) for seed_losses in losses]).sum().backward()
+        for optimiser in optimisers:
+            optimiser.step()
+
+    return alone_s, _seconds(packed, steps, synchronise) / pack
+
+
+def _seconds(step, steps: int, synchronise) -> float:
+    step()  # warm-up
+    synchronise()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    synchronise()
+    return (time.perf_counter() - start) / steps
+
+
+def plan(jobs: list[Jobs], costs: dict[StepKind, tuple[float, float | None]], pack: int):
+    """Per group: runs, steps and device-hours one seed per job and packed."""
+    rows = []
+    for job in jobs:
+        alone_s, packed_s = costs[job.step]
+        steps = None if job.steps_per_epoch is None else job.runs * job.epochs * job.steps_per_epoch
+        hours = None if steps is None else steps * alone_s / 3600
+        packed_hours = hours
+        if hours is not None and job.packable and packed_s is not None:
+            packed_hours = steps * packed_s / 3600
+        rows.append(
+            {
+                "dataset": job.dataset,
+                "model": job.model,
+                "condition": job.condition,
+                "kind": job.kind,
+                "runs": job.runs,
+                "jobs_packed": math.ceil(job.runs / pack) if job.packable else job.runs,
+                "steps": steps,
+                "step_ms": 1000 * alone_s,
+                "packed_step_ms_per_seed": None if packed_s is None else 1000 * packed_s,
+                "device_hours": hours,
+                "device_hours_packed": packed_hours,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    config = yaml.safe_load(args.configfile.read_text())
+    pack = args.pack_seeds or (
+        config.get("pack_seeds", 1) if config.get("pack_seeds", 1) > 1 else 10
+    )
+    given = {}
+    for item in args.examples:
+        name, _, value = item.partition("=")
+        if name not in config["datasets"] or not value.isdigit():
+            raise SystemExit(
+                f"--examples {item!r}: expected DATASET=N with a dataset of the config"
+            )
+        given[name] = int(value)
+    jobs = training_jobs(config, given, args.epoch_fraction)
+    kinds = sorted({job.step for job in jobs if job.steps_per_epoch is not None}, key=repr)
+    card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine()
+    print(
+        f"# {args.configfile}: {sum(j.runs for j in jobs)} training runs; steps timed on "
+        f"{card} ({args.threads} threads), {len(kinds)} kinds of step, pack of {pack}",
+        flush=True,
+    )
+    costs = {}
+    for number, kind in enumerate(kinds, 1):
+        costs[kind] = time_steps(kind, config["models"], pack, args.steps, device)
+        print(
+            f"#   step {number}/{len(kinds)}: {kind.model} L={kind.length} "
+            f"T={kind.n_tasks} batch={kind.batch} prior={kind.prior}: "
+            f"{1000 * costs[kind][0]:.0f} ms alone"
+            + (
+                ""
+                if costs[kind][1] is None
+                else f", {1000 * costs[kind][1]:.0f} ms per packed seed"
+            ),
+            flush=True,
+        )
+    for job in jobs:
+        costs.setdefault(job.step, (math.nan, None))
+    table = plan(jobs, costs, pack)
+    if args.out:
+        table.to_csv(args.out, sep="\t", index=False)
+    known = table[table["steps"].notna()]
+    unknown = sorted(set(table.loc[table["steps"].isna(), "dataset"]))
+    by_dataset = known.groupby("dataset")[
+        ["runs", "jobs_packed", "device_hours", "device_hours_packed"]
+    ].sum()
+    print(by_dataset.round(1).to_string())
+    total, total_packed = known["device_hours"].sum(), known["device_hours_packed"].sum()
+    jobs_alone, jobs_packed = int(known["runs"].sum()), int(known["jobs_packed"].sum())
+    print(
+        f"\ntraining, {len(known)} groups: {jobs_alone} jobs, {total:.1f} device-hours "
+        f"(wall on {args.gpus}: {total / args.gpus:.1f} h); packed: {jobs_packed} jobs, "
+        f"{total_packed:.1f} device-hours (wall on {args.gpus}: {total_packed / args.gpus:.1f} h); "
+        f"upper bound at {args.epoch_fraction:g} x max_epochs"
+    )
+    if unknown:
+        print(
+            "not counted (examples per epoch unknown; give --examples NAME=N): "
+            + ", ".join(unknown)
+        )
+
+
+if __name__ == "__main__":
+    main()
