@@ -7,7 +7,8 @@ bound: ``max_epochs × ceil(examples per epoch / batch_size)`` (early stopping e
 runs sooner: ``--epoch-fraction`` scales it). It times a few steps of each distinct kind
 of step on the device: the model at the dataset's input length, tasks and batch size
 (doubled by reverse complements), with or without a prior; one seed alone and, for the
-binary models, ``pack_seeds`` seeds packed (:mod:`attrprior.packing`). Validation,
+binary models, ``pack_seeds`` seeds packed (:mod:`attrprior.packing`); ensemble members
+are costed as the model of their config entry (its first-layer width). Validation,
 attribution and data preparation are not counted.
 
 Examples per epoch come from the configuration for the simulated datasets (sequences ×
@@ -69,6 +70,7 @@ class Jobs:
     condition: str
     kind: str  # "seeds", "tuning" or "ensemble"
     runs: int
+    packs: int  # jobs with packing (= runs where nothing is packed)
     epochs: int
     steps_per_epoch: int | None  # None: examples per epoch unknown
     step: StepKind
@@ -140,8 +142,11 @@ def input_shape(dataset: dict) -> tuple[int, int, tuple]:
     return 200, 1, ()  # Majdandzic et al.'s 200-nt tasks (encode_regions, published_h5)
 
 
-def training_jobs(config: dict, given: dict[str, int], epoch_fraction: float) -> list[Jobs]:
-    """Every group of training runs the configuration plans."""
+def training_jobs(
+    config: dict, given: dict[str, int], epoch_fraction: float, pack: int
+) -> list[Jobs]:
+    """Every group of training runs the configuration plans, with ``pack`` seeds per packed
+    job (the workflow's rules train_model_pack and train_ensemble_pack)."""
     jobs = []
     published = {m for m, entry in config["models"].items() if "published_weights" in entry}
     for name, dataset in config["datasets"].items():
@@ -160,14 +165,17 @@ def training_jobs(config: dict, given: dict[str, int], epoch_fraction: float) ->
                 prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 group = (name, model, condition)
-                jobs.append(Jobs(*group, "seeds", dataset["seeds"], epochs, steps, kind, packable))
+                packs = -(-dataset["seeds"] // pack) if packable else dataset["seeds"]
+                jobs.append(
+                    Jobs(*group, "seeds", dataset["seeds"], packs, epochs, steps, kind, packable)
+                )
                 tuning = sum(
                     len(settings[key]["grid"]) * settings[key].get("tuning_seeds", 1)
                     for key in TUNABLE_CONDITION_KEYS
                     if isinstance(settings.get(key), dict)
                 )
                 if tuning:
-                    jobs.append(Jobs(*group, "tuning", tuning, epochs, steps, kind, False))
+                    jobs.append(Jobs(*group, "tuning", tuning, tuning, epochs, steps, kind, False))
         ensemble = dataset.get("ensemble")
         if ensemble:
             condition = ensemble.get("condition", "none")
@@ -175,9 +183,12 @@ def training_jobs(config: dict, given: dict[str, int], epoch_fraction: float) ->
             prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
             for model in ensemble["models"]:
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
-                runs = len(ensemble["n_filters"]) * ensemble["models_per_filter"]
+                # The members of one filter count are packed together.
+                per_filter = ensemble["models_per_filter"]
+                runs = len(ensemble["n_filters"]) * per_filter
+                packs = len(ensemble["n_filters"]) * -(-per_filter // pack)
                 jobs.append(
-                    Jobs(name, model, condition, "ensemble", runs, epochs, steps, kind, False)
+                    Jobs(name, model, condition, "ensemble", runs, packs, epochs, steps, kind, True)
                 )
     return jobs
 
@@ -292,7 +303,7 @@ def _seconds(step, steps: int, synchronise) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def plan(jobs: list[Jobs], costs: dict[StepKind, tuple[float, float | None]], pack: int):
+def plan(jobs: list[Jobs], costs: dict[StepKind, tuple[float, float | None]]):
     """Per group: runs, steps and device-hours one seed per job and packed."""
     rows = []
     for job in jobs:
@@ -309,7 +320,7 @@ def plan(jobs: list[Jobs], costs: dict[StepKind, tuple[float, float | None]], pa
                 "condition": job.condition,
                 "kind": job.kind,
                 "runs": job.runs,
-                "jobs_packed": math.ceil(job.runs / pack) if job.packable else job.runs,
+                "jobs_packed": job.packs,
                 "steps": steps,
                 "step_ms": 1000 * alone_s,
                 "packed_step_ms_per_seed": None if packed_s is None else 1000 * packed_s,
@@ -336,7 +347,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"--examples {item!r}: expected DATASET=N with a dataset of the config"
             )
         given[name] = int(value)
-    jobs = training_jobs(config, given, args.epoch_fraction)
+    jobs = training_jobs(config, given, args.epoch_fraction, pack)
     kinds = sorted({job.step for job in jobs if job.steps_per_epoch is not None}, key=repr)
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine()
     print(
@@ -360,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     for job in jobs:
         costs.setdefault(job.step, (math.nan, None))
-    table = plan(jobs, costs, pack)
+    table = plan(jobs, costs)
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)
     known = table[table["steps"].notna()]

@@ -1502,8 +1502,8 @@ def figure_output(name):
     )
 
 
-# Named targets for the papers' tables and figures (rules/paper.smk; README lists what each
-# shows) -> the kind of dataset each accepts (DATASET_KINDS). config key paper.<target>
+# Named targets for the papers' tables and figures (rules/paper.smk; docs/targets.md lists
+# what each shows) -> the kind of dataset each accepts (DATASET_KINDS). config key paper.<target>
 # lists the datasets (and optionally models and conditions) each target draws on; the
 # schema lists the same target names.
 PAPER_TARGETS = {
@@ -2106,6 +2106,20 @@ def ensemble_members(dataset):
         for n_filters in ensemble["n_filters"]
         for seed in range(ensemble["models_per_filter"])
     ]
+
+
+# Packed ensemble members (pack_seeds > 1): the members of one filter count trained together.
+ENSEMBLE_PACK = f"{ENSEMBLE_DIR}/filters{{n_filters}}/pack_seeds{{first}}-{{last}}"
+
+
+def packed_member_source(wildcards):
+    """The pack directory that holds an ensemble member (rule unpack_ensemble_member)."""
+    first, last = seed_pack(
+        int(wildcards.seed),
+        dataset_config(wildcards, "ensemble")["models_per_filter"],
+        config["pack_seeds"],
+    )
+    return ENSEMBLE_PACK.format(**{**dict(wildcards.items()), "first": first, "last": last})
 
 
 def ensemble_member_files(wildcards, name):

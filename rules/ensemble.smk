@@ -21,6 +21,42 @@ use rule train_model as train_ensemble_member with:
         model=lambda wc: config["models"][wc.model] | {"n_filters": int(wc.n_filters)},
 
 
+# With pack_seeds > 1 the members of one filter count train together (as train_model_pack).
+use rule train_model_pack as train_ensemble_pack with:
+    input:
+        unpack(training_data),
+    output:
+        pack=directory(ENSEMBLE_PACK),
+    log:
+        "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/pack_seeds{first}-{last}.log",
+    benchmark:
+        "logs/benchmarks/train_ensemble_member/{dataset}/{model}/{condition}/filters{n_filters}/pack_seeds{first}-{last}.tsv"
+    wildcard_constraints:
+        model="|".join(PACKED_MODELS) or "(?!)",
+        n_filters=r"\d+",
+        first=r"\d+",
+        last=r"\d+",
+    params:
+        model=lambda wc: config["models"][wc.model] | {"n_filters": int(wc.n_filters)},
+
+
+use rule unpack_packed_seed as unpack_ensemble_member with:
+    input:
+        pack=packed_member_source,
+    output:
+        model=rules.train_ensemble_member.output.model,
+        history=rules.train_ensemble_member.output.history,
+        test_metrics=rules.train_ensemble_member.output.test_metrics,
+    log:
+        "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/seed{seed}/unpack.log",
+    wildcard_constraints:
+        model="|".join(PACKED_MODELS) or "(?!)",
+        n_filters=r"\d+",
+
+
+ruleorder: unpack_ensemble_member > train_ensemble_member
+
+
 use rule attribute as attribute_ensemble_member with:
     input:
         model=rules.train_ensemble_member.output.model,

@@ -2,8 +2,7 @@
 # Datasets per target come from config key paper.<target>; PAPER_TARGETS in common.smk says
 # which datasets each accepts. The paper_* rules aggregate finished runs and never train:
 # after editing a plotting script, `snakemake <target> --forcerun paper_<target>
-# --rerun-triggers mtime` redraws one figure (README, "The papers' tables and figures, and
-# re-running one of them").
+# --rerun-triggers mtime` redraws one figure (docs/targets.md).
 
 
 localrules:

@@ -162,3 +162,29 @@ def test_checkpoint_round_trip(tmp_path):
     loaded, _ = load_checkpoint(tmp_path / "m.pt")
     x = torch.as_tensor(one_hot(2))
     assert torch.equal(loaded(x), model(x))
+
+
+def test_batch_summed_input_gradient_vanishes_in_training_mode():
+    """A property of the reference architecture that the priors' training inherits: the last
+    hidden layer ends in BatchNorm (after its ReLU, dropout 0), so in training mode each
+    task's logits summed over the batch equal ``N (w · beta + b)`` whatever the inputs, and
+    the input gradient of that sum, which the reference's prior is computed from
+    (``grad_outputs`` of ones in ``train_binary_model.py``), is zero in exact arithmetic: what
+    is left is round-off, thousands of times smaller than the same gradient in evaluation
+    mode."""
+    torch.manual_seed(0)
+    model = TsengBinaryCNN(length=1000, n_tasks=2)
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(
+        np.eye(4, dtype=np.float32)[rng.integers(0, 4, (64, 1000))].transpose(0, 2, 1).copy()
+    )
+    gradients = {}
+    for mode in ("train", "eval"):
+        getattr(model, mode)()
+        inputs = x.clone().requires_grad_(True)
+        logits = model(inputs)
+        (gradients[mode],) = torch.autograd.grad(logits.sum(), inputs)
+        if mode == "train":
+            expected = 64 * (model.output.weight @ model.head[-2].bias + model.output.bias)
+            torch.testing.assert_close(logits.sum(dim=0), expected, rtol=1e-4, atol=1e-4)
+    assert gradients["train"].abs().max() < 1e-3 * gradients["eval"].abs().max()

@@ -20,6 +20,7 @@ START_SLURM = ROOT / "tests" / "slurm" / "start_slurm.sh"
 GPU_RULES = {
     "train_model",
     "train_model_pack",
+    "train_ensemble_pack",
     "train_tuning_run",
     "train_ensemble_member",
     "attribute",
@@ -30,6 +31,7 @@ GPU_RULES = {
 LOCAL_RULES = {
     "all",
     "unpack_packed_seed",
+    "unpack_ensemble_member",
     "download_reference",
     "download_encode_file",
     "download_experiment_file",
@@ -123,7 +125,7 @@ def test_profile_plans_gpus_partitions_and_resources(paper_plan):
     # config/paper.yaml packs the binary models' seeds; profile models train one per job.
     assert {"train_model", "train_model_pack", "attribute", "score_attributions"} <= rules
     assert "binary_labels" in rules
-    assert {"train_ensemble_member", "attribute_ensemble_member"} <= rules
+    assert {"train_ensemble_pack", "attribute_ensemble_member"} <= rules
     for job in paper_plan:
         rule, resources = job["rule"], job["resources"]
         if rule in GPU_RULES:
@@ -160,7 +162,7 @@ def test_profile_submits_no_arrays_and_throttles_submission(paper_plan):
     assert profile["jobs"] <= 200
     number, timespan = profile["max-jobs-per-timespan"].split("/")
     assert float(number) <= 20 and timespan == "1s"
-    trainings = [job for job in paper_plan if job["rule"] == "train_ensemble_member"]
+    trainings = [job for job in paper_plan if job["rule"] == "train_model"]  # profile models
     assert len(trainings) > profile["jobs"]  # the situation the arrays could not handle
 
 
@@ -249,8 +251,8 @@ def node_limits(partition):
 
 
 def tiny_config():
-    """config/test.yaml's billboard dataset only, 2 conditions x 2 seeds: 4 trainings that
-    become ready together, 21 jobs (16 on SLURM)."""
+    """config/test.yaml's billboard dataset only, its reference condition x 2 seeds: 2
+    trainings that become ready together, more than the one job slot."""
     config = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
     config.pop("paper", None)
     billboard = config["datasets"]["billboard"]
@@ -259,6 +261,8 @@ def tiny_config():
     config["datasets"] = {"billboard": billboard}
     config["models"] = {name: config["models"][name] for name in billboard["models"]}
     billboard.update(seeds=2)
+    reference = billboard["evaluation"]["reference_condition"]
+    billboard["conditions"] = {reference: billboard["conditions"][reference]}
     billboard["attribution"]["methods"] = {
         name: billboard["attribution"]["methods"][name] for name in ("saliency", "deepshap")
     }
@@ -312,7 +316,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm_cluster, tmp_path, capsys):
     profile = load_profile()
     # The test cluster: no GPUs, memory capped so two jobs fit on the node, status by sacct
     # (the default where accounting runs, as on real clusters), every SLURM log kept to be
-    # read below. One job slot: the 4 trainings are ready together, so a rule has more ready
+    # read below. One job slot: the 2 trainings are ready together, so a rule has more ready
     # jobs than free slots, as at paper scale (2,500 trainings, 100 slots).
     cap = memory // max(cpus, 1)
     per_rule = {
@@ -371,7 +375,7 @@ def test_tiny_workflow_runs_as_slurm_jobs(slurm_cluster, tmp_path, capsys):
     assert set(slurm_ids) == remote, "every non-local job, and only those, went to SLURM"
     assert local <= LOCAL_RULES and {"all", "plot_logos"} <= local
     trainings = [jobid for jobid, job in jobs.items() if job["rule"] == "train_model"]
-    assert len(trainings) == 4 and len(set(slurm_ids[j] for j in trainings)) == 4
+    assert len(trainings) == 2 and len(set(slurm_ids[j] for j in trainings)) == 2
 
     # SLURM's accounting recorded each of them as completed, and the plugin's logs are there.
     run_id = re.search(r"SLURM run ID: (\S+)", output).group(1)

@@ -1,6 +1,7 @@
 """The workflow as a whole: config validation, the paper-scale plan, and an end-to-end run
 of the tiny configuration (config/test.yaml) that is then re-planned as up to date."""
 
+import importlib.util
 import math
 import os
 import re
@@ -504,8 +505,10 @@ def test_packed_seeds_plan_the_same_files(tmp_path):
     assert packed - packs == unpacked
     assert "train_model_pack" not in unpacked_jobs
     assert packed_jobs["unpack_packed_seed"] == unpacked_jobs["train_model"]
-    assert "train_model" not in packed_jobs  # test.yaml has binary models only
-    assert packed_jobs["train_model_pack"] == len(packs)
+    assert packed_jobs["unpack_ensemble_member"] == unpacked_jobs["train_ensemble_member"]
+    # test.yaml has binary models only.
+    assert "train_model" not in packed_jobs and "train_ensemble_member" not in packed_jobs
+    assert packed_jobs["train_model_pack"] + packed_jobs["train_ensemble_pack"] == len(packs)
 
 
 def test_paper_config_plans_every_job(tmp_path):
@@ -590,7 +593,25 @@ def test_paper_config_plans_every_job(tmp_path):
     assert jobs["unpack_packed_seed"] == sum(runs[name] for name in packs)
     assert jobs["train_model"] == sum(runs[name] for name in profile)
     assert jobs["import_published_model"] == jobs["download_published_weights"] == 200
-    assert jobs["train_ensemble_member"] == len(ensembles) * 4 * 50
+    # benchmarks/cost_plan.py counts the same training jobs, packed and not.
+    spec = importlib.util.spec_from_file_location("cost_plan", ROOT / "benchmarks" / "cost_plan.py")
+    cost_plan = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cost_plan)
+    planned = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
+    assert sum(group.packs for group in planned) == sum(
+        jobs[rule]
+        for rule in ("train_model", "train_model_pack", "train_tuning_run", "train_ensemble_pack")
+    )
+    assert sum(group.runs for group in planned) == (
+        jobs["train_model"]
+        + jobs["unpack_packed_seed"]
+        + jobs["train_tuning_run"]
+        + jobs["unpack_ensemble_member"]
+    )
+    # Ensemble members of one filter count trained together: 5 per pack.
+    assert jobs["unpack_ensemble_member"] == len(ensembles) * 4 * 50
+    assert jobs["train_ensemble_pack"] == len(ensembles) * 4 * 10
+    assert "train_ensemble_member" not in jobs
     assert jobs["attribute_ensemble_member"] == len(ensembles) * 4 * 50
     assert jobs["ensemble_difference"] == len(ensembles) * 4
     assert jobs["paper_fig_koo_ensemble"] == 1
