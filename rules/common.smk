@@ -2119,7 +2119,9 @@ def packed_member_source(wildcards):
         dataset_config(wildcards, "ensemble")["models_per_filter"],
         config["pack_seeds"],
     )
-    return ENSEMBLE_PACK.format(**{**dict(wildcards.items()), "first": first, "last": last})
+    return ENSEMBLE_PACK.format(
+        **{**dict(wildcards.items()), "first": first, "last": last}
+    )
 
 
 def ensemble_member_files(wildcards, name):
