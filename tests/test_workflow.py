@@ -596,6 +596,7 @@ def test_paper_config_plans_every_job(tmp_path):
     # benchmarks/cost_plan.py counts the same training jobs, packed and not.
     spec = importlib.util.spec_from_file_location("cost_plan", ROOT / "benchmarks" / "cost_plan.py")
     cost_plan = importlib.util.module_from_spec(spec)
+    sys.modules["cost_plan"] = cost_plan  # its dataclasses look their module up
     spec.loader.exec_module(cost_plan)
     planned = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
     assert sum(group.packs for group in planned) == sum(
