@@ -71,6 +71,7 @@ class Jobs:
     kind: str  # "seeds", "tuning" or "ensemble"
     runs: int
     packs: int  # jobs with packing (= runs where nothing is packed)
+    pack_size: int  # seeds per pack (1 where nothing is packed)
     epochs: int
     steps_per_epoch: int | None  # None: examples per epoch unknown
     step: StepKind
@@ -165,9 +166,20 @@ def training_jobs(
                 prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 group = (name, model, condition)
-                packs = -(-dataset["seeds"] // pack) if packable else dataset["seeds"]
+                seeds = dataset["seeds"]
+                size = min(pack, seeds) if packable else 1
                 jobs.append(
-                    Jobs(*group, "seeds", dataset["seeds"], packs, epochs, steps, kind, packable)
+                    Jobs(
+                        *group,
+                        "seeds",
+                        seeds,
+                        -(-seeds // size),
+                        size,
+                        epochs,
+                        steps,
+                        kind,
+                        packable,
+                    )
                 )
                 tuning = sum(
                     len(settings[key]["grid"]) * settings[key].get("tuning_seeds", 1)
@@ -175,20 +187,35 @@ def training_jobs(
                     if isinstance(settings.get(key), dict)
                 )
                 if tuning:
-                    jobs.append(Jobs(*group, "tuning", tuning, tuning, epochs, steps, kind, False))
+                    jobs.append(
+                        Jobs(*group, "tuning", tuning, tuning, 1, epochs, steps, kind, False)
+                    )
         ensemble = dataset.get("ensemble")
         if ensemble:
-            condition = ensemble.get("condition", "none")
+            condition = ensemble.get("condition", dataset["evaluation"]["reference_condition"])
             settings = dataset["conditions"][condition]
             prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
             for model in ensemble["models"]:
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 # The members of one filter count are packed together.
                 per_filter = ensemble["models_per_filter"]
+                size = min(pack, per_filter)
                 runs = len(ensemble["n_filters"]) * per_filter
-                packs = len(ensemble["n_filters"]) * -(-per_filter // pack)
+                packs = len(ensemble["n_filters"]) * -(-per_filter // size)
                 jobs.append(
-                    Jobs(name, model, condition, "ensemble", runs, packs, epochs, steps, kind, True)
+                    Jobs(
+                        name,
+                        model,
+                        condition,
+                        "ensemble",
+                        runs,
+                        packs,
+                        size,
+                        epochs,
+                        steps,
+                        kind,
+                        True,
+                    )
                 )
     return jobs
 
@@ -303,11 +330,15 @@ def _seconds(step, steps: int, synchronise) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def plan(jobs: list[Jobs], costs: dict[StepKind, tuple[float, float | None]]):
-    """Per group: runs, steps and device-hours one seed per job and packed."""
+def plan(jobs: list[Jobs], costs: dict[tuple[StepKind, int], tuple[float, float | None]]):
+    """Per group: runs, steps and device-hours one seed per job and packed.
+
+    ``costs`` maps (kind of step, pack size) to the seconds of a step alone and per packed
+    seed; a group's last, smaller pack is costed per seed as its full packs are.
+    """
     rows = []
     for job in jobs:
-        alone_s, packed_s = costs[job.step]
+        alone_s, packed_s = costs[job.step, job.pack_size]
         steps = None if job.steps_per_epoch is None else job.runs * job.epochs * job.steps_per_epoch
         hours = None if steps is None else steps * alone_s / 3600
         packed_hours = hours
@@ -348,29 +379,29 @@ def main(argv: list[str] | None = None) -> None:
             )
         given[name] = int(value)
     jobs = training_jobs(config, given, args.epoch_fraction, pack)
-    kinds = sorted({job.step for job in jobs if job.steps_per_epoch is not None}, key=repr)
+    kinds = sorted(
+        {(job.step, job.pack_size) for job in jobs if job.steps_per_epoch is not None}, key=repr
+    )
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine()
     print(
         f"# {args.configfile}: {sum(j.runs for j in jobs)} training runs; steps timed on "
-        f"{card} ({args.threads} threads), {len(kinds)} kinds of step, pack of {pack}",
+        f"{card} ({args.threads} threads), {len(kinds)} kinds of step and pack size, packs of "
+        f"up to {pack}",
         flush=True,
     )
     costs = {}
-    for number, kind in enumerate(kinds, 1):
-        costs[kind] = time_steps(kind, config["models"], pack, args.steps, device)
+    for number, (kind, size) in enumerate(kinds, 1):
+        alone_s, packed_s = time_steps(kind, config["models"], size, args.steps, device)
+        costs[kind, size] = alone_s, packed_s
         print(
             f"#   step {number}/{len(kinds)}: {kind.model} L={kind.length} "
             f"T={kind.n_tasks} batch={kind.batch} prior={kind.prior}: "
-            f"{1000 * costs[kind][0]:.0f} ms alone"
-            + (
-                ""
-                if costs[kind][1] is None
-                else f", {1000 * costs[kind][1]:.0f} ms per packed seed"
-            ),
+            f"{1000 * alone_s:.0f} ms alone"
+            + ("" if packed_s is None else f", {1000 * packed_s:.0f} ms per seed in {size}"),
             flush=True,
         )
     for job in jobs:
-        costs.setdefault(job.step, (math.nan, None))
+        costs.setdefault((job.step, job.pack_size), (math.nan, None))
     table = plan(jobs, costs)
     if args.out:
         table.to_csv(args.out, sep="\t", index=False)

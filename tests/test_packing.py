@@ -63,6 +63,9 @@ def test_dropout_given_torch_mask_equals_torch_dropout():
     assert torch.equal(layer(x), expected)
     layer.eval()
     assert torch.equal(layer(x), x)
+    every = Dropout(1.0)
+    every.mask = torch.zeros(x.shape)
+    assert torch.equal(every(x), nn.Dropout(1.0)(x))
 
 
 @pytest.mark.parametrize(

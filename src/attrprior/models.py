@@ -98,6 +98,8 @@ class Dropout(nn.Dropout):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mask is None or not self.training or self.p == 0:
             return super().forward(x)
+        if self.p == 1:  # every unit dropped, as torch.nn.Dropout
+            return x * 0.0
         return x * self.mask * (1.0 / (1.0 - self.p))
 
 

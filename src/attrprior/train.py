@@ -1051,12 +1051,13 @@ class SeedRun:
         self.since_best, self.rows = saved["since_best"], saved["rows"]
         self.finished = saved["finished"]
         self.rng.bit_generator.state = saved["numpy_rng"]
+        # The state was loaded onto the training device; random states must be CPU tensors.
         if self.generator is not None:
-            self.generator.set_state(saved["torch_rng"])
+            self.generator.set_state(saved["torch_rng"].cpu())
         else:
-            torch.set_rng_state(saved["torch_rng"])
+            torch.set_rng_state(saved["torch_rng"].cpu())
             if saved["cuda_rng"] is not None and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all(saved["cuda_rng"])
+                torch.cuda.set_rng_state_all([state.cpu() for state in saved["cuda_rng"]])
         self.next_epoch = saved["epoch"] + 1
         log.info("resumed from epoch %d (%s)", saved["epoch"], self.resume)
 
@@ -1084,11 +1085,14 @@ class SeedRun:
     def end_epoch(self, epoch: int, valid, train_losses: np.ndarray, seconds: float) -> None:
         """Validate, step the schedule, record the history row and save the state.
 
-        ``train_losses`` are the epoch's mean correctness, prior and L2 losses.
+        ``train_losses`` are the epoch's mean correctness, prior and L2 losses, ``seconds``
+        the time its training took; the row's ``seconds`` adds the validation.
         """
+        start = time.perf_counter()
         valid_metrics = self.objective.validate(
             self.model, valid, self.condition, self.settings.batch_size, self.device
         )
+        seconds += time.perf_counter() - start
         monitored = float(valid_metrics[self.settings.monitor])
         if self.scheduler is not None:
             self.scheduler.step(monitored)

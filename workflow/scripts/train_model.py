@@ -233,7 +233,7 @@ for seed, entry in zip(seeds, entries, strict=True):
                 },
                 "condition": entry,
                 "seed": seed,
-                "packed": seeds if packed else None,
+                **({"packed": seeds} if packed else {}),
                 "inputs": sorted(
                     (str(path), os.stat(path).st_mtime_ns) for path in snakemake.input
                 ),
