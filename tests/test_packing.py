@@ -186,40 +186,25 @@ def test_packed_seeds_resume_where_they_stopped(tmp_path):
     train, valid = planted_data()
     seeds = [0, 1]
     resumes = [tmp_path / f"seed{seed}.pt" for seed in seeds]
-    full = train_packed(
-        *build_seeds(SHALLOW_EXP, seeds)[:1],
-        [train] * 2,
-        valid,
-        [FOURIER] * 2,
-        TrainSettings(max_epochs=2, batch_size=50),
-        seeds,
-        build_seeds(SHALLOW_EXP, seeds)[1],
-    )
-    models, generators = build_seeds(SHALLOW_EXP, seeds)
-    train_packed(
-        models,
-        [train] * 2,
-        valid,
-        [FOURIER] * 2,
-        TrainSettings(max_epochs=1, batch_size=50),
-        seeds,
-        generators,
-        resumes=resumes,
-        resume_keys=["k", "k"],
-    )
+
+    def pack(max_epochs, resumes=None):
+        models, generators = build_seeds(SHALLOW_EXP, seeds)
+        return train_packed(
+            models,
+            [train] * 2,
+            valid,
+            [FOURIER] * 2,
+            TrainSettings(max_epochs=max_epochs, batch_size=50),
+            seeds,
+            generators,
+            resumes=resumes,
+            resume_keys=None if resumes is None else ["k", "k"],
+        )
+
+    full = pack(2)
+    pack(1, resumes)
     assert all(path.exists() for path in resumes)
-    models, generators = build_seeds(SHALLOW_EXP, seeds)
-    resumed = train_packed(
-        models,
-        [train] * 2,
-        valid,
-        [FOURIER] * 2,
-        TrainSettings(max_epochs=2, batch_size=50),
-        seeds,
-        generators,
-        resumes=resumes,
-        resume_keys=["k", "k"],
-    )
+    resumed = pack(2, resumes)
     for (state, history), (resumed_state, resumed_history) in zip(full, resumed, strict=True):
         for name, value in state.items():
             assert torch.equal(resumed_state[name], value), name

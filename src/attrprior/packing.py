@@ -159,14 +159,10 @@ class SeedPack:
             raise ValueError(f"x has {x.shape[0]} seeds, the pack {len(self.models)} models")
         training = self.models[0].training
         self._base.train(training)
-        params = {
-            name: torch.stack([dict(m.named_parameters())[name] for m in self.models])
-            for name, _ in self.models[0].named_parameters()
-        }
-        buffers = {
-            name: torch.stack([dict(m.named_buffers())[name] for m in self.models])
-            for name, _ in self.models[0].named_buffers()
-        }
+        own_params = [dict(m.named_parameters()) for m in self.models]
+        own_buffers = [dict(m.named_buffers()) for m in self.models]
+        params = {name: torch.stack([p[name] for p in own_params]) for name in own_params[0]}
+        buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
         masks = self._masks(x, training)
         with warnings.catch_warnings():
             # BatchNorm's running-statistics update (lerp_) has no batching rule yet and
@@ -175,8 +171,8 @@ class SeedPack:
             out = vmap(self._one, randomness="error")(params, buffers, x, masks)
         with torch.no_grad():
             for name, stacked in buffers.items():
-                for model, value in zip(self.models, stacked, strict=True):
-                    dict(model.named_buffers())[name].copy_(value)
+                for own, value in zip(own_buffers, stacked, strict=True):
+                    own[name].copy_(value)
         return out
 
 
@@ -229,8 +225,8 @@ def train_packed(
     n = len(models)
     resumes = [None] * n if resumes is None else list(resumes)
     resume_keys = [""] * n if resume_keys is None else list(resume_keys)
-    lengths = {len(train), len(conditions), len(seeds), len(generators), len(resumes)}
-    if lengths | {len(resume_keys)} != {n}:
+    per_seed = (train, conditions, seeds, generators, resumes, resume_keys)
+    if {len(values) for values in per_seed} != {n}:
         raise ValueError("train_packed needs one model, data, condition, seed and generator each")
     objective = BinaryObjective(settings.loss) if objective is None else objective
     if not hasattr(objective, "pack_losses"):
