@@ -1,4 +1,7 @@
-"""The Tseng et al. binary model: shapes, layer order, DeepLIFT safety, seeding, routing."""
+"""The Tseng et al. binary model: shapes, layer order, DeepLIFT safety, seeding, routing; its
+BatchNorm input gradients, batch-summed and with the batch statistics held fixed."""
+
+import copy
 
 import numpy as np
 import pytest
@@ -8,8 +11,10 @@ from torch import nn
 from attrprior import attribution as A
 from attrprior.models import (
     ARCHITECTURES,
+    BatchNorm1d,
     TsengBinaryCNN,
     build_model,
+    fixed_batch_statistics,
     load_checkpoint,
     save_checkpoint,
 )
@@ -188,3 +193,70 @@ def test_batch_summed_input_gradient_vanishes_in_training_mode():
             expected = 64 * (model.output.weight @ model.head[-2].bias + model.output.bias)
             torch.testing.assert_close(logits.sum(dim=0), expected, rtol=1e-4, atol=1e-4)
     assert gradients["train"].abs().max() < 1e-3 * gradients["eval"].abs().max()
+
+
+def batch_statistics(model, x):
+    """Per BatchNorm layer, the (mean, biased variance) of the batch ``x`` in training mode."""
+    stats, hooks = {}, []
+    for name, layer in model.named_modules():
+        if isinstance(layer, BatchNorm1d):
+
+            def record(module, inputs, name=name):
+                h = inputs[0]
+                dims = [0] if h.dim() == 2 else [0, 2]
+                var, mean = torch.var_mean(h.detach(), dims, correction=0)
+                stats[name] = (mean, var)
+
+            hooks.append(layer.register_forward_pre_hook(record))
+    model.train()
+    with torch.no_grad():
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    return stats
+
+
+def test_fixed_batch_statistics_give_each_example_its_own_gradient():
+    """Held fixed, the batch statistics make training mode's input gradient of the summed
+    logits each example's own gradient: the one evaluation mode gives when the running
+    statistics are the batch's (an independent construction), with the same outputs and
+    the running statistics left alone. The batch-summed gradient of the reference is
+    round-off beside it (the test above)."""
+    torch.manual_seed(0)
+    model = TsengBinaryCNN(length=300, n_tasks=2)
+    x = torch.as_tensor(
+        np.eye(4, dtype=np.float32)[np.random.default_rng(1).integers(0, 4, (16, 300))]
+        .transpose(0, 2, 1)
+        .copy()
+    )
+    stats = batch_statistics(model, x)
+    evaluated = copy.deepcopy(model).eval()
+    for name, (mean, var) in stats.items():
+        layer = evaluated.get_submodule(name)
+        layer.running_mean.copy_(mean)
+        layer.running_var.copy_(var)
+    inputs = x.clone().requires_grad_(True)
+    (expected,) = torch.autograd.grad(evaluated(inputs).sum(), inputs)
+
+    model.train()
+    before = {name: buffer.clone() for name, buffer in model.named_buffers()}
+    with torch.no_grad():
+        ordinary = model(x)
+    model.load_state_dict({**model.state_dict(), **before})
+    inputs = x.clone().requires_grad_(True)
+    with fixed_batch_statistics(model):
+        logits = model(inputs)
+    (gradient,) = torch.autograd.grad(logits.sum(), inputs)
+    torch.testing.assert_close(logits, ordinary)
+    torch.testing.assert_close(gradient, expected, rtol=1e-4, atol=1e-6)
+    assert gradient.abs().max() > 1e-5
+    for name, buffer in model.named_buffers():
+        assert torch.equal(buffer, before[name]), name
+    assert not any(getattr(m, "fixed_statistics", False) for m in model.modules())
+
+
+def test_fixed_batch_statistics_refuse_other_batchnorm_layers():
+    model = nn.Sequential(nn.Conv1d(4, 3, 5), nn.BatchNorm1d(3))
+    with pytest.raises(TypeError, match="BatchNorm1d"):
+        with fixed_batch_statistics(model):
+            pass

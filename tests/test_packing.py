@@ -215,19 +215,20 @@ def test_packed_seeds_may_differ_in_weight_only():
     train, valid = planted_data()
     seeds = [0, 1]
     models, generators = build_seeds(SHALLOW_EXP, seeds)
-    other = Condition.from_config(
-        {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 20}, "attribution": "gradient"}
-    )
-    with pytest.raises(ValueError, match="attribution and correct_gradients"):
-        train_packed(
-            models,
-            [train] * 2,
-            valid,
-            [FOURIER, other],
-            TrainSettings(max_epochs=1),
-            seeds,
-            generators,
+    for key, value in (("attribution", "gradient"), ("prior_gradient", "per_example")):
+        other = Condition.from_config(
+            {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 20}, key: value}
         )
+        with pytest.raises(ValueError, match="attribution, correct_gradients and prior_gradient"):
+            train_packed(
+                models,
+                [train] * 2,
+                valid,
+                [FOURIER, other],
+                TrainSettings(max_epochs=1),
+                seeds,
+                generators,
+            )
     # Different weights (weight: auto) train, and weight 0 leaves the prior out.
     weights = [
         Condition.from_config({**{"prior": "fourier", "params": {"freq_limit": 20}}, "weight": w})
@@ -251,3 +252,38 @@ def test_pack_rejects_models_of_different_architectures():
     other, other_generators = build_seeds({**SHALLOW_EXP, "n_filters": 8}, [1])
     with pytest.raises(ValueError, match="same architecture"):
         SeedPack(models + other, generators + other_generators)
+
+
+def test_packed_per_example_prior_gradient_equals_each_seed_alone():
+    """``prior_gradient: per_example`` in a pack: the second pass holds each seed's batch
+    statistics fixed and replays its dropout masks, so each seed's losses (the Tseng binary
+    model, whose batch-summed gradient would be round-off) are those of the seed alone."""
+    architecture = {"architecture": "tseng_binary", "length": 300, "n_tasks": 1, "dropout": 0.2}
+    condition = Condition.from_config(
+        {
+            "prior": "fourier",
+            "weight": 1.0,
+            "params": {"freq_limit": 20},
+            "prior_gradient": "per_example",
+        }
+    )
+    seeds = [0, 1]
+    models, generators = build_seeds(architecture, seeds)
+    alone = [build_seeds(architecture, [seed])[0][0] for seed in seeds]
+    (x, y), _ = planted_data(n=232, length=300)
+    batches = [
+        (torch.as_tensor(x[16 * s : 16 * s + 16]), torch.as_tensor(y[16 * s : 16 * s + 16]))
+        for s in seeds
+    ]
+    objective = BinaryObjective()
+    for model in models:
+        model.train()
+    packed = objective.pack_losses(SeedPack(models, generators), batches, [condition] * 2)
+    for s, (seed, model) in enumerate(zip(seeds, alone, strict=True)):
+        torch.manual_seed(seed)
+        build_model(**architecture)  # the global stream where the seed alone starts
+        model.train()
+        own = objective.losses(model, batches[s], condition)
+        for packed_loss, own_loss in zip(packed[s], own, strict=True):
+            torch.testing.assert_close(packed_loss, own_loss, rtol=1e-4, atol=1e-6)
+        assert own[1] > 0

@@ -378,3 +378,63 @@ def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_p
         run(resume=other, fail_after=2, seed=4, resume_key="run-b")
     _, fresh = run(resume=other)
     pd.testing.assert_frame_equal(fresh[columns], whole_history[columns])
+
+
+def test_per_example_prior_gradient_holds_the_batch_statistics_fixed():
+    """``prior_gradient: per_example``: the logits of an ordinary training-mode pass (running
+    statistics updated once), and the attributions of a second pass whose batch statistics
+    are constants; for the Tseng binary model those are real gradients where the reference's
+    batch sum leaves round-off."""
+    from attrprior.models import fixed_batch_statistics
+
+    torch.manual_seed(0)
+    model = build_model("tseng_binary", length=300, n_tasks=2).train()
+    x = torch.eye(4)[torch.randint(0, 4, (16, 300))].transpose(1, 2).contiguous()
+    reference = build_model("tseng_binary", length=300, n_tasks=2)
+    reference.load_state_dict(model.state_dict())
+    reference.train()
+    with torch.no_grad():
+        expected_logits = reference(x)  # one ordinary pass: its running statistics too
+    xg = x.clone().requires_grad_(True)
+    with fixed_batch_statistics(reference):
+        (grad,) = torch.autograd.grad(reference(xg).sum(), xg)
+
+    attr, logits = input_attributions(model, x, per_example=True)
+    torch.testing.assert_close(logits, expected_logits)
+    torch.testing.assert_close(attr, grad * x)
+    for name, buffer in reference.named_buffers():
+        torch.testing.assert_close(dict(model.named_buffers())[name], buffer)
+    batch_sum, _ = input_attributions(model, x)
+    assert batch_sum.abs().max() < 1e-3 * attr.abs().max()
+    # In evaluation mode there are no batch statistics: the two are one gradient.
+    model.eval()
+    torch.testing.assert_close(
+        input_attributions(model, x, per_example=True)[0], input_attributions(model, x)[0]
+    )
+
+
+def test_per_example_prior_gradient_draws_the_dropout_masks_once():
+    """The second pass replays the first's dropout masks and leaves the random stream where
+    one pass leaves it. With x of ones, a model summing its dropped-out input has logits
+    equal to the sum of its input gradient only if both passes drew the same mask."""
+    model = torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Flatten(), torch.nn.LazyLinear(1))
+    model(torch.ones(1, 4, 50))
+    torch.nn.init.ones_(model[2].weight)
+    torch.nn.init.zeros_(model[2].bias)
+    model.train()
+    x = torch.ones(8, 4, 50)
+    torch.manual_seed(5)
+    attr, logits = input_attributions(model, x, kind="gradient", per_example=True)
+    after = torch.get_rng_state()
+    torch.testing.assert_close(attr.sum(dim=(1, 2)), logits[:, 0])
+    torch.manual_seed(5)
+    torch.testing.assert_close(model(x), logits)
+    assert torch.equal(torch.get_rng_state(), after)
+
+
+def test_prior_gradient_is_a_condition_key():
+    condition = Condition.from_config({**FOURIER, "prior_gradient": "per_example"})
+    assert condition.prior_gradient == "per_example"
+    assert Condition.from_config(FOURIER).prior_gradient == "batch_sum"
+    with pytest.raises(ValueError, match="prior_gradient"):
+        Condition.from_config({**FOURIER, "prior_gradient": "per_batch"})

@@ -28,6 +28,8 @@ from __future__ import annotations
 import io
 import math
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -58,27 +60,80 @@ class BatchNorm1d(nn.BatchNorm1d):
     about 2.8x to about 2.4x the plain step). Evaluation mode, a ``momentum`` of ``None`` and
     ``track_running_stats=False`` use the PyTorch implementation.
 
+    With :attr:`fixed_statistics` set (see :func:`fixed_batch_statistics`), training mode
+    normalises by the batch's statistics held as constants: the same outputs, but no
+    gradient flows through the mean and variance, so an example's output depends on its own
+    input only, and the running statistics are left alone.
+
     Inputs are ``(N, C)`` or ``(N, C, L)``.
     """
 
+    fixed_statistics: bool = False
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.momentum is None or not self.track_running_stats:
+        if not self.training:
+            return super().forward(x)
+        if self.fixed_statistics:
+            self._check_input_dim(x)
+            var, mean = torch.var_mean(
+                x.detach(), self._reduced_dims(x), correction=0, keepdim=True
+            )
+            return self._normalise(x, mean, var)
+        if self.momentum is None or not self.track_running_stats:
             return super().forward(x)
         self._check_input_dim(x)
-        dims = [0] if x.dim() == 2 else [0, 2]
-        shape = [1, -1] + [1] * (x.dim() - 2)
-        var, mean = torch.var_mean(x, dims, correction=0, keepdim=True)
+        var, mean = torch.var_mean(x, self._reduced_dims(x), correction=0, keepdim=True)
         with torch.no_grad():
             n = x.numel() // x.shape[1]
             self.running_mean.lerp_(mean.flatten(), self.momentum)
             self.running_var.lerp_(var.flatten() * (n / max(n - 1, 1)), self.momentum)
             self.num_batches_tracked.add_(1)
+        return self._normalise(x, mean, var)
+
+    @staticmethod
+    def _reduced_dims(x: torch.Tensor) -> list[int]:
+        return [0] if x.dim() == 2 else [0, 2]
+
+    def _normalise(self, x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor) -> torch.Tensor:
+        """``(x - mean) / sqrt(var + eps)``, scaled and shifted; statistics ``(1, C[, 1])``."""
         scale = torch.rsqrt(var + self.eps)
         shift = -mean * scale
         if self.affine:
+            shape = [1, -1] + [1] * (x.dim() - 2)
             scale = scale * self.weight.view(shape)
             shift = shift * self.weight.view(shape) + self.bias.view(shape)
         return x * scale + shift
+
+
+@contextmanager
+def fixed_batch_statistics(model: nn.Module) -> Iterator[None]:
+    """Within the block, ``model``'s BatchNorm layers hold the batch statistics fixed.
+
+    In training mode each :class:`BatchNorm1d` of ``model`` then normalises by the mean and
+    variance of the batch it is given, as usual, but as constants: the outputs are unchanged,
+    an example's outputs depend on its own input only, and running statistics are not
+    updated. The per-example input gradients of the attribution priors
+    (``prior_gradient: per_example``, :mod:`attrprior.train`) are taken through this.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` has a BatchNorm layer that is not a :class:`BatchNorm1d` of this module
+        (its statistics could not be held fixed).
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    foreign = sorted({type(m).__name__ for m in layers if not isinstance(m, BatchNorm1d)})
+    if foreign:
+        raise TypeError(
+            f"fixed_batch_statistics needs attrprior.models.BatchNorm1d layers, got {foreign}"
+        )
+    for layer in layers:
+        layer.fixed_statistics = True
+    try:
+        yield
+    finally:
+        for layer in layers:
+            layer.fixed_statistics = False
 
 
 class Dropout(nn.Dropout):

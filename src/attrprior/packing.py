@@ -29,6 +29,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
+from contextlib import ExitStack
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
-from attrprior.models import Dropout
+from attrprior.models import Dropout, fixed_batch_statistics
 from attrprior.train import (
     BinaryObjective,
     Condition,
@@ -107,6 +108,7 @@ class SeedPack:
         self._base = copy.deepcopy(self.models[0]).to("meta")
         self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
+        self._last_masks: list[torch.Tensor] | None = None
 
     def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
         """The dropout layers in the order a forward pass calls them, with the shape of one
@@ -154,7 +156,14 @@ class SeedPack:
             for module, _ in calls:
                 module.mask = None
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, fixed_statistics: bool = False) -> torch.Tensor:
+        """The stacked outputs ``(S, N, ...)`` of ``x`` ``(S, N, ...)``.
+
+        With ``fixed_statistics`` (training mode), the models' BatchNorm layers hold their
+        batch statistics fixed (:func:`attrprior.models.fixed_batch_statistics`) and the
+        dropout masks of the previous call are used again: the outputs of that call, with
+        each example's depending on its own input only.
+        """
         if x.shape[0] != len(self.models):
             raise ValueError(f"x has {x.shape[0]} seeds, the pack {len(self.models)} models")
         training = self.models[0].training
@@ -163,12 +172,19 @@ class SeedPack:
         own_buffers = [dict(m.named_buffers()) for m in self.models]
         params = {name: torch.stack([p[name] for p in own_params]) for name in own_params[0]}
         buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
-        masks = self._masks(x, training)
-        with warnings.catch_warnings():
+        if not fixed_statistics:
+            self._last_masks = self._masks(x, training)
+        elif training and self._last_masks is None:
+            raise ValueError("fixed_statistics reuses the masks of a previous call: none yet")
+        with warnings.catch_warnings(), ExitStack() as stack:
             # BatchNorm's running-statistics update (lerp_) has no batching rule yet and
             # falls back to a loop over the seeds: correct, a little slower.
             warnings.filterwarnings("ignore", message=".*batching rule.*")
-            out = vmap(self._one, randomness="error")(params, buffers, x, masks)
+            if fixed_statistics:
+                stack.enter_context(fixed_batch_statistics(self._base))
+            out = vmap(self._one, randomness="error")(params, buffers, x, self._last_masks)
+        if fixed_statistics:  # nothing to copy back: the running statistics were left alone
+            return out
         with torch.no_grad():
             for name, stacked in buffers.items():
                 for own, value in zip(own_buffers, stacked, strict=True):
@@ -285,9 +301,9 @@ def train_packed(
 
 def _check_conditions(conditions: Sequence[Condition]) -> None:
     """Packed seeds share one input-gradient pass: their attribution settings must agree."""
-    kinds = {(c.attribution, c.correct_gradients) for c in conditions}
+    kinds = {(c.attribution, c.correct_gradients, c.prior_gradient) for c in conditions}
     if len(kinds) > 1:
         raise ValueError(
-            "packed seeds must share the attribution and correct_gradients of their "
-            f"condition, got {sorted(kinds)}"
+            "packed seeds must share the attribution, correct_gradients and prior_gradient "
+            f"of their condition, got {sorted(kinds)}"
         )

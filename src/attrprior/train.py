@@ -44,7 +44,7 @@ from attrprior.genome import ProfileBatch
 from attrprior.io import atomic_path
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
-from attrprior.models import TsengBinaryCNN, TsengProfileCNN
+from attrprior.models import TsengBinaryCNN, TsengProfileCNN, fixed_batch_statistics
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.sampling import ProfileBatches
 
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 ATTRIBUTION_KINDS = ("grad_x_input", "gradient")
 PRIOR_EXAMPLES = ("positives", "all")
+# How the prior's input gradients are taken in training mode (Condition.prior_gradient).
+PRIOR_GRADIENTS = ("batch_sum", "per_example")
 # Keys of a ``conditions:`` entry that set the loss (read by Condition.from_config) and
 # those that choose the training examples instead (``keep_positives``: the strongest share
 # of each task's peaks, applied by attrprior.sampling in rule train_model).
@@ -64,6 +66,7 @@ LOSS_CONDITION_KEYS = (
     "attribution",
     "correct_gradients",
     "examples",
+    "prior_gradient",
 )
 DATA_CONDITION_KEYS = ("keep_positives",)
 # Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
@@ -116,6 +119,17 @@ class Condition:
     examples : {"positives", "all"}
         Which examples the prior is averaged over (Tseng et al.: positives only; for profile
         models the positives are the peak examples, not the random genomic windows).
+    prior_gradient : {"batch_sum", "per_example"}
+        How the input gradients the prior sees are taken in training mode:
+
+        - ``"batch_sum"`` (the reference code of both papers): the gradient of the logits
+          summed over the batch, BatchNorm's batch statistics part of the graph, so an
+          example's gradient also carries its effect on the others' normalisation. For the
+          Tseng binary model, whose last hidden layer ends in BatchNorm, it is zero in exact
+          arithmetic (docs/methods.md, "A caveat of the Tseng binary model").
+        - ``"per_example"``: each example's gradient of its own logits, the batch statistics
+          held fixed (:func:`attrprior.models.fixed_batch_statistics`): a second forward
+          pass, with the same dropout masks, whose outputs equal the first's.
     """
 
     prior: str | None = None
@@ -125,6 +139,7 @@ class Condition:
     attribution: str = "grad_x_input"
     correct_gradients: bool = False
     examples: str = "positives"
+    prior_gradient: str = "batch_sum"
 
     def __post_init__(self) -> None:
         if self.prior is not None and self.prior not in PRIORS:
@@ -135,6 +150,10 @@ class Condition:
             raise ValueError(f"attribution must be one of {ATTRIBUTION_KINDS}")
         if self.examples not in PRIOR_EXAMPLES:
             raise ValueError(f"examples must be one of {PRIOR_EXAMPLES}")
+        if self.prior_gradient not in PRIOR_GRADIENTS:
+            raise ValueError(
+                f"prior_gradient must be one of {PRIOR_GRADIENTS}, got {self.prior_gradient!r}"
+            )
 
     @classmethod
     def from_config(cls, entry: Mapping[str, object] | None) -> Condition:
@@ -169,6 +188,7 @@ class Condition:
             attribution=entry.get("attribution", "grad_x_input"),
             correct_gradients=bool(entry.get("correct_gradients", False)),
             examples=entry.get("examples", "positives"),
+            prior_gradient=entry.get("prior_gradient", "batch_sum"),
         )
 
 
@@ -221,6 +241,7 @@ def input_attributions(
     kind: str = "grad_x_input",
     correct_gradients: bool = False,
     create_graph: bool = True,
+    per_example: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Input-gradient attributions of the summed logits, differentiable (double backprop).
 
@@ -236,17 +257,52 @@ def input_attributions(
         Subtract each position's mean over the 4 bases from the gradient first.
     create_graph : bool
         Keep the graph of the gradient (needed to train through the prior; not to evaluate it).
+    per_example : bool
+        In training mode, take each example's gradient with BatchNorm's batch statistics
+        held fixed (``prior_gradient: per_example``, see :class:`Condition`): ``logits``
+        come from an ordinary forward pass, the gradients from a second one that draws the
+        same dropout masks. Without BatchNorm, or in evaluation mode, the gradients are
+        those of the one pass.
 
     Returns
     -------
     attr : torch.Tensor
         ``(N, 4, L)`` attributions that keep the graph, so a loss on them trains the model.
     logits : torch.Tensor
-        ``(N, T)``, from the same forward pass.
+        ``(N, T)``, from the (first) forward pass, with the batch statistics in the graph.
     """
-    x = x.detach().requires_grad_(True)
+    if not (per_example and model.training):
+        x = x.detach().requires_grad_(True)
+        logits = model(x)
+        attr = _gradient_attributions(x, logits.sum(), kind, correct_gradients, create_graph)
+        return attr, logits
+    random_state = _random_state(x.device)
     logits = model(x)
-    return _gradient_attributions(x, logits.sum(), kind, correct_gradients, create_graph), logits
+    x = x.detach().requires_grad_(True)
+    with torch.random.fork_rng(devices=_cuda_devices(x.device)):
+        _set_random_state(x.device, random_state)  # the first pass's dropout masks again
+        with fixed_batch_statistics(model):
+            fixed_logits = model(x)
+    attr = _gradient_attributions(x, fixed_logits.sum(), kind, correct_gradients, create_graph)
+    return attr, logits
+
+
+def _cuda_devices(device: torch.device) -> list[int]:
+    return [device.index or 0] if device.type == "cuda" else []
+
+
+def _random_state(device: torch.device) -> torch.Tensor:
+    """The torch random state that draws dropout masks on ``device``."""
+    if device.type == "cuda":
+        return torch.cuda.get_rng_state(device)
+    return torch.get_rng_state()
+
+
+def _set_random_state(device: torch.device, state: torch.Tensor) -> None:
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state, device)
+    else:
+        torch.set_rng_state(state)
 
 
 def _gradient_attributions(
@@ -414,7 +470,12 @@ def condition_losses(
 def _losses_and_logits(model, x, y, condition, loss, create_graph=True):
     if uses_prior(condition):
         attr, logits = input_attributions(
-            model, x, condition.attribution, condition.correct_gradients, create_graph
+            model,
+            x,
+            condition.attribution,
+            condition.correct_gradients,
+            create_graph,
+            per_example=condition.prior_gradient == "per_example",
         )
     else:
         attr, logits = None, model(x)
@@ -592,13 +653,21 @@ class BinaryObjective:
         """
         x = torch.stack([batch[0] for batch in batches])
         prior = [uses_prior(condition) for condition in conditions]
-        x = x.detach().requires_grad_(any(prior))
-        logits = pack(x)
         attr = None
-        if any(prior):
+        if not any(prior):
+            logits = pack(x)
+        else:
             first = conditions[prior.index(True)]
+            per_example = first.prior_gradient == "per_example"
+            if per_example:  # the batch statistics held fixed in a second pass, same masks
+                logits = pack(x)
+                x = x.detach().requires_grad_(True)
+                gradient_logits = pack(x, fixed_statistics=True)
+            else:
+                x = x.detach().requires_grad_(True)
+                logits = gradient_logits = pack(x)
             attr = _gradient_attributions(
-                x, logits.sum(), first.attribution, first.correct_gradients, True
+                x, gradient_logits.sum(), first.attribution, first.correct_gradients, True
             )
         return [
             binary_losses(
