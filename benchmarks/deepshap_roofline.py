@@ -6,14 +6,19 @@ For each model, the same N examples and K dinucleotide-shuffled references per e
 - ``roofline``: one plain forward and backward pass (input gradient of the explained
   logit) over the N x K pairs, in batches of ``--batch-size`` pairs: the least work any
   DeepLIFT implementation does (it needs one forward and one backward per pair);
-- ``ours``: :func:`attrprior.attribution.deep_shap` (tangermeme) with the same batch size;
+- ``ours``: :func:`attrprior.attribution.deep_shap` with the same batch size, its default
+  engine (``auto``: the shared-example engine of :mod:`attrprior.deeplift` where the model
+  allows it, tangermeme otherwise);
+- ``tangermeme``: the same with ``engine="tangermeme"`` (each pair as two rows of a batch);
 - ``shap``: ``shap.DeepExplainer`` with each example's K references as its background
   (one explainer per example, as the reference code runs it), when shap is installed
   and the model has only operations shap knows (not the exponential activation).
 
 Models (random weights: the cost does not depend on training): CNN-shallow and CNN-deep
-(ReLU; 200 bp), the Tseng et al. binary model (1000 bp). Prints the median seconds of each
-and the ratios ours / roofline and ours / shap; ``--output`` writes them as TSV.
+(ReLU; 200 bp), the Tseng et al. binary model (1000 bp) and profile model (1346 bp, one
+task with its control, the explained output of ``attrprior.train.ProfileAttributionModel``;
+no shap run). Prints the median seconds of each and the ratio ours / each; ``--output``
+writes them as TSV.
 
     python benchmarks/deepshap_roofline.py --threads 1 --examples 40 --references 10
 """
@@ -31,12 +36,14 @@ import torch
 
 from attrprior.attribution import deep_shap, dinucleotide_references
 from attrprior.models import build_model
+from attrprior.train import ProfileAttributionModel
 
 MODELS = {
     "cnn_shallow_relu": dict(architecture="cnn_shallow", activation="relu", length=200),
     "cnn_deep_relu": dict(architecture="cnn_deep", activation="relu", length=200),
     "cnn_shallow_exp": dict(architecture="cnn_shallow", activation="exponential", length=200),
     "tseng_binary": dict(architecture="tseng_binary", length=1000),
+    "tseng_profile": dict(architecture="tseng_profile", length=1346, control_strands=2),
 }
 
 
@@ -47,15 +54,16 @@ def one_hot(n: int, length: int, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def roofline(model: torch.nn.Module, pairs: torch.Tensor, batch_size: int) -> None:
+def roofline(model: torch.nn.Module, pairs: torch.Tensor, batch_size: int, args=()) -> None:
     """One forward and backward pass of every example-reference pair."""
     for start in range(0, len(pairs), batch_size):
         batch = pairs[start : start + batch_size].clone().requires_grad_(True)
-        model(batch)[:, 0].sum().backward()
+        rows = tuple(torch.as_tensor(a[start : start + batch_size]) for a in args)
+        model(batch, *rows)[:, 0].sum().backward()
 
 
-def ours(model, x, references, batch_size) -> None:
-    deep_shap(model, x, references, batch_size=batch_size)
+def ours(model, x, references, batch_size, engine="auto", args=None) -> None:
+    deep_shap(model, x, references, batch_size=batch_size, engine=engine, args=args)
 
 
 def with_shap(model, x, references) -> None:
@@ -76,11 +84,19 @@ def time_model(name: str, args: argparse.Namespace) -> list[dict]:
     x = one_hot(args.examples, settings["length"], rng)
     references = dinucleotide_references(x, n_shuffles=args.references, seed=args.seed)
     pairs = torch.as_tensor(references.reshape(-1, *x.shape[1:]))
+    extra, pair_extra = None, ()
+    if settings["architecture"] == "tseng_profile":
+        control_shape = (1, settings["control_strands"], model.output_length)
+        extra = (rng.random((len(x), *control_shape)).astype(np.float32),)
+        pair_extra = (np.repeat(extra[0], args.references, axis=0),)
+        model = ProfileAttributionModel(model).eval()
     runs = {
-        "roofline": lambda: roofline(model, pairs, args.batch_size),
-        "ours": lambda: ours(model, x, references, args.batch_size),
+        "roofline": lambda: roofline(model, pairs, args.batch_size, pair_extra),
+        "ours": lambda: ours(model, x, references, args.batch_size, args=extra),
+        "tangermeme": lambda: ours(model, x, references, args.batch_size, "tangermeme", extra),
     }
-    if not args.no_shap and settings.get("activation") != "exponential":
+    shap_runs = settings.get("activation") != "exponential" and extra is None
+    if not args.no_shap and shap_runs:
         runs["shap"] = lambda: with_shap(model, x, references)
     seconds = {key: [] for key in runs}
     for repeat in range(args.warmup + args.repeats):

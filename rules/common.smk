@@ -925,12 +925,15 @@ def seed_pack(seed, n_seeds, pack_size):
     return first, min(first + pack_size, n_seeds) - 1
 
 
+def pack_directory(wildcards, pattern, n_seeds):
+    """``pattern`` for the pack of ``n_seeds`` seeds that holds ``wildcards.seed``."""
+    first, last = seed_pack(int(wildcards.seed), n_seeds, config["pack_seeds"])
+    return pattern.format(**{**dict(wildcards.items()), "first": first, "last": last})
+
+
 def packed_seed_source(wildcards):
     """The pack directory that holds the seed's trained files (rule unpack_packed_seed)."""
-    first, last = seed_pack(
-        int(wildcards.seed), dataset_config(wildcards, "seeds"), config["pack_seeds"]
-    )
-    return PACK.format(**{**dict(wildcards.items()), "first": first, "last": last})
+    return pack_directory(wildcards, PACK, dataset_config(wildcards, "seeds"))
 
 
 def pack_seeds(wildcards):
@@ -2114,14 +2117,8 @@ ENSEMBLE_PACK = f"{ENSEMBLE_DIR}/filters{{n_filters}}/pack_seeds{{first}}-{{last
 
 def packed_member_source(wildcards):
     """The pack directory that holds an ensemble member (rule unpack_ensemble_member)."""
-    first, last = seed_pack(
-        int(wildcards.seed),
-        dataset_config(wildcards, "ensemble")["models_per_filter"],
-        config["pack_seeds"],
-    )
-    return ENSEMBLE_PACK.format(
-        **{**dict(wildcards.items()), "first": first, "last": last}
-    )
+    n_members = dataset_config(wildcards, "ensemble")["models_per_filter"]
+    return pack_directory(wildcards, ENSEMBLE_PACK, n_members)
 
 
 def ensemble_member_files(wildcards, name):

@@ -33,6 +33,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from attrprior.deeplift import pair_multipliers, unsupported
+
 ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
 
 __all__ = [
@@ -622,12 +624,13 @@ def deep_shap(
     additional_nonlinear_ops: dict | None = None,
     return_deltas: bool = False,
     args: tuple | None = None,
+    engine: str = "auto",
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """DeepLIFT/SHAP attributions with tangermeme, from precomputed references.
+    """DeepLIFT/SHAP attributions with tangermeme's rules, from precomputed references.
 
-    Runs ``tangermeme.deep_lift_shap.deep_lift_shap`` (rescale rule, max-pool rule) for every
-    example-reference pair, converts the multipliers into hypothetical contributions with
-    tangermeme's ``hypothetical_attributions`` and averages them over the K references.
+    Computes the DeepLIFT multipliers (rescale rule, max-pool rule) of every
+    example-reference pair, converts them into hypothetical contributions with tangermeme's
+    ``hypothetical_attributions`` and averages them over the K references.
     Hypothetical contributions times the one-hot input, summed, give
     ``f(x) - mean_k f(r_k)`` up to the convergence deltas.
 
@@ -663,6 +666,15 @@ def deep_shap(
     args : tuple of array-like, each shape=(N, ...), optional
         Further per-example model inputs, ``model(x, *args)``, the same for an example and
         its references (tangermeme's ``args``), so they are not attributed.
+    engine : {"auto", "shared", "tangermeme"}
+        How the multipliers are computed. ``"shared"``: :func:`attrprior.deeplift.
+        pair_multipliers`, one forward pass per example shared by its references (about
+        half the work); ``"tangermeme"``: ``tangermeme.deep_lift_shap``, each pair as two
+        rows of a batch. The two agree to float rounding (tests). ``"auto"`` takes
+        ``"shared"`` when :func:`attrprior.deeplift.unsupported` allows the model (the Koo
+        and Tseng binary models, summed outputs of them) and tangermeme otherwise (the
+        profile model, whose explained output weights each row by its own detached
+        softmax).
 
     Returns
     -------
@@ -685,6 +697,7 @@ def deep_shap(
         )
     if additional_nonlinear_ops is None:
         additional_nonlinear_ops = _default_nonlinear_ops()
+    shared = _shared_engine(model, engine, additional_nonlinear_ops)
 
     device, dtype = _model_device_dtype(model)
     n_refs = refs.shape[1]
@@ -694,20 +707,30 @@ def deep_shap(
         for start in range(0, x.shape[0], per_chunk):
             rows = slice(start, start + per_chunk)
             xs, rs, chunk_args = x[rows], refs[rows], _rows(args, rows)
-            # raw_outputs gives the multipliers of every pair (n, K, 4, L), from which both the
-            # hypothetical scores and the deltas follow.
-            mult = deep_lift_shap(
-                model,
-                xs,
-                args=chunk_args or None,
-                target=target,
-                batch_size=batch_size,
-                references=rs,
-                raw_outputs=True,
-                additional_nonlinear_ops=additional_nonlinear_ops,
-                device=device,
-                dtype=dtype,
-            ).to(torch.float32)
+            # The multipliers of every pair (n, K, 4, L), from which both the hypothetical
+            # scores and the deltas follow.
+            if shared is not None:
+                mult = pair_multipliers(
+                    model,
+                    xs.to(device=device, dtype=dtype),
+                    rs.to(device=device, dtype=dtype),
+                    target,
+                    tuple(a.to(device=device, dtype=dtype) for a in chunk_args),
+                    shared,
+                ).to("cpu", torch.float32)
+            else:
+                mult = deep_lift_shap(
+                    model,
+                    xs,
+                    args=chunk_args or None,
+                    target=target,
+                    batch_size=batch_size,
+                    references=rs,
+                    raw_outputs=True,
+                    additional_nonlinear_ops=additional_nonlinear_ops,
+                    device=device,
+                    dtype=dtype,
+                ).to(torch.float32)
             n = xs.shape[0]
             xk = xs[:, None].expand_as(rs).reshape(n * n_refs, *x.shape[1:])
             rk = rs.reshape(n * n_refs, *x.shape[1:])
@@ -729,6 +752,26 @@ def deep_shap(
     if return_deltas:
         return attr, torch.cat(deltas).numpy().astype(np.float32, copy=False)
     return attr
+
+
+DEEP_SHAP_ENGINES = ("auto", "shared", "tangermeme")
+
+
+def _shared_engine(model: torch.nn.Module, engine: str, additional_nonlinear_ops: dict):
+    """tangermeme's rule table when ``engine`` resolves to ``"shared"``, else None."""
+    from tangermeme._deep_lift_utils import _build_nonlinear_ops
+
+    if engine not in DEEP_SHAP_ENGINES:
+        raise ValueError(f"deep_shap: engine must be one of {DEEP_SHAP_ENGINES}, got {engine!r}")
+    if engine == "tangermeme":
+        return None
+    ops = _build_nonlinear_ops(additional_nonlinear_ops)
+    reason = unsupported(model, ops)
+    if reason is None:
+        return ops
+    if engine == "shared":
+        raise ValueError(f"deep_shap: engine 'shared' cannot explain this model: {reason}")
+    return None
 
 
 def _convergence_deltas(
@@ -802,6 +845,9 @@ class SummedOutputs(torch.nn.Module):
     tasks : sequence of int or None
         Output columns summed; None for all.
     """
+
+    #: The sum is linear in each row (:func:`attrprior.deeplift.unsupported`).
+    deeplift_rowwise_linear = True
 
     def __init__(self, model: torch.nn.Module, tasks: Sequence[int] | None = None) -> None:
         super().__init__()
@@ -878,7 +924,7 @@ def _run_expected_gradients(model, x, references, params, seed, args):
 
 def _run_deep_shap(model, x, references, params, seed, args):
     # Always hypothetical: the registry returns raw maps, the x product is taken downstream.
-    p = _params(params, {"target", "batch_size", "additional_nonlinear_ops"}, "deepshap")
+    p = _params(params, {"target", "batch_size", "additional_nonlinear_ops", "engine"}, "deepshap")
     return deep_shap(model, x, references, hypothetical=True, args=args, **p)
 
 

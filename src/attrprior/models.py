@@ -225,6 +225,10 @@ class KooCNN(nn.Module):
     ``l2(1e-6)`` penalty on conv and hidden dense kernels.
     """
 
+    #: Outside its nonlinear modules the forward pass is linear in each row
+    #: (:func:`attrprior.deeplift.unsupported`).
+    deeplift_rowwise_linear = True
+
     def __init__(
         self,
         architecture: str = "cnn_shallow",
@@ -401,6 +405,10 @@ class TsengBinaryCNN(nn.Module):
     module everywhere; here each ReLU is its own module so DeepLIFT can hook it. There is no
     ``kernel_l2`` method: the model has no built-in penalty (L2 is a training condition).
     """
+
+    #: Outside its nonlinear modules the forward pass is linear in each row
+    #: (:func:`attrprior.deeplift.unsupported`).
+    deeplift_rowwise_linear = True
 
     def __init__(
         self,

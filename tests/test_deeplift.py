@@ -1,0 +1,180 @@
+"""DeepLIFT multipliers with a shared example pass (attrprior.deeplift) against tangermeme's
+pairs-as-rows engine, and against known properties of DeepLIFT."""
+
+import numpy as np
+import pytest
+import torch
+from tangermeme._deep_lift_utils import _build_nonlinear_ops
+from tangermeme.deep_lift_shap import deep_lift_shap
+from torch import nn
+
+from attrprior.attribution import (
+    SummedOutputs,
+    _default_nonlinear_ops,
+    deep_shap,
+    dinucleotide_references,
+)
+from attrprior.deeplift import pair_multipliers, unsupported
+from attrprior.models import TsengProfileCNN, build_model
+from attrprior.train import ProfileAttributionModel
+
+OPS = _build_nonlinear_ops(_default_nonlinear_ops())
+MODELS = {
+    "cnn_shallow_relu": dict(architecture="cnn_shallow", activation="relu", length=200),
+    "cnn_shallow_exp": dict(architecture="cnn_shallow", activation="exponential", length=200),
+    "cnn_deep_relu": dict(architecture="cnn_deep", activation="relu", length=200),
+    "tseng_binary": dict(architecture="tseng_binary", length=400, n_tasks=3),
+}
+
+
+def one_hot(n, length, seed):
+    rng = np.random.default_rng(seed)
+    return np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1).copy()
+
+
+def evaluated_model(spec, seed=0):
+    """A seeded model whose BatchNorm running statistics are not the defaults, in eval mode."""
+    torch.manual_seed(seed)
+    model = build_model(**spec).train()
+    with torch.no_grad():
+        for s in range(3):
+            model(torch.as_tensor(one_hot(32, spec["length"], 100 + s)))
+    return model.eval()
+
+
+def tangermeme_multipliers(model, x, refs, target=0, args=None):
+    return deep_lift_shap(
+        model,
+        x,
+        references=refs,
+        args=args,
+        target=target,
+        batch_size=7,
+        raw_outputs=True,
+        additional_nonlinear_ops=_default_nonlinear_ops(),
+        device="cpu",
+    )
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_multipliers_equal_tangermeme(name):
+    spec = MODELS[name]
+    model = evaluated_model(spec)
+    x = one_hot(5, spec["length"], 0)
+    refs = torch.as_tensor(dinucleotide_references(x, n_shuffles=4, seed=0))
+    x = torch.as_tensor(x)
+    for target in range(spec.get("n_tasks", 1)):
+        expected = tangermeme_multipliers(model, x, refs, target)
+        got = pair_multipliers(model, x, refs, target, nonlinear_ops=OPS)
+        assert got.shape == (5, 4, 4, spec["length"])
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6 * expected.abs().max())
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_deep_shap_maps_are_the_same_with_either_engine(name):
+    spec = MODELS[name]
+    model = evaluated_model(spec)
+    if spec.get("n_tasks", 1) > 1:
+        model = SummedOutputs(model)  # the explained output of a multi-task model
+    x = one_hot(6, spec["length"], 1)
+    refs = dinucleotide_references(x, n_shuffles=5, seed=1)
+    shared = deep_shap(model, x, refs, batch_size=10, engine="shared")
+    reference = deep_shap(model, x, refs, batch_size=10, engine="tangermeme")
+    np.testing.assert_allclose(shared, reference, rtol=0, atol=1e-6 * np.abs(reference).max())
+    np.testing.assert_array_equal(deep_shap(model, x, refs, batch_size=10), shared)
+
+
+def test_multipliers_sum_to_the_output_difference():
+    """Summation to delta: sum((x - r) m) = f(x) - f(r) for every pair."""
+    spec = MODELS["cnn_deep_relu"]
+    model = evaluated_model(spec)
+    x = torch.as_tensor(one_hot(4, 200, 2))
+    refs = torch.as_tensor(dinucleotide_references(x.numpy(), n_shuffles=3, seed=2))
+    m = pair_multipliers(model, x, refs, nonlinear_ops=OPS)
+    with torch.no_grad():
+        difference = model(x)[:, None, 0] - model(refs.reshape(-1, 4, 200))[:, 0].reshape(4, 3)
+    contribution = ((x[:, None] - refs) * m).sum(dim=(2, 3))
+    torch.testing.assert_close(contribution, difference, rtol=1e-4, atol=1e-5)
+
+
+def test_a_reference_equal_to_the_example_gives_the_gradient():
+    """With r = x every change is zero, so every rule falls back to the ordinary derivative at
+    the example (rescale: |delta| < 1e-6; max-pool: delta = 0): the input gradient."""
+    for name in ("cnn_shallow_exp", "tseng_binary"):
+        spec = MODELS[name]
+        model = evaluated_model(spec)
+        x = torch.as_tensor(one_hot(3, spec["length"], 3))
+        m = pair_multipliers(model, x, x[:, None].clone(), nonlinear_ops=OPS)
+        xg = x.clone().requires_grad_(True)
+        (gradient,) = torch.autograd.grad(model(xg)[:, 0].sum(), xg)
+        torch.testing.assert_close(m[:, 0], gradient)
+
+
+class WithControl(nn.Module):
+    """A model with a further per-example input, linear in each row outside its ReLU."""
+
+    deeplift_rowwise_linear = True
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 3, 5)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool1d(4)
+        self.flatten = nn.Flatten()
+        self.dense = nn.Linear(3 * 9, 2)
+
+    def forward(self, x, control):
+        return self.dense(self.flatten(self.pool(self.relu(self.conv(x))))) + control
+
+
+def test_further_inputs_are_given_to_each_reference():
+    torch.manual_seed(4)
+    model = WithControl().eval()
+    x = torch.as_tensor(one_hot(3, 40, 4))
+    refs = torch.as_tensor(dinucleotide_references(x.numpy(), n_shuffles=2, seed=4))
+    control = torch.randn(3, 2)
+    expected = tangermeme_multipliers(model, x, refs, 1, args=(control,))
+    got = pair_multipliers(model, x, refs, 1, args=(control,), nonlinear_ops=OPS)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_models_it_cannot_explain_are_named_and_left_to_tangermeme():
+    torch.manual_seed(5)
+    tseng_profile = TsengProfileCNN(
+        length=120, n_filters=4, kernel_sizes=(5, 3, 3), profile_kernel_size=9, control_strands=2
+    )
+    profile = ProfileAttributionModel(tseng_profile).eval()
+    assert "not known to be linear" in unsupported(profile, OPS)
+    overlapping = nn.Sequential(nn.Conv1d(4, 2, 3), nn.ReLU(), nn.MaxPool1d(4, stride=2))
+    assert "kernel == stride" in unsupported(overlapping, OPS)
+    softmax = nn.Sequential(nn.Flatten(), nn.Linear(40, 3), nn.Softmax(dim=1))
+    assert "Softmax" in unsupported(softmax, OPS)
+    x = one_hot(2, 120, 5)
+    refs = dinucleotide_references(x, n_shuffles=2, seed=5)
+    control = np.random.default_rng(5).random((2, 1, 2, tseng_profile.output_length))
+    control = control.astype(np.float32)
+    with pytest.raises(ValueError, match="engine 'shared' cannot explain"):
+        deep_shap(profile, x, refs, engine="shared", args=(control,))
+    np.testing.assert_array_equal(
+        deep_shap(profile, x, refs, args=(control,)),
+        deep_shap(profile, x, refs, engine="tangermeme", args=(control,)),
+    )
+    with pytest.raises(ValueError, match="engine must be one of"):
+        deep_shap(profile, x, refs, engine="fast", args=(control,))
+
+
+def test_a_module_called_twice_is_refused():
+    class Twice(nn.Module):
+        deeplift_rowwise_linear = True
+
+        def __init__(self):
+            super().__init__()
+            self.relu = nn.ReLU()
+            self.dense = nn.Linear(40, 1)
+
+        def forward(self, x):
+            return self.dense(self.relu(self.relu(x.flatten(1))))
+
+    x = torch.as_tensor(one_hot(2, 10, 6))
+    with pytest.raises(ValueError, match="called twice"):
+        pair_multipliers(Twice().eval(), x, x[:, None].clone(), nonlinear_ops=OPS)
