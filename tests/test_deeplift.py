@@ -1,6 +1,8 @@
 """DeepLIFT multipliers with a shared example pass (attrprior.deeplift) against tangermeme's
 pairs-as-rows engine, and against known properties of DeepLIFT."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -138,29 +140,53 @@ def test_further_inputs_are_given_to_each_reference():
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-7)
 
 
-def test_models_it_cannot_explain_are_named_and_left_to_tangermeme():
+def test_profile_model_explained_output_equals_tangermeme():
+    """The profile model's explained output weights each row by its own detached
+    log-softmax: the references get the example's weights (ProfileWeights), as the
+    example's row of a tangermeme pair uses its own; the control is a further input."""
     torch.manual_seed(5)
     tseng_profile = TsengProfileCNN(
         length=120, n_filters=4, kernel_sizes=(5, 3, 3), profile_kernel_size=9, control_strands=2
     )
     profile = ProfileAttributionModel(tseng_profile).eval()
-    assert "not known to be linear" in unsupported(profile, OPS)
+    assert unsupported(profile, OPS) is None
+    x = one_hot(3, 120, 5)
+    refs = dinucleotide_references(x, n_shuffles=3, seed=5)
+    control = np.random.default_rng(5).random((3, 1, 2, tseng_profile.output_length))
+    control = torch.as_tensor(control.astype(np.float32))
+    x, refs = torch.as_tensor(x), torch.as_tensor(refs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the weights' change breaks summation to delta
+        expected = tangermeme_multipliers(profile, x, refs, args=(control,))
+    got = pair_multipliers(profile, x, refs, args=(control,), nonlinear_ops=OPS)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6 * expected.abs().max())
+
+
+class Unknown(nn.Module):
+    def forward(self, x):
+        return x.flatten(1)[:, :3] ** 2
+
+
+def test_models_it_cannot_explain_are_named_and_left_to_tangermeme():
+    unknown = nn.Sequential(nn.Conv1d(4, 2, 3), Unknown())
+    assert "Unknown is not known to be linear" in unsupported(unknown, OPS)
     overlapping = nn.Sequential(nn.Conv1d(4, 2, 3), nn.ReLU(), nn.MaxPool1d(4, stride=2))
     assert "kernel == stride" in unsupported(overlapping, OPS)
     softmax = nn.Sequential(nn.Flatten(), nn.Linear(40, 3), nn.Softmax(dim=1))
     assert "Softmax" in unsupported(softmax, OPS)
-    x = one_hot(2, 120, 5)
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Conv1d(4, 2, 3), nn.Flatten(), nn.Linear(76, 1), Unknown()).eval()
+    x = one_hot(2, 40, 5)
     refs = dinucleotide_references(x, n_shuffles=2, seed=5)
-    control = np.random.default_rng(5).random((2, 1, 2, tseng_profile.output_length))
-    control = control.astype(np.float32)
     with pytest.raises(ValueError, match="engine 'shared' cannot explain"):
-        deep_shap(profile, x, refs, engine="shared", args=(control,))
-    np.testing.assert_array_equal(
-        deep_shap(profile, x, refs, args=(control,)),
-        deep_shap(profile, x, refs, engine="tangermeme", args=(control,)),
-    )
+        deep_shap(model, x, refs, engine="shared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(
+            deep_shap(model, x, refs), deep_shap(model, x, refs, engine="tangermeme")
+        )
     with pytest.raises(ValueError, match="engine must be one of"):
-        deep_shap(profile, x, refs, engine="fast", args=(control,))
+        deep_shap(model, x, refs, engine="fast")
 
 
 def test_a_module_called_twice_is_refused():

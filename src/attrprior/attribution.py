@@ -667,14 +667,14 @@ def deep_shap(
         Further per-example model inputs, ``model(x, *args)``, the same for an example and
         its references (tangermeme's ``args``), so they are not attributed.
     engine : {"auto", "shared", "tangermeme"}
-        How the multipliers are computed. ``"shared"``: :func:`attrprior.deeplift.
-        pair_multipliers`, one forward pass per example shared by its references (about
-        half the work); ``"tangermeme"``: ``tangermeme.deep_lift_shap``, each pair as two
-        rows of a batch. The two agree to float rounding (tests). ``"auto"`` takes
-        ``"shared"`` when :func:`attrprior.deeplift.unsupported` allows the model (the Koo
-        and Tseng binary models, summed outputs of them) and tangermeme otherwise (the
-        profile model, whose explained output weights each row by its own detached
-        softmax).
+        How the multipliers are computed. ``"shared"``:
+        :func:`attrprior.deeplift.pair_multipliers`, one forward pass per example shared by
+        its references (about half the work); ``"tangermeme"``:
+        ``tangermeme.deep_lift_shap``, each pair as two rows of a batch. The two agree to
+        float rounding (``tests/test_deeplift.py``). ``"auto"`` takes ``"shared"`` when
+        :func:`attrprior.deeplift.unsupported` allows the model (every model of
+        :mod:`attrprior.models`, their summed outputs and the profile model's explained
+        output) and tangermeme otherwise.
 
     Returns
     -------

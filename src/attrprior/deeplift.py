@@ -16,7 +16,10 @@ tangermeme's, fallbacks included (a secant over a change below 1e-6 is the deriv
 the example; a pooled position that does not change takes the ordinary gradient at the
 example), up to float rounding. They assume the rows of a pair follow the same path below
 each module, which holds when the model is linear in each row outside its nonlinear
-modules; :func:`unsupported` checks that the model is built from parts known to be.
+modules; :func:`unsupported` checks that the model is built from parts known to be. A
+module whose class sets ``deeplift_example_constant = True`` returns a constant (detached)
+tensor, such as the log-softmax weights of the profile model's explained output: its
+references get the example's value, as the example's row of a pair uses its own.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def unsupported(model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> str
 
     Every module must be one of: a container (``nn.Sequential``, ``nn.ModuleList``) or a
     module whose class sets ``deeplift_rowwise_linear = True`` (its own forward code is
-    linear in each row: :class:`attrprior.models.KooCNN`, ...); a leaf in
+    linear in each row: :class:`attrprior.models.KooCNN`, ...); a module whose class sets
+    ``deeplift_example_constant = True`` (its output is detached); a leaf in
     :data:`LINEAR_MODULES`; a leaf whose rule in ``nonlinear_ops`` is tangermeme's rescale
     rule (elementwise); a ``MaxPool1d`` with the max-pool rule whose windows tile (kernel
     == stride, no padding or dilation).
@@ -72,6 +76,8 @@ def unsupported(model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> str
         if isinstance(module, (*LINEAR_MODULES, nn.Sequential, nn.ModuleList)):
             continue
         if getattr(type(module), "deeplift_rowwise_linear", False):
+            continue
+        if getattr(type(module), "deeplift_example_constant", False):
             continue
         return f"{where}: {type(module).__name__} is not known to be linear in each row"
     return None
@@ -103,6 +109,8 @@ class _SharedExamplePass:
                 self.kinds[module] = "rescale"
             elif rule is maxpool:
                 self.kinds[module] = "maxpool"
+            elif getattr(type(module), "deeplift_example_constant", False):
+                self.kinds[module] = "constant"
         self.examples: dict[nn.Module, tuple] = {}
         self.n_refs = 0
         self.phase = "examples"
@@ -128,6 +136,8 @@ class _SharedExamplePass:
         return self._linearised(module, inputs[0], output)
 
     def _record(self, module, x_in: torch.Tensor, x_out: torch.Tensor) -> tuple:
+        if self.kinds[module] == "constant":
+            return x_in, x_out, None
         if self.kinds[module] == "rescale":
             with torch.enable_grad():  # the derivative at the example, for the fallback
                 a = x_in.clone().requires_grad_(True)
@@ -146,6 +156,8 @@ class _SharedExamplePass:
 
     def _linearised(self, module, r_in: torch.Tensor, r_out: torch.Tensor) -> torch.Tensor:
         x_in, x_out, extra = self.examples[module]
+        if self.kinds[module] == "constant":
+            return self._per_pair(x_out, r_out)
         step = r_in - r_in.detach()  # zero, with the gradient of r_in
         with torch.no_grad():
             delta_in = self._per_pair(x_in, r_in) - r_in

@@ -555,6 +555,10 @@ class TsengProfileCNN(nn.Module):
     Every other layer has PyTorch's default initialisation.
     """
 
+    #: Outside its ReLU modules the forward pass is linear in each row (the log of the
+    #: control counts touches the control only): :func:`attrprior.deeplift.unsupported`.
+    deeplift_rowwise_linear = True
+
     def __init__(
         self,
         length: int = 1346,

@@ -414,17 +414,32 @@ class ProfileAttributionModel(nn.Module):
         Tasks whose profile logits are explained (summed); None for all, as the prior does.
     """
 
+    #: Linear in each row but for its detached weights (:func:`attrprior.deeplift.unsupported`).
+    deeplift_rowwise_linear = True
+
     def __init__(self, model: nn.Module, tasks: Sequence[int] | None = None) -> None:
         super().__init__()
         self.model = model
         self.tasks = None if tasks is None else list(tasks)
+        self.weights = ProfileWeights()
 
     def forward(self, x: torch.Tensor, control: torch.Tensor | None = None) -> torch.Tensor:
         """``(N, 4, L_in)`` one-hot (and ``(N, T or 1, S_c, L_out)`` control) -> ``(N, 1)``."""
         logits, _ = self.model(x, control)
         if self.tasks is not None:
             logits = logits[:, self.tasks]
-        return profile_attribution_target(logits)[:, None]
+        return profile_attribution_target(logits, self.weights(logits))[:, None]
+
+
+class ProfileWeights(nn.Module):
+    """``log_softmax`` over positions, detached: the weights of
+    :func:`profile_attribution_target`, as a module so that DeepLIFT's shared-example engine
+    gives an example's references the example's weights (``deeplift_example_constant``)."""
+
+    deeplift_example_constant = True
+
+    def forward(self, profile_logits: torch.Tensor) -> torch.Tensor:
+        return F.log_softmax(profile_logits, dim=-1).detach()
 
 
 def explained_model(model: nn.Module, explain: str, task_names: Sequence[str]) -> nn.Module:
