@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from attrprior.deeplift import pair_multipliers, unsupported
+from attrprior.map_names import corrected_name, split_map_name
 
 ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
 
@@ -133,7 +134,7 @@ def raw_map_angles(maps: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {
         name: simplex_angles(array)
         for name, array in maps.items()
-        if not name.endswith("_corrected") and name != "grad_x_input"
+        if not split_map_name(name)[1] and name != "grad_x_input"
     }
 
 
@@ -994,5 +995,5 @@ def attribute(
     for name, params in methods.items():
         raw = ATTRIBUTION_METHODS[name](model, x, references, params or {}, seed, args)
         results[name] = raw
-        results[f"{name}_corrected"] = correct_gradients(raw)
+        results[corrected_name(name)] = correct_gradients(raw)
     return results

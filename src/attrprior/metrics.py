@@ -29,6 +29,8 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from attrprior.map_names import split_map_name
+
 __all__ = [
     "ProfileMetricSums",
     "angle_histogram",
@@ -725,7 +727,8 @@ def _map_label(name: str) -> dict[str, object]:
     """``method`` and ``corrected`` columns of a map named ``<method>`` or
     ``<method>_corrected``."""
 
-    return {"method": name.removesuffix("_corrected"), "corrected": name.endswith("_corrected")}
+    method, corrected = split_map_name(name)
+    return {"method": method, "corrected": corrected}
 
 
 def score_maps(

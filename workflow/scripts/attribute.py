@@ -16,6 +16,7 @@ import numpy as np
 
 from attrprior.attribution import attribute, correct_gradients
 from attrprior.io import atomic_path, load_npz, log_to_file
+from attrprior.map_names import corrected_name
 from attrprior.models import TsengProfileCNN, load_checkpoint
 from attrprior.train import configure_torch, explained_model, resolve_device
 
@@ -40,7 +41,7 @@ if want_grad_x_input:
 maps = attribute(model, x, references, methods, seed=settings["seed"], args=args)
 if want_grad_x_input:
     maps["grad_x_input"] = maps["saliency"] * x
-    maps["grad_x_input_corrected"] = correct_gradients(maps["saliency"]) * x
+    maps[corrected_name("grad_x_input")] = correct_gradients(maps["saliency"]) * x
 logging.info(
     "maps %s of output %r (tasks %s) for %d sequences on %s",
     sorted(maps),

@@ -1,6 +1,7 @@
 """Attribution logos of one test sequence, one row per condition (rule plot_logos)."""
 
 from attrprior.io import load_npz, log_to_file
+from attrprior.map_names import corrected_name
 from attrprior.plots import attribution_logos, save_figure
 
 log_to_file(snakemake.log[0])
@@ -17,7 +18,7 @@ importance = {}
 for condition, path in zip(snakemake.params.conditions, snakemake.input.attributions, strict=True):
     maps = load_npz(path, "attribution maps")
     importance[condition] = maps[method][i] * inputs["x"][i]
-    importance[f"{condition} (corrected)"] = maps[f"{method}_corrected"][i] * inputs["x"][i]
+    importance[f"{condition} (corrected)"] = maps[corrected_name(method)][i] * inputs["x"][i]
 fig = attribution_logos(
     importance,
     inputs["truth"][i],
