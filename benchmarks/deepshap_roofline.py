@@ -3,9 +3,9 @@
 For each model, the same N examples and K dinucleotide-shuffled references per example
 (N x K example-reference pairs) are explained three ways, round-robin after a warm-up:
 
-- ``roofline``: one plain forward and backward pass (input gradient of the explained
-  logit) over the N x K pairs, in batches of ``--batch-size`` pairs: the least work any
-  DeepLIFT implementation does (it needs one forward and one backward per pair);
+- ``roofline``: one plain forward and backward pass (the input gradient of the explained
+  logit, no parameter gradients) over the N x K pairs, in batches of ``--batch-size``
+  pairs: about the least work a DeepLIFT implementation does (one backward per pair);
 - ``ours``: :func:`attrprior.attribution.deep_shap` with the same batch size, its default
   engine (``auto``: the shared-example engine of :mod:`attrprior.deeplift` where the model
   allows it, tangermeme otherwise);
@@ -59,7 +59,7 @@ def roofline(model: torch.nn.Module, pairs: torch.Tensor, batch_size: int, args=
     for start in range(0, len(pairs), batch_size):
         batch = pairs[start : start + batch_size].clone().requires_grad_(True)
         rows = tuple(torch.as_tensor(a[start : start + batch_size]) for a in args)
-        model(batch, *rows)[:, 0].sum().backward()
+        torch.autograd.grad(model(batch, *rows)[:, 0].sum(), batch)  # no parameter gradients
 
 
 def ours(model, x, references, batch_size, engine="auto", args=None) -> None:

@@ -204,3 +204,18 @@ def test_a_module_called_twice_is_refused():
     x = torch.as_tensor(one_hot(2, 10, 6))
     with pytest.raises(ValueError, match="called twice"):
         pair_multipliers(Twice().eval(), x, x[:, None].clone(), nonlinear_ops=OPS)
+
+
+def test_hypothetical_scores_equal_tangermeme():
+    from tangermeme.deep_lift_shap import hypothetical_attributions
+
+    from attrprior.attribution import hypothetical_scores
+
+    torch.manual_seed(7)
+    refs = torch.as_tensor(dinucleotide_references(one_hot(3, 30, 7), n_shuffles=2, seed=7))
+    m = torch.randn(refs.shape)
+    x = torch.as_tensor(one_hot(3, 30, 7))[:, None].expand_as(refs)
+    (expected,) = hypothetical_attributions(
+        (m.reshape(6, 4, 30),), (x.reshape(6, 4, 30),), (refs.reshape(6, 4, 30),)
+    )
+    torch.testing.assert_close(hypothetical_scores(m, refs), expected.reshape(refs.shape))

@@ -630,8 +630,8 @@ def deep_shap(
     """DeepLIFT/SHAP attributions with tangermeme's rules, from precomputed references.
 
     Computes the DeepLIFT multipliers (rescale rule, max-pool rule) of every
-    example-reference pair, converts them into hypothetical contributions with tangermeme's
-    ``hypothetical_attributions`` and averages them over the K references.
+    example-reference pair, converts them into hypothetical contributions
+    (:func:`hypothetical_scores`) and averages them over the K references.
     Hypothetical contributions times the one-hot input, summed, give
     ``f(x) - mean_k f(r_k)`` up to the convergence deltas.
 
@@ -683,7 +683,7 @@ def deep_shap(
     deltas : numpy.ndarray, shape=(N, K), float32
         Only if ``return_deltas``.
     """
-    from tangermeme.deep_lift_shap import deep_lift_shap, hypothetical_attributions
+    from tangermeme.deep_lift_shap import deep_lift_shap
 
     x = _as_inputs(x)
     refs = _as_references(references, x)
@@ -732,13 +732,12 @@ def deep_shap(
                     device=device,
                     dtype=dtype,
                 ).to(torch.float32)
-            n = xs.shape[0]
-            xk = xs[:, None].expand_as(rs).reshape(n * n_refs, *x.shape[1:])
-            rk = rs.reshape(n * n_refs, *x.shape[1:])
-            mk = mult.reshape(n * n_refs, *x.shape[1:])
-            (hyp,) = hypothetical_attributions((mk,), (xk,), (rk,))
-            attributions.append(hyp.reshape(n, n_refs, *x.shape[1:]).mean(dim=1))
+            attributions.append(hypothetical_scores(mult, rs).mean(dim=1))
             if return_deltas:
+                n = xs.shape[0]
+                xk = xs[:, None].expand_as(rs).reshape(n * n_refs, *x.shape[1:])
+                rk = rs.reshape(n * n_refs, *x.shape[1:])
+                mk = mult.reshape(n * n_refs, *x.shape[1:])
                 argk = tuple(a.repeat_interleave(n_refs, dim=0) for a in chunk_args)
                 deltas.append(
                     _convergence_deltas(model, xk, rk, mk, target, batch_size, argk).reshape(
@@ -756,6 +755,24 @@ def deep_shap(
 
 
 DEEP_SHAP_ENGINES = ("auto", "shared", "tangermeme")
+
+
+def hypothetical_scores(multipliers: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
+    """Hypothetical contributions of each base at each position, per pair.
+
+    For base ``b`` at position ``l`` placed on the reference,
+    ``h[b, l] = sum_c (e_b - r[:, l])_c m[c, l] = m[b, l] - sum_c r[c, l] m[c, l]``: what
+    tangermeme's ``hypothetical_attributions`` computes with a loop over the bases.
+
+    Parameters
+    ----------
+    multipliers, references : torch.Tensor, shape=(..., 4, L)
+
+    Returns
+    -------
+    torch.Tensor, shape=(..., 4, L)
+    """
+    return multipliers - (references * multipliers).sum(dim=-2, keepdim=True)
 
 
 def _shared_engine(model: torch.nn.Module, engine: str, additional_nonlinear_ops: dict):

@@ -25,6 +25,7 @@ references get the example's value, as the example's row of a pair uses its own.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -96,6 +97,77 @@ def _tiling(pool: nn.MaxPool1d) -> bool:
     )
 
 
+def _derivative(module: nn.Module, x_in: torch.Tensor, x_out: torch.Tensor) -> torch.Tensor:
+    """The derivative of an elementwise module at ``x_in`` (the rescale rule's fallback):
+    closed forms for ReLU and the exponential, autograd otherwise."""
+    from attrprior.models import Exp
+
+    if type(module) is nn.ReLU:
+        return (x_in > 0).to(x_in.dtype)
+    if type(module) is Exp:
+        return x_out
+    with torch.enable_grad():
+        a = x_in.clone().requires_grad_(True)
+        (slope,) = torch.autograd.grad(module.forward(a), a, torch.ones_like(x_out))
+    return slope
+
+
+class _Rescale(torch.autograd.Function):
+    """A nonlinear module's output whose derivative is the rescale rule's: ``grad * secant``."""
+
+    @staticmethod
+    def forward(ctx, r_in, r_out, secant):
+        ctx.save_for_backward(secant)
+        return r_out.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (secant,) = ctx.saved_tensors
+        return grad * secant, None, None
+
+
+@dataclass
+class _MaxPoolRule:
+    """What the max-pool rule needs of one pooling call, per reference row (n K, ...)."""
+
+    example_gain: torch.Tensor  # max(x_out, r_out) - r_out
+    reference_gain: torch.Tensor  # x_out - max(x_out, r_out)
+    example_indices: torch.Tensor  # winners of the example's windows
+    reference_indices: torch.Tensor  # winners of the reference's windows
+    unchanged: torch.Tensor  # x_in == r_in
+    delta_in: torch.Tensor  # x_in - r_in
+    pool: nn.MaxPool1d
+
+    def unpool(self, values: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        return F.max_unpool1d(
+            values,
+            indices,
+            self.pool.kernel_size,
+            self.pool.stride,
+            output_size=self.unchanged.shape[-1:],
+        )
+
+
+class _MaxPool(torch.autograd.Function):
+    """A max-pool's output whose derivative is the max-pool rule's (tangermeme's
+    ``_maxpool`` with the example's upstream gradient on both rows of a pair)."""
+
+    @staticmethod
+    def forward(ctx, r_in, r_out, rule):
+        ctx.rule = rule
+        return r_out.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        rule = ctx.rule
+        routed = rule.unpool(grad * rule.example_gain, rule.example_indices) + rule.unpool(
+            grad * rule.reference_gain, rule.reference_indices
+        )
+        fallback = rule.unpool(grad, rule.example_indices)
+        # Where a position is unchanged the quotient is not finite, and not taken.
+        return torch.where(rule.unchanged, fallback, routed / rule.delta_in), None, None
+
+
 class _SharedExamplePass:
     """Forward hooks on the nonlinear modules: record the examples' activations, then
     replace the references' outputs by their DeepLIFT linearisation."""
@@ -136,62 +208,57 @@ class _SharedExamplePass:
         return self._linearised(module, inputs[0], output)
 
     def _record(self, module, x_in: torch.Tensor, x_out: torch.Tensor) -> tuple:
-        if self.kinds[module] == "constant":
+        kind = self.kinds[module]
+        if kind == "constant":
             return x_in, x_out, None
-        if self.kinds[module] == "rescale":
-            with torch.enable_grad():  # the derivative at the example, for the fallback
-                a = x_in.clone().requires_grad_(True)
-                (slope,) = torch.autograd.grad(module.forward(a), a, torch.ones_like(x_out))
-            return x_in, x_out, slope
-        _, indices = F.max_pool1d(x_in, module.kernel_size, module.stride, return_indices=True)
-        return x_in, x_out, indices
+        if kind == "maxpool":
+            _, indices = F.max_pool1d(x_in, module.kernel_size, module.stride, return_indices=True)
+            return x_in, x_out, indices
+        return x_in, x_out, _derivative(module, x_in, x_out)
 
-    def _per_pair(self, example: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-        """``example`` (n, ...) against ``reference`` (n K, ...): the example's rows repeated
-        to line up with its references, (n K, ...)."""
+    def _pairs(self, example: torch.Tensor, reference: torch.Tensor) -> tuple:
+        """``example`` (n, ...) as (n, 1, ...) and ``reference`` (n K, ...) as (n, K, ...),
+        so that they broadcast pair by pair."""
         n = example.shape[0]
-        return (
-            example.unsqueeze(1).expand(n, self.n_refs, *example.shape[1:]).reshape(reference.shape)
-        )
+        return example.unsqueeze(1), reference.view(n, self.n_refs, *reference.shape[1:])
 
     def _linearised(self, module, r_in: torch.Tensor, r_out: torch.Tensor) -> torch.Tensor:
         x_in, x_out, extra = self.examples[module]
-        if self.kinds[module] == "constant":
-            return self._per_pair(x_out, r_out)
-        step = r_in - r_in.detach()  # zero, with the gradient of r_in
+        kind = self.kinds[module]
         with torch.no_grad():
-            delta_in = self._per_pair(x_in, r_in) - r_in
-        if self.kinds[module] == "rescale":
-            with torch.no_grad():
-                delta_out = self._per_pair(x_out, r_out) - r_out
+            xo_pair, ro_pair = self._pairs(x_out, r_out)
+            if kind == "constant":
+                return xo_pair.expand_as(ro_pair).reshape(r_out.shape)
+            x_pair, r_pair = self._pairs(x_in, r_in)
+            delta_in = x_pair - r_pair
+            if kind == "rescale":
                 secant = torch.where(
                     delta_in.abs() < SECANT_THRESHOLD,
-                    self._per_pair(extra, r_in),
-                    delta_out / delta_in,
+                    extra.unsqueeze(1),
+                    (xo_pair - ro_pair) / delta_in,
                 )
-            return r_out.detach() + step * secant
-        # Max-pool rule: the change of each window's max is routed to the example's and the
-        # reference's winning positions and divided by each position's own change; a
-        # position that does not change passes the example's ordinary gradient.
-        with torch.no_grad():
-            _, r_indices = F.max_pool1d(
-                r_in.detach(), module.kernel_size, module.stride, return_indices=True
-            )
-            x_pair = self._per_pair(x_out, r_out)
-            top = torch.maximum(x_pair, r_out)
-            x_indices = self._per_pair(extra, r_out)
-            unchanged = delta_in == 0
-            denominator = delta_in.masked_fill(unchanged, 1.0)
-        flat = step.flatten(2)
-        scaled = (flat / denominator.flatten(2)).masked_fill(unchanged.flatten(2), 0.0)
-        kept = flat.masked_fill(~unchanged.flatten(2), 0.0)
-        x_idx, r_idx = x_indices.flatten(2), r_indices.flatten(2)
-        linear = (
-            (top - r_out.detach()).flatten(2) * scaled.gather(2, x_idx)
-            + (x_pair - top).flatten(2) * scaled.gather(2, r_idx)
-            + kept.gather(2, x_idx)
+            else:
+                rule = self._maxpool_rule(module, r_in, delta_in, xo_pair, ro_pair, extra)
+        if kind == "rescale":
+            return _Rescale.apply(r_in, r_out, secant.view(r_in.shape))
+        return _MaxPool.apply(r_in, r_out, rule)
+
+    def _maxpool_rule(self, module, r_in, delta_in, xo_pair, ro_pair, x_indices) -> _MaxPoolRule:
+        """The max-pool rule's terms: the change of each window's max is routed to the
+        example's and the reference's winning positions and divided by each position's own
+        change; a position that does not change passes the example's ordinary gradient."""
+        _, r_indices = F.max_pool1d(r_in, module.kernel_size, module.stride, return_indices=True)
+        top = torch.maximum(xo_pair, ro_pair)
+        unchanged = delta_in == 0
+        return _MaxPoolRule(
+            example_gain=(top - ro_pair).view(r_indices.shape),
+            reference_gain=(xo_pair - top).view(r_indices.shape),
+            example_indices=x_indices.unsqueeze(1).expand_as(ro_pair).reshape(r_indices.shape),
+            reference_indices=r_indices,
+            unchanged=unchanged.view(r_in.shape),
+            delta_in=delta_in.view(r_in.shape),
+            pool=module,
         )
-        return r_out.detach() + linear.reshape(r_out.shape)
 
     def start_references(self, n_refs: int) -> None:
         """From now on, linearise the forward passes of the ``n_refs`` references of each
