@@ -16,7 +16,7 @@ For each model, the same N examples and K dinucleotide-shuffled references per e
 
 Models (random weights: the cost does not depend on training): CNN-shallow and CNN-deep
 (ReLU; 200 bp), the Tseng et al. binary model (1000 bp) and profile model (1346 bp, one
-task with its control, the explained output of ``attrprior.train.ProfileAttributionModel``;
+task with its control, the explained output of ``attrprior.explained.ProfileAttributionModel``;
 no shap run). Prints the median seconds of each and the ratio ours / each; ``--output``
 writes them as TSV.
 
@@ -35,8 +35,8 @@ import pandas as pd
 import torch
 
 from attrprior.attribution import deep_shap, dinucleotide_references
+from attrprior.explained import ProfileAttributionModel
 from attrprior.models import build_model
-from attrprior.train import ProfileAttributionModel
 
 MODELS = {
     "cnn_shallow_relu": dict(architecture="cnn_shallow", activation="relu", length=200),

@@ -244,7 +244,7 @@ def check_explained_sequences(key, dataset):
 def check_device(config):
     """A CUDA device that this process's PyTorch cannot use: a warning, not an error, since
     cluster jobs run elsewhere (GPU nodes, own environments); the job itself then stops
-    naming the key (attrprior.train.resolve_device)."""
+    naming the key (attrprior.device.resolve_device)."""
     if not str(config["device"]).startswith("cuda"):
         return
     import torch

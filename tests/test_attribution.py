@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from attrprior import attribution as A
+from attrprior.explained import SummedOutputs, explained_tasks
 
 L = 24
 N = 6
@@ -424,7 +425,7 @@ def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
     x = one_hot(n=4, length=60, seed=3)
     refs = A.dinucleotide_references(x, n_shuffles=5, seed=1)
     ours = A.attribute(
-        A.SummedOutputs(model, A.explained_tasks("sum", ["a", "b", "c"])),
+        SummedOutputs(model, explained_tasks("sum", ["a", "b", "c"])),
         x,
         refs,
         {"deepshap": {}},
@@ -447,17 +448,17 @@ def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
 def test_explaining_one_named_task_is_its_logit():
     model = three_task_binary_model(seed=1)
     x = one_hot(n=3, length=60, seed=4)
-    named = A.SummedOutputs(model, A.explained_tasks("b", ["a", "b", "c"]))
+    named = SummedOutputs(model, explained_tasks("b", ["a", "b", "c"]))
     np.testing.assert_allclose(
         A.saliency(named, x), A.saliency(model, x, target=1), rtol=1e-6, atol=1e-7
     )
-    summed = A.SummedOutputs(model)
+    summed = SummedOutputs(model)
     grads = sum(A.saliency(model, x, target=t) for t in range(3))
     np.testing.assert_allclose(A.saliency(summed, x), grads, rtol=1e-5, atol=1e-6)
 
 
 def test_explained_tasks_rejects_unknown_task():
-    assert A.explained_tasks("sum", []) is None
-    assert A.explained_tasks("c", ["a", "b", "c"]) == [2]
+    assert explained_tasks("sum", []) is None
+    assert explained_tasks("c", ["a", "b", "c"]) == [2]
     with pytest.raises(ValueError, match="'d' is neither 'sum' nor a task.*'a', 'b', 'c'"):
-        A.explained_tasks("d", ["a", "b", "c"])
+        explained_tasks("d", ["a", "b", "c"])

@@ -11,14 +11,13 @@ from tangermeme.deep_lift_shap import deep_lift_shap
 from torch import nn
 
 from attrprior.attribution import (
-    SummedOutputs,
     _default_nonlinear_ops,
     deep_shap,
     dinucleotide_references,
 )
 from attrprior.deeplift import pair_multipliers, unsupported
+from attrprior.explained import ProfileAttributionModel, SummedOutputs
 from attrprior.models import TsengProfileCNN, build_model
-from attrprior.train import ProfileAttributionModel
 
 OPS = _build_nonlinear_ops(_default_nonlinear_ops())
 MODELS = {

@@ -13,9 +13,7 @@ from attrprior.train import (
     Condition,
     TrainSettings,
     condition_losses,
-    gpu_smoke_test,
     input_attributions,
-    resolve_device,
     train_model,
 )
 
@@ -206,33 +204,6 @@ def test_l2_condition_adds_the_parameter_penalty(splits):
     assert l2.item() == pytest.approx(expected.item(), rel=1e-6)
 
 
-def test_resolve_device():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
-    assert resolve_device("cpu") == torch.device("cpu")
-
-
-@pytest.mark.parametrize(
-    ("cuda_version", "available", "count", "name", "message"),
-    [
-        (None, False, 0, "cuda", "was built without CUDA"),
-        ("12.4", False, 0, "cuda", "no CUDA GPU is visible to this process"),
-        ("12.4", True, 1, "cuda:1", "only 1 CUDA GPU(s) are visible (indices 0..0)"),
-    ],
-)
-def test_resolve_device_names_the_key_when_cuda_cannot_be_used(
-    monkeypatch, cuda_version, available, count, name, message
-):
-    monkeypatch.setattr(torch.version, "cuda", cuda_version)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
-    with pytest.raises(RuntimeError, match="config key device") as error:
-        resolve_device(name)
-    assert message in str(error.value)
-    if available:
-        assert resolve_device("cuda:0") == torch.device("cuda:0")  # within the GPUs seen
-
-
 def test_training_data_is_not_modified(splits):
     x_before = splits["train"][0].copy()
     fit(splits, FOURIER, seed=0, epochs=1)
@@ -319,14 +290,6 @@ def test_automatic_prior_weight_is_half_the_reference_correctness(splits):
     assert weight == pytest.approx(0.5 * bce.item() / prior.item(), rel=1e-4)
     with pytest.raises(ValueError, match="auto"):
         Condition.from_config({"prior": "fourier", "weight": "auto"})
-
-
-def test_gpu_smoke_test_runs_its_step_and_names_a_missing_gpu():
-    report = gpu_smoke_test("cpu", batch_size=4, length=200)
-    assert "one Fourier-prior step on cpu" in report and "CUDA_VISIBLE_DEVICES" in report
-    if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="no CUDA device visible"):
-            gpu_smoke_test("cuda")
 
 
 def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_path):

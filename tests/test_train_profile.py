@@ -11,6 +11,11 @@ from scipy.special import log_softmax
 from scipy.stats import multinomial, pearsonr, spearmanr
 
 from attrprior.attribution import attribute, deep_shap, dinucleotide_references
+from attrprior.explained import (
+    ProfileAttributionModel,
+    explained_model,
+    profile_attribution_target,
+)
 from attrprior.genome import GenomeArray, build_profile_examples, encode_genome
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
@@ -19,14 +24,11 @@ from attrprior.sampling import ProfileBatches, profile_splits
 from attrprior.tracks import write_bigwig
 from attrprior.train import (
     Condition,
-    ProfileAttributionModel,
     ProfileObjective,
     ProfileTensors,
     TrainSettings,
     automatic_prior_weight,
     evaluate_profile_model,
-    explained_model,
-    profile_attribution_target,
     profile_input_attributions,
     reverse_complement_profiles,
     train_model,

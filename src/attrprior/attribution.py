@@ -27,7 +27,7 @@ contributions.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -44,14 +44,12 @@ __all__ = [
     "correct_gradients",
     "deep_shap",
     "dinucleotide_references",
-    "explained_tasks",
     "expected_gradients",
     "integrated_gradients",
     "raw_map_angles",
     "saliency",
     "simplex_angles",
     "smoothgrad",
-    "SummedOutputs",
 ]
 
 
@@ -814,74 +812,6 @@ def _convergence_deltas(
             contrib = ((x[rows] - refs[rows]) * multipliers[rows]).sum(dim=(1, 2))
             out.append((diff - contrib).abs())
     return torch.cat(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# The explained output of a multi-task model
-# ---------------------------------------------------------------------------------------------
-
-
-def explained_tasks(explain: str, task_names: Sequence[str]) -> list[int] | None:
-    """Output columns that ``explain`` selects: ``None`` for all (``"sum"``) or one task.
-
-    Parameters
-    ----------
-    explain : str
-        ``"sum"`` (the sum of the task logits, as Tseng et al.'s ``compute_shap.py`` explains
-        a multi-task model with task index None, and as the prior itself explains it) or the
-        name of one task.
-    task_names : sequence of str
-        The model's tasks in output order (may be empty for a single unnamed task).
-
-    Returns
-    -------
-    list of int or None
-        ``None`` for ``"sum"``, else ``[index of the task]``.
-    """
-    if explain == "sum":
-        return None
-    if explain not in task_names:
-        raise ValueError(
-            f"explained output {explain!r} is neither 'sum' nor a task of the model "
-            f"(tasks: {list(task_names)})"
-        )
-    return [list(task_names).index(explain)]
-
-
-class SummedOutputs(torch.nn.Module):
-    """A multi-output model seen as a one-output model: the sum of some of its logits.
-
-    ``forward(x, *args)`` returns ``model(x, *args)[:, tasks].sum(1)`` as an ``(N, 1)``
-    column (every column when ``tasks`` is None), so every attribution method here explains
-    it with ``target=0``. The sum is linear, so gradient methods and DeepLIFT give the sum of
-    the per-task maps; it adds no nonlinearity for DeepLIFT to handle.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Maps (batch, 4, L) (and further inputs) to (batch, n_tasks) logits.
-    tasks : sequence of int or None
-        Output columns summed; None for all.
-    """
-
-    #: The sum is linear in each row (:func:`attrprior.deeplift.unsupported`).
-    deeplift_rowwise_linear = True
-
-    def __init__(self, model: torch.nn.Module, tasks: Sequence[int] | None = None) -> None:
-        super().__init__()
-        self.model = model
-        self.tasks = None if tasks is None else list(tasks)
-
-    def forward(self, x: torch.Tensor, *args: torch.Tensor) -> torch.Tensor:
-        """``(N, 4, L)`` one-hot (and further inputs) -> ``(N, 1)`` summed logits."""
-        y = self.model(x, *args)
-        if y.ndim != 2:
-            raise ValueError(
-                f"the model must return (batch, n_tasks) outputs, got {tuple(y.shape)}"
-            )
-        if self.tasks is not None:
-            y = y[:, self.tasks]
-        return y.sum(dim=1, keepdim=True)
 
 
 # ---------------------------------------------------------------------------------------------

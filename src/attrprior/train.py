@@ -27,7 +27,6 @@ import io
 import logging
 import os
 import time
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -39,12 +38,12 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
-from attrprior.attribution import SummedOutputs, explained_tasks
+from attrprior.explained import profile_attribution_target
 from attrprior.genome import ProfileBatch
 from attrprior.io import atomic_path
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
-from attrprior.models import TsengBinaryCNN, TsengProfileCNN, fixed_batch_statistics
+from attrprior.models import fixed_batch_statistics
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.sampling import ProfileBatches
 
@@ -316,46 +315,6 @@ def _gradient_attributions(
     return grad * x if kind == "grad_x_input" else grad
 
 
-def profile_attribution_target(
-    profile_logits: torch.Tensor, weights: torch.Tensor | None = None
-) -> torch.Tensor:
-    """The scalar per example that profile-model attributions explain (Tseng et al.).
-
-    ``sum_{t, s, l} (z_{tsl} - mean_l z_{tsl}) * w_{tsl}`` with ``z`` the profile logits and
-    ``w = log_softmax(z)`` over positions, **detached** (a constant weight, not
-    differentiated). The reference's comment says the weights are softmax probabilities,
-    but the function it calls (``profile_logits_to_log_probs``) returns *log*-probabilities;
-    this follows the code and uses log-probabilities. Centring the logits does not change the
-    softmax; it removes the per-track offset the profile head cannot identify. The counts
-    head is not explained.
-
-    Parameters
-    ----------
-    profile_logits : torch.Tensor, shape=(N, T, S, L)
-        Examples, tasks, strands, positions.
-    weights : torch.Tensor, optional, shape=(N, T, S, L)
-        Other constant weights instead of ``log_softmax(profile_logits).detach()`` (for
-        checks; whatever is passed is used as it is, not detached).
-
-    Returns
-    -------
-    torch.Tensor, shape=(N,)
-        Its gradient w.r.t. the logits is ``w - mean_l w`` per track.
-    """
-    if profile_logits.ndim != 4:
-        raise ValueError(
-            f"profile_logits: expected (N, T, S, L), got {tuple(profile_logits.shape)}"
-        )
-    if weights is None:
-        weights = F.log_softmax(profile_logits, dim=-1).detach()
-    elif weights.shape != profile_logits.shape:
-        raise ValueError(
-            f"weights: expected shape {tuple(profile_logits.shape)}, got {tuple(weights.shape)}"
-        )
-    centred = profile_logits - profile_logits.mean(dim=-1, keepdim=True)
-    return (centred * weights).flatten(start_dim=1).sum(dim=1)
-
-
 def profile_input_attributions(
     model: nn.Module,
     x: torch.Tensor,
@@ -391,78 +350,6 @@ def profile_input_attributions(
     target = profile_attribution_target(logits).sum()
     attr = _gradient_attributions(x, target, kind, correct_gradients, create_graph)
     return attr, (logits, log_counts)
-
-
-class ProfileAttributionModel(nn.Module):
-    """A profile model seen as a one-output model for the attribution methods.
-
-    ``forward(x, control)`` returns :func:`profile_attribution_target` of the profile logits
-    as an ``(N, 1)`` column, so :func:`attrprior.attribution.attribute` (``target=0``)
-    explains what the prior shapes during training, and DeepSHAP explains it as the
-    reference implementation does. The control profiles are further inputs
-    (``args=(control,)``), the same for an example and its references, so they get no
-    attribution. The log-softmax weights are computed from each evaluated input's own
-    logits and held constant (detached); DeepSHAP's summation-to-delta therefore holds
-    only up to the change of those weights between an input and its reference.
-
-    Parameters
-    ----------
-    model : nn.Module
-        Maps ``(x, control)`` to ``(profile logits (N, T, S, L_out), log counts (N, T, S))``
-        (:class:`attrprior.models.TsengProfileCNN`).
-    tasks : sequence of int or None
-        Tasks whose profile logits are explained (summed); None for all, as the prior does.
-    """
-
-    #: Linear in each row but for its detached weights (:func:`attrprior.deeplift.unsupported`).
-    deeplift_rowwise_linear = True
-
-    def __init__(self, model: nn.Module, tasks: Sequence[int] | None = None) -> None:
-        super().__init__()
-        self.model = model
-        self.tasks = None if tasks is None else list(tasks)
-        self.weights = ProfileWeights()
-
-    def forward(self, x: torch.Tensor, control: torch.Tensor | None = None) -> torch.Tensor:
-        """``(N, 4, L_in)`` one-hot (and ``(N, T or 1, S_c, L_out)`` control) -> ``(N, 1)``."""
-        logits, _ = self.model(x, control)
-        if self.tasks is not None:
-            logits = logits[:, self.tasks]
-        return profile_attribution_target(logits, self.weights(logits))[:, None]
-
-
-class ProfileWeights(nn.Module):
-    """``log_softmax`` over positions, detached: the weights of
-    :func:`profile_attribution_target`, as a module so that DeepLIFT's shared-example engine
-    gives an example's references the example's weights (``deeplift_example_constant``)."""
-
-    deeplift_example_constant = True
-
-    def forward(self, profile_logits: torch.Tensor) -> torch.Tensor:
-        return F.log_softmax(profile_logits, dim=-1).detach()
-
-
-def explained_model(model: nn.Module, explain: str, task_names: Sequence[str]) -> nn.Module:
-    """``model`` as the one-output model that attributions explain (``target=0``).
-
-    Binary models become :class:`attrprior.attribution.SummedOutputs` (the sum of the task
-    logits for ``explain="sum"``, else the logit of the named task); profile models
-    (:class:`attrprior.models.TsengProfileCNN`) become :class:`ProfileAttributionModel` over
-    all tasks or the named one.
-
-    Parameters
-    ----------
-    model : nn.Module
-        A trained model, in output order of ``task_names``.
-    explain : str
-        ``"sum"`` or a task name (config key ``attribution.explain``).
-    task_names : sequence of str
-        The model's tasks in output order; empty for a model of one unnamed task.
-    """
-    tasks = explained_tasks(explain, task_names)
-    if isinstance(model, TsengProfileCNN):
-        return ProfileAttributionModel(model, tasks)
-    return SummedOutputs(model, tasks)
 
 
 def condition_losses(
@@ -1323,114 +1210,3 @@ def automatic_prior_weight(
     if not metrics["prior"] > 0:
         raise ValueError("the reference model's prior loss is 0: cannot scale the weight to it")
     return fraction * metrics["correctness"] / metrics["prior"]
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; otherwise ``torch.device(name)``.
-
-    Raises
-    ------
-    RuntimeError
-        For a CUDA device this process cannot use, naming the config key ``device`` and why
-        (a PyTorch built without CUDA, no GPU visible, or an index beyond the visible GPUs),
-        instead of PyTorch's assertion at the first tensor moved there.
-    """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda":
-        problem = cuda_problem(device)
-        if problem:
-            raise RuntimeError(
-                f"config key device: {name!r}, but {problem}; use device: auto (CUDA where "
-                "present, else CPU) or cpu, or run this job where a GPU is"
-            )
-    return device
-
-
-def cuda_problem(device: torch.device) -> str | None:
-    """Why ``device`` (a CUDA device) cannot be used by this process, or None if it can."""
-    if torch.version.cuda is None:
-        return f"this PyTorch ({torch.__version__}) was built without CUDA"
-    if not torch.cuda.is_available():
-        visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-        where = f" (CUDA_VISIBLE_DEVICES={visible!r})" if visible is not None else ""
-        return f"no CUDA GPU is visible to this process{where}"
-    count = torch.cuda.device_count()
-    if device.index is not None and device.index >= count:
-        return f"only {count} CUDA GPU(s) are visible (indices 0..{count - 1})"
-    return None
-
-
-def configure_torch(threads: int) -> None:
-    """Deterministic kernels and a bounded thread count for one workflow job.
-
-    CPU kernels are deterministic already. On CUDA, deterministic algorithms are requested
-    with ``warn_only=True`` because DeepLIFT's max-unpooling has no deterministic CUDA kernel
-    (its warning is silenced), and cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG`` before it starts.
-    """
-    torch.set_num_threads(threads)
-    if torch.cuda.is_available():
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        warnings.filterwarnings("ignore", message="max_unpool")
-
-
-def gpu_smoke_test(device: str = "cuda", batch_size: int = 16, length: int = 1000) -> str:
-    """List the GPUs this process sees and run one Fourier-prior training step on one.
-
-    For checking a cluster setup (rule ``gpu_smoke_test``): a Tseng binary model, a random
-    one-hot batch ``(batch_size, 4, length)`` half labelled positive, one Adam step with the
-    Fourier prior (double backpropagation), on ``device``.
-
-    Returns
-    -------
-    str
-        A report: torch and CUDA versions, ``CUDA_VISIBLE_DEVICES``, each visible GPU (name,
-        memory), the losses and the step time.
-
-    Raises
-    ------
-    RuntimeError
-        If ``device`` is a CUDA device and no GPU is visible, or the step gives a non-finite
-        loss.
-    """
-    lines = [
-        f"torch {torch.__version__}, CUDA build {torch.version.cuda}",
-        f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}",
-    ]
-    target = torch.device(device)
-    if target.type == "cuda":
-        if not torch.cuda.is_available() or torch.cuda.device_count() == 0:
-            raise RuntimeError(
-                "no CUDA device visible to this job: " + "; ".join(lines) + " (check the "
-                "job's GPU request, e.g. resources gpu=1 / slurm_extra, and the driver)"
-            )
-        for index in range(torch.cuda.device_count()):
-            props = torch.cuda.get_device_properties(index)
-            lines.append(f"GPU {index}: {props.name}, {props.total_memory / 2**30:.1f} GiB")
-    generator = torch.Generator().manual_seed(0)
-    bases = torch.randint(0, 4, (batch_size, length), generator=generator)
-    x = torch.nn.functional.one_hot(bases, 4).permute(0, 2, 1).float().to(target)
-    y = (torch.arange(batch_size) < batch_size // 2).float()[:, None].to(target)
-    torch.manual_seed(0)
-    model = TsengBinaryCNN(length=length, n_tasks=1).to(target).train()
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    condition = Condition(prior="fourier", prior_weight=1.0, prior_params={"freq_limit": 150})
-    start = time.perf_counter()
-    correctness, prior, _ = condition_losses(model, x, y, condition, "balanced_bce")
-    loss = correctness + prior
-    optimiser.zero_grad()
-    loss.backward()
-    optimiser.step()
-    if target.type == "cuda":
-        torch.cuda.synchronize(target)
-    seconds = time.perf_counter() - start
-    if not torch.isfinite(loss):
-        raise RuntimeError(f"smoke-test step on {target} gave a non-finite loss {loss.item()}")
-    lines.append(
-        f"one Fourier-prior step on {target}: correctness {correctness.item():.4f}, "
-        f"prior {prior.item():.4f}, {seconds:.3f} s (first step, includes start-up)"
-    )
-    return "\n".join(lines) + "\n"

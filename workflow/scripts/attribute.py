@@ -5,8 +5,8 @@ A/C/G/T, positions), named ``<method>`` (raw: gradient-like, DeepSHAP hypothetic
 ``<method>_corrected``. ``grad_x_input`` is the saliency map times the one-hot input.
 The explained output is config key ``attribution.explain`` (``sum``: the sum of the task
 logits, as Tseng et al. explain their multi-task models; or one task's name), through
-:func:`attrprior.train.explained_model`. A profile model is explained through
-:class:`attrprior.train.ProfileAttributionModel`, with the inputs' ``control`` profiles (when
+:func:`attrprior.explained.explained_model`. A profile model is explained through
+:class:`attrprior.explained.ProfileAttributionModel`, with the inputs' ``control`` profiles (when
 they hold them) fixed for every reference.
 """
 
@@ -15,10 +15,11 @@ import logging
 import numpy as np
 
 from attrprior.attribution import attribute, correct_gradients
+from attrprior.device import configure_torch, resolve_device
+from attrprior.explained import explained_model
 from attrprior.io import atomic_path, load_npz, log_to_file
 from attrprior.map_names import corrected_name
 from attrprior.models import TsengProfileCNN, load_checkpoint
-from attrprior.train import configure_torch, explained_model, resolve_device
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)

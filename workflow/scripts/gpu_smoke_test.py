@@ -2,8 +2,8 @@
 
 import logging
 
+from attrprior.device import gpu_smoke_test
 from attrprior.io import log_to_file, write_text
-from attrprior.train import gpu_smoke_test
 
 log_to_file(snakemake.log[0])
 report = gpu_smoke_test("cuda")

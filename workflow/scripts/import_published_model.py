@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from attrprior.data import load_dataset, split_arrays
+from attrprior.device import configure_torch, resolve_device
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.keras_weights import koo_cnn_from_keras
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import save_checkpoint
-from attrprior.train import Condition, configure_torch, evaluate, predict, resolve_device
+from attrprior.train import Condition, evaluate, predict
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs, split_arrays
+from attrprior.device import configure_torch, resolve_device
 from attrprior.genome import GenomeArray, ProfileExamples
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.labels import load_binary_labels
@@ -27,10 +28,8 @@ from attrprior.train import (
     ProfileObjective,
     TrainSettings,
     automatic_prior_weight,
-    configure_torch,
     evaluate_profile_model,
     predict,
-    resolve_device,
     train_model,
     with_weight,
 )
