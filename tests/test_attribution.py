@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from attrprior import attribution as A
+from attrprior.correction import correct_gradients
 from attrprior.explained import SummedOutputs, explained_tasks
 
 L = 24
@@ -60,45 +61,6 @@ def x():
 @pytest.fixture
 def refs(x):
     return A.dinucleotide_references(x, n_shuffles=5, seed=1)
-
-
-# --- correction and angles -------------------------------------------------------------------
-
-
-def test_correction_zero_mean_idempotent_and_zero_angle():
-    g = np.random.default_rng(0).normal(size=(3, 4, 10)).astype(np.float32)
-    c = A.correct_gradients(g)
-    assert isinstance(c, np.ndarray) and c.dtype == np.float32 and c.shape == g.shape
-    np.testing.assert_allclose(c.mean(axis=1), 0, atol=1e-6)
-    np.testing.assert_allclose(A.correct_gradients(c), c, atol=1e-6)
-    np.testing.assert_allclose(A.simplex_angles(c), 0, atol=1e-3)
-    # Only the component along (1,1,1,1) is removed.
-    np.testing.assert_allclose(
-        g - c, np.broadcast_to(g.mean(axis=1, keepdims=True), g.shape), atol=1e-6
-    )
-
-
-def test_correction_torch_in_torch_out():
-    g = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(0))
-    c = A.correct_gradients(g)
-    assert isinstance(c, torch.Tensor)
-    torch.testing.assert_close(c.mean(dim=1), torch.zeros(2, 7), atol=1e-6, rtol=0)
-
-
-def test_angles_known_values_and_nan():
-    cols = np.array(
-        [[1, 1, 1, 1], [1, -1, 0, 0], [1, 0, 0, 0], [-1, -1, -1, -1], [0, 0, 0, 0], [2, 0, 0, 0]],
-        dtype=np.float32,
-    )
-    g = cols.T[None]  # (1, 4, 6)
-    angles = A.simplex_angles(g)
-    assert angles.shape == (1, 6)
-    np.testing.assert_allclose(angles[0, [0, 1, 2, 3, 5]], [90, 0, 30, -90, 30], atol=1e-4)
-    assert np.isnan(angles[0, 4])
-    assert np.all(np.abs(A.simplex_angles(np.random.default_rng(1).normal(size=(2, 4, 50)))) <= 90)
-
-
-# --- gradient methods ------------------------------------------------------------------------
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:captum")  # third-party noise
@@ -334,7 +296,7 @@ def test_attribute_returns_raw_and_corrected(x, refs):
     assert set(out) == set(methods) | {f"{m}_corrected" for m in methods}
     for m in methods:
         assert out[m].shape == x.shape and out[m].dtype == np.float32
-        np.testing.assert_allclose(out[f"{m}_corrected"], A.correct_gradients(out[m]))
+        np.testing.assert_allclose(out[f"{m}_corrected"], correct_gradients(out[m]))
         np.testing.assert_allclose(out[f"{m}_corrected"].sum(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose(out["saliency"], A.saliency(model, x), atol=1e-7)
     np.testing.assert_allclose(out["deepshap"], A.deep_shap(model, x, refs), atol=1e-7)
@@ -342,14 +304,6 @@ def test_attribute_returns_raw_and_corrected(x, refs):
         A.attribute(model, x, refs, {"grad_x_input": {}})
     with pytest.raises(ValueError, match="unknown parameter"):
         A.attribute(model, x, refs, {"smoothgrad": {"nsamples": 3}})
-
-
-def test_raw_map_angles_keeps_gradient_like_maps_only():
-    g = np.random.default_rng(4).normal(size=(2, 4, 30))
-    maps = {"saliency": g, "saliency_corrected": A.correct_gradients(g), "grad_x_input": g}
-    angles = A.raw_map_angles(maps)
-    assert list(angles) == ["saliency"]
-    np.testing.assert_array_equal(angles["saliency"], A.simplex_angles(g))
 
 
 class ScaledByControl(nn.Module):

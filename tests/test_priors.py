@@ -390,7 +390,7 @@ def test_prior_loss_bad_arguments():
 
 
 def test_angle_prior_matches_simplex_angles():
-    from attrprior.attribution import simplex_angles
+    from attrprior.correction import simplex_angles
 
     rng = np.random.default_rng(3)
     grad = rng.normal(size=(3, 4, 20))

@@ -1,4 +1,4 @@
-"""Gradient-based and DeepSHAP attributions, and the gradient correction.
+"""Gradient-based and DeepSHAP attributions.
 
 Every attribution array here is ``(N, 4, L)``: examples, bases A/C/G/T, positions. Models take
 one-hot ``(N, 4, L)`` inputs and return ``(N, n_targets)`` logits; the explained scalar is the
@@ -19,9 +19,9 @@ The gradient methods follow ``gradient_correction/explain.py`` of ``p-koo/Gradie
   the same fixed alpha grid (the reference's ``expected_integrated_grad``).
 
 The methods return raw maps; the ``x`` multiplication ("gradient x input") and the correction are
-separate steps (:func:`correct_gradients`, :func:`attribute`). DeepSHAP is tangermeme's
-DeepLIFT/SHAP with precomputed (dinucleotide-shuffled) references, returning hypothetical
-contributions.
+separate steps (:func:`attrprior.correction.correct_gradients`, :func:`attribute`). DeepSHAP
+uses tangermeme's DeepLIFT rules with precomputed (dinucleotide-shuffled) references,
+returning hypothetical contributions; the multipliers come from :mod:`attrprior.deeplift`.
 """
 
 from __future__ import annotations
@@ -33,107 +33,22 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from attrprior.correction import correct_gradients
 from attrprior.deeplift import pair_multipliers, unsupported
-from attrprior.map_names import corrected_name, split_map_name
+from attrprior.map_names import corrected_name
 
 ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
 
 __all__ = [
     "ATTRIBUTION_METHODS",
     "attribute",
-    "correct_gradients",
     "deep_shap",
     "dinucleotide_references",
     "expected_gradients",
     "integrated_gradients",
-    "raw_map_angles",
     "saliency",
-    "simplex_angles",
     "smoothgrad",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Gradient correction and angles (Majdandzic et al. 2023; geomath.py)
-# ---------------------------------------------------------------------------------------------
-
-
-def correct_gradients(grad: ArrayLike) -> ArrayLike:
-    """Remove the component of a gradient map orthogonal to the probability simplex.
-
-    ``G_corr[n, a, l] = G[n, a, l] - mean_a' G[n, a', l]``: the per-position mean over the bases
-    is subtracted, which projects each position's 4-vector onto the plane ``sum_a G_a = 0``
-    parallel to the simplex (normal ``(1, 1, 1, 1) / 2``). A projection, so applying it twice
-    changes nothing.
-
-    Parameters
-    ----------
-    grad : numpy.ndarray or torch.Tensor, shape=(N, 4, L)
-        Attribution or gradient maps: examples, bases A/C/G/T, positions.
-
-    Returns
-    -------
-    corrected : same type, dtype and shape as ``grad``
-        Maps with zero mean over the bases (axis 1) at every position.
-    """
-    _check_ndim(grad, 3, "grad")
-    if isinstance(grad, torch.Tensor):
-        return grad - grad.mean(dim=1, keepdim=True)
-    grad = np.asarray(grad)
-    return grad - grad.mean(axis=1, keepdims=True)
-
-
-def simplex_angles(grad: np.ndarray | torch.Tensor) -> np.ndarray:
-    """Angle between each position's gradient vector and the simplex plane, in degrees.
-
-    ``sin(theta) = (sum_a G_a) / (2 ||G||_2)`` per position, i.e. the cosine between ``G`` and
-    the plane's unit normal ``(1, 1, 1, 1) / 2``; ``theta`` is signed, in ``[-90, 90]``. For an
-    alphabet of A letters the normal is ``(1, ..., 1) / sqrt(A)`` (``2`` for DNA).
-
-    Parameters
-    ----------
-    grad : numpy.ndarray or torch.Tensor, shape=(N, 4, L)
-        Gradient maps: examples, bases A/C/G/T, positions.
-
-    Returns
-    -------
-    angles : numpy.ndarray, shape=(N, L), float32
-        Signed angles in degrees; NaN where the gradient column is all zero (no direction).
-    """
-    _check_ndim(grad, 3, "grad")
-    g = _to_numpy(grad).astype(np.float64)
-    norm = np.sqrt(np.sum(g**2, axis=1))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sine = g.sum(axis=1) / (np.sqrt(g.shape[1]) * norm)
-    # Rounding can push |sine| a hair above 1 for columns parallel to the normal.
-    sine = np.clip(sine, -1.0, 1.0)
-    angles = np.degrees(np.arcsin(sine))
-    angles[norm == 0] = np.nan
-    return angles.astype(np.float32)
-
-
-def raw_map_angles(maps: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Simplex angles of the raw gradient-like maps among named attribution maps.
-
-    Angles describe a gradient's direction, so maps named ``*_corrected`` (whose angles are
-    all 0 by construction) and ``grad_x_input`` (a product with the one-hot input) are left
-    out.
-
-    Parameters
-    ----------
-    maps : mapping of str to numpy.ndarray, each shape=(N, 4, L)
-        Method name -> map, as written by the workflow's ``attribute`` rule.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray, each shape=(N, L)
-        Method name -> :func:`simplex_angles` of its map.
-    """
-    return {
-        name: simplex_angles(array)
-        for name, array in maps.items()
-        if not split_map_name(name)[1] and name != "grad_x_input"
-    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attrprior.attribution import correct_gradients, simplex_angles
+from attrprior.correction import correct_gradients, simplex_angles
 from attrprior.metrics import ground_truth_cosine
 from attrprior.stats import paired_wilcoxon
 
@@ -89,7 +89,7 @@ def reduction_by_angle(
     ----------
     angles : numpy.ndarray, shape (M, N, L)
         Signed angle of each model's raw map to the simplex, degrees
-        (:func:`attrprior.attribution.simplex_angles`).
+        (:func:`attrprior.correction.simplex_angles`).
     raw_distance, corrected_distance : numpy.ndarray, shape (M, N, L)
         From :func:`ensemble_distances`.
     bin_width : float

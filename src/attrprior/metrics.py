@@ -800,7 +800,7 @@ def angle_statistics(
     ----------
     angles: dict of str to array-like
         Method -> angles in degrees (e.g. ``(N, L)`` from
-        :func:`attrprior.attribution.simplex_angles`); NaN skipped.
+        :func:`attrprior.correction.simplex_angles`); NaN skipped.
     thresholds: sequence of float
         Degrees; see :func:`large_angle_fractions`.
     bins: int

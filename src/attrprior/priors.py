@@ -287,7 +287,7 @@ def angle_prior(grad: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     """Angle regulariser of Majdandzic et al. (2023): ``sqrt(sum_i theta_i^2)`` per example.
 
     ``theta_i`` is the angle in degrees between position i's gradient and the simplex plane,
-    ``sin theta = (sum_b G_b) / (2 ||G||_2)`` (see :func:`attrprior.attribution.simplex_angles`).
+    ``sin theta = (sum_b G_b) / (2 ||G||_2)`` (see :func:`attrprior.correction.simplex_angles`).
     The reference trains with ``BCE + reg * mean_n sqrt(sum_i theta_i^2)`` on raw input
     gradients (not gradient × input), over all examples.
 

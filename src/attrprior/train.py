@@ -38,6 +38,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
+from attrprior.correction import correct_gradients
 from attrprior.explained import profile_attribution_target
 from attrprior.genome import ProfileBatch
 from attrprior.io import atomic_path
@@ -305,13 +306,13 @@ def _set_random_state(device: torch.device, state: torch.Tensor) -> None:
 
 
 def _gradient_attributions(
-    x: torch.Tensor, output: torch.Tensor, kind: str, correct_gradients: bool, create_graph: bool
+    x: torch.Tensor, output: torch.Tensor, kind: str, corrected: bool, create_graph: bool
 ) -> torch.Tensor:
     """Gradient of the scalar ``output`` w.r.t. the leaf ``x`` ``(..., 4, L)``, optionally
     mean-corrected over bases, times ``x`` for ``kind="grad_x_input"``."""
     (grad,) = torch.autograd.grad(output, x, create_graph=create_graph)
-    if correct_gradients:
-        grad = grad - grad.mean(dim=-2, keepdim=True)
+    if corrected:
+        grad = correct_gradients(grad)
     return grad * x if kind == "grad_x_input" else grad
 
 

@@ -14,7 +14,8 @@ import logging
 
 import numpy as np
 
-from attrprior.attribution import attribute, correct_gradients
+from attrprior.attribution import attribute
+from attrprior.correction import correct_gradients
 from attrprior.device import configure_torch, resolve_device
 from attrprior.explained import explained_model
 from attrprior.io import atomic_path, load_npz, log_to_file

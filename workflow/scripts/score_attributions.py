@@ -7,7 +7,7 @@ planted motifs). Every ``mask_<name>`` of the inputs also gives a pooled ``<name
 
 import logging
 
-from attrprior.attribution import raw_map_angles
+from attrprior.correction import raw_map_angles
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.metrics import angle_statistics, pooled_scores, score_genomic_maps, score_maps
 
