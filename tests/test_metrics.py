@@ -465,7 +465,9 @@ def test_genomic_scores_use_importance_and_name_masks():
     peaks = np.zeros((3, 40), dtype=bool)
     peaks[:, 15:25] = True
     maps = {"deepshap": hypothetical, "deepshap_corrected": hypothetical - 1}
-    table = score_genomic_maps(maps, onehot, distance, {"peaks": peaks}, freq_limit=5)
+    table = score_genomic_maps(
+        maps, onehot, distance, {"peaks": peaks}, freq_limit=5, pseudocount=0.001
+    )
     assert list(table.columns) == [
         "method",
         "corrected",

@@ -736,9 +736,10 @@ def score_maps(
     onehot,
     truth,
     motif_mask,
-    threshold: float = 0.1,
-    freq_limit: int = 30,
-    pseudocount: float = 0.001,
+    *,
+    threshold: float,
+    freq_limit: int,
+    pseudocount: float,
 ) -> pd.DataFrame:
     """Per-sequence metrics of every attribution map against the ground truth.
 
@@ -755,7 +756,8 @@ def score_maps(
         Positions inside planted motifs.
     threshold, freq_limit, pseudocount:
         Passed to :func:`interpretability_auc`, :func:`fourier_highfreq` and
-        :func:`attribution_entropy`.
+        :func:`attribution_entropy` (config keys ``evaluation.interpretability_threshold``,
+        ``highfreq_limit``, ``entropy_pseudocount``; no defaults here, so there is one).
 
     Returns
     -------
@@ -839,8 +841,9 @@ def score_genomic_maps(
     onehot,
     summit_distance,
     masks: dict[str, np.ndarray],
-    freq_limit: int = 150,
-    pseudocount: float = 0.001,
+    *,
+    freq_limit: int,
+    pseudocount: float,
 ) -> pd.DataFrame:
     """Per-sequence metrics of attribution maps on genomic sequences (no ground truth).
 
