@@ -1,31 +1,19 @@
 """Train one model under one condition: one seed (rule train_model) or a pack of seeds
 trained together (rule train_model_pack)."""
 
-import json
 import logging
-import os
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs, split_arrays
 from attrprior.device import configure_torch, resolve_device
-from attrprior.genome import GenomeArray, ProfileExamples
-from attrprior.io import load_npz, log_to_file, write_tsv
-from attrprior.labels import load_binary_labels
+from attrprior.io import log_to_file, write_tsv
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
 from attrprior.packing import seed_generator, train_packed
-from attrprior.peaks import read_narrowpeak
-from attrprior.sampling import (
-    genomic_splits,
-    profile_splits,
-    retained_positives,
-)
 from attrprior.train import (
     Condition,
-    ProfileObjective,
     TrainSettings,
     automatic_prior_weight,
     evaluate_profile_model,
@@ -33,128 +21,45 @@ from attrprior.train import (
     train_model,
     with_weight,
 )
+from attrprior.training_data import (
+    from_dataset,
+    from_genomic_windows,
+    from_profile_examples,
+    from_regions,
+    resume_key,
+)
 
 # Test metrics of profile models (evaluate_profile_model), written as test_<name>.
 PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
-
-
-def labelled_positives(y) -> int:
-    """Sequences with a label 1 for some task (labels ``(N, T)``)."""
-    return int((y == 1).any(axis=1).sum())
-
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)
 # The device is read from the config, not a rule param: switching it (cpu, auto, cuda)
 # must not make Snakemake rerun finished jobs.
 device = resolve_device(snakemake.config["device"])
-genomic = snakemake.params.genomic
-architecture = dict(snakemake.params.model)
-objective = None  # the binary objective (train_model's default)
 # Condition key keep_positives: train on the strongest share of each task's peaks only
 # (Tseng et al.'s "1% data" runs); validation and test stay complete.
 keep_positives = snakemake.params.condition.get("keep_positives")
 if hasattr(snakemake.input, "dataset"):
-    dataset = load_dataset(snakemake.input.dataset)
-    splits = split_arrays(dataset.x, dataset.y, dataset.split)
-    n_train_positives = labelled_positives(splits["train"][1])
-    single_motif = snakemake.params.single_motif
-    if single_motif and single_motif.get("fresh_training_batches"):
-        # Tseng et al.'s synthetic SPI1 training: every batch drawn fresh, half positives at
-        # the training GC bias, half negatives; as many batches as the fixed set would fill.
-        batch_size = snakemake.params.training["batch_size"]
-        motif = load_jaspar_motifs(single_motif["jaspar_release"])[single_motif["motif"]]
-        splits["train"] = SingleMotifBatches(
-            motif=motif,
-            length=single_motif["length"],
-            positive_gc=single_motif["gc_prob"] + single_motif["positive_gc_excess"],
-            negative_gc=single_motif["gc_prob"],
-            central_flank=single_motif["central_flank"],
-            n_batches=max(1, -(-n_train_positives // max(1, batch_size // 2))),
-        )
-        logging.info(
-            "training on fresh sequences: %d batches of %d per epoch",
-            splits["train"].n_batches,
-            batch_size,
-        )
+    data = from_dataset(
+        snakemake.input.dataset,
+        snakemake.params.single_motif,
+        snakemake.params.training["batch_size"],
+    )
 elif hasattr(snakemake.input, "regions"):
-    # Peak-centred regions of one task (Majdandzic et al.), random split.
-    regions = load_npz(snakemake.input.regions, "regions")
-    splits = split_arrays(regions["x"], regions["y"], regions["split"])
-    n_train_positives = labelled_positives(splits["train"][1])
+    data = from_regions(snakemake.input.regions)
 elif hasattr(snakemake.input, "profile_examples"):
-    # Profile models (Tseng et al.): jittered training peaks plus random genomic windows of
-    # the training chromosomes; validation and test peaks centred, without random windows.
-    examples = ProfileExamples(snakemake.input.profile_examples)
-    splits = profile_splits(examples, keep_positives=keep_positives)
-    n_train_positives = len(splits["train"])  # peak examples
-    if keep_positives is not None:
-        logging.info(
-            "keep_positives %g: %d of %d training peaks kept (signal rank <= int(n_peaks x "
-            "%g) per task)",
-            keep_positives,
-            len(splits["train"]),
-            len(examples.split_indices("train")),
-            keep_positives,
-        )
-    if not examples.n_random:
-        logging.warning("no random windows in %s: training on peaks only", examples.directory)
-    objective = ProfileObjective()
-    architecture.update(
-        length=examples.input_length,
-        output_length=examples.output_length,
-        n_tasks=examples.n_tasks,
-        n_strands=examples.n_strands,
-        control_strands=None if examples.control is None else examples.control.shape[2],
-    )
-    logging.info(
-        "%s: %d training, %d validation and %d test peaks, %d random windows (%.0f%% of "
-        "each training batch), jitter up to %d bp",
-        examples,
-        len(splits["train"]),
-        len(splits["valid"]),
-        len(splits["test"]),
-        examples.n_random,
-        100 * splits["train"].random_fraction,
-        splits["train"].jitter,
-    )
+    data = from_profile_examples(snakemake.input.profile_examples, keep_positives)
 else:
-    # Genomic windows: held-out chromosomes; training negatives are redrawn every epoch.
-    labels = load_binary_labels(snakemake.input.labels)
-    train_keep = None
-    if keep_positives is not None:
-        # The tasks' optimal peaks, in task order (rule input peaks).
-        train_keep = retained_positives(
-            labels,
-            [read_narrowpeak(path) for path in snakemake.input.peaks],
-            keep_positives,
-            genomic["labels"]["min_overlap"],
-        )
-    train, valid, test = genomic_splits(
-        GenomeArray(snakemake.input.genome),
-        labels,
-        genomic["splits"],
-        seed=genomic["seed"],
-        negatives_per_positive=genomic.get("eval_negatives_per_positive", 1.0),
-        train_keep=train_keep,
+    data = from_genomic_windows(
+        snakemake.input.genome,
+        snakemake.input.labels,
+        snakemake.params.genomic,
+        snakemake.input.get("peaks", []),
+        keep_positives,
     )
-    n_train_positives = len(train.positives)
-    if keep_positives is not None:
-        logging.info(
-            "keep_positives %g: %d of %d training positives kept (central bin covered by the "
-            "peaks of signal rank <= int(n_peaks x %g) of a positive task)",
-            keep_positives,
-            n_train_positives,
-            train.n_all_positives,
-            keep_positives,
-        )
-    splits = {"train": train, "valid": valid, "test": test}
-    logging.info(
-        "%d training positives, %d validation and %d test windows",
-        len(train.positives),
-        len(valid[0]),
-        len(test[0]),
-    )
+splits, objective = data.splits, data.objective
+architecture = {**snakemake.params.model, **data.model_sizes}
 settings = TrainSettings(**snakemake.params.training)
 # Rule train_model_pack trains params.seeds together (attrprior.packing) into its pack
 # directory; rule train_model one seed into its outputs.
@@ -205,9 +110,6 @@ def seed_entry(index: int) -> dict:
 
 entries = [seed_entry(index) for index in range(len(seeds))]
 conditions = [Condition.from_config(entry) for entry in entries]
-if objective is None:
-    length, n_tasks = splits["valid"][0].shape[2], splits["valid"][1].shape[1]
-    architecture.update(length=length, n_tasks=n_tasks)
 models, generators, resumes, resume_keys = [], [], [], []
 for seed, entry in zip(seeds, entries, strict=True):
     logging.info("model %s, condition %s, seed %d, device %s", architecture, entry, seed, device)
@@ -225,20 +127,12 @@ for seed, entry in zip(seeds, entries, strict=True):
         else Path(snakemake.output.model).with_name("training_state.pt")
     )
     resume_keys.append(
-        json.dumps(
-            {
-                "params": {
-                    k: getattr(snakemake.params, k) for k in ("model", "condition", "training")
-                },
-                "condition": entry,
-                "seed": seed,
-                **({"packed": seeds} if packed else {}),
-                "inputs": sorted(
-                    (str(path), os.stat(path).st_mtime_ns) for path in snakemake.input
-                ),
-            },
-            sort_keys=True,
-            default=str,
+        resume_key(
+            {k: getattr(snakemake.params, k) for k in ("model", "condition", "training")},
+            entry,
+            seed,
+            snakemake.input,
+            seeds if packed else None,
         )
     )
 if architecture["architecture"] == "tseng_profile":
@@ -311,7 +205,7 @@ for model, seed, entry, (state, history) in zip(models, seeds, entries, results,
         seed=seed,
         # Training positives (windows) or peak examples of one epoch: fewer with
         # keep_positives.
-        n_train_positives=n_train_positives,
+        n_train_positives=data.n_train_positives,
     )
 for resume in resumes:
     resume.unlink(missing_ok=True)
