@@ -8,15 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.genome import (
-    N_CODE,
-    SEQUENCE_FILE,
-    GenomeArray,
-    ProfileExamples,
-    build_profile_examples,
-    encode_genome,
-)
+from attrprior.genome import N_CODE, GenomeArray, encode_genome
 from attrprior.labels import BinaryLabels
+from attrprior.profile_examples import SEQUENCE_FILE, ProfileExamples, build_profile_examples
 from attrprior.sampling import (
     BalancedWindows,
     genomic_splits,

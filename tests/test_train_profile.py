@@ -16,10 +16,11 @@ from attrprior.explained import (
     explained_model,
     profile_attribution_target,
 )
-from attrprior.genome import GenomeArray, build_profile_examples, encode_genome
+from attrprior.genome import GenomeArray, encode_genome
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
 from attrprior.priors import fourier_prior
+from attrprior.profile_examples import build_profile_examples
 from attrprior.sampling import ProfileBatches, profile_splits
 from attrprior.tracks import write_bigwig
 from attrprior.train import (

@@ -15,9 +15,9 @@ memory stays bounded whatever the genome size.
 :func:`region_examples` reads the fixed regions of Majdandzic et al.'s 200-bp tasks instead.
 
 :class:`ProfileBatches` makes the batches of Tseng et al.'s profile models from a
-profile-examples directory (:class:`attrprior.genome.ProfileExamples`): every training peak
-once per epoch, jittered, with random genomic windows from the directory's pool filling the
-rest of each batch; validation and test use the peaks alone, unjittered.
+profile-examples directory (:class:`attrprior.profile_examples.ProfileExamples`): every
+training peak once per epoch, jittered, with random genomic windows from the directory's pool
+filling the rest of each batch; validation and test use the peaks alone, unjittered.
 :func:`profile_attribution_examples` picks the test peaks profile models are explained on.
 
 Training on a fraction of the data (Tseng et al.'s "1% data" runs, condition key
@@ -29,7 +29,7 @@ ranks (:func:`retained_profile_peaks`). Negatives, random windows, validation an
 stay complete.
 
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
-profile batches are :class:`attrprior.genome.ProfileBatch` objects.
+profile batches are :class:`attrprior.profile_examples.ProfileBatch` objects.
 """
 
 from __future__ import annotations
@@ -39,15 +39,14 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import (
-    N_CODE,
-    GenomeArray,
+from attrprior.genome import N_CODE, GenomeArray
+from attrprior.labels import BinaryLabels, central_bin_coverage
+from attrprior.profile_examples import (
     ProfileBatch,
     ProfileExamples,
     concatenate_profile_batches,
     take_windows,
 )
-from attrprior.labels import BinaryLabels, central_bin_coverage
 
 __all__ = [
     "BalancedWindows",
@@ -380,7 +379,7 @@ class ProfileBatches:
 
     Notes
     -----
-    Batches are :class:`attrprior.genome.ProfileBatch` objects, peaks first, with
+    Batches are :class:`attrprior.profile_examples.ProfileBatch` objects, peaks first, with
     ``is_peak`` marking them. Nothing is reverse-complemented here: the training objective
     appends the reverse complements (so each batch doubles).
     """

@@ -40,12 +40,12 @@ from torch.nn import functional as F
 
 from attrprior.correction import correct_gradients
 from attrprior.explained import profile_attribution_target
-from attrprior.genome import ProfileBatch
 from attrprior.io import atomic_path
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
 from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 from attrprior.models import fixed_batch_statistics
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
+from attrprior.profile_examples import ProfileBatch
 from attrprior.sampling import ProfileBatches
 
 log = logging.getLogger(__name__)
@@ -610,7 +610,7 @@ class ProfileTensors(NamedTuple):
 
     @classmethod
     def from_batch(cls, batch: ProfileBatch, device: torch.device | str) -> ProfileTensors:
-        """Move a :class:`attrprior.genome.ProfileBatch` to ``device``."""
+        """Move a :class:`attrprior.profile_examples.ProfileBatch` to ``device``."""
         is_peak = np.ones(len(batch.indices), bool) if batch.is_peak is None else batch.is_peak
         return cls(
             torch.as_tensor(batch.one_hot, device=device),

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs, split_arrays
-from attrprior.genome import GenomeArray, ProfileExamples
+from attrprior.genome import GenomeArray
 from attrprior.io import load_npz
 from attrprior.labels import load_binary_labels
 from attrprior.peaks import read_narrowpeak
+from attrprior.profile_examples import ProfileExamples
 from attrprior.sampling import genomic_splits, profile_splits, retained_positives
 from attrprior.train import ProfileObjective
 

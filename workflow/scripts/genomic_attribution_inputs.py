@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.attribution import dinucleotide_references
-from attrprior.genome import GenomeArray, ProfileExamples
+from attrprior.genome import GenomeArray
 from attrprior.io import atomic_path, log_to_file
 from attrprior.labels import load_binary_labels
 from attrprior.peaks import (
@@ -30,6 +30,7 @@ from attrprior.peaks import (
     window_interval_mask,
     window_summit_distance,
 )
+from attrprior.profile_examples import ProfileExamples
 from attrprior.sampling import positive_and_negative_windows, profile_attribution_examples
 
 log_to_file(snakemake.log[0])
