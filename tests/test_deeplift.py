@@ -167,12 +167,19 @@ class Unknown(nn.Module):
 
 
 def test_models_it_cannot_explain_are_named_and_left_to_tangermeme():
-    unknown = nn.Sequential(nn.Conv1d(4, 2, 3), Unknown())
+    unknown = nn.Sequential(nn.Conv1d(4, 2, 3), Unknown()).eval()
     assert "Unknown is not known to be linear" in unsupported(unknown, OPS)
-    overlapping = nn.Sequential(nn.Conv1d(4, 2, 3), nn.ReLU(), nn.MaxPool1d(4, stride=2))
+    overlapping = nn.Sequential(nn.Conv1d(4, 2, 3), nn.ReLU(), nn.MaxPool1d(4, stride=2)).eval()
     assert "kernel == stride" in unsupported(overlapping, OPS)
-    softmax = nn.Sequential(nn.Flatten(), nn.Linear(40, 3), nn.Softmax(dim=1))
+    softmax = nn.Sequential(nn.Flatten(), nn.Linear(40, 3), nn.Softmax(dim=1)).eval()
     assert "Softmax" in unsupported(softmax, OPS)
+    # States in which the examples' and the references' separate batches would differ.
+    conv_bn = nn.Sequential(nn.Conv1d(4, 2, 3), nn.BatchNorm1d(2), nn.ReLU())
+    assert "training mode" in unsupported(conv_bn, OPS)
+    no_statistics = nn.Sequential(nn.Conv1d(4, 2, 3), nn.BatchNorm1d(2, track_running_stats=False))
+    assert "without running statistics" in unsupported(no_statistics.eval(), OPS)
+    in_place = nn.Sequential(nn.Conv1d(4, 2, 3), nn.ReLU(inplace=True)).eval()
+    assert "inplace=True" in unsupported(in_place, OPS)
     torch.manual_seed(6)
     model = nn.Sequential(nn.Conv1d(4, 2, 3), nn.Flatten(), nn.Linear(76, 1), Unknown()).eval()
     x = one_hot(2, 40, 5)
@@ -203,6 +210,16 @@ def test_a_module_called_twice_is_refused():
     x = torch.as_tensor(one_hot(2, 10, 6))
     with pytest.raises(ValueError, match="called twice"):
         pair_multipliers(Twice().eval(), x, x[:, None].clone(), nonlinear_ops=OPS)
+    # engine auto falls back to tangermeme, which keeps one record per call.
+    torch.manual_seed(6)
+    model = Twice().eval()
+    x = one_hot(3, 10, 6)
+    refs = np.stack([np.roll(x, k, axis=2) for k in (1, 2)], axis=1)
+    np.testing.assert_array_equal(
+        deep_shap(model, x, refs), deep_shap(model, x, refs, engine="tangermeme")
+    )
+    with pytest.raises(ValueError, match="called twice"):
+        deep_shap(model, x, refs, engine="shared")
 
 
 def test_hypothetical_scores_equal_tangermeme():

@@ -287,3 +287,22 @@ def test_packed_per_example_prior_gradient_equals_each_seed_alone():
         for packed_loss, own_loss in zip(packed[s], own, strict=True):
             torch.testing.assert_close(packed_loss, own_loss, rtol=1e-4, atol=1e-6)
         assert own[1] > 0
+
+
+def test_fixed_statistics_pass_needs_the_previous_call_of_its_shape_and_mode():
+    architecture = {"architecture": "tseng_binary", "length": 300, "n_tasks": 1, "dropout": 0.2}
+    models, generators = build_seeds(architecture, [0, 1])
+    pack = SeedPack(models, generators)
+    x = torch.rand(2, 4, 4, 300)
+    with pytest.raises(ValueError, match="previous call"):
+        pack(x, fixed_statistics=True)  # no call yet
+    for model in models:
+        model.eval()
+    pack(x)
+    for model in models:
+        model.train()
+    with pytest.raises(ValueError, match="previous call"):
+        pack(x, fixed_statistics=True)  # the previous call was in evaluation mode
+    pack(x[:, :2])
+    with pytest.raises(ValueError, match="previous call"):
+        pack(x, fixed_statistics=True)  # ... and of another batch size

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from attrprior.correction import correct_gradients
-from attrprior.deeplift import pair_multipliers, unsupported
+from attrprior.deeplift import RepeatedModuleCall, pair_multipliers, unsupported
 from attrprior.map_names import corrected_name
 
 ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
@@ -611,28 +611,34 @@ def deep_shap(
         )
     if additional_nonlinear_ops is None:
         additional_nonlinear_ops = _default_nonlinear_ops()
-    shared = _shared_engine(model, engine, additional_nonlinear_ops)
 
     device, dtype = _model_device_dtype(model)
     n_refs = refs.shape[1]
     per_chunk = max(1, batch_size // n_refs)
     attributions, deltas = [], []
     with _evaluating(model):
+        shared = _shared_engine(model, engine, additional_nonlinear_ops)
         for start in range(0, x.shape[0], per_chunk):
             rows = slice(start, start + per_chunk)
             xs, rs, chunk_args = x[rows], refs[rows], _rows(args, rows)
             # The multipliers of every pair (n, K, 4, L), from which both the hypothetical
             # scores and the deltas follow.
+            mult = None
             if shared is not None:
-                mult = pair_multipliers(
-                    model,
-                    xs.to(device=device, dtype=dtype),
-                    rs.to(device=device, dtype=dtype),
-                    target,
-                    tuple(a.to(device=device, dtype=dtype) for a in chunk_args),
-                    shared,
-                ).to("cpu", torch.float32)
-            else:
+                try:
+                    mult = pair_multipliers(
+                        model,
+                        xs.to(device=device, dtype=dtype),
+                        rs.to(device=device, dtype=dtype),
+                        target,
+                        tuple(a.to(device=device, dtype=dtype) for a in chunk_args),
+                        shared,
+                    ).to("cpu", torch.float32)
+                except RepeatedModuleCall:
+                    if engine == "shared":
+                        raise
+                    shared = None  # tangermeme handles modules called more than once
+            if mult is None:
                 mult = deep_lift_shap(
                     model,
                     xs,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 #: Leaf modules that are linear in each row (BatchNorm and Dropout in evaluation mode).
 LINEAR_MODULES = (
@@ -45,6 +46,11 @@ LINEAR_MODULES = (
 SECANT_THRESHOLD = 1e-6
 
 
+class RepeatedModuleCall(ValueError):
+    """A nonlinear module called more than once in one forward pass (the engine keeps one
+    record of each module's activations; tangermeme keeps one per call)."""
+
+
 def _rules() -> tuple[Callable, Callable]:
     from tangermeme.deep_lift_shap import _maxpool, _nonlinear
 
@@ -54,7 +60,8 @@ def _rules() -> tuple[Callable, Callable]:
 def unsupported(model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> str | None:
     """Why :func:`pair_multipliers` cannot explain ``model``, or None if it can.
 
-    Every module must be one of: a container (``nn.Sequential``, ``nn.ModuleList``) or a
+    Every module must be in evaluation mode, without in-place operation, BatchNorm with
+    running statistics; and one of: a container (``nn.Sequential``, ``nn.ModuleList``) or a
     module whose class sets ``deeplift_rowwise_linear = True`` (its own forward code is
     linear in each row: :class:`attrprior.models.KooCNN`, ...); a module whose class sets
     ``deeplift_example_constant = True`` (its output is detached); a leaf in
@@ -65,6 +72,9 @@ def unsupported(model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> str
     rescale, maxpool = _rules()
     for name, module in model.named_modules():
         where = name or type(model).__name__
+        state = _state_problem(module)
+        if state is not None:
+            return f"{where}: {state}"
         rule = nonlinear_ops.get(type(module))
         if rule is rescale:
             continue
@@ -81,6 +91,18 @@ def unsupported(model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> str
         if getattr(type(module), "deeplift_example_constant", False):
             continue
         return f"{where}: {type(module).__name__} is not known to be linear in each row"
+    return None
+
+
+def _state_problem(module: nn.Module) -> str | None:
+    """Why a module's state breaks the engine: the examples and the references run as
+    separate batches, and a nonlinear module's input is read after its forward pass."""
+    if module.training:
+        return "in training mode (BatchNorm and Dropout must be in evaluation mode)"
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.running_mean is None:
+        return "BatchNorm without running statistics normalises by each batch's own"
+    if getattr(module, "inplace", False):
+        return f"{type(module).__name__}(inplace=True) overwrites its input"
     return None
 
 
@@ -121,6 +143,7 @@ class _Rescale(torch.autograd.Function):
         return r_out.clone()
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         (secant,) = ctx.saved_tensors
         return grad * secant, None, None
@@ -135,7 +158,7 @@ class _MaxPoolRule:
     example_indices: torch.Tensor  # winners of the example's windows
     reference_indices: torch.Tensor  # winners of the reference's windows
     unchanged: torch.Tensor  # x_in == r_in
-    delta_in: torch.Tensor  # x_in - r_in
+    denominator: torch.Tensor  # x_in - r_in, 1 where unchanged
     pool: nn.MaxPool1d
 
     def unpool(self, values: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
@@ -158,14 +181,14 @@ class _MaxPool(torch.autograd.Function):
         return r_out.clone()
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         rule = ctx.rule
         routed = rule.unpool(grad * rule.example_gain, rule.example_indices) + rule.unpool(
             grad * rule.reference_gain, rule.reference_indices
         )
         fallback = rule.unpool(grad, rule.example_indices)
-        # Where a position is unchanged the quotient is not finite, and not taken.
-        return torch.where(rule.unchanged, fallback, routed / rule.delta_in), None, None
+        return torch.where(rule.unchanged, fallback, routed / rule.denominator), None, None
 
 
 class _SharedExamplePass:
@@ -199,7 +222,7 @@ class _SharedExamplePass:
     def _hook(self, module, inputs, output):
         if self.phase == "examples":
             if module in self.examples:
-                raise ValueError(
+                raise RepeatedModuleCall(
                     f"{type(module).__name__} is called twice in one forward pass; DeepLIFT "
                     "needs each nonlinear module called once"
                 )
@@ -240,8 +263,9 @@ class _SharedExamplePass:
             else:
                 rule = self._maxpool_rule(module, r_in, delta_in, xo_pair, ro_pair, extra)
         if kind == "rescale":
-            return _Rescale.apply(r_in, r_out, secant.view(r_in.shape))
-        return _MaxPool.apply(r_in, r_out, rule)
+            return _Rescale.apply(r_in, r_out.detach(), secant.view(r_in.shape))
+        # r_out detached: its own graph (and what it saves) is not needed for the gradient.
+        return _MaxPool.apply(r_in, r_out.detach(), rule)
 
     def _maxpool_rule(self, module, r_in, delta_in, xo_pair, ro_pair, x_indices) -> _MaxPoolRule:
         """The max-pool rule's terms: the change of each window's max is routed to the
@@ -256,7 +280,7 @@ class _SharedExamplePass:
             example_indices=x_indices.unsqueeze(1).expand_as(ro_pair).reshape(r_indices.shape),
             reference_indices=r_indices,
             unchanged=unchanged.view(r_in.shape),
-            delta_in=delta_in.view(r_in.shape),
+            denominator=delta_in.masked_fill(unchanged, 1.0).view(r_in.shape),
             pool=module,
         )
 

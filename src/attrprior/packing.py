@@ -109,6 +109,7 @@ class SeedPack:
         self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
         self._last_masks: list[torch.Tensor] | None = None
+        self._last_call: tuple[tuple[int, ...], bool] | None = None
 
     def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
         """The dropout layers in the order a forward pass calls them, with the shape of one
@@ -174,8 +175,13 @@ class SeedPack:
         buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
         if not fixed_statistics:
             self._last_masks = self._masks(x, training)
-        elif training and self._last_masks is None:
-            raise ValueError("fixed_statistics reuses the masks of a previous call: none yet")
+            self._last_call = (tuple(x.shape), training)
+        elif self._last_call != (tuple(x.shape), training):
+            raise ValueError(
+                "fixed_statistics reuses the dropout masks of the previous call, which must "
+                f"have the same input shape and mode: got {(tuple(x.shape), training)}, "
+                f"previous {self._last_call}"
+            )
         with warnings.catch_warnings(), ExitStack() as stack:
             # BatchNorm's running-statistics update (lerp_) has no batching rule yet and
             # falls back to a loop over the seeds: correct, a little slower.
