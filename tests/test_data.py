@@ -7,21 +7,18 @@ import pandas as pd
 import pytest
 
 from attrprior.data import (
-    ALPHABET,
     Motif,
     billboard_from_truth,
     load_dataset,
     load_jaspar_motifs,
     motif_mask,
-    one_hot_decode,
-    one_hot_encode,
-    reverse_complement,
     sample_from_pwm,
     save_dataset,
     simulate_billboard,
     simulate_single_motif,
     split_arrays,
 )
+from attrprior.sequences import ALPHABET, one_hot_decode, one_hot_encode, reverse_complement
 
 CORE_IDS = ("MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.2")
 COUNT_PROBABILITIES = {3: 0.50, 4: 0.25, 5: 0.17, 6: 0.05, 7: 0.03}
@@ -96,28 +93,6 @@ def test_motif_pwm_is_read_only_and_validated():
 
 
 # --- One-hot helpers ------------------------------------------------------------------------
-
-
-def test_reverse_complement_known_value_and_involution():
-    x = one_hot_encode("AACGTTG")
-    assert one_hot_decode(reverse_complement(x)) == "CAACGTT"
-    batch = np.random.default_rng(0).random((3, 4, 9))
-    np.testing.assert_array_equal(reverse_complement(reverse_complement(batch)), batch)
-    np.testing.assert_array_equal(reverse_complement(batch)[1], reverse_complement(batch[1]))
-    with pytest.raises(ValueError, match="x"):
-        reverse_complement(np.zeros((5, 3)))
-
-
-def test_one_hot_round_trip_and_unknown_letters():
-    sequence = "ACGTNACCGTTA"
-    x = one_hot_encode(sequence)
-    assert x.dtype == np.int8 and x.shape == (4, len(sequence))
-    assert one_hot_decode(x) == sequence
-    assert x[:, 4].sum() == 0
-    np.testing.assert_array_equal(one_hot_encode("acgt"), np.eye(4, dtype=np.int8))
-    assert one_hot_decode(one_hot_encode("AXG-")) == "ANGN"
-    with pytest.raises(ValueError, match="x"):
-        one_hot_decode(np.full((4, 2), 0.25))
 
 
 def test_sample_from_pwm_follows_column_probabilities():

@@ -6,16 +6,18 @@ import pickle
 import numpy as np
 import pytest
 
-from attrprior.data import reverse_complement
 from attrprior.genome import (
     GenomeArray,
     NpyWriter,
     check_fasta_chroms,
-    codes_to_one_hot,
-    encode_codes,
     encode_genome,
     fasta_chrom_sizes,
     genome_index_path,
+)
+from attrprior.sequences import (
+    codes_to_one_hot,
+    encode_codes,
+    reverse_complement,
     reverse_complement_codes,
 )
 

@@ -16,12 +16,8 @@ import pandas as pd
 import pytest
 
 from attrprior import motifs as mt
-from attrprior.data import (
-    load_jaspar_motifs,
-    one_hot_encode,
-    reverse_complement,
-    simulate_billboard,
-)
+from attrprior.data import load_jaspar_motifs, simulate_billboard
+from attrprior.sequences import one_hot_encode, reverse_complement
 
 PLANTED = {"MA0080.4": "SPI1", "MA0036.2": "GATA2", "MA0139.1": "CTCF"}
 U = [0.25, 0.25, 0.25, 0.25]  # IC 0 bits

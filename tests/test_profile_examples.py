@@ -19,8 +19,8 @@ from test_genome import (  # noqa: F401
 )
 
 import attrprior.profile_examples as examples_module
-from attrprior.data import reverse_complement
 from attrprior.profile_examples import ProfileExamples, build_profile_examples
+from attrprior.sequences import reverse_complement
 from attrprior.tracks import write_bigwig
 
 # --------------------------------------------------------------------------------------------

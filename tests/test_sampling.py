@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.genome import N_CODE, GenomeArray, encode_genome
+from attrprior.genome import GenomeArray, encode_genome
 from attrprior.labels import BinaryLabels
 from attrprior.profile_examples import SEQUENCE_FILE, ProfileExamples, build_profile_examples
 from attrprior.sampling import (
@@ -22,6 +22,7 @@ from attrprior.sampling import (
     retained_profile_peaks,
     signal_ranks,
 )
+from attrprior.sequences import N_CODE
 from attrprior.tracks import write_bigwig
 from attrprior.train import ArrayBatches
 

@@ -17,8 +17,9 @@ import pytest
 import requests
 import yaml
 
-from attrprior.data import load_jaspar_motifs, one_hot_encode
+from attrprior.data import load_jaspar_motifs
 from attrprior.portal import MockPortal
+from attrprior.sequences import one_hot_encode
 from attrprior.simgenome import (
     BPNET_FILE,
     BPNET_RECORD,

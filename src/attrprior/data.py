@@ -25,15 +25,12 @@ import numpy as np
 import pandas as pd
 
 from attrprior.io import atomic_path, read_npz
+from attrprior.sequences import ALPHABET, reverse_complement
 
 __all__ = [
-    "ALPHABET",
     "Motif",
     "SimulatedDataset",
     "load_jaspar_motifs",
-    "reverse_complement",
-    "one_hot_encode",
-    "one_hot_decode",
     "sample_from_pwm",
     "simulate_billboard",
     "simulate_single_motif",
@@ -42,7 +39,6 @@ __all__ = [
     "motif_mask",
 ]
 
-ALPHABET = "ACGT"
 
 #: Core motifs of the billboard dataset: SP1, Gabpa, CEBPB, MAX, YY1 (JASPAR 2016 IDs).
 BILLBOARD_CORE_MOTIFS = ("MA0079.3", "MA0062.2", "MA0466.2", "MA0058.3", "MA0095.2")
@@ -142,79 +138,6 @@ def load_jaspar_motifs(
             matrix_id=record.matrix_id, name=record.name, pwm=counts / counts.sum(axis=0)
         )
     return motifs
-
-
-# --------------------------------------------------------------------------------------------
-# One-hot encoding
-# --------------------------------------------------------------------------------------------
-
-
-def reverse_complement(x: np.ndarray) -> np.ndarray:
-    """Reverse complement one-hot sequences or probability matrices.
-
-    Parameters
-    ----------
-    x : numpy.ndarray, shape (4, L) or (N, 4, L)
-        Bases A, C, G, T on the second-to-last axis, positions on the last axis.
-
-    Returns
-    -------
-    numpy.ndarray
-        Same shape and dtype: bases swapped A<->T, C<->G and positions reversed. A new array.
-    """
-    x = np.asarray(x)
-    if x.ndim not in (2, 3) or x.shape[-2] != len(ALPHABET):
-        raise ValueError(f"x: expected shape (4, L) or (N, 4, L), got {x.shape}")
-    # With rows in A, C, G, T order, reversing the base axis is the complement.
-    return x[..., ::-1, ::-1].copy()
-
-
-def one_hot_encode(sequence: str) -> np.ndarray:
-    """One-hot encode a DNA sequence.
-
-    Parameters
-    ----------
-    sequence : str
-        DNA letters; lower case counts as upper case (soft-masked genomes). ``N`` and any other
-        character give an all-zero column.
-
-    Returns
-    -------
-    numpy.ndarray, shape (4, L), int8
-        Rows A, C, G, T; one column per character.
-    """
-    if not isinstance(sequence, str):
-        raise ValueError(f"sequence: expected str, got {type(sequence).__name__}")
-    # Non-ASCII characters become "?" and therefore all-zero columns.
-    codes = np.frombuffer(sequence.upper().encode("ascii", errors="replace"), dtype=np.uint8)
-    lookup = np.full(256, len(ALPHABET), dtype=np.intp)
-    lookup[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(ALPHABET))
-    index = lookup[codes]
-    return (np.arange(len(ALPHABET))[:, None] == index[None, :]).astype(np.int8)
-
-
-def one_hot_decode(x: np.ndarray) -> str:
-    """Decode a one-hot matrix into a DNA string.
-
-    Parameters
-    ----------
-    x : numpy.ndarray, shape (4, L)
-        One-hot columns (rows A, C, G, T); an all-zero column decodes to ``N``.
-
-    Returns
-    -------
-    str
-        Sequence of length L.
-    """
-    x = np.asarray(x)
-    if x.ndim != 2 or x.shape[0] != len(ALPHABET):
-        raise ValueError(f"x: expected shape (4, L), got {x.shape}")
-    column_sums = x.sum(axis=0)
-    if not (np.isin(x, (0, 1)).all() and np.isin(column_sums, (0, 1)).all()):
-        raise ValueError("x: every column must be one-hot or all zero")
-    letters = np.array(list(ALPHABET + "N"))
-    index = np.where(column_sums == 1, x.argmax(axis=0), len(ALPHABET))
-    return "".join(letters[index])
 
 
 def sample_from_pwm(pwm: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -12,7 +12,7 @@ Genome array
     and only the pages touched of memory.
 
 N handling
-    A base coded 4 becomes an all-zero one-hot column (as in ``attrprior.data.one_hot_encode``).
+    A base coded 4 becomes an all-zero one-hot column (``attrprior.sequences``).
     Windows holding Ns are kept, as in Tseng et al.'s training data; callers who want to drop
     windows with many Ns can use :meth:`GenomeArray.n_fraction`.
 
@@ -33,18 +33,14 @@ from pathlib import Path
 import numpy as np
 
 from attrprior.io import atomic_path
+from attrprior.sequences import ALPHABET, N_CODE, codes_to_one_hot, encode_codes
 from attrprior.tracks import (
     ChromSizes,
     as_chrom_sizes,
 )
 
 __all__ = [
-    "BASES",
-    "N_CODE",
     "DEFAULT_CHUNK_SIZE",
-    "encode_codes",
-    "codes_to_one_hot",
-    "reverse_complement_codes",
     "fasta_chrom_sizes",
     "check_fasta_chroms",
     "genome_index_path",
@@ -54,87 +50,11 @@ __all__ = [
     "GenomeArray",
 ]
 
-BASES = "ACGT"
-#: Code of any letter other than A, C, G, T (upper or lower case).
-N_CODE = 4
 #: Bases read from the FASTA per step in :func:`encode_genome`.
 DEFAULT_CHUNK_SIZE = 4_000_000
 
 _INDEX_FORMAT = "attrprior-genome-codes"
 _INDEX_VERSION = 1
-
-
-def _code_table() -> np.ndarray:
-    """256-entry lookup from ASCII byte to code; read-only."""
-    table = np.full(256, N_CODE, dtype=np.uint8)
-    for code, base in enumerate(BASES):
-        table[ord(base)] = code
-        table[ord(base.lower())] = code
-    table.setflags(write=False)
-    return table
-
-
-_CODE_TABLE = _code_table()
-
-
-# --------------------------------------------------------------------------------------------
-# Codes
-# --------------------------------------------------------------------------------------------
-
-
-def encode_codes(sequence: str | bytes) -> np.ndarray:
-    """Encode DNA letters as codes A=0, C=1, G=2, T=3, other=4 (case-insensitive).
-
-    Parameters
-    ----------
-    sequence : str or bytes
-        Letters; non-ASCII characters count as "other".
-
-    Returns
-    -------
-    numpy.ndarray, shape (L,), uint8
-    """
-    if isinstance(sequence, str):
-        sequence = sequence.encode("ascii", errors="replace")
-    if not isinstance(sequence, bytes | bytearray):
-        raise ValueError(f"sequence: expected str or bytes, got {type(sequence).__name__}")
-    return _CODE_TABLE[np.frombuffer(sequence, dtype=np.uint8)]
-
-
-def codes_to_one_hot(codes: np.ndarray, dtype: np.dtype | type = np.float32) -> np.ndarray:
-    """One-hot encode base codes.
-
-    Parameters
-    ----------
-    codes : numpy.ndarray, shape (..., L)
-        Codes 0-3 for A, C, G, T; 4 (N) gives an all-zero column.
-    dtype : numpy dtype
-        Output dtype, e.g. float32 or int8.
-
-    Returns
-    -------
-    numpy.ndarray, shape (..., 4, L)
-        Bases A, C, G, T on the second-to-last axis.
-    """
-    codes = np.asarray(codes)
-    bases = np.arange(len(BASES), dtype=codes.dtype).reshape(len(BASES), 1)
-    return (codes[..., None, :] == bases).astype(dtype)
-
-
-def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
-    """Reverse complement base codes along the last axis (A<->T, C<->G, N stays N).
-
-    Parameters
-    ----------
-    codes : numpy.ndarray, shape (..., L), uint8
-
-    Returns
-    -------
-    numpy.ndarray, shape (..., L), uint8
-        A new array.
-    """
-    codes = np.asarray(codes, dtype=np.uint8)[..., ::-1]
-    return np.where(codes < N_CODE, 3 - codes, codes).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------------------------
@@ -307,7 +227,7 @@ class GenomeIndex:
         record = {
             "format": _INDEX_FORMAT,
             "version": _INDEX_VERSION,
-            "codes": {**{base: code for code, base in enumerate(BASES)}, "other": N_CODE},
+            "codes": {**{base: code for code, base in enumerate(ALPHABET)}, "other": N_CODE},
             "fasta": self.fasta,
             "total_length": self.total_length,
             "chroms": [

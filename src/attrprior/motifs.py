@@ -31,9 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.data import ALPHABET, Motif, _check_fraction, _check_int
+from attrprior.data import Motif, _check_fraction, _check_int
 from attrprior.data import reverse_complement as _reverse_complement
 from attrprior.io import atomic_path, read_npz
+from attrprior.sequences import ALPHABET
 
 __all__ = [
     "DiscoveredMotif",

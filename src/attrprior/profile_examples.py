@@ -26,13 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import (
-    GenomeArray,
-    NpyWriter,
-    codes_to_one_hot,
-    reverse_complement_codes,
-)
+from attrprior.genome import GenomeArray, NpyWriter
 from attrprior.io import atomic_path
+from attrprior.sequences import codes_to_one_hot, reverse_complement_codes
 from attrprior.tracks import (
     check_bigwig_chroms,
     open_bigwig,

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import N_CODE, GenomeArray
+from attrprior.genome import GenomeArray
 from attrprior.labels import BinaryLabels, central_bin_coverage
 from attrprior.profile_examples import (
     ProfileBatch,
@@ -47,6 +47,7 @@ from attrprior.profile_examples import (
     concatenate_profile_batches,
     take_windows,
 )
+from attrprior.sequences import N_CODE
 
 __all__ = [
     "BalancedWindows",

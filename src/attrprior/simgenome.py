@@ -245,9 +245,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrprior.data import Motif, load_jaspar_motifs, reverse_complement, sample_from_pwm
+from attrprior.data import Motif, load_jaspar_motifs, sample_from_pwm
 from attrprior.io import write_text
 from attrprior.portal import add_ena_run, add_experiment, add_file, add_zenodo_file, blob_path
+from attrprior.sequences import reverse_complement
 from attrprior.tracks import DEFAULT_READ_FILTER, sum_intervals, write_bigwig
 
 __all__ = [
