@@ -194,26 +194,26 @@ def test_dinucleotide_references(x):
     assert not np.array_equal(refs, np.broadcast_to(x[:, None], refs.shape))
 
 
-def test_deep_shap_exp_model_deltas_and_additivity(x, refs):
+def test_deepshap_exp_model_deltas_and_additivity(x, refs):
     model = exp_model()
-    hyp, deltas = A.deep_shap(model, x, refs, target=1, batch_size=7, return_deltas=True)
+    hyp, deltas = A.deepshap(model, x, refs, target=1, batch_size=7, return_deltas=True)
     assert hyp.shape == x.shape and hyp.dtype == np.float32 and deltas.shape == (N, 5)
     assert deltas.max() < 1e-3
     expected = f(model, x, 1) - np.mean([f(model, refs[:, k], 1) for k in range(5)], axis=0)
     np.testing.assert_allclose((hyp * x).sum(axis=(1, 2)), expected, rtol=1e-4, atol=1e-4)
-    actual = A.deep_shap(model, x, refs, target=1, hypothetical=False)
+    actual = A.deepshap(model, x, refs, target=1, hypothetical=False)
     np.testing.assert_allclose(actual, hyp * x, rtol=1e-5, atol=1e-6)
 
 
-def test_deep_shap_needs_exp_rule(x, refs):
+def test_deepshap_needs_exp_rule(x, refs):
     """Without a rule, exp is treated as linear and the deltas blow up; a custom rule works."""
     from tangermeme.deep_lift_shap import _nonlinear
 
     with pytest.warns(RuntimeWarning, match="onvergence deltas"):
-        _, bad = A.deep_shap(exp_model(), x, refs, additional_nonlinear_ops={}, return_deltas=True)
+        _, bad = A.deepshap(exp_model(), x, refs, additional_nonlinear_ops={}, return_deltas=True)
     assert bad.max() > 1e-2
     model = toy_model(ExpLike())
-    _, good = A.deep_shap(
+    _, good = A.deepshap(
         model, x, refs, additional_nonlinear_ops={ExpLike: _nonlinear}, return_deltas=True
     )
     assert good.max() < 1e-3
@@ -225,7 +225,7 @@ def _position_sums(hyp, x):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:captum")  # third-party noise
-def test_deep_shap_matches_captum_without_pooling(x, refs):
+def test_deepshap_matches_captum_without_pooling(x, refs):
     """Captum's DeepLiftShap on a ReLU model without pooling.
 
     Captum's DeepLIFT stops summing to f(x) - f(r) once a ReLU and a max-pool are chained
@@ -237,7 +237,7 @@ def test_deep_shap_matches_captum_without_pooling(x, refs):
     model = nn.Sequential(
         nn.Conv1d(4, 6, 5, padding=2), nn.ReLU(), nn.Flatten(), nn.Linear(6 * L, 2)
     ).eval()
-    hyp = A.deep_shap(model, x, refs, target=1)
+    hyp = A.deepshap(model, x, refs, target=1)
     for i in range(N):
         # Captum averages (x - r_k) * m_k over the references; summed over the bases at a
         # position this is the hypothetical score of the observed base.
@@ -250,12 +250,12 @@ def test_deep_shap_matches_captum_without_pooling(x, refs):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning:shap")  # third-party noise
-def test_deep_shap_matches_shap_with_pooling(x, refs):
+def test_deepshap_matches_shap_with_pooling(x, refs):
     """shap.DeepExplainer on the ReLU -> MaxPool toy model, the same references per example."""
     shap = pytest.importorskip("shap")
 
     model = toy_model(seed=4).eval()
-    hyp = A.deep_shap(model, x, refs)
+    hyp = A.deepshap(model, x, refs)
     for i in range(2):
         explainer = shap.DeepExplainer(model, torch.tensor(refs[i]))
         values = np.asarray(explainer.shap_values(torch.tensor(x[i : i + 1])))  # (1, 4, L, 2)
@@ -264,17 +264,17 @@ def test_deep_shap_matches_shap_with_pooling(x, refs):
         )
 
 
-def test_deep_shap_rejects_n_columns(x, refs):
+def test_deepshap_rejects_n_columns(x, refs):
     x = x.copy()
     x[2, :, 5] = 0
     with pytest.raises(ValueError, match="all-zero"):
-        A.deep_shap(exp_model(), x, refs)
+        A.deepshap(exp_model(), x, refs)
 
 
-def test_deep_shap_does_not_depend_on_the_pair_batch_size(x, refs):
+def test_deepshap_does_not_depend_on_the_pair_batch_size(x, refs):
     # attribution.methods.deepshap.batch_size is a compute setting only.
     model = exp_model()
-    maps = [A.deep_shap(model, x, refs, batch_size=size) for size in (1, 5, 32, 1000)]
+    maps = [A.deepshap(model, x, refs, batch_size=size) for size in (1, 5, 32, 1000)]
     for other in maps[1:]:
         np.testing.assert_allclose(other, maps[0], atol=1e-6, rtol=0)
 
@@ -299,7 +299,7 @@ def test_attribute_returns_raw_and_corrected(x, refs):
         np.testing.assert_allclose(out[f"{m}_corrected"], correct_gradients(out[m]))
         np.testing.assert_allclose(out[f"{m}_corrected"].sum(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose(out["saliency"], A.saliency(model, x), atol=1e-7)
-    np.testing.assert_allclose(out["deepshap"], A.deep_shap(model, x, refs), atol=1e-7)
+    np.testing.assert_allclose(out["deepshap"], A.deepshap(model, x, refs), atol=1e-7)
     with pytest.raises(ValueError, match="unknown attribution"):
         A.attribute(model, x, refs, {"grad_x_input": {}})
     with pytest.raises(ValueError, match="unknown parameter"):
@@ -335,7 +335,7 @@ def test_further_model_inputs_are_passed_per_example_to_every_method(x, refs):
     plain = A.attribute(model.body, x, refs, methods, seed=0)
     for name in methods:
         np.testing.assert_allclose(with_control[name], plain[name] * scale, rtol=2e-4, atol=1e-6)
-    _, deltas = A.deep_shap(model, x, refs, args=(control,), return_deltas=True)
+    _, deltas = A.deepshap(model, x, refs, args=(control,), return_deltas=True)
     assert deltas.shape == (N, refs.shape[1]) and deltas.max() < 1e-4
     with pytest.raises(ValueError, match=r"args\[0\] must have one row per example"):
         A.saliency(model, x, args=(control[:2],))
@@ -394,7 +394,7 @@ def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
     np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=1e-5)
     # Task 0 alone (the old behaviour) is a different map, and DeepLIFT is linear in the
     # explained output: the summed map is the sum of the three per-task maps.
-    per_task = [A.deep_shap(model, x, refs, target=t) for t in range(3)]
+    per_task = [A.deepshap(model, x, refs, target=t) for t in range(3)]
     assert np.abs(ours - per_task[0]).max() > 0.1 * np.abs(ours).max()
     np.testing.assert_allclose(ours, sum(per_task), atol=1e-5, rtol=1e-4)
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from attrprior.attribution import (
     _default_nonlinear_ops,
-    deep_shap,
+    deepshap,
     dinucleotide_references,
 )
 from attrprior.deeplift import pair_multipliers, unsupported
@@ -72,17 +72,17 @@ def test_multipliers_equal_tangermeme(name):
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_deep_shap_maps_are_the_same_with_either_engine(name):
+def test_deepshap_maps_are_the_same_with_either_engine(name):
     spec = MODELS[name]
     model = evaluated_model(spec)
     if spec.get("n_tasks", 1) > 1:
         model = SummedOutputs(model)  # the explained output of a multi-task model
     x = one_hot(6, spec["length"], 1)
     refs = dinucleotide_references(x, n_shuffles=5, seed=1)
-    shared = deep_shap(model, x, refs, batch_size=10, engine="shared")
-    reference = deep_shap(model, x, refs, batch_size=10, engine="tangermeme")
+    shared = deepshap(model, x, refs, batch_size=10, engine="shared")
+    reference = deepshap(model, x, refs, batch_size=10, engine="tangermeme")
     np.testing.assert_allclose(shared, reference, rtol=0, atol=1e-6 * np.abs(reference).max())
-    np.testing.assert_array_equal(deep_shap(model, x, refs, batch_size=10), shared)
+    np.testing.assert_array_equal(deepshap(model, x, refs, batch_size=10), shared)
 
 
 def test_multipliers_sum_to_the_output_difference():
@@ -185,14 +185,14 @@ def test_models_it_cannot_explain_are_named_and_left_to_tangermeme():
     x = one_hot(2, 40, 5)
     refs = dinucleotide_references(x, n_shuffles=2, seed=5)
     with pytest.raises(ValueError, match="engine 'shared' cannot explain"):
-        deep_shap(model, x, refs, engine="shared")
+        deepshap(model, x, refs, engine="shared")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         np.testing.assert_array_equal(
-            deep_shap(model, x, refs), deep_shap(model, x, refs, engine="tangermeme")
+            deepshap(model, x, refs), deepshap(model, x, refs, engine="tangermeme")
         )
     with pytest.raises(ValueError, match="engine must be one of"):
-        deep_shap(model, x, refs, engine="fast")
+        deepshap(model, x, refs, engine="fast")
 
 
 def test_a_module_called_twice_is_refused():
@@ -216,10 +216,10 @@ def test_a_module_called_twice_is_refused():
     x = one_hot(3, 10, 6)
     refs = np.stack([np.roll(x, k, axis=2) for k in (1, 2)], axis=1)
     np.testing.assert_array_equal(
-        deep_shap(model, x, refs), deep_shap(model, x, refs, engine="tangermeme")
+        deepshap(model, x, refs), deepshap(model, x, refs, engine="tangermeme")
     )
     with pytest.raises(ValueError, match="called twice"):
-        deep_shap(model, x, refs, engine="shared")
+        deepshap(model, x, refs, engine="shared")
 
 
 def test_hypothetical_scores_equal_tangermeme():

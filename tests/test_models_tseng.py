@@ -99,11 +99,11 @@ def test_every_relu_is_its_own_module_and_pooling_does_not_overlap():
     assert len(pools) == 1 and pools[0].kernel_size == pools[0].stride == 40
 
 
-def test_deep_shap_convergence_deltas_are_small():
+def test_deepshap_convergence_deltas_are_small():
     model = trained_batchnorm_model(n_tasks=2)
     x = one_hot(3, seed=7)
     refs = A.dinucleotide_references(x, n_shuffles=4, seed=1)
-    hyp, deltas = A.deep_shap(model, x, refs, target=1, batch_size=12, return_deltas=True)
+    hyp, deltas = A.deepshap(model, x, refs, target=1, batch_size=12, return_deltas=True)
     assert hyp.shape == x.shape and deltas.shape == (3, 4)
     with torch.no_grad():
         fx = model(torch.as_tensor(x))[:, 1].numpy()

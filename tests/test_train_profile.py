@@ -10,7 +10,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import log_softmax
 from scipy.stats import multinomial, pearsonr, spearmanr
 
-from attrprior.attribution import attribute, deep_shap, dinucleotide_references
+from attrprior.attribution import attribute, deepshap, dinucleotide_references
 from attrprior.explained import (
     ProfileAttributionModel,
     explained_model,
@@ -208,16 +208,16 @@ def test_profile_models_are_attributed_on_the_prior_target_with_fixed_controls(e
     # DeepSHAP: the controls stay with their examples (a different control changes the
     # map), and the same inputs give the same maps.
     references = dinucleotide_references(x, n_shuffles=3, seed=0)
-    shap = deep_shap(wrapped, x, references, args=(control,))
+    shap = deepshap(wrapped, x, references, args=(control,))
     assert shap.shape == x.shape and np.isfinite(shap).all()
-    np.testing.assert_array_equal(shap, deep_shap(wrapped, x, references, args=(control,)))
-    shifted = deep_shap(wrapped, x, references, args=(control[::-1].copy(),))
+    np.testing.assert_array_equal(shap, deepshap(wrapped, x, references, args=(control,)))
+    shifted = deepshap(wrapped, x, references, args=(control[::-1].copy(),))
     assert not np.allclose(shap, shifted)
     # With weights that do not depend on the input, DeepSHAP sums to f(x) - f(r) exactly:
     # the profile model is DeepLIFT-safe; the wrapper's deltas come only from the
     # log-softmax weights differing between an input and its references (as in the
     # reference implementation).
-    _, deltas = deep_shap(FixedWeights(model), x, references, args=(control,), return_deltas=True)
+    _, deltas = deepshap(FixedWeights(model), x, references, args=(control,), return_deltas=True)
     with torch.no_grad():
         scale = FixedWeights(model)(xt, ct).abs().max().item()
     assert deltas.max() < 1e-5 * scale

@@ -42,7 +42,7 @@ ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
 __all__ = [
     "ATTRIBUTION_METHODS",
     "attribute",
-    "deep_shap",
+    "deepshap",
     "dinucleotide_references",
     "expected_gradients",
     "integrated_gradients",
@@ -528,7 +528,7 @@ def _default_nonlinear_ops() -> dict:
     return {Exp: _nonlinear}
 
 
-def deep_shap(
+def deepshap(
     model: torch.nn.Module,
     x: np.ndarray | torch.Tensor,
     references: np.ndarray | torch.Tensor,
@@ -605,7 +605,7 @@ def deep_shap(
     if empty.any():
         idx = torch.nonzero(empty).flatten()[:10].tolist()
         raise ValueError(
-            f"deep_shap: {int(empty.sum())} sequence(s) contain all-zero (N) columns, e.g. "
+            f"deepshap: {int(empty.sum())} sequence(s) contain all-zero (N) columns, e.g. "
             f"indices {idx}; DeepLIFT hypothetical scores need one base per position. Drop "
             "these windows or fill the N positions before attributing."
         )
@@ -673,7 +673,7 @@ def deep_shap(
     return attr
 
 
-DEEP_SHAP_ENGINES = ("auto", "shared", "tangermeme")
+DEEPSHAP_ENGINES = ("auto", "shared", "tangermeme")
 
 
 def hypothetical_scores(multipliers: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
@@ -698,8 +698,8 @@ def _shared_engine(model: torch.nn.Module, engine: str, additional_nonlinear_ops
     """tangermeme's rule table when ``engine`` resolves to ``"shared"``, else None."""
     from tangermeme._deep_lift_utils import _build_nonlinear_ops
 
-    if engine not in DEEP_SHAP_ENGINES:
-        raise ValueError(f"deep_shap: engine must be one of {DEEP_SHAP_ENGINES}, got {engine!r}")
+    if engine not in DEEPSHAP_ENGINES:
+        raise ValueError(f"deepshap: engine must be one of {DEEPSHAP_ENGINES}, got {engine!r}")
     if engine == "tangermeme":
         return None
     ops = _build_nonlinear_ops(additional_nonlinear_ops)
@@ -707,7 +707,7 @@ def _shared_engine(model: torch.nn.Module, engine: str, additional_nonlinear_ops
     if reason is None:
         return ops
     if engine == "shared":
-        raise ValueError(f"deep_shap: engine 'shared' cannot explain this model: {reason}")
+        raise ValueError(f"deepshap: engine 'shared' cannot explain this model: {reason}")
     return None
 
 
@@ -791,10 +791,10 @@ def _run_expected_gradients(model, x, references, params, seed, args):
     return expected_gradients(model, x, references, seed=seed, args=args, **p)
 
 
-def _run_deep_shap(model, x, references, params, seed, args):
+def _run_deepshap(model, x, references, params, seed, args):
     # Always hypothetical: the registry returns raw maps, the x product is taken downstream.
     p = _params(params, {"target", "batch_size", "additional_nonlinear_ops", "engine"}, "deepshap")
-    return deep_shap(model, x, references, hypothetical=True, args=args, **p)
+    return deepshap(model, x, references, hypothetical=True, args=args, **p)
 
 
 ATTRIBUTION_METHODS: dict[str, AttributionFn] = {
@@ -802,7 +802,7 @@ ATTRIBUTION_METHODS: dict[str, AttributionFn] = {
     "integrated_gradients": _run_integrated_gradients,
     "smoothgrad": _run_smoothgrad,
     "expected_gradients": _run_expected_gradients,
-    "deepshap": _run_deep_shap,
+    "deepshap": _run_deepshap,
 }
 """Method name -> ``fn(model, x, references, params, seed, args)`` returning the raw (N, 4, L)
 map.
