@@ -132,8 +132,8 @@ def check_frequency_limits(config, key, dataset):
         for condition, entry in dataset["conditions"].items():
             if entry.get("prior") != "fourier":
                 continue
-            # Profile models default to 200 (attrprior.train.ProfileObjective).
-            limit = entry.get("params", {}).get("freq_limit", 200 if profile else None)
+            default = CONFIG_DEFAULTS.PROFILE_FOURIER_FREQ_LIMIT if profile else None
+            limit = entry.get("params", {}).get("freq_limit", default)
             if limit is not None and limit >= length // 2:
                 raise ValueError(
                     f"config key {key}.conditions.{condition}.params.freq_limit: {limit} "
@@ -349,6 +349,17 @@ def check_config(config):
                 f"config key {key}.attribution.explain: {explain!r} is neither 'sum' nor a "
                 f"task of the dataset's models (tasks: {tasks})"
             )
+        evaluation = dataset["evaluation"]
+        if "highfreq_limit" not in evaluation:
+            limit = CONFIG_DEFAULTS.default_highfreq_limit(dataset, models)
+            if limit is None:
+                found = sorted(CONFIG_DEFAULTS.fourier_freq_limits(dataset, models))
+                raise ValueError(
+                    f"config key {key}.evaluation.highfreq_limit: not set, and the dataset's "
+                    f"Fourier-prior conditions give no single freq_limit to take it from "
+                    f"(found {found or 'none'}); set it"
+                )
+            evaluation["highfreq_limit"] = limit
         check_frequency_limits(config, key, dataset)
         attribution = dataset.get("attribution")
         figures = dataset.get("figures")
@@ -707,19 +718,20 @@ def model_tasks(dataset, models):
     ]
 
 
-def load_chroms_module():
-    """attrprior.chroms of this checkout, loaded from its file (standard library only), so
-    that the names of local files can be read before any job runs."""
+def load_parse_time_module(name):
+    """attrprior.<name> of this checkout, loaded from its file (standard library only), so
+    that it serves before any job runs, whatever the environment has installed."""
     import importlib.util
 
-    path = Path(workflow.basedir) / "src" / "attrprior" / "chroms.py"
-    spec = importlib.util.spec_from_file_location("attrprior_chroms_at_parse", path)
-    chroms = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(chroms)
-    return chroms
+    path = Path(workflow.basedir) / "src" / "attrprior" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"attrprior_{name}_at_parse", path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
 
 
-CHROMS = load_chroms_module()
+CHROMS = load_parse_time_module("chroms")
+CONFIG_DEFAULTS = load_parse_time_module("config_defaults")
 check_config(config)
 
 

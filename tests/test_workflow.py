@@ -110,6 +110,17 @@ def assert_dry_run_fails(tmp_path, config, message, *targets):
             "datasets.billboard.evaluation.highfreq_limit: 99 leaves no frequency",
         ),
         (
+            # Without the key, two Fourier limits leave no single default to take.
+            lambda c: (
+                BILLBOARD(c)["evaluation"].pop("highfreq_limit"),
+                BILLBOARD(c)["conditions"].update(
+                    fourier_15={"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 15}}
+                ),
+            ),
+            "datasets.billboard.evaluation.highfreq_limit: not set, and the dataset's "
+            "Fourier-prior conditions give no single freq_limit to take it from (found [15, 30])",
+        ),
+        (
             lambda c: BILLBOARD(c)["evaluation"].update(entropy_pseudocount=float("nan")),
             "datasets.billboard.evaluation.entropy_pseudocount: nan is not a number",
         ),

@@ -38,6 +38,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
+from attrprior.config_defaults import PROFILE_FOURIER_FREQ_LIMIT
 from attrprior.correction import correct_gradients
 from attrprior.explained import profile_attribution_target
 from attrprior.io import atomic_path
@@ -640,7 +641,9 @@ def reverse_complement_profiles(batch: ProfileTensors) -> ProfileTensors:
 
 
 #: Default prior parameters of profile models (Tseng et al.: T = 200 for the profile models).
-PROFILE_PRIOR_DEFAULTS: dict[str, dict[str, object]] = {"fourier": {"freq_limit": 200}}
+PROFILE_PRIOR_DEFAULTS: dict[str, dict[str, object]] = {
+    "fourier": {"freq_limit": PROFILE_FOURIER_FREQ_LIMIT}
+}
 
 
 @dataclass(frozen=True)
