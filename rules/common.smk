@@ -59,6 +59,22 @@ def check_library_location():
 
 check_library_location()
 
+
+def load_parse_time_module(name):
+    """attrprior.<name> of this checkout, loaded from its file (standard library only), so
+    that it serves before any job runs, whatever the environment has installed."""
+    import importlib.util
+
+    path = Path(workflow.basedir) / "src" / "attrprior" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"attrprior_{name}_at_parse", path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+CHROMS = load_parse_time_module("chroms")
+WORKFLOW_CONFIG = load_parse_time_module("workflow_config")
+
 # Each config file as written (read once: for duplicate keys here, and to resolve the
 # relative paths a file names, config_file_naming).
 CONFIG_FILE_CONTENTS = {}
@@ -70,7 +86,7 @@ for configfile_path in workflow.configfiles:
 
 validate(config, schema="../config/schema.yaml")
 
-SIMULATORS = ("billboard", "single_motif")
+
 # Tuning runs use seeds 10000, 10001, ...: never a seed of the condition's own runs, so the
 # runs compared downstream are not those the weight was selected on.
 TUNING_SEED_OFFSET = 10000
@@ -87,158 +103,6 @@ REFERENCE_FILES = {
 def external_parts(ref):
     """``(name, separator, member)`` of an external ref (``member`` empty for a file)."""
     return ref.partition(EXTERNAL_MEMBER_SEPARATOR)
-
-
-def check_values(value, key="config"):
-    """No NaN or infinite number anywhere in the config (YAML .nan passes the schema's
-    bounds, since every comparison with NaN is false)."""
-    if isinstance(value, dict):
-        for name, item in value.items():
-            check_values(item, f"{key}.{name}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            check_values(item, f"{key}[{index}]")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(
-            f"config key {key.removeprefix('config.')}: {value} is not a number"
-        )
-
-
-def input_lengths(config, dataset):
-    """Lengths (bp) of the sequences the dataset's models read, by model name (None for
-    encode_regions datasets, whose regions are not attributed)."""
-    models = config["models"]
-    lengths = {}
-    for model in dataset["models"]:
-        if "billboard" in dataset or "single_motif" in dataset:
-            (simulation,) = (dataset[name] for name in SIMULATORS if name in dataset)
-            lengths[model] = simulation["length"]
-        elif "encode_binary" in dataset:
-            source = dataset["encode_binary"]
-            if models[model]["architecture"] == "tseng_profile":
-                lengths[model] = source.get("profile", {}).get("input_length")
-            else:
-                labels = source["labels"]
-                lengths[model] = labels["bin_size"] + 2 * labels["flank"]
-    return {model: length for model, length in lengths.items() if length}
-
-
-def check_frequency_limits(config, key, dataset):
-    """Fourier limits below the highest frequency of the sequences they apply to: at or
-    above it the prior penalises nothing and the high-frequency score is 0 everywhere.
-    """
-    for model, length in input_lengths(config, dataset).items():
-        profile = config["models"][model]["architecture"] == "tseng_profile"
-        for condition, entry in dataset["conditions"].items():
-            if entry.get("prior") != "fourier":
-                continue
-            default = CONFIG_DEFAULTS.PROFILE_FOURIER_FREQ_LIMIT if profile else None
-            limit = entry.get("params", {}).get("freq_limit", default)
-            if limit is not None and limit >= length // 2:
-                raise ValueError(
-                    f"config key {key}.conditions.{condition}.params.freq_limit: {limit} "
-                    f"leaves no frequency to penalise on the {length}-bp inputs of {model} "
-                    f"(frequencies 1..{length // 2}); use a value below {length // 2}"
-                )
-        limit = dataset["evaluation"]["highfreq_limit"]
-        if "attribution" in dataset and limit >= length // 2 - 1:
-            raise ValueError(
-                f"config key {key}.evaluation.highfreq_limit: {limit} leaves no frequency to "
-                f"score on the {length}-bp maps of {model} (frequencies 1..{length // 2 - 1} "
-                f"are scored); use a value below {length // 2 - 1}"
-            )
-
-
-def check_results_directory(config):
-    """Outputs go under the working directory, never to / or above it."""
-    results = Path(config["results"])
-    is_root = results.is_absolute() and results == Path(results.anchor)
-    if is_root or ".." in results.parts or not results.parts:
-        raise ValueError(
-            f"config key results: {config['results']!r} must name a directory (relative to the "
-            "working directory, or an absolute path below /), not /, . or a path through .."
-        )
-
-
-def check_jaspar_ids(config):
-    """Every JASPAR matrix ID a simulation plants is in its release's CORE vertebrates
-    collection (the one attrprior.data.load_jaspar_motifs loads), checked offline with
-    pyjaspar where Snakemake runs (skipped when pyjaspar is not installed there)."""
-    import importlib.util
-
-    if importlib.util.find_spec("pyjaspar") is None:
-        return
-    from pyjaspar import jaspardb
-
-    known = {}
-    for name, dataset in config["datasets"].items():
-        for section, field in (("billboard", "core_motifs"), ("single_motif", "motif")):
-            if section not in dataset:
-                continue
-            release = dataset[section]["jaspar_release"]
-            if release not in known:
-                db = jaspardb(release=release)
-                records = (
-                    db.fetch_motifs(collection="CORE", tax_group=["vertebrates"])
-                    if hasattr(db, "conn")
-                    else []
-                )
-                known[release] = {record.matrix_id for record in records}
-            ids = dataset[section][field]
-            unknown = sorted(
-                set([ids] if isinstance(ids, str) else ids) - known[release]
-            )
-            if unknown:
-                raise ValueError(
-                    f"config key datasets.{name}.{section}.{field}: {unknown} not in "
-                    f"{release} CORE vertebrates (matrix IDs with their version, e.g. "
-                    "MA0080.4)"
-                )
-
-
-def simulated_positives(dataset, splits):
-    """At most how many positives a simulated dataset has in ``splits``: the splits' size
-    (as attrprior.data.random_split rounds it: up at most), and for single_motif also
-    n_positives. None for genomic datasets (known only once their labels are made)."""
-    for kind in ("billboard", "single_motif"):
-        if kind in dataset:
-            simulation = dataset[kind]
-            break
-    else:
-        return None
-    if "published" in simulation:
-        return None  # the published file's splits, known once it is read
-    if kind == "billboard":
-        total, positives = simulation["n_sequences"], simulation["n_sequences"]
-    else:
-        total = simulation["n_positives"] + simulation["n_negatives"]
-        positives = simulation["n_positives"]
-    # random_split: floor(fraction * total), plus one for some (the float error aside).
-    in_splits = sum(
-        math.ceil(simulation["split"][split] * total - 1e-6) for split in splits
-    )
-    return min(in_splits, positives)
-
-
-def check_explained_sequences(key, dataset):
-    """attribution.n_sequences (test positives) and motifs.n_sequences (test, valid, train
-    positives) within what a simulation can have; fresh single_motif sequences are drawn
-    in any number."""
-    sections = [("attribution", ["test"]), ("motifs", ["test", "valid", "train"])]
-    fresh = (
-        dataset.get("single_motif", {}).get("evaluation", {}).get("sequences")
-        == "fresh"
-    )
-    for section, splits in sections:
-        wanted = dataset.get(section, {}).get("n_sequences")
-        if wanted is None or (section == "attribution" and fresh):
-            continue
-        available = simulated_positives(dataset, splits)
-        if available is not None and wanted > available:
-            raise ValueError(
-                f"config key {key}.{section}.n_sequences: {wanted} sequences, but the "
-                f"simulation has at most {available} positives in {'/'.join(splits)}"
-            )
 
 
 def check_device(config):
@@ -260,12 +124,12 @@ def check_device(config):
 
 def check_config(config):
     """Cross-key checks the JSON schema cannot express; each error names the key."""
-    check_values(config)
-    check_results_directory(config)
+    WORKFLOW_CONFIG.check_values(config)
+    WORKFLOW_CONFIG.check_results_directory(config)
     # Opens the JASPAR database (about 0.6 s): once, in the main process, not again in each
     # job's own parse of the workflow (cluster and subprocess jobs).
     if not (workflow.remote_exec or workflow.subprocess_exec):
-        check_jaspar_ids(config)
+        WORKFLOW_CONFIG.check_jaspar_ids(config)
         check_device(config)
     models = config["models"]
     for name, model in models.items():
@@ -351,16 +215,16 @@ def check_config(config):
             )
         evaluation = dataset["evaluation"]
         if "highfreq_limit" not in evaluation:
-            limit = CONFIG_DEFAULTS.default_highfreq_limit(dataset, models)
+            limit = WORKFLOW_CONFIG.default_highfreq_limit(dataset, models)
             if limit is None:
-                found = sorted(CONFIG_DEFAULTS.fourier_freq_limits(dataset, models))
+                found = sorted(WORKFLOW_CONFIG.fourier_freq_limits(dataset, models))
                 raise ValueError(
                     f"config key {key}.evaluation.highfreq_limit: not set, and the dataset's "
                     f"Fourier-prior conditions give no single freq_limit to take it from "
                     f"(found {found or 'none'}); set it"
                 )
             evaluation["highfreq_limit"] = limit
-        check_frequency_limits(config, key, dataset)
+        WORKFLOW_CONFIG.check_frequency_limits(config, key, dataset)
         attribution = dataset.get("attribution")
         figures = dataset.get("figures")
         if (
@@ -373,7 +237,7 @@ def check_config(config):
                 f"of range; {key}.attribution.n_sequences explains "
                 f"{attribution['n_sequences']} sequences (0..{attribution['n_sequences'] - 1})"
             )
-        check_explained_sequences(key, dataset)
+        WORKFLOW_CONFIG.check_explained_sequences(key, dataset)
         reference = dataset["evaluation"]["reference_condition"]
         if reference not in dataset["conditions"]:
             raise ValueError(
@@ -432,7 +296,9 @@ def check_config(config):
                 f"config key {key}.figures.method: {method!r} is not one of "
                 f"{key}.attribution.methods {sorted(dataset['attribution']['methods'])}"
             )
-        (simulation,) = (dataset[name] for name in SIMULATORS if name in dataset)
+        (simulation,) = (
+            dataset[name] for name in WORKFLOW_CONFIG.SIMULATORS if name in dataset
+        )
         if "published" in simulation:
             check_external_ref(
                 config, f"{key}.billboard.published", simulation["published"]
@@ -718,20 +584,6 @@ def model_tasks(dataset, models):
     ]
 
 
-def load_parse_time_module(name):
-    """attrprior.<name> of this checkout, loaded from its file (standard library only), so
-    that it serves before any job runs, whatever the environment has installed."""
-    import importlib.util
-
-    path = Path(workflow.basedir) / "src" / "attrprior" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"attrprior_{name}_at_parse", path)
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
-
-
-CHROMS = load_parse_time_module("chroms")
-CONFIG_DEFAULTS = load_parse_time_module("config_defaults")
 check_config(config)
 
 
@@ -895,7 +747,7 @@ def simulation_config(wildcards):
         name: {
             key: value for key, value in entry[name].items() if key not in PROTOCOL_KEYS
         }
-        for name in SIMULATORS
+        for name in WORKFLOW_CONFIG.SIMULATORS
         if name in entry
     }
 
@@ -1552,7 +1404,7 @@ KIND_NEEDS = {
 
 def dataset_kinds(settings):
     """The kinds of PAPER_TARGETS a dataset's config section satisfies."""
-    simulated = any(name in settings for name in SIMULATORS)
+    simulated = any(name in settings for name in WORKFLOW_CONFIG.SIMULATORS)
     placement = "encode_binary" in settings and "attribution" in settings
     kinds = {"any"}
     if simulated or "attribution" in settings:

@@ -38,7 +38,6 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.nn import functional as F
 
-from attrprior.config_defaults import PROFILE_FOURIER_FREQ_LIMIT
 from attrprior.correction import correct_gradients
 from attrprior.explained import profile_attribution_target
 from attrprior.io import atomic_path
@@ -48,6 +47,7 @@ from attrprior.models import fixed_batch_statistics
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.profile_examples import ProfileBatch
 from attrprior.sampling import ProfileBatches
+from attrprior.workflow_config import PROFILE_FOURIER_FREQ_LIMIT
 
 log = logging.getLogger(__name__)
 
