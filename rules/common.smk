@@ -1473,53 +1473,7 @@ def check_paper_targets(config):
                     f"config key {key}.subsampled: only for table2 (similarity between "
                     "models trained on all and on a subset of the data)"
                 )
-            check_subsampled(config, f"{key}.subsampled", selection)
-
-
-def check_table2_options(config):
-    """paper.<target>.top_models / n_sequences: Table 2's options only."""
-    for target, selection in config.get("paper", {}).items():
-        for option in ("top_models", "n_sequences"):
-            if option in selection and target != "table2":
-                raise ValueError(
-                    f"config key paper.{target}.{option}: only for table2 (all vs subsampled "
-                    "data, stability)"
-                )
-
-
-def check_subsampled(config, key, selection):
-    """paper.table2.subsampled, {all-data condition: its subsampled condition}: both exist
-    in every encode_binary dataset of table2 (the only datasets that can subsample), the
-    second has keep_positives, and the reference condition has a pair."""
-    pairs = selection["subsampled"]
-    datasets = [
-        d for d in selection["datasets"] if "encode_binary" in config["datasets"][d]
-    ]
-    if not datasets:
-        raise ValueError(
-            f"config key {key}: none of the datasets {selection['datasets']} is an "
-            "encode_binary dataset (only those train on a subset of their peaks)"
-        )
-    for dataset in datasets:
-        conditions = config["datasets"][dataset]["conditions"]
-        for full, subset in pairs.items():
-            for name in (full, subset):
-                if name not in conditions:
-                    raise ValueError(
-                        f"config key {key}: {name!r} is not one of "
-                        f"datasets.{dataset}.conditions {sorted(conditions)}"
-                    )
-            if "keep_positives" not in conditions[subset]:
-                raise ValueError(
-                    f"config key {key}.{full}: datasets.{dataset}.conditions.{subset} has "
-                    "no keep_positives, so it trains on all the data"
-                )
-        reference = config["datasets"][dataset]["evaluation"]["reference_condition"]
-        if reference not in pairs:
-            raise ValueError(
-                f"config key {key}: no pair for datasets.{dataset}'s reference condition "
-                f"{reference!r}, which the other pairs are tested against"
-            )
+            WORKFLOW_CONFIG.check_subsampled(config, f"{key}.subsampled", selection)
 
 
 def paper_selection(target):
@@ -1767,42 +1721,6 @@ def scorecard_settings():
             if "paper_dataset" in settings
         },
     }
-
-
-def check_motifs(config):
-    """datasets.<name>.motifs: an attributed dataset, a method it computes, and a gold
-    standard its attribution inputs hold; each error names the key."""
-    for name, settings in config["datasets"].items():
-        if "motifs" not in settings:
-            continue
-        key = f"datasets.{name}.motifs"
-        if "attribution" not in settings:
-            raise ValueError(f"config key {key}: needs datasets.{name}.attribution")
-        motifs = settings["motifs"]
-        if motifs["method"] not in settings["attribution"]["methods"]:
-            raise ValueError(
-                f"config key {key}.method: {motifs['method']!r} is not one of "
-                f"datasets.{name}.attribution.methods "
-                f"{sorted(settings['attribution']['methods'])}"
-            )
-        if motifs["seed"] >= settings["seeds"]:
-            raise ValueError(
-                f"config key {key}.seed: {motifs['seed']} but the dataset trains seeds "
-                f"0 … {settings['seeds'] - 1}"
-            )
-        source = settings.get("encode_binary")
-        available = (
-            {"motif"}
-            if source is None
-            else {"peaks"}
-            | ({"footprints"} if "footprints" in source else set())
-            | ({"motif"} if "motif_instances" in source.get("truth", {}) else set())
-        )
-        if motifs["gold"] not in available:
-            raise ValueError(
-                f"config key {key}.gold: {motifs['gold']!r} is not available for this "
-                f"dataset (choose from {sorted(available)})"
-            )
 
 
 # The splits whose positives each kind of inputs draws on, in order (simulated datasets):
@@ -2158,6 +2076,6 @@ def check_published_models(config):
 # which loads torch, and each cluster job parses the workflow again.
 if not (workflow.remote_exec or workflow.subprocess_exec):
     check_published_models(config)
-check_motifs(config)
+WORKFLOW_CONFIG.check_motifs(config)
 check_paper_targets(config)
-check_table2_options(config)
+WORKFLOW_CONFIG.check_table2_options(config)

@@ -105,3 +105,58 @@ def test_frequency_limits_must_leave_a_frequency_to_penalise_and_score():
     dataset["evaluation"]["highfreq_limit"] = 499
     with pytest.raises(ValueError, match=r"datasets\.s\.evaluation\.highfreq_limit: 499"):
         check_frequency_limits(config, "datasets.s", dataset)
+
+
+def test_table2_options_belong_to_table2():
+    from attrprior.workflow_config import check_table2_options
+
+    check_table2_options({"paper": {"table2": {"top_models": 5, "n_sequences": 100}}})
+    with pytest.raises(ValueError, match=r"paper\.table1\.top_models: only for table2"):
+        check_table2_options({"paper": {"table1": {"top_models": 5}}})
+
+
+def test_subsampled_pairs_exist_subsample_and_cover_the_reference():
+    from attrprior.workflow_config import check_subsampled
+
+    conditions = {"none": {}, "none_keep1": {"keep_positives": 0.01}, "fourier": {}}
+    config = {
+        "datasets": {
+            "g": {
+                "encode_binary": {},
+                "conditions": conditions,
+                "evaluation": {"reference_condition": "none"},
+            },
+            "sim": {"billboard": {}},
+        }
+    }
+    key = "paper.table2.subsampled"
+    check_subsampled(config, key, {"datasets": ["g", "sim"], "subsampled": {"none": "none_keep1"}})
+    with pytest.raises(ValueError, match="none of the datasets"):
+        check_subsampled(config, key, {"datasets": ["sim"], "subsampled": {"none": "none_keep1"}})
+    with pytest.raises(ValueError, match="has no keep_positives"):
+        check_subsampled(config, key, {"datasets": ["g"], "subsampled": {"none": "fourier"}})
+    with pytest.raises(ValueError, match="'gone' is not one of"):
+        check_subsampled(config, key, {"datasets": ["g"], "subsampled": {"none": "gone"}})
+    with pytest.raises(ValueError, match="no pair for datasets.g's reference condition"):
+        check_subsampled(config, key, {"datasets": ["g"], "subsampled": {"fourier": "none_keep1"}})
+
+
+def test_motifs_need_an_attributed_method_a_trained_seed_and_an_available_gold():
+    from attrprior.workflow_config import check_motifs
+
+    dataset = {
+        "seeds": 2,
+        "attribution": {"methods": {"deepshap": {}}},
+        "motifs": {"method": "deepshap", "seed": 1, "gold": "motif"},
+    }
+    check_motifs({"datasets": {"b": dataset}})
+    for change, message in (
+        ({"method": "saliency"}, r"motifs\.method: 'saliency'"),
+        ({"seed": 2}, r"motifs\.seed: 2 but the dataset trains seeds"),
+        ({"gold": "footprints"}, r"motifs\.gold: 'footprints' is not available"),
+    ):
+        broken = {**dataset, "motifs": {**dataset["motifs"], **change}}
+        with pytest.raises(ValueError, match=message):
+            check_motifs({"datasets": {"b": broken}})
+    with pytest.raises(ValueError, match=r"datasets\.b\.motifs: needs datasets\.b\.attribution"):
+        check_motifs({"datasets": {"b": {"motifs": dataset["motifs"], "seeds": 2}}})
