@@ -299,6 +299,9 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["simulated_dnase_profile"]["encode_binary"]
 
 
+# The checks' logic is unit-tested on plain dicts (tests/test_workflow_config.py: region
+# overlaps, unknown chromosomes, archive members, what profile models need); these dry runs
+# show each check is wired into the workflow, and cover what only a parse can.
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -314,14 +317,9 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
         (lambda c: SIMULATED(c)["splits"].update(test=["chr9"]), "splits.test"),
         (lambda c: SIMULATED(c)["splits"].update(test=["chr2"]), "valid and test share chr2"),
         (
-            lambda c: SIMULATED(c)["splits"].update(test=["chr2:1000-2000"]),
-            "valid and test share chr2:1000-2000",
-        ),
-        (
             lambda c: SIMULATED(c)["splits"].update(test=["chr3:2000-1000"]),
             "splits.test: split entry 'chr3:2000-1000': the region is empty",
         ),
-        (lambda c: SIMULATED(c)["splits"].update(test=["chr9:0-10"]), "splits.test: ['chr9']"),
         (
             lambda c: c["references"]["simGRCh38"].pop("chrom_sizes"),
             "references.simGRCh38.chrom_sizes: required unless the FASTA is an external file",
@@ -346,10 +344,6 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
             lambda c: SIMULATED(c).update(footprints=["footprints_simK562/DS00003.bed.gz"]),
             "simulated.encode_binary.footprints: 'footprints_simK562/DS00003.bed.gz': "
             "external.footprints_simK562 has no member",
-        ),
-        (
-            lambda c: SIMULATED(c).update(footprints="footprints_simK562"),
-            "name one of its members",
         ),
         (
             lambda c: BPNET(c)["experiments"]["SPI1"]["signal"].update(pos="bpnet_simK562/x.bw"),
@@ -381,9 +375,7 @@ def DNASE(config):  # noqa: N802 - reads like the config key it returns
         ),
         (lambda c: c["external"]["naked_dnase_simK562"]["ena"].update(run="SRX123"), "SRX123"),
         (lambda c: PAPER(c)["table4"].update(datasets=["simulated_regions"]), "table4"),
-        (lambda c: PROFILE(c).pop("profile"), "simulated_profile.encode_binary.profile"),
         (drop_alignments, "simulated_profile.encode_binary.experiments"),
-        (lambda c: PROFILE(c)["profile"].update(output_length=900), "input_length - 346"),
         (
             lambda c: PROFILE(c)["experiments"]["SPI1_simK562"].update(
                 alignments={"output_typ": "unfiltered alignments"}
