@@ -39,12 +39,12 @@ import yaml
 from attrprior.models import build_model
 from attrprior.packing import SeedPack, seed_generator
 from attrprior.train import (
-    TUNABLE_CONDITION_KEYS,
     BinaryObjective,
     Condition,
     ProfileObjective,
     ProfileTensors,
 )
+from attrprior.workflow_config import TUNABLE_CONDITION_KEYS
 
 PROFILE = "tseng_profile"
 

@@ -84,6 +84,7 @@ profile_strands = WORKFLOW_CONFIG.profile_strands
 has_reads = WORKFLOW_CONFIG.has_reads
 has_control = WORKFLOW_CONFIG.has_control
 model_tasks = WORKFLOW_CONFIG.model_tasks
+tuned_key = WORKFLOW_CONFIG.tuned_key
 portal_roles = WORKFLOW_CONFIG.portal_roles
 
 # Each config file as written (read once: for duplicate keys here, and to resolve the
@@ -568,13 +569,6 @@ TUNING_RUN = (
     f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/tuning/"
     "weight{weight_index}/seed{seed}"
 )
-
-
-def tuned_key(entry):
-    """The key of a conditions entry given as a grid to tune (weight or l2_weight), or None
-    (attrprior.train.tuned_key; check_config allows one per entry)."""
-    keys = [key for key in ("weight", "l2_weight") if isinstance(entry.get(key), dict)]
-    return keys[0] if keys else None
 
 
 def tuning_run_condition(wildcards):

@@ -53,7 +53,8 @@ def test_condition_from_config_and_validation():
 
 
 def test_a_tuned_weight_is_resolved_before_training():
-    from attrprior.train import tuned_key, with_weight
+    from attrprior.train import with_weight
+    from attrprior.workflow_config import tuned_key
 
     tuned = {"prior": "sparsity", "weight": {"grid": [0.1, 1.0], "tuning_seeds": 2}}
     assert tuned_key(tuned) == "weight"

@@ -47,7 +47,7 @@ from attrprior.models import fixed_batch_statistics
 from attrprior.priors import PRIORS, l2_penalty, prior_loss
 from attrprior.profile_examples import ProfileBatch
 from attrprior.sampling import ProfileBatches
-from attrprior.workflow_config import PROFILE_FOURIER_FREQ_LIMIT
+from attrprior.workflow_config import PROFILE_FOURIER_FREQ_LIMIT, tuned_key
 
 log = logging.getLogger(__name__)
 
@@ -70,23 +70,6 @@ LOSS_CONDITION_KEYS = (
     "prior_gradient",
 )
 DATA_CONDITION_KEYS = ("keep_positives",)
-# Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
-# instead of a number (Tseng et al., Section 8.2).
-TUNABLE_CONDITION_KEYS = ("weight", "l2_weight")
-
-
-def tuned_key(entry: Mapping[str, object]) -> str | None:
-    """The key of a ``conditions:`` entry given as a grid to tune, or None.
-
-    Raises
-    ------
-    ValueError
-        When more than one key is a grid (one weight is tuned at a time).
-    """
-    keys = [key for key in TUNABLE_CONDITION_KEYS if isinstance(entry.get(key), Mapping)]
-    if len(keys) > 1:
-        raise ValueError(f"condition: only one weight can be tuned at a time, got {keys}")
-    return keys[0] if keys else None
 
 
 def with_weight(entry: Mapping[str, object], weight: float) -> dict:

@@ -547,3 +547,22 @@ def model_tasks(dataset, models):
     experiments = dataset["encode_binary"]["experiments"]
     profile = all(models[model]["architecture"] == "tseng_profile" for model in dataset["models"])
     return [task for task, entry in experiments.items() if has_reads(entry) or not profile]
+
+
+#: Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
+#: instead of a number (Tseng et al., Section 8.2).
+TUNABLE_CONDITION_KEYS = ("weight", "l2_weight")
+
+
+def tuned_key(entry: Mapping[str, object]) -> str | None:
+    """The key of a ``conditions:`` entry given as a grid to tune, or None.
+
+    Raises
+    ------
+    ValueError
+        When more than one key is a grid (one weight is tuned at a time).
+    """
+    keys = [key for key in TUNABLE_CONDITION_KEYS if isinstance(entry.get(key), Mapping)]
+    if len(keys) > 1:
+        raise ValueError(f"condition: only one weight can be tuned at a time, got {keys}")
+    return keys[0] if keys else None
