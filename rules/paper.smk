@@ -1,5 +1,5 @@
 # The papers' tables and figures as named targets (`snakemake table1`, `snakemake fig5`, …).
-# Datasets per target come from config key paper.<target>; PAPER_TARGETS in common.smk says
+# Datasets per target come from config key paper.<target>; PAPER_TARGETS in attrprior.workflow_config says
 # which datasets each accepts. The paper_* rules aggregate finished runs and never train:
 # after editing a plotting script, `snakemake <target> --forcerun paper_<target>
 # --rerun-triggers mtime` redraws one figure (docs/targets.md).

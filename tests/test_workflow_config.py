@@ -253,3 +253,31 @@ def test_external_refs_to_archives_name_a_member():
         ("signal.neg", "n"),
         ("control_alignments.bam", "c"),
     ]
+
+
+def test_paper_targets_take_datasets_of_their_kind():
+    from attrprior.workflow_config import check_paper_targets, dataset_kinds
+
+    simulated = {
+        "billboard": {},
+        "attribution": {},
+        "seeds": 2,
+        "models": ["m"],
+        "conditions": {"none": {}},
+    }
+    genomic = {"encode_binary": {}, "seeds": 2, "models": ["m"], "conditions": {"none": {}}}
+    assert dataset_kinds(simulated) == {"any", "angles", "simulated", "attributed"}
+    assert dataset_kinds(genomic) == {"any"}
+    config = {"datasets": {"sim": simulated, "gen": genomic}}
+    check_paper_targets({**config, "paper": {"fig1": {"datasets": ["sim"]}}})
+    with pytest.raises(ValueError, match=r"paper\.fig1\.datasets: 'gen' does not fit fig1"):
+        check_paper_targets({**config, "paper": {"fig1": {"datasets": ["gen"]}}})
+    with pytest.raises(ValueError, match=r"paper\.table1\.datasets: 'x' is not one of"):
+        check_paper_targets({**config, "paper": {"table1": {"datasets": ["x"]}}})
+    with pytest.raises(ValueError, match=r"paper\.table1\.models: \['other'\] not in"):
+        check_paper_targets(
+            {**config, "paper": {"table1": {"datasets": ["sim"], "models": ["other"]}}}
+        )
+    one_seed = {"datasets": {"sim": {**simulated, "seeds": 1}}}
+    with pytest.raises(ValueError, match="stability across seeds needs at least 2"):
+        check_paper_targets({**one_seed, "paper": {"table2": {"datasets": ["sim"]}}})

@@ -566,3 +566,97 @@ def tuned_key(entry: Mapping[str, object]) -> str | None:
     if len(keys) > 1:
         raise ValueError(f"condition: only one weight can be tuned at a time, got {keys}")
     return keys[0] if keys else None
+
+
+# Named targets for the papers' tables and figures (rules/paper.smk; docs/targets.md lists
+# what each shows) -> the kind of dataset each accepts (dataset_kinds). config key paper.<target>
+# lists the datasets (and optionally models and conditions) each target draws on; the
+# schema lists the same target names.
+PAPER_TARGETS = {
+    "table1": "any",
+    "table2": "attributed",
+    "table3": "placement",
+    "table4": "footprints",
+    "table_simulation": "single_motif",
+    "table_baselines": "any",
+    "fig1": "simulated",
+    "fig2": "attributed",
+    "fig3": "motifs",
+    "fig4": "any",
+    "fig5": "single_motif",
+    "fig1_koo": "angles",
+    "fig2_koo": "simulated",
+    "fig_koo_ensemble": "ensemble",
+}
+# What each kind means, for error messages.
+KIND_NEEDS = {
+    "attributed": "attributions (a simulated dataset, or encode_binary with attribution)",
+    "placement": "attributions on genomic peaks (encode_binary with attribution)",
+    "footprints": "attributions and footprints (encode_binary with attribution and footprints)",
+    "simulated": "attributions scored against a ground truth (a simulated dataset)",
+    "single_motif": "the synthetic SPI1 simulation (single_motif)",
+    "motifs": "TF-MoDISco motifs (a dataset with a motifs section)",
+    "ensemble": "an ensemble of models (a dataset with an ensemble section)",
+    "angles": "attribution maps (a simulated dataset, or any with an attribution section)",
+}
+
+
+def dataset_kinds(settings):
+    """The kinds of PAPER_TARGETS a dataset's config section satisfies."""
+    simulated = any(name in settings for name in SIMULATORS)
+    placement = "encode_binary" in settings and "attribution" in settings
+    kinds = {"any"}
+    if simulated or "attribution" in settings:
+        kinds.add("angles")
+    if simulated:
+        kinds |= {"simulated", "attributed"}
+    if "single_motif" in settings:
+        kinds.add("single_motif")
+    if "motifs" in settings:
+        kinds.add("motifs")
+    if "ensemble" in settings:
+        kinds.add("ensemble")
+    if placement:
+        kinds |= {"attributed", "placement"}
+        if "footprints" in settings["encode_binary"]:
+            kinds.add("footprints")
+    return kinds
+
+
+def check_paper_targets(config):
+    """config key paper (target names are checked by the schema): existing datasets of the
+    right kind, known models and conditions; each error names the key."""
+    for target, selection in config.get("paper", {}).items():
+        key = f"paper.{target}"
+        accepts = PAPER_TARGETS[target]
+        for dataset in selection["datasets"]:
+            if dataset not in config["datasets"]:
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} is not one of datasets "
+                    f"{sorted(config['datasets'])}"
+                )
+            settings = config["datasets"][dataset]
+            if accepts not in dataset_kinds(settings):
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} does not fit {target}, which "
+                    f"needs {KIND_NEEDS[accepts]}"
+                )
+            if target == "table2" and settings["seeds"] < 2:
+                raise ValueError(
+                    f"config key {key}.datasets: {dataset!r} has seeds: "
+                    f"{settings['seeds']}; stability across seeds needs at least 2"
+                )
+            for field in ("models", "conditions"):
+                unknown = set(selection.get(field, [])) - set(settings[field])
+                if unknown:
+                    raise ValueError(
+                        f"config key {key}.{field}: {sorted(unknown)} not in "
+                        f"datasets.{dataset}.{field}"
+                    )
+        if "subsampled" in selection:
+            if target != "table2":
+                raise ValueError(
+                    f"config key {key}.subsampled: only for table2 (similarity between "
+                    "models trained on all and on a subset of the data)"
+                )
+            check_subsampled(config, f"{key}.subsampled", selection)
