@@ -260,33 +260,16 @@ def input_attributions(
         logits = model(x)
         attr = _gradient_attributions(x, logits.sum(), kind, correct_gradients, create_graph)
         return attr, logits
-    random_state = _random_state(x.device)
-    logits = model(x)
+    # The first pass runs inside fork_rng, which puts the random state back afterwards: the
+    # second pass then draws the same dropout masks and leaves the state where one pass would.
+    cuda_devices = [x.device.index or 0] if x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        logits = model(x)
     x = x.detach().requires_grad_(True)
-    with torch.random.fork_rng(devices=_cuda_devices(x.device)):
-        _set_random_state(x.device, random_state)  # the first pass's dropout masks again
-        with fixed_batch_statistics(model):
-            fixed_logits = model(x)
+    with fixed_batch_statistics(model):
+        fixed_logits = model(x)
     attr = _gradient_attributions(x, fixed_logits.sum(), kind, correct_gradients, create_graph)
     return attr, logits
-
-
-def _cuda_devices(device: torch.device) -> list[int]:
-    return [device.index or 0] if device.type == "cuda" else []
-
-
-def _random_state(device: torch.device) -> torch.Tensor:
-    """The torch random state that draws dropout masks on ``device``."""
-    if device.type == "cuda":
-        return torch.cuda.get_rng_state(device)
-    return torch.get_rng_state()
-
-
-def _set_random_state(device: torch.device, state: torch.Tensor) -> None:
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state, device)
-    else:
-        torch.set_rng_state(state)
 
 
 def _gradient_attributions(
