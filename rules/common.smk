@@ -280,7 +280,11 @@ def check_config(config):
                 )
         if "encode_binary" in dataset:
             WORKFLOW_CONFIG.check_genomic_dataset(
-                config, key, dataset["encode_binary"], profile_models
+                config,
+                key,
+                dataset["encode_binary"],
+                CHROMS.parse_split_region,
+                profile_models,
             )
             continue
         if "encode_regions" in dataset:

@@ -3,6 +3,7 @@ plain dicts, without Snakemake."""
 
 import pytest
 
+from attrprior.chroms import parse_split_region
 from attrprior.train import PROFILE_PRIOR_DEFAULTS
 from attrprior.workflow_config import (
     PROFILE_FOURIER_FREQ_LIMIT,
@@ -191,7 +192,7 @@ def test_genomic_source_checks_name_the_key():
     from attrprior.workflow_config import check_genomic_dataset
 
     config, source = genomic_config()
-    check_genomic_dataset(config, "datasets.g", source)
+    check_genomic_dataset(config, "datasets.g", source, parse_split_region)
     for changes, message in (
         ({"assembly": "mm10"}, r"datasets\.g\.encode_binary\.assembly: 'mm10' has no entry"),
         (
@@ -217,11 +218,11 @@ def test_genomic_source_checks_name_the_key():
     ):
         config, source = genomic_config(**changes)
         with pytest.raises(ValueError, match=message):
-            check_genomic_dataset(config, "datasets.g", source)
+            check_genomic_dataset(config, "datasets.g", source, parse_split_region)
     # With the portal configured, a file from ENCODE needs its experiment named.
     config, source = genomic_config(experiments={"CTCF": {"optimal_peaks": "ENCFF000AAA"}})
     with pytest.raises(ValueError, match=r"experiments\.CTCF\.experiment: required"):
-        check_genomic_dataset({**config, "encode": {}}, "datasets.g", source)
+        check_genomic_dataset({**config, "encode": {}}, "datasets.g", source, parse_split_region)
 
 
 def test_profile_models_need_reads_and_the_346_bp_crop():
@@ -229,13 +230,13 @@ def test_profile_models_need_reads_and_the_346_bp_crop():
 
     profile = {"input_length": 1346, "output_length": 1000, "max_jitter": 128}
     config, source = genomic_config(profile=profile)
-    check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
+    check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
     config, source = genomic_config()
     with pytest.raises(ValueError, match=r"encode_binary\.profile: required by the profile"):
-        check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
+        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
     config, source = genomic_config(profile={**profile, "output_length": 900})
     with pytest.raises(ValueError, match="input_length - 346 positions"):
-        check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
+        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
 
 
 def test_external_refs_to_archives_name_a_member():

@@ -52,22 +52,6 @@ def default_highfreq_limit(dataset: Mapping, models: Mapping) -> int | None:
     return limits.pop() if len(limits) == 1 else None
 
 
-def _parse_split_region(entry: str):
-    """attrprior.chroms.parse_split_region, from the package or, when this file is loaded on
-    its own at parse time without attrprior installed, from its sibling file."""
-    try:
-        from attrprior.chroms import parse_split_region
-    except ImportError:
-        import importlib.util
-
-        path = Path(__file__).with_name("chroms.py")
-        spec = importlib.util.spec_from_file_location("attrprior_chroms_for_config", path)
-        chroms = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(chroms)
-        parse_split_region = chroms.parse_split_region
-    return parse_split_region(entry)
-
-
 #: The config sections of simulated datasets.
 SIMULATORS = ("billboard", "single_motif")
 
@@ -353,9 +337,11 @@ def check_region_dataset(config, key, source):
         raise ValueError(f"config key {key}.split: fractions must sum to 1")
 
 
-def check_genomic_dataset(config, key, source, profile_models=()):
+def check_genomic_dataset(config, key, source, parse_split_region, profile_models=()):
     """Cross-key checks of an ``encode_binary`` dataset section (and what the dataset's
-    profile models, if any, need of it)."""
+    profile models, if any, need of it). ``parse_split_region`` is
+    :func:`attrprior.chroms.parse_split_region` (passed in: at parse time the workflow loads
+    this file and chroms.py each by itself)."""
     key = f"{key}.encode_binary"
     check_download_source(config, key, source)
     references = config["references"]
@@ -363,7 +349,7 @@ def check_genomic_dataset(config, key, source, profile_models=()):
     regions = {}
     for split, entries in source["splits"].items():
         try:
-            regions[split] = [_parse_split_region(entry) for entry in entries]
+            regions[split] = [parse_split_region(entry) for entry in entries]
         except ValueError as error:
             raise ValueError(f"config key {key}.splits.{split}: {error}") from None
     for split, entries in regions.items():
