@@ -120,12 +120,7 @@ def one_hot_encode(sequence: str) -> np.ndarray:
     """
     if not isinstance(sequence, str):
         raise ValueError(f"sequence: expected str, got {type(sequence).__name__}")
-    # Non-ASCII characters become "?" and therefore all-zero columns.
-    codes = np.frombuffer(sequence.upper().encode("ascii", errors="replace"), dtype=np.uint8)
-    lookup = np.full(256, len(ALPHABET), dtype=np.intp)
-    lookup[np.frombuffer(ALPHABET.encode("ascii"), dtype=np.uint8)] = np.arange(len(ALPHABET))
-    index = lookup[codes]
-    return (np.arange(len(ALPHABET))[:, None] == index[None, :]).astype(np.int8)
+    return codes_to_one_hot(encode_codes(sequence), np.int8)
 
 
 def one_hot_decode(x: np.ndarray) -> str:
