@@ -214,14 +214,7 @@ def check_config(config):
             )
         evaluation = dataset["evaluation"]
         if "highfreq_limit" not in evaluation:
-            limit = WORKFLOW_CONFIG.default_highfreq_limit(dataset, models)
-            if limit is None:
-                found = sorted(WORKFLOW_CONFIG.fourier_freq_limits(dataset, models))
-                raise ValueError(
-                    f"config key {key}.evaluation.highfreq_limit: not set, and the dataset's "
-                    f"Fourier-prior conditions give no single freq_limit to take it from "
-                    f"(found {found or 'none'}); set it"
-                )
+            limit = WORKFLOW_CONFIG.default_highfreq_limit(key, dataset, models)
             evaluation["highfreq_limit"] = limit
         WORKFLOW_CONFIG.check_frequency_limits(config, key, dataset)
         attribution = dataset.get("attribution")

@@ -29,11 +29,11 @@ def dataset(models, **conditions):
 
 def test_highfreq_limit_defaults_to_the_fourier_priors_limit():
     fourier = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 150}}
-    assert default_highfreq_limit(dataset(["binary"], fourier=fourier), MODELS) == 150
+    assert default_highfreq_limit("datasets.d", dataset(["binary"], fourier=fourier), MODELS) == 150
     # The same limit in two conditions is one limit; other priors do not count.
     smooth = {"prior": "smoothness", "weight": 1.0}
     two = dataset(["binary"], fourier=fourier, again=fourier, smooth=smooth)
-    assert default_highfreq_limit(two, MODELS) == 150
+    assert default_highfreq_limit("datasets.d", two, MODELS) == 150
 
 
 def test_profile_models_take_their_default_limit():
@@ -43,11 +43,13 @@ def test_profile_models_take_their_default_limit():
 
 
 def test_no_default_without_a_single_limit():
-    assert default_highfreq_limit(dataset(["binary"]), MODELS) is None
+    with pytest.raises(ValueError, match=r"datasets\.d\.evaluation\.highfreq_limit: .*found none"):
+        default_highfreq_limit("datasets.d", dataset(["binary"]), MODELS)
     a = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 150}}
     b = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 30}}
     both = dataset(["binary"], a=a, b=b)
-    assert default_highfreq_limit(both, MODELS) is None
+    with pytest.raises(ValueError, match=r"found \[30, 150\]"):
+        default_highfreq_limit("datasets.d", both, MODELS)
     assert fourier_freq_limits(both, MODELS) == {30, 150}
 
 

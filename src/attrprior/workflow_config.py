@@ -43,13 +43,25 @@ def fourier_freq_limits(dataset: Mapping, models: Mapping) -> set[int]:
     return limits
 
 
-def default_highfreq_limit(dataset: Mapping, models: Mapping) -> int | None:
+def default_highfreq_limit(key: str, dataset: Mapping, models: Mapping) -> int:
     """``evaluation.highfreq_limit`` when the config leaves it out: the frequency above
     which the high-frequency score sums is the one above which the dataset's Fourier prior
-    penalises (Tseng et al. use one T for both). None when the dataset's Fourier
-    conditions have no limit or several."""
-    limits = fourier_freq_limits(dataset, models)
-    return limits.pop() if len(limits) == 1 else None
+    penalises (Tseng et al. use one T for both).
+
+    Raises
+    ------
+    ValueError
+        Naming ``<key>.evaluation.highfreq_limit`` when the dataset's Fourier conditions have
+        no limit or several.
+    """
+    limits = sorted(fourier_freq_limits(dataset, models))
+    if len(limits) != 1:
+        raise ValueError(
+            f"config key {key}.evaluation.highfreq_limit: not set, and the dataset's "
+            f"Fourier-prior conditions give no single freq_limit to take it from "
+            f"(found {limits or 'none'}); set it"
+        )
+    return limits[0]
 
 
 #: The config sections of simulated datasets.
