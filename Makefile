@@ -30,10 +30,10 @@ simulated: setup
 	# removed with it, so that nothing old is mixed with the new portal's files.
 	grep -qs '^ena:' $(SIMGENOME)/manifest.yaml || { \
 		rm -rf resources/simGRCh38 resources/external/*simK562*; \
-		$(BIN)/python -m attrprior.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000 \
+		$(BIN)/python -m attrprior.sim.simgenome --out $(SIMGENOME) --seed 0 --site-spacing 8000 \
 			--overwrite; }
 	rm -f $(SIMGENOME)/portal.url
-	$(BIN)/python -m attrprior.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
+	$(BIN)/python -m attrprior.sim.portal --root $(SIMGENOME)/portal --port $(PORTAL_PORT) \
 		--port-file $(SIMGENOME)/portal.url & portal=$$!; \
 	trap 'kill $$portal' EXIT; \
 	for i in $$(seq 100); do test -f $(SIMGENOME)/portal.url && break; sleep 0.1; done; \

@@ -34,4 +34,4 @@ include: "rules/paper.smk"
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        paths.all_outputs(),

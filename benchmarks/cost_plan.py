@@ -36,15 +36,11 @@ import pandas as pd
 import torch
 import yaml
 
+from attrprior.conditions import Condition
 from attrprior.models import build_model
+from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
 from attrprior.packing import SeedPack, seed_generator
-from attrprior.train import (
-    BinaryObjective,
-    Condition,
-    ProfileObjective,
-    ProfileTensors,
-)
-from attrprior.workflow_config import TUNABLE_CONDITION_KEYS
+from attrprior.workflow.checks import TUNABLE_CONDITION_KEYS
 
 PROFILE = "tseng_profile"
 

@@ -6,7 +6,7 @@ For each model, the same N examples and K dinucleotide-shuffled references per e
 - ``roofline``: one plain forward and backward pass (the input gradient of the explained
   logit, no parameter gradients) over the N x K pairs, in batches of ``--batch-size``
   pairs: about the least work a DeepLIFT implementation does (one backward per pair);
-- ``ours``: :func:`attrprior.attribution.deepshap` with the same batch size, its default
+- ``ours``: :func:`attrprior.deepshap.deepshap` with the same batch size, its default
   engine (``auto``: the shared-example engine of :mod:`attrprior.deeplift` where the model
   allows it, tangermeme otherwise);
 - ``tangermeme``: the same with ``engine="tangermeme"`` (each pair as two rows of a batch);
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from attrprior.attribution import deepshap, dinucleotide_references
+from attrprior.deepshap import deepshap, dinucleotide_references
 from attrprior.explained import ProfileAttributionModel
 from attrprior.models import build_model
 

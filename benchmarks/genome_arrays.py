@@ -4,8 +4,8 @@ Writes a random FASTA (several chromosomes, 60-column lines, some N runs and sof
 lower-case stretches) into a temporary directory, block by block so that writing it needs
 little memory, then measures:
 
-1. :func:`attrprior.genome.encode_genome` (including pyfaidx's ``.fai`` build), in bases/s;
-2. :meth:`attrprior.genome.GenomeArray.one_hot` of random 1000-bp windows, in batches, in
+1. :func:`attrprior.genomics.genome.encode_genome` (including pyfaidx's ``.fai`` build), in bases/s;
+2. :meth:`attrprior.genomics.genome.GenomeArray.one_hot` of random 1000-bp windows, in batches, in
    windows/s (the array is in the page cache by then: a warm read);
 
 and prints the peak resident memory (``resource.getrusage``) after each phase, with the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attrprior.genome import DEFAULT_CHUNK_SIZE, GenomeArray, encode_genome
+from attrprior.genomics.genome import DEFAULT_CHUNK_SIZE, GenomeArray, encode_genome
 
 HG38_BASES = 3_100_000_000
 _LINE = 60

@@ -3,7 +3,7 @@
 Builds a random genome layout (``--chroms`` chromosomes of ``--chrom-size`` bp), random peaks
 at ENCODE-like density per task (optimal peaks; relaxed peaks = the optimal ones plus extra
 ones; widths 150-600 bp), a sparse blacklist, writes them as gzip narrowPeak / BED files in a
-temporary directory, and times one :func:`attrprior.labels.write_binary_labels` call on the
+temporary directory, and times one :func:`attrprior.genomics.labels.write_binary_labels` call on the
 files (reading, merging, labelling and writing the ``.npz`` included). Prints bins per second,
 wall time, peak resident memory, and a linear extrapolation to hg38.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.labels import write_binary_labels
+from attrprior.genomics.labels import write_binary_labels
 
 HG38_SIZE = 3_100_000_000  # bp, primary assembly
 HG38_LARGEST = 248_956_422  # chr1

@@ -21,9 +21,10 @@ import time
 import numpy as np
 import torch
 
+from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import build_model
 from attrprior.packing import seed_generator, train_packed
-from attrprior.train import Condition, TrainSettings, train_model
+from attrprior.train import train_model
 
 MODELS = {
     "cnn_shallow": {"architecture": "cnn_shallow", "activation": "relu", "length": 200},

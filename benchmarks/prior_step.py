@@ -2,7 +2,7 @@
 
 A step is what :func:`attrprior.train.train_model` does per batch: forward (with double
 backprop for the attribution priors), correctness + λ·prior + l2_weight·L2, backward, Adam
-step. The losses come from :func:`attrprior.train.condition_losses`, so the timings follow the
+step. The losses come from :func:`attrprior.objectives.condition_losses`, so the timings follow the
 training code as it is.
 
 The batch is random one-hot sequences, the first half labelled positive (Tseng et al.'s
@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from attrprior.conditions import Condition
 from attrprior.models import TsengBinaryCNN
-from attrprior.train import Condition, condition_losses
+from attrprior.objectives import condition_losses
 
 # λ = 1 for the priors (Tseng et al.'s binary models); the L2 weight only has to be > 0 for
 # the penalty to be computed, its value does not change the cost.

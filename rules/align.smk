@@ -6,9 +6,9 @@
 
 rule bowtie2_index:
     input:
-        fasta=lambda wc: reference_path(wc.assembly, "fasta"),
+        fasta=lambda wc: paths.reference_path(wc.assembly, "fasta"),
     output:
-        index=bowtie2_index_files("{assembly}"),
+        index=paths.bowtie2_index_files("{assembly}"),
     log:
         "logs/align/{assembly}/bowtie2_index.log",
     benchmark:
@@ -20,24 +20,24 @@ rule bowtie2_index:
         mem_mb=16000,
         runtime=360,
     params:
-        prefix=lambda wc: bowtie2_prefix(wc.assembly),
+        prefix=lambda wc: paths.bowtie2_prefix(wc.assembly),
     script:
         "../workflow/scripts/bowtie2_index.py"
 
 
 rule align_reads:
     input:
-        fastq=lambda wc: external_path(wc.reads),
-        index=lambda wc: bowtie2_index_files(wc.assembly),
+        fastq=lambda wc: paths.external_path(wc.reads),
+        index=lambda wc: paths.bowtie2_index_files(wc.assembly),
     output:
-        bam=f"{DOWNLOADS}/{{assembly}}/aligned/{{reads}}.bam",
-        bai=f"{DOWNLOADS}/{{assembly}}/aligned/{{reads}}.bam.bai",
+        bam=f"{paths.downloads}/{{assembly}}/aligned/{{reads}}.bam",
+        bai=f"{paths.downloads}/{{assembly}}/aligned/{{reads}}.bam.bai",
     log:
         "logs/align/{assembly}/{reads}.log",
     benchmark:
         "logs/benchmarks/align_reads/{assembly}/{reads}.tsv"
     wildcard_constraints:
-        reads="|".join(re.escape(ref) for ref in FASTQ_REFS) or "(?!)",
+        reads="|".join(re.escape(ref) for ref in paths.fastq_to_align) or "(?!)",
     conda:
         "../envs/align.yaml"
     threads: 8
@@ -45,6 +45,6 @@ rule align_reads:
         mem_mb=8000,
         runtime=720,
     params:
-        index_prefix=lambda wc: bowtie2_prefix(wc.assembly),
+        index_prefix=lambda wc: paths.bowtie2_prefix(wc.assembly),
     script:
         "../workflow/scripts/align_reads.py"

@@ -4,9 +4,9 @@
 rule attribute:
     input:
         model=rules.train_model.output.model,
-        inputs=ATTRIBUTION_INPUTS,
+        inputs=paths.attribution_inputs,
     output:
-        attributions=f"{RESULTS}/{{dataset}}/attributions/{{model}}/{{condition}}/seed{{seed}}.npz",
+        attributions=f"{paths.results}/{{dataset}}/attributions/{{model}}/{{condition}}/seed{{seed}}.npz",
     log:
         "logs/{dataset}/attribute/{model}/{condition}/seed{seed}.log",
     benchmark:
@@ -18,7 +18,7 @@ rule attribute:
         mem_mb=4000,
         runtime=60,
     params:
-        attribution=lambda wc: dataset_config(wc, "attribution"),
+        attribution=lambda wc: paths.dataset_config(wc, "attribution"),
         tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
     script:
         "../workflow/scripts/attribute.py"
@@ -29,13 +29,13 @@ rule attribute:
 # summit-centred), explained like the windows of encode_binary datasets.
 rule region_attribution_inputs:
     input:
-        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+        regions=f"{paths.results}/{{dataset}}/data/regions.npz",
     output:
-        inputs=ATTRIBUTION_INPUTS,
+        inputs=paths.attribution_inputs,
     log:
         "logs/{dataset}/region_attribution_inputs.log",
     wildcard_constraints:
-        dataset="|".join(REGION_DATASETS + PUBLISHED_DATASETS) or "(?!)",
+        dataset="|".join(paths.region_datasets + paths.published_datasets) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -43,6 +43,6 @@ rule region_attribution_inputs:
         mem_mb=4000,
         runtime=30,
     params:
-        attribution=lambda wc: dataset_config(wc, "attribution"),
+        attribution=lambda wc: paths.dataset_config(wc, "attribution"),
     script:
         "../workflow/scripts/region_attribution_inputs.py"

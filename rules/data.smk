@@ -3,14 +3,14 @@
 
 rule simulate_dataset:
     output:
-        dataset=f"{RESULTS}/{{dataset}}/data/dataset.npz",
+        dataset=f"{paths.results}/{{dataset}}/data/dataset.npz",
         placements=report(
-            f"{RESULTS}/{{dataset}}/data/placements.tsv",
+            f"{paths.results}/{{dataset}}/data/placements.tsv",
             caption="../workflow/report/placements.rst",
             category="Data",
         ),
         motif_pool=report(
-            f"{RESULTS}/{{dataset}}/data/motif_pool.tsv",
+            f"{paths.results}/{{dataset}}/data/motif_pool.tsv",
             caption="../workflow/report/motif_pool.rst",
             category="Data",
         ),
@@ -20,7 +20,9 @@ rule simulate_dataset:
         "logs/benchmarks/simulate_dataset/{dataset}.tsv"
     wildcard_constraints:
         dataset="|".join(
-            name for name in SIMULATED_DATASETS if name not in PUBLISHED_BILLBOARDS
+            name
+            for name in paths.simulated_datasets
+            if name not in paths.published_billboards
         )
         or "(?!)",
     conda:
@@ -30,7 +32,7 @@ rule simulate_dataset:
         mem_mb=4000,
         runtime=30,
     params:
-        simulation=lambda wc: simulation_config(wc),
+        simulation=lambda wc: paths.simulation_config(wc),
     script:
         "../workflow/scripts/simulate_dataset.py"
 
@@ -40,7 +42,7 @@ rule simulate_dataset:
 # from the ground truth.
 rule published_billboard:
     input:
-        h5=lambda wc: external_path(
+        h5=lambda wc: paths.external_path(
             config["datasets"][wc.dataset]["billboard"]["published"]
         ),
     output:
@@ -52,7 +54,7 @@ rule published_billboard:
     benchmark:
         "logs/benchmarks/published_billboard/{dataset}.tsv"
     wildcard_constraints:
-        dataset="|".join(PUBLISHED_BILLBOARDS) or "(?!)",
+        dataset="|".join(paths.published_billboards) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -69,20 +71,20 @@ rule published_billboard:
 # (rule task_regions): every model of the dataset trains on it.
 rule published_regions:
     input:
-        h5=lambda wc: external_path(
+        h5=lambda wc: paths.external_path(
             config["datasets"][wc.dataset]["published_h5"]["file"]
         ),
     output:
-        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+        regions=f"{paths.results}/{{dataset}}/data/regions.npz",
         summary=report(
-            f"{RESULTS}/{{dataset}}/data/regions_summary.tsv",
+            f"{paths.results}/{{dataset}}/data/regions_summary.tsv",
             caption="../workflow/report/regions_summary.rst",
             category="Data",
         ),
     log:
         "logs/{dataset}/published_regions.log",
     wildcard_constraints:
-        dataset="|".join(PUBLISHED_DATASETS) or "(?!)",
+        dataset="|".join(paths.published_datasets) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -99,13 +101,13 @@ rule attribution_inputs:
     input:
         dataset=rules.simulate_dataset.output.dataset,
     output:
-        inputs=f"{RESULTS}/{{dataset}}/data/{{purpose}}_inputs.npz",
+        inputs=f"{paths.results}/{{dataset}}/data/{{purpose}}_inputs.npz",
     log:
         "logs/{dataset}/{purpose}_inputs.log",
     benchmark:
         "logs/benchmarks/{purpose}_inputs/{dataset}.tsv"
     wildcard_constraints:
-        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
+        dataset="|".join(paths.simulated_datasets) or "(?!)",
         purpose="attribution|motif",
     conda:
         "../envs/torch.yaml"
@@ -114,9 +116,9 @@ rule attribution_inputs:
         mem_mb=4000,
         runtime=30,
     params:
-        attribution=lambda wc: dataset_config(wc, "attribution"),
-        n_sequences=lambda wc: inputs_size(wc),
+        attribution=lambda wc: paths.dataset_config(wc, "attribution"),
+        n_sequences=lambda wc: paths.inputs_size(wc),
         splits=lambda wc: INPUT_SPLITS[wc.purpose],
-        single_motif=lambda wc: single_motif_settings(wc),
+        single_motif=lambda wc: paths.single_motif_settings(wc),
     script:
         "../workflow/scripts/attribution_inputs.py"

@@ -17,8 +17,8 @@ localrules:
 
 rule download_reference:
     output:
-        file=f"{DOWNLOADS}/{{assembly}}/reference/{{reference}}",
-        record=f"{DOWNLOADS}/{{assembly}}/reference/{{reference}}.download.json",
+        file=f"{paths.downloads}/{{assembly}}/reference/{{reference}}",
+        record=f"{paths.downloads}/{{assembly}}/reference/{{reference}}.download.json",
     log:
         "logs/download/{assembly}/reference/{reference}.log",
     wildcard_constraints:
@@ -42,8 +42,8 @@ rule download_reference:
 
 rule download_encode_file:
     output:
-        file=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.{{extension}}",
-        record=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.{{extension}}.download.json",
+        file=f"{paths.downloads}/{{assembly}}/encode/{{accession}}.{{extension}}",
+        record=f"{paths.downloads}/{{assembly}}/encode/{{accession}}.{{extension}}.download.json",
     log:
         "logs/download/{assembly}/encode/{accession}.{extension}.log",
     wildcard_constraints:
@@ -66,8 +66,8 @@ rule download_encode_file:
 # download record (and lock).
 rule download_experiment_file:
     output:
-        file=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz",
-        record=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz.download.json",
+        file=f"{paths.downloads}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz",
+        record=f"{paths.downloads}/{{assembly}}/experiments/{{experiment}}/{{output_type}}.bed.gz.download.json",
     log:
         "logs/download/{assembly}/experiments/{experiment}/{output_type}.log",
     wildcard_constraints:
@@ -95,9 +95,9 @@ rule download_experiment_file:
 rule download_experiment_alignments:
     output:
         files=directory(
-            f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}"
+            f"{paths.downloads}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}"
         ),
-        record=f"{DOWNLOADS}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}.download.json",
+        record=f"{paths.downloads}/{{assembly}}/experiments/{{experiment}}/{{role}}_{{output_type}}.download.json",
     log:
         "logs/download/{assembly}/experiments/{experiment}/{role}_{output_type}.bam.log",
     wildcard_constraints:
@@ -122,11 +122,11 @@ rule download_experiment_alignments:
 rule download_lock:
     input:
         records=lambda wc: [
-            f"{path}.download.json" for path in downloaded_files(wc.dataset)
+            f"{path}.download.json" for path in paths.downloaded_files(wc.dataset)
         ],
     output:
         lock=report(
-            f"{RESULTS}/{{dataset}}/data/downloads.tsv",
+            f"{paths.results}/{{dataset}}/data/downloads.tsv",
             caption="../workflow/report/downloads.rst",
             category="Data",
         ),
@@ -146,13 +146,15 @@ rule download_lock:
 # from the record's JSON), or a sequencing run's FASTQ (md5 and size from ENA's filereport).
 rule download_external:
     output:
-        file=f"{DOWNLOADS}/external/{{name}}",
-        record=f"{DOWNLOADS}/external/{{name}}.download.json",
+        file=f"{paths.downloads}/external/{{name}}",
+        record=f"{paths.downloads}/external/{{name}}.download.json",
     log:
         "logs/download/external/{name}.log",
     wildcard_constraints:
         name="|".join(
-            name for name in config.get("external", {}) if name not in LOCAL_FILES
+            name
+            for name in config.get("external", {})
+            if name not in paths.local_files
         )
         or "(?!)",
     conda:
@@ -174,12 +176,12 @@ rule download_external:
 # (models.<name>.published_weights.github), verified by the md5 the package lists for it.
 rule download_published_weights:
     output:
-        file=f"{DOWNLOADS}/published_weights/{{model}}/seed{{seed}}.h5",
-        record=f"{DOWNLOADS}/published_weights/{{model}}/seed{{seed}}.h5.download.json",
+        file=f"{paths.downloads}/published_weights/{{model}}/seed{{seed}}.h5",
+        record=f"{paths.downloads}/published_weights/{{model}}/seed{{seed}}.h5.download.json",
     log:
         "logs/download/published_weights/{model}/seed{seed}.log",
     wildcard_constraints:
-        model="|".join(PUBLISHED_MODELS) or "(?!)",
+        model="|".join(paths.published_models) or "(?!)",
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -189,7 +191,7 @@ rule download_published_weights:
     params:
         # The file and its md5, not the host (github.raw_url, read by the job): moving
         # to a mirror must not make verified files stale.
-        download=lambda wc: published_weights_download(wc.model, wc.seed),
+        download=lambda wc: paths.published_weights_download(wc.model, wc.seed),
     script:
         "../workflow/scripts/download_published_weights.py"
 
@@ -199,14 +201,14 @@ rule download_published_weights:
 # instead, with its chromosome names mapped, where chrom_aliases renames any of them.
 rule link_local_file:
     input:
-        source=lambda wc: str(LOCAL_FILES[wc.name]),
+        source=lambda wc: str(paths.local_files[wc.name]),
     output:
-        file=f"{DOWNLOADS}/external/{{name}}",
-        record=f"{DOWNLOADS}/external/{{name}}.download.json",
+        file=f"{paths.downloads}/external/{{name}}",
+        record=f"{paths.downloads}/external/{{name}}.download.json",
     log:
         "logs/download/external/{name}.log",
     wildcard_constraints:
-        name="|".join(LOCAL_FILES) or "(?!)",
+        name="|".join(paths.local_files) or "(?!)",
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -215,7 +217,7 @@ rule link_local_file:
         runtime=120,
     params:
         md5=lambda wc: config["external"][wc.name].get("md5"),
-        aliases=CHROM_ALIASES,
+        aliases=paths.chrom_aliases,
     script:
         "../workflow/scripts/link_local_file.py"
 
@@ -225,16 +227,16 @@ rule link_local_file:
 # job per member, so that each rule input names exactly the files it reads.
 rule extract_external_member:
     input:
-        archive=f"{DOWNLOADS}/external/{{name}}",
-        archive_record=f"{DOWNLOADS}/external/{{name}}.download.json",
+        archive=f"{paths.downloads}/external/{{name}}",
+        archive_record=f"{paths.downloads}/external/{{name}}.download.json",
     output:
-        file=f"{DOWNLOADS}/external/{{name}}.members/{{member}}",
-        record=f"{DOWNLOADS}/external/{{name}}.members/{{member}}.download.json",
+        file=f"{paths.downloads}/external/{{name}}.members/{{member}}",
+        record=f"{paths.downloads}/external/{{name}}.members/{{member}}.download.json",
     log:
         "logs/download/external/{name}.members/{member}.log",
     wildcard_constraints:
-        name="|".join(ARCHIVES) or "(?!)",
-        member="|".join(re.escape(m) for m in ARCHIVE_MEMBERS) or "(?!)",
+        name="|".join(paths.archives) or "(?!)",
+        member="|".join(re.escape(m) for m in paths.archive_members) or "(?!)",
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -242,6 +244,6 @@ rule extract_external_member:
         mem_mb=1000,
         runtime=120,
     params:
-        pattern=lambda wc: archive_member_pattern(wc.name, wc.member),
+        pattern=lambda wc: paths.archive_member_pattern(wc.name, wc.member),
     script:
         "../workflow/scripts/extract_external_member.py"

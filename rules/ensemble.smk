@@ -5,11 +5,11 @@
 
 use rule train_model as train_ensemble_member with:
     input:
-        unpack(training_data),
+        unpack(paths.training_data),
     output:
-        model=f"{ENSEMBLE_RUN}/model.pt",
-        history=f"{ENSEMBLE_RUN}/history.tsv",
-        test_metrics=f"{ENSEMBLE_RUN}/test_metrics.tsv",
+        model=f"{paths.ensemble_run}/model.pt",
+        history=f"{paths.ensemble_run}/history.tsv",
+        test_metrics=f"{paths.ensemble_run}/test_metrics.tsv",
     log:
         "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/seed{seed}/train.log",
     benchmark:
@@ -24,15 +24,15 @@ use rule train_model as train_ensemble_member with:
 # With pack_seeds > 1 the members of one filter count train together (as train_model_pack).
 use rule train_model_pack as train_ensemble_pack with:
     input:
-        unpack(training_data),
+        unpack(paths.training_data),
     output:
-        pack=directory(ENSEMBLE_PACK),
+        pack=directory(paths.ensemble_pack),
     log:
         "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/pack_seeds{first}-{last}.log",
     benchmark:
         "logs/benchmarks/train_ensemble_member/{dataset}/{model}/{condition}/filters{n_filters}/pack_seeds{first}-{last}.tsv"
     wildcard_constraints:
-        model="|".join(PACKED_MODELS) or "(?!)",
+        model="|".join(paths.packed_models) or "(?!)",
         n_filters=r"\d+",
         first=r"\d+",
         last=r"\d+",
@@ -42,7 +42,7 @@ use rule train_model_pack as train_ensemble_pack with:
 
 use rule unpack_packed_seed as unpack_ensemble_member with:
     input:
-        pack=packed_member_source,
+        pack=paths.packed_member_source,
     output:
         model=rules.train_ensemble_member.output.model,
         history=rules.train_ensemble_member.output.history,
@@ -50,7 +50,7 @@ use rule unpack_packed_seed as unpack_ensemble_member with:
     log:
         "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/seed{seed}/unpack.log",
     wildcard_constraints:
-        model="|".join(PACKED_MODELS) or "(?!)",
+        model="|".join(paths.packed_models) or "(?!)",
         n_filters=r"\d+",
 
 
@@ -60,9 +60,9 @@ ruleorder: unpack_ensemble_member > train_ensemble_member
 use rule attribute as attribute_ensemble_member with:
     input:
         model=rules.train_ensemble_member.output.model,
-        inputs=ATTRIBUTION_INPUTS,
+        inputs=paths.attribution_inputs,
     output:
-        attributions=f"{ENSEMBLE_RUN}/maps.npz",
+        attributions=f"{paths.ensemble_run}/maps.npz",
     log:
         "logs/{dataset}/ensemble/{model}/{condition}/filters{n_filters}/seed{seed}/attribute.log",
     benchmark:
@@ -71,17 +71,17 @@ use rule attribute as attribute_ensemble_member with:
         n_filters=r"\d+",
     # The dataset's attribution settings with the ensemble's method only (tasks inherited).
     params:
-        attribution=lambda wc: ensemble_attribution(wc),
+        attribution=lambda wc: paths.ensemble_attribution(wc),
 
 
 rule ensemble_difference:
     input:
-        maps=lambda wc: ensemble_member_files(wc, "maps.npz"),
-        inputs=ATTRIBUTION_INPUTS,
+        maps=lambda wc: paths.ensemble_member_files(wc, "maps.npz"),
+        inputs=paths.attribution_inputs,
     output:
-        summary=f"{ENSEMBLE_DIR}/summary.tsv",
-        by_angle=f"{ENSEMBLE_DIR}/by_angle.tsv",
-        members=f"{ENSEMBLE_DIR}/members.tsv",
+        summary=f"{paths.ensemble_dir}/summary.tsv",
+        by_angle=f"{paths.ensemble_dir}/by_angle.tsv",
+        members=f"{paths.ensemble_dir}/members.tsv",
     log:
         "logs/{dataset}/ensemble/{model}/{condition}/difference.log",
     conda:
@@ -91,8 +91,10 @@ rule ensemble_difference:
         mem_mb=8000,
         runtime=30,
     params:
-        members=lambda wc: ensemble_members(wc.dataset),
-        method=lambda wc: ensemble_method(wc),
-        bin_width=lambda wc: dataset_config(wc, "ensemble").get("angle_bin_width", 5),
+        members=lambda wc: paths.ensemble_members(wc.dataset),
+        method=lambda wc: paths.ensemble_method(wc),
+        bin_width=lambda wc: paths.dataset_config(wc, "ensemble").get(
+            "angle_bin_width", 5
+        ),
     script:
         "../workflow/scripts/ensemble_difference.py"

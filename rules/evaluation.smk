@@ -5,12 +5,12 @@
 rule score_attributions:
     input:
         attributions=rules.attribute.output.attributions,
-        inputs=ATTRIBUTION_INPUTS,
+        inputs=paths.attribution_inputs,
     output:
-        sequences=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/sequences.tsv",
-        pooled=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/pooled.tsv",
-        angle_fractions=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_fractions.tsv",
-        angle_histogram=f"{RESULTS}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_histogram.tsv",
+        sequences=f"{paths.results}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/sequences.tsv",
+        pooled=f"{paths.results}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/pooled.tsv",
+        angle_fractions=f"{paths.results}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_fractions.tsv",
+        angle_histogram=f"{paths.results}/{{dataset}}/scores/{{model}}/{{condition}}/seed{{seed}}/angle_histogram.tsv",
     log:
         "logs/{dataset}/score/{model}/{condition}/seed{seed}.log",
     benchmark:
@@ -22,34 +22,34 @@ rule score_attributions:
         mem_mb=2000,
         runtime=20,
     params:
-        evaluation=lambda wc: dataset_config(wc, "evaluation"),
+        evaluation=lambda wc: paths.dataset_config(wc, "evaluation"),
     script:
         "../workflow/scripts/score_attributions.py"
 
 
 rule collect_scores:
     input:
-        sequences=lambda wc: run_outputs(
+        sequences=lambda wc: paths.run_outputs(
             rules.score_attributions.output.sequences, wc.dataset
         ),
-        pooled=lambda wc: run_outputs(
+        pooled=lambda wc: paths.run_outputs(
             rules.score_attributions.output.pooled, wc.dataset
         ),
-        angle_fractions=lambda wc: run_outputs(
+        angle_fractions=lambda wc: paths.run_outputs(
             rules.score_attributions.output.angle_fractions, wc.dataset
         ),
-        angle_histogram=lambda wc: run_outputs(
+        angle_histogram=lambda wc: paths.run_outputs(
             rules.score_attributions.output.angle_histogram, wc.dataset
         ),
-        test_metrics=lambda wc: run_outputs(
+        test_metrics=lambda wc: paths.run_outputs(
             rules.train_model.output.test_metrics, wc.dataset
         ),
     output:
-        sequences=f"{RESULTS}/{{dataset}}/scores/sequences.tsv.gz",
-        pooled=f"{RESULTS}/{{dataset}}/scores/pooled.tsv",
-        angle_fractions=f"{RESULTS}/{{dataset}}/scores/angle_fractions.tsv",
-        angle_histograms=f"{RESULTS}/{{dataset}}/scores/angle_histograms.tsv",
-        models=f"{RESULTS}/{{dataset}}/scores/models.tsv",
+        sequences=f"{paths.results}/{{dataset}}/scores/sequences.tsv.gz",
+        pooled=f"{paths.results}/{{dataset}}/scores/pooled.tsv",
+        angle_fractions=f"{paths.results}/{{dataset}}/scores/angle_fractions.tsv",
+        angle_histograms=f"{paths.results}/{{dataset}}/scores/angle_histograms.tsv",
+        models=f"{paths.results}/{{dataset}}/scores/models.tsv",
     log:
         "logs/{dataset}/collect_scores.log",
     benchmark:

@@ -24,7 +24,9 @@ rule plot_metric_distributions:
         mem_mb=4000,
         runtime=15,
     params:
-        reference=lambda wc: dataset_config(wc, "evaluation")["reference_condition"],
+        reference=lambda wc: paths.dataset_config(wc, "evaluation")[
+            "reference_condition"
+        ],
     script:
         "../workflow/scripts/plot_metric_distributions.py"
 
@@ -69,10 +71,10 @@ rule plot_logos:
             rules.attribute.output.attributions,
             dataset=wc.dataset,
             model=wc.model,
-            condition=list(dataset_config(wc, "conditions")),
+            condition=list(paths.dataset_config(wc, "conditions")),
             seed=0,
         ),
-        inputs=ATTRIBUTION_INPUTS,
+        inputs=paths.attribution_inputs,
     output:
         figure=figure_output("logos"),
     log:
@@ -84,7 +86,7 @@ rule plot_logos:
         mem_mb=2000,
         runtime=15,
     params:
-        conditions=lambda wc: list(dataset_config(wc, "conditions")),
-        figures=lambda wc: dataset_config(wc, "figures"),
+        conditions=lambda wc: list(paths.dataset_config(wc, "conditions")),
+        figures=lambda wc: paths.dataset_config(wc, "figures"),
     script:
         "../workflow/scripts/plot_logos.py"

@@ -5,11 +5,11 @@
 
 rule encode_genome:
     input:
-        fasta=lambda wc: reference_path(wc.assembly, "fasta"),
-        chrom_sizes=lambda wc: reference_path(wc.assembly, "chrom_sizes"),
+        fasta=lambda wc: paths.reference_path(wc.assembly, "fasta"),
+        chrom_sizes=lambda wc: paths.reference_path(wc.assembly, "chrom_sizes"),
     output:
-        codes=f"{DOWNLOADS}/{{assembly}}/genome.npy",
-        index=f"{DOWNLOADS}/{{assembly}}/genome.json",
+        codes=f"{paths.downloads}/{{assembly}}/genome.npy",
+        index=f"{paths.downloads}/{{assembly}}/genome.json",
     log:
         "logs/genome/{assembly}/encode_genome.log",
     benchmark:
@@ -30,9 +30,9 @@ rule encode_genome:
 # out), and the empty blacklist of an assembly without one.
 rule fasta_chrom_sizes:
     input:
-        fasta=lambda wc: reference_path(wc.assembly, "fasta"),
+        fasta=lambda wc: paths.reference_path(wc.assembly, "fasta"),
     output:
-        chrom_sizes=f"{DOWNLOADS}/{{assembly}}/{OMITTED_REFERENCE_FILES['chrom_sizes']}",
+        chrom_sizes=f"{paths.downloads}/{{assembly}}/{OMITTED_REFERENCE_FILES['chrom_sizes']}",
     log:
         "logs/genome/{assembly}/fasta_chrom_sizes.log",
     conda:
@@ -47,7 +47,7 @@ rule fasta_chrom_sizes:
 
 rule empty_blacklist:
     output:
-        blacklist=f"{DOWNLOADS}/{{assembly}}/{OMITTED_REFERENCE_FILES['blacklist']}",
+        blacklist=f"{paths.downloads}/{{assembly}}/{OMITTED_REFERENCE_FILES['blacklist']}",
     log:
         "logs/genome/{assembly}/empty_blacklist.log",
     conda:
@@ -62,18 +62,18 @@ rule empty_blacklist:
 
 rule binary_labels:
     input:
-        chrom_sizes=lambda wc: reference_path(
-            genomic_source(wc.dataset)["assembly"], "chrom_sizes"
+        chrom_sizes=lambda wc: paths.reference_path(
+            paths.genomic_source(wc.dataset)["assembly"], "chrom_sizes"
         ),
-        blacklist=lambda wc: reference_path(
-            genomic_source(wc.dataset)["assembly"], "blacklist"
+        blacklist=lambda wc: paths.reference_path(
+            paths.genomic_source(wc.dataset)["assembly"], "blacklist"
         ),
-        optimal=lambda wc: peak_files(wc, "optimal_peaks"),
-        relaxed=lambda wc: peak_files(wc, "relaxed_peaks"),
+        optimal=lambda wc: paths.peak_files(wc, "optimal_peaks"),
+        relaxed=lambda wc: paths.peak_files(wc, "relaxed_peaks"),
     output:
-        labels=f"{RESULTS}/{{dataset}}/data/labels.npz",
+        labels=f"{paths.results}/{{dataset}}/data/labels.npz",
         summary=report(
-            f"{RESULTS}/{{dataset}}/data/labels_summary.tsv",
+            f"{paths.results}/{{dataset}}/data/labels_summary.tsv",
             caption="../workflow/report/labels_summary.rst",
             category="Data",
         ),
@@ -88,28 +88,28 @@ rule binary_labels:
         mem_mb=8000,
         runtime=120,
     params:
-        tasks=lambda wc: list(genomic_source(wc.dataset)["experiments"]),
+        tasks=lambda wc: list(paths.genomic_source(wc.dataset)["experiments"]),
         # The tasks whose relaxed peaks input.relaxed holds, in order (they are optional).
         relaxed_tasks=lambda wc: [
             task
-            for task, entry in genomic_source(wc.dataset)["experiments"].items()
+            for task, entry in paths.genomic_source(wc.dataset)["experiments"].items()
             if "relaxed_peaks" in entry
         ],
-        chroms=lambda wc: config["references"][genomic_source(wc.dataset)["assembly"]][
-            "chroms"
-        ],
-        labels=lambda wc: genomic_source(wc.dataset)["labels"],
+        chroms=lambda wc: config["references"][
+            paths.genomic_source(wc.dataset)["assembly"]
+        ]["chroms"],
+        labels=lambda wc: paths.genomic_source(wc.dataset)["labels"],
     script:
         "../workflow/scripts/binary_labels.py"
 
 
 rule task_regions:
     input:
-        unpack(region_inputs),
+        unpack(paths.region_inputs),
     output:
-        regions=f"{RESULTS}/{{dataset}}/data/regions.npz",
+        regions=f"{paths.results}/{{dataset}}/data/regions.npz",
         summary=report(
-            f"{RESULTS}/{{dataset}}/data/regions_summary.tsv",
+            f"{paths.results}/{{dataset}}/data/regions_summary.tsv",
             caption="../workflow/report/regions_summary.rst",
             category="Data",
         ),
@@ -118,7 +118,7 @@ rule task_regions:
     benchmark:
         "logs/benchmarks/task_regions/{dataset}.tsv"
     wildcard_constraints:
-        dataset="|".join(REGION_DATASETS) or "(?!)",
+        dataset="|".join(paths.region_datasets) or "(?!)",
     conda:
         "../envs/genomics.yaml"
     threads: 1
@@ -126,16 +126,16 @@ rule task_regions:
         mem_mb=4000,
         runtime=30,
     params:
-        source=lambda wc: region_source(wc.dataset),
+        source=lambda wc: paths.region_source(wc.dataset),
     script:
         "../workflow/scripts/task_regions.py"
 
 
 rule index_bam:
     input:
-        bam=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam",
+        bam=f"{paths.downloads}/{{assembly}}/encode/{{accession}}.bam",
     output:
-        index=f"{DOWNLOADS}/{{assembly}}/encode/{{accession}}.bam.bai",
+        index=f"{paths.downloads}/{{assembly}}/encode/{{accession}}.bam.bai",
     log:
         "logs/download/{assembly}/encode/{accession}.bam.bai.log",
     benchmark:
@@ -153,9 +153,9 @@ rule index_bam:
 # External BAMs (alignments: {bam: [...]}, e.g. local files) indexed beside their link.
 use rule index_bam as index_external_bam with:
     input:
-        bam=f"{DOWNLOADS}/external/{{name}}",
+        bam=f"{paths.downloads}/external/{{name}}",
     output:
-        index=f"{DOWNLOADS}/external/{{name}}.bai",
+        index=f"{paths.downloads}/external/{{name}}.bai",
     log:
         "logs/download/external/{name}.bai.log",
     benchmark:
@@ -163,8 +163,10 @@ use rule index_bam as index_external_bam with:
     wildcard_constraints:
         # A BAM member of an archive lies at <name>.members/<member> (external_path).
         name="|".join(
-            re.escape(external_path(ref).removeprefix(f"{DOWNLOADS}/external/"))
-            for ref in EXTERNAL_BAMS
+            re.escape(
+                paths.external_path(ref).removeprefix(f"{paths.downloads}/external/")
+            )
+            for ref in paths.external_bams
         )
         or "(?!)",
 
@@ -174,14 +176,14 @@ use rule index_bam as index_external_bam with:
 # each BAM filtered (profile.read_filter), replicates summed: 5' counts per strand.
 rule profile_tracks:
     input:
-        bams=alignment_files,
-        indexes=alignment_indexes,
-        chrom_sizes=lambda wc: reference_path(
-            genomic_source(wc.dataset)["assembly"], "chrom_sizes"
+        bams=paths.alignment_files,
+        indexes=paths.alignment_indexes,
+        chrom_sizes=lambda wc: paths.reference_path(
+            paths.genomic_source(wc.dataset)["assembly"], "chrom_sizes"
         ),
     output:
-        pos=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.pos.bigWig",
-        neg=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.neg.bigWig",
+        pos=f"{paths.results}/{{dataset}}/data/tracks/{{task}}.{{track}}.pos.bigWig",
+        neg=f"{paths.results}/{{dataset}}/data/tracks/{{task}}.{{track}}.neg.bigWig",
     log:
         "logs/{dataset}/profile_tracks/{task}.{track}.log",
     benchmark:
@@ -193,8 +195,8 @@ rule profile_tracks:
         mem_mb=8000,
         runtime=120,
     params:
-        # Settings over attrprior.tracks.ReadFilter's defaults (-F 780 -q 30).
-        read_filter=lambda wc: genomic_source(wc.dataset)
+        # Settings over attrprior.genomics.tracks.ReadFilter's defaults (-F 780 -q 30).
+        read_filter=lambda wc: paths.genomic_source(wc.dataset)
         .get("profile", {})
         .get("read_filter", {}),
     script:
@@ -204,7 +206,7 @@ rule profile_tracks:
 # The same, both strands together (profile.stranded: false; DNase-seq).
 use rule profile_tracks as profile_tracks_unstranded with:
     output:
-        unstranded=f"{RESULTS}/{{dataset}}/data/tracks/{{task}}.{{track}}.unstranded.bigWig",
+        unstranded=f"{paths.results}/{{dataset}}/data/tracks/{{task}}.{{track}}.unstranded.bigWig",
     log:
         "logs/{dataset}/profile_tracks/{task}.{track}.unstranded.log",
     benchmark:
@@ -213,11 +215,11 @@ use rule profile_tracks as profile_tracks_unstranded with:
 
 rule profile_examples:
     input:
-        unpack(profile_inputs),
+        unpack(paths.profile_inputs),
     output:
-        examples=directory(f"{RESULTS}/{{dataset}}/data/profile_examples"),
+        examples=directory(f"{paths.results}/{{dataset}}/data/profile_examples"),
         summary=report(
-            f"{RESULTS}/{{dataset}}/data/profile_examples.tsv",
+            f"{paths.results}/{{dataset}}/data/profile_examples.tsv",
             caption="../workflow/report/profile_examples.rst",
             category="Data",
         ),
@@ -232,16 +234,16 @@ rule profile_examples:
         mem_mb=4000,
         runtime=120,
     params:
-        tasks=lambda wc: profile_tasks(wc.dataset),
-        strands=lambda wc: profile_strands(genomic_source(wc.dataset)),
-        splits=lambda wc: genomic_source(wc.dataset)["splits"],
-        profile=lambda wc: genomic_source(wc.dataset)["profile"],
+        tasks=lambda wc: paths.profile_tasks(wc.dataset),
+        strands=lambda wc: profile_strands(paths.genomic_source(wc.dataset)),
+        splits=lambda wc: paths.genomic_source(wc.dataset)["splits"],
+        profile=lambda wc: paths.genomic_source(wc.dataset)["profile"],
         # Random genomic windows come from the training chromosomes (those not held out),
         # seeded by the dataset's seed.
-        chroms=lambda wc: config["references"][genomic_source(wc.dataset)["assembly"]][
-            "chroms"
-        ],
-        seed=lambda wc: genomic_source(wc.dataset)["seed"],
+        chroms=lambda wc: config["references"][
+            paths.genomic_source(wc.dataset)["assembly"]
+        ]["chroms"],
+        seed=lambda wc: paths.genomic_source(wc.dataset)["seed"],
     script:
         "../workflow/scripts/profile_examples.py"
 
@@ -250,15 +252,15 @@ rule profile_examples:
 # test-set peak windows), with per-base summit distances and peak/footprint masks.
 rule genomic_attribution_inputs:
     input:
-        unpack(genomic_attribution_data),
+        unpack(paths.genomic_attribution_data),
     output:
-        inputs=f"{RESULTS}/{{dataset}}/data/{{purpose}}_inputs.npz",
+        inputs=f"{paths.results}/{{dataset}}/data/{{purpose}}_inputs.npz",
     log:
         "logs/{dataset}/genomic_{purpose}_inputs.log",
     benchmark:
         "logs/benchmarks/genomic_{purpose}_inputs/{dataset}.tsv"
     wildcard_constraints:
-        dataset="|".join(WINDOW_DATASETS) or "(?!)",
+        dataset="|".join(paths.window_datasets) or "(?!)",
         purpose="attribution|motif",
     conda:
         "../envs/torch.yaml"
@@ -267,9 +269,9 @@ rule genomic_attribution_inputs:
         mem_mb=4000,
         runtime=30,
     params:
-        attribution=lambda wc: dataset_config(wc, "attribution"),
-        n_sequences=lambda wc: inputs_size(wc),
-        test_chroms=lambda wc: genomic_source(wc.dataset)["splits"]["test"],
+        attribution=lambda wc: paths.dataset_config(wc, "attribution"),
+        n_sequences=lambda wc: paths.inputs_size(wc),
+        test_chroms=lambda wc: paths.genomic_source(wc.dataset)["splits"]["test"],
     script:
         "../workflow/scripts/genomic_attribution_inputs.py"
 
@@ -278,17 +280,17 @@ rule label_agreement:
     input:
         labels=rules.binary_labels.output.labels,
         sites=lambda wc: [
-            genomic_source(wc.dataset)["truth"]["bound_sites"][task]
-            for task in genomic_source(wc.dataset)["experiments"]
+            paths.genomic_source(wc.dataset)["truth"]["bound_sites"][task]
+            for task in paths.genomic_source(wc.dataset)["experiments"]
         ],
     output:
         tsv=report(
-            f"{RESULTS}/{{dataset}}/tables/label_agreement.tsv",
+            f"{paths.results}/{{dataset}}/tables/label_agreement.tsv",
             caption="../workflow/report/label_agreement.rst",
             category="Tables",
             labels={"table": "label_agreement", "format": "tsv"},
         ),
-        md=f"{RESULTS}/{{dataset}}/tables/label_agreement.md",
+        md=f"{paths.results}/{{dataset}}/tables/label_agreement.md",
     log:
         "logs/{dataset}/label_agreement.log",
     conda:
@@ -306,13 +308,13 @@ rule label_agreement:
 
 rule genomic_tables:
     input:
-        test_metrics=lambda wc: run_outputs(
+        test_metrics=lambda wc: paths.run_outputs(
             rules.train_model.output.test_metrics, wc.dataset
         ),
     output:
         **{
             f"{table}_{ext}": report(
-                f"{RESULTS}/{{dataset}}/tables/{table}.{ext}",
+                f"{paths.results}/{{dataset}}/tables/{table}.{ext}",
                 caption=f"../workflow/report/{table}.rst",
                 category="Tables",
                 labels={"table": table, "format": ext},
@@ -323,7 +325,7 @@ rule genomic_tables:
     log:
         "logs/{dataset}/genomic_tables.log",
     wildcard_constraints:
-        dataset="|".join(GENOMIC_DATASETS) or "(?!)",
+        dataset="|".join(paths.genomic_datasets) or "(?!)",
     conda:
         "../envs/stats.yaml"
     threads: 1
@@ -331,6 +333,8 @@ rule genomic_tables:
         mem_mb=2000,
         runtime=10,
     params:
-        reference=lambda wc: dataset_config(wc, "evaluation")["reference_condition"],
+        reference=lambda wc: paths.dataset_config(wc, "evaluation")[
+            "reference_condition"
+        ],
     script:
         "../workflow/scripts/genomic_tables.py"

@@ -10,11 +10,11 @@ rule motif_attributions:
             dataset=wc.dataset,
             model=wc.model,
             condition=wc.condition,
-            seed=dataset_config(wc, "motifs")["seed"],
+            seed=paths.dataset_config(wc, "motifs")["seed"],
         ),
-        inputs=f"{RESULTS}/{{dataset}}/data/motif_inputs.npz",
+        inputs=f"{paths.results}/{{dataset}}/data/motif_inputs.npz",
     output:
-        attributions=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/attributions.npz",
+        attributions=f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/attributions.npz",
     log:
         "logs/{dataset}/motif_attributions/{model}/{condition}.log",
     benchmark:
@@ -26,7 +26,7 @@ rule motif_attributions:
         mem_mb=4000,
         runtime=120,
     params:
-        attribution=lambda wc: motif_attribution_settings(wc),
+        attribution=lambda wc: paths.motif_attribution_settings(wc),
         tasks=lambda wc: model_tasks(config["datasets"][wc.dataset], config["models"]),
     script:
         "../workflow/scripts/attribute.py"
@@ -35,14 +35,14 @@ rule motif_attributions:
 rule discover_motifs:
     input:
         attributions=lambda wc: motif_attributions(wc),
-        inputs=lambda wc: motif_inputs(wc),
+        inputs=lambda wc: paths.motif_inputs(wc),
     output:
-        motifs=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.npz",
-        summary=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.tsv",
-        matches=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/matches.tsv",
-        recall=f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/recall.tsv",
+        motifs=f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.npz",
+        summary=f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/motifs.tsv",
+        matches=f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/matches.tsv",
+        recall=f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/recall.tsv",
         logos=report(
-            f"{RESULTS}/{{dataset}}/motifs/{{model}}/{{condition}}/logos.png",
+            f"{paths.results}/{{dataset}}/motifs/{{model}}/{{condition}}/logos.png",
             caption="../workflow/report/motif_logos.rst",
             category="Motifs",
             subcategory="{dataset} {model}",
@@ -63,6 +63,6 @@ rule discover_motifs:
         mem_mb=8000,
         runtime=120,
     params:
-        motifs=lambda wc: dataset_config(wc, "motifs"),
+        motifs=lambda wc: paths.dataset_config(wc, "motifs"),
     script:
         "../workflow/scripts/discover_motifs.py"

@@ -1,5 +1,5 @@
 # The papers' tables and figures as named targets (`snakemake table1`, `snakemake fig5`, …).
-# Datasets per target come from config key paper.<target>; PAPER_TARGETS in attrprior.workflow_config says
+# Datasets per target come from config key paper.<target>; PAPER_TARGETS in attrprior.workflow.checks says
 # which datasets each accepts. The paper_* rules aggregate finished runs and never train:
 # after editing a plotting script, `snakemake <target> --forcerun paper_<target>
 # --rerun-triggers mtime` redraws one figure (docs/targets.md).
@@ -20,12 +20,12 @@ localrules:
 
 rule paper_table1:
     input:
-        test_metrics=lambda wc: paper_run_files(
+        test_metrics=lambda wc: paths.paper_run_files(
             "table1", rules.train_model.output.test_metrics
         ),
     output:
         md=paper_report("table1", "md"),
-        tsv=f"{PAPER}/table1.tsv",
+        tsv=f"{paths.paper}/table1.tsv",
     log:
         "logs/paper/table1.log",
     conda:
@@ -35,8 +35,8 @@ rule paper_table1:
         mem_mb=2000,
         runtime=10,
     params:
-        names=lambda wc: scorecard_settings(),
-        runs=lambda wc: paper_runs("table1"),
+        names=lambda wc: paths.scorecard_settings(),
+        runs=lambda wc: paths.paper_runs("table1"),
     script:
         "../workflow/scripts/paper_table1.py"
 
@@ -46,15 +46,17 @@ rule paper_table1:
 rule paper_table2:
     input:
         attributions=lambda wc: [
-            rules.attribute.output.attributions.format(**run) for run in table2_runs()
+            rules.attribute.output.attributions.format(**run)
+            for run in paths.table2_runs()
         ],
         histories=lambda wc: [
-            rules.train_model.output.history.format(**run) for run in table2_runs()
+            rules.train_model.output.history.format(**run)
+            for run in paths.table2_runs()
         ],
     output:
         md=paper_report("table2", "md"),
-        tsv=f"{PAPER}/table2.tsv",
-        sequences=f"{PAPER}/table2_sequences.tsv",
+        tsv=f"{paths.paper}/table2.tsv",
+        sequences=f"{paths.paper}/table2_sequences.tsv",
     log:
         "logs/paper/table2.log",
     conda:
@@ -64,29 +66,29 @@ rule paper_table2:
         mem_mb=4000,
         runtime=30,
     params:
-        names=lambda wc: scorecard_settings(),
-        runs=lambda wc: table2_runs(),
-        selection=lambda wc: paper_dataset_selection("table2"),
-        subsampled=lambda wc: table2_subsampled(),
-        methods=lambda wc: paper_methods("table2"),
-        reference=lambda wc: paper_reference("table2"),
-        top_models=lambda wc: paper_selection("table2").get("top_models"),
-        n_sequences=lambda wc: paper_selection("table2").get("n_sequences"),
+        names=lambda wc: paths.scorecard_settings(),
+        runs=lambda wc: paths.table2_runs(),
+        selection=lambda wc: paths.paper_dataset_selection("table2"),
+        subsampled=lambda wc: paths.table2_subsampled(),
+        methods=lambda wc: paths.paper_methods("table2"),
+        reference=lambda wc: paths.paper_reference("table2"),
+        top_models=lambda wc: paths.paper_selection("table2").get("top_models"),
+        n_sequences=lambda wc: paths.paper_selection("table2").get("n_sequences"),
     script:
         "../workflow/scripts/paper_table2.py"
 
 
 rule paper_table3:
     input:
-        sequences=lambda wc: paper_dataset_files(
+        sequences=lambda wc: paths.paper_dataset_files(
             "table3", rules.collect_scores.output.sequences
         ),
-        pooled=lambda wc: paper_dataset_files(
+        pooled=lambda wc: paths.paper_dataset_files(
             "table3", rules.collect_scores.output.pooled
         ),
     output:
         md=paper_report("table3", "md"),
-        tsv=f"{PAPER}/table3.tsv",
+        tsv=f"{paths.paper}/table3.tsv",
     log:
         "logs/paper/table3.log",
     conda:
@@ -96,11 +98,11 @@ rule paper_table3:
         mem_mb=4000,
         runtime=10,
     params:
-        names=lambda wc: scorecard_settings(),
-        datasets=lambda wc: paper_selection("table3")["datasets"],
-        selection=lambda wc: paper_dataset_selection("table3"),
-        methods=lambda wc: paper_methods("table3"),
-        reference=lambda wc: paper_reference("table3"),
+        names=lambda wc: paths.scorecard_settings(),
+        datasets=lambda wc: paths.paper_selection("table3")["datasets"],
+        selection=lambda wc: paths.paper_dataset_selection("table3"),
+        methods=lambda wc: paths.paper_methods("table3"),
+        reference=lambda wc: paths.paper_reference("table3"),
         target="table3",
         sequence_metric="summit_spearman",
         pooled_metric="peaks_auprc",
@@ -111,15 +113,15 @@ rule paper_table3:
 
 rule paper_table4:
     input:
-        sequences=lambda wc: paper_dataset_files(
+        sequences=lambda wc: paths.paper_dataset_files(
             "table4", rules.collect_scores.output.sequences
         ),
-        pooled=lambda wc: paper_dataset_files(
+        pooled=lambda wc: paths.paper_dataset_files(
             "table4", rules.collect_scores.output.pooled
         ),
     output:
         md=paper_report("table4", "md"),
-        tsv=f"{PAPER}/table4.tsv",
+        tsv=f"{paths.paper}/table4.tsv",
     log:
         "logs/paper/table4.log",
     conda:
@@ -129,11 +131,11 @@ rule paper_table4:
         mem_mb=4000,
         runtime=10,
     params:
-        names=lambda wc: scorecard_settings(),
-        datasets=lambda wc: paper_selection("table4")["datasets"],
-        selection=lambda wc: paper_dataset_selection("table4"),
-        methods=lambda wc: paper_methods("table4"),
-        reference=lambda wc: paper_reference("table4"),
+        names=lambda wc: paths.scorecard_settings(),
+        datasets=lambda wc: paths.paper_selection("table4")["datasets"],
+        selection=lambda wc: paths.paper_dataset_selection("table4"),
+        methods=lambda wc: paths.paper_methods("table4"),
+        reference=lambda wc: paths.paper_reference("table4"),
         target="table4",
         sequence_metric="fraction_in_footprints",
         pooled_metric="footprints_auprc",
@@ -144,12 +146,12 @@ rule paper_table4:
 
 rule paper_fig2:
     input:
-        sequences=lambda wc: paper_dataset_files(
+        sequences=lambda wc: paths.paper_dataset_files(
             "fig2", rules.collect_scores.output.sequences
         ),
     output:
         figure=paper_report("fig2", "png"),
-        tsv=f"{PAPER}/fig2.tsv",
+        tsv=f"{paths.paper}/fig2.tsv",
     log:
         "logs/paper/fig2.log",
     conda:
@@ -159,10 +161,10 @@ rule paper_fig2:
         mem_mb=4000,
         runtime=10,
     params:
-        datasets=lambda wc: paper_selection("fig2")["datasets"],
-        selection=lambda wc: paper_dataset_selection("fig2"),
-        methods=lambda wc: paper_methods("fig2"),
-        reference=lambda wc: paper_reference("fig2"),
+        datasets=lambda wc: paths.paper_selection("fig2")["datasets"],
+        selection=lambda wc: paths.paper_dataset_selection("fig2"),
+        methods=lambda wc: paths.paper_methods("fig2"),
+        reference=lambda wc: paths.paper_reference("fig2"),
     script:
         "../workflow/scripts/paper_fig2.py"
 
@@ -171,19 +173,19 @@ rule paper_fig3:
     input:
         recall=lambda wc: [
             rules.discover_motifs.output.recall.format(**run)
-            for run in paper_motif_runs("fig3")
+            for run in paths.paper_motif_runs("fig3")
         ],
         matches=lambda wc: [
             rules.discover_motifs.output.matches.format(**run)
-            for run in paper_motif_runs("fig3")
+            for run in paths.paper_motif_runs("fig3")
         ],
         summaries=lambda wc: [
             rules.discover_motifs.output.summary.format(**run)
-            for run in paper_motif_runs("fig3")
+            for run in paths.paper_motif_runs("fig3")
         ],
     output:
         figure=paper_report("fig3", "png"),
-        tsv=f"{PAPER}/fig3.tsv",
+        tsv=f"{paths.paper}/fig3.tsv",
     log:
         "logs/paper/fig3.log",
     conda:
@@ -193,22 +195,24 @@ rule paper_fig3:
         mem_mb=2000,
         runtime=10,
     params:
-        runs=lambda wc: paper_motif_runs("fig3"),
-        reference=lambda wc: paper_reference("fig3"),
-        planted=lambda wc: planted_motifs("fig3"),
+        runs=lambda wc: paths.paper_motif_runs("fig3"),
+        reference=lambda wc: paths.paper_reference("fig3"),
+        planted=lambda wc: paths.planted_motifs("fig3"),
     script:
         "../workflow/scripts/paper_fig3.py"
 
 
 rule paper_fig4:
     input:
-        test_metrics=lambda wc: paper_run_files(
+        test_metrics=lambda wc: paths.paper_run_files(
             "fig4", rules.train_model.output.test_metrics
         ),
-        histories=lambda wc: paper_run_files("fig4", rules.train_model.output.history),
+        histories=lambda wc: paths.paper_run_files(
+            "fig4", rules.train_model.output.history
+        ),
     output:
         figure=paper_report("fig4", "png"),
-        tsv=f"{PAPER}/fig4.tsv",
+        tsv=f"{paths.paper}/fig4.tsv",
     log:
         "logs/paper/fig4.log",
     conda:
@@ -218,20 +222,20 @@ rule paper_fig4:
         mem_mb=2000,
         runtime=10,
     params:
-        runs=lambda wc: paper_runs("fig4"),
-        reference=lambda wc: paper_reference("fig4"),
+        runs=lambda wc: paths.paper_runs("fig4"),
+        reference=lambda wc: paths.paper_reference("fig4"),
     script:
         "../workflow/scripts/paper_fig4.py"
 
 
 rule paper_fig5:
     input:
-        sequences=lambda wc: paper_dataset_files(
+        sequences=lambda wc: paths.paper_dataset_files(
             "fig5", rules.collect_scores.output.sequences
         ),
     output:
         figure=paper_report("fig5", "png"),
-        tsv=f"{PAPER}/fig5.tsv",
+        tsv=f"{paths.paper}/fig5.tsv",
     log:
         "logs/paper/fig5.log",
     conda:
@@ -241,11 +245,11 @@ rule paper_fig5:
         mem_mb=2000,
         runtime=10,
     params:
-        datasets=lambda wc: paper_selection("fig5")["datasets"],
-        methods=lambda wc: paper_methods("fig5"),
+        datasets=lambda wc: paths.paper_selection("fig5")["datasets"],
+        methods=lambda wc: paths.paper_methods("fig5"),
         gc_excess=lambda wc: {
             dataset: config["datasets"][dataset]["single_motif"]["positive_gc_excess"]
-            for dataset in paper_selection("fig5")["datasets"]
+            for dataset in paths.paper_selection("fig5")["datasets"]
         },
     script:
         "../workflow/scripts/paper_fig5.py"
@@ -255,12 +259,12 @@ rule paper_fig5:
 # selected datasets and models.
 rule paper_fig_koo_ensemble:
     input:
-        summaries=lambda wc: paper_ensemble_files("summary"),
-        by_angle=lambda wc: paper_ensemble_files("by_angle"),
+        summaries=lambda wc: paths.paper_ensemble_files("summary"),
+        by_angle=lambda wc: paths.paper_ensemble_files("by_angle"),
     output:
         figure=paper_report("fig_koo_ensemble", "png"),
-        md=f"{PAPER}/fig_koo_ensemble.md",
-        tsv=f"{PAPER}/fig_koo_ensemble.tsv",
+        md=f"{paths.paper}/fig_koo_ensemble.md",
+        tsv=f"{paths.paper}/fig_koo_ensemble.tsv",
     log:
         "logs/paper/fig_koo_ensemble.log",
     conda:
@@ -278,72 +282,72 @@ rule paper_fig_koo_ensemble:
 
 rule table1:
     input:
-        lambda wc: paper_target_files("table1"),
+        lambda wc: paths.paper_target_files("table1"),
 
 
 rule table2:
     input:
-        lambda wc: paper_target_files("table2"),
+        lambda wc: paths.paper_target_files("table2"),
 
 
 rule table3:
     input:
-        lambda wc: paper_target_files("table3"),
+        lambda wc: paths.paper_target_files("table3"),
 
 
 rule table4:
     input:
-        lambda wc: paper_target_files("table4"),
+        lambda wc: paths.paper_target_files("table4"),
 
 
 rule table_simulation:
     input:
-        lambda wc: paper_target_files("table_simulation"),
+        lambda wc: paths.paper_target_files("table_simulation"),
 
 
 rule table_baselines:
     input:
-        lambda wc: paper_target_files("table_baselines"),
+        lambda wc: paths.paper_target_files("table_baselines"),
 
 
 rule fig1:
     input:
-        lambda wc: paper_target_files("fig1"),
+        lambda wc: paths.paper_target_files("fig1"),
 
 
 rule fig2:
     input:
-        lambda wc: paper_target_files("fig2"),
+        lambda wc: paths.paper_target_files("fig2"),
 
 
 rule fig3:
     input:
-        lambda wc: paper_target_files("fig3"),
+        lambda wc: paths.paper_target_files("fig3"),
 
 
 rule fig4:
     input:
-        lambda wc: paper_target_files("fig4"),
+        lambda wc: paths.paper_target_files("fig4"),
 
 
 rule fig5:
     input:
-        lambda wc: paper_target_files("fig5"),
+        lambda wc: paths.paper_target_files("fig5"),
 
 
 rule fig1_koo:
     input:
-        lambda wc: paper_target_files("fig1_koo"),
+        lambda wc: paths.paper_target_files("fig1_koo"),
 
 
 rule fig2_koo:
     input:
-        lambda wc: paper_target_files("fig2_koo"),
+        lambda wc: paths.paper_target_files("fig2_koo"),
 
 
 rule fig_koo_ensemble:
     input:
-        lambda wc: paper_target_files("fig_koo_ensemble"),
+        lambda wc: paths.paper_target_files("fig_koo_ensemble"),
 
 
 # Per-dataset paper targets (table_simulation, table_baselines, fig1_koo): our numbers of
@@ -352,28 +356,28 @@ rule paper_comparison:
     input:
         sequences=lambda wc: [
             rules.collect_scores.output.sequences.format(dataset=d)
-            for d in comparison_datasets(wc.target)
+            for d in paths.comparison_datasets(wc.target)
         ],
         pooled=lambda wc: [
             rules.collect_scores.output.pooled.format(dataset=d)
-            for d in comparison_datasets(wc.target)
+            for d in paths.comparison_datasets(wc.target)
         ],
         angle_fractions=lambda wc: [
             rules.collect_scores.output.angle_fractions.format(dataset=d)
-            for d in comparison_datasets(wc.target)
+            for d in paths.comparison_datasets(wc.target)
         ],
         models=lambda wc: [
             rules.collect_scores.output.models.format(dataset=d)
-            for d in comparison_datasets(wc.target)
+            for d in paths.comparison_datasets(wc.target)
         ],
     output:
         md=report(
-            f"{PAPER}/{{target}}.md",
+            f"{paths.paper}/{{target}}.md",
             caption="../workflow/report/paper_comparison.rst",
             category="Paper tables and figures",
             labels={"target": "{target}", "format": "md"},
         ),
-        tsv=f"{PAPER}/{{target}}.tsv",
+        tsv=f"{paths.paper}/{{target}}.tsv",
     log:
         "logs/paper/{target}.log",
     wildcard_constraints:
@@ -385,8 +389,8 @@ rule paper_comparison:
         mem_mb=4000,
         runtime=10,
     params:
-        datasets=lambda wc: comparison_datasets(wc.target),
-        settings=lambda wc: scorecard_settings(),
+        datasets=lambda wc: paths.comparison_datasets(wc.target),
+        settings=lambda wc: paths.scorecard_settings(),
     script:
         "../workflow/scripts/paper_comparison.py"
 
@@ -398,38 +402,39 @@ rule scorecard:
     input:
         sequences=lambda wc: [
             rules.collect_scores.output.sequences.format(dataset=d)
-            for d in scorecard_datasets()
+            for d in paths.scorecard_datasets()
         ],
         pooled=lambda wc: [
             rules.collect_scores.output.pooled.format(dataset=d)
-            for d in scorecard_datasets()
+            for d in paths.scorecard_datasets()
         ],
         angle_fractions=lambda wc: [
             rules.collect_scores.output.angle_fractions.format(dataset=d)
-            for d in scorecard_datasets()
+            for d in paths.scorecard_datasets()
         ],
         test_metrics=lambda wc: [
             rules.train_model.output.test_metrics.format(**run)
-            for run in scorecard_runs()
+            for run in paths.scorecard_runs()
         ],
         histories=lambda wc: [
-            rules.train_model.output.history.format(**run) for run in scorecard_runs()
+            rules.train_model.output.history.format(**run)
+            for run in paths.scorecard_runs()
         ],
         stability=lambda wc: (
             [rules.paper_table2.output.sequences]
             if "table2" in config.get("paper", {})
             else []
         ),
-        ensembles=lambda wc: paper_ensemble_files("members"),
+        ensembles=lambda wc: paths.paper_ensemble_files("members"),
     output:
         md=report(
-            f"{PAPER}/scorecard.md",
+            f"{paths.paper}/scorecard.md",
             caption="../workflow/report/scorecard.rst",
             category="1. Reproduction scorecard",
             labels={"table": "scorecard", "format": "md"},
         ),
-        tsv=f"{PAPER}/scorecard.tsv",
-        units=f"{PAPER}/scorecard_units.tsv",
+        tsv=f"{paths.paper}/scorecard.tsv",
+        units=f"{paths.paper}/scorecard_units.tsv",
     log:
         "logs/paper/scorecard.log",
     conda:
@@ -439,14 +444,14 @@ rule scorecard:
         mem_mb=4000,
         runtime=10,
     params:
-        datasets=lambda wc: scorecard_datasets(),
-        runs=lambda wc: scorecard_runs(),
-        settings=lambda wc: scorecard_settings(),
-        ensemble_datasets=lambda wc: [run["dataset"] for run in paper_ensembles()],
+        datasets=lambda wc: paths.scorecard_datasets(),
+        runs=lambda wc: paths.scorecard_runs(),
+        settings=lambda wc: paths.scorecard_settings(),
+        ensemble_datasets=lambda wc: [run["dataset"] for run in paths.paper_ensembles()],
     script:
         "../workflow/scripts/scorecard.py"
 
 
 rule paper:
     input:
-        lambda wc: paper_outputs(),
+        lambda wc: paths.paper_outputs(),

@@ -10,7 +10,7 @@ rule tables:
     output:
         **{
             f"{table}_{ext}": report(
-                f"{RESULTS}/{{dataset}}/tables/{table}.{ext}",
+                f"{paths.results}/{{dataset}}/tables/{table}.{ext}",
                 caption=f"../workflow/report/{table}.rst",
                 category="Tables",
                 labels={"table": table, "format": ext},
@@ -21,7 +21,7 @@ rule tables:
     log:
         "logs/{dataset}/tables.log",
     wildcard_constraints:
-        dataset="|".join(SIMULATED_DATASETS) or "(?!)",
+        dataset="|".join(paths.simulated_datasets) or "(?!)",
     conda:
         "../envs/stats.yaml"
     threads: 1
@@ -29,6 +29,8 @@ rule tables:
         mem_mb=8000,
         runtime=30,
     params:
-        reference=lambda wc: dataset_config(wc, "evaluation")["reference_condition"],
+        reference=lambda wc: paths.dataset_config(wc, "evaluation")[
+            "reference_condition"
+        ],
     script:
         "../workflow/scripts/tables.py"

@@ -3,29 +3,30 @@
 
 rule train_model:
     input:
-        unpack(training_data),
+        unpack(paths.training_data),
         # weight "auto" scales the prior to the no-prior model of the same seed.
         reference=lambda wc: (
-            reference_run(wc, rules.train_model.output.model)
-            if dataset_config(wc, "conditions")[wc.condition].get("weight") == "auto"
+            paths.reference_run(wc, rules.train_model.output.model)
+            if paths.dataset_config(wc, "conditions")[wc.condition].get("weight")
+            == "auto"
             else []
         ),
         # A weight given as a grid is tuned first (rule choose_weight).
         weight_choice=lambda wc: (
-            f"{RESULTS}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
-            if tuned_key(dataset_config(wc, "conditions")[wc.condition])
+            f"{paths.results}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
+            if tuned_key(paths.dataset_config(wc, "conditions")[wc.condition])
             else []
         ),
     output:
-        model=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/model.pt",
-        history=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/history.tsv",
-        test_metrics=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/test_metrics.tsv",
+        model=f"{paths.results}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/model.pt",
+        history=f"{paths.results}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/history.tsv",
+        test_metrics=f"{paths.results}/{{dataset}}/models/{{model}}/{{condition}}/seed{{seed}}/test_metrics.tsv",
     log:
         "logs/{dataset}/train/{model}/{condition}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/train_model/{dataset}/{model}/{condition}/seed{seed}.tsv"
     wildcard_constraints:
-        model="|".join(TRAINED_MODELS) or "(?!)",
+        model="|".join(paths.trained_models) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -34,13 +35,15 @@ rule train_model:
         runtime=120,
     params:
         model=lambda wc: config["models"][wc.model],
-        condition=lambda wc: dataset_config(wc, "conditions")[wc.condition],
-        training=lambda wc: dataset_config(wc, "training"),
+        condition=lambda wc: paths.dataset_config(wc, "conditions")[wc.condition],
+        training=lambda wc: paths.dataset_config(wc, "training"),
         genomic=lambda wc: (
-            genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
+            paths.genomic_source(wc.dataset)
+            if wc.dataset in paths.window_datasets
+            else None
         ),
         # Without the evaluation keys: changing how models are explained retrains nothing.
-        single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
+        single_motif=lambda wc: paths.single_motif_settings(wc, drop=("evaluation",)),
     script:
         "../workflow/scripts/train_model.py"
 
@@ -49,30 +52,30 @@ rule train_model:
 # (attrprior.packing) and copied to train_model's outputs, so no later rule changes.
 use rule train_model as train_model_pack with:
     input:
-        unpack(training_data),
+        unpack(paths.training_data),
         reference=pack_references,
         weight_choice=lambda wc: (
-            f"{RESULTS}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
-            if tuned_key(dataset_config(wc, "conditions")[wc.condition])
+            f"{paths.results}/{wc.dataset}/models/{wc.model}/{wc.condition}/tuning/weight_choice.tsv"
+            if tuned_key(paths.dataset_config(wc, "conditions")[wc.condition])
             else []
         ),
     output:
-        pack=directory(PACK),
+        pack=directory(paths.pack),
     log:
         "logs/{dataset}/train/{model}/{condition}/pack_seeds{first}-{last}.log",
     benchmark:
         "logs/benchmarks/train_model/{dataset}/{model}/{condition}/pack_seeds{first}-{last}.tsv"
     wildcard_constraints:
-        model="|".join(PACKED_MODELS) or "(?!)",
+        model="|".join(paths.packed_models) or "(?!)",
         first=r"\d+",
         last=r"\d+",
     params:
-        seeds=pack_seeds,
+        seeds=paths.pack_seeds,
 
 
 rule unpack_packed_seed:
     input:
-        pack=packed_seed_source,
+        pack=paths.packed_seed_source,
     output:
         model=rules.train_model.output.model,
         history=rules.train_model.output.history,
@@ -80,7 +83,7 @@ rule unpack_packed_seed:
     log:
         "logs/{dataset}/train/{model}/{condition}/seed{seed}_unpack.log",
     wildcard_constraints:
-        model="|".join(PACKED_MODELS) or "(?!)",
+        model="|".join(paths.packed_models) or "(?!)",
     localrule: True
     conda:
         "../envs/torch.yaml"
@@ -101,30 +104,32 @@ ruleorder: unpack_packed_seed > train_model
 # its runs then use the weight of lowest mean validation loss.
 use rule train_model as train_tuning_run with:
     input:
-        unpack(training_data),
+        unpack(paths.training_data),
     output:
-        model=f"{TUNING_RUN}/model.pt",
-        history=f"{TUNING_RUN}/history.tsv",
-        test_metrics=f"{TUNING_RUN}/test_metrics.tsv",
+        model=f"{paths.tuning_run}/model.pt",
+        history=f"{paths.tuning_run}/history.tsv",
+        test_metrics=f"{paths.tuning_run}/test_metrics.tsv",
     log:
         "logs/{dataset}/train/{model}/{condition}/tuning/weight{weight_index}/seed{seed}.log",
     benchmark:
         "logs/benchmarks/train_model/{dataset}/{model}/{condition}/tuning/weight{weight_index}/seed{seed}.tsv"
     params:
         model=lambda wc: config["models"][wc.model],
-        condition=lambda wc: tuning_run_condition(wc),
-        training=lambda wc: dataset_config(wc, "training"),
+        condition=lambda wc: paths.tuning_run_condition(wc),
+        training=lambda wc: paths.dataset_config(wc, "training"),
         genomic=lambda wc: (
-            genomic_source(wc.dataset) if wc.dataset in WINDOW_DATASETS else None
+            paths.genomic_source(wc.dataset)
+            if wc.dataset in paths.window_datasets
+            else None
         ),
-        single_motif=lambda wc: single_motif_settings(wc, drop=("evaluation",)),
+        single_motif=lambda wc: paths.single_motif_settings(wc, drop=("evaluation",)),
 
 
 rule choose_weight:
     input:
-        histories=lambda wc: tuning_runs(wc, f"{TUNING_RUN}/history.tsv"),
+        histories=lambda wc: paths.tuning_runs(wc, f"{paths.tuning_run}/history.tsv"),
     output:
-        choice=f"{RESULTS}/{{dataset}}/models/{{model}}/{{condition}}/tuning/weight_choice.tsv",
+        choice=f"{paths.results}/{{dataset}}/models/{{model}}/{{condition}}/tuning/weight_choice.tsv",
     log:
         "logs/{dataset}/train/{model}/{condition}/tuning/choose_weight.log",
     conda:
@@ -134,8 +139,8 @@ rule choose_weight:
         mem_mb=1000,
         runtime=10,
     params:
-        weights=lambda wc: tuning_runs(wc, "{weight}"),
-        seeds=lambda wc: tuning_runs(wc, "{seed}"),
+        weights=lambda wc: paths.tuning_runs(wc, "{weight}"),
+        seeds=lambda wc: paths.tuning_runs(wc, "{seed}"),
     script:
         "../workflow/scripts/choose_weight.py"
 
@@ -144,7 +149,7 @@ rule choose_weight:
 # a GPU (lists the visible GPUs, runs one Fourier-prior training step on CUDA).
 rule gpu_smoke_test:
     output:
-        report=f"{RESULTS}/gpu_smoke_test.txt",
+        report=f"{paths.results}/gpu_smoke_test.txt",
     log:
         "logs/gpu_smoke_test.log",
     conda:
@@ -162,8 +167,8 @@ rule gpu_smoke_test:
 # would: its weights loaded, its validation loss and test metrics measured.
 rule import_published_model:
     input:
-        unpack(training_data),
-        weights=lambda wc: published_weights_file(wc.model, wc.seed),
+        unpack(paths.training_data),
+        weights=lambda wc: paths.published_weights_file(wc.model, wc.seed),
     output:
         model=rules.train_model.output.model,
         history=rules.train_model.output.history,
@@ -171,7 +176,7 @@ rule import_published_model:
     log:
         "logs/{dataset}/train/{model}/{condition}/seed{seed}.log",
     wildcard_constraints:
-        model="|".join(PUBLISHED_MODELS) or "(?!)",
+        model="|".join(paths.published_models) or "(?!)",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -180,7 +185,7 @@ rule import_published_model:
         runtime=15,
     params:
         model=lambda wc: config["models"][wc.model],
-        training=lambda wc: dataset_config(wc, "training"),
-        source=lambda wc: published_weights_source(wc.model, wc.seed),
+        training=lambda wc: paths.dataset_config(wc, "training"),
+        source=lambda wc: paths.published_weights_source(wc.model, wc.seed),
     script:
         "../workflow/scripts/import_published_model.py"

@@ -8,7 +8,7 @@ import numpy as np
 import pysam
 import pytest
 
-from attrprior.alignment import (
+from attrprior.genomics.alignment import (
     AlignmentSummary,
     align_single_end,
     bowtie2_index_files,

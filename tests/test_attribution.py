@@ -1,56 +1,16 @@
-"""Tests for attrprior.attribution: gradient correction, angles, gradient methods, DeepSHAP."""
+"""Tests for attrprior.attribution: the gradient methods, the attribute() registry, what is
+explained (summed logits, a named task)."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
+from toy_cnns import N, exp_model, f, linear_model, one_hot, toy_model
 
 from attrprior import attribution as A
+from attrprior import deepshap as DS
 from attrprior.correction import correct_gradients
 from attrprior.explained import SummedOutputs, explained_tasks
-
-L = 24
-N = 6
-
-
-class ExpLike(nn.Module):
-    """An exp module of our own, for the ``additional_nonlinear_ops`` argument."""
-
-    def forward(self, x):
-        return torch.exp(x)
-
-
-def toy_model(activation=None, seed=0, n_targets=2, length=L):
-    """Conv1d -> ReLU -> [activation] -> MaxPool(4, 4) -> Flatten -> Linear; DeepLIFT-safe."""
-    torch.manual_seed(seed)
-    layers = [nn.Conv1d(4, 6, 5, padding=2), nn.ReLU()]
-    if activation is not None:
-        layers.append(activation)
-    layers += [nn.MaxPool1d(4, stride=4), nn.Flatten(), nn.Linear(6 * (length // 4), n_targets)]
-    return nn.Sequential(*layers)
-
-
-def exp_model(seed=0):
-    from attrprior.models import Exp
-
-    return toy_model(Exp(), seed=seed)
-
-
-def linear_model(seed=0):
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Conv1d(4, 3, 5, padding=2), nn.Flatten(), nn.Linear(3 * L, 2))
-
-
-def one_hot(n=N, length=L, seed=0):
-    rng = np.random.default_rng(seed)
-    x = np.zeros((n, 4, length), dtype=np.float32)
-    x[np.arange(n)[:, None], rng.integers(0, 4, (n, length)), np.arange(length)] = 1
-    return x
-
-
-def f(model, x, target=0):
-    with torch.no_grad():
-        return model.eval()(torch.as_tensor(x, dtype=torch.float32))[:, target].numpy()
 
 
 @pytest.fixture
@@ -60,7 +20,7 @@ def x():
 
 @pytest.fixture
 def refs(x):
-    return A.dinucleotide_references(x, n_shuffles=5, seed=1)
+    return DS.dinucleotide_references(x, n_shuffles=5, seed=1)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning:captum")  # third-party noise
@@ -101,7 +61,7 @@ def test_ig_completeness_linear_and_toy(x):
     )
 
     model = exp_model()
-    base = A.dinucleotide_references(x, n_shuffles=1, seed=3)[:, 0]
+    base = DS.dinucleotide_references(x, n_shuffles=1, seed=3)[:, 0]
     ig = A.integrated_gradients(model, x, base, steps=300, batch_size=1000)
     lhs = ((x - base) * ig).sum(axis=(1, 2))
     rhs = f(model, x) - f(model, base)
@@ -173,112 +133,6 @@ def test_bad_model_output_raises(x):
 # --- references and DeepSHAP -----------------------------------------------------------------
 
 
-def dinucleotide_counts(seq_onehot):
-    idx = seq_onehot.argmax(axis=0)
-    counts = np.zeros((4, 4), dtype=int)
-    np.add.at(counts, (idx[:-1], idx[1:]), 1)
-    return counts
-
-
-def test_dinucleotide_references(x):
-    refs = A.dinucleotide_references(x, n_shuffles=4, seed=2)
-    assert refs.shape == (N, 4, 4, L) and refs.dtype == np.float32
-    np.testing.assert_array_equal(refs.sum(axis=2), 1)
-    for i in range(N):
-        for k in range(4):
-            np.testing.assert_array_equal(
-                dinucleotide_counts(refs[i, k]), dinucleotide_counts(x[i])
-            )
-    np.testing.assert_array_equal(refs, A.dinucleotide_references(x, n_shuffles=4, seed=2))
-    assert not np.array_equal(refs, A.dinucleotide_references(x, n_shuffles=4, seed=3))
-    assert not np.array_equal(refs, np.broadcast_to(x[:, None], refs.shape))
-
-
-def test_deepshap_exp_model_deltas_and_additivity(x, refs):
-    model = exp_model()
-    hyp, deltas = A.deepshap(model, x, refs, target=1, batch_size=7, return_deltas=True)
-    assert hyp.shape == x.shape and hyp.dtype == np.float32 and deltas.shape == (N, 5)
-    assert deltas.max() < 1e-3
-    expected = f(model, x, 1) - np.mean([f(model, refs[:, k], 1) for k in range(5)], axis=0)
-    np.testing.assert_allclose((hyp * x).sum(axis=(1, 2)), expected, rtol=1e-4, atol=1e-4)
-    actual = A.deepshap(model, x, refs, target=1, hypothetical=False)
-    np.testing.assert_allclose(actual, hyp * x, rtol=1e-5, atol=1e-6)
-
-
-def test_deepshap_needs_exp_rule(x, refs):
-    """Without a rule, exp is treated as linear and the deltas blow up; a custom rule works."""
-    from tangermeme.deep_lift_shap import _nonlinear
-
-    with pytest.warns(RuntimeWarning, match="onvergence deltas"):
-        _, bad = A.deepshap(exp_model(), x, refs, additional_nonlinear_ops={}, return_deltas=True)
-    assert bad.max() > 1e-2
-    model = toy_model(ExpLike())
-    _, good = A.deepshap(
-        model, x, refs, additional_nonlinear_ops={ExpLike: _nonlinear}, return_deltas=True
-    )
-    assert good.max() < 1e-3
-
-
-def _position_sums(hyp, x):
-    """Hypothetical score of the observed base, (N, L): what (x - r) * m sums to per position."""
-    return (hyp * x).sum(axis=1)
-
-
-@pytest.mark.filterwarnings("ignore::UserWarning:captum")  # third-party noise
-def test_deepshap_matches_captum_without_pooling(x, refs):
-    """Captum's DeepLiftShap on a ReLU model without pooling.
-
-    Captum's DeepLIFT stops summing to f(x) - f(r) once a ReLU and a max-pool are chained
-    (convergence deltas 0.03-0.16 on this toy model), though either one alone converges
-    (max-pool alone: 5e-8): the max-pool cross-check is against shap instead."""
-    from captum.attr import DeepLiftShap
-
-    torch.manual_seed(4)
-    model = nn.Sequential(
-        nn.Conv1d(4, 6, 5, padding=2), nn.ReLU(), nn.Flatten(), nn.Linear(6 * L, 2)
-    ).eval()
-    hyp = A.deepshap(model, x, refs, target=1)
-    for i in range(N):
-        # Captum averages (x - r_k) * m_k over the references; summed over the bases at a
-        # position this is the hypothetical score of the observed base.
-        cap = DeepLiftShap(model).attribute(
-            torch.tensor(x[i : i + 1]), baselines=torch.tensor(refs[i]), target=1
-        )
-        np.testing.assert_allclose(
-            _position_sums(hyp, x)[i], cap[0].sum(dim=0).detach().numpy(), rtol=1e-4, atol=1e-6
-        )
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning:shap")  # third-party noise
-def test_deepshap_matches_shap_with_pooling(x, refs):
-    """shap.DeepExplainer on the ReLU -> MaxPool toy model, the same references per example."""
-    shap = pytest.importorskip("shap")
-
-    model = toy_model(seed=4).eval()
-    hyp = A.deepshap(model, x, refs)
-    for i in range(2):
-        explainer = shap.DeepExplainer(model, torch.tensor(refs[i]))
-        values = np.asarray(explainer.shap_values(torch.tensor(x[i : i + 1])))  # (1, 4, L, 2)
-        np.testing.assert_allclose(
-            _position_sums(hyp, x)[i], values[0, ..., 0].sum(axis=0), rtol=1e-4, atol=1e-6
-        )
-
-
-def test_deepshap_rejects_n_columns(x, refs):
-    x = x.copy()
-    x[2, :, 5] = 0
-    with pytest.raises(ValueError, match="all-zero"):
-        A.deepshap(exp_model(), x, refs)
-
-
-def test_deepshap_does_not_depend_on_the_pair_batch_size(x, refs):
-    # attribution.methods.deepshap.batch_size is a compute setting only.
-    model = exp_model()
-    maps = [A.deepshap(model, x, refs, batch_size=size) for size in (1, 5, 32, 1000)]
-    for other in maps[1:]:
-        np.testing.assert_allclose(other, maps[0], atol=1e-6, rtol=0)
-
-
 # --- registry --------------------------------------------------------------------------------
 
 
@@ -299,7 +153,7 @@ def test_attribute_returns_raw_and_corrected(x, refs):
         np.testing.assert_allclose(out[f"{m}_corrected"], correct_gradients(out[m]))
         np.testing.assert_allclose(out[f"{m}_corrected"].sum(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose(out["saliency"], A.saliency(model, x), atol=1e-7)
-    np.testing.assert_allclose(out["deepshap"], A.deepshap(model, x, refs), atol=1e-7)
+    np.testing.assert_allclose(out["deepshap"], DS.deepshap(model, x, refs), atol=1e-7)
     with pytest.raises(ValueError, match="unknown attribution"):
         A.attribute(model, x, refs, {"grad_x_input": {}})
     with pytest.raises(ValueError, match="unknown parameter"):
@@ -335,7 +189,7 @@ def test_further_model_inputs_are_passed_per_example_to_every_method(x, refs):
     plain = A.attribute(model.body, x, refs, methods, seed=0)
     for name in methods:
         np.testing.assert_allclose(with_control[name], plain[name] * scale, rtol=2e-4, atol=1e-6)
-    _, deltas = A.deepshap(model, x, refs, args=(control,), return_deltas=True)
+    _, deltas = DS.deepshap(model, x, refs, args=(control,), return_deltas=True)
     assert deltas.shape == (N, refs.shape[1]) and deltas.max() < 1e-4
     with pytest.raises(ValueError, match=r"args\[0\] must have one row per example"):
         A.saliency(model, x, args=(control[:2],))
@@ -377,7 +231,7 @@ def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
 
     model = three_task_binary_model()
     x = one_hot(n=4, length=60, seed=3)
-    refs = A.dinucleotide_references(x, n_shuffles=5, seed=1)
+    refs = DS.dinucleotide_references(x, n_shuffles=5, seed=1)
     ours = A.attribute(
         SummedOutputs(model, explained_tasks("sum", ["a", "b", "c"])),
         x,
@@ -394,7 +248,7 @@ def test_summed_logit_deepshap_equals_tangermeme_on_its_own_wrapper():
     np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=1e-5)
     # Task 0 alone (the old behaviour) is a different map, and DeepLIFT is linear in the
     # explained output: the summed map is the sum of the three per-task maps.
-    per_task = [A.deepshap(model, x, refs, target=t) for t in range(3)]
+    per_task = [DS.deepshap(model, x, refs, target=t) for t in range(3)]
     assert np.abs(ours - per_task[0]).max() > 0.1 * np.abs(ours).max()
     np.testing.assert_allclose(ours, sum(per_task), atol=1e-5, rtol=1e-4)
 

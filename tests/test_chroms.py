@@ -1,4 +1,4 @@
-"""attrprior.chroms: chromosome names of FASTA, BAM, bigWig and table files, renaming them,
+"""attrprior.genomics.chroms: chromosome names of FASTA, BAM, bigWig and table files, renaming them,
 on the real files of tests/data/ctcf_chr22 and tiny hand-made ones."""
 
 import gzip
@@ -9,8 +9,8 @@ import pyBigWig
 import pysam
 import pytest
 
-from attrprior import chroms
-from attrprior.chroms import (
+from attrprior.genomics import chroms
+from attrprior.genomics.chroms import (
     check_shared_names,
     fasta_lengths,
     file_kind,

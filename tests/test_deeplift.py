@@ -10,12 +10,8 @@ from tangermeme._deep_lift_utils import _build_nonlinear_ops
 from tangermeme.deep_lift_shap import deep_lift_shap
 from torch import nn
 
-from attrprior.attribution import (
-    _default_nonlinear_ops,
-    deepshap,
-    dinucleotide_references,
-)
 from attrprior.deeplift import pair_multipliers, unsupported
+from attrprior.deepshap import _default_nonlinear_ops, deepshap, dinucleotide_references
 from attrprior.explained import ProfileAttributionModel, SummedOutputs
 from attrprior.models import TsengProfileCNN, build_model
 
@@ -225,7 +221,7 @@ def test_a_module_called_twice_is_refused():
 def test_hypothetical_scores_equal_tangermeme():
     from tangermeme.deep_lift_shap import hypothetical_attributions
 
-    from attrprior.attribution import hypothetical_scores
+    from attrprior.deepshap import hypothetical_scores
 
     torch.manual_seed(7)
     refs = torch.as_tensor(dinucleotide_references(one_hot(3, 30, 7), n_shuffles=2, seed=7))

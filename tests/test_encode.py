@@ -8,33 +8,37 @@ import re
 
 import pytest
 
-from attrprior.encode import (
-    DownloadError,
+from attrprior.genomics.downloads import (
     DownloadRecord,
-    MetadataError,
-    PortalClient,
-    PortalError,
-    RateLimiter,
-    check_file_metadata,
-    client_from_config,
-    control_experiments,
-    download_experiment_files,
-    ena_run_files,
-    first_control,
     import_local_file,
     read_lock,
     read_records,
+    write_lock,
+    write_record,
+    write_records,
+)
+from attrprior.genomics.encode import (
+    DownloadError,
+    PortalClient,
+    PortalError,
+    RateLimiter,
+    client_from_config,
+    download_experiment_files,
+)
+from attrprior.genomics.encode_metadata import (
+    MetadataError,
+    check_file_metadata,
+    control_experiments,
+    ena_run_files,
+    first_control,
     replicate_files,
     resolve_file,
     select_files,
     validate_accession,
     validate_file_reference,
-    write_lock,
-    write_record,
-    write_records,
     zenodo_file,
 )
-from attrprior.portal import MockPortal, add_ena_run, add_experiment, add_file, add_zenodo_file
+from attrprior.sim.portal import MockPortal, add_ena_run, add_experiment, add_file, add_zenodo_file
 
 ACC = "ENCFF000AAA"
 NAME = f"{ACC}.bed.gz"
@@ -630,7 +634,7 @@ def test_lock_pins_the_accessions_of_an_earlier_run(replicate_portal, tmp_path, 
         "ENCFF200NEW",
     ]
     before = len(server.requests)
-    with caplog.at_level(logging.INFO, logger="attrprior.encode"):
+    with caplog.at_level(logging.INFO, logger="attrprior.genomics.encode"):
         records = _download(server, tmp_path / "second", tmp_path / "lock.tsv")
     assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
     assert not [r for r in server.requests[before:] if r.startswith("/experiments/")]
@@ -657,7 +661,7 @@ def test_experiment_missing_from_the_lock_is_resolved_with_a_warning(
     server, _ = replicate_portal
     other = DownloadRecord("ENCFF999AAA", "u", MD5, 1, "p", "ENCSR000OTH", UNFILTERED)
     write_lock([other], tmp_path / "lock.tsv")
-    with caplog.at_level(logging.WARNING, logger="attrprior.encode"):
+    with caplog.at_level(logging.WARNING, logger="attrprior.genomics.encode"):
         records = _download(server, tmp_path / "bams", tmp_path / "lock.tsv")
     assert [r.accession for r in records] == ["ENCFF100REL", "ENCFF200REL"]
     (warning,) = caplog.records

@@ -1,4 +1,4 @@
-"""Tests for attrprior.genome: genome code arrays, one-hot windows and profile examples."""
+"""Tests for attrprior.genomics.genome: genome code arrays, one-hot windows and profile examples."""
 
 import os
 import pickle
@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 
-from attrprior.genome import (
+from attrprior.genomics.genome import (
     GenomeArray,
     NpyWriter,
     check_fasta_chroms,

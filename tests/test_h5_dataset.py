@@ -1,4 +1,4 @@
-"""attrprior.h5_dataset: the authors' published HDF5 datasets, on a real ChIP-seq task
+"""attrprior.genomics.h5_dataset: the authors' published HDF5 datasets, on a real ChIP-seq task
 (tests/data/koo/LEF1_200.h5) and on tiny files of either layout."""
 
 from pathlib import Path
@@ -7,7 +7,7 @@ import h5py
 import numpy as np
 import pytest
 
-from attrprior.h5_dataset import SPLITS, read_split_h5
+from attrprior.genomics.h5_dataset import SPLITS, read_split_h5
 
 LEF1 = Path(__file__).parent / "data" / "koo" / "LEF1_200.h5"
 

@@ -1,4 +1,5 @@
-"""attrprior.keras_weights: the authors' published Keras weights (tests/data/koo, trial 0 of
+"""attrprior.genomics.keras_weights: the authors' published Keras weights (tests/data/koo, trial 0
+of
 each billboard model) loaded into our CNNs, against a NumPy forward pass of the Keras model
 written here from the file's raw arrays, channel-last as Keras computes."""
 
@@ -9,7 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from attrprior.keras_weights import koo_cnn_from_keras, load_keras_weights, read_keras_weights
+from attrprior.genomics.keras_weights import (
+    koo_cnn_from_keras,
+    load_keras_weights,
+    read_keras_weights,
+)
 from attrprior.models import KooCNN
 
 KOO = Path(__file__).parent / "data" / "koo"

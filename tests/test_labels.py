@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.chroms import parse_split_region
-from attrprior.labels import (
+from attrprior.genomics.chroms import parse_split_region
+from attrprior.genomics.labels import (
     binary_labels,
     central_bin_coverage,
     koo_task_regions,
@@ -444,7 +444,7 @@ def test_koo_regions_are_deterministic_per_seed():
 
 def test_koo_regions_keep_all_negatives_when_too_few(caplog):
     sizes, chip, dnase = _koo_inputs(n_chip=60, n_dnase=20)
-    with caplog.at_level(logging.WARNING, logger="attrprior.labels"):
+    with caplog.at_level(logging.WARNING, logger="attrprior.genomics.labels"):
         regions = koo_task_regions(chip, dnase, sizes)
     counts = regions.attrs["counts"]
     assert counts["negatives"] == counts["negative_candidates"] < counts["positives"]

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from attrprior import attribution as A
+from attrprior import deepshap as DS
 from attrprior.models import (
     ARCHITECTURES,
     BatchNorm1d,
@@ -102,8 +103,8 @@ def test_every_relu_is_its_own_module_and_pooling_does_not_overlap():
 def test_deepshap_convergence_deltas_are_small():
     model = trained_batchnorm_model(n_tasks=2)
     x = one_hot(3, seed=7)
-    refs = A.dinucleotide_references(x, n_shuffles=4, seed=1)
-    hyp, deltas = A.deepshap(model, x, refs, target=1, batch_size=12, return_deltas=True)
+    refs = DS.dinucleotide_references(x, n_shuffles=4, seed=1)
+    hyp, deltas = DS.deepshap(model, x, refs, target=1, batch_size=12, return_deltas=True)
     assert hyp.shape == x.shape and deltas.shape == (3, 4)
     with torch.no_grad():
         fx = model(torch.as_tensor(x))[:, 1].numpy()

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from attrprior import motifs as mt
-from attrprior.data import load_jaspar_motifs, simulate_billboard
+from attrprior.pwms import load_jaspar_motifs
 from attrprior.sequences import one_hot_encode, reverse_complement
+from attrprior.sim.billboard import simulate_billboard
 
 PLANTED = {"MA0080.4": "SPI1", "MA0036.2": "GATA2", "MA0139.1": "CTCF"}
 U = [0.25, 0.25, 0.25, 0.25]  # IC 0 bits

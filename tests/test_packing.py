@@ -7,9 +7,11 @@ import torch
 from torch import nn
 
 from attrprior.attribution import saliency
+from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import BatchNorm1d, Dropout, build_model
+from attrprior.objectives import BinaryObjective, predict
 from attrprior.packing import SeedPack, seed_generator, train_packed
-from attrprior.train import BinaryObjective, Condition, TrainSettings, predict, train_model
+from attrprior.train import train_model
 
 LENGTH = 200
 SHALLOW_EXP = {

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.peaks import (
+from attrprior.genomics.peaks import (
     NARROWPEAK_COLUMNS,
     merge_intervals,
     overlaps_any,

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from attrprior.portal import (
+from attrprior.sim.portal import (
     MockPortal,
     add_ena_run,
     add_experiment,
@@ -153,7 +153,15 @@ def test_stop_is_idempotent_and_missing_root_is_named(root, tmp_path):
 def test_command_line_serves_until_terminated(root, tmp_path):
     port_file = tmp_path / "run" / "portal.url"
     process = subprocess.Popen(
-        [sys.executable, "-m", "attrprior.portal", "--root", str(root), "--port-file", port_file],
+        [
+            sys.executable,
+            "-m",
+            "attrprior.sim.portal",
+            "--root",
+            str(root),
+            "--port-file",
+            port_file,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

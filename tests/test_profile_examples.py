@@ -1,4 +1,4 @@
-"""Tests for attrprior.profile_examples: summit-centred examples and random windows."""
+"""Tests for attrprior.genomics.profile_examples: summit-centred examples and random windows."""
 
 import os
 import pickle
@@ -18,10 +18,10 @@ from test_genome import (  # noqa: F401
     sequences,
 )
 
-import attrprior.profile_examples as examples_module
-from attrprior.profile_examples import ProfileExamples, build_profile_examples
+import attrprior.genomics.profile_examples as examples_module
+from attrprior.genomics.profile_examples import ProfileExamples, build_profile_examples
+from attrprior.genomics.tracks import write_bigwig
 from attrprior.sequences import reverse_complement
-from attrprior.tracks import write_bigwig
 
 # --------------------------------------------------------------------------------------------
 
@@ -369,7 +369,7 @@ def test_peak_ranks_are_stored_with_the_examples(tmp_path, genome, tracks, examp
 
 
 def test_held_out_splits_whole_chromosomes_and_regions():
-    from attrprior.profile_examples import HeldOut
+    from attrprior.genomics.profile_examples import HeldOut
 
     held_out = HeldOut.from_config(
         {"valid": ["chr2"], "test": ["chr1:100-200"]}, ["chr1", "chr2", "chr3"]
@@ -380,7 +380,7 @@ def test_held_out_splits_whole_chromosomes_and_regions():
 
 
 def test_task_summits_ranks_splits_and_drops_other_chromosomes(tmp_path, genome):
-    from attrprior.profile_examples import HeldOut, task_summits
+    from attrprior.genomics.profile_examples import HeldOut, task_summits
 
     rows = [  # chrom, start, end, signal, summit offset
         ("chr1", 900, 1100, 5.0, 100),
@@ -404,7 +404,7 @@ def test_task_summits_ranks_splits_and_drops_other_chromosomes(tmp_path, genome)
 
 
 def test_examples_summary_counts_kept_examples_and_dropped_summits(examples):
-    from attrprior.profile_examples import examples_summary
+    from attrprior.genomics.profile_examples import examples_summary
 
     table = examples_summary(examples, ["ctcf", "rest"], n_other_chroms=4)
     assert table["kind"].tolist() == ["peak", "peak"]

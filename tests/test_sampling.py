@@ -8,10 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attrprior.genome import GenomeArray, encode_genome
-from attrprior.labels import BinaryLabels
-from attrprior.profile_examples import SEQUENCE_FILE, ProfileExamples, build_profile_examples
-from attrprior.sampling import (
+from attrprior.genomics.genome import GenomeArray, encode_genome
+from attrprior.genomics.labels import BinaryLabels
+from attrprior.genomics.profile_examples import (
+    SEQUENCE_FILE,
+    ProfileExamples,
+    build_profile_examples,
+)
+from attrprior.genomics.sampling import (
     BalancedWindows,
     genomic_splits,
     kept_rank,
@@ -22,9 +26,9 @@ from attrprior.sampling import (
     retained_profile_peaks,
     signal_ranks,
 )
+from attrprior.genomics.tracks import write_bigwig
+from attrprior.objectives import ArrayBatches
 from attrprior.sequences import N_CODE
-from attrprior.tracks import write_bigwig
-from attrprior.train import ArrayBatches
 
 WINDOW = 20
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from attrprior import claims, paper_values
 from attrprior import scorecard as S
 from attrprior.stats import HIGHER_IS_BETTER
 
@@ -25,7 +26,7 @@ PAPER_FILES = {
 
 
 def test_paper_values_hold_the_tables_cells():
-    values = S.paper_values()
+    values = paper_values.paper_values()
     assert set(values["paper"]) == {"tseng2020", "majdandzic2023"}
     assert np.isfinite(values["value"]).all()
     # Table 2, SPI1 binary: 95.6 ± 1.0 | 134.3 ± 1.0 | 29.8 ± 0.7 | 42.0 ± 0.8.
@@ -44,7 +45,7 @@ def test_paper_values_hold_the_tables_cells():
 
 
 def test_every_table_cell_is_present_once():
-    values = S.paper_values()
+    values = paper_values.paper_values()
     cells = values[values["source"].isin(["Table 1", "Table 2", "Table 3", "Table 4"])]
     cells = cells[cells["statistic"].isin(["mean", "sem", "best", "value"])]
     # Table 1: 4 datasets x 3 metrics x 2; Table 2: 8 rows x 4 cells, each mean and SEM;
@@ -57,7 +58,7 @@ def test_every_table_cell_is_present_once():
 
 @pytest.mark.skipif(not PAPERS.is_dir(), reason="the papers' texts are not next to this checkout")
 def test_every_quote_is_in_its_paper():
-    values = S.paper_values()
+    values = paper_values.paper_values()
     for paper, name in PAPER_FILES.items():
         text = " ".join((PAPERS / name).read_text().split())
         quotes = values.loc[values["paper"] == paper, "quote"]
@@ -67,10 +68,10 @@ def test_every_quote_is_in_its_paper():
 
 def test_paper_value_text():
     rows = pd.DataFrame({"statistic": ["mean", "sem", "p_upper"], "value": [0.659, 0.027, 1e-6]})
-    assert S.paper_value_text(rows) == "0.659 ± 0.027, p < 1e-06"
+    assert paper_values.paper_value_text(rows) == "0.659 ± 0.027, p < 1e-06"
     rows = pd.DataFrame({"statistic": ["range_low", "range_high"], "value": [0.2, 0.4]})
-    assert S.paper_value_text(rows) == "0.2–0.4"
-    assert S.paper_value_text(rows.iloc[0:0]) == ""
+    assert paper_values.paper_value_text(rows) == "0.2–0.4"
+    assert paper_values.paper_value_text(rows.iloc[0:0]) == ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,25 +82,27 @@ def test_paper_value_text():
 def test_smallest_p_values_are_those_of_scipys_exact_tests():
     # All 6 differences positive: the exact one-sided signed-rank p is 2^-6.
     p = stats.wilcoxon(np.arange(1, 7), np.zeros(6), alternative="greater").pvalue
-    assert S.smallest_p_value("wilcoxon", 6) == pytest.approx(p) == 2**-6
+    assert claims.smallest_p_value("wilcoxon", 6) == pytest.approx(p) == 2**-6
     # Complete separation of 3 vs 4 values: 1 / C(7, 3) = 1/35.
     p = stats.mannwhitneyu([5, 6, 7], [1, 2, 3, 4], alternative="greater", method="exact").pvalue
-    assert S.smallest_p_value("mannwhitney", 3, 4) == pytest.approx(p) == 1 / 35
+    assert claims.smallest_p_value("mannwhitney", 3, 4) == pytest.approx(p) == 1 / 35
     # 30 vs 30 seeds can reach 1e-6; 5 vs 5 cannot (1/252).
     assert (
-        S.smallest_p_value("mannwhitney", 30, 30) < 1e-6 < S.smallest_p_value("mannwhitney", 5, 5)
+        claims.smallest_p_value("mannwhitney", 30, 30)
+        < 1e-6
+        < claims.smallest_p_value("mannwhitney", 5, 5)
     )
     # From 8 values per side SciPy uses the normal approximation: its bound, not the exact
     # one (10 vs 10: exact 5.4e-6, approximate about 9e-5).
     p = stats.mannwhitneyu(np.arange(10, 20), np.arange(10), alternative="greater").pvalue
-    assert S.smallest_p_value("mannwhitney", 10, 10) == pytest.approx(p)
-    assert S.smallest_p_value("mannwhitney", 10, 10) > 1 / math.comb(20, 10)
+    assert claims.smallest_p_value("mannwhitney", 10, 10) == pytest.approx(p)
+    assert claims.smallest_p_value("mannwhitney", 10, 10) > 1 / math.comb(20, 10)
     # Over 50 pairs the signed-rank test is approximate too.
     p = stats.wilcoxon(np.arange(1, 61), np.zeros(60), alternative="greater").pvalue
-    assert S.smallest_p_value("wilcoxon", 60) == pytest.approx(p)
-    assert S.smallest_p_value("wilcoxon", 0) == 1.0
+    assert claims.smallest_p_value("wilcoxon", 60) == pytest.approx(p)
+    assert claims.smallest_p_value("wilcoxon", 0) == 1.0
     with pytest.raises(ValueError, match="unknown test"):
-        S.smallest_p_value("ttest", 3)
+        claims.smallest_p_value("ttest", 3)
 
 
 @pytest.mark.parametrize(
@@ -117,25 +120,25 @@ def test_smallest_p_values_are_those_of_scipys_exact_tests():
     ],
 )
 def test_direction_verdict(effect, sign, p, alpha, smallest, seeds, verdict):
-    assert S.direction_verdict(effect, sign, p, alpha, smallest, seeds) == verdict
+    assert claims.direction_verdict(effect, sign, p, alpha, smallest, seeds) == verdict
 
 
 def test_range_and_claim_verdicts():
-    assert S.range_verdict(0.3, 0.2, 0.4) == "reproduced"
-    assert S.range_verdict(0.4, 0.2, 0.4) == "reproduced"
-    assert S.range_verdict(0.41, 0.2, 0.4) == "not reproduced"
-    assert S.range_verdict(np.nan, 0.2, 0.4) == "not run"
-    assert S.claim_verdict(["reproduced", "reproduced"]) == "reproduced"
-    assert S.claim_verdict(["reproduced", "underpowered"]) == "underpowered"
-    assert S.claim_verdict(["underpowered", "not reproduced"]) == "not reproduced"
-    assert S.claim_verdict(["not run", "reproduced"]) == "reproduced"
-    assert S.claim_verdict([]) == "not run"
+    assert claims.range_verdict(0.3, 0.2, 0.4) == "reproduced"
+    assert claims.range_verdict(0.4, 0.2, 0.4) == "reproduced"
+    assert claims.range_verdict(0.41, 0.2, 0.4) == "not reproduced"
+    assert claims.range_verdict(np.nan, 0.2, 0.4) == "not run"
+    assert claims.claim_verdict(["reproduced", "reproduced"]) == "reproduced"
+    assert claims.claim_verdict(["reproduced", "underpowered"]) == "underpowered"
+    assert claims.claim_verdict(["underpowered", "not reproduced"]) == "not reproduced"
+    assert claims.claim_verdict(["not run", "reproduced"]) == "reproduced"
+    assert claims.claim_verdict([]) == "not run"
     with pytest.raises(ValueError, match="unknown verdicts"):
-        S.claim_verdict(["maybe"])
+        claims.claim_verdict(["maybe"])
 
 
 def test_claims_are_well_formed():
-    from attrprior.scorecard import CLAIMS
+    from attrprior.claims import CLAIMS
 
     ids = [claim.id for claim in CLAIMS]
     assert len(ids) == len(set(ids))
@@ -213,7 +216,7 @@ def score_tables(sequences, **kw):
 
 
 def entropy_claim():
-    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_entropy"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "tseng_entropy"]
     return claim
 
 
@@ -249,11 +252,11 @@ def test_a_target_that_did_not_run_leaves_its_claims_not_run():
     summary, units = S.scorecard(tables)
     assert len(units) == 0
     assert set(summary["verdict"]) == {"not run"}
-    assert list(summary["claim"]) == [claim.id for claim in S.CLAIMS]
+    assert list(summary["claim"]) == [claim.id for claim in claims.CLAIMS]
 
 
 def test_correction_claims_compare_corrected_with_raw_maps_of_every_method():
-    (claim,) = [c for c in S.CLAIMS if c.id == "koo_correction_cosine"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "koo_correction_cosine"]
     units = S.measure_claim(claim, score_tables(sequence_scores(n_seeds=3)))
     # Majdandzic et al.'s gradient methods only: DeepSHAP is not one of them.
     assert list(units["method"]) == ["saliency"]
@@ -264,7 +267,7 @@ def test_correction_claims_compare_corrected_with_raw_maps_of_every_method():
 def test_the_ensemble_claim_pairs_each_members_corrected_and_raw_distance():
     """Per ensemble (model), a one-sided paired Wilcoxon over its members that the corrected
     map is closer to the average; the members count as the seeds."""
-    (claim,) = [c for c in S.CLAIMS if c.id == "koo_ensemble_difference"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "koo_ensemble_difference"]
     rng = np.random.default_rng(3)
     raw = rng.uniform(1.0, 2.0, 10)
     members = pd.DataFrame(
@@ -293,7 +296,7 @@ def test_the_ensemble_claim_pairs_each_members_corrected_and_raw_distance():
 
 
 def test_range_claims_average_seeds_of_raw_saliency():
-    (claim,) = [c for c in S.CLAIMS if c.id == "koo_angles_above_30"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "koo_angles_above_30"]
     fractions = pd.DataFrame(
         {
             "model": "m",
@@ -332,7 +335,7 @@ def test_the_scorecard_shows_the_papers_values_of_the_datasets_run():
     assert "none: 95.6 ± 1; fourier: 134.3 ± 1 (spi1 binary)" in row["paper_value"]
     assert "p < 1e-06" in row["paper_value"] and "gata2" not in row["paper_value"]
     markdown = S.scorecard_markdown(summary)
-    assert markdown.count("\n") == len(S.CLAIMS) + 2
+    assert markdown.count("\n") == len(claims.CLAIMS) + 2
     assert math.isnan(summary.set_index("claim").loc["koo_angles_above_30", "alpha"])
 
 
@@ -346,9 +349,11 @@ def test_add_paper_values_puts_the_papers_cells_beside_ours():
             "best": [0.9, 0.8, 0.7, 0.6],
         }
     )
-    models = S.paper_models({"tseng_binary": "tseng_binary", "tseng_profile": "tseng_profile"}, {})
+    models = paper_values.paper_models(
+        {"tseng_binary": "tseng_binary", "tseng_profile": "tseng_profile"}, {}
+    )
     assert models == {"tseng_binary": "binary", "tseng_profile": "profile"}
-    out = S.add_paper_values(ours, "table1", {"spi1_encode": "spi1"}, models)
+    out = paper_values.add_paper_values(ours, "table1", {"spi1_encode": "spi1"}, models)
     # Table 1, SPI1: auROC 0.954 without the prior, accuracy 88.347 % with it; a dataset
     # without paper_dataset and the profile model (not in Table 1) get none.
     np.testing.assert_allclose(out["paper_best"], [0.954, 0.88347, np.nan, np.nan])
@@ -357,7 +362,7 @@ def test_add_paper_values_puts_the_papers_cells_beside_ours():
     stability = pd.DataFrame(
         {"dataset": ["d", "d"], "model": ["m", "m"], "condition": ["none", "fourier"]}
     )
-    out = S.add_paper_values(
+    out = paper_values.add_paper_values(
         stability,
         "table2",
         {"d": "gata2"},
@@ -367,12 +372,12 @@ def test_add_paper_values_puts_the_papers_cells_beside_ours():
     )
     np.testing.assert_allclose(out["paper_mean"], [369.1, 121.6])
     np.testing.assert_allclose(out["paper_sem"], [10.1, 5.9])
-    assert S.paper_model_name("cnn_deep", "exponential") == "cnn_deep_exp"
+    assert paper_values.paper_model_name("cnn_deep", "exponential") == "cnn_deep_exp"
 
 
 def test_model_kind_claims_skip_other_models():
     # Table 3's auPRC claim is about profile models: a binary model's drop does not count.
-    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_peaks_auprc"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "tseng_peaks_auprc"]
     pooled = pd.DataFrame(
         {
             "model": ["tseng_binary"] * 6 + ["tseng_profile"] * 6,
@@ -396,7 +401,7 @@ def test_model_kind_claims_skip_other_models():
 
 
 def test_section_8_claims_compare_validation_losses_over_seeds():
-    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_vs_smoothness_valid_loss"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "tseng_vs_smoothness_valid_loss"]
     assert claim.alpha == 5e-4 and claim.worse == "smoothness"
     models = pd.DataFrame(
         {
@@ -419,7 +424,7 @@ def test_section_8_claims_compare_validation_losses_over_seeds():
 
 def test_a_dataset_without_attributions_is_measured_on_its_test_metrics():
     # An encode_regions dataset (no attribution section, no method) in Table 1.
-    (claim,) = [c for c in S.CLAIMS if c.id == "tseng_table1_auroc"]
+    (claim,) = [c for c in claims.CLAIMS if c.id == "tseng_table1_auroc"]
     models = pd.DataFrame(
         {
             "model": "tseng_binary",

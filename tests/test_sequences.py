@@ -48,3 +48,12 @@ def test_codes_and_one_hot_agree():
     )
     assert one_hot_decode(one_hot_encode("acgtn")) == "ACGTN"
     assert ALPHABET == "ACGT"
+
+
+def test_alphabet():
+    assert ALPHABET == "ACGT"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tseng et al.'s synthetic SPI1 protocol: fresh sequences, centred motif, PWM-scan mask
+# ---------------------------------------------------------------------------------------------

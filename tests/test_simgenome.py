@@ -1,4 +1,4 @@
-"""Tests for attrprior.simgenome: a simulated genome written as a fake ENCODE portal."""
+"""Tests for attrprior.sim.simgenome: a simulated genome written as a fake ENCODE portal."""
 
 import gzip
 import hashlib
@@ -17,10 +17,11 @@ import pytest
 import requests
 import yaml
 
-from attrprior.data import load_jaspar_motifs
-from attrprior.portal import MockPortal
+from attrprior.genomics.tracks import DEFAULT_READ_FILTER, count_filtered_reads, filter_bam
+from attrprior.pwms import load_jaspar_motifs
 from attrprior.sequences import one_hot_encode
-from attrprior.simgenome import (
+from attrprior.sim.portal import MockPortal
+from attrprior.sim.simgenome import (
     BPNET_FILE,
     BPNET_RECORD,
     CHIP_ASSAY,
@@ -34,7 +35,6 @@ from attrprior.simgenome import (
     main,
     simulate_genome,
 )
-from attrprior.tracks import DEFAULT_READ_FILTER, count_filtered_reads, filter_bam
 
 SIZES = {"chr1": 150_000, "chr2": 120_000, "chr3": 100_000}
 NARROWPEAK_ROLES = ("optimal_peaks", "relaxed_peaks", "peaks")

@@ -1,4 +1,4 @@
-"""Tests for attrprior.tracks: BAM -> 5' count bigWigs, checks and bigWig reading."""
+"""Tests for attrprior.genomics.tracks: BAM -> 5' count bigWigs, checks and bigWig reading."""
 
 import logging
 import os
@@ -8,7 +8,7 @@ import pyBigWig
 import pysam
 import pytest
 
-from attrprior.tracks import (
+from attrprior.genomics.tracks import (
     DEFAULT_READ_FILTER,
     ReadFilter,
     bams_to_bigwig,
@@ -441,9 +441,9 @@ def test_stranded_bigwigs_filter_each_bam_once(junk_bam, bams, tmp_path, view_ca
 def test_builders_log_kept_and_total_per_bam_from_one_pass(
     junk_bam, bams, tmp_path, caplog, view_calls
 ):
-    caplog.set_level(logging.INFO, logger="attrprior.tracks")
+    caplog.set_level(logging.INFO, logger="attrprior.genomics.tracks")
     bams_to_bigwig([junk_bam, bams[1]], SIZES, tmp_path / "u.bw", None)
-    assert [r.name for r in caplog.records] == ["attrprior.tracks"] * 2
+    assert [r.name for r in caplog.records] == ["attrprior.genomics.tracks"] * 2
     assert [r.getMessage() for r in caplog.records] == [
         f"{junk_bam}: kept 3 of 8 alignments ({DEFAULT_READ_FILTER})",
         f"{bams[1]}: kept 3 of 3 alignments ({DEFAULT_READ_FILTER})",

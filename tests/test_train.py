@@ -5,17 +5,13 @@ import pandas as pd
 import pytest
 import torch
 
-from attrprior.data import simulate_billboard
+from attrprior.attribution import input_attributions
+from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import build_model
+from attrprior.objectives import BinaryObjective, condition_losses
 from attrprior.priors import fourier_prior
-from attrprior.train import (
-    BinaryObjective,
-    Condition,
-    TrainSettings,
-    condition_losses,
-    input_attributions,
-    train_model,
-)
+from attrprior.sim.billboard import simulate_billboard
+from attrprior.train import train_model
 
 FOURIER = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 30}}
 
@@ -46,15 +42,15 @@ def test_condition_from_config_and_validation():
         Condition.from_config({"prior": "fourrier", "weight": 1})
     with pytest.raises(ValueError, match="non-negative"):
         Condition(prior="fourier", prior_weight=-1)
-    # keep_positives chooses the training examples (attrprior.sampling), not the loss.
+    # keep_positives chooses the training examples (attrprior.genomics.sampling), not the loss.
     assert Condition.from_config({**FOURIER, "keep_positives": 0.01}) == condition
     with pytest.raises(ValueError, match=r"unknown keys \['keep_positive'\]"):
         Condition.from_config({"keep_positive": 0.01})
 
 
 def test_a_tuned_weight_is_resolved_before_training():
-    from attrprior.train import with_weight
-    from attrprior.workflow_config import tuned_key
+    from attrprior.conditions import with_weight
+    from attrprior.workflow.checks import tuned_key
 
     tuned = {"prior": "sparsity", "weight": {"grid": [0.1, 1.0], "tuning_seeds": 2}}
     assert tuned_key(tuned) == "weight"
@@ -242,7 +238,7 @@ def test_angle_condition_averages_over_all_examples():
 
 
 def test_reverse_complement_batch():
-    from attrprior.train import reverse_complement_batch
+    from attrprior.objectives import reverse_complement_batch
 
     x = torch.eye(4)[torch.tensor([[0, 1, 2, 2]])].transpose(1, 2)  # ACGG
     y = torch.tensor([[1.0]])
@@ -253,7 +249,7 @@ def test_reverse_complement_batch():
 
 
 def test_mean_auroc_ignores_ambiguous_labels():
-    from attrprior.train import mean_auroc
+    from attrprior.objectives import mean_auroc
 
     y = np.array([[1, 0], [0, 1], [-1, 0], [1, -1]])
     score = np.array([[0.9, 0.1], [0.1, 0.8], [0.99, 0.3], [0.8, 0.0]])

@@ -10,30 +10,28 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import log_softmax
 from scipy.stats import multinomial, pearsonr, spearmanr
 
-from attrprior.attribution import attribute, deepshap, dinucleotide_references
+from attrprior.attribution import attribute, profile_input_attributions
+from attrprior.conditions import Condition, TrainSettings
+from attrprior.deepshap import deepshap, dinucleotide_references
 from attrprior.explained import (
     ProfileAttributionModel,
     explained_model,
     profile_attribution_target,
 )
-from attrprior.genome import GenomeArray, encode_genome
+from attrprior.genomics.genome import GenomeArray, encode_genome
+from attrprior.genomics.profile_examples import build_profile_examples
+from attrprior.genomics.sampling import ProfileBatches, profile_splits
+from attrprior.genomics.tracks import write_bigwig
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
-from attrprior.priors import fourier_prior
-from attrprior.profile_examples import build_profile_examples
-from attrprior.sampling import ProfileBatches, profile_splits
-from attrprior.tracks import write_bigwig
-from attrprior.train import (
-    Condition,
+from attrprior.objectives import (
     ProfileObjective,
     ProfileTensors,
-    TrainSettings,
-    automatic_prior_weight,
     evaluate_profile_model,
-    profile_input_attributions,
     reverse_complement_profiles,
-    train_model,
 )
+from attrprior.priors import fourier_prior
+from attrprior.train import automatic_prior_weight, train_model
 
 LENGTHS = {"chr1": 1500, "chr2": 1500, "chr3": 1200}
 INPUT, OUTPUT, JITTER = 64, 40, 4

@@ -6,7 +6,8 @@ import os
 
 import numpy as np
 
-from attrprior.data import SingleMotifBatches, save_dataset, simulate_single_motif
+from attrprior.sim.datasets import save_dataset
+from attrprior.sim.single_motif import SingleMotifBatches, simulate_single_motif
 from attrprior.training_data import from_dataset, from_regions, labelled_positives, resume_key
 
 

@@ -21,10 +21,10 @@ import torch
 import yaml
 from snakemake_runner import ROOT, snakemake, workdir_with
 
-from attrprior.encode import read_lock, read_records, write_lock
+from attrprior.genomics.downloads import read_lock, read_records, write_lock
 from attrprior.metrics import continuous_jaccard
-from attrprior.portal import MockPortal
-from attrprior.simgenome import SMALL_CHROM_SIZES, simulate_genome
+from attrprior.sim.portal import MockPortal
+from attrprior.sim.simgenome import SMALL_CHROM_SIZES, simulate_genome
 
 # One of each fault, consumed by the first four file downloads (each then retried).
 FAULTS = ["500", "drop", "truncate", "bad_md5"]

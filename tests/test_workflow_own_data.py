@@ -13,8 +13,8 @@ import pytest
 import yaml
 from snakemake_runner import ROOT, planned_jobs, snakemake, workdir_with
 
-from attrprior.genome import GenomeArray
-from attrprior.labels import load_binary_labels
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.labels import load_binary_labels
 
 CONFIG = ROOT / "config" / "own_data_example.yaml"
 CTCF = ROOT / "tests" / "data" / "ctcf_chr22"

@@ -14,9 +14,10 @@ import pytest
 import torch
 from snakemake_runner import planned_jobs, snakemake, workdir_with
 
-from attrprior.data import load_dataset, simulate_billboard
 from attrprior.io import load_npz
-from attrprior.portal import MockPortal, add_github_file, add_zenodo_file
+from attrprior.sim.billboard import simulate_billboard
+from attrprior.sim.datasets import load_dataset
+from attrprior.sim.portal import MockPortal, add_github_file, add_zenodo_file
 
 LEF1 = Path(__file__).parent / "data" / "koo" / "LEF1_200.h5"
 RECORD = 7011631  # the paper's Zenodo record

@@ -20,214 +20,36 @@ The gradient methods follow ``gradient_correction/explain.py`` of ``p-koo/Gradie
 
 The methods return raw maps; the ``x`` multiplication ("gradient x input") and the correction are
 separate steps (:func:`attrprior.correction.correct_gradients`, :func:`attribute`). DeepSHAP
-uses tangermeme's DeepLIFT rules with precomputed (dinucleotide-shuffled) references,
-returning hypothetical contributions; the multipliers come from :mod:`attrprior.deeplift`.
+is in :mod:`attrprior.deepshap`; :func:`attribute` runs any of them by name.
+
+What the priors train on are differentiable input attributions of the summed logits
+(:func:`input_attributions`, :func:`profile_input_attributions`: double backprop).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from torch import nn
 
 from attrprior.correction import correct_gradients
-from attrprior.deeplift import RepeatedModuleCall, pair_multipliers, unsupported
+from attrprior.deepshap import deepshap
+from attrprior.explained import profile_attribution_target
+from attrprior.gradients import (
+    _as_args,
+    _as_inputs,
+    _as_references,
+    _to_numpy,
+    _trapezoid_grid,
+    _weighted_gradient_sum,
+)
 from attrprior.map_names import corrected_name
+from attrprior.models import fixed_batch_statistics
 
 ArrayLike = TypeVar("ArrayLike", np.ndarray, torch.Tensor)
-
-__all__ = [
-    "ATTRIBUTION_METHODS",
-    "attribute",
-    "deepshap",
-    "dinucleotide_references",
-    "expected_gradients",
-    "integrated_gradients",
-    "saliency",
-    "smoothgrad",
-]
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_ndim(array: Any, ndim: int, name: str) -> None:
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(array.shape)}")
-
-
-def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
-    if isinstance(array, torch.Tensor):
-        return array.detach().cpu().numpy()
-    return np.asarray(array)
-
-
-def _as_inputs(x: np.ndarray | torch.Tensor, name: str = "x") -> torch.Tensor:
-    """Return ``x`` as a float32 CPU tensor of shape (N, 4, L); batches move to the device later."""
-    x = torch.as_tensor(_to_numpy(x), dtype=torch.float32)
-    _check_ndim(x, 3, name)
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} has no examples")
-    return x
-
-
-def _as_references(references: np.ndarray | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Return references as a float32 CPU tensor (N, K, 4, L) matching ``x`` (N, 4, L)."""
-    if references is None:
-        raise ValueError("this method needs references of shape (N, K, 4, L), got None")
-    refs = torch.as_tensor(_to_numpy(references), dtype=torch.float32)
-    if refs.ndim != 4 or refs.shape[0] != x.shape[0] or refs.shape[2:] != x.shape[1:]:
-        raise ValueError(
-            f"references must have shape (N, K, 4, L) = ({x.shape[0]}, K, "
-            f"{x.shape[1]}, {x.shape[2]}), got {tuple(refs.shape)}"
-        )
-    return refs
-
-
-def _as_args(args: tuple | None, n: int) -> tuple[torch.Tensor, ...]:
-    """Return the further model inputs as float32 CPU tensors, each with N = ``n`` rows."""
-    if args is None:
-        return ()
-    tensors = tuple(torch.as_tensor(_to_numpy(a), dtype=torch.float32) for a in args)
-    for i, tensor in enumerate(tensors):
-        if tensor.ndim == 0 or tensor.shape[0] != n:
-            raise ValueError(
-                f"args[{i}] must have one row per example ({n}), got shape {tuple(tensor.shape)}"
-            )
-    return tensors
-
-
-def _rows(args: tuple[torch.Tensor, ...], rows: slice | torch.Tensor) -> tuple[torch.Tensor, ...]:
-    return tuple(a[rows] for a in args)
-
-
-def _model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
-    param = next(model.parameters(), None)
-    if param is None:
-        return torch.device("cpu"), torch.float32
-    return param.device, param.dtype
-
-
-@contextlib.contextmanager
-def _evaluating(model: torch.nn.Module) -> Iterator[None]:
-    """Hold ``model`` in eval mode (BatchNorm statistics, no dropout); restore its mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
-
-
-def _target_output(
-    model: torch.nn.Module, inputs: torch.Tensor, target: int, args: tuple = ()
-) -> torch.Tensor:
-    y = model(inputs, *args)
-    if y.ndim != 2:
-        raise ValueError(f"the model must return (batch, n_targets) outputs, got {tuple(y.shape)}")
-    return y[:, target]
-
-
-def _input_gradients(
-    model: torch.nn.Module,
-    inputs: torch.Tensor,
-    target: int,
-    batch_size: int,
-    args: tuple[torch.Tensor, ...] = (),
-) -> torch.Tensor:
-    """Gradient of ``model(inputs, *args)[:, target]`` with respect to ``inputs`` (R, 4, L),
-    on CPU; ``args`` have R rows too.
-
-    The model must already be in eval mode. ``batch_size`` rows go through the model at a time.
-    Only the inputs are differentiated, so parameter ``.grad`` fields are left untouched.
-    """
-    device, dtype = _model_device_dtype(model)
-    grads = []
-    for start in range(0, inputs.shape[0], batch_size):
-        rows = slice(start, start + batch_size)
-        batch = inputs[rows].to(device=device, dtype=dtype)
-        batch.requires_grad_(True)
-        batch_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
-        with torch.enable_grad():
-            y = _target_output(model, batch, target, batch_args)
-            (grad,) = torch.autograd.grad(y.sum(), batch)
-        grads.append(grad.detach().to("cpu", torch.float32))
-    return torch.cat(grads)
-
-
-def _weighted_gradient_sum(
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    build_points: Callable[[slice], torch.Tensor],
-    weights: Callable[[slice], torch.Tensor],
-    n_points: int,
-    target: int,
-    batch_size: int,
-    args: tuple[torch.Tensor, ...] = (),
-) -> np.ndarray:
-    """``sum_m w[n, m] * grad f(points[n, m])`` for every example n, chunked over examples.
-
-    Parameters
-    ----------
-    x : torch.Tensor, shape=(N, 4, L)
-        Inputs; only their count and shape are used here.
-    build_points : callable
-        ``build_points(slice)`` gives the evaluation points of those examples, (n, M, 4, L).
-    weights : callable
-        ``weights(slice)`` gives their weights, broadcastable to (n, M).
-    n_points : int
-        M, the number of points per example.
-    batch_size : int
-        Model rows (points) per forward/backward pass. Examples are taken
-        ``max(1, batch_size // M)`` at a time, so at most ``max(batch_size, M)`` points are held.
-    args : tuple of torch.Tensor, each shape=(N, ...)
-        Further model inputs; every point of example n gets row n.
-
-    Returns
-    -------
-    numpy.ndarray, shape=(N, 4, L), float32
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    per_chunk = max(1, batch_size // n_points)
-    out = []
-    with _evaluating(model):
-        for start in range(0, x.shape[0], per_chunk):
-            rows = slice(start, min(start + per_chunk, x.shape[0]))
-            points = build_points(rows)
-            n = points.shape[0]
-            point_args = tuple(a.repeat_interleave(n_points, dim=0) for a in _rows(args, rows))
-            grads = _input_gradients(
-                model, points.reshape(n * n_points, *x.shape[1:]), target, batch_size, point_args
-            )
-            grads = grads.reshape(n, n_points, *x.shape[1:])
-            w = torch.broadcast_to(weights(rows), (n, n_points))
-            out.append(torch.einsum("nm,nm...->n...", w, grads))
-    return torch.cat(out).numpy().astype(np.float32, copy=False)
-
-
-def _trapezoid_grid(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Alphas ``0, 1/steps, ..., 1`` and trapezoidal weights ``[1/2, 1, ..., 1, 1/2] / steps``.
-
-    This is the reference's rule: gradients at ``steps + 1`` points, neighbouring pairs averaged,
-    then the mean over the ``steps`` intervals taken. The weights sum to 1.
-    """
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
-    alphas = torch.linspace(0.0, 1.0, steps + 1)
-    weights = torch.full((steps + 1,), 1.0 / steps)
-    weights[0] = weights[-1] = 0.5 / steps
-    return alphas, weights
-
-
-# ---------------------------------------------------------------------------------------------
-# Gradient methods
-# ---------------------------------------------------------------------------------------------
 
 
 def saliency(
@@ -484,261 +306,6 @@ def expected_gradients(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# References and DeepSHAP (tangermeme)
-# ---------------------------------------------------------------------------------------------
-
-
-def dinucleotide_references(
-    x: np.ndarray | torch.Tensor, n_shuffles: int = 10, seed: int = 0
-) -> np.ndarray:
-    """Dinucleotide-shuffled references for every sequence.
-
-    Uses ``tangermeme.ersatz.dinucleotide_shuffle`` (Eulerian shuffle; the first and last base
-    are kept). Sequence ``i`` is shuffled with the seed ``seed + i``, so a sequence's references
-    depend on its index in ``x``: keep the references with the data for reproducible DeepSHAP.
-
-    Parameters
-    ----------
-    x : numpy.ndarray or torch.Tensor, shape=(N, 4, L)
-        One-hot sequences without all-zero (N) columns.
-    n_shuffles : int
-        K, references per sequence.
-    seed : int
-        Base seed.
-
-    Returns
-    -------
-    numpy.ndarray, shape=(N, K, 4, L), float32
-        References with the dinucleotide counts of their sequence.
-    """
-    from tangermeme.ersatz import dinucleotide_shuffle
-
-    x = _as_inputs(x)
-    refs = dinucleotide_shuffle(x, n=n_shuffles, random_state=seed)
-    return _to_numpy(refs).astype(np.float32)
-
-
-def _default_nonlinear_ops() -> dict:
-    """``{attrprior.models.Exp: tangermeme's rescale rule}``: exp has no built-in DeepLIFT rule."""
-    from tangermeme.deep_lift_shap import _nonlinear
-
-    from attrprior.models import Exp
-
-    return {Exp: _nonlinear}
-
-
-def deepshap(
-    model: torch.nn.Module,
-    x: np.ndarray | torch.Tensor,
-    references: np.ndarray | torch.Tensor,
-    target: int = 0,
-    batch_size: int = 32,
-    hypothetical: bool = True,
-    additional_nonlinear_ops: dict | None = None,
-    return_deltas: bool = False,
-    args: tuple | None = None,
-    engine: str = "auto",
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """DeepLIFT/SHAP attributions with tangermeme's rules, from precomputed references.
-
-    Computes the DeepLIFT multipliers (rescale rule, max-pool rule) of every
-    example-reference pair, converts them into hypothetical contributions
-    (:func:`hypothetical_scores`) and averages them over the K references.
-    Hypothetical contributions times the one-hot input, summed, give
-    ``f(x) - mean_k f(r_k)`` up to the convergence deltas.
-
-    The model must be DeepLIFT-safe: each nonlinearity its own module, called once, not in
-    place; max-pooling with ``kernel_size == stride``.
-
-    Parameters
-    ----------
-    model : torch.nn.Module
-        Maps (batch, 4, L) to (batch, n_targets) logits. Run in eval mode on its own device.
-    x : numpy.ndarray or torch.Tensor, shape=(N, 4, L)
-        One-hot sequences: examples, bases A/C/G/T, positions. All-zero (N) columns are not
-        allowed (DeepLIFT's hypothetical projection assumes one base per position).
-    references : numpy.ndarray or torch.Tensor, shape=(N, K, 4, L)
-        One-hot references per example, e.g. :func:`dinucleotide_references`.
-    target : int
-        Output column explained (the logit).
-    batch_size : int
-        Example-reference pairs per forward/backward pass (tangermeme's meaning). Examples are
-        passed to tangermeme ``max(1, batch_size // K)`` at a time to bound memory.
-    hypothetical : bool
-        Return hypothetical contributions (default; what TF-MoDISco and the correction use);
-        if False, return them multiplied by ``x``.
-    additional_nonlinear_ops : dict or None
-        ``{module class: rule}`` passed to tangermeme. None registers
-        ``attrprior.models.Exp`` with tangermeme's ``_nonlinear`` rescale rule. Pass your own
-        dict (``{}`` for none) to replace that default.
-    return_deltas : bool
-        Also return the convergence deltas
-        ``|f(x) - f(r_k) - sum (x - r_k) * m_k|`` per example-reference pair (tangermeme only
-        warns about them, it does not return them, so they are recomputed here from its
-        multipliers and two plain forward passes).
-    args : tuple of array-like, each shape=(N, ...), optional
-        Further per-example model inputs, ``model(x, *args)``, the same for an example and
-        its references (tangermeme's ``args``), so they are not attributed.
-    engine : {"auto", "shared", "tangermeme"}
-        How the multipliers are computed. ``"shared"``:
-        :func:`attrprior.deeplift.pair_multipliers`, one forward pass per example shared by
-        its references (about half the work); ``"tangermeme"``:
-        ``tangermeme.deep_lift_shap``, each pair as two rows of a batch. The two agree to
-        float rounding (``tests/test_deeplift.py``). ``"auto"`` takes ``"shared"`` when
-        :func:`attrprior.deeplift.unsupported` allows the model (every model of
-        :mod:`attrprior.models`, their summed outputs and the profile model's explained
-        output) and tangermeme otherwise.
-
-    Returns
-    -------
-    attributions : numpy.ndarray, shape=(N, 4, L), float32
-    deltas : numpy.ndarray, shape=(N, K), float32
-        Only if ``return_deltas``.
-    """
-    from tangermeme.deep_lift_shap import deep_lift_shap
-
-    x = _as_inputs(x)
-    refs = _as_references(references, x)
-    args = _as_args(args, x.shape[0])
-    empty = (x.sum(dim=1) == 0).any(dim=1)
-    if empty.any():
-        idx = torch.nonzero(empty).flatten()[:10].tolist()
-        raise ValueError(
-            f"deepshap: {int(empty.sum())} sequence(s) contain all-zero (N) columns, e.g. "
-            f"indices {idx}; DeepLIFT hypothetical scores need one base per position. Drop "
-            "these windows or fill the N positions before attributing."
-        )
-    if additional_nonlinear_ops is None:
-        additional_nonlinear_ops = _default_nonlinear_ops()
-
-    device, dtype = _model_device_dtype(model)
-    n_refs = refs.shape[1]
-    per_chunk = max(1, batch_size // n_refs)
-    attributions, deltas = [], []
-    with _evaluating(model):
-        shared = _shared_engine(model, engine, additional_nonlinear_ops)
-        for start in range(0, x.shape[0], per_chunk):
-            rows = slice(start, start + per_chunk)
-            xs, rs, chunk_args = x[rows], refs[rows], _rows(args, rows)
-            # The multipliers of every pair (n, K, 4, L), from which both the hypothetical
-            # scores and the deltas follow.
-            mult = None
-            if shared is not None:
-                try:
-                    mult = pair_multipliers(
-                        model,
-                        xs.to(device=device, dtype=dtype),
-                        rs.to(device=device, dtype=dtype),
-                        target,
-                        tuple(a.to(device=device, dtype=dtype) for a in chunk_args),
-                        shared,
-                    ).to("cpu", torch.float32)
-                except RepeatedModuleCall:
-                    if engine == "shared":
-                        raise
-                    shared = None  # tangermeme handles modules called more than once
-            if mult is None:
-                mult = deep_lift_shap(
-                    model,
-                    xs,
-                    args=chunk_args or None,
-                    target=target,
-                    batch_size=batch_size,
-                    references=rs,
-                    raw_outputs=True,
-                    additional_nonlinear_ops=additional_nonlinear_ops,
-                    device=device,
-                    dtype=dtype,
-                ).to(torch.float32)
-            attributions.append(hypothetical_scores(mult, rs).mean(dim=1))
-            if return_deltas:
-                n = xs.shape[0]
-                xk = xs[:, None].expand_as(rs).reshape(n * n_refs, *x.shape[1:])
-                rk = rs.reshape(n * n_refs, *x.shape[1:])
-                mk = mult.reshape(n * n_refs, *x.shape[1:])
-                argk = tuple(a.repeat_interleave(n_refs, dim=0) for a in chunk_args)
-                deltas.append(
-                    _convergence_deltas(model, xk, rk, mk, target, batch_size, argk).reshape(
-                        n, n_refs
-                    )
-                )
-
-    attr = torch.cat(attributions)
-    if not hypothetical:
-        attr = attr * x
-    attr = attr.numpy().astype(np.float32, copy=False)
-    if return_deltas:
-        return attr, torch.cat(deltas).numpy().astype(np.float32, copy=False)
-    return attr
-
-
-DEEPSHAP_ENGINES = ("auto", "shared", "tangermeme")
-
-
-def hypothetical_scores(multipliers: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
-    """Hypothetical contributions of each base at each position, per pair.
-
-    For base ``b`` at position ``l`` placed on the reference,
-    ``h[b, l] = sum_c (e_b - r[:, l])_c m[c, l] = m[b, l] - sum_c r[c, l] m[c, l]``: what
-    tangermeme's ``hypothetical_attributions`` computes with a loop over the bases.
-
-    Parameters
-    ----------
-    multipliers, references : torch.Tensor, shape=(..., 4, L)
-
-    Returns
-    -------
-    torch.Tensor, shape=(..., 4, L)
-    """
-    return multipliers - (references * multipliers).sum(dim=-2, keepdim=True)
-
-
-def _shared_engine(model: torch.nn.Module, engine: str, additional_nonlinear_ops: dict):
-    """tangermeme's rule table when ``engine`` resolves to ``"shared"``, else None."""
-    from tangermeme._deep_lift_utils import _build_nonlinear_ops
-
-    if engine not in DEEPSHAP_ENGINES:
-        raise ValueError(f"deepshap: engine must be one of {DEEPSHAP_ENGINES}, got {engine!r}")
-    if engine == "tangermeme":
-        return None
-    ops = _build_nonlinear_ops(additional_nonlinear_ops)
-    reason = unsupported(model, ops)
-    if reason is None:
-        return ops
-    if engine == "shared":
-        raise ValueError(f"deepshap: engine 'shared' cannot explain this model: {reason}")
-    return None
-
-
-def _convergence_deltas(
-    model: torch.nn.Module,
-    x: torch.Tensor,
-    refs: torch.Tensor,
-    multipliers: torch.Tensor,
-    target: int,
-    batch_size: int,
-    args: tuple[torch.Tensor, ...] = (),
-) -> torch.Tensor:
-    """``|f(x) - f(r) - sum (x - r) * m|`` per row of (R, 4, L) inputs; summation-to-delta."""
-    device, dtype = _model_device_dtype(model)
-    out = []
-    with torch.no_grad():
-        for start in range(0, x.shape[0], batch_size):
-            rows = slice(start, start + batch_size)
-            row_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
-            fx = _target_output(model, x[rows].to(device=device, dtype=dtype), target, row_args)
-            fr = _target_output(model, refs[rows].to(device=device, dtype=dtype), target, row_args)
-            diff = (fx - fr).to("cpu", torch.float32)
-            contrib = ((x[rows] - refs[rows]) * multipliers[rows]).sum(dim=(1, 2))
-            out.append((diff - contrib).abs())
-    return torch.cat(out)
-
-
-# ---------------------------------------------------------------------------------------------
-# Registry for the workflow
-# ---------------------------------------------------------------------------------------------
-
 AttributionFn = Callable[
     [
         torch.nn.Module,
@@ -804,6 +371,8 @@ ATTRIBUTION_METHODS: dict[str, AttributionFn] = {
     "expected_gradients": _run_expected_gradients,
     "deepshap": _run_deepshap,
 }
+
+
 """Method name -> ``fn(model, x, references, params, seed, args)`` returning the raw (N, 4, L)
 map.
 
@@ -865,3 +434,104 @@ def attribute(
         results[name] = raw
         results[corrected_name(name)] = correct_gradients(raw)
     return results
+
+
+def input_attributions(
+    model: nn.Module,
+    x: torch.Tensor,
+    kind: str = "grad_x_input",
+    correct_gradients: bool = False,
+    create_graph: bool = True,
+    per_example: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Input-gradient attributions of the summed logits, differentiable (double backprop).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(N, 4, L)`` to logits ``(N, T)``.
+    x : torch.Tensor
+        One-hot input ``(N, 4, L)``.
+    kind : {"grad_x_input", "gradient"}
+        Gradient × input, or the gradient itself.
+    correct_gradients : bool
+        Subtract each position's mean over the 4 bases from the gradient first.
+    create_graph : bool
+        Keep the graph of the gradient (needed to train through the prior; not to evaluate it).
+    per_example : bool
+        In training mode, take each example's gradient with BatchNorm's batch statistics
+        held fixed (``prior_gradient: per_example``, see :class:`Condition`): ``logits``
+        come from an ordinary forward pass, the gradients from a second one that draws the
+        same dropout masks. Without BatchNorm, or in evaluation mode, the gradients are
+        those of the one pass.
+
+    Returns
+    -------
+    attr : torch.Tensor
+        ``(N, 4, L)`` attributions that keep the graph, so a loss on them trains the model.
+    logits : torch.Tensor
+        ``(N, T)``, from the (first) forward pass, with the batch statistics in the graph.
+    """
+    if not (per_example and model.training):
+        x = x.detach().requires_grad_(True)
+        logits = model(x)
+        attr = gradient_attributions(x, logits.sum(), kind, correct_gradients, create_graph)
+        return attr, logits
+    # The first pass runs inside fork_rng, which puts the random state back afterwards: the
+    # second pass then draws the same dropout masks and leaves the state where one pass would.
+    cuda_devices = [x.device.index or 0] if x.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        logits = model(x)
+    x = x.detach().requires_grad_(True)
+    with fixed_batch_statistics(model):
+        fixed_logits = model(x)
+    attr = gradient_attributions(x, fixed_logits.sum(), kind, correct_gradients, create_graph)
+    return attr, logits
+
+
+def gradient_attributions(
+    x: torch.Tensor, output: torch.Tensor, kind: str, corrected: bool, create_graph: bool
+) -> torch.Tensor:
+    """Gradient of the scalar ``output`` w.r.t. the leaf ``x`` ``(..., 4, L)``, optionally
+    mean-corrected over bases, times ``x`` for ``kind="grad_x_input"``."""
+    (grad,) = torch.autograd.grad(output, x, create_graph=create_graph)
+    if corrected:
+        grad = correct_gradients(grad)
+    return grad * x if kind == "grad_x_input" else grad
+
+
+def profile_input_attributions(
+    model: nn.Module,
+    x: torch.Tensor,
+    control: torch.Tensor | None = None,
+    kind: str = "grad_x_input",
+    correct_gradients: bool = False,
+    create_graph: bool = True,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """Input-gradient attributions of :func:`profile_attribution_target` (double backprop).
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, control)`` to profile logits ``(N, T, S, L_out)`` and log counts
+        ``(N, T, S)`` (:class:`attrprior.models.TsengProfileCNN`).
+    x : torch.Tensor
+        One-hot input ``(N, 4, L_in)``.
+    control : torch.Tensor or None
+        Control profiles ``(N, T or 1, S_c, L_out)``; not differentiated.
+    kind, correct_gradients, create_graph
+        As for :func:`input_attributions`. Examples do not interact (no BatchNorm in the
+        profile model), so the gradient of the batch sum is each example's own gradient.
+
+    Returns
+    -------
+    attr : torch.Tensor
+        ``(N, 4, L_in)`` attributions, keeping the graph when ``create_graph``.
+    outputs : tuple of torch.Tensor
+        ``(profile_logits, log_counts)`` from the same forward pass.
+    """
+    x = x.detach().requires_grad_(True)
+    logits, log_counts = model(x, control)
+    target = profile_attribution_target(logits).sum()
+    attr = gradient_attributions(x, target, kind, correct_gradients, create_graph)
+    return attr, (logits, log_counts)

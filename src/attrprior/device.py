@@ -9,8 +9,9 @@ import warnings
 
 import torch
 
+from attrprior.conditions import Condition
 from attrprior.models import TsengBinaryCNN
-from attrprior.train import Condition, condition_losses
+from attrprior.objectives import condition_losses
 
 
 def resolve_device(name: str) -> torch.device:

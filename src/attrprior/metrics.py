@@ -553,7 +553,7 @@ def summit_distance_correlation(attr, distance) -> np.ndarray:
         Attributions (actual scores).
     distance: array-like, shape=(N, L)
         Distance in bp of every position to the nearest summit inside the window
-        (:func:`attrprior.peaks.window_summit_distance`); all NaN for a window holding no
+        (:func:`attrprior.genomics.peaks.window_summit_distance`); all NaN for a window holding no
         summit.
 
     Returns

@@ -16,7 +16,7 @@ are profile logits ``(N, T, S, L_out)`` and log counts ``(N, T, S)`` instead.
 Every model is DeepLIFT-safe: each nonlinearity is its own module, created in
 ``__init__`` and called once, nothing in-place, and max-pooling has
 ``kernel_size == stride``. The exponential activation is the module
-:class:`Exp`, which :func:`attrprior.attribution.deepshap` registers with
+:class:`Exp`, which :func:`attrprior.deepshap.deepshap` registers with
 tangermeme's nonlinear DeepLIFT rule.
 
 BatchNorm layers are :class:`BatchNorm1d`, the same maths as ``torch.nn.BatchNorm1d`` written

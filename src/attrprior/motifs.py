@@ -7,7 +7,7 @@ The steps, in order:
 2. :func:`filter_motifs` applies the paper's motif filters (:func:`passes_filter`) and trims
    the flanks of the motifs that pass (:func:`trim_bounds`, :func:`trim_motif`).
 3. :func:`match_to_database` matches motifs to a database (e.g. JASPAR from
-   :func:`attrprior.data.load_jaspar_motifs`) with TOMTOM (``memelite``).
+   :func:`attrprior.pwms.load_jaspar_motifs`) with TOMTOM (``memelite``).
 4. :func:`call_instances` scans contribution maps with the motifs' CWMs;
    :func:`rank_instances` ranks instances (calls or seqlets) by their total attribution and
    :func:`cumulative_recall` follows how many of the top-k calls overlap gold-standard regions.
@@ -31,10 +31,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.data import Motif, _check_fraction, _check_int
-from attrprior.data import reverse_complement as _reverse_complement
+from attrprior.arguments import check_fraction, check_int
 from attrprior.io import atomic_path, read_npz
+from attrprior.pwms import Motif
 from attrprior.sequences import ALPHABET
+from attrprior.sequences import reverse_complement as _reverse_complement
 
 __all__ = [
     "DiscoveredMotif",
@@ -258,9 +259,9 @@ def find_motifs(
         ("min_metacluster_size", min_metacluster_size),
         ("n_leiden_runs", n_leiden_runs),
     ):
-        _check_int(value, name, minimum=0 if name in ("flank_size", "min_metacluster_size") else 1)
-    _check_fraction(target_seqlet_fdr, "target_seqlet_fdr")
-    _check_fraction(min_passing_windows_frac, "min_passing_windows_frac")
+        check_int(value, name, minimum=0 if name in ("flank_size", "min_metacluster_size") else 1)
+    check_fraction(target_seqlet_fdr, "target_seqlet_fdr")
+    check_fraction(min_passing_windows_frac, "min_passing_windows_frac")
     max_passing = modisco_options.get("max_passing_windows_frac", 0.2)
     if min_passing_windows_frac > max_passing:
         raise ValueError(
@@ -410,7 +411,7 @@ def trim_bounds(
     (int, int)
         ``start, end`` such that ``ppm[:, start:end]`` is the trimmed motif.
     """
-    _check_fraction(fraction, "fraction")
+    check_fraction(fraction, "fraction")
     ic = information_content(ppm, background, pseudocount)
     keep = np.flatnonzero(ic >= fraction * ic.max())
     return int(keep[0]), int(keep[-1]) + 1
@@ -493,8 +494,8 @@ def passes_filter(
     -------
     bool
     """
-    _check_int(ic_window, "ic_window", minimum=1)
-    _check_int(max_length, "max_length", minimum=1)
+    check_int(ic_window, "ic_window", minimum=1)
+    check_int(max_length, "max_length", minimum=1)
     ic = information_content(ppm, background, pseudocount)
     if len(ic) < ic_window:
         return False
@@ -581,8 +582,8 @@ def match_to_database(
     motifs : sequence of DiscoveredMotif, or mapping of str to numpy.ndarray (4, W)
         Queries; a DiscoveredMotif contributes its ``ppm`` (trim it first with
         :func:`filter_motifs` / :func:`trim_motif` for the paper's setting).
-    database : mapping of str to attrprior.data.Motif, or of str to numpy.ndarray (4, W)
-        Targets keyed by matrix ID (e.g. :func:`attrprior.data.load_jaspar_motifs`). A Motif's
+    database : mapping of str to attrprior.pwms.Motif, or of str to numpy.ndarray (4, W)
+        Targets keyed by matrix ID (e.g. :func:`attrprior.pwms.load_jaspar_motifs`). A Motif's
         ``name`` fills ``target_name``; for plain arrays it is the key.
     n_matches : int
         Number of best matches reported per query.
@@ -598,7 +599,7 @@ def match_to_database(
         ordered by query, then by p-value. q-values are Benjamini-Hochberg over all targets of
         the same query.
     """
-    _check_int(n_matches, "n_matches", minimum=1)
+    check_int(n_matches, "n_matches", minimum=1)
     names, queries = _named_matrices(motifs, "motifs")
     ids, targets = _named_matrices(database, "database")
     if not ids:
@@ -728,8 +729,8 @@ def call_instances(
         raise ValueError(
             f"contributions and one_hot: shapes differ, {contributions.shape} and {one_hot.shape}"
         )
-    _check_fraction(top_fraction, "top_fraction")
-    _check_int(batch_size, "batch_size", minimum=1)
+    check_fraction(top_fraction, "top_fraction")
+    check_int(batch_size, "batch_size", minimum=1)
     background = _as_background(background)
     length = one_hot.shape[2]
 
@@ -870,7 +871,7 @@ def cumulative_recall(
         divided by its expectation ``k * total_hits / M`` if hits were spread evenly; NaN
         without hits).
     """
-    _check_int(min_overlap, "min_overlap", minimum=1)
+    check_int(min_overlap, "min_overlap", minimum=1)
     calls = _as_intervals(ranked_instances, "ranked_instances", stranded=False)
     gold = _as_intervals(gold_regions, "gold_regions", stranded=False)
     n_calls, n_gold = len(calls), len(gold)

@@ -37,16 +37,10 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import Dropout, fixed_batch_statistics
-from attrprior.train import (
-    BinaryObjective,
-    Condition,
-    Objective,
-    SeedRun,
-    TrainSettings,
-    epoch_means,
-    train_model,
-)
+from attrprior.objectives import BinaryObjective, Objective
+from attrprior.train import SeedRun, epoch_means, train_model
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from attrprior.data import ALPHABET  # noqa: E402
 from attrprior.io import atomic_path  # noqa: E402
 from attrprior.metrics import information_content  # noqa: E402
+from attrprior.sequences import ALPHABET  # noqa: E402
 
 METRIC_LABELS = {
     "cosine": "cosine similarity to truth",

@@ -29,7 +29,7 @@ HIGHER_IS_BETTER = {
     "test_aupr": True,
     "test_accuracy": True,
     # Profile models: multinomial NLL and JSD of the predicted profiles, and the observed
-    # against predicted log counts (attrprior.train.evaluate_profile_model).
+    # against predicted log counts (attrprior.objectives.evaluate_profile_model).
     "test_nll": False,
     "test_jsd": False,
     "test_count_mse": False,

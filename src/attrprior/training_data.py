@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from attrprior.data import SingleMotifBatches, load_dataset, load_jaspar_motifs, split_arrays
-from attrprior.genome import GenomeArray
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.labels import load_binary_labels
+from attrprior.genomics.peaks import read_narrowpeak
+from attrprior.genomics.profile_examples import ProfileExamples
+from attrprior.genomics.sampling import genomic_splits, profile_splits, retained_positives
 from attrprior.io import load_npz
-from attrprior.labels import load_binary_labels
-from attrprior.peaks import read_narrowpeak
-from attrprior.profile_examples import ProfileExamples
-from attrprior.sampling import genomic_splits, profile_splits, retained_positives
-from attrprior.train import ProfileObjective
+from attrprior.objectives import ProfileObjective
+from attrprior.pwms import load_jaspar_motifs
+from attrprior.sim.datasets import load_dataset, split_arrays
+from attrprior.sim.single_motif import SingleMotifBatches
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,11 @@ class TrainingData:
     ----------
     splits : dict
         ``"train"``, ``"valid"``, ``"test"``: ``(x (N, 4, L), y (N, T))`` arrays, or the
-        batch sources and example sets of :mod:`attrprior.sampling` and :mod:`attrprior.data`.
+        batch sources and example sets of :mod:`attrprior.genomics.sampling` and
+        :mod:`attrprior.sim.single_motif`.
     n_train_positives : int
         Training positives (binary) or peak examples (profile) of one epoch.
-    objective : attrprior.train.ProfileObjective or None
+    objective : attrprior.objectives.ProfileObjective or None
         None for binary classifiers (``train_model``'s default objective).
     model_sizes : dict
         Keyword arguments of :func:`attrprior.models.build_model` set by the data

@@ -3,7 +3,7 @@ unfiltered BAM (rule align_reads)."""
 
 import logging
 
-from attrprior.alignment import align_single_end
+from attrprior.genomics.alignment import align_single_end
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

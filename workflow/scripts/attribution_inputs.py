@@ -14,15 +14,11 @@ import logging
 
 import numpy as np
 
-from attrprior.attribution import dinucleotide_references
-from attrprior.data import (
-    load_dataset,
-    load_jaspar_motifs,
-    motif_mask,
-    pwm_scan_mask,
-    single_motif_sequences,
-)
+from attrprior.deepshap import dinucleotide_references
 from attrprior.io import atomic_path, log_to_file
+from attrprior.pwms import load_jaspar_motifs, pwm_scan_mask
+from attrprior.sim.datasets import load_dataset, motif_mask
+from attrprior.sim.single_motif import single_motif_sequences
 
 log_to_file(snakemake.log[0])
 dataset = load_dataset(snakemake.input.dataset)

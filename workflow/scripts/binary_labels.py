@@ -2,9 +2,9 @@
 
 import logging
 
+from attrprior.genomics.labels import write_binary_labels
+from attrprior.genomics.peaks import read_bed, read_chrom_sizes, read_narrowpeak, relaxed_peaks
 from attrprior.io import log_to_file, write_tsv
-from attrprior.labels import write_binary_labels
-from attrprior.peaks import read_bed, read_chrom_sizes, read_narrowpeak, relaxed_peaks
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.labels

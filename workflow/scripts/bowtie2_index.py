@@ -2,7 +2,7 @@
 
 import logging
 
-from attrprior.alignment import build_bowtie2_index
+from attrprior.genomics.alignment import build_bowtie2_index
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -6,7 +6,6 @@ import logging
 
 import pandas as pd
 
-from attrprior.data import load_jaspar_motifs
 from attrprior.io import load_npz, log_to_file, write_tsv
 from attrprior.motifs import (
     MATCH_COLUMNS,
@@ -21,6 +20,7 @@ from attrprior.motifs import (
     write_motifs,
 )
 from attrprior.plots import motif_logos, save_figure
+from attrprior.pwms import load_jaspar_motifs
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.motifs

@@ -3,7 +3,9 @@ download_reference)."""
 
 import logging
 
-from attrprior.encode import client_from_config, validate_file_reference, write_record
+from attrprior.genomics.downloads import write_record
+from attrprior.genomics.encode import client_from_config
+from attrprior.genomics.encode_metadata import validate_file_reference
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

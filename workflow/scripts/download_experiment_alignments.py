@@ -6,15 +6,11 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from attrprior.encode import (
-    client_from_config,
-    download_experiment_files,
-    first_control,
-    validate_accession,
-    write_records,
-)
+from attrprior.genomics.downloads import write_records
+from attrprior.genomics.encode import client_from_config, download_experiment_files
+from attrprior.genomics.encode_metadata import first_control, validate_accession
+from attrprior.genomics.tracks import index_bam
 from attrprior.io import atomic_directory, log_to_file
-from attrprior.tracks import index_bam
 
 log_to_file(snakemake.log[0])
 experiment = validate_accession(snakemake.params.experiment, "experiment")

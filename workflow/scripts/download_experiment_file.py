@@ -4,7 +4,8 @@ download_experiment_file)."""
 
 import logging
 
-from attrprior.encode import client_from_config, download_experiment_files, write_record
+from attrprior.genomics.downloads import write_record
+from attrprior.genomics.encode import client_from_config, download_experiment_files
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -4,7 +4,8 @@ download_external)."""
 
 import logging
 
-from attrprior.encode import ENA_URL, ZENODO_URL, client_from_config, write_record
+from attrprior.genomics.downloads import write_record
+from attrprior.genomics.encode import ENA_URL, ZENODO_URL, client_from_config
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -3,7 +3,7 @@ output type a file was resolved from) (rule download_lock)."""
 
 import logging
 
-from attrprior.encode import read_records, write_lock
+from attrprior.genomics.downloads import read_records, write_lock
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -4,7 +4,8 @@ and size the package lists for it (rule download_published_weights)."""
 import logging
 import posixpath
 
-from attrprior.encode import client_from_config, write_record
+from attrprior.genomics.downloads import write_record
+from attrprior.genomics.encode import client_from_config
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -10,9 +10,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from attrprior.genome import check_fasta_chroms, encode_genome
+from attrprior.genomics.genome import check_fasta_chroms, encode_genome
+from attrprior.genomics.peaks import read_chrom_sizes
 from attrprior.io import log_to_file
-from attrprior.peaks import read_chrom_sizes
 
 log_to_file(snakemake.log[0])
 chroms = list(snakemake.params.chroms)

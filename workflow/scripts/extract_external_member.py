@@ -3,7 +3,7 @@ names the archive's URL and the member's path in it."""
 
 import logging
 
-from attrprior.encode import DownloadRecord, read_records, write_record
+from attrprior.genomics.downloads import DownloadRecord, read_records, write_record
 from attrprior.io import extract_tar_member, log_to_file
 
 log_to_file(snakemake.log[0])

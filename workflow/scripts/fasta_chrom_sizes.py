@@ -2,7 +2,7 @@
 
 import logging
 
-from attrprior.chroms import fasta_lengths
+from attrprior.genomics.chroms import fasta_lengths
 from attrprior.io import log_to_file, write_text
 
 log_to_file(snakemake.log[0])

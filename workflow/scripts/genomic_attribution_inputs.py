@@ -19,19 +19,19 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.attribution import dinucleotide_references
-from attrprior.genome import GenomeArray
-from attrprior.io import atomic_path, log_to_file
-from attrprior.labels import load_binary_labels
-from attrprior.peaks import (
+from attrprior.deepshap import dinucleotide_references
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.labels import load_binary_labels
+from attrprior.genomics.peaks import (
     read_bed,
     read_narrowpeak,
     summit_positions,
     window_interval_mask,
     window_summit_distance,
 )
-from attrprior.profile_examples import ProfileExamples
-from attrprior.sampling import positive_and_negative_windows, profile_attribution_examples
+from attrprior.genomics.profile_examples import ProfileExamples
+from attrprior.genomics.sampling import positive_and_negative_windows, profile_attribution_examples
+from attrprior.io import atomic_path, log_to_file
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.attribution

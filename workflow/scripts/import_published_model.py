@@ -14,13 +14,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from attrprior.data import load_dataset, split_arrays
+from attrprior.conditions import Condition
 from attrprior.device import configure_torch, resolve_device
+from attrprior.genomics.keras_weights import koo_cnn_from_keras
 from attrprior.io import load_npz, log_to_file, write_tsv
-from attrprior.keras_weights import koo_cnn_from_keras
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import save_checkpoint
-from attrprior.train import Condition, evaluate, predict
+from attrprior.objectives import evaluate, predict
+from attrprior.sim.datasets import load_dataset, split_arrays
 
 log_to_file(snakemake.log[0])
 configure_torch(snakemake.threads)

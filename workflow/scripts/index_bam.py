@@ -2,8 +2,8 @@
 
 import logging
 
+from attrprior.genomics.tracks import index_bam
 from attrprior.io import log_to_file
-from attrprior.tracks import index_bam
 
 log_to_file(snakemake.log[0])
 logging.info("indexed %s", index_bam(snakemake.input.bam))

@@ -3,7 +3,7 @@
 
 import logging
 
-from attrprior.encode import import_local_file, write_record
+from attrprior.genomics.downloads import import_local_file, write_record
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

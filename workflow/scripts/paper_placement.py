@@ -11,7 +11,7 @@ import logging
 import pandas as pd
 
 from attrprior.io import log_to_file, write_text, write_tsv
-from attrprior.scorecard import add_paper_values, paper_models
+from attrprior.paper_values import add_paper_values, paper_models
 from attrprior.stats import seed_summary, sequence_summary, shown_scores, to_markdown
 
 log_to_file(snakemake.log[0])

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.io import log_to_file, write_text, write_tsv
-from attrprior.scorecard import add_paper_values, paper_models
+from attrprior.paper_values import add_paper_values, paper_models
 from attrprior.stats import RUN_TEST_METRICS, best_over_seeds, run_kind, to_markdown
 
 log_to_file(snakemake.log[0])

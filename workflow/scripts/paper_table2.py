@@ -9,7 +9,7 @@ import pandas as pd
 
 from attrprior.io import load_npz, log_to_file, write_text, write_tsv
 from attrprior.metrics import cross_set_similarity, seed_stability
-from attrprior.scorecard import add_paper_values, paper_models
+from attrprior.paper_values import add_paper_values, paper_models
 from attrprior.stats import kept_validation_loss, sequence_summary, to_markdown, top_seeds
 
 # Values of the table's comparison column.

@@ -3,14 +3,14 @@ genomic windows of the training chromosomes (rule profile_examples)."""
 
 import logging
 
-from attrprior.genome import GenomeArray
-from attrprior.io import log_to_file, write_tsv
-from attrprior.profile_examples import (
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.profile_examples import (
     HeldOut,
     build_profile_examples,
     examples_summary,
     task_summits,
 )
+from attrprior.io import log_to_file, write_tsv
 
 log_to_file(snakemake.log[0])
 # Held-out splits: whole chromosomes, or regions (chrom:start-end) of chromosomes that also

@@ -6,9 +6,10 @@ import logging
 
 import numpy as np
 
-from attrprior.data import billboard_from_truth, save_dataset
-from attrprior.h5_dataset import read_split_h5
+from attrprior.genomics.h5_dataset import read_split_h5
 from attrprior.io import log_to_file, write_tsv
+from attrprior.sim.billboard import billboard_from_truth
+from attrprior.sim.datasets import save_dataset
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.billboard

@@ -6,7 +6,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.h5_dataset import SPLITS, read_split_h5
+from attrprior.genomics.h5_dataset import SPLITS, read_split_h5
 from attrprior.io import atomic_path, log_to_file, write_tsv
 
 log_to_file(snakemake.log[0])

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from attrprior.attribution import dinucleotide_references
+from attrprior.deepshap import dinucleotide_references
 from attrprior.io import atomic_path, load_npz, log_to_file
 
 log_to_file(snakemake.log[0])

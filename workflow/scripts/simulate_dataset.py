@@ -6,8 +6,10 @@ Ploenzke 2021) or ``single_motif`` (Tseng et al. 2020, synthetic SPI1 and GC ser
 
 import logging
 
-from attrprior.data import save_dataset, simulate_billboard, simulate_single_motif
 from attrprior.io import log_to_file, write_tsv
+from attrprior.sim.billboard import simulate_billboard
+from attrprior.sim.datasets import save_dataset
+from attrprior.sim.single_motif import simulate_single_motif
 
 log_to_file(snakemake.log[0])
 entry = snakemake.params.simulation

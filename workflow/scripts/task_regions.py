@@ -6,11 +6,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import GenomeArray
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.labels import koo_task_regions
+from attrprior.genomics.peaks import read_bed, read_chrom_sizes
+from attrprior.genomics.sampling import region_examples
 from attrprior.io import atomic_path, log_to_file, write_tsv
-from attrprior.labels import koo_task_regions
-from attrprior.peaks import read_bed, read_chrom_sizes
-from attrprior.sampling import region_examples
 
 log_to_file(snakemake.log[0])
 source = snakemake.params.source

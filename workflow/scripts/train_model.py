@@ -7,20 +7,14 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from attrprior.conditions import Condition, TrainSettings, with_weight
 from attrprior.device import configure_torch, resolve_device
 from attrprior.io import log_to_file, write_tsv
 from attrprior.metrics import multitask_classification_metrics
 from attrprior.models import build_model, load_checkpoint, save_checkpoint
+from attrprior.objectives import evaluate_profile_model, predict
 from attrprior.packing import seed_generator, train_packed
-from attrprior.train import (
-    Condition,
-    TrainSettings,
-    automatic_prior_weight,
-    evaluate_profile_model,
-    predict,
-    train_model,
-    with_weight,
-)
+from attrprior.train import automatic_prior_weight, train_model
 from attrprior.training_data import (
     from_dataset,
     from_genomic_windows,

@@ -41,7 +41,7 @@ from attrprior.models import BatchNorm1d, KooCNN
 def published_weights_table() -> pd.DataFrame:
     """The published weights files the workflow knows (``published_weights.tsv`` of the
     package): columns ``repository``, ``commit``, ``path``, ``md5``, ``size``."""
-    path = resources.files("attrprior").joinpath("published_weights.tsv")
+    path = resources.files("attrprior.genomics").joinpath("published_weights.tsv")
     with resources.as_file(path) as local:
         return pd.read_csv(local, sep="\t", dtype={"size": "int64"})
 

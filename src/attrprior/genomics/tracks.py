@@ -37,7 +37,7 @@ bigWigs from :func:`bams_to_stranded_bigwigs`, which filters (and counts) each B
 both strands; controls are made the same way.
 
 Chromosome sizes are a mapping ``chrom -> length`` in the order wanted in file headers, or a
-UCSC ``chrom.sizes`` file (read by :func:`attrprior.peaks.read_chrom_sizes`).
+UCSC ``chrom.sizes`` file (read by :func:`attrprior.genomics.peaks.read_chrom_sizes`).
 Intervals are 0-based, half-open, as in BED and bigWig.
 """
 
@@ -55,8 +55,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attrprior.genomics.peaks import read_chrom_sizes
 from attrprior.io import atomic_path
-from attrprior.peaks import read_chrom_sizes
 
 __all__ = [
     "STRANDS",
@@ -146,7 +146,7 @@ def check_bam_index(path: str | os.PathLike) -> Path:
         raise FileNotFoundError(
             f"{path}: BAM has no index ({path.name}.bai or {path.name}.csi); sort it by "
             f"coordinate and create one with `samtools index {path}` or "
-            f"`pysam.index('{path}')` (attrprior.tracks.index_bam)"
+            f"`pysam.index('{path}')` (attrprior.genomics.tracks.index_bam)"
         )
     return index
 

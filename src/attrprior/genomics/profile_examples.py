@@ -26,14 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import GenomeArray, NpyWriter
-from attrprior.io import atomic_path
-from attrprior.sequences import codes_to_one_hot, reverse_complement_codes
-from attrprior.tracks import (
+from attrprior.genomics.genome import GenomeArray, NpyWriter
+from attrprior.genomics.tracks import (
     check_bigwig_chroms,
     open_bigwig,
     read_bigwig_values,
 )
+from attrprior.io import atomic_path
+from attrprior.sequences import codes_to_one_hot, reverse_complement_codes
 
 __all__ = [
     "build_profile_examples",
@@ -227,7 +227,7 @@ def build_profile_examples(
         One row per example: ``chrom``, ``summit`` (0-based position), ``task`` (index of the
         task whose peak it is, 0..T-1) and ``split`` (e.g. ``"train"``); optionally
         ``peak_rank``, the signal rank of the example's peak among its task's peaks (1 the
-        strongest; :func:`attrprior.sampling.signal_ranks`), needed to train on the
+        strongest; :func:`attrprior.genomics.sampling.signal_ranks`), needed to train on the
         strongest peaks only (condition key ``keep_positives``). Other columns are ignored.
         Rows are kept in order.
     bigwigs : sequence over tasks
@@ -786,7 +786,7 @@ class HeldOut:
     def from_config(cls, splits: dict[str, Sequence[str]], chroms: Sequence[str]) -> HeldOut:
         """From the config's ``splits`` (entries ``chrom`` or ``chrom:start-end``) and the
         genome's chromosomes in order."""
-        from attrprior.chroms import parse_split_region
+        from attrprior.genomics.chroms import parse_split_region
 
         regions = {
             split: [parse_split_region(entry) for entry in entries]
@@ -829,9 +829,9 @@ def task_summits(
     n_other_chroms : int
         Summits dropped for lying on chromosomes outside the genome array.
     """
-    from attrprior.labels import region_mask
-    from attrprior.peaks import read_narrowpeak, summit_positions
-    from attrprior.sampling import signal_ranks
+    from attrprior.genomics.labels import region_mask
+    from attrprior.genomics.peaks import read_narrowpeak, summit_positions
+    from attrprior.genomics.sampling import signal_ranks
 
     tables, task_peak_counts = [], []
     for index, path in enumerate(peak_files):

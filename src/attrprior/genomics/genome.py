@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from attrprior.io import atomic_path
-from attrprior.sequences import ALPHABET, N_CODE, codes_to_one_hot, encode_codes
-from attrprior.tracks import (
+from attrprior.genomics.tracks import (
     ChromSizes,
     as_chrom_sizes,
 )
+from attrprior.io import atomic_path
+from attrprior.sequences import ALPHABET, N_CODE, codes_to_one_hot, encode_codes
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

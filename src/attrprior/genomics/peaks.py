@@ -317,7 +317,8 @@ def relaxed_peaks(
     would break ties by the whole line).
 
     By default all top peaks are kept, including those overlapping optimal peaks:
-    :func:`attrprior.labels.binary_labels` labels a bin positive from the optimal peaks first
+    :func:`attrprior.genomics.labels.binary_labels` labels a bin positive from the optimal peaks
+    first
     and calls it ambiguous only when it is not positive. The reference additionally removes
     top peaks that overlap any optimal peak (``bedtools intersect -v``); ``exclude_optimal``
     does the same.

@@ -6,7 +6,7 @@ control for the K562 DNase-seq profile model: naked-DNA DNase-seq (SRA SRR156578
 only as reads. It is aligned here with bowtie2 (end-to-end, the default mode, so a read's 5′
 end is where DNase I cut) and kept *unfiltered*, like ENCODE's "unfiltered alignments": the
 profile tracks filter every BAM the same way when they count 5′ ends
-(:data:`attrprior.tracks.DEFAULT_READ_FILTER`).
+(:data:`attrprior.genomics.tracks.DEFAULT_READ_FILTER`).
 
 The two steps run external programs, which must be on ``PATH`` (the workflow's conda
 environment ``envs/align.yaml``; on Debian ``apt-get install bowtie2 samtools``):
@@ -243,7 +243,7 @@ def parse_bowtie2_summary(text: str) -> AlignmentSummary:
     return AlignmentSummary(**counts)
 
 
-# Not attrprior.data's _check_int: this module runs in envs/align.yaml, which has no NumPy.
+# Not attrprior.arguments.check_int: this module runs in envs/align.yaml, which has no NumPy.
 def _check_threads(threads: int) -> None:
     if not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: expected an int >= 1, got {threads!r}")

@@ -1,10 +1,10 @@
 """Training examples from genome-wide binary labels (Tseng et al. 2020).
 
-The labels (:func:`attrprior.labels.write_binary_labels`) tile the genome into ~10^7-10^8
+The labels (:func:`attrprior.genomics.labels.write_binary_labels`) tile the genome into ~10^7-10^8
 1000-bp windows, nearly all negative. As in the reference, an epoch is one pass over the
 positive windows, each batch half positives and half negatives, and the negatives are drawn
 afresh every epoch from all negative windows of the split's chromosomes. Sequences are read
-from the memory-mapped genome (:class:`attrprior.genome.GenomeArray`) batch by batch, so
+from the memory-mapped genome (:class:`attrprior.genomics.genome.GenomeArray`) batch by batch, so
 memory stays bounded whatever the genome size.
 
 - positive window: label 1 for at least one task (other tasks may be 0 or -1; the loss
@@ -15,7 +15,7 @@ memory stays bounded whatever the genome size.
 :func:`region_examples` reads the fixed regions of Majdandzic et al.'s 200-bp tasks instead.
 
 :class:`ProfileBatches` makes the batches of Tseng et al.'s profile models from a
-profile-examples directory (:class:`attrprior.profile_examples.ProfileExamples`): every
+profile-examples directory (:class:`attrprior.genomics.profile_examples.ProfileExamples`): every
 training peak once per epoch, jittered, with random genomic windows from the directory's pool
 filling the rest of each batch; validation and test use the peaks alone, unjittered.
 :func:`profile_attribution_examples` picks the test peaks profile models are explained on.
@@ -29,7 +29,7 @@ ranks (:func:`retained_profile_peaks`). Negatives, random windows, validation an
 stay complete.
 
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
-profile batches are :class:`attrprior.profile_examples.ProfileBatch` objects.
+profile batches are :class:`attrprior.genomics.profile_examples.ProfileBatch` objects.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from attrprior.genome import GenomeArray
-from attrprior.labels import BinaryLabels, central_bin_coverage
-from attrprior.profile_examples import (
+from attrprior.genomics.genome import GenomeArray
+from attrprior.genomics.labels import BinaryLabels, central_bin_coverage
+from attrprior.genomics.profile_examples import (
     ProfileBatch,
     ProfileExamples,
     concatenate_profile_batches,
@@ -241,7 +241,7 @@ def signal_ranks(signal) -> np.ndarray:
     ----------
     signal : array-like of float, shape (P,)
         Signal values of one task's peaks (narrowPeak column 7, ``signal`` of
-        :func:`attrprior.peaks.read_narrowpeak`), in file order.
+        :func:`attrprior.genomics.peaks.read_narrowpeak`), in file order.
 
     Returns
     -------
@@ -293,7 +293,7 @@ def retained_positives(
     :func:`kept_rank`) are kept. A window is kept when, for at least one task that is
     positive (label 1) in it, the union of that task's kept peaks covers at least
     ``min_overlap * bin_size`` bp of its central bin ``[start + flank, start + flank +
-    bin_size)`` (the labelling rule of :mod:`attrprior.labels`, applied to the kept peaks).
+    bin_size)`` (the labelling rule of :mod:`attrprior.genomics.labels`, applied to the kept peaks).
 
     Parameters
     ----------
@@ -301,7 +301,7 @@ def retained_positives(
         Windows and labels, ``(W, T)``.
     task_peaks : sequence of pandas.DataFrame, length T
         Per task, in ``labels.tasks`` order, all its optimal peaks (``chrom``, ``start``,
-        ``end``, ``signal``; :func:`attrprior.peaks.read_narrowpeak`). Ranks are taken
+        ``end``, ``signal``; :func:`attrprior.genomics.peaks.read_narrowpeak`). Ranks are taken
         over every row, including peaks on chromosomes that are not labelled.
     fraction : float
         In (0, 1].
@@ -339,7 +339,7 @@ def region_examples(
     genome : GenomeArray
     regions : pandas.DataFrame
         Columns ``chrom``, ``start``, ``end`` (all the same width), ``label`` (1/0) and
-        ``split``, as :func:`attrprior.labels.koo_task_regions` returns them.
+        ``split``, as :func:`attrprior.genomics.labels.koo_task_regions` returns them.
 
     Returns
     -------
@@ -380,7 +380,7 @@ class ProfileBatches:
 
     Notes
     -----
-    Batches are :class:`attrprior.profile_examples.ProfileBatch` objects, peaks first, with
+    Batches are :class:`attrprior.genomics.profile_examples.ProfileBatch` objects, peaks first, with
     ``is_peak`` marking them. Nothing is reverse-complemented here: the training objective
     appends the reverse complements (so each batch doubles).
     """

@@ -78,7 +78,8 @@ Example
 ...     requests.get(f"{portal.url}/files/ENCFF000AAA/?format=json").json()
 ...     portal.requests          # paths requested so far, in arrival order
 
-Command line: ``python -m attrprior.portal --root DIR [--port N] [--port-file PATH]`` serves until
+Command line: ``python -m attrprior.sim.portal --root DIR [--port N] [--port-file PATH]`` serves
+until
 it receives SIGTERM or SIGINT; once listening it prints the URL and writes it to ``--port-file``
 (atomically), and removes that file when it stops.
 """
@@ -792,7 +793,7 @@ class MockPortal:
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m attrprior.portal",
+        prog="python -m attrprior.sim.portal",
         description="Serve a portal root like the ENCODE portal until SIGTERM or SIGINT.",
     )
     parser.add_argument("--root", required=True, type=Path, help="portal root directory")

@@ -19,7 +19,7 @@ Per task ``t`` and kept window, the label is
   overlaps one of the task's relaxed peaks by at least 1 bp;
 - ``0`` (negative) otherwise.
 
-Interval unions come from ``bedtools merge`` (:func:`attrprior.peaks.merge_intervals`). The
+Interval unions come from ``bedtools merge`` (:func:`attrprior.genomics.peaks.merge_intervals`). The
 bins form a regular grid, so the overlap of every (interval, bin) pair is computed in closed
 form and summed per bin with :func:`numpy.bincount`; nothing loops over bins in Python, and
 only one chromosome's bins are in memory at a time.
@@ -43,10 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrprior.chroms import parse_split_region
-from attrprior.data import DEFAULT_SPLIT_FRACTIONS, check_split_fractions, random_split
-from attrprior.io import atomic_path
-from attrprior.peaks import (
+from attrprior.genomics.chroms import parse_split_region
+from attrprior.genomics.peaks import (
     merge_intervals,
     overlaps_any,
     read_bed,
@@ -55,6 +53,8 @@ from attrprior.peaks import (
     summit_positions,
     validate_intervals,
 )
+from attrprior.io import atomic_path
+from attrprior.sim.datasets import DEFAULT_SPLIT_FRACTIONS, check_split_fractions, random_split
 
 __all__ = [
     "ChromosomeLabels",
@@ -157,7 +157,7 @@ class BinaryLabels:
 
     def split_mask(self, split_chroms: Iterable[str]) -> np.ndarray:
         """Windows of a held-out split: on the given chromosomes, or centred in the given
-        regions (:func:`attrprior.chroms.parse_split_region`).
+        regions (:func:`attrprior.genomics.chroms.parse_split_region`).
 
         Parameters
         ----------
@@ -204,7 +204,8 @@ def region_mask(
     positions : array-like of int, shape (N,)
         0-based positions.
     regions : iterable of (chrom, start, end)
-        As :func:`attrprior.chroms.parse_split_region` returns them (``end`` None: the whole
+        As :func:`attrprior.genomics.chroms.parse_split_region` returns them (``end`` None: the
+        whole
         chromosome).
 
     Returns
@@ -250,7 +251,7 @@ def binary_labels(
         ``end`` or a narrowPeak file.
     relaxed : sequence of DataFrame, path-like or None, length T, optional
         Per task, the relaxed peaks whose bins are ambiguous (for example
-        :func:`attrprior.peaks.relaxed_peaks`), or None for a task without any. Files are
+        :func:`attrprior.genomics.peaks.relaxed_peaks`), or None for a task without any. Files are
         read as narrowPeak and used whole.
     blacklist : DataFrame or path-like, optional
         Regions to exclude (a BED file or a table).
@@ -533,7 +534,7 @@ def koo_task_regions(
 ) -> pd.DataFrame:
     """Balanced positive / negative regions of one ChIP-seq task (Majdandzic et al. 2023).
 
-    - Positives: each ChIP-seq peak's summit (:func:`attrprior.peaks.summit_positions`),
+    - Positives: each ChIP-seq peak's summit (:func:`attrprior.genomics.peaks.summit_positions`),
       centred in ``width`` bp: ``[summit - width // 2, summit - width // 2 + width)``.
     - Negatives: DNase-seq peaks re-centred the same way, kept only when neither the original
       DNase peak nor its re-centred region overlaps (by >= 1 bp) an original ChIP-seq peak
@@ -544,7 +545,7 @@ def koo_task_regions(
       are fewer negatives than positives all are kept, a warning is logged, and the shortfall
       shows in the counts below.
     - Splits: a random permutation of the sorted regions into ``split_fractions`` (sizes
-      rounded as :func:`attrprior.data.simulate_billboard` does).
+      rounded as :func:`attrprior.sim.billboard.simulate_billboard` does).
 
     One ``numpy.random.default_rng(seed)`` draws first the negatives, then the split, from
     inputs sorted by position, so the result depends only on the peak sets and the seed.
@@ -779,7 +780,7 @@ def central_bin_coverage(
     """Base pairs of each window's central bin covered by the union of ``peaks``.
 
     The overlap :func:`binary_labels` compares with ``min_overlap * bin_size``, for other
-    peaks (e.g. the strongest of a task's, :func:`attrprior.sampling.retained_positives`).
+    peaks (e.g. the strongest of a task's, :func:`attrprior.genomics.sampling.retained_positives`).
 
     Parameters
     ----------

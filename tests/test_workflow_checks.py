@@ -1,11 +1,10 @@
-"""The workflow config's derived defaults and cross-key checks (attrprior.workflow_config), on
+"""The workflow config's derived defaults and cross-key checks (attrprior.workflow.checks), on
 plain dicts, without Snakemake."""
 
 import pytest
 
-from attrprior.chroms import parse_split_region
-from attrprior.train import PROFILE_PRIOR_DEFAULTS
-from attrprior.workflow_config import (
+from attrprior.conditions import PROFILE_PRIOR_DEFAULTS
+from attrprior.workflow.checks import (
     PROFILE_FOURIER_FREQ_LIMIT,
     check_explained_sequences,
     check_frequency_limits,
@@ -111,7 +110,7 @@ def test_frequency_limits_must_leave_a_frequency_to_penalise_and_score():
 
 
 def test_table2_options_belong_to_table2():
-    from attrprior.workflow_config import check_table2_options
+    from attrprior.workflow.checks import check_table2_options
 
     check_table2_options({"paper": {"table2": {"top_models": 5, "n_sequences": 100}}})
     with pytest.raises(ValueError, match=r"paper\.table1\.top_models: only for table2"):
@@ -119,7 +118,7 @@ def test_table2_options_belong_to_table2():
 
 
 def test_subsampled_pairs_exist_subsample_and_cover_the_reference():
-    from attrprior.workflow_config import check_subsampled
+    from attrprior.workflow.checks import check_subsampled
 
     conditions = {"none": {}, "none_keep1": {"keep_positives": 0.01}, "fourier": {}}
     config = {
@@ -145,7 +144,7 @@ def test_subsampled_pairs_exist_subsample_and_cover_the_reference():
 
 
 def test_motifs_need_an_attributed_method_a_trained_seed_and_an_available_gold():
-    from attrprior.workflow_config import check_motifs
+    from attrprior.workflow.checks import check_motifs
 
     dataset = {
         "seeds": 2,
@@ -163,124 +162,3 @@ def test_motifs_need_an_attributed_method_a_trained_seed_and_an_available_gold()
             check_motifs({"datasets": {"b": broken}})
     with pytest.raises(ValueError, match=r"datasets\.b\.motifs: needs datasets\.b\.attribution"):
         check_motifs({"datasets": {"b": {"motifs": dataset["motifs"], "seeds": 2}}})
-
-
-def genomic_config(**source_changes):
-    """A config with one encode_binary dataset's source, all files external."""
-    source = {
-        "assembly": "hg38",
-        "splits": {"valid": ["chr2"], "test": ["chr3"]},
-        "experiments": {
-            "CTCF": {
-                "optimal_peaks": {"external": "peaks"},
-                "alignments": {"fastq": ["reads"]},
-            }
-        },
-        **source_changes,
-    }
-    config = {
-        "references": {
-            "hg38": {
-                "fasta": {"external": "genome"},
-                "chroms": ["chr1", "chr2", "chr3"],
-            }
-        },
-        "external": {name: {"url": f"file:{name}"} for name in ("peaks", "reads", "genome")},
-    }
-    return config, source
-
-
-def test_genomic_source_checks_name_the_key():
-    from attrprior.workflow_config import check_genomic_dataset
-
-    config, source = genomic_config()
-    check_genomic_dataset(config, "datasets.g", source, parse_split_region)
-    for changes, message in (
-        ({"assembly": "mm10"}, r"datasets\.g\.encode_binary\.assembly: 'mm10' has no entry"),
-        (
-            {"splits": {"valid": ["chr2"], "test": ["chr9"]}},
-            r"splits\.test: \['chr9'\] not among references\.hg38\.chroms",
-        ),
-        (
-            {"splits": {"valid": ["chr2:0-100"], "test": ["chr2:50-200"]}},
-            r"splits: valid and test share chr2:50-100",
-        ),
-        (
-            {"splits": {"valid": ["chr1", "chr2"], "test": ["chr3"]}},
-            "no chromosome is left for training",
-        ),
-        (
-            {"experiments": {"CTCF": {"optimal_peaks": {"external": "nope"}}}},
-            r"experiments\.CTCF\.optimal_peaks: 'nope' names no entry of external",
-        ),
-        (
-            {"experiments": {"CTCF": {"optimal_peaks": "ENCFF000AAA"}}},
-            r"config key encode: required by datasets\.g\.encode_binary",
-        ),
-    ):
-        config, source = genomic_config(**changes)
-        with pytest.raises(ValueError, match=message):
-            check_genomic_dataset(config, "datasets.g", source, parse_split_region)
-    # With the portal configured, a file from ENCODE needs its experiment named.
-    config, source = genomic_config(experiments={"CTCF": {"optimal_peaks": "ENCFF000AAA"}})
-    with pytest.raises(ValueError, match=r"experiments\.CTCF\.experiment: required"):
-        check_genomic_dataset({**config, "encode": {}}, "datasets.g", source, parse_split_region)
-
-
-def test_profile_models_need_reads_and_the_346_bp_crop():
-    from attrprior.workflow_config import check_genomic_dataset
-
-    profile = {"input_length": 1346, "output_length": 1000, "max_jitter": 128}
-    config, source = genomic_config(profile=profile)
-    check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
-    config, source = genomic_config()
-    with pytest.raises(ValueError, match=r"encode_binary\.profile: required by the profile"):
-        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
-    config, source = genomic_config(profile={**profile, "output_length": 900})
-    with pytest.raises(ValueError, match="input_length - 346 positions"):
-        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
-
-
-def test_external_refs_to_archives_name_a_member():
-    from attrprior.workflow_config import check_external_ref, task_external_refs
-
-    config = {"external": {"tar": {"url": "file:x", "members": {"a.bed": "a.bed"}}}}
-    check_external_ref(config, "k", "tar/a.bed")
-    with pytest.raises(ValueError, match="is an archive"):
-        check_external_ref(config, "k", "tar")
-    with pytest.raises(ValueError, match="has no member 'b.bed'"):
-        check_external_ref(config, "k", "tar/b.bed")
-    entry = {"signal": {"pos": "p", "neg": "n"}, "control_alignments": {"bam": ["c"]}}
-    assert task_external_refs(entry) == [
-        ("signal.pos", "p"),
-        ("signal.neg", "n"),
-        ("control_alignments.bam", "c"),
-    ]
-
-
-def test_paper_targets_take_datasets_of_their_kind():
-    from attrprior.workflow_config import check_paper_targets, dataset_kinds
-
-    simulated = {
-        "billboard": {},
-        "attribution": {},
-        "seeds": 2,
-        "models": ["m"],
-        "conditions": {"none": {}},
-    }
-    genomic = {"encode_binary": {}, "seeds": 2, "models": ["m"], "conditions": {"none": {}}}
-    assert dataset_kinds(simulated) == {"any", "angles", "simulated", "attributed"}
-    assert dataset_kinds(genomic) == {"any"}
-    config = {"datasets": {"sim": simulated, "gen": genomic}}
-    check_paper_targets({**config, "paper": {"fig1": {"datasets": ["sim"]}}})
-    with pytest.raises(ValueError, match=r"paper\.fig1\.datasets: 'gen' does not fit fig1"):
-        check_paper_targets({**config, "paper": {"fig1": {"datasets": ["gen"]}}})
-    with pytest.raises(ValueError, match=r"paper\.table1\.datasets: 'x' is not one of"):
-        check_paper_targets({**config, "paper": {"table1": {"datasets": ["x"]}}})
-    with pytest.raises(ValueError, match=r"paper\.table1\.models: \['other'\] not in"):
-        check_paper_targets(
-            {**config, "paper": {"table1": {"datasets": ["sim"], "models": ["other"]}}}
-        )
-    one_seed = {"datasets": {"sim": {**simulated, "seeds": 1}}}
-    with pytest.raises(ValueError, match="stability across seeds needs at least 2"):
-        check_paper_targets({**one_seed, "paper": {"table2": {"datasets": ["sim"]}}})

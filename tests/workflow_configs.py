@@ -1,0 +1,30 @@
+"""The project's config files, validated against config/schema.yaml and parsed as the
+workflow does at parse time, for the unit tests of attrprior.workflow."""
+
+import copy
+
+import yaml
+from snakemake.utils import validate
+from snakemake_runner import ROOT
+
+from attrprior.workflow.config_files import ConfigFiles
+from attrprior.workflow.parse import parse_config
+
+
+def load(name):
+    """config/``name`` as written."""
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+def parsed(config, directory=None, in_main_process=True):
+    """``config`` (a copy) validated and parsed (:class:`attrprior.workflow.targets.Targets`),
+    as if read from ``directory``/config/config.yaml (relative paths are relative to it)."""
+    config = copy.deepcopy(config)
+    files = []
+    if directory is not None:
+        path = directory / "config" / "config.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(config))
+        files = [str(path)]
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    return parse_config(config, ConfigFiles(files), in_main_process=in_main_process)
