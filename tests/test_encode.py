@@ -38,7 +38,8 @@ from attrprior.genomics.encode_metadata import (
     validate_file_reference,
     zenodo_file,
 )
-from attrprior.sim.portal import MockPortal, add_ena_run, add_experiment, add_file, add_zenodo_file
+from attrprior.sim.portal import MockPortal
+from attrprior.sim.portal_files import add_ena_run, add_experiment, add_file, add_zenodo_file
 
 ACC = "ENCFF000AAA"
 NAME = f"{ACC}.bed.gz"

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from attrprior.genomics.chroms import parse_split_region
+from attrprior.genomics.koo_regions import koo_task_regions
+from attrprior.genomics.label_agreement import label_agreement
 from attrprior.genomics.labels import (
     binary_labels,
     central_bin_coverage,
-    koo_task_regions,
-    label_agreement,
     load_binary_labels,
     region_mask,
     write_binary_labels,

@@ -18,11 +18,10 @@ from attrprior.metrics import (
     interpretability_auc,
     large_angle_fractions,
     mask_auprc,
-    pooled_scores,
-    score_genomic_maps,
     seed_stability,
     summit_distance_correlation,
 )
+from attrprior.score_tables import pooled_scores, score_genomic_maps
 
 UNIFORM = [0.25, 0.25, 0.25, 0.25]
 

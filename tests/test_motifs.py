@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attrprior import motif_instances as mi
+from attrprior import motif_matches as mm
 from attrprior import motifs as mt
 from attrprior.pwms import load_jaspar_motifs
 from attrprior.sequences import one_hot_encode, reverse_complement
@@ -86,7 +88,7 @@ def kept(discovered):
 
 @pytest.fixture(scope="module")
 def best_matches(kept, jaspar):
-    matches = mt.match_to_database(kept, jaspar, n_matches=3)
+    matches = mm.match_to_database(kept, jaspar, n_matches=3)
     return matches[matches["rank"] == 1].set_index("motif")
 
 
@@ -125,7 +127,7 @@ def test_seqlets_lie_on_planted_instances(kept, best_matches, synthetic):
     for motif in kept:
         matrix_id = best_matches.loc[motif.name, "matrix_id"]
         own_gold = gold[gold["matrix_id"] == matrix_id]
-        curve = mt.cumulative_recall(motif.seqlets, own_gold)
+        curve = mi.cumulative_recall(motif.seqlets, own_gold)
         # Almost every seqlet overlaps a planted instance of the motif it matches ...
         assert curve["precision"].iloc[-1] >= 0.9
         # ... and the seqlets cover a good share of those instances.
@@ -148,11 +150,11 @@ def test_seqlet_coordinates_reproduce_the_matrices(discovered, kept, synthetic, 
 def test_instances_ranked_by_attribution_hit_the_planted_motifs(kept, synthetic):
     one_hot, hypothetical, gold = synthetic
     contributions = hypothetical * one_hot
-    calls = mt.call_instances(kept, contributions, one_hot)
+    calls = mi.call_instances(kept, contributions, one_hot)
     assert set(calls["motif"]) == {m.name for m in kept}
-    ranked = mt.rank_instances(calls, contributions)
+    ranked = mi.rank_instances(calls, contributions)
     assert (np.diff(ranked["attribution"]) <= 0).all()
-    curve = mt.cumulative_recall(ranked, gold)
+    curve = mi.cumulative_recall(ranked, gold)
     assert curve["hit"].iloc[:50].all()
     assert curve["recall"].is_monotonic_increasing
 
@@ -354,8 +356,8 @@ def test_filter_motifs_by_hand():
 def test_match_to_database_finds_a_motif_itself_on_either_strand(jaspar):
     gata2 = jaspar["MA0036.2"].pwm
     queries = {"forward": gata2, "reverse": reverse_complement(gata2)}
-    matches = mt.match_to_database(queries, jaspar, n_matches=2)
-    assert list(matches.columns) == list(mt.MATCH_COLUMNS)
+    matches = mm.match_to_database(queries, jaspar, n_matches=2)
+    assert list(matches.columns) == list(mm.MATCH_COLUMNS)
     assert matches["rank"].tolist() == [1, 2, 1, 2]
     best = matches[matches["rank"] == 1].set_index("motif")
     assert best["matrix_id"].tolist() == ["MA0036.2", "MA0036.2"]
@@ -364,16 +366,16 @@ def test_match_to_database_finds_a_motif_itself_on_either_strand(jaspar):
     assert best.loc["reverse", "strand"] == "-"
     assert (matches["q_value"] >= matches["p_value"]).all()
     assert (matches["q_value"] <= 1).all()
-    empty = mt.match_to_database([], jaspar)
-    assert list(empty.columns) == list(mt.MATCH_COLUMNS) and empty.empty
+    empty = mm.match_to_database([], jaspar)
+    assert list(empty.columns) == list(mm.MATCH_COLUMNS) and empty.empty
 
 
 def test_benjamini_hochberg_by_hand():
     # Sorted 0.01, 0.03, 0.04, 0.5 -> p n / i = 0.04, 0.06, 0.0533, 0.5 -> running minimum
     # from the largest p: 0.04, 0.0533, 0.0533, 0.5.
-    q = mt._benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
+    q = mm._benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5]))
     np.testing.assert_allclose(q, [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
-    np.testing.assert_allclose(mt._benjamini_hochberg(np.array([0.9, 0.8])), [0.9, 0.9])
+    np.testing.assert_allclose(mm._benjamini_hochberg(np.array([0.9, 0.8])), [0.9, 0.9])
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +393,7 @@ def test_call_instances_finds_exact_cwm_matches_on_both_strands():
     contributions = np.zeros_like(one_hot)
     contributions[0, :, 10:16] = word
     contributions[1, :, 20:26] = reverse_complement(word)
-    calls = mt.call_instances([motif], contributions, one_hot, top_fraction=0.0)
+    calls = mi.call_instances([motif], contributions, one_hot, top_fraction=0.0)
     assert calls[["example", "start", "end", "strand"]].values.tolist() == [
         [0, 10, 16, "+"],
         [1, 20, 26, "-"],
@@ -412,18 +414,18 @@ def test_rank_instances_by_hand():
             "label": ["a", "b", "c", "d", "e"],
         }
     )
-    ranked = mt.rank_instances(instances, contributions)
+    ranked = mi.rank_instances(instances, contributions)
     # |attribution|: a 3, b 5, c 11, d 1, e 5 (b before e: ties keep input order).
     assert ranked["label"].tolist() == ["c", "b", "e", "a", "d"]
     assert ranked["attribution"].tolist() == [11, 5, 5, 3, 1]
     assert ranked["rank"].tolist() == [1, 2, 3, 4, 5]
-    signed = mt.rank_instances(instances, contributions, absolute=False)
+    signed = mi.rank_instances(instances, contributions, absolute=False)
     assert signed["label"].tolist() == ["c", "e", "a", "d", "b"]
     assert signed["attribution"].tolist() == [11, 5, 3, 1, -5]
     with pytest.raises(ValueError, match="outside"):
-        mt.rank_instances(instances.assign(end=7), contributions)
+        mi.rank_instances(instances.assign(end=7), contributions)
     with pytest.raises(ValueError, match="missing columns"):
-        mt.rank_instances(instances.drop(columns="start"), contributions)
+        mi.rank_instances(instances.drop(columns="start"), contributions)
 
 
 def test_cumulative_recall_by_hand():
@@ -435,8 +437,8 @@ def test_cumulative_recall_by_hand():
             "end": [8, 9, 2, 11, 5],
         }
     )
-    curve = mt.cumulative_recall(calls, gold)
-    assert list(curve.columns) == list(mt.RECALL_COLUMNS)
+    curve = mi.cumulative_recall(calls, gold)
+    assert list(curve.columns) == list(mi.RECALL_COLUMNS)
     # Call 2 only touches gold [2, 5) (half-open), call 4 overlaps two gold regions.
     assert curve["hit"].tolist() == [True, False, True, True, False]
     assert curve["cumulative_hits"].tolist() == [1, 1, 2, 3, 3]
@@ -445,11 +447,11 @@ def test_cumulative_recall_by_hand():
     # Hits per call relative to an even spread (3 hits in 5 calls).
     np.testing.assert_allclose(curve["enrichment"], [1 / 0.6, 1 / 1.2, 2 / 1.8, 3 / 2.4, 3 / 3.0])
     # Every overlap above is exactly 1 bp.
-    strict = mt.cumulative_recall(calls, gold, min_overlap=2)
+    strict = mi.cumulative_recall(calls, gold, min_overlap=2)
     assert not strict["hit"].any()
     assert strict["recall"].tolist() == [0.0] * 5
     assert strict["enrichment"].isna().all()
-    no_gold = mt.cumulative_recall(calls, gold.iloc[:0])
+    no_gold = mi.cumulative_recall(calls, gold.iloc[:0])
     assert no_gold["recall"].isna().all()
 
 
@@ -481,7 +483,7 @@ def test_motif_logos_figure():
 
 
 def test_mask_regions_runs_by_hand():
-    from attrprior.motifs import mask_regions
+    from attrprior.motif_instances import mask_regions
 
     mask = np.array([[1, 1, 0, 0, 1], [0, 0, 0, 0, 0], [0, 1, 1, 1, 0]], dtype=bool)
     regions = mask_regions(mask)

@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from attrprior.sim.portal import (
-    MockPortal,
+from attrprior.sim.portal import MockPortal
+from attrprior.sim.portal_files import (
     add_ena_run,
     add_experiment,
     add_file,

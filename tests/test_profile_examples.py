@@ -19,8 +19,9 @@ from test_genome import (  # noqa: F401
 )
 
 import attrprior.genomics.profile_examples as examples_module
-from attrprior.genomics.profile_examples import ProfileExamples, build_profile_examples
-from attrprior.genomics.tracks import write_bigwig
+from attrprior.genomics.bigwig import write_bigwig
+from attrprior.genomics.profile_examples import build_profile_examples
+from attrprior.genomics.stored_profiles import ProfileExamples
 from attrprior.sequences import reverse_complement
 
 # --------------------------------------------------------------------------------------------

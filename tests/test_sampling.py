@@ -8,13 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attrprior.genomics.bigwig import write_bigwig
 from attrprior.genomics.genome import GenomeArray, encode_genome
 from attrprior.genomics.labels import BinaryLabels
-from attrprior.genomics.profile_examples import (
-    SEQUENCE_FILE,
-    ProfileExamples,
-    build_profile_examples,
-)
+from attrprior.genomics.profile_examples import build_profile_examples
 from attrprior.genomics.sampling import (
     BalancedWindows,
     genomic_splits,
@@ -26,7 +23,7 @@ from attrprior.genomics.sampling import (
     retained_profile_peaks,
     signal_ranks,
 )
-from attrprior.genomics.tracks import write_bigwig
+from attrprior.genomics.stored_profiles import SEQUENCE_FILE, ProfileExamples
 from attrprior.objectives import ArrayBatches
 from attrprior.sequences import N_CODE
 

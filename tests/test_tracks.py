@@ -8,22 +8,24 @@ import pyBigWig
 import pysam
 import pytest
 
+from attrprior.genomics.bigwig import (
+    bams_to_bigwig,
+    bams_to_stranded_bigwigs,
+    check_bigwig_chroms,
+    read_bigwig_values,
+    write_bigwig,
+)
 from attrprior.genomics.tracks import (
     DEFAULT_READ_FILTER,
     ReadFilter,
-    bams_to_bigwig,
-    bams_to_stranded_bigwigs,
     check_bam_chroms,
     check_bam_index,
-    check_bigwig_chroms,
     count_filtered_reads,
     filter_bam,
     five_prime_bedgraph,
     index_bam,
     merged_five_prime_counts,
-    read_bigwig_values,
     sum_intervals,
-    write_bigwig,
 )
 
 SIZES = {"chr1": 3000, "chr2": 2000}

@@ -18,10 +18,10 @@ from attrprior.explained import (
     explained_model,
     profile_attribution_target,
 )
+from attrprior.genomics.bigwig import write_bigwig
 from attrprior.genomics.genome import GenomeArray, encode_genome
 from attrprior.genomics.profile_examples import build_profile_examples
 from attrprior.genomics.sampling import ProfileBatches, profile_splits
-from attrprior.genomics.tracks import write_bigwig
 from attrprior.losses import profile_loss
 from attrprior.models import TsengProfileCNN
 from attrprior.objectives import (

@@ -17,7 +17,8 @@ from snakemake_runner import planned_jobs, snakemake, workdir_with
 from attrprior.io import load_npz
 from attrprior.sim.billboard import simulate_billboard
 from attrprior.sim.datasets import load_dataset
-from attrprior.sim.portal import MockPortal, add_github_file, add_zenodo_file
+from attrprior.sim.portal import MockPortal
+from attrprior.sim.portal_files import add_github_file, add_zenodo_file
 
 LEF1 = Path(__file__).parent / "data" / "koo" / "LEF1_200.h5"
 RECORD = 7011631  # the paper's Zenodo record

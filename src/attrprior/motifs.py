@@ -6,11 +6,11 @@ The steps, in order:
    returns one :class:`DiscoveredMotif` per pattern, with its seqlets.
 2. :func:`filter_motifs` applies the paper's motif filters (:func:`passes_filter`) and trims
    the flanks of the motifs that pass (:func:`trim_bounds`, :func:`trim_motif`).
-3. :func:`match_to_database` matches motifs to a database (e.g. JASPAR from
-   :func:`attrprior.pwms.load_jaspar_motifs`) with TOMTOM (``memelite``).
-4. :func:`call_instances` scans contribution maps with the motifs' CWMs;
-   :func:`rank_instances` ranks instances (calls or seqlets) by their total attribution and
-   :func:`cumulative_recall` follows how many of the top-k calls overlap gold-standard regions.
+3. :func:`attrprior.motif_matches.match_to_database` matches motifs to a database (e.g.
+   JASPAR from :func:`attrprior.pwms.load_jaspar_motifs`) with TOMTOM (``memelite``).
+4. :mod:`attrprior.motif_instances` scans contribution maps with the motifs' CWMs, ranks
+   instances by their total attribution and follows how many of the top-k calls overlap
+   gold-standard regions.
 5. :func:`write_motifs` / :func:`read_motifs` store motifs (``.npz`` plus a TSV summary).
 
 Every attribution or sequence array is ``(N, 4, L)``: examples, bases A/C/G/T, positions.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,26 +33,7 @@ import pandas as pd
 
 from attrprior.arguments import check_fraction, check_int
 from attrprior.io import atomic_path, read_npz
-from attrprior.pwms import Motif
 from attrprior.sequences import ALPHABET
-from attrprior.sequences import reverse_complement as _reverse_complement
-
-__all__ = [
-    "DiscoveredMotif",
-    "find_motifs",
-    "information_content",
-    "trim_bounds",
-    "trim_motif",
-    "passes_filter",
-    "filter_motifs",
-    "match_to_database",
-    "call_instances",
-    "rank_instances",
-    "cumulative_recall",
-    "mask_regions",
-    "write_motifs",
-    "read_motifs",
-]
 
 #: TF-MoDISco settings of Tseng et al. (2020); everything else is modisco-lite's default.
 PAPER_MODISCO_SETTINGS = {
@@ -64,21 +45,10 @@ PAPER_MODISCO_SETTINGS = {
     "final_min_cluster_size": 60,
 }
 
+
 SEQLET_COLUMNS = ("example", "start", "end", "strand")
-MATCH_COLUMNS = (
-    "motif",
-    "rank",
-    "matrix_id",
-    "target_name",
-    "p_value",
-    "q_value",
-    "score",
-    "offset",
-    "overlap",
-    "strand",
-)
-INSTANCE_COLUMNS = ("example", "start", "end", "strand", "motif", "similarity", "pwm_score")
-RECALL_COLUMNS = ("rank", "hit", "cumulative_hits", "precision", "recall", "enrichment")
+
+
 SUMMARY_COLUMNS = (
     "name",
     "sign",
@@ -89,13 +59,11 @@ SUMMARY_COLUMNS = (
     "max_ic",
 )
 
+
 _FORMAT = "attrprior.motifs/1"
+
+
 _TOLERANCE = 1e-6
-
-
-# --------------------------------------------------------------------------------------------
-# Motif records
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
@@ -171,11 +139,6 @@ class DiscoveredMotif:
     def consensus(self) -> str:
         """The most frequent base at each position."""
         return "".join(np.array(list(ALPHABET))[self.ppm.argmax(axis=0)])
-
-
-# --------------------------------------------------------------------------------------------
-# TF-MoDISco
-# --------------------------------------------------------------------------------------------
 
 
 def find_motifs(
@@ -344,11 +307,6 @@ def _from_pattern(pattern, name: str, sign: int) -> DiscoveredMotif:
         hypothetical_cwm=np.asarray(pattern.hypothetical_contribs, dtype=np.float64).T,
         seqlets=_interval_table(rows),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Information content, trimming and filters
-# --------------------------------------------------------------------------------------------
 
 
 def information_content(
@@ -559,393 +517,6 @@ def filter_motifs(
     return kept
 
 
-# --------------------------------------------------------------------------------------------
-# Database matches (TOMTOM)
-# --------------------------------------------------------------------------------------------
-
-
-def match_to_database(
-    motifs: Sequence[DiscoveredMotif] | Mapping[str, np.ndarray],
-    database: Mapping[str, Motif] | Mapping[str, np.ndarray],
-    *,
-    n_matches: int = 3,
-    reverse_complement: bool = True,
-) -> pd.DataFrame:
-    """Match motifs to a motif database with TOMTOM (``memelite.tomtom``).
-
-    Each query PPM is compared with every database PPM (and its reverse complement when
-    ``reverse_complement``). TOMTOM builds its null distribution from the database columns,
-    so use a database of at least ~25-50 motifs (memelite warns below 25).
-
-    Parameters
-    ----------
-    motifs : sequence of DiscoveredMotif, or mapping of str to numpy.ndarray (4, W)
-        Queries; a DiscoveredMotif contributes its ``ppm`` (trim it first with
-        :func:`filter_motifs` / :func:`trim_motif` for the paper's setting).
-    database : mapping of str to attrprior.pwms.Motif, or of str to numpy.ndarray (4, W)
-        Targets keyed by matrix ID (e.g. :func:`attrprior.pwms.load_jaspar_motifs`). A Motif's
-        ``name`` fills ``target_name``; for plain arrays it is the key.
-    n_matches : int
-        Number of best matches reported per query.
-    reverse_complement : bool
-        Also compare with the reverse-complemented targets.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``motif``, ``rank`` (1 = best), ``matrix_id``, ``target_name``, ``p_value``,
-        ``q_value``, ``score``, ``offset``, ``overlap`` (TOMTOM's best alignment) and
-        ``strand`` (``"-"`` when the reverse-complemented target aligned best). Rows are
-        ordered by query, then by p-value. q-values are Benjamini-Hochberg over all targets of
-        the same query.
-    """
-    check_int(n_matches, "n_matches", minimum=1)
-    names, queries = _named_matrices(motifs, "motifs")
-    ids, targets = _named_matrices(database, "database")
-    if not ids:
-        raise ValueError("database: must not be empty")
-    target_names = {
-        key: (value.name if isinstance(value, Motif) else key) for key, value in database.items()
-    }
-    if not names:
-        return pd.DataFrame({c: [] for c in MATCH_COLUMNS})
-
-    from memelite import tomtom  # imported here: numba kernels, only needed here
-
-    p_values, scores, offsets, overlaps, strands = tomtom(
-        [np.ascontiguousarray(q) for q in queries],
-        [np.ascontiguousarray(t) for t in targets],
-        reverse_complement=reverse_complement,
-    )
-    rows = []
-    for i, name in enumerate(names):
-        q_values = _benjamini_hochberg(p_values[i])
-        order = np.argsort(p_values[i], kind="stable")[:n_matches]
-        for rank, j in enumerate(order, start=1):
-            rows.append(
-                (
-                    name,
-                    rank,
-                    ids[j],
-                    target_names[ids[j]],
-                    float(p_values[i, j]),
-                    float(q_values[j]),
-                    float(scores[i, j]),
-                    int(offsets[i, j]),
-                    int(overlaps[i, j]),
-                    "-" if strands[i, j] else "+",
-                )
-            )
-    return pd.DataFrame.from_records(rows, columns=list(MATCH_COLUMNS))
-
-
-def _benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg q-values (adjusted p-values, capped at 1), in input order."""
-    p_values = np.asarray(p_values, dtype=np.float64)
-    n = len(p_values)
-    order = np.argsort(p_values, kind="stable")
-    scaled = p_values[order] * n / np.arange(1, n + 1)
-    # q_(i) = min over j >= i of p_(j) n / j
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    q_values = np.empty(n)
-    q_values[order] = np.minimum(adjusted, 1.0)
-    return q_values
-
-
-def _named_matrices(
-    items: Sequence[DiscoveredMotif] | Mapping, argument: str
-) -> tuple[list[str], list[np.ndarray]]:
-    """Names and float64 (4, W) PPMs of motif records, Motifs or arrays."""
-    if isinstance(items, Mapping):
-        pairs = list(items.items())
-    else:
-        pairs = [(motif.name, motif) for motif in items]
-    names, matrices = [], []
-    for name, item in pairs:
-        if isinstance(item, DiscoveredMotif):
-            matrix = item.ppm
-        elif isinstance(item, Motif):
-            matrix = item.pwm
-        else:
-            matrix = _as_ppm(item, f"{argument}[{name!r}]")
-        names.append(str(name))
-        matrices.append(np.asarray(matrix, dtype=np.float64))
-    if len(set(names)) != len(names):
-        raise ValueError(f"{argument}: names must be unique")
-    return names, matrices
-
-
-# --------------------------------------------------------------------------------------------
-# Motif instances
-# --------------------------------------------------------------------------------------------
-
-
-def call_instances(
-    motifs: Sequence[DiscoveredMotif],
-    contributions: np.ndarray,
-    one_hot: np.ndarray,
-    *,
-    top_fraction: float = 0.1,
-    background: float | Sequence[float] = 0.25,
-    pseudocount: float = 0.001,
-    batch_size: int = 64,
-) -> pd.DataFrame:
-    """Call motif instances by scanning contribution maps with each motif's CWM.
-
-    Every window of each example is compared with the CWM and its reverse complement by
-    continuous Jaccard similarity: both the window and the CWM are L1-normalised as a whole;
-    at each position, ``sum_b min(|a_b|, |c_b|) sign(a_b) sign(c_b) / sum_b max(|a_b|, |c_b|)``
-    (0 where the denominator is 0), summed over positions. The better strand is kept (``"+"``
-    on ties). Windows whose PWM log-odds score on that strand,
-    ``sum_j log2(q_{x_j, j} / bg_{x_j})`` with ``q`` the pseudocounted PPM, is not positive
-    are dropped; of the rest, each motif keeps the windows whose similarity reaches the value
-    at position ``floor(top_fraction * n)`` of its descending order. Overlapping calls are not
-    merged. Rank the result with :func:`rank_instances`.
-
-    Parameters
-    ----------
-    motifs : sequence of DiscoveredMotif
-        Motifs (trimmed, e.g. from :func:`filter_motifs`); their ``cwm`` and ``ppm`` are used.
-    contributions : numpy.ndarray, shape (N, 4, L)
-        Actual contributions (hypothetical × one-hot).
-    one_hot : numpy.ndarray, shape (N, 4, L)
-        One-hot sequences.
-    top_fraction : float
-        Fraction of each motif's PWM-passing windows kept, by similarity (paper: 0.1).
-    background, pseudocount
-        As in :func:`information_content`, for the PWM score.
-    batch_size : int
-        Examples scanned at once (memory: about ``batch_size * L * 4 * W`` floats).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``example``, ``start``, ``end``, ``strand``, ``motif`` (name),
-        ``similarity`` and ``pwm_score``; ordered by motif, example, start.
-    """
-    contributions = _as_tracks(contributions, "contributions")
-    one_hot = _as_one_hot(one_hot, "one_hot")
-    if contributions.shape != one_hot.shape:
-        raise ValueError(
-            f"contributions and one_hot: shapes differ, {contributions.shape} and {one_hot.shape}"
-        )
-    check_fraction(top_fraction, "top_fraction")
-    check_int(batch_size, "batch_size", minimum=1)
-    background = _as_background(background)
-    length = one_hot.shape[2]
-
-    tables = []
-    for motif in motifs:
-        width = motif.width
-        if width > length:
-            raise ValueError(f"motif {motif.name!r}: width {width} exceeds the length {length}")
-        q = (motif.ppm + pseudocount) / (1.0 + len(ALPHABET) * pseudocount)
-        log_odds = np.log2(np.where(q > 0, q, np.finfo(float).tiny) / background[:, None])
-        kernels = {"+": (motif.cwm, log_odds)}
-        kernels["-"] = (_reverse_complement(motif.cwm), _reverse_complement(log_odds))
-        parts = []
-        for first in range(0, len(one_hot), batch_size):
-            batch = slice(first, first + batch_size)
-            similarity, pwm_score = {}, {}
-            for strand, (cwm, pwm) in kernels.items():
-                similarity[strand] = _window_jaccard(contributions[batch], cwm)
-                pwm_score[strand] = _window_dot(one_hot[batch], pwm)
-            reverse = similarity["-"] > similarity["+"]
-            best_similarity = np.where(reverse, similarity["-"], similarity["+"])
-            best_pwm = np.where(reverse, pwm_score["-"], pwm_score["+"])
-            example, start = np.nonzero(best_pwm > 0)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "example": example + first,
-                        "start": start,
-                        "end": start + width,
-                        "strand": np.where(reverse[example, start], "-", "+"),
-                        "motif": motif.name,
-                        "similarity": best_similarity[example, start],
-                        "pwm_score": best_pwm[example, start],
-                    }
-                )
-            )
-        table = pd.concat(parts, ignore_index=True)
-        if len(table):
-            ordered = np.sort(table["similarity"].to_numpy())[::-1]
-            limit = ordered[min(int(len(ordered) * top_fraction), len(ordered) - 1)]
-            table = table[table["similarity"] >= limit]
-        tables.append(table)
-    if not tables:
-        return _empty_instances()
-    result = pd.concat(tables, ignore_index=True)
-    return result.astype({"example": "int64", "start": "int64", "end": "int64"})[
-        list(INSTANCE_COLUMNS)
-    ]
-
-
-def _windows(x: np.ndarray, width: int) -> np.ndarray:
-    """(n, 4, L) -> (n, P, 4, W) views of every window, P = L - W + 1."""
-    return np.lib.stride_tricks.sliding_window_view(x, width, axis=2).transpose(0, 2, 1, 3)
-
-
-def _window_dot(one_hot: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Sum of ``matrix`` (4, W) entries picked by each one-hot window; shape (n, P)."""
-    return np.einsum("npbw,bw->np", _windows(one_hot, matrix.shape[1]), matrix)
-
-
-def _window_jaccard(contributions: np.ndarray, cwm: np.ndarray) -> np.ndarray:
-    """Continuous Jaccard similarity of every window with ``cwm`` (see call_instances)."""
-    windows = _windows(contributions, cwm.shape[1])
-    totals = np.abs(windows).sum(axis=(2, 3), keepdims=True)
-    a = windows / np.where(totals > 0, totals, 1.0)
-    c = cwm / max(np.abs(cwm).sum(), np.finfo(float).tiny)
-    intersection = (np.minimum(np.abs(a), np.abs(c)) * np.sign(a) * np.sign(c)).sum(axis=2)
-    union = np.maximum(np.abs(a), np.abs(c)).sum(axis=2)
-    ratio = np.where(union > 0, intersection / np.where(union > 0, union, 1.0), 0.0)
-    return ratio.sum(axis=2)
-
-
-def rank_instances(
-    instances: pd.DataFrame, contributions: np.ndarray, *, absolute: bool = True
-) -> pd.DataFrame:
-    """Rank motif instances (or seqlets) by their total attribution, highest first.
-
-    Parameters
-    ----------
-    instances : pandas.DataFrame
-        One row per instance with integer columns ``example``, ``start`` and ``end``; other
-        columns are carried along.
-    contributions : numpy.ndarray, shape (N, 4, L)
-        Actual contributions (hypothetical × one-hot).
-    absolute : bool
-        Total attribution = sum of ``|contributions|`` over the 4 bases and the instance's
-        positions (default, as in Tseng et al.); otherwise the signed sum.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``instances`` with columns ``attribution`` and ``rank`` (1 = highest),
-        sorted by decreasing attribution; ties keep their input order. The index is reset.
-    """
-    contributions = _as_tracks(contributions, "contributions")
-    table = _as_intervals(instances, "instances", stranded=False, copy=True)
-    n, _, length = contributions.shape
-    _check_bounds(table, n, length, "instances")
-    track = (np.abs(contributions) if absolute else contributions).sum(axis=1)
-    cumulative = np.concatenate([np.zeros((n, 1)), np.cumsum(track, axis=1)], axis=1)
-    example = table["example"].to_numpy()
-    table["attribution"] = (
-        cumulative[example, table["end"].to_numpy()]
-        - cumulative[example, table["start"].to_numpy()]
-    )
-    order = np.argsort(-table["attribution"].to_numpy(), kind="stable")
-    table = table.iloc[order].reset_index(drop=True)
-    table["rank"] = np.arange(1, len(table) + 1, dtype=np.int64)
-    return table
-
-
-def cumulative_recall(
-    ranked_instances: pd.DataFrame, gold_regions: pd.DataFrame, *, min_overlap: int = 1
-) -> pd.DataFrame:
-    """Overlap of the top-k ranked instances with gold-standard regions, for every k.
-
-    An instance hits if it shares at least ``min_overlap`` bp with a gold region of the same
-    example (intervals are half-open, so touching intervals do not overlap).
-
-    Parameters
-    ----------
-    ranked_instances : pandas.DataFrame
-        Instances in rank order (e.g. from :func:`rank_instances`), columns ``example``,
-        ``start``, ``end``.
-    gold_regions : pandas.DataFrame
-        Gold-standard regions (e.g. ChIP-nexus instances or planted motifs), columns
-        ``example``, ``start``, ``end``.
-    min_overlap : int
-        Minimum overlap in bp.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per k = 1..M: ``rank`` (k), ``hit`` (whether instance k hits),
-        ``cumulative_hits`` (hits among the top k; the paper's curve), ``precision``
-        (``cumulative_hits / k``), ``recall`` (fraction of gold regions hit by at least one
-        of the top k; NaN without gold regions) and ``enrichment`` (``cumulative_hits``
-        divided by its expectation ``k * total_hits / M`` if hits were spread evenly; NaN
-        without hits).
-    """
-    check_int(min_overlap, "min_overlap", minimum=1)
-    calls = _as_intervals(ranked_instances, "ranked_instances", stranded=False)
-    gold = _as_intervals(gold_regions, "gold_regions", stranded=False)
-    n_calls, n_gold = len(calls), len(gold)
-    calls = calls[["example", "start", "end"]].assign(call=np.arange(n_calls))
-    gold = gold[["example", "start", "end"]].assign(region=np.arange(n_gold))
-    pairs = calls.merge(gold, on="example", suffixes=("_call", "_gold"))
-    overlap = np.minimum(pairs["end_call"], pairs["end_gold"]) - np.maximum(
-        pairs["start_call"], pairs["start_gold"]
-    )
-    pairs = pairs[overlap >= min_overlap]
-
-    hit = np.zeros(n_calls, dtype=bool)
-    hit[pairs["call"].to_numpy()] = True
-    # Each gold region counts from the best-ranked call that hits it.
-    first_hit = pairs.groupby("region")["call"].min().to_numpy().astype(np.int64)
-    newly_recalled = np.bincount(first_hit, minlength=n_calls)[:n_calls]
-    k = np.arange(1, n_calls + 1)
-    cumulative_hits = np.cumsum(hit)
-    total_hits = cumulative_hits[-1] if n_calls else 0
-    return pd.DataFrame(
-        {
-            "rank": k.astype(np.int64),
-            "hit": hit,
-            "cumulative_hits": cumulative_hits.astype(np.int64),
-            "precision": cumulative_hits / k,
-            "recall": np.cumsum(newly_recalled) / n_gold if n_gold else np.full(n_calls, np.nan),
-            "enrichment": (
-                cumulative_hits / (k * total_hits / n_calls)
-                if total_hits
-                else np.full(n_calls, np.nan)
-            ),
-        },
-        columns=list(RECALL_COLUMNS),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Storage
-# --------------------------------------------------------------------------------------------
-
-
-def mask_regions(mask: np.ndarray) -> pd.DataFrame:
-    """Runs of True in per-position masks, as a region table (gold standards for
-    :func:`cumulative_recall`).
-
-    Parameters
-    ----------
-    mask : numpy.ndarray of bool, shape (N, L)
-        E.g. planted-motif, footprint or ChIP-nexus-peak positions of each example.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``example``, ``start``, ``end`` (half-open), one row per maximal run, ordered by
-        example then start.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if mask.ndim != 2:
-        raise ValueError(f"mask: expected shape (N, L), got {mask.shape}")
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
-    steps = np.diff(padded, axis=1)
-    starts = np.argwhere(steps == 1)
-    ends = np.argwhere(steps == -1)
-    # Rows of argwhere are ordered by example, then position: starts and ends pair up.
-    return pd.DataFrame(
-        {
-            "example": starts[:, 0].astype(np.int64),
-            "start": starts[:, 1].astype(np.int64),
-            "end": ends[:, 1].astype(np.int64),
-        }
-    )
-
-
 def write_motifs(
     motifs: Sequence[DiscoveredMotif],
     path: str | os.PathLike,
@@ -1058,11 +629,6 @@ def read_motifs(path: str | os.PathLike) -> list[DiscoveredMotif]:
         return motifs
 
 
-# --------------------------------------------------------------------------------------------
-# Validation helpers
-# --------------------------------------------------------------------------------------------
-
-
 def _as_tracks(x: np.ndarray, name: str) -> np.ndarray:
     """``x`` as a finite float array of shape (N, 4, L) with N, L >= 1."""
     x = np.asarray(x, dtype=np.float64)
@@ -1116,11 +682,6 @@ def _interval_table(rows: list[tuple]) -> pd.DataFrame:
     """A seqlet table with fixed columns and dtypes, also when empty."""
     table = pd.DataFrame.from_records(rows, columns=list(SEQLET_COLUMNS))
     return table.astype({"example": "int64", "start": "int64", "end": "int64", "strand": str})
-
-
-def _empty_instances() -> pd.DataFrame:
-    table = pd.DataFrame({c: [] for c in INSTANCE_COLUMNS})
-    return table.astype({"example": "int64", "start": "int64", "end": "int64", "similarity": float})
 
 
 def _as_intervals(

@@ -25,11 +25,11 @@ from attrprior.attribution import (
     profile_input_attributions,
 )
 from attrprior.conditions import PROFILE_PRIOR_DEFAULTS, Condition
-from attrprior.genomics.profile_examples import ProfileBatch
 from attrprior.genomics.sampling import ProfileBatches
+from attrprior.genomics.stored_profiles import ProfileBatch
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
-from attrprior.metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 from attrprior.priors import l2_penalty, prior_loss
+from attrprior.profile_metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 
 
 def condition_losses(
@@ -289,7 +289,7 @@ class ProfileTensors(NamedTuple):
 
     @classmethod
     def from_batch(cls, batch: ProfileBatch, device: torch.device | str) -> ProfileTensors:
-        """Move a :class:`attrprior.genomics.profile_examples.ProfileBatch` to ``device``."""
+        """Move a :class:`attrprior.genomics.stored_profiles.ProfileBatch` to ``device``."""
         is_peak = np.ones(len(batch.indices), bool) if batch.is_peak is None else batch.is_peak
         return cls(
             torch.as_tensor(batch.one_hot, device=device),
@@ -471,7 +471,7 @@ def evaluate_profile_model(
     device : torch.device or str
     smooth_sigma, smooth_truncate : float
         Gaussian smoothing of observed and predicted profiles before the JSD (σ = 3, kernel
-        cut at 4σ, reflected ends; :func:`attrprior.metrics.smooth_profiles`).
+        cut at 4σ, reflected ends; :func:`attrprior.profile_metrics.smooth_profiles`).
 
     Returns
     -------
@@ -481,7 +481,7 @@ def evaluate_profile_model(
         profile and the smoothed predicted probabilities, strands averaged; ``count_mse``,
         ``count_pearson``, ``count_spearman``: observed ``log(1 + total)`` against predicted
         log counts, correlations per task (examples and strands pooled) averaged over tasks;
-        ``n_examples``. See :class:`attrprior.metrics.ProfileMetricSums`.
+        ``n_examples``. See :class:`attrprior.profile_metrics.ProfileMetricSums`.
     """
     device = torch.device(device)
     model.to(device).eval()

@@ -376,7 +376,7 @@ def cumulative_recall_curves(recall: pd.DataFrame, reference: str | None = None)
     ----------
     recall : DataFrame
         ``dataset, model, condition, rank, cumulative_hits`` (from
-        :func:`attrprior.motifs.cumulative_recall`, one block per dataset, model and
+        :func:`attrprior.motif_instances.cumulative_recall`, one block per dataset, model and
         condition; calls ranked by total attribution).
     reference : str, optional
         Condition drawn first (the no-prior baseline).

@@ -21,8 +21,8 @@ import numpy as np
 from attrprior.genomics.genome import GenomeArray
 from attrprior.genomics.labels import load_binary_labels
 from attrprior.genomics.peaks import read_narrowpeak
-from attrprior.genomics.profile_examples import ProfileExamples
 from attrprior.genomics.sampling import genomic_splits, profile_splits, retained_positives
+from attrprior.genomics.stored_profiles import ProfileExamples
 from attrprior.io import load_npz
 from attrprior.objectives import ProfileObjective
 from attrprior.pwms import load_jaspar_motifs

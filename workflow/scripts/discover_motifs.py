@@ -7,18 +7,15 @@ import logging
 import pandas as pd
 
 from attrprior.io import load_npz, log_to_file, write_tsv
-from attrprior.motifs import (
-    MATCH_COLUMNS,
+from attrprior.motif_instances import (
     RECALL_COLUMNS,
     call_instances,
     cumulative_recall,
-    filter_motifs,
-    find_motifs,
     mask_regions,
-    match_to_database,
     rank_instances,
-    write_motifs,
 )
+from attrprior.motif_matches import MATCH_COLUMNS, match_to_database
+from attrprior.motifs import filter_motifs, find_motifs, write_motifs
 from attrprior.plots import motif_logos, save_figure
 from attrprior.pwms import load_jaspar_motifs
 

@@ -29,8 +29,8 @@ from attrprior.genomics.peaks import (
     window_interval_mask,
     window_summit_distance,
 )
-from attrprior.genomics.profile_examples import ProfileExamples
 from attrprior.genomics.sampling import positive_and_negative_windows, profile_attribution_examples
+from attrprior.genomics.stored_profiles import ProfileExamples
 from attrprior.io import atomic_path, log_to_file
 
 log_to_file(snakemake.log[0])

@@ -12,7 +12,8 @@ import logging
 
 import pandas as pd
 
-from attrprior.genomics.labels import label_agreement, load_binary_labels
+from attrprior.genomics.label_agreement import label_agreement
+from attrprior.genomics.labels import load_binary_labels
 from attrprior.io import log_to_file, write_text, write_tsv
 from attrprior.stats import to_markdown
 

@@ -7,8 +7,9 @@ builder logs how many alignments it kept ("kept N of M alignments") into the rul
 import logging
 from pathlib import Path
 
+from attrprior.genomics.bigwig import bams_to_bigwig, bams_to_stranded_bigwigs
 from attrprior.genomics.peaks import read_chrom_sizes
-from attrprior.genomics.tracks import ReadFilter, bams_to_bigwig, bams_to_stranded_bigwigs
+from attrprior.genomics.tracks import ReadFilter
 from attrprior.io import log_to_file
 
 log_to_file(snakemake.log[0])

@@ -9,7 +9,7 @@ import logging
 
 from attrprior.correction import raw_map_angles
 from attrprior.io import load_npz, log_to_file, write_tsv
-from attrprior.metrics import angle_statistics, pooled_scores, score_genomic_maps, score_maps
+from attrprior.score_tables import angle_statistics, pooled_scores, score_genomic_maps, score_maps
 
 log_to_file(snakemake.log[0])
 settings = snakemake.params.evaluation

@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 
 from attrprior.io import log_to_file, write_text, write_tsv
-from attrprior.metrics import MAP_METRICS
+from attrprior.score_tables import MAP_METRICS
 from attrprior.stats import (
     compare_corrected_to_raw,
     compare_to_reference,

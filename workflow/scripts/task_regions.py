@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from attrprior.genomics.genome import GenomeArray
-from attrprior.genomics.labels import koo_task_regions
+from attrprior.genomics.koo_regions import koo_task_regions
 from attrprior.genomics.peaks import read_bed, read_chrom_sizes
 from attrprior.genomics.sampling import region_examples
 from attrprior.io import atomic_path, log_to_file, write_tsv

@@ -32,10 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attrprior.genomics.tracks import (
-    ChromSizes,
-    as_chrom_sizes,
-)
+from attrprior.genomics.tracks import ChromSizes, as_chrom_sizes
 from attrprior.io import atomic_path
 from attrprior.sequences import ALPHABET, N_CODE, codes_to_one_hot, encode_codes
 

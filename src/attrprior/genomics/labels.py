@@ -1,4 +1,4 @@
-"""Binary labels from peaks: Tseng et al.'s genome-wide bins and Koo-style 200-bp regions.
+"""Binary labels from peaks: Tseng et al.'s genome-wide bins.
 
 Tseng et al. (2020) binary tasks
 --------------------------------
@@ -24,10 +24,9 @@ bins form a regular grid, so the overlap of every (interval, bin) pair is comput
 form and summed per bin with :func:`numpy.bincount`; nothing loops over bins in Python, and
 only one chromosome's bins are in memory at a time.
 
-Koo-style tasks (Majdandzic et al. 2023)
-----------------------------------------
-:func:`koo_task_regions`: ChIP-seq summits are positives, DNase-seq summits away from any
-ChIP-seq peak are negatives, ``width`` bp each, balanced and randomly split.
+Koo-style 200-bp regions (Majdandzic et al. 2023) are in
+:mod:`attrprior.genomics.koo_regions`; agreement of labels with a simulated genome's truth in
+:mod:`attrprior.genomics.label_agreement`.
 """
 
 from __future__ import annotations
@@ -46,31 +45,21 @@ import pandas as pd
 from attrprior.genomics.chroms import parse_split_region
 from attrprior.genomics.peaks import (
     merge_intervals,
-    overlaps_any,
     read_bed,
     read_chrom_sizes,
     read_narrowpeak,
-    summit_positions,
     validate_intervals,
 )
 from attrprior.io import atomic_path
-from attrprior.sim.datasets import DEFAULT_SPLIT_FRACTIONS, check_split_fractions, random_split
-
-__all__ = [
-    "ChromosomeLabels",
-    "BinaryLabels",
-    "binary_labels",
-    "write_binary_labels",
-    "load_binary_labels",
-    "label_agreement",
-    "koo_task_regions",
-    "central_bin_coverage",
-]
 
 log = logging.getLogger(__name__)
 
+
 PeakInput = pd.DataFrame | str | os.PathLike
+
+
 ChromSizesInput = Mapping[str, int] | pd.Series | str | os.PathLike
+
 
 #: Keys of the labels ``.npz`` file.
 NPZ_KEYS = (
@@ -85,9 +74,15 @@ NPZ_KEYS = (
     "flank",
     "min_overlap",
 )
+
+
 _SUMMARY_COUNTS = ("bins", "windows", "dropped_off_end", "dropped_blacklist")
+
+
 # Rows per block when copying spilled per-chromosome arrays into the output file.
 _COPY_BLOCK = 1 << 22
+
+
 # Positions within a chromosome stay below this in the (chromosome, position) sort keys.
 _CHROM_KEY = np.int64(1) << np.int64(40)
 
@@ -220,11 +215,6 @@ def region_mask(
             inside &= positions < end
         mask |= inside
     return mask
-
-
-# --------------------------------------------------------------------------------------------
-# Tseng et al. binary labels
-# --------------------------------------------------------------------------------------------
 
 
 def binary_labels(
@@ -432,204 +422,6 @@ def load_binary_labels(path: str | os.PathLike) -> BinaryLabels:
         stride=int(arrays["stride"]),
         flank=int(arrays["flank"]),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Agreement with simulated truth
-# --------------------------------------------------------------------------------------------
-
-
-def label_agreement(
-    labels: BinaryLabels,
-    truth_sites_per_task: Sequence[pd.DataFrame | str | os.PathLike],
-    *,
-    max_distance: int = 0,
-) -> pd.DataFrame:
-    """Recall and precision of positive labels against known bound sites (simulations).
-
-    A site ``[start, end)`` is represented by its centre ``(start + end) // 2``.
-
-    - **Recall**: a site's bin is the bin whose centre is closest to the site centre, index
-      ``floor((2 * centre - bin_size + stride) / (2 * stride))`` (ties go to the later bin).
-      A site is *scored* when that bin's window was kept (not off a chromosome end nor
-      blacklisted, and the chromosome is labelled), and *recalled* when the window is
-      labelled 1 for the task. Recall = recalled / scored (ambiguous counts as not recalled).
-    - **Precision**: a positive window is *supported* when a site centre lies within
-      ``max_distance`` bp of its central bin, i.e. in ``[bin start - max_distance, bin end +
-      max_distance)``. Precision = supported / positive windows.
-
-    Parameters
-    ----------
-    labels : BinaryLabels
-        From :func:`load_binary_labels`.
-    truth_sites_per_task : sequence of DataFrame or path-like, length T
-        Per task (in ``labels.tasks`` order), the true sites: a table with ``chrom``,
-        ``start``, ``end`` or a BED file.
-    max_distance : int
-        Slack for precision, in bp (0: the site centre must lie inside the central bin).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per task: ``task``, ``n_sites``, ``n_sites_scored``, ``recall``,
-        ``n_positive``, ``precision`` (NaN when its denominator is 0).
-    """
-    n_tasks = labels.labels.shape[1]
-    if len(truth_sites_per_task) != n_tasks:
-        raise ValueError(
-            f"truth_sites_per_task has {len(truth_sites_per_task)} entries for {n_tasks} tasks"
-        )
-    if max_distance < 0:
-        raise ValueError(f"max_distance must be >= 0, got {max_distance}")
-    bin_start = labels.start + labels.flank
-    window_key = labels.chrom.astype(np.int64) * _CHROM_KEY + bin_start
-    order = np.argsort(window_key, kind="stable")
-    sorted_key = window_key[order]
-    rows = []
-    for t, sites in enumerate(truth_sites_per_task):
-        if isinstance(sites, pd.DataFrame):
-            source = f"truth sites of task {labels.tasks[t]!r}"
-            table = validate_intervals(sites, source=source, allow_empty=True)
-        else:
-            table = read_bed(sites, allow_empty=True)
-        site_chrom, centre = _site_centres(table, labels.chrom_names)
-        nearest = (2 * centre - labels.bin_size + labels.stride) // (2 * labels.stride)
-        site_key = site_chrom * _CHROM_KEY + nearest * labels.stride
-        found, row = _lookup(sorted_key, order, site_key, valid=(site_chrom >= 0) & (nearest >= 0))
-        recalled = np.zeros(len(found), dtype=bool)
-        recalled[found] = labels.labels[row[found], t] == 1
-
-        positive = np.flatnonzero(labels.labels[:, t] == 1)
-        centre_key = np.sort(site_chrom[site_chrom >= 0] * _CHROM_KEY + centre[site_chrom >= 0])
-        low = window_key[positive] - max_distance
-        high = window_key[positive] + labels.bin_size + max_distance
-        supported = np.searchsorted(centre_key, high) > np.searchsorted(centre_key, low)
-        rows.append(
-            {
-                "task": str(labels.tasks[t]),
-                "n_sites": len(centre),
-                "n_sites_scored": int(found.sum()),
-                "recall": _ratio(recalled.sum(), found.sum()),
-                "n_positive": len(positive),
-                "precision": _ratio(supported.sum(), len(positive)),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------------------------
-# Koo-style 200-bp regions
-# --------------------------------------------------------------------------------------------
-
-
-def koo_task_regions(
-    chip_peaks: PeakInput,
-    dnase_peaks: PeakInput,
-    chrom_sizes: ChromSizesInput,
-    blacklist: PeakInput | None = None,
-    *,
-    width: int = 200,
-    split_fractions: Mapping[str, float] = DEFAULT_SPLIT_FRACTIONS,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Balanced positive / negative regions of one ChIP-seq task (Majdandzic et al. 2023).
-
-    - Positives: each ChIP-seq peak's summit (:func:`attrprior.genomics.peaks.summit_positions`),
-      centred in ``width`` bp: ``[summit - width // 2, summit - width // 2 + width)``.
-    - Negatives: DNase-seq peaks re-centred the same way, kept only when neither the original
-      DNase peak nor its re-centred region overlaps (by >= 1 bp) an original ChIP-seq peak
-      interval or a positive region.
-    - Regions running past a chromosome end or overlapping the blacklist are dropped; exact
-      duplicates (several summits of one peak at the same place) are kept once.
-    - Negatives are down-sampled without replacement to the number of positives. When there
-      are fewer negatives than positives all are kept, a warning is logged, and the shortfall
-      shows in the counts below.
-    - Splits: a random permutation of the sorted regions into ``split_fractions`` (sizes
-      rounded as :func:`attrprior.sim.billboard.simulate_billboard` does).
-
-    One ``numpy.random.default_rng(seed)`` draws first the negatives, then the split, from
-    inputs sorted by position, so the result depends only on the peak sets and the seed.
-
-    Parameters
-    ----------
-    chip_peaks, dnase_peaks : DataFrame or path-like
-        narrowPeak tables (with ``summit``) or files.
-    chrom_sizes : mapping of str to int, or path-like
-        Chromosome lengths or a chrom sizes file.
-    blacklist : DataFrame or path-like, optional
-        Regions to exclude.
-    width : int
-        Region length in bp.
-    split_fractions : mapping of str to float
-        Fractions of ``"train"``, ``"valid"`` and ``"test"``; they must sum to 1.
-    seed : int
-        Random seed.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``chrom`` (str), ``start``, ``end`` (int64), ``label`` (int8; 1 ChIP, 0 DNase),
-        ``split`` (str), sorted by chromosome (``chrom_sizes`` order), start and end. Its
-        ``attrs["counts"]`` dict holds ``positives``, ``negative_candidates``, ``negatives``
-        and, per kind, ``<kind>_dropped_off_end`` / ``<kind>_dropped_blacklist``.
-    """
-    if width <= 0:
-        raise ValueError(f"width must be positive, got {width}")
-    check_split_fractions(split_fractions)
-    sizes = _as_chrom_sizes(chrom_sizes)
-    chip = _as_peaks(chip_peaks, sizes, "ChIP-seq peaks", narrowpeak=True)
-    dnase = _as_peaks(dnase_peaks, sizes, "DNase-seq peaks", narrowpeak=True)
-    for table, source in ((chip, "ChIP-seq peaks"), (dnase, "DNase-seq peaks")):
-        if "summit" not in table.columns:
-            raise ValueError(f"{source}: a 'summit' column (offset from start, or -1) is needed")
-    black = (
-        None
-        if blacklist is None
-        else _as_peaks(blacklist, sizes, "blacklist", narrowpeak=False, allow_empty=True)
-    )
-    counts: dict[str, int] = {}
-
-    positives = _centred_regions(chip, width)
-    positives = _drop_outside(positives, sizes, black, counts, "positive")
-    candidates = _centred_regions(dnase, width)
-    near_chip = overlaps_any(dnase, chip) | overlaps_any(
-        candidates, pd.concat([chip[["chrom", "start", "end"]], positives], ignore_index=True)
-    )
-    candidates = candidates.loc[~near_chip].reset_index(drop=True)
-    candidates = _drop_outside(candidates, sizes, black, counts, "negative")
-    positives = _sort_regions(positives, sizes)
-    candidates = _sort_regions(candidates, sizes)
-    if len(positives) == 0:
-        raise ValueError("koo_task_regions: no positive regions left (no usable ChIP-seq peaks)")
-
-    rng = np.random.default_rng(seed)
-    n_pos = len(positives)
-    if len(candidates) > n_pos:
-        keep = np.sort(rng.choice(len(candidates), size=n_pos, replace=False))
-        negatives = candidates.iloc[keep]
-    else:
-        negatives = candidates
-        if len(candidates) < n_pos:
-            log.warning(
-                "koo_task_regions: only %d negatives for %d positives; keeping all negatives",
-                len(candidates),
-                n_pos,
-            )
-    counts.update(positives=n_pos, negative_candidates=len(candidates), negatives=len(negatives))
-    regions = pd.concat(
-        [positives.assign(label=np.int8(1)), negatives.assign(label=np.int8(0))],
-        ignore_index=True,
-    )
-    regions = _sort_regions(regions, sizes)
-    regions["label"] = regions["label"].astype(np.int8)
-    regions["split"] = random_split(len(regions), split_fractions, rng)
-    regions.attrs["counts"] = counts
-    return regions
-
-
-# --------------------------------------------------------------------------------------------
-# Binary labels: helpers
-# --------------------------------------------------------------------------------------------
 
 
 def _iter_binary_labels(
@@ -885,11 +677,6 @@ def _as_peaks(
     return read_bed(peaks, sizes, allow_empty=allow_empty)
 
 
-# --------------------------------------------------------------------------------------------
-# Output file
-# --------------------------------------------------------------------------------------------
-
-
 def _chrom_block(index: int, n: int) -> Callable[[], np.ndarray]:
     return lambda: np.full(n, index, dtype=np.int16)
 
@@ -931,70 +718,3 @@ def _write_npz_streamed(
                     values = part()
                     for lo in range(0, len(values), _COPY_BLOCK):
                         handle.write(np.ascontiguousarray(values[lo : lo + _COPY_BLOCK]).tobytes())
-
-
-# --------------------------------------------------------------------------------------------
-# Agreement and Koo regions: helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _site_centres(table: pd.DataFrame, chrom_names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Chromosome index (-1 when not labelled) and centre of each site."""
-    index = {str(name): i for i, name in enumerate(chrom_names)}
-    chrom = table["chrom"].astype(str).map(index).fillna(-1).to_numpy(np.int64)
-    centre = (table["start"].to_numpy(np.int64) + table["end"].to_numpy(np.int64)) // 2
-    return chrom, centre
-
-
-def _lookup(
-    sorted_key: np.ndarray, order: np.ndarray, key: np.ndarray, valid: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose key equals ``key`` (found mask, row index where found)."""
-    if len(sorted_key) == 0:
-        return np.zeros(len(key), dtype=bool), np.zeros(len(key), dtype=np.int64)
-    pos = np.clip(np.searchsorted(sorted_key, key), 0, len(sorted_key) - 1)
-    found = valid & (sorted_key[pos] == key)
-    return found, order[pos]
-
-
-def _ratio(numerator: int, denominator: int) -> float:
-    return float(numerator) / float(denominator) if denominator else float("nan")
-
-
-def _centred_regions(peaks: pd.DataFrame, width: int) -> pd.DataFrame:
-    """``width``-bp regions centred on each peak's summit."""
-    start = summit_positions(peaks) - width // 2
-    return pd.DataFrame(
-        {"chrom": peaks["chrom"].astype(str).to_numpy(), "start": start, "end": start + width}
-    )
-
-
-def _drop_outside(
-    regions: pd.DataFrame,
-    sizes: Mapping[str, int],
-    blacklist: pd.DataFrame | None,
-    counts: dict[str, int],
-    kind: str,
-) -> pd.DataFrame:
-    """Drop duplicates, regions past a chromosome end and blacklisted regions (counted)."""
-    regions = regions.drop_duplicates(["chrom", "start", "end"]).reset_index(drop=True)
-    length = regions["chrom"].map(dict(sizes)).to_numpy(np.int64)
-    inside = (regions["start"].to_numpy() >= 0) & (regions["end"].to_numpy() <= length)
-    counts[f"{kind}_dropped_off_end"] = int((~inside).sum())
-    regions = regions.loc[inside].reset_index(drop=True)
-    black = np.zeros(len(regions), dtype=bool)
-    if blacklist is not None:
-        black = overlaps_any(regions, blacklist)
-    counts[f"{kind}_dropped_blacklist"] = int(black.sum())
-    return regions.loc[~black].reset_index(drop=True)
-
-
-def _sort_regions(regions: pd.DataFrame, sizes: Mapping[str, int]) -> pd.DataFrame:
-    """Sort by chromosome (in ``sizes`` order), start, end."""
-    rank = regions["chrom"].map({c: i for i, c in enumerate(sizes)})
-    return (
-        regions.assign(_rank=rank)
-        .sort_values(["_rank", "start", "end"], kind="stable")
-        .drop(columns="_rank")
-        .reset_index(drop=True)
-    )

@@ -15,7 +15,7 @@ memory stays bounded whatever the genome size.
 :func:`region_examples` reads the fixed regions of Majdandzic et al.'s 200-bp tasks instead.
 
 :class:`ProfileBatches` makes the batches of Tseng et al.'s profile models from a
-profile-examples directory (:class:`attrprior.genomics.profile_examples.ProfileExamples`): every
+profile-examples directory (:class:`attrprior.genomics.stored_profiles.ProfileExamples`): every
 training peak once per epoch, jittered, with random genomic windows from the directory's pool
 filling the rest of each batch; validation and test use the peaks alone, unjittered.
 :func:`profile_attribution_examples` picks the test peaks profile models are explained on.
@@ -29,7 +29,7 @@ ranks (:func:`retained_profile_peaks`). Negatives, random windows, validation an
 stay complete.
 
 Arrays are ``(N, 4, L)`` one-hot (examples, bases A/C/G/T, positions) and ``(N, T)`` labels;
-profile batches are :class:`attrprior.genomics.profile_examples.ProfileBatch` objects.
+profile batches are :class:`attrprior.genomics.stored_profiles.ProfileBatch` objects.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import pandas as pd
 
 from attrprior.genomics.genome import GenomeArray
 from attrprior.genomics.labels import BinaryLabels, central_bin_coverage
-from attrprior.genomics.profile_examples import (
+from attrprior.genomics.stored_profiles import (
     ProfileBatch,
     ProfileExamples,
     concatenate_profile_batches,
@@ -339,7 +339,7 @@ def region_examples(
     genome : GenomeArray
     regions : pandas.DataFrame
         Columns ``chrom``, ``start``, ``end`` (all the same width), ``label`` (1/0) and
-        ``split``, as :func:`attrprior.genomics.labels.koo_task_regions` returns them.
+        ``split``, as :func:`attrprior.genomics.koo_regions.koo_task_regions` returns them.
 
     Returns
     -------
@@ -380,7 +380,7 @@ class ProfileBatches:
 
     Notes
     -----
-    Batches are :class:`attrprior.genomics.profile_examples.ProfileBatch` objects, peaks first, with
+    Batches are :class:`attrprior.genomics.stored_profiles.ProfileBatch` objects, peaks first, with
     ``is_peak`` marking them. Nothing is reverse-complemented here: the training objective
     appends the reverse complements (so each batch doubles).
     """

@@ -52,8 +52,9 @@ experiments and files). Reference files are addressed by alias: ``<assembly>_gen
 ``chrom<TAB>size``); the blacklist (BED3, gzip) has an ``ENCFF`` accession. For alias-addressed
 files the JSON ``accession`` holds the alias. File objects carry ``file_format_type``
 ``"narrowPeak"`` or ``"bed3+"`` for BED files and ``null`` otherwise; the file objects and
-experiment objects are written by :func:`attrprior.sim.portal.add_file` and
-:func:`attrprior.sim.portal.add_experiment`. One input control experiment ("Control ChIP-seq") per
+experiment objects are written by :func:`attrprior.sim.portal_files.add_file` and
+:func:`attrprior.sim.portal_files.add_experiment`. One input control experiment ("Control
+ChIP-seq") per
 cell type serves as ``possible_controls`` of that cell type's ChIP experiments.
 
 Junk alignments
@@ -99,7 +100,8 @@ so that control explains part of the DNase signal.
 
 Zenodo records
 --------------
-Written with :func:`attrprior.sim.portal.add_zenodo_file`; record numbers are fixed (not seeded).
+Written with :func:`attrprior.sim.portal_files.add_zenodo_file`; record numbers are fixed (not
+seeded).
 Both files are gzip-compressed tars that depend on their content alone: regular-file members
 only, in sorted order, with mtime 0, mode 0o644, uid/gid 0 and empty owner names, and a gzip
 header with mtime 0 and no file name.
@@ -146,7 +148,7 @@ DNase task has footprints (e.g. no DNase task, or no motif at its open sites).
 
 ENA run
 -------
-Written with :func:`attrprior.sim.portal.add_ena_run` (served as ENA's filereport and FASTQ
+Written with :func:`attrprior.sim.portal_files.add_ena_run` (served as ENA's filereport and FASTQ
 download by the mock portal); the accession :data:`NAKED_DNASE_RUN` (``SRR9000001``) is fixed,
 not seeded. A naked-DNA DNase-seq run (DNase I on deproteinised DNA: its sequence preference
 alone), for the cell type of the first DNase task (simK562 by default); none without a DNase

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrprior.genomics.tracks import sum_intervals, write_bigwig
+from attrprior.genomics.bigwig import write_bigwig
+from attrprior.genomics.tracks import sum_intervals
 from attrprior.io import write_text
 from attrprior.pwms import Motif
 from attrprior.sim.simgenome.reads import _Context, _five_prime, _kept_reads

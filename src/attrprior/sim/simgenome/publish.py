@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrprior.sim.portal import add_ena_run, add_experiment, add_file, add_zenodo_file, blob_path
+from attrprior.sim.portal_files import (
+    add_ena_run,
+    add_experiment,
+    add_file,
+    add_zenodo_file,
+    blob_path,
+)
 from attrprior.sim.simgenome.files import (
     _bed_bytes,
     _chip_peak_sets,
@@ -71,7 +77,8 @@ def _file_fields(
     replicates: Sequence[int],
     file_format_type: str | None = None,
 ) -> dict[str, Any]:
-    """The ENCODE file-object keys other than those :func:`attrprior.sim.portal.add_file` fills."""
+    """The ENCODE file-object keys other than those :func:`attrprior.sim.portal_files.add_file`
+    fills."""
     return {
         "file_format": file_format,
         "file_format_type": file_format_type,

@@ -6,7 +6,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import pearsonr, spearmanr
 
-from attrprior.metrics import (
+from attrprior.profile_metrics import (
     ProfileMetricSums,
     jensen_shannon_divergence,
     log_count_correlations,
