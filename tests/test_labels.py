@@ -1,15 +1,12 @@
 """Binary labels: hand-computed cases, a brute-force reference, the file format, Koo regions."""
 
 import gzip
-import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from attrprior.genomics.chroms import parse_split_region
-from attrprior.genomics.koo_regions import koo_task_regions
-from attrprior.genomics.label_agreement import label_agreement
 from attrprior.genomics.labels import (
     binary_labels,
     central_bin_coverage,
@@ -356,107 +353,3 @@ def test_input_errors(tmp_path):
 
 
 # --- agreement with simulated truth ------------------------------------------------------------
-
-
-def test_label_agreement_known_answer(tmp_path):
-    # chr1 of 3000 bp, one task, optimal peak [1000, 1200): positive bins 900..1100
-    sizes = {"chr1": 3000}
-    write_binary_labels(tmp_path / "l.npz", sizes, [_intervals("chr1", [(1000, 1200)])])
-    labels = load_binary_labels(tmp_path / "l.npz")
-    sites = _intervals("chr1", [(1095, 1105), (2000, 2010), (100, 110), (1960, 1962)])
-    # site 1100 -> nearest bin centre 1100 -> bin 1000 (positive): recalled
-    # site 2005 -> bin 1900 (kept, negative): scored, missed
-    # site 105 -> bin 0 (window off the chromosome start): not scored
-    # site 1961 -> (2*1961 - 200 + 50) // 100 = 37 -> bin 1850: scored, missed
-    table = label_agreement(labels, [sites])
-    row = table.iloc[0]
-    assert (row["n_sites"], row["n_sites_scored"]) == (4, 3)
-    assert row["recall"] == pytest.approx(1 / 3)
-    # positives: bins 900, 950, 1000, 1050, 1100; site centre 1100 lies in bins 950..1100
-    assert row["n_positive"] == 5
-    assert row["precision"] == pytest.approx(4 / 5)
-    wide = label_agreement(labels, [sites], max_distance=50)
-    assert wide.iloc[0]["precision"] == 1.0  # bin 900 ends at 1100: distance 1 <= 50
-    none = label_agreement(labels, [sites.iloc[:0]])
-    assert np.isnan(none.iloc[0]["recall"]) and none.iloc[0]["precision"] == 0.0
-
-
-# --- Koo-style regions ---------------------------------------------------------------------------
-
-
-def _koo_inputs(n_chip=40, n_dnase=200, seed=1):
-    rng = np.random.default_rng(seed)
-    sizes = {"c1": 60_000, "c2": 40_000}
-
-    def peaks(n):
-        chrom = rng.choice(list(sizes), n)
-        start = np.array([rng.integers(0, sizes[c] - 400) for c in chrom])
-        end = start + rng.integers(50, 400, n)
-        summit = np.array([rng.integers(-1, e - s) for s, e in zip(start, end, strict=True)])
-        return pd.DataFrame({"chrom": chrom, "start": start, "end": end, "summit": summit})
-
-    return sizes, peaks(n_chip), peaks(n_dnase)
-
-
-def test_koo_regions_positives_negatives_and_splits():
-    sizes, chip, dnase = _koo_inputs()
-    blacklist = _intervals("c2", [(0, 5000)])
-    regions = koo_task_regions(chip, dnase, sizes, blacklist, seed=0)
-    assert list(regions.columns) == ["chrom", "start", "end", "label", "split"]
-    assert ((regions["end"] - regions["start"]) == 200).all()
-    counts = regions.attrs["counts"]
-    positives = regions[regions["label"] == 1]
-    negatives = regions[regions["label"] == 0]
-    # positives: the ChIP summits (-1: centre) +- 100, minus blacklisted / off-end / duplicates
-    summit = chip["start"] + np.where(
-        chip["summit"] == -1, (chip["end"] - chip["start"]) // 2, chip["summit"]
-    )
-    expected = set(zip(chip["chrom"], summit - 100, strict=True))
-    expected = {(c, s) for c, s in expected if s >= 0 and s + 200 <= sizes[c]}
-    expected = {(c, s) for c, s in expected if not (c == "c2" and s < 5000)}
-    assert set(zip(positives["chrom"], positives["start"], strict=True)) == expected
-    assert counts["positives"] == len(positives) == len(expected)
-    # negatives never touch a ChIP peak, a positive region or the blacklist; balanced
-    for row in negatives.itertuples():
-        same = chip[chip["chrom"] == row.chrom]
-        assert not ((same["start"] < row.end) & (same["end"] > row.start)).any()
-        pos = positives[positives["chrom"] == row.chrom]
-        assert not ((pos["start"] < row.end) & (pos["end"] > row.start)).any()
-        assert not (row.chrom == "c2" and row.start < 5000)
-    assert len(negatives) == len(positives) < counts["negative_candidates"]
-    # sorted, splits 70 / 10 / 20 of the total
-    key = list(zip(regions["chrom"].map({"c1": 0, "c2": 1}), regions["start"], strict=True))
-    assert key == sorted(key)
-    n = len(regions)
-    sizes_by_split = regions["split"].value_counts().to_dict()
-    for name, fraction in (("train", 0.7), ("valid", 0.1), ("test", 0.2)):
-        assert abs(sizes_by_split[name] - fraction * n) < 1
-
-
-def test_koo_regions_are_deterministic_per_seed():
-    sizes, chip, dnase = _koo_inputs()
-    a = koo_task_regions(chip, dnase, sizes, seed=5)
-    b = koo_task_regions(chip.sample(frac=1.0, random_state=1), dnase, sizes, seed=5)
-    pd.testing.assert_frame_equal(a, b)
-    c = koo_task_regions(chip, dnase, sizes, seed=6)
-    assert not (a.equals(c))
-
-
-def test_koo_regions_keep_all_negatives_when_too_few(caplog):
-    sizes, chip, dnase = _koo_inputs(n_chip=60, n_dnase=20)
-    with caplog.at_level(logging.WARNING, logger="attrprior.genomics.labels"):
-        regions = koo_task_regions(chip, dnase, sizes)
-    counts = regions.attrs["counts"]
-    assert counts["negatives"] == counts["negative_candidates"] < counts["positives"]
-    assert (regions["label"] == 0).sum() == counts["negatives"]
-    assert "keeping all negatives" in caplog.text
-
-
-def test_koo_regions_read_files(tmp_path):
-    chip = tmp_path / "chip.narrowPeak"
-    chip.write_text("c1\t1000\t1300\t.\t0\t.\t1\t1\t1\t50\n")
-    dnase = tmp_path / "dnase.narrowPeak"
-    dnase.write_text("c1\t1250\t1400\t.\t0\t.\t1\t1\t1\t10\nc1\t5000\t5300\t.\t0\t.\t1\t1\t1\t-1\n")
-    regions = koo_task_regions(chip, dnase, {"c1": 10_000}, split_fractions={"train": 1.0})
-    assert regions[["start", "end", "label"]].values.tolist() == [[950, 1150, 1], [5050, 5250, 0]]
-    assert (regions["split"] == "train").all()

@@ -8,7 +8,7 @@ import torch
 from attrprior.attribution import input_attributions
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import build_model
-from attrprior.objectives import BinaryObjective, condition_losses
+from attrprior.objectives import BinaryObjective
 from attrprior.priors import fourier_prior
 from attrprior.sim.billboard import simulate_billboard
 from attrprior.train import train_model
@@ -32,41 +32,6 @@ def fit(splits, condition, seed, epochs=3):
     return model, state, history
 
 
-def test_condition_from_config_and_validation():
-    condition = Condition.from_config(FOURIER)
-    assert condition.prior == "fourier" and condition.prior_weight == 1.0
-    assert condition.prior_params == {"freq_limit": 30}
-    assert Condition.from_config({}) == Condition()
-    assert Condition.from_config({"l2_weight": 0.5}).l2_weight == 0.5
-    with pytest.raises(ValueError, match="fourrier"):
-        Condition.from_config({"prior": "fourrier", "weight": 1})
-    with pytest.raises(ValueError, match="non-negative"):
-        Condition(prior="fourier", prior_weight=-1)
-    # keep_positives chooses the training examples (attrprior.genomics.sampling), not the loss.
-    assert Condition.from_config({**FOURIER, "keep_positives": 0.01}) == condition
-    with pytest.raises(ValueError, match=r"unknown keys \['keep_positive'\]"):
-        Condition.from_config({"keep_positive": 0.01})
-
-
-def test_a_tuned_weight_is_resolved_before_training():
-    from attrprior.conditions import with_weight
-    from attrprior.workflow.checks import tuned_key
-
-    tuned = {"prior": "sparsity", "weight": {"grid": [0.1, 1.0], "tuning_seeds": 2}}
-    assert tuned_key(tuned) == "weight"
-    assert tuned_key({"l2_weight": {"grid": [0.1, 1.0]}}) == "l2_weight"
-    assert tuned_key(FOURIER) is None
-    with pytest.raises(ValueError, match="must be resolved first"):
-        Condition.from_config(tuned)
-    resolved = with_weight(tuned, 0.1)
-    assert resolved == {"prior": "sparsity", "weight": 0.1}
-    assert Condition.from_config(resolved).prior_weight == 0.1
-    with pytest.raises(ValueError, match="only one weight"):
-        tuned_key({**tuned, "l2_weight": {"grid": [0.1, 1.0]}})
-    with pytest.raises(ValueError, match="no weight is tuned"):
-        with_weight(FOURIER, 0.1)
-
-
 def test_input_attributions_are_gradient_times_input_and_differentiable():
     torch.manual_seed(0)
     model = build_model("cnn_shallow").eval()
@@ -79,22 +44,6 @@ def test_input_attributions_are_gradient_times_input_and_differentiable():
     assert attr.requires_grad  # the prior can train the weights through it
     fourier_prior(attr, 30).mean().backward()
     assert model.body[0].weight.grad is not None and model.body[0].weight.grad.abs().sum() > 0
-
-
-def test_prior_uses_positives_only(splits):
-    torch.manual_seed(0)
-    model = build_model("cnn_shallow").eval()
-    x = torch.as_tensor(splits["train"][0][:20])
-    condition = Condition.from_config(FOURIER)
-    _, prior_none_positive, _ = condition_losses(model, x, torch.zeros(20, 1), condition)
-    assert prior_none_positive.item() == 0.0
-    y = torch.zeros(20, 1)
-    y[:5] = 1
-    _, prior, _ = condition_losses(model, x, y, condition)
-    attr, _ = input_attributions(model, x[:5])
-    assert prior.item() == pytest.approx(fourier_prior(attr, 30).mean().item(), rel=1e-5)
-    _, no_prior, _ = condition_losses(model, x, y, Condition())
-    assert no_prior.item() == 0.0
 
 
 def test_same_seed_same_weights_and_history_different_seed_differs(splits):
@@ -191,16 +140,6 @@ def test_the_fourier_prior_lowers_the_prior_loss(splits):
     assert valid_prior(with_prior) < valid_prior(without)
 
 
-def test_l2_condition_adds_the_parameter_penalty(splits):
-    torch.manual_seed(0)
-    model = build_model("cnn_shallow")
-    x = torch.as_tensor(splits["train"][0][:10])
-    y = torch.as_tensor(splits["train"][1][:10])
-    _, _, l2 = condition_losses(model, x, y, Condition(l2_weight=1.0))
-    expected = sum(p.pow(2).sum() for p in model.parameters())
-    assert l2.item() == pytest.approx(expected.item(), rel=1e-6)
-
-
 def test_training_data_is_not_modified(splits):
     x_before = splits["train"][0].copy()
     fit(splits, FOURIER, seed=0, epochs=1)
@@ -219,42 +158,6 @@ def test_corrected_and_gradient_attributions():
     torch.testing.assert_close(corrected, grad - grad.mean(dim=1, keepdim=True))
     corrected_gxi, _ = input_attributions(model, x, correct_gradients=True)
     torch.testing.assert_close(corrected_gxi, (grad - grad.mean(dim=1, keepdim=True)) * x)
-
-
-def test_angle_condition_averages_over_all_examples():
-    from attrprior.priors import angle_prior
-
-    torch.manual_seed(0)
-    model = build_model("cnn_shallow").eval()
-    x = torch.eye(4)[torch.randint(0, 4, (6, 200))].transpose(1, 2).contiguous()
-    y = torch.zeros(6, 1)  # no positives: the angle prior still counts every example
-    condition = Condition.from_config(
-        {"prior": "angle", "weight": 1e-4, "attribution": "gradient", "examples": "all"}
-    )
-    _, prior, _ = condition_losses(model, x, y, condition)
-    grad, _ = input_attributions(model, x, kind="gradient")
-    assert prior.item() == pytest.approx(angle_prior(grad).mean().item(), rel=1e-5)
-    assert prior.item() > 0
-
-
-def test_reverse_complement_batch():
-    from attrprior.objectives import reverse_complement_batch
-
-    x = torch.eye(4)[torch.tensor([[0, 1, 2, 2]])].transpose(1, 2)  # ACGG
-    y = torch.tensor([[1.0]])
-    x2, y2 = reverse_complement_batch(x, y)
-    assert x2.shape == (2, 4, 4) and y2.tolist() == [[1.0], [1.0]]
-    # reverse complement of ACGG is CCGT
-    assert x2[1].argmax(dim=0).tolist() == [1, 1, 2, 3]
-
-
-def test_mean_auroc_ignores_ambiguous_labels():
-    from attrprior.objectives import mean_auroc
-
-    y = np.array([[1, 0], [0, 1], [-1, 0], [1, -1]])
-    score = np.array([[0.9, 0.1], [0.1, 0.8], [0.99, 0.3], [0.8, 0.0]])
-    assert mean_auroc(y, score) == pytest.approx(1.0)
-    assert np.isnan(mean_auroc(np.ones((3, 1)), np.zeros((3, 1))))
 
 
 def test_tseng_settings_train_with_balanced_loss_and_reverse_complement(splits):
@@ -390,11 +293,3 @@ def test_per_example_prior_gradient_draws_the_dropout_masks_once():
     torch.manual_seed(5)
     torch.testing.assert_close(model(x), logits)
     assert torch.equal(torch.get_rng_state(), after)
-
-
-def test_prior_gradient_is_a_condition_key():
-    condition = Condition.from_config({**FOURIER, "prior_gradient": "per_example"})
-    assert condition.prior_gradient == "per_example"
-    assert Condition.from_config(FOURIER).prior_gradient == "batch_sum"
-    with pytest.raises(ValueError, match="prior_gradient"):
-        Condition.from_config({**FOURIER, "prior_gradient": "per_batch"})
