@@ -3,7 +3,6 @@ plain dicts."""
 
 import pytest
 
-from attrprior.genomics.chroms import parse_split_region
 from attrprior.workflow.sources import check_external_ref, check_genomic_dataset, task_external_refs
 
 
@@ -35,7 +34,7 @@ def genomic_config(**source_changes):
 def test_genomic_source_checks_name_the_key():
 
     config, source = genomic_config()
-    check_genomic_dataset(config, "datasets.g", source, parse_split_region)
+    check_genomic_dataset(config, "datasets.g", source)
     for changes, message in (
         ({"assembly": "mm10"}, r"datasets\.g\.encode_binary\.assembly: 'mm10' has no entry"),
         (
@@ -61,24 +60,24 @@ def test_genomic_source_checks_name_the_key():
     ):
         config, source = genomic_config(**changes)
         with pytest.raises(ValueError, match=message):
-            check_genomic_dataset(config, "datasets.g", source, parse_split_region)
+            check_genomic_dataset(config, "datasets.g", source)
     # With the portal configured, a file from ENCODE needs its experiment named.
     config, source = genomic_config(experiments={"CTCF": {"optimal_peaks": "ENCFF000AAA"}})
     with pytest.raises(ValueError, match=r"experiments\.CTCF\.experiment: required"):
-        check_genomic_dataset({**config, "encode": {}}, "datasets.g", source, parse_split_region)
+        check_genomic_dataset({**config, "encode": {}}, "datasets.g", source)
 
 
 def test_profile_models_need_reads_and_the_346_bp_crop():
 
     profile = {"input_length": 1346, "output_length": 1000, "max_jitter": 128}
     config, source = genomic_config(profile=profile)
-    check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
+    check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
     config, source = genomic_config()
     with pytest.raises(ValueError, match=r"encode_binary\.profile: required by the profile"):
-        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
+        check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
     config, source = genomic_config(profile={**profile, "output_length": 900})
     with pytest.raises(ValueError, match="input_length - 346 positions"):
-        check_genomic_dataset(config, "datasets.g", source, parse_split_region, ["tseng_profile"])
+        check_genomic_dataset(config, "datasets.g", source, ["tseng_profile"])
 
 
 def test_external_refs_to_archives_name_a_member():

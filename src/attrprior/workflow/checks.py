@@ -14,7 +14,6 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from attrprior.genomics.chroms import parse_split_region
 from attrprior.workflow.sources import (
     check_external_ref,
     check_genomic_dataset,
@@ -510,7 +509,6 @@ def check_config(config: dict, in_main_process: bool = True) -> None:
                 config,
                 key,
                 dataset["encode_binary"],
-                parse_split_region,
                 profile_models,
             )
             continue

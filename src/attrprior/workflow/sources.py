@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from attrprior.genomics.chroms import parse_split_region
+
 EXTERNAL_MEMBER_SEPARATOR = "/"
 
 
@@ -63,9 +65,10 @@ def check_region_dataset(config, key, source):
         raise ValueError(f"config key {key}.split: fractions must sum to 1")
 
 
-def check_genomic_dataset(config, key, source, parse_split_region, profile_models=()):
+def check_genomic_dataset(config, key, source, profile_models=()):
     """Cross-key checks of an ``encode_binary`` dataset section (and what the dataset's
-    profile models, if any, need of it). ``parse_split_region`` is
+    profile models, if any, need of it). Split entries are read as profile examples read
+    them (:meth:`attrprior.genomics.profile_examples.HeldOut.from_config`), with
     :func:`attrprior.genomics.chroms.parse_split_region`."""
     key = f"{key}.encode_binary"
     check_download_source(config, key, source)
