@@ -1,8 +1,8 @@
 """Where every file of the workflow lives: the outputs of the rules and the inputs their
 input functions give, built from the config (one definition per path, used by the rules'
-outputs and input functions alike). Plain Python on plain dicts, so every path is
-unit-tested without Snakemake (``tests/test_workflow_paths.py``); standard library only
-(imported by the workflow at parse time).
+outputs and input functions alike). Plain Python on plain dicts, so the paths are
+unit-tested without Snakemake (``tests/test_workflow_paths.py``); standard library and
+PyYAML only (imported by the workflow at parse time).
 
 Patterns keep Snakemake's wildcards in braces (``{dataset}``, ``{model}``, ...): they are
 the rules' outputs, and :meth:`str.format` fills them for a run.

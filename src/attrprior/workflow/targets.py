@@ -1,6 +1,8 @@
-"""The paper targets: which datasets each target needs and what each dataset can give;
-the check of a config's paper section. Standard library only (imported by the workflow at
-parse time)."""
+"""The paper targets: which datasets each target needs and what each dataset can give,
+the check of a config's paper section, and :class:`Targets`, the workflow's paths
+(:class:`attrprior.workflow.paths.Paths`) with what each target builds (``all``, the
+paper targets, the scorecard, the ensembles). Standard library and PyYAML only (imported
+by the workflow at parse time)."""
 
 from __future__ import annotations
 
