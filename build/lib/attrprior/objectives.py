@@ -1,0 +1,534 @@
+"""What a training step minimises and how a model is scored: the correctness loss, the
+attribution prior on differentiable input attributions and the L2 penalty, per batch, for
+binary models (:class:`BinaryObjective`) and profile models (:class:`ProfileObjective`);
+predictions and evaluation metrics.
+
+Inputs are one-hot ``(N, 4, L)``: examples, bases A/C/G/T, positions; binary labels
+``(N, T)``; profiles ``(N, T, S, L_out)``: examples, tasks, strands, positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from torch import nn
+from torch.nn import functional as F
+
+from attrprior.attribution import (
+    gradient_attributions,
+    input_attributions,
+    profile_input_attributions,
+)
+from attrprior.conditions import PROFILE_PRIOR_DEFAULTS, Condition
+from attrprior.genomics.sampling import ProfileBatches
+from attrprior.genomics.stored_profiles import ProfileBatch
+from attrprior.losses import LOSSES, multinomial_nll, profile_loss
+from attrprior.priors import l2_penalty, prior_loss
+from attrprior.profile_metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
+
+
+def condition_losses(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    condition: Condition,
+    loss: str = "bce",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Correctness, prior and L2 losses of one batch (scalars).
+
+    ``y`` is ``(N, T)`` with labels 1 (positive), 0 (negative) and, for losses that allow
+    it, −1 (ambiguous). An example is positive for the prior when any task is 1. The
+    correctness loss is ``LOSSES[loss]`` on the logits plus the model's own kernel penalty
+    (``model.kernel_l2()``, Keras ``l2``) where it has one.
+    """
+    return _losses_and_logits(model, x, y, condition, loss)[:3]
+
+
+def _losses_and_logits(model, x, y, condition, loss, create_graph=True):
+    if uses_prior(condition):
+        attr, logits = input_attributions(
+            model,
+            x,
+            condition.attribution,
+            condition.correct_gradients,
+            create_graph,
+            per_example=condition.prior_gradient == "per_example",
+        )
+    else:
+        attr, logits = None, model(x)
+    return (*binary_losses(model, logits, attr, y, condition, loss), logits)
+
+
+def uses_prior(condition: Condition) -> bool:
+    """Whether the condition's loss has a prior term (a prior with a positive weight)."""
+    return condition.prior is not None and condition.prior_weight > 0
+
+
+def binary_losses(
+    model: nn.Module,
+    logits: torch.Tensor,
+    attr: torch.Tensor | None,
+    y: torch.Tensor,
+    condition: Condition,
+    loss: str = "bce",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Correctness, prior and L2 losses (scalars) of one batch's ``(N, T)`` logits.
+
+    ``attr`` ``(N, 4, L)`` are the batch's input attributions (None without a prior term);
+    ``model`` gives the kernel and L2 penalties of its own parameters.
+    """
+    zero = logits.new_zeros(())
+    prior = zero
+    if attr is not None:
+        selected = (y > 0.5).any(dim=1)
+        if condition.examples == "all":
+            selected = torch.ones_like(selected)
+        prior = prior_loss(condition.prior, attr, selected, **condition.prior_params)
+    correctness = LOSSES[loss](logits, y)
+    if hasattr(model, "kernel_l2"):
+        correctness = correctness + model.kernel_l2()
+    l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
+    return correctness, prior, l2
+
+
+def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mean over tasks of the auROC, ambiguous labels (−1) left out; NaN if undefined.
+
+    ``y`` and ``score`` are ``(N, T)``.
+    """
+    values = []
+    for task in range(y.shape[1]):
+        known = y[:, task] >= 0
+        if len(set(y[known, task])) == 2:
+            values.append(roc_auc_score(y[known, task], score[known, task]))
+    return float(np.mean(values)) if values else np.nan
+
+
+def reverse_complement_batch(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Append the reverse complement of every sequence: ``(2N, 4, L)`` and ``(2N, T)``.
+
+    With bases ordered A, C, G, T, flipping the base axis complements and flipping the
+    position axis reverses.
+    """
+    return torch.cat([x, torch.flip(x, dims=(1, 2))]), torch.cat([y, y])
+
+
+def _batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+class BatchSource(Protocol):
+    """Anything that yields one epoch of training batches (e.g.
+    :class:`attrprior.genomics.sampling.BalancedWindows`)."""
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
+
+
+@dataclass(frozen=True)
+class ArrayBatches:
+    """In-memory examples ``x`` ``(N, 4, L)`` and ``y`` ``(N, T)``, shuffled each epoch."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for index in _batches(len(self.x), batch_size, rng):
+            yield self.x[index], self.y[index]
+
+
+class Objective(Protocol):
+    """What :func:`train_model` needs to know about a kind of model and its data.
+
+    Attributes
+    ----------
+    metric_names : tuple of str
+        Keys of :meth:`validate`'s result, besides the losses, that go into the history as
+        ``valid_<name>`` columns.
+    """
+
+    metric_names: tuple[str, ...]
+
+    def epoch(
+        self,
+        train,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator:
+        """One epoch of training batches, on ``device``, reverse-complement copies
+        appended when asked."""
+        ...
+
+    def losses(
+        self, model: nn.Module, batch, condition: Condition, create_graph: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Correctness, prior (weight 1) and L2 losses of one batch (scalars)."""
+        ...
+
+    def validate(
+        self, model: nn.Module, valid, condition: Condition, batch_size: int, device
+    ) -> dict[str, float]:
+        """Validation ``correctness``, ``prior`` and ``l2`` (example-weighted means) and the
+        :attr:`metric_names`, in eval mode."""
+        ...
+
+
+@dataclass(frozen=True)
+class BinaryObjective:
+    """Binary (multi-task) classifiers: ``(x, y)`` batches, ``LOSSES[loss]``, auROC.
+
+    Training data are ``(x, y)`` arrays or a :class:`BatchSource`; validation data are
+    ``(x, y)`` arrays (see :func:`train_model`). The losses are :func:`condition_losses`'.
+    """
+
+    loss: str = "bce"
+    metric_names: tuple[str, ...] = ("auroc",)
+
+    def epoch(
+        self,
+        train,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        source = train if hasattr(train, "batches") else ArrayBatches(*train)
+        for x_batch, y_batch in source.batches(batch_size, rng):
+            xb = torch.as_tensor(x_batch, device=device)
+            yb = torch.as_tensor(y_batch, device=device)
+            if reverse_complement:
+                xb, yb = reverse_complement_batch(xb, yb)
+            yield xb, yb
+
+    def losses(
+        self,
+        model: nn.Module,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x, y = batch
+        return _losses_and_logits(model, x, y, condition, self.loss, create_graph)[:3]
+
+    def pack_losses(
+        self,
+        pack,
+        batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+        conditions: Sequence[Condition],
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """:meth:`losses` of S seeds in one batched forward pass.
+
+        ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
+        ``conditions`` are each seed's. The input gradients of all seeds come from one
+        backward pass of the summed logits: a seed's logits depend on its own inputs only.
+        """
+        x = torch.stack([batch[0] for batch in batches])
+        prior = [uses_prior(condition) for condition in conditions]
+        attr = None
+        if not any(prior):
+            logits = pack(x)
+        else:
+            first = conditions[prior.index(True)]
+            per_example = first.prior_gradient == "per_example"
+            if per_example:  # the batch statistics held fixed in a second pass, same masks
+                logits = pack(x)
+                x = x.detach().requires_grad_(True)
+                gradient_logits = pack(x, fixed_statistics=True)
+            else:
+                x = x.detach().requires_grad_(True)
+                logits = gradient_logits = pack(x)
+            attr = gradient_attributions(
+                x, gradient_logits.sum(), first.attribution, first.correct_gradients, True
+            )
+        return [
+            binary_losses(
+                model, logits[s], attr[s] if prior[s] else None, batch[1], condition, self.loss
+            )
+            for s, (model, batch, condition) in enumerate(
+                zip(pack.models, batches, conditions, strict=True)
+            )
+        ]
+
+    def validate(
+        self,
+        model: nn.Module,
+        valid: tuple[np.ndarray, np.ndarray],
+        condition: Condition,
+        batch_size: int,
+        device,
+    ) -> dict[str, float]:
+        return evaluate(model, *valid, condition, batch_size, torch.device(device), self.loss)
+
+
+class ProfileTensors(NamedTuple):
+    """One profile batch on the device.
+
+    Attributes
+    ----------
+    x : torch.Tensor, shape=(B, 4, L_in)
+    profiles : torch.Tensor, shape=(B, T, S, L_out)
+    control : torch.Tensor or None, shape=(B, T, S_c, L_out)
+    is_peak : torch.Tensor, shape=(B,), bool
+    """
+
+    x: torch.Tensor
+    profiles: torch.Tensor
+    control: torch.Tensor | None
+    is_peak: torch.Tensor
+
+    @classmethod
+    def from_batch(cls, batch: ProfileBatch, device: torch.device | str) -> ProfileTensors:
+        """Move a :class:`attrprior.genomics.stored_profiles.ProfileBatch` to ``device``."""
+        is_peak = np.ones(len(batch.indices), bool) if batch.is_peak is None else batch.is_peak
+        return cls(
+            torch.as_tensor(batch.one_hot, device=device),
+            torch.as_tensor(batch.profiles, device=device),
+            None if batch.control is None else torch.as_tensor(batch.control, device=device),
+            torch.as_tensor(is_peak, device=device),
+        )
+
+
+def reverse_complement_profiles(batch: ProfileTensors) -> ProfileTensors:
+    """Append the reverse complement of every example: ``2B`` examples.
+
+    The sequence is complemented and reversed (flip bases and positions, bases ordered
+    A, C, G, T); profiles and controls are reversed and their strands swapped (flip strands
+    and positions; a single strand stays). A copy of a peak is a peak.
+    """
+
+    def flip(a: torch.Tensor | None, dims: tuple[int, ...]) -> torch.Tensor | None:
+        return None if a is None else torch.cat([a, torch.flip(a, dims=dims)])
+
+    return ProfileTensors(
+        flip(batch.x, (1, 2)),
+        flip(batch.profiles, (2, 3)),
+        flip(batch.control, (2, 3)),
+        torch.cat([batch.is_peak, batch.is_peak]),
+    )
+
+
+@dataclass(frozen=True)
+class ProfileObjective:
+    """Tseng et al.'s profile models: peak + random-window batches, NLL + counts MSE.
+
+    Training data are a :class:`attrprior.genomics.sampling.ProfileBatches` whose ``batches`` yield
+    jittered peaks and random windows; validation data a ``ProfileBatches`` of validation
+    peaks (read in order, unjittered, without random windows).
+
+    Parameters
+    ----------
+    count_weight : float
+        Weight of the counts MSE in :func:`attrprior.losses.profile_loss` (20).
+    smooth_sigma, smooth_truncate : float
+        Smoothing before the validation JSD (:mod:`attrprior.metrics`).
+
+    Notes
+    -----
+    The prior sees the input gradients of :func:`profile_attribution_target` (times the
+    input for ``attribution="grad_x_input"``) over the whole input, and is averaged over
+    peak examples only (their reverse complements included), not over random windows, when
+    ``condition.examples == "positives"``. Prior parameters missing from
+    ``condition.prior_params`` come from :data:`PROFILE_PRIOR_DEFAULTS` (``freq_limit=200``
+    for the Fourier prior).
+    """
+
+    count_weight: float = 20.0
+    smooth_sigma: float = JSD_SMOOTH_SIGMA
+    smooth_truncate: float = JSD_SMOOTH_TRUNCATE
+    metric_names: tuple[str, ...] = ("nll", "count_mse", "jsd")
+
+    def epoch(
+        self,
+        train: ProfileBatches,
+        batch_size: int,
+        rng: np.random.Generator,
+        device: torch.device,
+        reverse_complement: bool,
+    ) -> Iterator[ProfileTensors]:
+        for batch in train.batches(batch_size, rng):
+            tensors = ProfileTensors.from_batch(batch, device)
+            yield reverse_complement_profiles(tensors) if reverse_complement else tensors
+
+    def prior_params(self, condition: Condition) -> dict[str, object]:
+        """The condition's prior parameters over the profile-model defaults."""
+        return {**PROFILE_PRIOR_DEFAULTS.get(condition.prior, {}), **condition.prior_params}
+
+    def losses_and_outputs(
+        self,
+        model: nn.Module,
+        batch: ProfileTensors,
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Correctness, prior and L2 losses, profile logits and log counts of one batch."""
+        zero = batch.x.new_zeros(())
+        if condition.prior is not None and condition.prior_weight > 0:
+            attr, (logits, log_counts) = profile_input_attributions(
+                model,
+                batch.x,
+                batch.control,
+                condition.attribution,
+                condition.correct_gradients,
+                create_graph,
+            )
+            selected = batch.is_peak
+            if condition.examples == "all":
+                selected = torch.ones_like(selected)
+            prior = prior_loss(condition.prior, attr, selected, **self.prior_params(condition))
+        else:
+            logits, log_counts = model(batch.x, batch.control)
+            prior = zero
+        correctness = profile_loss(logits, log_counts, batch.profiles, self.count_weight)
+        l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
+        return correctness, prior, l2, logits, log_counts
+
+    def losses(
+        self,
+        model: nn.Module,
+        batch: ProfileTensors,
+        condition: Condition,
+        create_graph: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.losses_and_outputs(model, batch, condition, create_graph)[:3]
+
+    def validate(
+        self,
+        model: nn.Module,
+        valid: ProfileBatches,
+        condition: Condition,
+        batch_size: int,
+        device,
+    ) -> dict[str, float]:
+        model.eval()
+        sums = {"correctness": 0.0, "prior": 0.0, "l2": 0.0}
+        metrics = ProfileMetricSums(self.smooth_sigma, self.smooth_truncate)
+        for batch in valid.ordered_batches(batch_size):
+            tensors = ProfileTensors.from_batch(batch, device)
+            with torch.enable_grad():  # the prior needs input gradients
+                *losses, logits, log_counts = self.losses_and_outputs(
+                    model, tensors, condition, create_graph=False
+                )
+            for key, value in zip(sums, losses, strict=True):
+                sums[key] += float(value.detach()) * len(batch.indices)
+            _add_profile_metrics(metrics, tensors.profiles, logits.detach(), log_counts.detach())
+        n = max(len(valid), 1)
+        summary = metrics.result()
+        return {
+            **{key: value / n for key, value in sums.items()},
+            **{name: summary[name] for name in self.metric_names},
+        }
+
+
+def _add_profile_metrics(
+    metrics: ProfileMetricSums,
+    profiles: torch.Tensor,
+    logits: torch.Tensor,
+    log_counts: torch.Tensor,
+) -> None:
+    """Add one batch to ``metrics``; the NLL in float64 (totals reach thousands)."""
+    logits = logits.double()
+    profiles = profiles.double()
+    metrics.add(
+        profiles.cpu().numpy(),
+        F.log_softmax(logits, dim=-1).cpu().numpy(),
+        log_counts.double().cpu().numpy(),
+        multinomial_nll(logits, profiles).cpu().numpy(),
+    )
+
+
+def evaluate_profile_model(
+    model: nn.Module,
+    data: ProfileBatches,
+    batch_size: int = 64,
+    device: torch.device | str = "cpu",
+    smooth_sigma: float = JSD_SMOOTH_SIGMA,
+    smooth_truncate: float = JSD_SMOOTH_TRUNCATE,
+) -> dict[str, float]:
+    """Test metrics of a profile model on peak examples (Tseng et al., Table 1 profile rows).
+
+    The peaks of ``data`` are read in order, centred (no jitter) and not
+    reverse-complemented; random windows are never used.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps ``(x, control)`` to profile logits ``(N, T, S, L_out)`` and log counts
+        ``(N, T, S)``; run in eval mode without gradients.
+    data : ProfileBatches
+        E.g. ``ProfileBatches.for_split(examples, "test")``.
+    batch_size : int
+    device : torch.device or str
+    smooth_sigma, smooth_truncate : float
+        Gaussian smoothing of observed and predicted profiles before the JSD (σ = 3, kernel
+        cut at 4σ, reflected ends; :func:`attrprior.profile_metrics.smooth_profiles`).
+
+    Returns
+    -------
+    dict
+        ``nll``: mean multinomial NLL per track (examples, tasks, strands); ``jsd``: mean
+        Jensen-Shannon divergence (nats, not its square root) between the smoothed observed
+        profile and the smoothed predicted probabilities, strands averaged; ``count_mse``,
+        ``count_pearson``, ``count_spearman``: observed ``log(1 + total)`` against predicted
+        log counts, correlations per task (examples and strands pooled) averaged over tasks;
+        ``n_examples``. See :class:`attrprior.profile_metrics.ProfileMetricSums`.
+    """
+    device = torch.device(device)
+    model.to(device).eval()
+    metrics = ProfileMetricSums(smooth_sigma, smooth_truncate)
+    with torch.no_grad():
+        for batch in data.ordered_batches(batch_size):
+            tensors = ProfileTensors.from_batch(batch, device)
+            logits, log_counts = model(tensors.x, tensors.control)
+            _add_profile_metrics(metrics, tensors.profiles, logits, log_counts)
+    return metrics.result()
+
+
+def predict(
+    model: nn.Module, x: np.ndarray, batch_size: int, device: torch.device | str = "cpu"
+) -> np.ndarray:
+    """Probabilities ``(N, T)`` (sigmoid of the logits) of ``x`` ``(N, 4, L)``, in eval mode,
+    batch by batch."""
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for index in _batches(len(x), batch_size, None):
+            logits = model(torch.as_tensor(x[index], device=device))
+            outputs.append(torch.sigmoid(logits).cpu().numpy())
+    return np.concatenate(outputs)
+
+
+def evaluate(
+    model: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    condition: Condition,
+    batch_size: int,
+    device: torch.device,
+    loss: str = "bce",
+) -> dict[str, float]:
+    """Validation losses and auROC in eval mode (no parameter update)."""
+    model.eval()
+    sums = {"correctness": 0.0, "prior": 0.0, "l2": 0.0}
+    scores = []
+    for index in _batches(len(x), batch_size, None):
+        xb = torch.as_tensor(x[index], device=device)
+        yb = torch.as_tensor(y[index], device=device)
+        with torch.enable_grad():  # the prior needs input gradients
+            *losses, logits = _losses_and_logits(model, xb, yb, condition, loss, create_graph=False)
+        for key, value in zip(sums, losses, strict=True):
+            sums[key] += float(value.detach()) * len(index)
+        scores.append(logits.detach().cpu().numpy())
+    result = {key: value / len(x) for key, value in sums.items()}
+    result["auroc"] = mean_auroc(y, np.concatenate(scores))
+    return result

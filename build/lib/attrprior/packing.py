@@ -1,0 +1,309 @@
+"""Several seeds of one model trained together as one batched model ("packed seeds").
+
+The seeds of a condition differ only in their random state, and the papers' models are
+small, so one model leaves a GPU mostly idle. :func:`train_packed` trains S seeds of one
+architecture in lockstep: each step stacks the S models' parameters and runs them as one
+model over a ``(S, N, 4, L)`` batch (:func:`torch.func.vmap` over
+:func:`torch.func.functional_call`, which turns the convolutions into grouped ones), then
+each seed's own optimiser takes its step. Each seed keeps everything it has when trained
+alone by :func:`attrprior.train.train_model`: its initialisation, batch order (its own NumPy
+stream), dropout masks (its own torch stream, see :class:`attrprior.models.Dropout`),
+optimiser, learning-rate schedule, early stopping and history. A seed that stops early
+leaves the pack; the others go on.
+
+On CPU a packed seed's dropout masks are bit-for-bit those of the seed trained alone (its
+stream starts from the global torch state after the model was built); its weights agree
+to float tolerance, not bitwise, because a grouped convolution sums in another order than
+S separate ones. On a GPU the masks come from a CUDA generator seeded with the seed, so a
+packed seed and the same seed trained alone are two different (equally seeded) draws.
+
+Models whose objective has no ``pack_losses`` (the profile models) are trained one after
+another by :func:`attrprior.train.train_model`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from contextlib import ExitStack
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from attrprior.conditions import Condition, TrainSettings
+from attrprior.models import Dropout, fixed_batch_statistics
+from attrprior.objectives import BinaryObjective, Objective
+from attrprior.train import SeedRun, epoch_means, train_model
+
+log = logging.getLogger(__name__)
+
+
+def seed_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """The torch stream of a packed seed's dropout masks.
+
+    Call it right after building the seed's model under ``torch.manual_seed(seed)``: on CPU
+    the stream continues the global state, as the masks of the seed trained alone do; on a
+    GPU it is a CUDA generator seeded with ``seed``.
+    """
+    device = torch.device(device)
+    generator = torch.Generator(device=device)
+    if device.type == "cpu":
+        generator.set_state(torch.get_rng_state())
+    else:
+        generator.manual_seed(seed)
+    return generator
+
+
+class SeedPack:
+    """S models of one architecture evaluated as one batched model.
+
+    Parameters
+    ----------
+    models : sequence of nn.Module
+        Same architecture (same parameter and buffer names and shapes), on one device.
+    generators : sequence of torch.Generator
+        Each model's dropout stream (:func:`seed_generator`).
+
+    Notes
+    -----
+    Calling the pack on ``x`` ``(S, N, ...)`` returns the stacked outputs ``(S, N, ...)``;
+    gradients reach each model's own parameters, and each model's BatchNorm running
+    statistics are updated as its own forward pass would update them. In training mode each
+    :class:`attrprior.models.Dropout` layer gets, per model, a mask drawn from that model's
+    generator in the order in which the model calls its dropout layers.
+    """
+
+    def __init__(self, models: Sequence[nn.Module], generators: Sequence[torch.Generator]):
+        if len(models) != len(generators):
+            raise ValueError(f"{len(models)} models but {len(generators)} generators")
+        self.models = list(models)
+        self.generators = list(generators)
+        shapes = {
+            name: tuple(tensor.shape)
+            for name, tensor in [
+                *self.models[0].named_parameters(),
+                *self.models[0].named_buffers(),
+            ]
+        }
+        for model in self.models[1:]:
+            other = {
+                name: tuple(tensor.shape)
+                for name, tensor in [*model.named_parameters(), *model.named_buffers()]
+            }
+            if other != shapes:
+                raise ValueError("packed models must have the same architecture")
+        self._base = copy.deepcopy(self.models[0]).to("meta")
+        self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
+        self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
+        self._last_masks: list[torch.Tensor] | None = None
+        self._last_call: tuple[tuple[int, ...], bool] | None = None
+
+    def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
+        """The dropout layers in the order a forward pass calls them, with the shape of one
+        example's input to each (found once per input shape on the meta device)."""
+        if example_shape not in self._dropout_shapes:
+            calls = []
+
+            def record(module, inputs):
+                calls.append((module, tuple(inputs[0].shape[1:])))
+
+            hooks = [m.register_forward_pre_hook(record) for m in self._dropouts]
+            try:
+                with torch.no_grad():
+                    self._base.train()
+                    self._base(torch.zeros((2, *example_shape), device="meta"))
+            finally:
+                for hook in hooks:
+                    hook.remove()
+            self._dropout_shapes[example_shape] = calls
+        return self._dropout_shapes[example_shape]
+
+    def _masks(self, x: torch.Tensor, training: bool) -> list[torch.Tensor]:
+        """Per dropout call, the stacked masks ``(S, N, *shape)`` (empty when not training)."""
+        if not training:
+            return []
+        n = x.shape[1]
+        per_seed = [[] for _ in self.generators]
+        calls = self._dropout_calls(tuple(x.shape[2:]))
+        for seed_masks, generator in zip(per_seed, self.generators, strict=True):
+            for module, shape in calls:
+                if module.p == 0:
+                    seed_masks.append(torch.ones((n, *shape), device=x.device))
+                else:
+                    mask = torch.empty((n, *shape), device=x.device)
+                    seed_masks.append(mask.bernoulli_(1 - module.p, generator=generator))
+        return [torch.stack(masks) for masks in zip(*per_seed, strict=True)]
+
+    def _one(self, params, buffers, x, masks):
+        calls = self._dropout_calls(tuple(x.shape[1:])) if masks else []
+        for (module, _), mask in zip(calls, masks, strict=True):
+            module.mask = mask
+        try:
+            return functional_call(self._base, (params, buffers), (x,))
+        finally:
+            for module, _ in calls:
+                module.mask = None
+
+    def __call__(self, x: torch.Tensor, fixed_statistics: bool = False) -> torch.Tensor:
+        """The stacked outputs ``(S, N, ...)`` of ``x`` ``(S, N, ...)``.
+
+        With ``fixed_statistics`` (training mode), the models' BatchNorm layers hold their
+        batch statistics fixed (:func:`attrprior.models.fixed_batch_statistics`) and the
+        dropout masks of the previous call are used again: the outputs of that call, with
+        each example's depending on its own input only.
+        """
+        if x.shape[0] != len(self.models):
+            raise ValueError(f"x has {x.shape[0]} seeds, the pack {len(self.models)} models")
+        training = self.models[0].training
+        self._base.train(training)
+        own_params = [dict(m.named_parameters()) for m in self.models]
+        own_buffers = [dict(m.named_buffers()) for m in self.models]
+        params = {name: torch.stack([p[name] for p in own_params]) for name in own_params[0]}
+        buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
+        if not fixed_statistics:
+            self._last_masks = self._masks(x, training)
+            self._last_call = (tuple(x.shape), training)
+        elif self._last_call != (tuple(x.shape), training):
+            raise ValueError(
+                "fixed_statistics reuses the dropout masks of the previous call, which must "
+                f"have the same input shape and mode: got {(tuple(x.shape), training)}, "
+                f"previous {self._last_call}"
+            )
+        with warnings.catch_warnings(), ExitStack() as stack:
+            # BatchNorm's running-statistics update (lerp_) has no batching rule yet and
+            # falls back to a loop over the seeds: correct, a little slower.
+            warnings.filterwarnings("ignore", message=".*batching rule.*")
+            if fixed_statistics:
+                stack.enter_context(fixed_batch_statistics(self._base))
+            out = vmap(self._one, randomness="error")(params, buffers, x, self._last_masks)
+        if fixed_statistics:  # nothing to copy back: the running statistics were left alone
+            return out
+        with torch.no_grad():
+            for name, stacked in buffers.items():
+                for own, value in zip(own_buffers, stacked, strict=True):
+                    own[name].copy_(value)
+        return out
+
+
+def train_packed(
+    models: Sequence[nn.Module],
+    train: Sequence,
+    valid,
+    conditions: Sequence[Condition],
+    settings: TrainSettings,
+    seeds: Sequence[int],
+    generators: Sequence[torch.Generator],
+    device: torch.device | str = "cpu",
+    objective: Objective | None = None,
+    resumes: Sequence[str | os.PathLike | None] | None = None,
+    resume_keys: Sequence[str] | None = None,
+) -> list[tuple[dict[str, torch.Tensor], pd.DataFrame]]:
+    """Train S seeds of one model and condition together; what :func:`train_model` returns,
+    per seed.
+
+    Parameters
+    ----------
+    models : sequence of nn.Module
+        S models of one architecture, each built under ``torch.manual_seed(seed)``.
+    train : sequence
+        Each seed's training data, as :func:`attrprior.train.train_model`'s ``train``
+        (usually the same object S times). Every seed's epoch must have the same batch
+        sizes.
+    valid
+        The validation data (shared).
+    conditions : sequence of Condition
+        Each seed's condition; they may differ in their weights only (``weight: auto``).
+    settings : TrainSettings
+    seeds : sequence of int
+        Each seed's batch-order seed, as ``train_model``'s ``seed``.
+    generators : sequence of torch.Generator
+        Each seed's dropout stream, :func:`seed_generator` called right after building the
+        seed's model.
+    device : torch.device or str
+    objective : Objective, optional
+        Default ``BinaryObjective(settings.loss)``. Without a ``pack_losses`` method the
+        seeds are trained one after another.
+    resumes, resume_keys : sequences, optional
+        Each seed's training-state file and key, as ``train_model``'s ``resume`` and
+        ``resume_key``.
+
+    Returns
+    -------
+    list of (best_state, history)
+    """
+    n = len(models)
+    resumes = [None] * n if resumes is None else list(resumes)
+    resume_keys = [""] * n if resume_keys is None else list(resume_keys)
+    per_seed = (train, conditions, seeds, generators, resumes, resume_keys)
+    if {len(values) for values in per_seed} != {n}:
+        raise ValueError("train_packed needs one model, data, condition, seed and generator each")
+    objective = BinaryObjective(settings.loss) if objective is None else objective
+    if not hasattr(objective, "pack_losses"):
+        log.info("%s has no packed losses: training the %d seeds one by one", objective, n)
+        results = []
+        for model, data, condition, seed, generator, resume, key in zip(
+            models, train, conditions, seeds, generators, resumes, resume_keys, strict=True
+        ):
+            if generator.device.type == "cpu":  # the dropout stream of the seed alone
+                torch.set_rng_state(generator.get_state())
+            results.append(
+                train_model(
+                    model, data, valid, condition, settings, seed, device, objective, resume, key
+                )
+            )
+        return results
+    _check_conditions(conditions)
+    runs = [
+        SeedRun(model, condition, settings, seed, device, objective, resume, key, generator)
+        for model, condition, seed, resume, key, generator in zip(
+            models, conditions, seeds, resumes, resume_keys, generators, strict=True
+        )
+    ]
+    for epoch in range(min(run.next_epoch for run in runs), settings.max_epochs + 1):
+        # A seed stopped early, or already past this epoch in a resumed pack, waits.
+        active = [i for i, run in enumerate(runs) if not run.finished and run.next_epoch == epoch]
+        if not active:
+            if all(run.finished for run in runs):
+                break
+            continue
+        start = time.perf_counter()
+        pack = SeedPack([runs[i].model for i in active], [runs[i].generator for i in active])
+        for i in active:
+            runs[i].model.train()
+        sums, n_batches = np.zeros((len(active), 3)), 0
+        epochs = [runs[i].batches(train[i]) for i in active]
+        for batches in zip(*epochs, strict=True):
+            losses = objective.pack_losses(pack, batches, [runs[i].condition for i in active])
+            for i in active:
+                runs[i].optimiser.zero_grad()
+            torch.stack(
+                [
+                    runs[i].total_loss(seed_losses)
+                    for i, seed_losses in zip(active, losses, strict=True)
+                ]
+            ).sum().backward()
+            for i in active:
+                runs[i].optimiser.step()
+            sums += [[float(loss.detach()) for loss in seed_losses] for seed_losses in losses]
+            n_batches += 1
+        seconds = (time.perf_counter() - start) / len(active)
+        for row, i in enumerate(active):
+            runs[i].end_epoch(epoch, valid, epoch_means(sums[row], n_batches), seconds)
+    return [run.result() for run in runs]
+
+
+def _check_conditions(conditions: Sequence[Condition]) -> None:
+    """Packed seeds share one input-gradient pass: their attribution settings must agree."""
+    kinds = {(c.attribution, c.correct_gradients, c.prior_gradient) for c in conditions}
+    if len(kinds) > 1:
+        raise ValueError(
+            "packed seeds must share the attribution, correct_gradients and prior_gradient "
+            f"of their condition, got {sorted(kinds)}"
+        )

@@ -1,0 +1,2 @@
+"""attrprior.sim: simulated services and data, the simulated genome and the local stand-in
+portal."""
