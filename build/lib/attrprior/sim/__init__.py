@@ -1,2 +1,0 @@
-"""attrprior.sim: simulated services and data, the simulated genome and the local stand-in
-portal."""
