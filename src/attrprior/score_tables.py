@@ -227,15 +227,3 @@ def pooled_scores(
             row[f"{mask_name}_auprc"] = mask_auprc(importance, mask)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------------------------
-# Profile models
-# --------------------------------------------------------------------------------------------
-#
-# Predictive metrics of profile models (Tseng et al. 2020, Table 1 / Figure 4 profile rows).
-#
-# Profiles are arrays ``(N, T, S, L)``: examples, tasks, strands, positions. Observed profiles
-# are read counts; predicted profiles are probabilities over positions (softmax of the
-# logits). Total counts are ``(N, T, S)``.
-#

@@ -299,12 +299,8 @@ def check_motifs(config):
             )
 
 
-# Separates an archive's name from a member's in an external ref (<name>/<member>).
-
-
-# Downloaded reference files per assembly: config key -> local file name.
-
-
+#: Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
+#: instead of a number (Tseng et al., Section 8.2).
 TUNABLE_CONDITION_KEYS = ("weight", "l2_weight")
 
 
@@ -320,13 +316,6 @@ def tuned_key(entry: Mapping[str, object]) -> str | None:
     if len(keys) > 1:
         raise ValueError(f"condition: only one weight can be tuned at a time, got {keys}")
     return keys[0] if keys else None
-
-
-# Named targets for the papers' tables and figures (rules/paper.smk; docs/targets.md lists
-# what each shows) -> the kind of dataset each accepts (dataset_kinds). config key paper.<target>
-# lists the datasets (and optionally models and conditions) each target draws on; the
-# schema lists the same target names.
-# What each kind means, for error messages.
 
 
 def is_github_source(source):

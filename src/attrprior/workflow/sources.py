@@ -9,9 +9,11 @@ import math
 
 from attrprior.genomics.chroms import parse_split_region
 
+# Separates an archive's name from a member's in an external ref (<name>/<member>).
 EXTERNAL_MEMBER_SEPARATOR = "/"
 
 
+# Downloaded reference files per assembly: config key -> local file name.
 REFERENCE_FILES = {
     "fasta": "genome.fasta.gz",
     "chrom_sizes": "chrom.sizes",
@@ -261,7 +263,3 @@ def model_tasks(dataset, models):
     experiments = dataset["encode_binary"]["experiments"]
     profile = all(models[model]["architecture"] == "tseng_profile" for model in dataset["models"])
     return [task for task, entry in experiments.items() if has_reads(entry) or not profile]
-
-
-#: Keys of a ``conditions:`` entry that may be a grid to tune ({grid: [...], tuning_seeds: k})
-#: instead of a number (Tseng et al., Section 8.2).

@@ -16,6 +16,10 @@ from attrprior.workflow.paths import (
     expand,
 )
 
+# Named targets for the papers' tables and figures (rules/paper.smk; docs/targets.md lists
+# what each shows) -> the kind of dataset each accepts (dataset_kinds). config key
+# paper.<target> lists the datasets (and optionally models and conditions) each target draws
+# on; the schema lists the same target names.
 PAPER_TARGETS = {
     "table1": "any",
     "table2": "attributed",
@@ -34,6 +38,7 @@ PAPER_TARGETS = {
 }
 
 
+# What each kind means, for error messages.
 KIND_NEEDS = {
     "attributed": "attributions (a simulated dataset, or encode_binary with attribution)",
     "placement": "attributions on genomic peaks (encode_binary with attribution)",
