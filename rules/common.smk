@@ -33,7 +33,8 @@ check_library_location()
 def import_checkout_library():
     """Let this process import the checkout's attrprior when the environment has none
     (check_library_location has refused any other). The modules used at parse time
-    (attrprior.workflow, attrprior.genomics.chroms) need the standard library only."""
+    (attrprior.workflow, attrprior.genomics.chroms) need only the standard library, PyYAML
+    and Snakemake."""
     import importlib.util
 
     if importlib.util.find_spec("attrprior") is None:

@@ -2,10 +2,10 @@
 
 import hashlib
 import json
-import random
 import re
 
 import pytest
+from encode_objects import MD5, UNFILTERED
 
 from attrprior.genomics.downloads import (
     DownloadRecord,
@@ -15,14 +15,6 @@ from attrprior.genomics.downloads import (
     write_record,
     write_records,
 )
-
-DATA = random.Random(0).randbytes(5000)
-
-
-MD5 = hashlib.md5(DATA).hexdigest()
-
-
-UNFILTERED = "unfiltered alignments"
 
 
 def test_read_lock_rejects_malformed_files(tmp_path):

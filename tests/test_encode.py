@@ -7,6 +7,7 @@ import random
 import re
 
 import pytest
+from encode_objects import ACC, DATA, EXPERIMENT, MATES, MD5, PAIRED, RUN, UNFILTERED
 
 from attrprior.genomics.downloads import (
     DownloadRecord,
@@ -30,46 +31,8 @@ from attrprior.genomics.encode_metadata import (
 from attrprior.sim.portal import MockPortal
 from attrprior.sim.portal_files import add_ena_run, add_experiment, add_file, add_zenodo_file
 
-ACC = "ENCFF000AAA"
 NAME = f"{ACC}.bed.gz"
-DATA = random.Random(0).randbytes(5000)
-MD5 = hashlib.md5(DATA).hexdigest()
 BLOB = f"/_blobs/{ACC}/{NAME}"
-
-
-def _file(
-    accession, output_type, assembly="GRCh38", file_format="bam", status="released", rep=1, **more
-):
-    return {
-        "accession": accession,
-        "output_type": output_type,
-        "assembly": assembly,
-        "file_format": file_format,
-        "status": status,
-        "biological_replicates": rep if isinstance(rep, list) else [rep],
-        **more,
-    }
-
-
-EXPERIMENT = {
-    "accession": "ENCSR000AAA",
-    "assay_title": "TF ChIP-seq",
-    "target": {"label": "SPI1"},
-    "biosample_ontology": {"term_name": "GM12878"},
-    "status": "released",
-    "possible_controls": [
-        {"accession": "ENCSR000CTL", "@id": "/experiments/ENCSR000CTL/"},
-        "/experiments/ENCSR000BGH/",
-    ],
-    "files": [
-        _file("ENCFF000UB2", "unfiltered alignments", rep=2),
-        _file("ENCFF000UB1", "unfiltered alignments", rep=1),
-        _file("ENCFF000HG1", "unfiltered alignments", assembly="hg19"),
-        _file("ENCFF000REV", "unfiltered alignments", status="revoked"),
-        _file("ENCFF000ALN", "alignments"),
-        _file("ENCFF000IDR", "optimal IDR thresholded peaks", file_format="bed"),
-    ],
-}
 
 
 @pytest.fixture
@@ -106,9 +69,6 @@ def test_malformed_accession_makes_no_request(portal, client, out):
 
 
 # --------------------------------------------------------------------------- metadata
-
-
-UNFILTERED = "unfiltered alignments"
 
 
 @pytest.mark.parametrize("fault", ["500", "drop", "truncate"])
@@ -434,15 +394,8 @@ def test_experiment_missing_from_the_lock_is_resolved_with_a_warning(
 
 # --------------------------------------------------------------------------- ENA
 
-RUN = "SRR1565781"
-PAIRED = "ERR1234567"
 FQ = random.Random(1).randbytes(3000)
 FQ_MD5 = hashlib.md5(FQ).hexdigest()
-MATES = {
-    f"{PAIRED}.fastq.gz": random.Random(2).randbytes(100),  # unpaired reads come first
-    f"{PAIRED}_1.fastq.gz": random.Random(3).randbytes(2000),
-    f"{PAIRED}_2.fastq.gz": random.Random(4).randbytes(2001),
-}
 ENA_FIELDS = "run_accession,fastq_ftp,fastq_md5,fastq_bytes"
 ENA_REPORT = f"/ena/portal/api/filereport?accession={RUN}&result=read_run&fields={ENA_FIELDS}"
 ENA_REPORT += "&format=json"

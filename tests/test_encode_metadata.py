@@ -2,10 +2,10 @@
 records and ENA run reports, checked."""
 
 import hashlib
-import random
 import re
 
 import pytest
+from encode_objects import ACC, EXPERIMENT, MATES, MD5, PAIRED, RUN, UNFILTERED, file_object
 
 from attrprior.genomics.encode_metadata import (
     MetadataError,
@@ -20,49 +20,6 @@ from attrprior.genomics.encode_metadata import (
     validate_file_reference,
     zenodo_file,
 )
-
-ACC = "ENCFF000AAA"
-
-
-DATA = random.Random(0).randbytes(5000)
-
-
-MD5 = hashlib.md5(DATA).hexdigest()
-
-
-def _file(
-    accession, output_type, assembly="GRCh38", file_format="bam", status="released", rep=1, **more
-):
-    return {
-        "accession": accession,
-        "output_type": output_type,
-        "assembly": assembly,
-        "file_format": file_format,
-        "status": status,
-        "biological_replicates": rep if isinstance(rep, list) else [rep],
-        **more,
-    }
-
-
-EXPERIMENT = {
-    "accession": "ENCSR000AAA",
-    "assay_title": "TF ChIP-seq",
-    "target": {"label": "SPI1"},
-    "biosample_ontology": {"term_name": "GM12878"},
-    "status": "released",
-    "possible_controls": [
-        {"accession": "ENCSR000CTL", "@id": "/experiments/ENCSR000CTL/"},
-        "/experiments/ENCSR000BGH/",
-    ],
-    "files": [
-        _file("ENCFF000UB2", "unfiltered alignments", rep=2),
-        _file("ENCFF000UB1", "unfiltered alignments", rep=1),
-        _file("ENCFF000HG1", "unfiltered alignments", assembly="hg19"),
-        _file("ENCFF000REV", "unfiltered alignments", status="revoked"),
-        _file("ENCFF000ALN", "alignments"),
-        _file("ENCFF000IDR", "optimal IDR thresholded peaks", file_format="bed"),
-    ],
-}
 
 
 @pytest.mark.parametrize(
@@ -129,10 +86,10 @@ def test_resolve_file_takes_the_one_match_the_released_one_or_the_preferred_defa
     dnase = {
         "accession": "ENCSR000EMT",
         "files": [
-            _file("ENCFF111AAA", "peaks", file_format="bed"),
-            _file("ENCFF222BBB", "peaks", file_format="bed"),
-            _file("ENCFF333CCC", "peaks", assembly="hg19", file_format="bed"),
-            _file("ENCFF444DDD", "alignments"),
+            file_object("ENCFF111AAA", "peaks", file_format="bed"),
+            file_object("ENCFF222BBB", "peaks", file_format="bed"),
+            file_object("ENCFF333CCC", "peaks", assembly="hg19", file_format="bed"),
+            file_object("ENCFF444DDD", "alignments"),
         ],
     }
     assert resolve_file(dnase, "alignments", "GRCh38") == "ENCFF444DDD"
@@ -150,20 +107,17 @@ def test_resolve_file_takes_the_one_match_the_released_one_or_the_preferred_defa
         resolve_file(dnase, "replicated peaks", "GRCh38")
 
 
-UNFILTERED = "unfiltered alignments"
-
-
 REPLICATED = {
     "accession": "ENCSR000REP",
     "possible_controls": [],
     "files": [
-        _file("ENCFF200REL", UNFILTERED, rep=2),
-        _file("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),  # older duplicate
-        _file("ENCFF100REL", UNFILTERED, rep=1),
-        _file("ENCFF200REV", UNFILTERED, rep=2, status="revoked"),
-        _file("ENCFF100HGX", UNFILTERED, rep=1, assembly="hg19"),
-        _file("ENCFF100ALN", "alignments", rep=1),
-        _file("ENCFF100BED", UNFILTERED, rep=1, file_format="bed"),
+        file_object("ENCFF200REL", UNFILTERED, rep=2),
+        file_object("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),  # older duplicate
+        file_object("ENCFF100REL", UNFILTERED, rep=1),
+        file_object("ENCFF200REV", UNFILTERED, rep=2, status="revoked"),
+        file_object("ENCFF100HGX", UNFILTERED, rep=1, assembly="hg19"),
+        file_object("ENCFF100ALN", "alignments", rep=1),
+        file_object("ENCFF100BED", UNFILTERED, rep=1, file_format="bed"),
     ],
 }
 
@@ -180,8 +134,8 @@ def test_replicate_files_take_one_file_per_replicate():
     archived = {
         "accession": "ENCSR000ARC",
         "files": [
-            _file("ENCFF312POO", UNFILTERED, rep=[2, 1], status="archived"),
-            _file("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),
+            file_object("ENCFF312POO", UNFILTERED, rep=[2, 1], status="archived"),
+            file_object("ENCFF100ARC", UNFILTERED, rep=1, status="archived"),
         ],
     }
     assert [f["accession"] for f in replicate_files(archived, UNFILTERED, "GRCh38")] == [
@@ -194,10 +148,12 @@ def test_replicate_files_prefer_the_preferred_default_else_stop():
     twice = {
         "accession": "ENCSR000TWO",
         "files": [
-            _file("ENCFF100AAA", UNFILTERED, rep=1),
-            _file("ENCFF200AAA", UNFILTERED, rep=2),
-            _file("ENCFF200BBB", UNFILTERED, rep=2),
-            _file("ENCFF200ARC", UNFILTERED, rep=2, status="archived", preferred_default=True),
+            file_object("ENCFF100AAA", UNFILTERED, rep=1),
+            file_object("ENCFF200AAA", UNFILTERED, rep=2),
+            file_object("ENCFF200BBB", UNFILTERED, rep=2),
+            file_object(
+                "ENCFF200ARC", UNFILTERED, rep=2, status="archived", preferred_default=True
+            ),
         ],
     }
     with pytest.raises(
@@ -219,7 +175,7 @@ def test_replicate_files_without_candidates_or_replicates_stop():
         r".*\['alignments', 'unfiltered alignments'\]",
     ):
         replicate_files(REPLICATED, "filtered alignments", "GRCh38")
-    bare = {"accession": "ENCSR000BAR", "files": [_file("ENCFF100AAA", UNFILTERED)]}
+    bare = {"accession": "ENCSR000BAR", "files": [file_object("ENCFF100AAA", UNFILTERED)]}
     del bare["files"][0]["biological_replicates"]
     with pytest.raises(MetadataError, match="ENCFF100AAA.*biological_replicates"):
         replicate_files(bare, UNFILTERED, "GRCh38")
@@ -267,19 +223,6 @@ def test_zenodo_file_reads_both_api_generations():
 
 
 # --------------------------------------------------------------------------- small parts
-
-
-RUN = "SRR1565781"
-
-
-PAIRED = "ERR1234567"
-
-
-MATES = {
-    f"{PAIRED}.fastq.gz": random.Random(2).randbytes(100),  # unpaired reads come first
-    f"{PAIRED}_1.fastq.gz": random.Random(3).randbytes(2000),
-    f"{PAIRED}_2.fastq.gz": random.Random(4).randbytes(2001),
-}
 
 
 REPORT_URL = "https://www.ebi.ac.uk/ena/portal/api/filereport?accession=SRR1565781"

@@ -158,10 +158,6 @@ def test_reverse_complement_codes(genome):
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Profile examples
-
-
 def test_npy_writer_round_trip_and_checks(tmp_path):
     data = np.arange(24, dtype=np.float32).reshape(4, 2, 3)
     with NpyWriter(tmp_path / "a.npy", np.float32, data.shape) as writer:

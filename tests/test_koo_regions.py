@@ -4,18 +4,9 @@ import logging
 
 import numpy as np
 import pandas as pd
+from peak_tables import intervals
 
 from attrprior.genomics.koo_regions import koo_task_regions
-
-
-def _intervals(chrom, spans):
-    return pd.DataFrame(
-        {
-            "chrom": [chrom] * len(spans),
-            "start": [s for s, _ in spans],
-            "end": [e for _, e in spans],
-        }
-    )
 
 
 def _koo_inputs(n_chip=40, n_dnase=200, seed=1):
@@ -34,7 +25,7 @@ def _koo_inputs(n_chip=40, n_dnase=200, seed=1):
 
 def test_koo_regions_positives_negatives_and_splits():
     sizes, chip, dnase = _koo_inputs()
-    blacklist = _intervals("c2", [(0, 5000)])
+    blacklist = intervals("c2", [(0, 5000)])
     regions = koo_task_regions(chip, dnase, sizes, blacklist, seed=0)
     assert list(regions.columns) == ["chrom", "start", "end", "label", "split"]
     assert ((regions["end"] - regions["start"]) == 200).all()

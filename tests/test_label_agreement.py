@@ -1,8 +1,8 @@
 """attrprior.genomics.label_agreement: window labels against a simulated genome's bound sites."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from peak_tables import intervals
 
 from attrprior.genomics.label_agreement import label_agreement
 from attrprior.genomics.labels import (
@@ -11,22 +11,12 @@ from attrprior.genomics.labels import (
 )
 
 
-def _intervals(chrom, spans):
-    return pd.DataFrame(
-        {
-            "chrom": [chrom] * len(spans),
-            "start": [s for s, _ in spans],
-            "end": [e for _, e in spans],
-        }
-    )
-
-
 def test_label_agreement_known_answer(tmp_path):
     # chr1 of 3000 bp, one task, optimal peak [1000, 1200): positive bins 900..1100
     sizes = {"chr1": 3000}
-    write_binary_labels(tmp_path / "l.npz", sizes, [_intervals("chr1", [(1000, 1200)])])
+    write_binary_labels(tmp_path / "l.npz", sizes, [intervals("chr1", [(1000, 1200)])])
     labels = load_binary_labels(tmp_path / "l.npz")
-    sites = _intervals("chr1", [(1095, 1105), (2000, 2010), (100, 110), (1960, 1962)])
+    sites = intervals("chr1", [(1095, 1105), (2000, 2010), (100, 110), (1960, 1962)])
     # site 1100 -> nearest bin centre 1100 -> bin 1000 (positive): recalled
     # site 2005 -> bin 1900 (kept, negative): scored, missed
     # site 105 -> bin 0 (window off the chromosome start): not scored

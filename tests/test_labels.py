@@ -5,6 +5,7 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from peak_tables import intervals
 
 from attrprior.genomics.chroms import parse_split_region
 from attrprior.genomics.labels import (
@@ -14,16 +15,6 @@ from attrprior.genomics.labels import (
     region_mask,
     write_binary_labels,
 )
-
-
-def _intervals(chrom, spans):
-    return pd.DataFrame(
-        {
-            "chrom": [chrom] * len(spans),
-            "start": [s for s, _ in spans],
-            "end": [e for _, e in spans],
-        }
-    )
 
 
 def _brute_force(length, optimal, relaxed, blacklist, bin_size=200, stride=50, flank=400):
@@ -86,8 +77,8 @@ def _write_narrowpeak(path, table, gz=False):
 def test_hand_computed_single_peak():
     # chr1: 2000 bp -> bins 0..36 (start 0..1800); windows on the chromosome need
     # bin start in [400, 1400]: 21 kept, 8 + 8 dropped off the ends.
-    optimal = _intervals("chr1", [(1000, 1100)])
-    relaxed = _intervals("chr1", [(700, 1300)])
+    optimal = intervals("chr1", [(1000, 1100)])
+    relaxed = intervals("chr1", [(700, 1300)])
     result = binary_labels({"chr1": 2000}, [optimal], [relaxed])["chr1"]
     assert result.counts["bins"] == 37
     assert result.counts["windows"] == 21
@@ -110,7 +101,7 @@ def test_overlap_threshold_boundary():
     # A 100-bp peak [1000, 1100) covers bin 950 by exactly 100 (positive); a 99-bp peak does not.
     for end, expected in ((1100, 1), (1099, -1)):
         result = binary_labels(
-            {"c": 2000}, [_intervals("c", [(1000, end)])], [_intervals("c", [(1000, end)])]
+            {"c": 2000}, [intervals("c", [(1000, end)])], [intervals("c", [(1000, end)])]
         )["c"]
         assert result.labels[result.start == 950 - 400, 0].tolist() == [expected]
 
@@ -119,12 +110,12 @@ def test_blacklist_and_multiple_tasks_and_empty_chromosome():
     sizes = {"chr1": 3000, "chr2": 2500, "chr3": 1200}
     # blacklist [1500, 1510) kills windows [b - 400, b + 600) meeting it: b in (900, 1910)
     # i.e. bin starts 950..1900 -> those on the chromosome (b <= 2400) are 20 windows.
-    blacklist = _intervals("chr1", [(1500, 1510)])
+    blacklist = intervals("chr1", [(1500, 1510)])
     optimal = [
-        pd.concat([_intervals("chr1", [(500, 700)]), _intervals("chr2", [(1200, 1300)])]),
-        _intervals("chr1", [(2000, 2300), (2250, 2400)]),  # overlapping peaks: union counts
+        pd.concat([intervals("chr1", [(500, 700)]), intervals("chr2", [(1200, 1300)])]),
+        intervals("chr1", [(2000, 2300), (2250, 2400)]),  # overlapping peaks: union counts
     ]
-    relaxed = [_intervals("chr1", [(450, 800)]), None]
+    relaxed = [intervals("chr1", [(450, 800)]), None]
     results = binary_labels(sizes, optimal, relaxed, blacklist, tasks=["a", "b"])
     assert list(results) == ["chr1", "chr2", "chr3"]
     chr1 = results["chr1"]
@@ -161,9 +152,9 @@ def test_random_peaks_match_brute_force():
             spans[key] = [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
         result = binary_labels(
             {"chrR": length},
-            [_intervals("chrR", spans["opt0"]), _intervals("chrR", spans["opt1"])],
-            [_intervals("chrR", spans["rel0"]), _intervals("chrR", spans["rel1"])],
-            _intervals("chrR", spans["black"]),
+            [intervals("chrR", spans["opt0"]), intervals("chrR", spans["opt1"])],
+            [intervals("chrR", spans["rel0"]), intervals("chrR", spans["rel1"])],
+            intervals("chrR", spans["black"]),
         )["chrR"]
         starts, labels, off_end, blacklisted = _brute_force(
             length,
@@ -181,7 +172,7 @@ def test_random_peaks_match_brute_force():
 def test_other_tiling_parameters_match_brute_force():
     spans = [(300, 420), (1000, 1037)]
     result = binary_labels(
-        {"c": 1600}, [_intervals("c", spans)], bin_size=100, stride=30, flank=150, min_overlap=0.3
+        {"c": 1600}, [intervals("c", spans)], bin_size=100, stride=30, flank=150, min_overlap=0.3
     )["c"]
     mask = np.zeros(1600, dtype=bool)
     for s, e in spans:
@@ -196,8 +187,8 @@ def test_task_without_relaxed_peaks_has_no_ambiguous_windows(tmp_path):
     # Relaxed peaks are optional (encode_binary.experiments.<task>.relaxed_peaks): without
     # them the positives stay and every ambiguous window of the task becomes a negative.
     sizes = {"chr1": 5000}
-    optimal = [_intervals("chr1", [(1000, 1300)])] * 2
-    relaxed = _intervals("chr1", [(800, 1500), (3000, 3200)])
+    optimal = [intervals("chr1", [(1000, 1300)])] * 2
+    relaxed = intervals("chr1", [(800, 1500), (3000, 3200)])
     summary = write_binary_labels(
         tmp_path / "l.npz", sizes, optimal, [relaxed, None], tasks=["with", "without"]
     )
@@ -213,8 +204,8 @@ def test_central_bin_coverage_is_the_overlap_the_labels_use(tmp_path):
     sizes = {"chr1": 5000, "chr2": 3000}
     optimal = pd.concat(
         [
-            _intervals("chr1", [(1000, 1130), (1100, 1250), (2600, 2700)]),
-            _intervals("chr2", [(1480, 1560)]),
+            intervals("chr1", [(1000, 1130), (1100, 1250), (2600, 2700)]),
+            intervals("chr2", [(1480, 1560)]),
         ]
     )
     write_binary_labels(tmp_path / "l.npz", sizes, [optimal], [None], tasks=["t"])
@@ -230,8 +221,8 @@ def test_central_bin_coverage_is_the_overlap_the_labels_use(tmp_path):
 
 
 def test_gzip_and_plain_peak_files_give_identical_labels(tmp_path):
-    optimal = _intervals("chr1", [(1000, 1100), (1500, 1650)])
-    relaxed = _intervals("chr1", [(900, 1700)])
+    optimal = intervals("chr1", [(1000, 1100), (1500, 1650)])
+    relaxed = intervals("chr1", [(900, 1700)])
     sizes = tmp_path / "g.sizes"
     sizes.write_text("chr1\t2500\n")
     plain = write_binary_labels(
@@ -255,9 +246,9 @@ def test_gzip_and_plain_peak_files_give_identical_labels(tmp_path):
 
 def test_write_and_load_round_trip(tmp_path):
     sizes = {"chrA": 3000, "chrB": 2200, "chrC": 500}
-    optimal = [_intervals("chrA", [(1200, 1400)]), _intervals("chrB", [(1000, 1200)])]
-    relaxed = [_intervals("chrA", [(1000, 1600)]), None]
-    blacklist = _intervals("chrB", [(1700, 1800)])
+    optimal = [intervals("chrA", [(1200, 1400)]), intervals("chrB", [(1000, 1200)])]
+    relaxed = [intervals("chrA", [(1000, 1600)]), None]
+    blacklist = intervals("chrB", [(1700, 1800)])
     path = tmp_path / "out" / "labels.npz"
     summary = write_binary_labels(path, sizes, optimal, relaxed, blacklist, tasks=["x", "y"])
     in_memory = binary_labels(sizes, optimal, relaxed, blacklist, tasks=["x", "y"])
@@ -332,7 +323,7 @@ def test_load_rejects_other_files(tmp_path):
 
 
 def test_input_errors(tmp_path):
-    optimal = _intervals("chr1", [(100, 200)])
+    optimal = intervals("chr1", [(100, 200)])
     with pytest.raises(
         ValueError, match=r"optimal peaks of task 'task0': row 0: chromosome 'chr1'"
     ):

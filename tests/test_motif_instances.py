@@ -3,23 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from discovered_motifs import discovered_motif
 
 from attrprior import motif_instances as mi
-from attrprior import motifs as mt
 from attrprior.sequences import one_hot_encode, reverse_complement
-
-
-def _motif(ppm, name="m", sign=1, cwm=None, seqlets=()) -> mt.DiscoveredMotif:
-    ppm = np.asarray(ppm, dtype=float)
-    return mt.DiscoveredMotif(
-        name=name,
-        sign=sign,
-        ppm=ppm,
-        cwm=ppm - 0.25 if cwm is None else cwm,
-        hypothetical_cwm=ppm - 0.25,
-        seqlets=pd.DataFrame(list(seqlets), columns=["example", "start", "end", "strand"]),
-    )
-
 
 # --------------------------------------------------------------------------------------------
 # Synthetic data and one TF-MoDISco run
@@ -28,7 +15,7 @@ def _motif(ppm, name="m", sign=1, cwm=None, seqlets=()) -> mt.DiscoveredMotif:
 
 def test_call_instances_finds_exact_cwm_matches_on_both_strands():
     word = one_hot_encode("ACGTTG").astype(float)
-    motif = _motif(word, "word", cwm=word)
+    motif = discovered_motif(word, "word", cwm=word)
     rng = np.random.default_rng(3)
     one_hot = np.eye(4)[rng.integers(4, size=(2, 40))].transpose(0, 2, 1)
     one_hot[0, :, 10:16] = word

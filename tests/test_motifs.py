@@ -14,6 +14,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from discovered_motifs import discovered_motif
 
 from attrprior import motif_instances as mi
 from attrprior import motif_matches as mm
@@ -32,18 +33,6 @@ L = [0.4, 0.2, 0.2, 0.2]  # IC 2 + 0.4 log2 0.4 + 0.6 log2 0.2 = 0.0780719 bits
 
 def _ppm(*columns) -> np.ndarray:
     return np.array(columns, dtype=float).T
-
-
-def _motif(ppm, name="m", sign=1, cwm=None, seqlets=()) -> mt.DiscoveredMotif:
-    ppm = np.asarray(ppm, dtype=float)
-    return mt.DiscoveredMotif(
-        name=name,
-        sign=sign,
-        ppm=ppm,
-        cwm=ppm - 0.25 if cwm is None else cwm,
-        hypothetical_cwm=ppm - 0.25,
-        seqlets=pd.DataFrame(list(seqlets), columns=["example", "start", "end", "strand"]),
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,15 +230,15 @@ def test_find_motifs_rejects_too_few_sequences():
 
 def test_motif_record_validation():
     with pytest.raises(ValueError, match="sign"):
-        _motif(_ppm(T, H), sign=0)
+        discovered_motif(_ppm(T, H), sign=0)
     with pytest.raises(ValueError, match="cwm: expected shape"):
-        _motif(_ppm(T, H), cwm=np.zeros((4, 3)))
+        discovered_motif(_ppm(T, H), cwm=np.zeros((4, 3)))
     with pytest.raises(ValueError, match="2 bp long"):
-        _motif(_ppm(T, H), seqlets=[(0, 3, 6, "+")])
+        discovered_motif(_ppm(T, H), seqlets=[(0, 3, 6, "+")])
     with pytest.raises(ValueError, match="strand"):
-        _motif(_ppm(T, H), seqlets=[(0, 3, 5, "x")])
+        discovered_motif(_ppm(T, H), seqlets=[(0, 3, 5, "x")])
     with pytest.raises(ValueError, match="ppm: every column must sum to 1"):
-        _motif(_ppm(T, H) * 2)
+        discovered_motif(_ppm(T, H) * 2)
     with pytest.raises(ValueError, match="positive sum"):
         mt.information_content(np.zeros((4, 2)))
     with pytest.raises(ValueError, match="sum to 1"):
@@ -294,7 +283,7 @@ def test_trim_bounds_by_hand():
 
 def test_trim_motif_shrinks_matrices_and_seqlets():
     ppm = _ppm(U, U, T, H, U)
-    motif = _motif(ppm, seqlets=[(0, 10, 15, "+"), (1, 30, 35, "-")])
+    motif = discovered_motif(ppm, seqlets=[(0, 10, 15, "+"), (1, 30, 35, "-")])
     trimmed = mt.trim_motif(motif)
     np.testing.assert_array_equal(trimmed.ppm, ppm[:, 2:4])
     np.testing.assert_array_equal(trimmed.cwm, motif.cwm[:, 2:4])
@@ -332,10 +321,10 @@ def test_filter_motifs_by_hand():
     good = _ppm(U, T, T, H, Q, U, U)  # window T T H Q U U: 5.5/6; trims to columns 1..4
     weak = _ppm(*[H] * 2 + [U] * 6)  # 2/6
     motifs = [
-        _motif(good, "good"),
-        _motif(good, "negative_metacluster", sign=-1),
-        _motif(good, "negative_cwm", cwm=-np.abs(good)),
-        _motif(weak, "weak"),
+        discovered_motif(good, "good"),
+        discovered_motif(good, "negative_metacluster", sign=-1),
+        discovered_motif(good, "negative_cwm", cwm=-np.abs(good)),
+        discovered_motif(weak, "weak"),
     ]
     kept = mt.filter_motifs(motifs, pseudocount=0)
     assert [m.name for m in kept] == ["good"]
@@ -367,7 +356,7 @@ def test_read_motifs_errors(tmp_path):
 def test_motif_logos_figure():
     from attrprior.plots import motif_logos
 
-    motifs = [_motif(_ppm(U, T, H, Q), "a"), _motif(_ppm(T, T, L), "b")]
+    motifs = [discovered_motif(_ppm(U, T, H, Q), "a"), discovered_motif(_ppm(T, T, L), "b")]
     fig = motif_logos(motifs, labels={"a": "SPI1"})
     assert len(fig.axes) == 4
     import matplotlib.pyplot as plt

@@ -9,24 +9,17 @@ import time
 
 import pytest
 import requests
+from portal_roots import DATA, FASTQ, RUN, ZDATA, write_root
 
 from attrprior.sim.portal import MockPortal
 from attrprior.sim.portal_files import (
-    add_ena_run,
-    add_experiment,
-    add_file,
-    add_zenodo_file,
     zenodo_file_path,
     zenodo_record_path,
 )
 
-DATA = bytes(range(256)) * 8
 BLOB = "/_blobs/ENCFF000AAA/ENCFF000AAA.bam"
-ZDATA = bytes(range(255, -1, -1)) * 5
 RECORD = "/api/records/3371216"
 CONTENT = "/api/records/3371216/files/data.tar.gz/content"
-RUN = "SRR1565781"
-FASTQ = {f"{RUN}_1.fastq.gz": b"@r1/1\nACGT\n+\nIIII\n", f"{RUN}_2.fastq.gz": b"@r1/2\nTT\n+\nII\n"}
 FIELDS = "run_accession,fastq_ftp,fastq_md5,fastq_bytes"
 REPORT = f"/ena/portal/api/filereport?accession={RUN}&result=read_run&fields={FIELDS}&format=json"
 FASTQ_2 = f"/ena/fastq/{RUN}/{RUN}_2.fastq.gz"
@@ -34,12 +27,7 @@ FASTQ_2 = f"/ena/fastq/{RUN}/{RUN}_2.fastq.gz"
 
 @pytest.fixture
 def root(tmp_path):
-    root = tmp_path / "portal"
-    add_file(root, "ENCFF000AAA", "ENCFF000AAA.bam", DATA, assembly="GRCh38")
-    add_experiment(root, {"accession": "ENCSR000AAA", "files": []})
-    add_zenodo_file(root, 3371216, "data.tar.gz", ZDATA, title="BPNet data")
-    add_ena_run(root, RUN, FASTQ)
-    return root
+    return write_root(tmp_path / "portal")
 
 
 @pytest.fixture

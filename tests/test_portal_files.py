@@ -4,11 +4,10 @@ import hashlib
 import json
 
 import pytest
+from portal_roots import DATA, FASTQ, RUN, ZDATA, write_root
 
 from attrprior.sim.portal_files import (
     add_ena_run,
-    add_experiment,
-    add_file,
     add_zenodo_file,
     blob_path,
     ena_fastq_path,
@@ -18,26 +17,10 @@ from attrprior.sim.portal_files import (
     zenodo_record_path,
 )
 
-DATA = bytes(range(256)) * 8
-
-
-ZDATA = bytes(range(255, -1, -1)) * 5
-
-
-RUN = "SRR1565781"
-
-
-FASTQ = {f"{RUN}_1.fastq.gz": b"@r1/1\nACGT\n+\nIIII\n", f"{RUN}_2.fastq.gz": b"@r1/2\nTT\n+\nII\n"}
-
 
 @pytest.fixture
 def root(tmp_path):
-    root = tmp_path / "portal"
-    add_file(root, "ENCFF000AAA", "ENCFF000AAA.bam", DATA, assembly="GRCh38")
-    add_experiment(root, {"accession": "ENCSR000AAA", "files": []})
-    add_zenodo_file(root, 3371216, "data.tar.gz", ZDATA, title="BPNet data")
-    add_ena_run(root, RUN, FASTQ)
-    return root
+    return write_root(tmp_path / "portal")
 
 
 def test_layout_written_by_add_file(root):

@@ -16,14 +16,11 @@ import pytest
 import torch
 import yaml
 from snakemake_runner import ROOT, SNAKEMAKE, planned_jobs, snakemake, workdir_with
+from workflow_configs import load
 
 
 def BILLBOARD(config):  # noqa: N802 - reads like the config key it returns
     return config["datasets"]["billboard"]
-
-
-def load(name):
-    return yaml.safe_load((ROOT / "config" / name).read_text())
 
 
 def assert_dry_run_fails(tmp_path, config, message, *targets):

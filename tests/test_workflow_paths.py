@@ -4,23 +4,9 @@
 from argparse import Namespace
 
 import pytest
-from snakemake.io import expand as snakemake_expand
 from workflow_configs import load, parsed
 
-from attrprior.workflow.paths import expand, seed_pack
-
-
-@pytest.mark.parametrize(
-    ("pattern", "values"),
-    [
-        ("{a}/{b}.{c}", {"a": ["x", "y"], "b": "one", "c": [1, 2]}),
-        ("{a}-{b}", {"b": [3, 4], "a": [1, 2]}),
-        ("{d}/x", {"d": []}),
-        ("{{kept}}/{d}", {"d": ["z"]}),
-    ],
-)
-def test_expand_is_snakemakes_product(pattern, values):
-    assert expand(pattern, **values) == snakemake_expand(pattern, **values)
+from attrprior.workflow.paths import seed_pack
 
 
 def test_seed_pack_is_the_run_of_consecutive_seeds_holding_the_seed():

@@ -35,8 +35,8 @@ papers' synthetic datasets), ``datasets`` (their splits and storage), ``simgenom
 simulated genome with ChIP/DNase data and ground truth), ``portal`` and ``portal_files`` (a
 local stand-in for ENCODE, Zenodo, GitHub and ENA).
 
-``attrprior.workflow``, what the Snakemake rules need at parse time (standard library and
-PyYAML): ``checks`` (the config's cross-key checks and derived defaults), ``sources``
+``attrprior.workflow``, what the Snakemake rules need at parse time (standard library,
+PyYAML, Snakemake): ``checks`` (the config's cross-key checks and derived defaults), ``sources``
 (genomic sources), ``config_files``, ``paths`` (every file of the workflow), ``targets``
 (what each target builds), ``parse`` (all of it, in the order the workflow runs it).
 

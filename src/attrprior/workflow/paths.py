@@ -1,8 +1,8 @@
 """Where every file of the workflow lives: the outputs of the rules and the inputs their
 input functions give, built from the config (one definition per path, used by the rules'
 outputs and input functions alike). Plain Python on plain dicts, so the paths are
-unit-tested without Snakemake (``tests/test_workflow_paths.py``); standard library and
-PyYAML only (imported by the workflow at parse time).
+unit-tested without running Snakemake (``tests/test_workflow_paths.py``); standard
+library, PyYAML and Snakemake's ``expand`` (imported by the workflow at parse time).
 
 Patterns keep Snakemake's wildcards in braces (``{dataset}``, ``{model}``, ...): they are
 the rules' outputs, and :meth:`str.format` fills them for a run.
@@ -10,8 +10,7 @@ the rules' outputs, and :meth:`str.format` fills them for a run.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable
+from snakemake.io import expand
 
 from attrprior.workflow.checks import SIMULATORS, TUNING_SEED_OFFSET, is_github_source, tuned_key
 from attrprior.workflow.config_files import ConfigFiles
@@ -75,21 +74,6 @@ def output_type_slug(output_type):
     return output_type.replace(" ", "_")
 
 
-def expand(pattern: str, **values) -> list[str]:
-    """``pattern`` formatted with every combination of ``values`` (Snakemake's ``expand``:
-    the product, in the order the values are given, the last varying fastest; a string or
-    other single value counts as one)."""
-    keys = list(values)
-    lists = [
-        [value] if isinstance(value, str) or not isinstance(value, Iterable) else list(value)
-        for value in values.values()
-    ]
-    return [
-        pattern.format(**dict(zip(keys, combination, strict=True)))
-        for combination in itertools.product(*lists)
-    ]
-
-
 class Paths:
     """The files of one workflow config.
 
@@ -114,7 +98,6 @@ class Paths:
     def __init__(self, config: dict, config_files: ConfigFiles | None = None) -> None:
         self.config = config
         self.config_files = config_files or ConfigFiles([])
-        self.config_relative = self.config_files.relative
         self.local_files = self.config_files.local_files(config)
         self.chrom_aliases = self.config_files.chrom_aliases(config)
         self.results = config["results"]
@@ -653,7 +636,7 @@ class Paths:
         source = self.config["models"][model]["published_weights"]
         if is_github_source(source):
             return f"{self.downloads}/published_weights/{model}/seed{seed}.h5"
-        path = self.config_relative(["models", model, "published_weights"], source)
+        path = self.config_files.relative(["models", model, "published_weights"], source)
         return str(path).replace("{seed}", str(seed))
 
     def published_weights_source(self, model, seed):

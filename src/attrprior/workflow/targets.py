@@ -1,20 +1,16 @@
 """The paper targets: which datasets each target needs and what each dataset can give,
 the check of a config's paper section, and :class:`Targets`, the workflow's paths
 (:class:`attrprior.workflow.paths.Paths`) with what each target builds (``all``, the
-paper targets, the scorecard, the ensembles). Standard library and PyYAML only (imported
-by the workflow at parse time)."""
+paper targets, the scorecard, the ensembles). Standard library, PyYAML and Snakemake's
+``expand`` (imported by the workflow at parse time)."""
 
 from __future__ import annotations
 
+from snakemake.io import expand
+
 from attrprior.workflow.checks import SIMULATORS, check_subsampled, ensemble_condition
 from attrprior.workflow.config_files import ConfigFiles
-from attrprior.workflow.paths import (
-    FIGURES,
-    GENOMIC_TABLES,
-    TABLES,
-    Paths,
-    expand,
-)
+from attrprior.workflow.paths import FIGURES, GENOMIC_TABLES, TABLES, Paths
 
 # Named targets for the papers' tables and figures (rules/paper.smk; docs/targets.md lists
 # what each shows) -> the kind of dataset each accepts (dataset_kinds). config key
