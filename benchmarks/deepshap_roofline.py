@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--examples", type=int, default=40)
     parser.add_argument("--references", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=32, help="example-reference pairs")
+    parser.add_argument("--batch-size", type=int, default=256, help="example-reference pairs")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))

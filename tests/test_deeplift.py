@@ -107,6 +107,30 @@ def test_a_reference_equal_to_the_example_gives_the_gradient():
         torch.testing.assert_close(m[:, 0], gradient)
 
 
+def test_max_pool_rule_by_hand():
+    """The max-pool rule on three windows of two, multipliers worked out by hand.
+
+    x = [3 1 | 2 2 | 3 4], r = [1 0 | 2 5 | 3 1], window weights w = [1 2 3]:
+    window 1, both winners at 0: (3 - 1) / (3 - 1) = 1 there; window 2, the example's
+    winner (2, the first of a tie) does not change, so it passes the ordinary gradient
+    w = 2, and the reference's winner (3) gets w (2 - 5) / (2 - 5) = 2; window 3, the
+    reference's winner (4) does not change and gets 0, the example's winner (5) gets
+    w (4 - 3) / (4 - 1) = 1; and sum((x - r) m) = f(x) - f(r). (tangermeme refuses inputs
+    that are not one-hot; the comparisons with it above cover the rule on real models.)
+    """
+    model = nn.Sequential(nn.MaxPool1d(2), nn.Flatten(), nn.Linear(3, 1, bias=False)).eval()
+    with torch.no_grad():
+        model[2].weight.copy_(torch.tensor([[1.0, 2.0, 3.0]]))
+    x = torch.tensor([[[3.0, 1, 2, 2, 3, 4]]])
+    r = torch.tensor([[[[1.0, 0, 2, 5, 3, 1]]]])
+    m = pair_multipliers(model, x, r, nonlinear_ops=OPS)
+    torch.testing.assert_close(m, torch.tensor([[[[1.0, 0, 2, 2, 0, 1]]]]))
+    with torch.no_grad():
+        assert float(((x - r[:, 0]) * m[:, 0]).sum()) == pytest.approx(
+            float(model(x) - model(r[:, 0]))
+        )
+
+
 class WithControl(nn.Module):
     """A model with a further per-example input, linear in each row outside its ReLU."""
 

@@ -39,12 +39,12 @@ from attrprior.correction import correct_gradients
 from attrprior.deepshap import deepshap
 from attrprior.explained import profile_attribution_target
 from attrprior.gradients import (
-    _as_args,
-    _as_inputs,
-    _as_references,
-    _to_numpy,
-    _trapezoid_grid,
-    _weighted_gradient_sum,
+    as_args,
+    as_inputs,
+    as_references,
+    to_numpy,
+    trapezoid_grid,
+    weighted_gradient_sum,
 )
 from attrprior.map_names import corrected_name
 from attrprior.models import fixed_batch_statistics
@@ -79,8 +79,8 @@ def saliency(
     numpy.ndarray, shape=(N, 4, L), float32
         ``d model(x)[n, target] / d x[n, a, l]``.
     """
-    x = _as_inputs(x)
-    return _weighted_gradient_sum(
+    x = as_inputs(x)
+    return weighted_gradient_sum(
         model,
         x,
         lambda rows: x[rows, None],
@@ -88,7 +88,7 @@ def saliency(
         1,
         target,
         batch_size,
-        _as_args(args, x.shape[0]),
+        as_args(args, x.shape[0]),
     )
 
 
@@ -135,14 +135,14 @@ def integrated_gradients(
     -------
     numpy.ndarray, shape=(N, 4, L), float32
     """
-    x = _as_inputs(x)
+    x = as_inputs(x)
     if baseline is None:
         baselines = torch.zeros_like(x)[:, None]
     else:
-        b = torch.as_tensor(_to_numpy(baseline), dtype=torch.float32)
-        baselines = _as_references(b[:, None] if b.ndim == 3 else b, x)
+        b = torch.as_tensor(to_numpy(baseline), dtype=torch.float32)
+        baselines = as_references(b[:, None] if b.ndim == 3 else b, x)
     n_refs = baselines.shape[1]
-    alphas, w = _trapezoid_grid(steps)
+    alphas, w = trapezoid_grid(steps)
     a = alphas[None, None, :, None, None]
 
     def build_points(rows: slice) -> torch.Tensor:
@@ -151,7 +151,7 @@ def integrated_gradients(
         return points.reshape(points.shape[0], -1, *x.shape[1:])
 
     weights = (w / n_refs).repeat(n_refs)  # K blocks of steps + 1, matching build_points
-    return _weighted_gradient_sum(
+    return weighted_gradient_sum(
         model,
         x,
         build_points,
@@ -159,7 +159,7 @@ def integrated_gradients(
         n_refs * (steps + 1),
         target,
         batch_size,
-        _as_args(args, x.shape[0]),
+        as_args(args, x.shape[0]),
     )
 
 
@@ -205,7 +205,7 @@ def smoothgrad(
     -------
     numpy.ndarray, shape=(N, 4, L), float32
     """
-    x = _as_inputs(x)
+    x = as_inputs(x)
     if n_samples < 1:
         raise ValueError(f"n_samples must be >= 1, got {n_samples}")
     rng = np.random.default_rng(seed)
@@ -218,7 +218,7 @@ def smoothgrad(
         return xs + sigma * torch.from_numpy(noise)
 
     weights = torch.full((n_samples,), 1.0 / n_samples)
-    return _weighted_gradient_sum(
+    return weighted_gradient_sum(
         model,
         x,
         build_points,
@@ -226,7 +226,7 @@ def smoothgrad(
         n_samples,
         target,
         batch_size,
-        _as_args(args, x.shape[0]),
+        as_args(args, x.shape[0]),
     )
 
 
@@ -277,8 +277,8 @@ def expected_gradients(
     -------
     numpy.ndarray, shape=(N, 4, L), float32
     """
-    x = _as_inputs(x)
-    refs = _as_references(references, x)
+    x = as_inputs(x)
+    refs = as_references(references, x)
     if not random_alphas:
         return integrated_gradients(
             model, x, refs, steps=steps, target=target, batch_size=batch_size, args=args
@@ -294,7 +294,7 @@ def expected_gradients(
         return refs[rows] + a * (x[rows, None] - refs[rows])
 
     weights = torch.full((n_refs,), 1.0 / n_refs)
-    return _weighted_gradient_sum(
+    return weighted_gradient_sum(
         model,
         x,
         build_points,
@@ -302,7 +302,7 @@ def expected_gradients(
         n_refs,
         target,
         batch_size,
-        _as_args(args, x.shape[0]),
+        as_args(args, x.shape[0]),
     )
 
 

@@ -24,6 +24,7 @@ references get the example's value, as the example's row of a pair uses its own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -140,7 +141,7 @@ class _Rescale(torch.autograd.Function):
     @staticmethod
     def forward(ctx, r_in, r_out, secant):
         ctx.save_for_backward(secant)
-        return r_out.clone()
+        return r_out.view_as(r_out)  # a view: the values are the module's own, not copied
 
     @staticmethod
     @once_differentiable
@@ -151,24 +152,21 @@ class _Rescale(torch.autograd.Function):
 
 @dataclass
 class _MaxPoolRule:
-    """What the max-pool rule needs of one pooling call, per reference row (n K, ...)."""
+    """The max-pool rule of one pooling call, per reference row (n K, C, W) of windows.
 
-    example_gain: torch.Tensor  # max(x_out, r_out) - r_out
-    reference_gain: torch.Tensor  # x_out - max(x_out, r_out)
+    With tiling windows only the two winners of a window (the example's and the
+    reference's) receive a gradient, so the rule's coefficients are kept per window, not
+    per input position: ``example_coef`` is ``(max(x_out, r_out) - r_out) / (x_in - r_in)``
+    at the example's winner (1, the ordinary gradient, where that position does not change)
+    and ``reference_coef`` is ``(x_out - max(x_out, r_out)) / (x_in - r_in)`` at the
+    reference's winner (0 where that position does not change).
+    """
+
+    example_coef: torch.Tensor
+    reference_coef: torch.Tensor
     example_indices: torch.Tensor  # winners of the example's windows
     reference_indices: torch.Tensor  # winners of the reference's windows
-    unchanged: torch.Tensor  # x_in == r_in
-    denominator: torch.Tensor  # x_in - r_in, 1 where unchanged
-    pool: nn.MaxPool1d
-
-    def unpool(self, values: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-        return F.max_unpool1d(
-            values,
-            indices,
-            self.pool.kernel_size,
-            self.pool.stride,
-            output_size=self.unchanged.shape[-1:],
-        )
+    input_shape: torch.Size  # (n K, C, L)
 
 
 class _MaxPool(torch.autograd.Function):
@@ -178,22 +176,26 @@ class _MaxPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, r_in, r_out, rule):
         ctx.rule = rule
-        return r_out.clone()
+        return r_out.view_as(r_out)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         rule = ctx.rule
-        routed = rule.unpool(grad * rule.example_gain, rule.example_indices) + rule.unpool(
-            grad * rule.reference_gain, rule.reference_indices
-        )
-        fallback = rule.unpool(grad, rule.example_indices)
-        return torch.where(rule.unchanged, fallback, routed / rule.denominator), None, None
+        grad_in = grad.new_zeros(rule.input_shape)
+        grad_in.scatter_add_(-1, rule.example_indices, grad * rule.example_coef)
+        grad_in.scatter_add_(-1, rule.reference_indices, grad * rule.reference_coef)
+        return grad_in, None, None
 
 
 class _SharedExamplePass:
-    """Forward hooks on the nonlinear modules: record the examples' activations, then
-    replace the references' outputs by their DeepLIFT linearisation."""
+    """Record the examples' activations at the nonlinear modules, then replace the
+    references' outputs by their DeepLIFT linearisation.
+
+    Elementwise modules and constant outputs are handled by forward hooks. A max-pool's
+    ``forward`` is replaced, while the pass is open, by one that also returns the winners'
+    indices (the rule needs them, and a hook would have to pool a second time to get them).
+    """
 
     def __init__(self, model: nn.Module, nonlinear_ops: Mapping[type, Callable]) -> None:
         rescale, maxpool = _rules()
@@ -211,32 +213,48 @@ class _SharedExamplePass:
         self.phase = "examples"
 
     def __enter__(self) -> _SharedExamplePass:
-        self.handles = [m.register_forward_hook(self._hook) for m in self.kinds]
+        self.handles = []
+        for module, kind in self.kinds.items():
+            if kind == "maxpool":
+                # An instance attribute shadows the class's forward; __exit__ deletes it.
+                module.forward = functools.partial(self._pool, module)
+            else:
+                self.handles.append(module.register_forward_hook(self._hook))
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self.handles:
             handle.remove()
+        for module, kind in self.kinds.items():
+            if kind == "maxpool":
+                del module.forward
         self.examples.clear()
+
+    def _check_first_call(self, module: nn.Module) -> None:
+        if module in self.examples:
+            raise RepeatedModuleCall(
+                f"{type(module).__name__} is called twice in one forward pass; DeepLIFT "
+                "needs each nonlinear module called once"
+            )
 
     def _hook(self, module, inputs, output):
         if self.phase == "examples":
-            if module in self.examples:
-                raise RepeatedModuleCall(
-                    f"{type(module).__name__} is called twice in one forward pass; DeepLIFT "
-                    "needs each nonlinear module called once"
-                )
+            self._check_first_call(module)
             self.examples[module] = self._record(module, inputs[0].detach(), output.detach())
             return None
         return self._linearised(module, inputs[0], output)
 
+    def _pool(self, module: nn.MaxPool1d, r_in: torch.Tensor) -> torch.Tensor:
+        out, indices = F.max_pool1d(r_in, module.kernel_size, module.stride, return_indices=True)
+        if self.phase == "examples":
+            self._check_first_call(module)
+            self.examples[module] = (r_in.detach(), out.detach(), indices)
+            return out
+        return self._linearised_pool(module, r_in, out, indices)
+
     def _record(self, module, x_in: torch.Tensor, x_out: torch.Tensor) -> tuple:
-        kind = self.kinds[module]
-        if kind == "constant":
+        if self.kinds[module] == "constant":
             return x_in, x_out, None
-        if kind == "maxpool":
-            _, indices = F.max_pool1d(x_in, module.kernel_size, module.stride, return_indices=True)
-            return x_in, x_out, indices
         return x_in, x_out, _derivative(module, x_in, x_out)
 
     def _pairs(self, example: torch.Tensor, reference: torch.Tensor) -> tuple:
@@ -246,43 +264,50 @@ class _SharedExamplePass:
         return example.unsqueeze(1), reference.view(n, self.n_refs, *reference.shape[1:])
 
     def _linearised(self, module, r_in: torch.Tensor, r_out: torch.Tensor) -> torch.Tensor:
-        x_in, x_out, extra = self.examples[module]
-        kind = self.kinds[module]
+        x_in, x_out, derivative = self.examples[module]
         with torch.no_grad():
             xo_pair, ro_pair = self._pairs(x_out, r_out)
-            if kind == "constant":
+            if self.kinds[module] == "constant":
                 return xo_pair.expand_as(ro_pair).reshape(r_out.shape)
             x_pair, r_pair = self._pairs(x_in, r_in)
             delta_in = x_pair - r_pair
-            if kind == "rescale":
-                secant = torch.where(
-                    delta_in.abs() < SECANT_THRESHOLD,
-                    extra.unsqueeze(1),
-                    (xo_pair - ro_pair) / delta_in,
-                )
-            else:
-                rule = self._maxpool_rule(module, r_in, delta_in, xo_pair, ro_pair, extra)
-        if kind == "rescale":
-            return _Rescale.apply(r_in, r_out.detach(), secant.view(r_in.shape))
+            secant = (xo_pair - ro_pair).div_(delta_in)
+            # abs_ after the division: delta_in is not needed as a signed change again.
+            secant = torch.where(
+                delta_in.abs_() < SECANT_THRESHOLD, derivative.unsqueeze(1), secant
+            )
+        return _Rescale.apply(r_in, r_out.detach(), secant.view(r_in.shape))
+
+    def _linearised_pool(
+        self, module, r_in: torch.Tensor, r_out: torch.Tensor, r_indices: torch.Tensor
+    ) -> torch.Tensor:
+        """The max-pool rule: the change of each window's max is routed to the example's and
+        the reference's winning positions and divided by each position's own change; a
+        position that does not change passes the example's ordinary gradient."""
+        x_in, x_out, x_indices = self.examples[module]
+        with torch.no_grad():
+            xo_pair, ro_pair = self._pairs(x_out, r_out)  # (n, 1, C, W), (n, K, C, W)
+            ri_pair = r_indices.view(ro_pair.shape)
+            ei_pair = x_indices.unsqueeze(1).expand_as(ri_pair)
+            r_pair = r_in.view(*ro_pair.shape[:3], r_in.shape[-1])
+            # Each winner's own change: the example's max is x_in at its winner, the
+            # reference's max is r_in at its winner.
+            change_at_example = xo_pair - r_pair.gather(-1, ei_pair)
+            change_at_reference = x_in.unsqueeze(1).expand_as(r_pair).gather(-1, ri_pair) - ro_pair
+            top = torch.maximum(xo_pair, ro_pair)
+            rule = _MaxPoolRule(
+                example_coef=torch.where(
+                    change_at_example == 0, 1.0, (top - ro_pair) / change_at_example
+                ).view(r_out.shape),
+                reference_coef=torch.where(
+                    change_at_reference == 0, 0.0, (xo_pair - top) / change_at_reference
+                ).view(r_out.shape),
+                example_indices=ei_pair.reshape(r_indices.shape),
+                reference_indices=r_indices,
+                input_shape=r_in.shape,
+            )
         # r_out detached: its own graph (and what it saves) is not needed for the gradient.
         return _MaxPool.apply(r_in, r_out.detach(), rule)
-
-    def _maxpool_rule(self, module, r_in, delta_in, xo_pair, ro_pair, x_indices) -> _MaxPoolRule:
-        """The max-pool rule's terms: the change of each window's max is routed to the
-        example's and the reference's winning positions and divided by each position's own
-        change; a position that does not change passes the example's ordinary gradient."""
-        _, r_indices = F.max_pool1d(r_in, module.kernel_size, module.stride, return_indices=True)
-        top = torch.maximum(xo_pair, ro_pair)
-        unchanged = delta_in == 0
-        return _MaxPoolRule(
-            example_gain=(top - ro_pair).view(r_indices.shape),
-            reference_gain=(xo_pair - top).view(r_indices.shape),
-            example_indices=x_indices.unsqueeze(1).expand_as(ro_pair).reshape(r_indices.shape),
-            reference_indices=r_indices,
-            unchanged=unchanged.view(r_in.shape),
-            denominator=delta_in.masked_fill(unchanged, 1.0).view(r_in.shape),
-            pool=module,
-        )
 
     def start_references(self, n_refs: int) -> None:
         """From now on, linearise the forward passes of the ``n_refs`` references of each

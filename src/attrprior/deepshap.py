@@ -14,14 +14,14 @@ import torch
 
 from attrprior.deeplift import RepeatedModuleCall, pair_multipliers, unsupported
 from attrprior.gradients import (
-    _as_args,
-    _as_inputs,
-    _as_references,
-    _evaluating,
-    _model_device_dtype,
-    _rows,
-    _target_output,
-    _to_numpy,
+    as_args,
+    as_inputs,
+    as_references,
+    evaluating,
+    model_device_dtype,
+    select_rows,
+    target_output,
+    to_numpy,
 )
 
 
@@ -50,9 +50,9 @@ def dinucleotide_references(
     """
     from tangermeme.ersatz import dinucleotide_shuffle
 
-    x = _as_inputs(x)
+    x = as_inputs(x)
     refs = dinucleotide_shuffle(x, n=n_shuffles, random_state=seed)
-    return _to_numpy(refs).astype(np.float32)
+    return to_numpy(refs).astype(np.float32)
 
 
 def _default_nonlinear_ops() -> dict:
@@ -69,7 +69,7 @@ def deepshap(
     x: np.ndarray | torch.Tensor,
     references: np.ndarray | torch.Tensor,
     target: int = 0,
-    batch_size: int = 32,
+    batch_size: int = 256,
     hypothetical: bool = True,
     additional_nonlinear_ops: dict | None = None,
     return_deltas: bool = False,
@@ -100,7 +100,9 @@ def deepshap(
         Output column explained (the logit).
     batch_size : int
         Example-reference pairs per forward/backward pass (tangermeme's meaning). Examples are
-        passed to tangermeme ``max(1, batch_size // K)`` at a time to bound memory.
+        passed ``max(1, batch_size // K)`` at a time to bound memory. The default, 256, keeps
+        the per-batch overhead of the small CNNs low (``benchmarks/deepshap_roofline.py``);
+        the Tseng profile model (1346 bp) peaks at about 2.1 GB with it on a CPU.
     hypothetical : bool
         Return hypothetical contributions (default; what TF-MoDISco and the correction use);
         if False, return them multiplied by ``x``.
@@ -134,9 +136,9 @@ def deepshap(
     """
     from tangermeme.deep_lift_shap import deep_lift_shap
 
-    x = _as_inputs(x)
-    refs = _as_references(references, x)
-    args = _as_args(args, x.shape[0])
+    x = as_inputs(x)
+    refs = as_references(references, x)
+    args = as_args(args, x.shape[0])
     empty = (x.sum(dim=1) == 0).any(dim=1)
     if empty.any():
         idx = torch.nonzero(empty).flatten()[:10].tolist()
@@ -148,15 +150,15 @@ def deepshap(
     if additional_nonlinear_ops is None:
         additional_nonlinear_ops = _default_nonlinear_ops()
 
-    device, dtype = _model_device_dtype(model)
+    device, dtype = model_device_dtype(model)
     n_refs = refs.shape[1]
     per_chunk = max(1, batch_size // n_refs)
     attributions, deltas = [], []
-    with _evaluating(model):
+    with evaluating(model):
         shared = _shared_engine(model, engine, additional_nonlinear_ops)
         for start in range(0, x.shape[0], per_chunk):
             rows = slice(start, start + per_chunk)
-            xs, rs, chunk_args = x[rows], refs[rows], _rows(args, rows)
+            xs, rs, chunk_args = x[rows], refs[rows], select_rows(args, rows)
             # The multipliers of every pair (n, K, 4, L), from which both the hypothetical
             # scores and the deltas follow.
             mult = None
@@ -257,14 +259,14 @@ def _convergence_deltas(
     args: tuple[torch.Tensor, ...] = (),
 ) -> torch.Tensor:
     """``|f(x) - f(r) - sum (x - r) * m|`` per row of (R, 4, L) inputs; summation-to-delta."""
-    device, dtype = _model_device_dtype(model)
+    device, dtype = model_device_dtype(model)
     out = []
     with torch.no_grad():
         for start in range(0, x.shape[0], batch_size):
             rows = slice(start, start + batch_size)
-            row_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
-            fx = _target_output(model, x[rows].to(device=device, dtype=dtype), target, row_args)
-            fr = _target_output(model, refs[rows].to(device=device, dtype=dtype), target, row_args)
+            row_args = tuple(a.to(device=device, dtype=dtype) for a in select_rows(args, rows))
+            fx = target_output(model, x[rows].to(device=device, dtype=dtype), target, row_args)
+            fr = target_output(model, refs[rows].to(device=device, dtype=dtype), target, row_args)
             diff = (fx - fr).to("cpu", torch.float32)
             contrib = ((x[rows] - refs[rows]) * multipliers[rows]).sum(dim=(1, 2))
             out.append((diff - contrib).abs())

@@ -22,26 +22,27 @@ def _check_ndim(array: Any, ndim: int, name: str) -> None:
         raise ValueError(f"{name} must have {ndim} axes, got shape {tuple(array.shape)}")
 
 
-def _to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
+def to_numpy(array: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Return ``array`` as a NumPy array (a tensor detached and copied to the CPU)."""
     if isinstance(array, torch.Tensor):
         return array.detach().cpu().numpy()
     return np.asarray(array)
 
 
-def _as_inputs(x: np.ndarray | torch.Tensor, name: str = "x") -> torch.Tensor:
+def as_inputs(x: np.ndarray | torch.Tensor, name: str = "x") -> torch.Tensor:
     """Return ``x`` as a float32 CPU tensor of shape (N, 4, L); batches move to the device later."""
-    x = torch.as_tensor(_to_numpy(x), dtype=torch.float32)
+    x = torch.as_tensor(to_numpy(x), dtype=torch.float32)
     _check_ndim(x, 3, name)
     if x.shape[0] == 0:
         raise ValueError(f"{name} has no examples")
     return x
 
 
-def _as_references(references: np.ndarray | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def as_references(references: np.ndarray | torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Return references as a float32 CPU tensor (N, K, 4, L) matching ``x`` (N, 4, L)."""
     if references is None:
         raise ValueError("this method needs references of shape (N, K, 4, L), got None")
-    refs = torch.as_tensor(_to_numpy(references), dtype=torch.float32)
+    refs = torch.as_tensor(to_numpy(references), dtype=torch.float32)
     if refs.ndim != 4 or refs.shape[0] != x.shape[0] or refs.shape[2:] != x.shape[1:]:
         raise ValueError(
             f"references must have shape (N, K, 4, L) = ({x.shape[0]}, K, "
@@ -50,11 +51,11 @@ def _as_references(references: np.ndarray | torch.Tensor, x: torch.Tensor) -> to
     return refs
 
 
-def _as_args(args: tuple | None, n: int) -> tuple[torch.Tensor, ...]:
+def as_args(args: tuple | None, n: int) -> tuple[torch.Tensor, ...]:
     """Return the further model inputs as float32 CPU tensors, each with N = ``n`` rows."""
     if args is None:
         return ()
-    tensors = tuple(torch.as_tensor(_to_numpy(a), dtype=torch.float32) for a in args)
+    tensors = tuple(torch.as_tensor(to_numpy(a), dtype=torch.float32) for a in args)
     for i, tensor in enumerate(tensors):
         if tensor.ndim == 0 or tensor.shape[0] != n:
             raise ValueError(
@@ -63,11 +64,15 @@ def _as_args(args: tuple | None, n: int) -> tuple[torch.Tensor, ...]:
     return tensors
 
 
-def _rows(args: tuple[torch.Tensor, ...], rows: slice | torch.Tensor) -> tuple[torch.Tensor, ...]:
+def select_rows(
+    args: tuple[torch.Tensor, ...], rows: slice | torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """The same ``rows`` (examples, axis 0) of each further model input."""
     return tuple(a[rows] for a in args)
 
 
-def _model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+def model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Device and dtype of the model's parameters (the CPU and float32 if it has none)."""
     param = next(model.parameters(), None)
     if param is None:
         return torch.device("cpu"), torch.float32
@@ -75,7 +80,7 @@ def _model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dty
 
 
 @contextlib.contextmanager
-def _evaluating(model: torch.nn.Module) -> Iterator[None]:
+def evaluating(model: torch.nn.Module) -> Iterator[None]:
     """Hold ``model`` in eval mode (BatchNorm statistics, no dropout); restore its mode after."""
     was_training = model.training
     model.eval()
@@ -85,9 +90,11 @@ def _evaluating(model: torch.nn.Module) -> Iterator[None]:
         model.train(was_training)
 
 
-def _target_output(
+def target_output(
     model: torch.nn.Module, inputs: torch.Tensor, target: int, args: tuple = ()
 ) -> torch.Tensor:
+    """Output column ``target`` of ``model(inputs, *args)``, shape (B,); the model must
+    return (B, n_targets)."""
     y = model(inputs, *args)
     if y.ndim != 2:
         raise ValueError(f"the model must return (batch, n_targets) outputs, got {tuple(y.shape)}")
@@ -107,21 +114,21 @@ def _input_gradients(
     The model must already be in eval mode. ``batch_size`` rows go through the model at a time.
     Only the inputs are differentiated, so parameter ``.grad`` fields are left untouched.
     """
-    device, dtype = _model_device_dtype(model)
+    device, dtype = model_device_dtype(model)
     grads = []
     for start in range(0, inputs.shape[0], batch_size):
         rows = slice(start, start + batch_size)
         batch = inputs[rows].to(device=device, dtype=dtype)
         batch.requires_grad_(True)
-        batch_args = tuple(a.to(device=device, dtype=dtype) for a in _rows(args, rows))
+        batch_args = tuple(a.to(device=device, dtype=dtype) for a in select_rows(args, rows))
         with torch.enable_grad():
-            y = _target_output(model, batch, target, batch_args)
+            y = target_output(model, batch, target, batch_args)
             (grad,) = torch.autograd.grad(y.sum(), batch)
         grads.append(grad.detach().to("cpu", torch.float32))
     return torch.cat(grads)
 
 
-def _weighted_gradient_sum(
+def weighted_gradient_sum(
     model: torch.nn.Module,
     x: torch.Tensor,
     build_points: Callable[[slice], torch.Tensor],
@@ -157,12 +164,14 @@ def _weighted_gradient_sum(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     per_chunk = max(1, batch_size // n_points)
     out = []
-    with _evaluating(model):
+    with evaluating(model):
         for start in range(0, x.shape[0], per_chunk):
             rows = slice(start, min(start + per_chunk, x.shape[0]))
             points = build_points(rows)
             n = points.shape[0]
-            point_args = tuple(a.repeat_interleave(n_points, dim=0) for a in _rows(args, rows))
+            point_args = tuple(
+                a.repeat_interleave(n_points, dim=0) for a in select_rows(args, rows)
+            )
             grads = _input_gradients(
                 model, points.reshape(n * n_points, *x.shape[1:]), target, batch_size, point_args
             )
@@ -172,7 +181,7 @@ def _weighted_gradient_sum(
     return torch.cat(out).numpy().astype(np.float32, copy=False)
 
 
-def _trapezoid_grid(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+def trapezoid_grid(steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Alphas ``0, 1/steps, ..., 1`` and trapezoidal weights ``[1/2, 1, ..., 1, 1/2] / steps``.
 
     This is the reference's rule: gradients at ``steps + 1`` points, neighbouring pairs averaged,
