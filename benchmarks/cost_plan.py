@@ -6,8 +6,8 @@ of tuned weights and the ensemble members), the plan counts training steps, an u
 bound: ``max_epochs × ceil(examples per epoch / batch_size)`` (early stopping ends most
 runs sooner: ``--epoch-fraction`` scales it). It times a few steps of each distinct kind
 of step on the device: the model at the dataset's input length, tasks and batch size
-(doubled by reverse complements), with or without a prior; one seed alone and, for the
-binary models, ``pack_seeds`` seeds packed (:mod:`attrprior.packing`); ensemble members
+(doubled by reverse complements), with or without a prior; one seed alone and
+``pack_seeds`` seeds packed (:mod:`attrprior.packing`); ensemble members
 are costed as the model of their config entry (its first-layer width). Validation,
 attribution and data preparation are not counted.
 
@@ -156,14 +156,12 @@ def training_jobs(
         for model in dataset["models"]:
             if model in published:
                 continue
-            entry = config["models"][model]
-            packable = entry["architecture"] != PROFILE
             for condition, settings in dataset["conditions"].items():
                 prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 group = (name, model, condition)
                 seeds = dataset["seeds"]
-                size = min(pack, seeds) if packable else 1
+                size = min(pack, seeds)
                 jobs.append(
                     Jobs(
                         *group,
@@ -174,7 +172,7 @@ def training_jobs(
                         epochs,
                         steps,
                         kind,
-                        packable,
+                        True,
                     )
                 )
                 tuning = sum(
@@ -269,7 +267,7 @@ def _batch(kind: StepKind, architecture: dict, device, rng):
 def time_steps(
     kind: StepKind, models: dict, pack: int, steps: int, device
 ) -> tuple[float, float | None]:
-    """Seconds of one step of one seed alone, and per seed in a pack (None: not packable).
+    """Seconds of one step of one seed alone, and per seed in a pack (None: no pack).
 
     ``models`` is the config's ``models`` section.
     """
@@ -295,7 +293,7 @@ def time_steps(
         optimiser.step()
 
     alone_s = _seconds(alone, steps, synchronise)
-    if profile or pack < 2:
+    if pack < 2:
         return alone_s, None
     models, generators = [], []
     for seed in range(pack):

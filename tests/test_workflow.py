@@ -156,7 +156,7 @@ def test_packed_seeds_plan_the_same_files(tmp_path):
     assert "train_model_pack" not in unpacked_jobs
     assert packed_jobs["unpack_packed_seed"] == unpacked_jobs["train_model"]
     assert packed_jobs["unpack_ensemble_member"] == unpacked_jobs["train_ensemble_member"]
-    # test.yaml has binary models only.
+    # Every trained model is packed.
     assert "train_model" not in packed_jobs and "train_ensemble_member" not in packed_jobs
     assert packed_jobs["train_model_pack"] + packed_jobs["train_ensemble_pack"] == len(packs)
 
@@ -231,17 +231,17 @@ def test_paper_config_plans_every_job(tmp_path):
         + len(published) * 4 * 1 * 5
     )
     jobs = planned_jobs(result.stdout)
-    # Seeds trained in packs of 10 (pack_seeds), each copied out to train_model's outputs;
-    # the profile models' seeds one per job.
+    # Seeds trained in packs of 10 (pack_seeds), the profile models' too, each copied out
+    # to train_model's outputs: no one-seed training job is left.
     assert config["pack_seeds"] == 10
     packs = {
         name: len(d["models"]) * len(d["conditions"]) * math.ceil(d["seeds"] / 10)
         for name, d in datasets.items()
-        if name in runs and name not in profile
+        if name in runs
     }
     assert jobs["train_model_pack"] == sum(packs.values())
-    assert jobs["unpack_packed_seed"] == sum(runs[name] for name in packs)
-    assert jobs["train_model"] == sum(runs[name] for name in profile)
+    assert jobs["unpack_packed_seed"] == sum(runs.values())
+    assert "train_model" not in jobs
     assert jobs["import_published_model"] == jobs["download_published_weights"] == 200
     # benchmarks/cost_plan.py counts the same training jobs, packed and not.
     spec = importlib.util.spec_from_file_location("cost_plan", ROOT / "benchmarks" / "cost_plan.py")
@@ -250,14 +250,10 @@ def test_paper_config_plans_every_job(tmp_path):
     spec.loader.exec_module(cost_plan)
     planned = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
     assert sum(group.packs for group in planned) == sum(
-        jobs[rule]
-        for rule in ("train_model", "train_model_pack", "train_tuning_run", "train_ensemble_pack")
+        jobs[rule] for rule in ("train_model_pack", "train_tuning_run", "train_ensemble_pack")
     )
     assert sum(group.runs for group in planned) == (
-        jobs["train_model"]
-        + jobs["unpack_packed_seed"]
-        + jobs["train_tuning_run"]
-        + jobs["unpack_ensemble_member"]
+        jobs["unpack_packed_seed"] + jobs["train_tuning_run"] + jobs["unpack_ensemble_member"]
     )
     # Ensemble members of one filter count trained together: 5 per pack.
     assert jobs["unpack_ensemble_member"] == len(ensembles) * 4 * 50

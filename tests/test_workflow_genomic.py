@@ -86,6 +86,9 @@ def small_config(manifest, simgenome, base_url):
     }
     profile["training"].update(max_epochs=1)
     config["models"]["tseng_profile"]["n_filters"] = 4
+    # Seeds trained two at a time as one batched model, binary and profile models alike, as
+    # on a cluster (config/paper.yaml packs 10): rules train_model_pack, unpack_packed_seed.
+    config["pack_seeds"] = 2
     regions = config["datasets"]["simulated_regions"]
     regions["encode_regions"]["chip"]["peaks"] = manifest["experiments"]["SPI1_simK562"]["files"][
         "optimal_peaks"
@@ -391,6 +394,9 @@ def test_profile_model_trained_and_tested(genomic_run):
         "test_count_spearman",
     ]
     for condition in ("none", "fourier"):
+        # Its two seeds were trained as one pack, then copied out to each seed's directory.
+        pack = results / "models" / "tseng_profile" / condition / "pack_seeds0-1"
+        assert (pack / "seed1" / "model.pt").exists()
         run = results / "models" / "tseng_profile" / condition / "seed0"
         test = pd.read_csv(run / "test_metrics.tsv", sep="\t")
         assert list(test.columns) == ["model", "condition", "seed", *metrics]

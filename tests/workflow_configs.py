@@ -28,3 +28,12 @@ def parsed(config, directory=None, in_main_process=True):
         files = [str(path)]
     validate(config, str(ROOT / "config" / "schema.yaml"))
     return parse_config(config, ConfigFiles(files), in_main_process=in_main_process)
+
+
+def parsed_file(name, in_main_process=False):
+    """config/``name`` validated and parsed as read from its own file (for configs whose
+    local paths are relative to it)."""
+    config = load(name)
+    validate(config, str(ROOT / "config" / "schema.yaml"))
+    files = ConfigFiles([str(ROOT / "config" / name)])
+    return parse_config(config, files, in_main_process=in_main_process)

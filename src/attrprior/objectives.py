@@ -25,6 +25,7 @@ from attrprior.attribution import (
     profile_input_attributions,
 )
 from attrprior.conditions import PROFILE_PRIOR_DEFAULTS, Condition
+from attrprior.explained import profile_attribution_target
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.genomics.stored_profiles import ProfileBatch
 from attrprior.losses import LOSSES, multinomial_nll, profile_loss
@@ -372,8 +373,7 @@ class ProfileObjective:
         create_graph: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Correctness, prior and L2 losses, profile logits and log counts of one batch."""
-        zero = batch.x.new_zeros(())
-        if condition.prior is not None and condition.prior_weight > 0:
+        if uses_prior(condition):
             attr, (logits, log_counts) = profile_input_attributions(
                 model,
                 batch.x,
@@ -382,16 +382,78 @@ class ProfileObjective:
                 condition.correct_gradients,
                 create_graph,
             )
+        else:
+            attr, (logits, log_counts) = None, model(batch.x, batch.control)
+        losses = self.output_losses(model, logits, log_counts, attr, batch, condition)
+        return (*losses, logits, log_counts)
+
+    def output_losses(
+        self,
+        model: nn.Module,
+        logits: torch.Tensor,
+        log_counts: torch.Tensor,
+        attr: torch.Tensor | None,
+        batch: ProfileTensors,
+        condition: Condition,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Correctness, prior and L2 losses (scalars) of one batch's outputs.
+
+        ``logits`` ``(N, T, S, L_out)`` and ``log_counts`` ``(N, T, S)`` are the model's
+        outputs on ``batch``; ``attr`` ``(N, 4, L_in)`` its input attributions (None without
+        a prior term); ``model`` gives the L2 penalty of its own parameters.
+        """
+        zero = logits.new_zeros(())
+        prior = zero
+        if attr is not None:
             selected = batch.is_peak
             if condition.examples == "all":
                 selected = torch.ones_like(selected)
             prior = prior_loss(condition.prior, attr, selected, **self.prior_params(condition))
-        else:
-            logits, log_counts = model(batch.x, batch.control)
-            prior = zero
         correctness = profile_loss(logits, log_counts, batch.profiles, self.count_weight)
         l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
-        return correctness, prior, l2, logits, log_counts
+        return correctness, prior, l2
+
+    def pack_losses(
+        self,
+        pack,
+        batches: Sequence[ProfileTensors],
+        conditions: Sequence[Condition],
+    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """:meth:`losses` of S seeds in one batched forward pass.
+
+        ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
+        ``conditions`` are each seed's. The input gradients of all seeds come from one
+        backward pass of the summed attribution targets: the profile model has no BatchNorm,
+        so an example's outputs depend on its own input only.
+        """
+        x = torch.stack([batch.x for batch in batches])
+        controls = [batch.control for batch in batches]
+        control = None if controls[0] is None else torch.stack(controls)
+        prior = [uses_prior(condition) for condition in conditions]
+        attr = None
+        if any(prior):
+            first = conditions[prior.index(True)]
+            x = x.detach().requires_grad_(True)
+            logits, log_counts = pack(x, control)
+            target = profile_attribution_target(logits.flatten(end_dim=1)).sum()
+            attr = gradient_attributions(
+                x, target, first.attribution, first.correct_gradients, True
+            )
+        else:
+            logits, log_counts = pack(x, control)
+        return [
+            self.output_losses(
+                model,
+                logits[s],
+                log_counts[s],
+                attr[s] if prior[s] else None,
+                batch,
+                condition,
+            )
+            for s, (model, batch, condition) in enumerate(
+                zip(pack.models, batches, conditions, strict=True)
+            )
+        ]
 
     def losses(
         self,

@@ -17,8 +17,8 @@ to float tolerance, not bitwise, because a grouped convolution sums in another o
 S separate ones. On a GPU the masks come from a CUDA generator seeded with the seed, so a
 packed seed and the same seed trained alone are two different (equally seeded) draws.
 
-Models whose objective has no ``pack_losses`` (the profile models) are trained one after
-another by :func:`attrprior.train.train_model`.
+The binary and the profile objectives pack their losses (``pack_losses``); an objective
+without them has its seeds trained one after another by :func:`attrprior.train.train_model`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ class SeedPack:
 
     Notes
     -----
-    Calling the pack on ``x`` ``(S, N, ...)`` returns the stacked outputs ``(S, N, ...)``;
+    Calling the pack on ``x`` ``(S, N, ...)`` (and further inputs, each ``(S, N, ...)`` or
+    None) returns the stacked outputs ``(S, N, ...)`` (a tuple of them for a model with
+    several outputs);
     gradients reach each model's own parameters, and each model's BatchNorm running
     statistics are updated as its own forward pass would update them. In training mode each
     :class:`attrprior.models.Dropout` layer gets, per model, a mask drawn from that model's
@@ -108,6 +110,8 @@ class SeedPack:
     def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
         """The dropout layers in the order a forward pass calls them, with the shape of one
         example's input to each (found once per input shape on the meta device)."""
+        if not self._dropouts:  # e.g. the profile model, whose forward also needs its control
+            return []
         if example_shape not in self._dropout_shapes:
             calls = []
 
@@ -141,18 +145,21 @@ class SeedPack:
                     seed_masks.append(mask.bernoulli_(1 - module.p, generator=generator))
         return [torch.stack(masks) for masks in zip(*per_seed, strict=True)]
 
-    def _one(self, params, buffers, x, masks):
+    def _one(self, params, buffers, x, masks, *args):
         calls = self._dropout_calls(tuple(x.shape[1:])) if masks else []
         for (module, _), mask in zip(calls, masks, strict=True):
             module.mask = mask
         try:
-            return functional_call(self._base, (params, buffers), (x,))
+            return functional_call(self._base, (params, buffers), (x, *args))
         finally:
             for module, _ in calls:
                 module.mask = None
 
-    def __call__(self, x: torch.Tensor, fixed_statistics: bool = False) -> torch.Tensor:
-        """The stacked outputs ``(S, N, ...)`` of ``x`` ``(S, N, ...)``.
+    def __call__(
+        self, x: torch.Tensor, *args: torch.Tensor | None, fixed_statistics: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        """The stacked outputs ``(S, N, ...)`` of ``x`` ``(S, N, ...)`` and the further
+        inputs ``args`` (each ``(S, N, ...)``, or None where the model takes None).
 
         With ``fixed_statistics`` (training mode), the models' BatchNorm layers hold their
         batch statistics fixed (:func:`attrprior.models.fixed_batch_statistics`) and the
@@ -182,7 +189,10 @@ class SeedPack:
             warnings.filterwarnings("ignore", message=".*batching rule.*")
             if fixed_statistics:
                 stack.enter_context(fixed_batch_statistics(self._base))
-            out = vmap(self._one, randomness="error")(params, buffers, x, self._last_masks)
+            in_dims = (0, 0, 0, 0, *(None if a is None else 0 for a in args))
+            out = vmap(self._one, in_dims=in_dims, randomness="error")(
+                params, buffers, x, self._last_masks, *args
+            )
         if fixed_statistics:  # nothing to copy back: the running statistics were left alone
             return out
         with torch.no_grad():
