@@ -348,8 +348,9 @@ def test_models_trained_and_tracks_written(genomic_run):
     auroc = predictive[predictive["metric"] == "test_auroc"]
     assert set(auroc["condition"]) == {"none", "fourier", "none_keep"}
     assert auroc["mean"].between(0, 1).all()
-    log = (genomic_run["workdir"] / "logs" / "simulated" / "train").rglob("seed0.log")
-    assert any("epoch   1" in path.read_text() for path in log)
+    # Trained in packs (pack_seeds: 2): each pack's log has each seed's epochs.
+    log = (genomic_run["workdir"] / "logs" / "simulated" / "train").rglob("pack_seeds0-*.log")
+    assert any("seed 0 epoch   1" in path.read_text() for path in log)
 
 
 @pytest.mark.slow
@@ -605,6 +606,12 @@ def checkpoint(workdir, dataset, model, condition, seed=0):
     return torch.load(path / "model.pt", weights_only=True)
 
 
+def pack_log(directory):
+    """The training log of a condition's first pack of seeds (pack_seeds: 2)."""
+    (log,) = directory.glob("pack_seeds0-*.log")
+    return log
+
+
 @pytest.mark.slow
 def test_subsampled_conditions_train_on_the_strongest_peaks(genomic_run):
     workdir = genomic_run["workdir"]
@@ -613,7 +620,7 @@ def test_subsampled_conditions_train_on_the_strongest_peaks(genomic_run):
     half = checkpoint(workdir, "simulated", "tseng_binary", "none_keep")
     assert half["condition"]["keep_positives"] == 0.5
     assert 0 < half["n_train_positives"] < full["n_train_positives"]
-    log = workdir / "logs" / "simulated" / "train" / "tseng_binary" / "none_keep" / "seed0.log"
+    log = pack_log(workdir / "logs" / "simulated" / "train" / "tseng_binary" / "none_keep")
     kept = f"{half['n_train_positives']} of {full['n_train_positives']} training positives kept"
     assert f"keep_positives 0.5: {kept}" in log.read_text()
     # Profile models: fewer training peaks, the same validation and test peaks.
@@ -627,7 +634,7 @@ def test_subsampled_conditions_train_on_the_strongest_peaks(genomic_run):
             assert 0 < half["n_train_positives"] < full["n_train_positives"]
         held_out = [
             re.search(r"(\d+) validation and (\d+) test peaks", path.read_text()).groups()
-            for path in (logs / condition / "seed0.log", logs / f"{condition}_keep" / "seed0.log")
+            for path in (pack_log(logs / condition), pack_log(logs / f"{condition}_keep"))
         ]
         assert held_out[0] == held_out[1]
 

@@ -14,7 +14,9 @@ against 2 and 2 for a batch of pairs.
 The rules are tangermeme's (``_nonlinear``, ``_maxpool``), so the multipliers equal
 tangermeme's, fallbacks included (a secant over a change below 1e-6 is the derivative at
 the example; a pooled position that does not change takes the ordinary gradient at the
-example), up to float rounding. They assume the rows of a pair follow the same path below
+example), up to float rounding. The max-pool rule is computed per window rather than per
+input position: with windows that tile, only a window's two winners (the example's and the
+reference's) receive a gradient, so the rule needs their changes only. They assume the rows of a pair follow the same path below
 each module, which holds when the model is linear in each row outside its nonlinear
 modules; :func:`unsupported` checks that the model is built from parts known to be. A
 module whose class sets ``deeplift_example_constant = True`` returns a constant (detached)
