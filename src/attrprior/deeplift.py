@@ -16,12 +16,13 @@ tangermeme's, fallbacks included (a secant over a change below 1e-6 is the deriv
 the example; a pooled position that does not change takes the ordinary gradient at the
 example), up to float rounding. The max-pool rule is computed per window rather than per
 input position: with windows that tile, only a window's two winners (the example's and the
-reference's) receive a gradient, so the rule needs their changes only. They assume the rows of a pair follow the same path below
-each module, which holds when the model is linear in each row outside its nonlinear
-modules; :func:`unsupported` checks that the model is built from parts known to be. A
-module whose class sets ``deeplift_example_constant = True`` returns a constant (detached)
-tensor, such as the log-softmax weights of the profile model's explained output: its
-references get the example's value, as the example's row of a pair uses its own.
+reference's) receive a gradient, so the rule needs their changes only. The rules assume
+the rows of a pair follow the same path below each module, which holds when the model is
+linear in each row outside its nonlinear modules; :func:`unsupported` checks that the
+model is built from parts known to be. A module whose class sets
+``deeplift_example_constant = True`` returns a constant (detached) tensor, such as the
+log-softmax weights of the profile model's explained output: its references get the
+example's value, as the example's row of a pair uses its own.
 """
 
 from __future__ import annotations
