@@ -122,8 +122,9 @@ def test_profile_plans_gpus_partitions_and_resources(paper_plan):
     profile = load_profile()
     per_rule = profile["set-resources"]
     rules = {job["rule"] for job in paper_plan}
-    # config/paper.yaml packs the binary models' seeds; profile models train one per job.
-    assert {"train_model", "train_model_pack", "attribute", "score_attributions"} <= rules
+    # config/paper.yaml packs every model's seeds, 10 per job: no one-seed training job.
+    assert {"train_model_pack", "attribute", "score_attributions"} <= rules
+    assert "train_model" not in rules
     assert "binary_labels" in rules
     assert {"train_ensemble_pack", "attribute_ensemble_member"} <= rules
     for job in paper_plan:
@@ -162,8 +163,8 @@ def test_profile_submits_no_arrays_and_throttles_submission(paper_plan):
     assert profile["jobs"] <= 200
     number, timespan = profile["max-jobs-per-timespan"].split("/")
     assert float(number) <= 20 and timespan == "1s"
-    trainings = [job for job in paper_plan if job["rule"] == "train_model"]  # profile models
-    assert len(trainings) > profile["jobs"]  # the situation the arrays could not handle
+    attributions = [job for job in paper_plan if job["rule"] == "attribute"]
+    assert len(attributions) > profile["jobs"]  # the situation the arrays could not handle
 
 
 def test_slurm_plugin_is_pinned_and_installed():
