@@ -5,7 +5,7 @@ import copy
 from argparse import Namespace
 
 import pytest
-from workflow_configs import load, parsed
+from workflow_configs import load, parsed, project_config
 
 from attrprior.workflow.paths import Paths, seed_pack
 
@@ -20,19 +20,19 @@ def test_seed_pack_is_the_run_of_consecutive_seeds_holding_the_seed():
 
 @pytest.fixture(scope="module")
 def genomic():
-    return parsed(load("simulated.yaml"), in_main_process=False)
+    return project_config("simulated.yaml")
 
 
 @pytest.fixture(scope="module")
 def tiny():
     """config/test.yaml: a billboard with motifs and an ensemble, a single_motif dataset."""
-    return parsed(load("test.yaml"), in_main_process=False)
+    return project_config("test.yaml")
 
 
 @pytest.fixture(scope="module")
 def paper():
     """config/paper.yaml: pack_seeds 10, published models, ensembles."""
-    return parsed(load("paper.yaml"), in_main_process=False)
+    return project_config("paper.yaml")
 
 
 def edited(paths, edit):

@@ -6,7 +6,7 @@ regions; config/own_data_example.yaml: local BAMs)."""
 
 import pytest
 from test_workflow_paths import Wildcards, edited, run
-from workflow_configs import load, parsed, parsed_file
+from workflow_configs import parsed_file, project_config
 
 from attrprior.genomics.alignment import bowtie2_index_files
 
@@ -22,7 +22,7 @@ GENOME = {
 
 @pytest.fixture(scope="module")
 def genomic():
-    return parsed(load("simulated.yaml"), in_main_process=False)
+    return project_config("simulated.yaml")
 
 
 @pytest.fixture(scope="module")

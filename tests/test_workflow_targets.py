@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
-from workflow_configs import load, parsed, parsed_file
+from workflow_configs import parsed_file, project_config
 
 from attrprior.workflow.paths import Paths
 from attrprior.workflow.targets import Targets, check_paper_targets, dataset_kinds
@@ -40,25 +40,25 @@ def test_paper_targets_take_datasets_of_their_kind():
 
 @pytest.fixture(scope="module")
 def test_config():
-    return parsed(load("test.yaml"), in_main_process=False)
+    return project_config("test.yaml")
 
 
 @pytest.fixture(scope="module")
 def default():
     """config/config.yaml: fig3 selects a model and conditions."""
-    return parsed(load("config.yaml"), in_main_process=False)
+    return project_config("config.yaml")
 
 
 @pytest.fixture(scope="module")
 def simulated():
     """config/simulated.yaml: window, profile and region datasets."""
-    return parsed(load("simulated.yaml"), in_main_process=False)
+    return project_config("simulated.yaml")
 
 
 @pytest.fixture(scope="module")
 def paper():
     """config/paper.yaml: every target, 1% data pairs, published datasets, ensembles."""
-    return parsed(load("paper.yaml"), in_main_process=False)
+    return project_config("paper.yaml")
 
 
 @pytest.fixture(scope="module")

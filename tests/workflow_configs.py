@@ -2,6 +2,7 @@
 workflow does at parse time, for the unit tests of attrprior.workflow."""
 
 import copy
+import functools
 
 import yaml
 from snakemake.utils import validate
@@ -37,3 +38,10 @@ def parsed_file(name, in_main_process=False):
     validate(config, str(ROOT / "config" / "schema.yaml"))
     files = ConfigFiles([str(ROOT / "config" / name)])
     return parse_config(config, files, in_main_process=in_main_process)
+
+
+@functools.cache
+def project_config(name):
+    """config/``name`` parsed once per test session (outside the main process), shared by
+    the test modules; tests change copies only (``edited``)."""
+    return parsed(load(name), in_main_process=False)
