@@ -18,7 +18,8 @@ Models (random weights: the cost does not depend on training): CNN-shallow and C
 (ReLU; 200 bp), the Tseng et al. binary model (1000 bp) and profile model (1346 bp, one
 task with its control, the explained output of ``attrprior.explained.ProfileAttributionModel``;
 no shap run). Prints the median seconds of each and the ratio ours / each; ``--output``
-writes them as TSV.
+writes them as TSV. ``--device cuda`` runs every arm on the GPU (the inputs start on the
+host, as in the workflow, and each timing ends with a device synchronisation).
 
     python benchmarks/deepshap_roofline.py --threads 1 --examples 40 --references 10
 """
@@ -26,6 +27,7 @@ writes them as TSV.
 from __future__ import annotations
 
 import argparse
+import platform
 import statistics
 import time
 import warnings
@@ -58,7 +60,7 @@ def roofline(model: torch.nn.Module, pairs: torch.Tensor, batch_size: int, args=
     """One forward and backward pass of every example-reference pair."""
     for start in range(0, len(pairs), batch_size):
         batch = pairs[start : start + batch_size].clone().requires_grad_(True)
-        rows = tuple(torch.as_tensor(a[start : start + batch_size]) for a in args)
+        rows = tuple(a[start : start + batch_size] for a in args)
         torch.autograd.grad(model(batch, *rows)[:, 0].sum(), batch)  # no parameter gradients
 
 
@@ -66,30 +68,40 @@ def ours(model, x, references, batch_size, engine="auto", args=None) -> None:
     deepshap(model, x, references, batch_size=batch_size, engine=engine, args=args)
 
 
-def with_shap(model, x, references) -> None:
+def with_shap(model, x, references, device: torch.device) -> None:
     import shap
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i in range(len(x)):
-            explainer = shap.DeepExplainer(model, torch.as_tensor(references[i]))
-            explainer.shap_values(torch.as_tensor(x[i : i + 1]), check_additivity=False)
+            explainer = shap.DeepExplainer(model, torch.as_tensor(references[i], device=device))
+            explainer.shap_values(
+                torch.as_tensor(x[i : i + 1], device=device), check_additivity=False
+            )
+
+
+def synchronise(device: torch.device) -> None:
+    """Wait for the device's queued work, so that a timing covers it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def time_model(name: str, args: argparse.Namespace) -> list[dict]:
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
     settings = dict(MODELS[name])
-    model = build_model(**settings).eval()
+    model = build_model(**settings).eval().to(device)
     x = one_hot(args.examples, settings["length"], rng)
     references = dinucleotide_references(x, n_shuffles=args.references, seed=args.seed)
-    pairs = torch.as_tensor(references.reshape(-1, *x.shape[1:]))
+    # The roofline's pairs are on the device already: the least work, copies included.
+    pairs = torch.as_tensor(references.reshape(-1, *x.shape[1:]), device=device)
     extra, pair_extra = None, ()
     if settings["architecture"] == "tseng_profile":
         control_shape = (1, settings["control_strands"], model.output_length)
         extra = (rng.random((len(x), *control_shape)).astype(np.float32),)
-        pair_extra = (np.repeat(extra[0], args.references, axis=0),)
-        model = ProfileAttributionModel(model).eval()
+        pair_extra = (torch.as_tensor(np.repeat(extra[0], args.references, axis=0), device=device),)
+        model = ProfileAttributionModel(model).eval().to(device)
     runs = {
         "roofline": lambda: roofline(model, pairs, args.batch_size, pair_extra),
         "ours": lambda: ours(model, x, references, args.batch_size, args=extra),
@@ -97,12 +109,14 @@ def time_model(name: str, args: argparse.Namespace) -> list[dict]:
     }
     shap_runs = settings.get("activation") != "exponential" and extra is None
     if not args.no_shap and shap_runs:
-        runs["shap"] = lambda: with_shap(model, x, references)
+        runs["shap"] = lambda: with_shap(model, x, references, device)
     seconds = {key: [] for key in runs}
     for repeat in range(args.warmup + args.repeats):
         for key, run in runs.items():
+            synchronise(device)
             start = time.perf_counter()
             run()
+            synchronise(device)
             if repeat >= args.warmup:
                 seconds[key].append(time.perf_counter() - start)
     medians = {key: statistics.median(values) for key, values in seconds.items()}
@@ -129,14 +143,18 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--no-shap", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="e.g. cuda")
     parser.add_argument("--output")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
     rows = [row for name in args.models for row in time_model(name, args)]
     table = pd.DataFrame(rows)
     print(
         f"{args.examples} examples x {args.references} references, batch {args.batch_size} "
-        f"pairs, {args.threads} thread(s), median of {args.repeats}"
+        f"pairs, {args.threads} thread(s), median of {args.repeats}; "
+        f"{args.device} ({card or platform.machine()}), torch {torch.__version__}"
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.output:
