@@ -248,7 +248,10 @@ class _SharedExamplePass:
         return self._linearised(module, inputs[0], output)
 
     def _pool(self, module: nn.MaxPool1d, r_in: torch.Tensor) -> torch.Tensor:
-        out, indices = F.max_pool1d(r_in, module.kernel_size, module.stride, return_indices=True)
+        with torch.no_grad():  # the reference pass's gradient comes from _MaxPool alone
+            out, indices = F.max_pool1d(
+                r_in, module.kernel_size, module.stride, return_indices=True
+            )
         if self.phase == "examples":
             self._check_first_call(module)
             self.examples[module] = (r_in.detach(), out.detach(), indices)
@@ -309,8 +312,7 @@ class _SharedExamplePass:
                 reference_indices=r_indices,
                 input_shape=r_in.shape,
             )
-        # r_out detached: its own graph (and what it saves) is not needed for the gradient.
-        return _MaxPool.apply(r_in, r_out.detach(), rule)
+        return _MaxPool.apply(r_in, r_out, rule)
 
     def start_references(self, n_refs: int) -> None:
         """From now on, linearise the forward passes of the ``n_refs`` references of each

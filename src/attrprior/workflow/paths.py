@@ -140,7 +140,7 @@ class Paths:
         ]
         self.trained_models = [name for name in models if name not in self.published_models]
         # Models whose seeds are trained in packs (pack_seeds > 1): every trained model.
-        self.packed_models = self.trained_models if config["pack_seeds"] > 1 else []
+        self.packed_models = list(self.trained_models) if config["pack_seeds"] > 1 else []
         runs = f"{self.results}/{{dataset}}/models/{{model}}/{{condition}}"
         # Packed seeds (config key pack_seeds): rule train_model_pack trains seeds first …
         # last of a dataset × model × condition together into ``pack``; unpack_packed_seed
