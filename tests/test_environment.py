@@ -57,3 +57,18 @@ def test_scripts_import_the_checkout_without_an_install():
         [sys.executable, "-S", "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
     assert Path(out) == ROOT / "src" / "attrprior" / "__init__.py"
+
+
+def test_training_and_attribution_import_without_the_genomics_bindings():
+    # A GPU image with torch but without bedtools, samtools or bigWig bindings can train
+    # and explain models from stored arrays; only the genomic rules need the bindings.
+    bindings = ("pybedtools", "pysam", "pyBigWig", "pyfaidx")
+    code = (
+        "import sys; import attrprior.train, attrprior.packing, attrprior.objectives, "
+        "attrprior.attribution, attrprior.deepshap; "
+        f"print(','.join(m for m in {bindings!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == ""

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pybedtools
 
 __all__ = [
     "NARROWPEAK_COLUMNS",
@@ -388,6 +387,8 @@ def overlaps_any(intervals: pd.DataFrame, others: pd.DataFrame) -> np.ndarray:
     result = np.zeros(len(intervals), dtype=bool)
     if len(intervals) == 0 or len(others) == 0:
         return result
+    import pybedtools  # imported here: needs the bedtools binary
+
     with tempfile.TemporaryDirectory(prefix="attrprior-bedtools-") as tmp:
         a = _write_bed(intervals, Path(tmp) / "a.bed", name=np.arange(len(intervals)))
         b = _write_bed(others, Path(tmp) / "b.bed")
@@ -418,6 +419,8 @@ def merge_intervals(intervals: pd.DataFrame) -> pd.DataFrame:
         )
     ordered = intervals[["chrom", "start", "end"]].astype({"chrom": str})
     ordered = ordered.sort_values(["chrom", "start"], kind="stable")
+    import pybedtools  # imported here: needs the bedtools binary
+
     with tempfile.TemporaryDirectory(prefix="attrprior-bedtools-") as tmp:
         a = _write_bed(ordered, Path(tmp) / "a.bed")
         out = Path(tmp) / "merged.bed"
