@@ -94,7 +94,7 @@ def time_model(name: str, args: argparse.Namespace) -> list[dict]:
     model = build_model(**settings).eval().to(device)
     x = one_hot(args.examples, settings["length"], rng)
     references = dinucleotide_references(x, n_shuffles=args.references, seed=args.seed)
-    # The roofline's pairs are on the device already: the least work, copies included.
+    # The roofline's pairs start on the device: its time holds no host-to-device copy.
     pairs = torch.as_tensor(references.reshape(-1, *x.shape[1:]), device=device)
     extra, pair_extra = None, ()
     if settings["architecture"] == "tseng_profile":
