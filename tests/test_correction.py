@@ -1,5 +1,7 @@
 """Gradient correction and simplex angles (attrprior.correction)."""
 
+import copy
+
 import numpy as np
 import torch
 
@@ -56,3 +58,45 @@ def test_correction_of_stacked_seeds_is_each_seed_corrected():
     stacked = correct_gradients(g)
     for s in range(3):
         torch.testing.assert_close(stacked[s], correct_gradients(g[s]))
+
+
+def test_off_simplex_shift_changes_raw_gradients_only():
+    """A constant added to all four bases of a first-layer filter column (the bias taking
+    the window sum's change) leaves the function on one-hot inputs unchanged. It moves the
+    raw input gradient, gradient × input and the Fourier prior on it, but not the corrected
+    gradient or DeepSHAP: the freedom behind the billboard result in docs/reproduction.md
+    (the prior smooths raw saliency, not DeepSHAP)."""
+    from toy_cnns import one_hot
+
+    from attrprior.attribution import saliency
+    from attrprior.deepshap import deepshap, dinucleotide_references
+    from attrprior.priors import fourier_prior
+
+    torch.manual_seed(0)
+    length = 48
+    model = torch.nn.Sequential(
+        torch.nn.Conv1d(4, 6, 5),  # valid: no zero-padded edges
+        torch.nn.ReLU(),
+        torch.nn.MaxPool1d(4, stride=4),
+        torch.nn.Flatten(),
+        torch.nn.Linear(6 * ((length - 4) // 4), 1),
+    ).eval()
+    shifted = copy.deepcopy(model)
+    shift = torch.randn(6, 1, 5, generator=torch.Generator().manual_seed(1))  # (filter, 1, tap)
+    with torch.no_grad():
+        shifted[0].weight += shift
+        shifted[0].bias -= shift.sum(dim=(1, 2))
+    x = one_hot(n=8, length=length, seed=3)
+    xt = torch.as_tensor(x)
+    with torch.no_grad():
+        torch.testing.assert_close(shifted(xt), model(xt), atol=1e-5, rtol=0)
+
+    grad, grad_shifted = saliency(model, x), saliency(shifted, x)
+    assert np.abs(grad_shifted - grad).max() > 0.1
+    np.testing.assert_allclose(correct_gradients(grad_shifted), correct_gradients(grad), atol=1e-5)
+    prior = fourier_prior(torch.as_tensor(grad * x), freq_limit=5)
+    prior_shifted = fourier_prior(torch.as_tensor(grad_shifted * x), freq_limit=5)
+    assert (prior_shifted - prior).abs().max() > 1e-3
+
+    refs = dinucleotide_references(x, n_shuffles=4, seed=2)
+    np.testing.assert_allclose(deepshap(shifted, x, refs), deepshap(model, x, refs), atol=1e-5)
