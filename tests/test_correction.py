@@ -1,6 +1,8 @@
 """Gradient correction and simplex angles (attrprior.correction)."""
 
 import copy
+import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -26,6 +28,23 @@ def test_correction_torch_in_torch_out():
     c = correct_gradients(g)
     assert isinstance(c, torch.Tensor)
     torch.testing.assert_close(c.mean(dim=1), torch.zeros(2, 7), atol=1e-6, rtol=0)
+
+
+def test_angles_of_a_tensor_with_gradient_equal_the_arrays():
+    g = torch.randn(2, 4, 7, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    np.testing.assert_array_equal(simplex_angles(g), simplex_angles(g.detach().numpy()))
+
+
+def test_scoring_maps_does_not_import_torch():
+    # score_attributions runs once per model; torch's import would add ~1.5 s to each job.
+    code = (
+        "import sys, numpy as np\n"
+        "from attrprior.correction import correct_gradients, raw_map_angles\n"
+        "import attrprior.score_tables\n"
+        "raw_map_angles({'saliency': correct_gradients(np.ones((1, 4, 3)))})\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_angles_known_values_and_nan():

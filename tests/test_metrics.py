@@ -227,6 +227,29 @@ def test_interpretability_auc_matches_pairwise_count():
         assert auroc[k] == pytest.approx(wins / (len(pos) * len(neg)))
 
 
+def test_interpretability_auc_equals_sklearns_curves_with_ties():
+    # The per-sequence areas are computed in NumPy; they must be scikit-learn's
+    # auc(roc_curve) and auc(recall, precision) of precision_recall_curve, ties included.
+    from sklearn.metrics import auc, precision_recall_curve, roc_auc_score
+
+    from attrprior.metrics import _auroc_aupr
+
+    rng = np.random.default_rng(6)
+    for trial in range(300):
+        size = int(rng.integers(2, 60))
+        labels = rng.random(size) < rng.uniform(0.1, 0.9)
+        labels[: 1 + trial % 2] = [True, False][: 1 + trial % 2]
+        labels[-1] = not labels[0]  # both classes
+        # Few distinct values in half the trials: many ties.
+        scores = rng.standard_normal(size)
+        if trial % 2:
+            scores = np.round(scores)
+        precision, recall, _ = precision_recall_curve(labels, scores)
+        auroc, aupr = _auroc_aupr(labels, scores)
+        assert auroc == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+        assert aupr == pytest.approx(auc(recall, precision), abs=1e-12)
+
+
 def test_interpretability_auc_perfect_when_scores_are_information():
     rng = np.random.default_rng(5)
     truth = np.full((2, 4, 30), 0.25)

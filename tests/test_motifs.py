@@ -1,8 +1,11 @@
-"""Tests for attrprior.motifs: TF-MoDISco motifs, filters, TOMTOM matches, instances, storage.
+"""Tests for attrprior.motifs: TF-MoDISco motifs, filters, TOMTOM matches, instances, storage;
+and attrprior.motif_control, the workflow's positive control.
 
-The end-to-end tests plant three JASPAR 2016 motifs (SPI1, GATA2, CTCF) in 300 random 200-bp
-sequences and build "hypothetical scores" that carry the planted PPM minus 0.25 at planted
-positions and small Gaussian noise everywhere, so TF-MoDISco has something clear to find.
+The end-to-end tests run on the positive control's input
+(:func:`attrprior.motif_control.planted_contributions`): three JASPAR 2016 motifs (SPI1, GATA2,
+CTCF) planted in 300 random 200-bp sequences, with "hypothetical scores" that carry the planted
+PPM minus 0.25 at planted positions and small Gaussian noise everywhere, so TF-MoDISco has
+something clear to find.
 TF-MoDISco runs once per module with 2 Leiden runs (the cost that grows with
 ``n_leiden_runs``); the first run in a fresh environment also compiles numba kernels.
 """
@@ -19,11 +22,10 @@ from discovered_motifs import discovered_motif
 from attrprior import motif_instances as mi
 from attrprior import motif_matches as mm
 from attrprior import motifs as mt
+from attrprior.motif_control import PLANTED_MOTIFS, planted_contributions, recovered_motifs
 from attrprior.pwms import load_jaspar_motifs
 from attrprior.sequences import reverse_complement
-from attrprior.sim.billboard import simulate_billboard
 
-PLANTED = {"MA0080.4": "SPI1", "MA0036.2": "GATA2", "MA0139.1": "CTCF"}
 U = [0.25, 0.25, 0.25, 0.25]  # IC 0 bits
 T = [1.0, 0.0, 0.0, 0.0]  # IC 2 bits
 H = [0.5, 0.5, 0.0, 0.0]  # IC 1 bit
@@ -47,21 +49,7 @@ def jaspar():
 
 @pytest.fixture(scope="module")
 def synthetic(jaspar):
-    dataset = simulate_billboard(
-        n_sequences=300,
-        length=200,
-        core_motif_ids=tuple(PLANTED),
-        n_background_motifs=0,
-        motifs_per_sequence={1: 0.3, 2: 0.4, 3: 0.3},
-        positive_fraction=1.0,
-        seed=0,
-        motifs={k: jaspar[k] for k in PLANTED},
-    )
-    rng = np.random.default_rng(1)
-    # truth is 0.25 in the background, the planted (strand-aware) PPM inside motifs.
-    hypothetical = (dataset.truth - 0.25) + rng.normal(0.0, 0.02, dataset.truth.shape)
-    gold = dataset.placements.rename(columns={"sequence": "example"})
-    return dataset.x, hypothetical, gold
+    return planted_contributions(jaspar)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +64,12 @@ def kept(discovered):
 
 
 @pytest.fixture(scope="module")
-def best_matches(kept, jaspar):
-    matches = mm.match_to_database(kept, jaspar, n_matches=3)
+def matches(kept, jaspar):
+    return mm.match_to_database(kept, jaspar, n_matches=3)
+
+
+@pytest.fixture(scope="module")
+def best_matches(matches):
     return matches[matches["rank"] == 1].set_index("motif")
 
 
@@ -101,7 +93,7 @@ def test_find_motifs_recovers_the_planted_motifs(discovered, kept, best_matches)
     assert all(m.sign == 1 for m in discovered)  # hypothetical scores favour the motif
     # Every planted motif is the best TOMTOM match (against all 519 JASPAR 2016 vertebrate
     # motifs) of one filtered motif, with a small q-value.
-    assert set(best_matches["matrix_id"]) == set(PLANTED)
+    assert set(best_matches["matrix_id"]) == set(PLANTED_MOTIFS)
     assert (best_matches["q_value"] < 1e-3).all()
     spi1 = best_matches[best_matches["matrix_id"] == "MA0080.4"]
     assert spi1["target_name"].tolist() == ["SPI1"]
@@ -109,6 +101,26 @@ def test_find_motifs_recovers_the_planted_motifs(discovered, kept, best_matches)
         assert motif.n_seqlets >= 60  # final_min_cluster_size
         assert motif.width <= 20
         assert mt.passes_filter(motif.ppm)
+
+
+def test_the_positive_control_finds_every_planted_motif(matches):
+    control = recovered_motifs(matches)
+    assert control["matrix_id"].tolist() == list(PLANTED_MOTIFS)
+    assert control["target_name"].tolist() == ["SPI1", "GATA2", "CTCF"]
+    assert control["found"].all()
+    assert (control["q_value"] < 1e-3).all()
+    assert set(control["motif"]) <= set(matches["motif"])
+
+
+def test_the_positive_control_reports_what_it_misses(matches):
+    control = recovered_motifs(matches[matches["matrix_id"] != "MA0139.1"]).set_index("matrix_id")
+    assert control.loc["MA0139.1", "motif"] == "" and math.isnan(control.loc["MA0139.1", "q_value"])
+    assert control["found"].tolist() == [True, True, False]
+    # A best match above the q-value threshold does not count.
+    assert not recovered_motifs(matches.assign(q_value=0.2))["found"].any()
+    assert not recovered_motifs(matches.iloc[:0])["found"].any()
+    with pytest.raises(ValueError, match="missing columns"):
+        recovered_motifs(matches.drop(columns="q_value"))
 
 
 def test_seqlets_lie_on_planted_instances(kept, best_matches, synthetic):

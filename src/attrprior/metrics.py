@@ -402,11 +402,40 @@ def interpretability_auc(
         if not positive[n].any() or not negative[n].any():
             continue
         keep = positive[n] | negative[n]
-        labels, score = positive[n][keep], scores[n][keep]
-        auroc[n] = roc_auc_score(labels, score)
-        precision, recall, _ = precision_recall_curve(labels, score)
-        aupr[n] = auc(recall, precision)
+        auroc[n], aupr[n] = _auroc_aupr(positive[n][keep], scores[n][keep])
     return auroc, aupr
+
+
+def _auroc_aupr(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """Trapezoid areas under the ROC and the precision-recall curve of one ranking.
+
+    The values of scikit-learn's ``auc(*roc_curve(labels, scores)[:2])`` and
+    ``auc(recall, precision)`` on ``precision_recall_curve(labels, scores)`` (the same
+    thresholds, at each distinct score, and the same curve ends), without its per-call
+    input checks, which cost about 2 ms: 20 times this function, once per sequence and map.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of bool, shape (M,)
+        Positives; at least one positive and one negative.
+    scores : numpy.ndarray of float, shape (M,)
+        Higher means more likely positive.
+
+    Returns
+    -------
+    auroc, aupr : float
+    """
+    order = np.argsort(scores, kind="mergesort")[::-1]
+    scores, labels = scores[order], labels[order]
+    # The last position of each run of equal scores: one threshold per distinct score.
+    last = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]
+    tps = np.cumsum(labels)[last]
+    fps = last + 1 - tps
+    auroc = np.trapezoid(np.r_[0, tps] / tps[-1], np.r_[0, fps] / fps[-1])
+    precision, recall = tps / (tps + fps), tps / tps[-1]
+    # Recall decreasing, ending at (recall 0, precision 1), as precision_recall_curve has it.
+    aupr = -np.trapezoid(np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0])
+    return float(auroc), float(aupr)
 
 
 def fraction_in_mask(attr, mask) -> np.ndarray:
