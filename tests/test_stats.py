@@ -22,6 +22,7 @@ from attrprior.stats import (
     sequence_summary,
     shown_scores,
     summarise_over_seeds,
+    tie_rounded,
     to_markdown,
 )
 
@@ -54,6 +55,33 @@ def test_paired_wilcoxon_is_one_sided_in_the_better_direction():
     with_nan = better.copy()
     with_nan[0] = np.nan
     assert paired_wilcoxon(with_nan, worse, "cosine")[1] == 39
+
+
+def test_round_off_neither_makes_nor_breaks_a_tie():
+    # Per-sequence AUROCs are fractions; computed with another summation order they move
+    # by an ulp, which made scipy see distinct differences where the true ones tie.
+    worse = np.arange(1, 31) / 48
+    better = worse + np.tile([1 / 48, 1 / 48, -1 / 96, 2 / 48, 0.0, 1 / 96], 5)
+    nudged = better.copy()
+    nudged[::2] = np.nextafter(nudged[::2], np.inf)
+    nudged[1::4] = np.nextafter(nudged[1::4], -np.inf)
+    exact = sps.wilcoxon(np.tile([2, 2, -1, 4, 0, 1], 5), alternative="greater").pvalue
+    assert sps.wilcoxon(nudged, worse, alternative="greater").pvalue != pytest.approx(exact)
+    assert paired_wilcoxon(nudged, worse, "auroc")[0] == pytest.approx(exact, rel=1e-12)
+    assert paired_wilcoxon(better, worse, "auroc")[0] == pytest.approx(exact, rel=1e-12)
+    # The same for independent samples.
+    a, b = np.array([0.5, 0.75, 0.75, 1.0]), np.array([0.25, 0.5, 0.75])
+    exact = sps.mannwhitneyu(a, b, alternative="greater").pvalue
+    a_nudged = np.nextafter(a, np.inf)
+    assert mann_whitney(a_nudged, b, "auroc")[0] == pytest.approx(exact, rel=1e-12)
+
+
+def test_tie_rounding_keeps_scale_free_values():
+    values = np.array([3e-7, -1e-7, 2e-7 + 1e-23, 2e-7])
+    rounded = tie_rounded(values)
+    np.testing.assert_allclose(rounded, values / 3e-7, rtol=1e-9)
+    assert rounded[2] == rounded[3]
+    assert (tie_rounded(np.zeros(3)) == 0).all()
 
 
 def test_mann_whitney_matches_scipy():
