@@ -38,7 +38,11 @@ rule motif_attributions:
 # would otherwise compile for itself in a fresh environment (about a minute of one core).
 rule motif_control:
     output:
-        control=f"{paths.results}/motif_control.tsv",
+        control=report(
+            f"{paths.results}/motif_control.tsv",
+            caption="../workflow/report/motif_control.rst",
+            category="Motifs",
+        ),
     log:
         "logs/motif_control.log",
     benchmark:
