@@ -264,6 +264,13 @@ def test_interpretability_auc_perfect_when_scores_are_information():
     np.testing.assert_allclose(aupr, 1.0)
 
 
+def test_interpretability_auc_rejects_non_finite_scores():
+    attr, onehot, truth = _interpretability_example()
+    attr[0, 0, 1] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        interpretability_auc(attr, onehot, truth)
+
+
 def test_interpretability_auc_nan_without_positives():
     truth = np.full((1, 4, 10), 0.25)
     onehot = np.zeros_like(truth)

@@ -69,6 +69,9 @@ def test_round_off_neither_makes_nor_breaks_a_tie():
     assert sps.wilcoxon(nudged, worse, alternative="greater").pvalue != pytest.approx(exact)
     assert paired_wilcoxon(nudged, worse, "auroc")[0] == pytest.approx(exact, rel=1e-12)
     assert paired_wilcoxon(better, worse, "auroc")[0] == pytest.approx(exact, rel=1e-12)
+    # Differences that are round-off alone are zero, not signs to rank.
+    assert sps.wilcoxon(np.nextafter(worse, np.inf), worse).pvalue < 1e-5
+    assert paired_wilcoxon(np.nextafter(worse, np.inf), worse, "auroc") == (1.0, 30)
     # The same for independent samples.
     a, b = np.array([0.5, 0.75, 0.75, 1.0]), np.array([0.25, 0.5, 0.75])
     exact = sps.mannwhitneyu(a, b, alternative="greater").pvalue
@@ -77,11 +80,17 @@ def test_round_off_neither_makes_nor_breaks_a_tie():
 
 
 def test_tie_rounding_keeps_scale_free_values():
-    values = np.array([3e-7, -1e-7, 2e-7 + 1e-23, 2e-7])
+    values = np.array([3e-7, -1e-7, np.nextafter(2e-7, 1.0), 2e-7])
+    assert values[2] != values[3]
     rounded = tie_rounded(values)
     np.testing.assert_allclose(rounded, values / 3e-7, rtol=1e-9)
     assert rounded[2] == rounded[3]
     assert (tie_rounded(np.zeros(3)) == 0).all()
+    # An infinite value neither sets the scale nor turns the others into NaN.
+    with_inf = tie_rounded(np.array([np.inf, 0.5, 0.25]))
+    assert with_inf[0] == np.inf and with_inf[1:].tolist() == [1.0, 0.5]
+    # An explicit scale: differences of values near 1 that are round-off become 0.
+    assert tie_rounded(np.array([2e-16, 0.5]), scale=1.0).tolist() == [0.0, 0.5]
 
 
 def test_mann_whitney_matches_scipy():

@@ -386,6 +386,8 @@ def interpretability_auc(
     _check_same_shape(attr, truth, "attr", "truth")
 
     scores = (attr * onehot).sum(axis=1)
+    if not np.isfinite(scores).all():
+        raise ValueError("attr holds non-finite values (NaN or inf)")
     info = information_content(truth)
     positive = info > threshold
     if weak_as_negative:
@@ -411,10 +413,11 @@ def _auroc_aupr(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
 
     scikit-learn's ``auc(*roc_curve(labels, scores)[:2])`` and ``auc(recall, precision)`` on
     ``precision_recall_curve(labels, scores)``, computed from the same curve points by the
-    same operations, so equal to the last bit, without scikit-learn's per-call input checks
-    (about 2 ms, 20 times this function; it runs once per sequence and map). Equal bits
-    matter: Wilcoxon tests of paired metric differences rank them, and a round-off change
-    can break or make a tie.
+    same arithmetic (``numpy.trapezoid`` where scikit-learn calls SciPy's ``trapezoid``, the
+    same formula), so equal to the last bit (``tests/test_metrics.py``), without
+    scikit-learn's per-call input checks (about 2 ms, 20 times this function; it runs once
+    per sequence and map). Equal bits keep the tables of earlier runs: the rank tests of
+    :mod:`attrprior.stats` round away round-off, but not perfectly.
 
     Parameters
     ----------

@@ -6,9 +6,11 @@ Gaussian noise everywhere (:func:`planted_contributions`): on such clean input m
 discovery must return every planted motif as the best TOMTOM match of some pattern.
 
 The workflow runs the control once (rule ``motif_control``) before its per-model TF-MoDISco
-jobs. Besides checking the toolchain, the run fills numba's on-disk cache with the kernels of
-modisco-lite and memelite, which every job in a fresh environment would otherwise compile for
-itself (about a minute each on one core, most of it memelite's TOMTOM).
+jobs. Besides checking the toolchain, the run fills numba's on-disk cache with the kernels
+that modisco-lite and memelite cache (the same argument types as the real jobs), which every
+job in a fresh environment would otherwise compile for itself: about a minute of one core,
+most of it memelite's TOMTOM. Kernels that these libraries do not cache still compile in
+each job, and on a cluster a node with another CPU misses the cache.
 
 Arrays are ``(N, 4, L)``: examples, bases A/C/G/T, positions.
 """
@@ -27,6 +29,9 @@ from attrprior.sim.billboard import simulate_billboard
 
 #: The planted motifs: JASPAR 2016 matrix ID -> name.
 PLANTED_MOTIFS = {"MA0080.4": "SPI1", "MA0036.2": "GATA2", "MA0139.1": "CTCF"}
+
+#: The JASPAR release that holds them (pyjaspar, offline).
+JASPAR_RELEASE = "JASPAR2016"
 
 #: Columns of :func:`recovered_motifs`' table.
 CONTROL_COLUMNS = ("matrix_id", "target_name", "found", "motif", "q_value")

@@ -84,20 +84,36 @@ def mean_sem(values: Sequence[float] | np.ndarray) -> tuple[float, float, int]:
     return float(array.mean()), sem, len(array)
 
 
-# Values that agree to this many significant digits of the largest one are ties. Rank tests
-# see exact ties and zero differences only, and metrics computed with another summation
-# order differ by round-off (about 1e-16): enough to make or break a tie and move a
-# signed-rank p-value (by up to 10 % on the embedded default's per-sequence AUROCs).
-TIE_DIGITS = 10
+# Decimals kept of values divided by their scale before ranking. Rank tests see exact ties
+# and zero differences only, and metrics computed with another summation order differ by
+# round-off (about 1e-16 of their size): enough to make or break a tie and move a
+# signed-rank p-value (by up to about 10 % on the embedded default's per-sequence AUROCs).
+TIE_DIGITS = 12
 
 
-def tie_rounded(values: np.ndarray) -> np.ndarray:
-    """``values`` divided by their largest magnitude and rounded to :data:`TIE_DIGITS`
-    decimals, so that round-off neither makes nor breaks a tie; rank tests are unchanged by
-    the scaling. All zeros are returned as they are."""
+def tie_rounded(values: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """``values / scale`` rounded to :data:`TIE_DIGITS` decimals, for rank tests.
+
+    Values that agree to that many digits of ``scale`` become ties, and differences that
+    small become 0, so round-off makes or breaks a tie only for a value within round-off of a
+    rounding boundary: unlikely, not impossible. Rank tests do not see the scaling.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (N,)
+    scale : float, optional
+        The size of the quantities compared (for differences: of the values differenced).
+        Default: the largest finite magnitude among ``values``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N,)
+        ``values`` unchanged when the scale is 0 or not finite.
+    """
     values = np.asarray(values, float)
-    scale = np.max(np.abs(values), initial=0.0)
-    if scale == 0:
+    if scale is None:
+        scale = np.max(np.abs(values[np.isfinite(values)]), initial=0.0)
+    if not (np.isfinite(scale) and scale > 0):
         return values
     return np.round(values / scale, TIE_DIGITS)
 
@@ -105,8 +121,9 @@ def tie_rounded(values: np.ndarray) -> np.ndarray:
 def paired_wilcoxon(better: np.ndarray, worse: np.ndarray, metric: str) -> tuple[float, int]:
     """One-sided paired Wilcoxon signed-rank p-value that ``better`` beats ``worse``.
 
-    The test ranks the differences ``better - worse`` after :func:`tie_rounded`. Pairs with
-    a NaN on either side are dropped. Returns ``(p, n_pairs)``; p is NaN with fewer than 2
+    The test ranks the differences ``better - worse`` after :func:`tie_rounded` on the scale
+    of the values themselves (a difference that is round-off is 0). Pairs with a NaN on
+    either side are dropped. Returns ``(p, n_pairs)``; p is NaN with fewer than 2
     pairs and 1.0 when all differences are zero.
     """
     a, b = np.asarray(better, float), np.asarray(worse, float)
@@ -114,7 +131,8 @@ def paired_wilcoxon(better: np.ndarray, worse: np.ndarray, metric: str) -> tuple
     a, b = a[keep], b[keep]
     if len(a) < 2:
         return np.nan, len(a)
-    differences = tie_rounded(a - b)
+    values = np.abs(np.concatenate([a, b]))
+    differences = tie_rounded(a - b, scale=np.max(values[np.isfinite(values)], initial=0.0))
     if np.all(differences == 0):
         return 1.0, len(a)
     result = stats.wilcoxon(differences, alternative=alternative(metric))
