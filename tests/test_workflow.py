@@ -535,6 +535,10 @@ def test_end_to_end_paper_targets(tiny_run):
     assert (motif_maps / "logos.png").exists()
     fig3 = pd.read_csv(paper / "fig3.tsv", sep="\t")
     assert "planted" in fig3.columns  # whether a pattern's best match was planted
+    # The positive control of TF-MoDISco and TOMTOM ran before it and found every motif.
+    control = pd.read_csv(tiny_run / "results" / "motif_control.tsv", sep="\t")
+    assert control["matrix_id"].tolist() == ["MA0080.4", "MA0036.2", "MA0139.1"]
+    assert control["found"].all()
     # Every named target is up to date after `snakemake` (they are all in rule all).
     for target in (
         "table1",

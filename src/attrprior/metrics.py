@@ -415,9 +415,9 @@ def _auroc_aupr(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     ``precision_recall_curve(labels, scores)``, computed from the same curve points by the
     same arithmetic (``numpy.trapezoid`` where scikit-learn calls SciPy's ``trapezoid``, the
     same formula), so equal to the last bit (``tests/test_metrics.py``), without
-    scikit-learn's per-call input checks (about 2 ms, 20 times this function; it runs once
-    per sequence and map). Equal bits keep the tables of earlier runs: the rank tests of
-    :mod:`attrprior.stats` round away round-off, but not perfectly.
+    scikit-learn's input checks: the three scikit-learn calls took about 2 ms per sequence
+    and map, about 20 times this function. Equal bits keep the tables of earlier runs: the
+    rank tests of :mod:`attrprior.stats` round away round-off, but not perfectly.
 
     Parameters
     ----------
