@@ -50,7 +50,8 @@ CONDITIONS = {
     "none": {},
     "fourier": {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 150}},
 }
-TARGET_CPU = 1.5  # packed / one-by-one models per hour, CNN-shallow at S = 10 (issue 17)
+# Issue 17's targets at S = 10, packed / one-by-one models per hour, per device type.
+TARGETS = {"cpu": {"cnn_shallow": 1.5}, "cuda": {"cnn_shallow": 5.0, "tseng_binary": 3.0}}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -226,7 +227,10 @@ def main(argv: list[str] | None = None) -> None:
                 f"\t{bounds[0]:.2f}\t{bounds[1]}\t{bounds[2]:.2f}",
                 flush=True,
             )
-    print(f"# target (CPU, cnn_shallow, S=10): ratio >= {TARGET_CPU}")
+    targets = TARGETS.get(device.type, {})
+    print(
+        f"# targets ({device.type}, S=10): " + ", ".join(f"{m} >= {t}" for m, t in targets.items())
+    )
 
 
 if __name__ == "__main__":
