@@ -149,14 +149,19 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor()
-    rows = [row for name in args.models for row in time_model(name, args)]
-    table = pd.DataFrame(rows)
     print(
         f"{args.examples} examples x {args.references} references, batch {args.batch_size} "
         f"pairs, {args.threads} thread(s), median of {args.repeats}; "
-        f"{args.device} ({card or platform.machine()}), torch {torch.__version__}"
+        f"{args.device} ({card or platform.machine()}), torch {torch.__version__}",
+        flush=True,
     )
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    rows = []
+    for name in args.models:  # each model's rows as soon as they are timed
+        model_rows = time_model(name, args)
+        rows.extend(model_rows)
+        block = pd.DataFrame(model_rows).to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        print(block, flush=True)
+    table = pd.DataFrame(rows)
     if args.output:
         table.to_csv(args.output, sep="\t", index=False)
 

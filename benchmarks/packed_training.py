@@ -9,19 +9,20 @@ shared machine affects them alike. The packed arm's weights are checked
 against the one-by-one arm's (the largest difference of the training-loss history is
 printed: float noise, see :mod:`attrprior.packing`).
 
-The last columns say how much packing can gain on the device at most, from training steps
-of one model timed in the same process (``step_seconds``, medians, round-robin):
+The last columns estimate how much packing can gain on the device at most, from training
+steps of one model timed in the same process (``step_seconds``, medians, round-robin):
 
 - ``batch_bound`` (at ``bound_k``): the largest k t(B) / t(kB) over the divisors k of S,
   where t(n) is the time of one step on a batch of n examples. A pack of k seeds does the
-  arithmetic of one model on a batch of kB, on activations of the same size, and more
-  besides (each seed's optimiser and dropout masks, grouped convolutions); a pack of S
-  seeds run in chunks of k (``vmap``'s ``chunk_size``) does it S / k times. So no pack
-  is much faster than the best large batch.
+  arithmetic of one model on a batch of kB, on activations of the same size, and adds its
+  own per-seed work (k optimisers, k dropout streams, grouped convolutions). So a pack of
+  all S seeds (k = S, what :func:`attrprior.packing.train_packed` runs) or one run in
+  chunks of k seeds is not expected to beat the best large batch. A measurement, not a
+  proof: it moves with the machine's load.
 - ``fixed_share``: t(2) / t(B), 2 examples being the least BatchNorm takes. A 2-example
-  step is nearly all fixed cost (Python, dispatch, the optimiser), the share of a step
-  that a pack can save at most; it saves it only where a larger batch is not slower per
-  example.
+  step is nearly all fixed cost (Python, dispatch, the optimiser), the most of a step a
+  pack could save; it saves it only where a larger batch costs no more per example,
+  which ``batch_bound`` measures.
 
 Run ``python benchmarks/packed_training.py --help``; see ``benchmarks/README.md``.
 """
@@ -38,9 +39,8 @@ import torch
 
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import build_model
-from attrprior.objectives import BinaryObjective
 from attrprior.packing import seed_generator, train_packed
-from attrprior.train import train_model
+from attrprior.train import SeedRun, train_model
 
 MODELS = {
     "cnn_shallow": {"architecture": "cnn_shallow", "activation": "relu", "length": 200},
@@ -75,7 +75,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=len(os.sched_getaffinity(0)), help="torch threads"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.bound_repeats < 1:
+        parser.error("--bound-repeats must be at least 1")
+    return args
 
 
 def synthetic_data(n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -119,67 +122,96 @@ def packed(arch, data, valid, condition, settings, seeds, device):
 
 
 def compare_arms(
-    arch, data, valid, condition, settings, seeds, device, rounds
+    arch: dict,
+    data: tuple[np.ndarray, np.ndarray],
+    valid: tuple[np.ndarray, np.ndarray],
+    condition: Condition,
+    settings: TrainSettings,
+    seeds: list[int],
+    device: torch.device,
+    rounds: int,
 ) -> tuple[float, float, float]:
-    """Seconds one by one, seconds packed (summed over alternating rounds) and the largest
-    difference between the two arms' training-loss histories."""
-    times = {"one_by_one": 0.0, "packed": 0.0}
+    """Train the seeds one by one and packed, alternating, ``rounds`` times.
+
+    Returns
+    -------
+    one_by_one_s, packed_s : float
+        Seconds of each arm, summed over the rounds.
+    history_diff : float
+        The largest difference between the two arms' training-loss histories.
+    """
+    seconds = {"one_by_one": 0.0, "packed": 0.0}
     for _ in range(rounds):
         for arm, train in (("one_by_one", one_by_one), ("packed", packed)):
             start = time.perf_counter()
             histories = train(arch, data, valid, condition, settings, seeds, device)
-            times[arm] += time.perf_counter() - start
+            seconds[arm] += time.perf_counter() - start
             if arm == "one_by_one":
                 reference = histories
-    diff = max(
+    history_diff = max(
         float(np.abs(a["train_correctness"] - b["train_correctness"]).max())
         for a, b in zip(reference, histories, strict=True)
     )
-    return times["one_by_one"], times["packed"], diff
+    return seconds["one_by_one"], seconds["packed"], history_diff
 
 
-def step_seconds(
-    model: torch.nn.Module,
-    optimiser: torch.optim.Optimizer,
-    batch: tuple[torch.Tensor, torch.Tensor],
-    condition: Condition,
-) -> float:
-    """Seconds of one training step (losses, backward, Adam) as :func:`train_model` takes it."""
+def step_seconds(run: SeedRun, batch: tuple[torch.Tensor, torch.Tensor]) -> float:
+    """Seconds of one training step of ``run`` on ``batch`` (``x`` ``(n, 4, L)``, ``y``
+    ``(n, 1)``), the losses and :meth:`SeedRun.step` that :func:`train_model` calls."""
     start = time.perf_counter()
-    correctness, prior, l2 = BinaryObjective("bce").losses(model, batch, condition)
-    optimiser.zero_grad()
-    (correctness + condition.prior_weight * prior + condition.l2_weight * l2).backward()
-    optimiser.step()
+    run.step(run.objective.losses(run.model, batch, run.condition))
     if batch[0].device.type == "cuda":
         torch.cuda.synchronize(batch[0].device)
     return time.perf_counter() - start
 
 
 def packing_bounds(
-    arch, x, y, condition, seeds, batch_size, repeats, device
+    arch: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    condition: Condition,
+    settings: TrainSettings,
+    seeds: int,
+    repeats: int,
+    device: torch.device,
 ) -> tuple[float, int, float]:
-    """``batch_bound``, its k and ``fixed_share`` (see the module's docstring): medians
-    of ``repeats`` steps per batch size, round-robin after two warm-up steps each."""
+    """What packing ``seeds`` seeds can gain at most, from steps of one model (see the
+    module's docstring).
+
+    Times ``repeats`` steps on batches of 2 and of k B examples for each divisor k of
+    ``seeds`` (B = ``settings.batch_size``; examples drawn from ``x`` ``(n, 4, L)`` and
+    ``y`` ``(n, 1)``, repeated where n is smaller), round-robin after two warm-up steps
+    each.
+
+    Returns
+    -------
+    batch_bound : float
+        The largest k t(B) / t(kB), t being median seconds per step.
+    bound_k : int
+        The k that gives it.
+    fixed_share : float
+        t(2) / t(B).
+    """
+    batch_size = settings.batch_size
     ks = [k for k in range(1, seeds + 1) if seeds % k == 0]
     sizes = [2, *(k * batch_size for k in ks)]
     index = np.arange(sizes[-1]) % len(x)
-    runs = {}
+    runs, batches = {}, {}
     for size in sizes:
         torch.manual_seed(0)
-        model = build_model(**arch).to(device).train()
-        batch = tuple(torch.from_numpy(a[index[:size]]).to(device) for a in (x, y))
-        runs[size] = (model, torch.optim.Adam(model.parameters(), lr=1e-3), batch)
+        runs[size] = SeedRun(build_model(**arch), condition, settings, 0, device)
+        runs[size].model.train()
+        batches[size] = tuple(torch.from_numpy(a[index[:size]]).to(device) for a in (x, y))
     times = {size: [] for size in sizes}
     for repeat in range(repeats + 2):
-        for size, (model, optimiser, batch) in runs.items():
-            seconds = step_seconds(model, optimiser, batch, condition)
+        for size, run in runs.items():
+            seconds = step_seconds(run, batches[size])
             if repeat >= 2:
                 times[size].append(seconds)
     median = {size: float(np.median(values)) for size, values in times.items()}
-    small = median[batch_size]
-    gains = {k: k * small / median[k * batch_size] for k in ks}
-    best = max(gains, key=gains.get)
-    return gains[best], best, median[2] / small
+    gains = {k: k * median[batch_size] / median[k * batch_size] for k in ks}
+    bound_k = max(gains, key=gains.get)
+    return gains[bound_k], bound_k, median[2] / median[batch_size]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,21 +242,21 @@ def main(argv: list[str] | None = None) -> None:
         )
         for condition_name in args.conditions:
             condition = Condition.from_config(CONDITIONS[condition_name])
-            arms = (float("nan"),) * 3
+            one_by_one_s = packed_s = history_diff = float("nan")
             if not args.bound_only:
                 # Untimed, so that neither arm pays the process's first-call costs.
-                warmup = ((data[0][: 2 * args.batch_size], data[1][: 2 * args.batch_size]),)
-                compare_arms(arch, *warmup, valid, condition, warmup_settings, seeds, device, 1)
-                arms = compare_arms(
+                warmup_data = (data[0][: 2 * args.batch_size], data[1][: 2 * args.batch_size])
+                compare_arms(arch, warmup_data, valid, condition, warmup_settings, seeds, device, 1)
+                one_by_one_s, packed_s, history_diff = compare_arms(
                     arch, data, valid, condition, settings, seeds, device, args.rounds
                 )
-            bounds = packing_bounds(
-                arch, x, y, condition, args.seeds, args.batch_size, args.bound_repeats, device
+            batch_bound, bound_k, fixed_share = packing_bounds(
+                arch, x, y, condition, settings, args.seeds, args.bound_repeats, device
             )
             print(
-                f"{name}\t{condition_name}\t{arms[0]:.1f}\t{arms[1]:.1f}"
-                f"\t{arms[0] / arms[1]:.2f}\t{arms[2]:.1e}"
-                f"\t{bounds[0]:.2f}\t{bounds[1]}\t{bounds[2]:.2f}",
+                f"{name}\t{condition_name}\t{one_by_one_s:.1f}\t{packed_s:.1f}"
+                f"\t{one_by_one_s / packed_s:.2f}\t{history_diff:.1e}"
+                f"\t{batch_bound:.2f}\t{bound_k}\t{fixed_share:.2f}",
                 flush=True,
             )
     targets = TARGETS.get(device.type, {})

@@ -48,7 +48,7 @@ def test_the_gpu_checks_run_every_benchmark(tmp_path):
     row = dict(zip(header, values, strict=True))
     for column in ("models_per_hour_ratio", "max_history_diff", "batch_bound", "fixed_share"):
         assert math.isfinite(float(row[column])), column
-    assert float(row["batch_bound"]) > 0 and 0 < float(row["fixed_share"]) < 1
+    assert float(row["batch_bound"]) > 0 and float(row["fixed_share"]) > 0
     assert float(row["max_history_diff"]) < 1e-4  # packed and alone agree to float noise
     assert "# targets (cpu, S=10): cnn_shallow >= 1.5" in packed
 
