@@ -15,7 +15,8 @@ Examples per epoch come from the configuration for the simulated datasets (seque
 ``split.train``); for data built from downloads give them with ``--examples
 NAME=N`` (a binary window dataset's epoch is its training positives and as many
 negatives; a profile dataset's, its training peaks and as many random windows).
-Datasets without a count are listed and left out of the totals.
+Datasets without a count are listed and left out of the totals; ``--time-all`` still
+times their kinds of step (their per-step times are printed and written with ``--out``).
 
 Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` (add
 ``--device cuda`` on a GPU node); see ``benchmarks/README.md``.
@@ -101,6 +102,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--threads", type=int, default=len(os.sched_getaffinity(0)), help="torch threads"
+    )
+    parser.add_argument(
+        "--time-all",
+        action="store_true",
+        help="also time the steps of datasets left out of the totals (no --examples)",
     )
     parser.add_argument("--out", type=Path, help="also write the per-job table here (TSV)")
     return parser.parse_args(argv)
@@ -374,7 +380,12 @@ def main(argv: list[str] | None = None) -> None:
         given[name] = int(value)
     jobs = training_jobs(config, given, args.epoch_fraction, pack)
     kinds = sorted(
-        {(job.step, job.pack_size) for job in jobs if job.steps_per_epoch is not None}, key=repr
+        {
+            (job.step, job.pack_size)
+            for job in jobs
+            if job.steps_per_epoch is not None or args.time_all
+        },
+        key=repr,
     )
     card = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine()
     print(

@@ -42,15 +42,18 @@ cat "$out/environment.txt"
 
 if [ "${QUICK:-0}" = 1 ]; then
     packed=(--models cnn_shallow --seeds 2 --examples 200 --epochs 1 --bound-repeats 3)
-    deepshap=(--models cnn_shallow_relu --examples 2 --references 2 --repeats 1 --warmup 0)
+    deepshap=(--models cnn_shallow_relu --examples 2 --references 2 --repeats 1 --warmup 0
+        --threads "$(nproc)")
     prior=(--conditions fourier --batch-size 8 --repeats 1 --warmup 0)
-    plan=(--configfile config/test.yaml --steps 1)
+    plan=(--configfile config/test.yaml --steps 1 --time-all)
 else
+    # One round: the machine is not shared, and two would not fit the limit.
     packed=(--models cnn_shallow tseng_binary --seeds 10 --examples 1000 --epochs 2
-        --rounds 2 --bound-repeats 5)
-    deepshap=(--examples 40 --references 10 --repeats 3 --warmup 1)
+        --rounds 1 --bound-repeats 5)
+    deepshap=(--examples 40 --references 10 --repeats 3 --warmup 1 --threads "$(nproc)")
     prior=(--repeats 7 --warmup 2)
-    plan=(--configfile config/paper.yaml --gpus 8 --steps 3)
+    # --time-all: the profile models' steps too, whose datasets need --examples to be costed.
+    plan=(--configfile config/paper.yaml --gpus 8 --steps 3 --time-all)
 fi
 
 failed=()

@@ -6,8 +6,10 @@ sequences carry a planted 10-mer and are labelled positive) for a fixed number o
 (early stopping off), validation included, in one process, after an untimed warm-up of
 each arm (one epoch of two batches). The arms alternate per round so that drift on a
 shared machine affects them alike. The packed arm's weights are checked
-against the one-by-one arm's (the largest difference of the training-loss history is
-printed: float noise, see :mod:`attrprior.packing`).
+against the one-by-one arm's: the largest difference of the training-loss history is
+printed. On a CPU it is float noise; on a GPU a packed seed draws other dropout masks than
+the seed alone (see :mod:`attrprior.packing`), and convolutions may use TF32, so the
+histories differ by more there (the Tseng binary model has no dropout).
 
 The last columns estimate how much packing can gain on the device at most, from training
 steps of one model timed in the same process (``step_seconds``, medians, round-robin):
