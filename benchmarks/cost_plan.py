@@ -38,6 +38,7 @@ import torch
 import yaml
 
 from attrprior.conditions import Condition
+from attrprior.device import synchronise
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
 from attrprior.packing import SeedPack, seed_generator
@@ -284,10 +285,6 @@ def time_steps(
     rng = np.random.default_rng(0)
     batch = _batch(kind, architecture, device, rng)
 
-    def synchronise():
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
     torch.manual_seed(0)
     model = build_model(**architecture).to(device).train()
     optimiser = torch.optim.Adam(model.parameters())
@@ -298,7 +295,7 @@ def time_steps(
         (correctness + prior + l2).backward()
         optimiser.step()
 
-    alone_s = _seconds(alone, steps, synchronise)
+    alone_s = _seconds(alone, steps, device)
     if pack < 2:
         return alone_s, None
     models, generators = [], []
@@ -317,16 +314,16 @@ def time_steps(
         for optimiser in optimisers:
             optimiser.step()
 
-    return alone_s, _seconds(packed, steps, synchronise) / pack
+    return alone_s, _seconds(packed, steps, device) / pack
 
 
-def _seconds(step, steps: int, synchronise) -> float:
+def _seconds(step, steps: int, device: torch.device) -> float:
     step()  # warm-up
-    synchronise()
+    synchronise(device)
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    synchronise()
+    synchronise(device)
     return (time.perf_counter() - start) / steps
 
 

@@ -37,6 +37,7 @@ import pandas as pd
 import torch
 
 from attrprior.deepshap import deepshap, dinucleotide_references
+from attrprior.device import synchronise
 from attrprior.explained import ProfileAttributionModel
 from attrprior.models import build_model
 
@@ -78,12 +79,6 @@ def with_shap(model, x, references, device: torch.device) -> None:
             explainer.shap_values(
                 torch.as_tensor(x[i : i + 1], device=device), check_additivity=False
             )
-
-
-def synchronise(device: torch.device) -> None:
-    """Wait for the device's queued work, so that a timing covers it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def time_model(name: str, args: argparse.Namespace) -> list[dict]:

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from attrprior.conditions import Condition, TrainSettings
+from attrprior.device import synchronise
 from attrprior.models import build_model
 from attrprior.packing import seed_generator, train_packed
 from attrprior.train import SeedRun, train_model
@@ -162,8 +163,7 @@ def step_seconds(run: SeedRun, batch: tuple[torch.Tensor, torch.Tensor]) -> floa
     ``(n, 1)``), the losses and :meth:`SeedRun.step` that :func:`train_model` calls."""
     start = time.perf_counter()
     run.step(run.objective.losses(run.model, batch, run.condition))
-    if batch[0].device.type == "cuda":
-        torch.cuda.synchronize(batch[0].device)
+    synchronise(batch[0].device)
     return time.perf_counter() - start
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from attrprior.conditions import Condition
+from attrprior.device import synchronise
 from attrprior.models import TsengBinaryCNN
 from attrprior.objectives import condition_losses
 
@@ -124,11 +125,6 @@ def make_step(
         optimiser.step()
 
     return step
-
-
-def synchronise(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def time_steps(

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from attrprior.device import gpu_smoke_test, resolve_device
+from attrprior.device import gpu_smoke_test, resolve_device, synchronise
 
 
 def test_resolve_device():
@@ -39,3 +39,13 @@ def test_gpu_smoke_test_runs_its_step_and_names_a_missing_gpu():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device visible"):
             gpu_smoke_test("cuda")
+
+
+def test_synchronise_waits_for_cuda_devices_only(monkeypatch):
+    waited = []
+    monkeypatch.setattr(torch.cuda, "synchronize", waited.append)
+    synchronise("cpu")
+    synchronise(torch.device("cpu"))
+    assert waited == []
+    synchronise("cuda:1")
+    assert waited == [torch.device("cuda", 1)]

@@ -1,5 +1,5 @@
 """Where a job computes: the device a config names, the torch settings of a workflow job,
-and a one-step GPU check for cluster set-ups."""
+a wait for a device's queued work, and a one-step GPU check for cluster set-ups."""
 
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ def configure_torch(threads: int) -> None:
         warnings.filterwarnings("ignore", message="max_unpool")
 
 
+def synchronise(device: torch.device | str) -> None:
+    """Wait until ``device`` has run its queued work, so that a timing covers it (CUDA
+    runs kernels asynchronously; on a CPU there is nothing to wait for)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def gpu_smoke_test(device: str = "cuda", batch_size: int = 16, length: int = 1000) -> str:
     """List the GPUs this process sees and run one Fourier-prior training step on one.
 
@@ -113,8 +121,7 @@ def gpu_smoke_test(device: str = "cuda", batch_size: int = 16, length: int = 100
     optimiser.zero_grad()
     loss.backward()
     optimiser.step()
-    if target.type == "cuda":
-        torch.cuda.synchronize(target)
+    synchronise(target)
     seconds = time.perf_counter() - start
     if not torch.isfinite(loss):
         raise RuntimeError(f"smoke-test step on {target} gave a non-finite loss {loss.item()}")
