@@ -41,7 +41,7 @@ from attrprior.conditions import Condition
 from attrprior.device import synchronise
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
-from attrprior.packing import SeedPack, seed_generator
+from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_pack_step
 from attrprior.workflow.checks import TUNABLE_CONDITION_KEYS
 
 PROFILE = "tseng_profile"
@@ -305,14 +305,10 @@ def time_steps(
         generators.append(seed_generator(seed, device))
     seed_pack = SeedPack(models, generators)
     optimisers = [torch.optim.Adam(m.parameters()) for m in models]
+    adam = PackedAdam()
 
     def packed():
-        losses = objective.pack_losses(seed_pack, [batch] * pack, [condition] * pack)
-        for optimiser in optimisers:
-            optimiser.zero_grad()
-        torch.stack([sum(seed_losses) for seed_losses in losses]).sum().backward()
-        for optimiser in optimisers:
-            optimiser.step()
+        train_pack_step(objective, seed_pack, [batch] * pack, [condition] * pack, optimisers, adam)
 
     return alone_s, _seconds(packed, steps, device) / pack
 

@@ -9,6 +9,7 @@ from torch.nn import functional as F
 from attrprior.losses import (
     LOSSES,
     binary_cross_entropy,
+    check_labels,
     class_balanced_bce,
     multinomial_nll,
     profile_loss,
@@ -148,6 +149,32 @@ def test_bad_inputs_are_named():
         binary_cross_entropy(torch.zeros(2, 1), torch.tensor([[0.5], [1.0]]))
 
 
+def test_labels_are_checked_on_the_host():
+    check_labels(np.array([[1, 0], [-1, 1]]))
+    for bad in (np.array([[0.5]]), np.array([[1.0], [np.nan]]), np.array([2, 1])):
+        with pytest.raises(ValueError, match="labels must be 1, 0 or -1"):
+            check_labels(bad)
+
+
+@pytest.mark.parametrize("name", ["bce", "balanced_bce"])
+def test_leading_axes_give_one_loss_each(name):
+    """A pack's losses ``(S, N, T)`` → ``(S,)`` equal the loss of each ``(N, T)`` alone, also
+    for a seed whose labels are all ambiguous and one with a single class."""
+    rng = np.random.default_rng(4)
+    logits = torch.tensor(rng.normal(size=(4, 6, 2)), requires_grad=True)
+    labels = torch.tensor(rng.choice([1.0, 0.0, -1.0], size=(4, 6, 2)))
+    labels[1] = -1.0
+    labels[2] = labels[2].clamp(min=0) * 0 + 1.0
+    losses = LOSSES[name](logits, labels)
+    assert losses.shape == (4,)
+    expected = torch.stack([LOSSES[name](logits[s], labels[s]) for s in range(4)])
+    torch.testing.assert_close(losses, expected, rtol=1e-12, atol=1e-15)
+    assert losses[1].item() == 0.0
+    (grad,) = torch.autograd.grad(losses.sum(), logits)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), logits)
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
 def test_registry_and_integer_labels():
     assert LOSSES == {"bce": binary_cross_entropy, "balanced_bce": class_balanced_bce}
     logits, labels = tiny()
@@ -218,6 +245,17 @@ def test_profile_loss_is_mean_nll_plus_weighted_count_mse():
     )
     with pytest.raises(ValueError, match="log_counts"):
         profile_loss(logits, log_counts[:, 0], counts)
+
+
+def test_profile_loss_with_a_leading_seed_axis_is_each_seeds_loss():
+    packs = [random_profiles(seed=seed) for seed in (3, 4, 5)]
+    logits, counts, log_counts = (torch.stack(parts) for parts in zip(*packs, strict=True))
+    losses = profile_loss(logits, log_counts, counts)
+    assert losses.shape == (3,)
+    for loss, (seed_logits, seed_counts, seed_log_counts) in zip(losses, packs, strict=True):
+        assert loss.item() == profile_loss(seed_logits, seed_log_counts, seed_counts).item()
+    with pytest.raises(ValueError, match="N, T, S, L"):
+        profile_loss(logits[0, 0], log_counts[0, 0], counts[0, 0])
 
 
 def test_profile_loss_gradcheck_float64():

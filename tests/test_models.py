@@ -80,6 +80,18 @@ def test_biases_start_at_zero_and_kernel_l2_counts_only_kernels():
     assert model.kernel_l2().item() < 1e-6 * sum(p.pow(2).sum() for p in model.parameters())
 
 
+def test_kernel_l2_of_a_packs_stacked_parameters_is_each_models():
+    models = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        models.append(KooCNN("cnn_deep"))
+    own = [dict(m.named_parameters()) for m in models]
+    stacked = {name: torch.stack([p[name] for p in own]) for name in own[0]}
+    penalties = models[0].kernel_l2(stacked)
+    assert penalties.shape == (3,)
+    torch.testing.assert_close(penalties, torch.stack([m.kernel_l2() for m in models]))
+
+
 def test_same_seed_same_weights_different_seed_different():
     def weights(seed):
         torch.manual_seed(seed)

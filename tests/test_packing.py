@@ -1,6 +1,9 @@
 """Packed seeds (attrprior.packing): S seeds trained as one batched model behave as each seed
 trained alone, to float tolerance."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -15,7 +18,7 @@ from attrprior.conditions import Condition, TrainSettings
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.models import BatchNorm1d, Dropout, build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors, predict
-from attrprior.packing import SeedPack, seed_generator, train_packed
+from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_packed
 from attrprior.train import train_model
 
 LENGTH = 200
@@ -25,7 +28,8 @@ SHALLOW_EXP = {
     "length": LENGTH,
     "n_tasks": 1,
 }
-FOURIER = Condition.from_config({"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 20}})
+FOURIER_CONFIG = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 20}}
+FOURIER = Condition.from_config(FOURIER_CONFIG)
 
 
 def planted_data(n=300, length=LENGTH, seed=0):
@@ -252,6 +256,84 @@ def test_packed_seeds_may_differ_in_weight_only():
     )
     assert results[0][1]["train_prior"].iloc[0] == 0
     assert results[1][1]["train_prior"].iloc[0] > 0
+    # One prior computation serves the pack: the seeds with a prior must share it.
+    smoothness = Condition.from_config({"prior": "smoothness", "weight": 1.0})
+    coarser = Condition.from_config({**FOURIER_CONFIG, "params": {"freq_limit": 10}})
+    for other in (smoothness, coarser):
+        with pytest.raises(ValueError, match="share its prior, params and examples"):
+            train_packed(
+                models, [train] * 2, valid, [FOURIER, other], TrainSettings(), seeds, generators
+            )
+
+
+def test_packed_adam_takes_each_seeds_own_step_bitwise():
+    """Three seeds, one of them on a cut learning rate: three steps of :class:`PackedAdam`
+    leave weights and optimiser states equal, bit for bit, to each optimiser's own steps."""
+    architecture = {"architecture": "cnn_shallow", "length": 100, "n_tasks": 1}
+    x = torch.rand(8, 4, 100)
+
+    def build():
+        models, _ = build_seeds(architecture, [0, 1, 2])
+        for model in models:
+            model.eval()  # no dropout: the gradients depend on the weights only
+        optimisers = [torch.optim.Adam(m.parameters(), lr=1e-3) for m in models]
+        optimisers[1].param_groups[0]["lr"] = 1e-4
+        return models, optimisers
+
+    def backward(models, step):
+        for seed, model in enumerate(models):
+            model.zero_grad(set_to_none=True)
+            (model(x).sum() * (seed + step + 1)).backward()
+
+    own_models, own_optimisers = build()
+    models, optimisers = build()
+    adam = PackedAdam()
+    for step in range(3):
+        backward(own_models, step)
+        for optimiser in own_optimisers:
+            optimiser.step()
+        backward(models, step)
+        adam.step(optimisers)
+    for own_model, model in zip(own_models, models, strict=True):
+        for (name, own_value), value in zip(
+            own_model.state_dict().items(), model.state_dict().values(), strict=True
+        ):
+            assert torch.equal(own_value, value), name
+    for own, packed in zip(own_optimisers, optimisers, strict=True):
+        own_state, state = own.state_dict(), packed.state_dict()
+        assert own_state["param_groups"] == state["param_groups"]
+        for index, values in own_state["state"].items():
+            for key, value in values.items():
+                assert torch.equal(state["state"][index][key], value), (index, key)
+    assert len(adam._combined) == 2  # seeds 0 and 2 together, seed 1 on its own rate
+
+
+def step_dispatch():
+    """benchmarks/step_dispatch.py, loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        "step_dispatch", Path(__file__).parents[1] / "benchmarks" / "step_dispatch.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("condition", "waits"), [({}, 0), (FOURIER_CONFIG, 1)])
+def test_a_packed_step_waits_for_the_device_at_most_once_and_launches_little_per_seed(
+    condition, waits
+):
+    """Counted with benchmarks/step_dispatch.py: without a prior a packed step never makes
+    the host read a device value, with one it reads once (the selection of the positives);
+    and each further seed adds only its own few operators (its dropout masks and BatchNorm
+    running statistics), not a step's worth."""
+    counter = step_dispatch()
+    arch = {**SHALLOW_EXP, "activation": "relu"}
+    condition = Condition.from_config(condition)
+    counts = {s: counter.step_counts(arch, condition, s, 20) for s in (2, 4)}
+    alone = sum(counts[2][0].ops.values())
+    assert sum(counts[2][1].waits.values()) == sum(counts[4][1].waits.values()) == waits
+    per_seed = (sum(counts[4][1].ops.values()) - sum(counts[2][1].ops.values())) / 2
+    assert per_seed <= 0.1 * alone, (per_seed, alone)
 
 
 def test_pack_rejects_models_of_different_architectures():
@@ -291,7 +373,7 @@ def test_packed_per_example_prior_gradient_equals_each_seed_alone():
         build_model(**architecture)  # the global stream where the seed alone starts
         model.train()
         own = objective.losses(model, batches[s], condition)
-        for packed_loss, own_loss in zip(packed[s], own, strict=True):
+        for packed_loss, own_loss in zip([loss[s] for loss in packed], own, strict=True):
             torch.testing.assert_close(packed_loss, own_loss, rtol=1e-4, atol=1e-6)
         assert own[1] > 0
 
@@ -391,3 +473,22 @@ def test_profile_seeds_packed_match_each_seed_trained_alone(examples):
     assert (
         alone[0][1]["profile_conv.weight"] - alone[1][1]["profile_conv.weight"]
     ).abs().max() > 1e-2
+
+
+def test_step_dispatch_prints_one_row_per_model_and_condition(capsys):
+    arguments = "--models cnn_shallow --conditions none l2 --seeds 2 --batch-size 8"
+    step_dispatch().main(arguments.split())
+    header, *rows = capsys.readouterr().out.splitlines()[1:]
+    assert header.split("\t") == [
+        "model",
+        "condition",
+        "ops_alone",
+        "ops_packed",
+        "ops_ratio",
+        "waits_alone",
+        "waits_packed",
+    ]
+    assert [row.split("\t")[:2] for row in rows] == [["cnn_shallow", "none"], ["cnn_shallow", "l2"]]
+    for row in rows:
+        ops_alone, ops_packed, ratio = (float(value) for value in row.split("\t")[2:5])
+        assert ratio == pytest.approx(2 * ops_alone / ops_packed, abs=0.01)

@@ -389,6 +389,51 @@ def test_prior_loss_bad_arguments():
         prior_loss("sparsity", attr, torch.ones(3, dtype=torch.bool))
 
 
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("fourier", {"freq_limit": 5}), ("smoothness", {}), ("sparsity", {}), ("angle", {})],
+)
+def test_prior_loss_of_a_pack_equals_each_seed_alone(name, params):
+    """``(S, N, 4, L)`` → ``(S,)``: each seed's loss and gradient as from its own call, a
+    seed without positives included."""
+    attr = torch.stack([_random_attr(5, 30, seed=20 + s) for s in range(3)]).requires_grad_(True)
+    is_positive = torch.tensor(
+        [[True, False, True, True, False], [False] * 5, [True, True, False, True, True]]
+    )
+    losses = prior_loss(name, attr, is_positive, **params)
+    assert losses.shape == (3,)
+    expected = torch.stack([prior_loss(name, attr[s], is_positive[s], **params) for s in range(3)])
+    torch.testing.assert_close(losses, expected, rtol=1e-12, atol=1e-15)
+    assert losses[1].item() == 0.0
+    (grad,) = torch.autograd.grad(losses @ torch.tensor([1.0, 2.0, 3.0], dtype=attr.dtype), attr)
+    (expected_grad,) = torch.autograd.grad(
+        expected @ torch.tensor([1.0, 2.0, 3.0], dtype=attr.dtype), attr
+    )
+    torch.testing.assert_close(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_prior_loss_of_a_pack_without_positives_is_zero_and_differentiable():
+    attr = torch.stack([_random_attr(3, 20, seed=s) for s in range(2)]).requires_grad_(True)
+    losses = prior_loss("fourier", attr, torch.zeros(2, 3, dtype=torch.bool), freq_limit=5)
+    assert losses.tolist() == [0.0, 0.0] and losses.requires_grad
+    losses.sum().backward()
+    assert torch.equal(attr.grad, torch.zeros_like(attr))
+    with pytest.raises(ValueError, match="is_positive must have shape \\(2, 3\\)"):
+        prior_loss("fourier", attr, torch.zeros(3, dtype=torch.bool), freq_limit=5)
+
+
+def test_l2_penalty_of_stacked_parameters_is_each_models():
+    models = [torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1)) for _ in range(3)]
+    own = [dict(m.named_parameters()) for m in models]
+    stacked = {name: torch.stack([p[name] for p in own]) for name in own[0]}
+    penalties = l2_penalty(models[0], stacked)
+    expected = torch.stack([l2_penalty(m) for m in models])
+    torch.testing.assert_close(penalties, expected)
+    penalties[2].backward()
+    assert torch.equal(models[0][0].weight.grad, torch.zeros_like(models[0][0].weight))
+    torch.testing.assert_close(models[2][0].weight.grad, 2 * models[2][0].weight.detach())
+
+
 def test_angle_prior_matches_simplex_angles():
     from attrprior.correction import simplex_angles
 

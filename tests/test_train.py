@@ -132,6 +132,19 @@ def test_training_data_is_not_modified(splits):
     assert np.array_equal(splits["train"][0], x_before)
 
 
+def test_labels_are_checked_before_a_batch_leaves_the_host(splits):
+    """The loss checks CPU labels itself; for any other device the objective checks each
+    batch before moving it (here to the meta device, where no value could be read)."""
+    x, y = splits["train"]
+    bad = y.copy()
+    bad[3] = 0.5
+    epoch = BinaryObjective().epoch((x, bad), 400, np.random.default_rng(0), "meta", False)
+    with pytest.raises(ValueError, match="labels must be 1, 0 or -1"):
+        next(epoch)
+    xb, yb = next(BinaryObjective().epoch((x, y), 400, np.random.default_rng(0), "meta", True))
+    assert xb.device.type == "meta" and yb.shape == (2 * len(y), y.shape[1])
+
+
 def test_tseng_settings_train_with_balanced_loss_and_reverse_complement(splits):
     torch.manual_seed(0)
     model = build_model("cnn_shallow")

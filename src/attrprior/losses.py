@@ -1,9 +1,11 @@
 """Correctness losses on logits: binary (multi-task) classifiers and profile models.
 
 Both losses take logits ``(N, T)`` (examples, tasks) and labels of the same shape with values
-1 (positive), 0 (negative) or -1 (ambiguous). Entries labelled -1 are ignored, as in the
-reference ``BinaryPredictor.correctness_loss`` of ``amtseng/fourier_attribution_priors``
-(which ignores every label other than 0 and 1; here any other value is an error).
+1 (positive), 0 (negative) or -1 (ambiguous); with leading axes, ``(..., N, T)`` (e.g. the S
+seeds of a pack, :mod:`attrprior.packing`), they return one loss per leading index. Entries
+labelled -1 are ignored, as in the reference ``BinaryPredictor.correctness_loss`` of
+``amtseng/fourier_attribution_priors`` (which ignores every label other than 0 and 1; here any
+other value is an error).
 
 - :func:`binary_cross_entropy`: the mean BCE over the labelled entries.
 - :func:`class_balanced_bce`: the mean BCE over positive entries and the mean BCE over negative
@@ -14,8 +16,9 @@ the logits (``binary_cross_entropy_with_logits``), which is the same function bu
 where float32 sigmoids round to 0 or 1 (|logit| above about 17, where ``BCELoss`` clamps each
 log term at -100).
 
-Neither loss branches on the data in Python, so neither forces a device synchronisation beyond
-the label check.
+Neither loss branches on the data in Python, so neither forces a device synchronisation: the
+labels are checked (:func:`check_labels`) on the host, where they are CPU tensors here, and
+by :class:`attrprior.objectives.BinaryObjective` before it moves a batch to an accelerator.
 
 Profile models (Tseng et al.'s BPNet-like model) predict, per example, task and strand, a
 profile as logits over positions and a total count as a log count:
@@ -33,48 +36,64 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
 __all__ = [
     "LOSSES",
     "binary_cross_entropy",
+    "check_labels",
     "class_balanced_bce",
     "multinomial_nll",
     "profile_loss",
 ]
 
 
+def check_labels(labels: np.ndarray) -> None:
+    """Raise a ValueError unless every label is 1, 0 or -1 (ambiguous).
+
+    A NumPy check, so that checking the labels of a batch on its way to a GPU does not wait
+    for the device.
+    """
+    labels = np.asarray(labels)
+    bad = ~((labels == 1) | (labels == 0) | (labels == -1))
+    if bad.any():
+        values = np.unique(labels[bad])[:5].tolist()
+        raise ValueError(f"labels must be 1, 0 or -1 (ambiguous), got values such as {values}")
+
+
 def _entry_losses(
     logits: torch.Tensor, labels: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-entry BCE and the positive/negative masks, all flattened over examples and tasks.
+    """Per-entry BCE and the positive/negative masks, flattened over examples and tasks.
 
     Parameters
     ----------
-    logits : torch.Tensor, shape=(N, T)
-    labels : torch.Tensor, shape=(N, T)
-        1, 0 or -1 (ignored); any dtype that holds these values.
+    logits : torch.Tensor, shape=(..., N, T)
+    labels : torch.Tensor, shape=(..., N, T)
+        1, 0 or -1 (ignored); any dtype that holds these values. Checked here when on the
+        CPU; labels on another device must have been checked (:func:`check_labels`) before
+        they were moved there.
 
     Returns
     -------
-    losses : torch.Tensor, shape=(N * T,)
+    losses : torch.Tensor, shape=(..., N * T)
         BCE of every entry; entries labelled -1 hold 0 (their target is set to 0 before the BCE
         so the value is finite, then masked out with ``where`` so no gradient reaches them).
-    positive, negative : torch.Tensor, shape=(N * T,), bool
+    positive, negative : torch.Tensor, shape=(..., N * T), bool
     """
-    if logits.shape != labels.shape:
+    if logits.shape != labels.shape or logits.ndim < 2:
         raise ValueError(
-            f"logits and labels must have the same shape, got {tuple(logits.shape)} and "
-            f"{tuple(labels.shape)}"
+            "logits and labels must have the same shape (..., N, T), got "
+            f"{tuple(logits.shape)} and {tuple(labels.shape)}"
         )
-    logits = logits.flatten()
-    labels = labels.flatten()
+    if labels.device.type == "cpu":
+        check_labels(labels.detach().numpy())
+    logits = logits.flatten(-2)
+    labels = labels.flatten(-2)
     positive = labels == 1
     negative = labels == 0
-    if not bool((positive | negative | (labels == -1)).all()):
-        bad = labels[~(positive | negative | (labels == -1))].unique()[:5].tolist()
-        raise ValueError(f"labels must be 1, 0 or -1 (ambiguous), got values such as {bad}")
     target = positive.to(logits.dtype)
     losses = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
     losses = torch.where(positive | negative, losses, torch.zeros_like(losses))
@@ -82,9 +101,10 @@ def _entry_losses(
 
 
 def _masked_mean(losses: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``losses`` over ``mask``; 0 (still in the graph) when the mask is empty."""
-    total = torch.where(mask, losses, torch.zeros_like(losses)).sum()
-    return total / mask.sum().clamp(min=1)
+    """Mean of ``losses`` over ``mask`` along the last axis; 0 (still in the graph) where the
+    mask is empty."""
+    total = torch.where(mask, losses, torch.zeros_like(losses)).sum(-1)
+    return total / mask.sum(-1).clamp(min=1)
 
 
 def binary_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -96,14 +116,14 @@ def binary_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Te
 
     Parameters
     ----------
-    logits : torch.Tensor, shape=(N, T)
-        Model outputs before the sigmoid: examples, tasks.
-    labels : torch.Tensor, shape=(N, T)
+    logits : torch.Tensor, shape=(..., N, T)
+        Model outputs before the sigmoid: (leading axes,) examples, tasks.
+    labels : torch.Tensor, shape=(..., N, T)
         1 (positive), 0 (negative) or -1 (ambiguous, ignored).
 
     Returns
     -------
-    loss : torch.Tensor, shape=()
+    loss : torch.Tensor, shape=(...)
         0, still attached to ``logits``' graph, when no entry is labelled.
     """
     losses, positive, negative = _entry_losses(logits, labels)
@@ -128,19 +148,19 @@ def class_balanced_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tens
 
     Parameters
     ----------
-    logits : torch.Tensor, shape=(N, T)
-        Model outputs before the sigmoid: examples, tasks.
-    labels : torch.Tensor, shape=(N, T)
+    logits : torch.Tensor, shape=(..., N, T)
+        Model outputs before the sigmoid: (leading axes,) examples, tasks.
+    labels : torch.Tensor, shape=(..., N, T)
         1 (positive), 0 (negative) or -1 (ambiguous, ignored).
 
     Returns
     -------
-    loss : torch.Tensor, shape=()
+    loss : torch.Tensor, shape=(...)
     """
     losses, positive, negative = _entry_losses(logits, labels)
     # Count the classes present without leaving the device: an absent class contributes a
     # mean of 0 and is not counted, so the other class is used alone.
-    n_classes = positive.any().to(losses.dtype) + negative.any().to(losses.dtype)
+    n_classes = positive.any(-1).to(losses.dtype) + negative.any(-1).to(losses.dtype)
     total = _masked_mean(losses, positive) + _masked_mean(losses, negative)
     return total / n_classes.clamp(min=1)
 
@@ -204,25 +224,29 @@ def profile_loss(
 
     Parameters
     ----------
-    logits : torch.Tensor, shape=(N, T, S, L)
-        Predicted profile logits (examples, tasks, strands, positions).
-    log_counts : torch.Tensor, shape=(N, T, S)
+    logits : torch.Tensor, shape=(..., N, T, S, L)
+        Predicted profile logits (leading axes such as a pack's seeds, examples, tasks,
+        strands, positions).
+    log_counts : torch.Tensor, shape=(..., N, T, S)
         Predicted natural-log total counts.
-    profiles : torch.Tensor, shape=(N, T, S, L)
+    profiles : torch.Tensor, shape=(..., N, T, S, L)
         Observed counts.
     count_weight : float
         Weight of the counts term (20 in Tseng et al.).
 
     Returns
     -------
-    loss : torch.Tensor, shape=()
+    loss : torch.Tensor, shape=(...)
+        One loss per leading index.
     """
     if log_counts.shape != logits.shape[:-1]:
         raise ValueError(
             f"log_counts must have shape {tuple(logits.shape[:-1])} (the logits' without "
             f"positions), got {tuple(log_counts.shape)}"
         )
+    if logits.ndim < 4:
+        raise ValueError(f"logits must have shape (..., N, T, S, L), got {tuple(logits.shape)}")
     nll = multinomial_nll(logits, profiles)
     log_true = torch.log1p(profiles.to(log_counts.dtype).sum(dim=-1))
-    mse = (log_true - log_counts).pow(2).mean()
-    return nll.mean() + count_weight * mse
+    mse = (log_true - log_counts).pow(2).flatten(-3).mean(-1)
+    return nll.flatten(-3).mean(-1) + count_weight * mse

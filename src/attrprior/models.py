@@ -28,7 +28,7 @@ from __future__ import annotations
 import io
 import math
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -279,12 +279,24 @@ class KooCNN(nn.Module):
         nn.init.xavier_uniform_(self.output.weight)
         nn.init.zeros_(self.output.bias)
 
-    def kernel_l2(self) -> torch.Tensor:
-        """Keras-style L2 penalty: weight × Σ w² over conv and hidden dense kernels (scalar)."""
-        kernels = [
-            m.weight for m in [*self.body, *self.head] if isinstance(m, nn.Conv1d | nn.Linear)
-        ]
-        return self.kernel_l2_weight * sum(w.pow(2).sum() for w in kernels)
+    def kernel_l2(self, parameters: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """Keras-style L2 penalty: weight × Σ w² over conv and hidden dense kernels.
+
+        Of this model's own kernels (a scalar), or, given a pack's stacked ``parameters``
+        (each ``(S, ...)``, :meth:`attrprior.packing.SeedPack.stacked_parameters`), of each
+        of the S seeds: ``(S,)``.
+        """
+        kernels = {
+            f"{part}.{index}.weight": module.weight
+            for part, layers in (("body", self.body), ("head", self.head))
+            for index, module in enumerate(layers)
+            if isinstance(module, nn.Conv1d | nn.Linear)
+        }
+        if parameters is None:
+            return self.kernel_l2_weight * sum(w.pow(2).sum() for w in kernels.values())
+        return self.kernel_l2_weight * sum(
+            parameters[name].pow(2).flatten(1).sum(1) for name in kernels
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.output(self.head(self.body(x)))

@@ -28,7 +28,7 @@ from attrprior.conditions import PROFILE_PRIOR_DEFAULTS, Condition
 from attrprior.explained import profile_attribution_target
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.genomics.stored_profiles import ProfileBatch
-from attrprior.losses import LOSSES, multinomial_nll, profile_loss
+from attrprior.losses import LOSSES, check_labels, multinomial_nll, profile_loss
 from attrprior.priors import l2_penalty, prior_loss
 from attrprior.profile_metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
 
@@ -95,6 +95,66 @@ def binary_losses(
         correctness = correctness + model.kernel_l2()
     l2 = l2_penalty(model) if condition.l2_weight > 0 else zero
     return correctness, prior, l2
+
+
+def packed_binary_losses(
+    pack,
+    logits: torch.Tensor,
+    attr: torch.Tensor | None,
+    y: torch.Tensor,
+    conditions: Sequence[Condition],
+    loss: str = "bce",
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`binary_losses` of the S seeds of a pack, each ``(S,)``, from batched operations.
+
+    ``logits`` ``(S, N, T)``, ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term)
+    and ``y`` ``(S, N, T)`` are the seeds' stacked outputs, attributions and labels; the
+    penalties come from the pack's stacked parameters. So the number of operations of a
+    step, and on a GPU of kernel launches, does not grow with S here: on a small model these
+    launches, not arithmetic, set the time of a step. The seeds with a prior term must share
+    its prior, parameters and examples (:func:`attrprior.packing.train_packed` checks).
+    """
+    correctness = LOSSES[loss](logits, y)
+    model = pack.models[0]
+    parameters = pack.stacked_parameters() if hasattr(model, "kernel_l2") else None
+    if parameters is not None:
+        correctness = correctness + model.kernel_l2(parameters)
+    prior, l2 = _packed_prior_and_l2(
+        pack, attr, (y > 0.5).any(dim=-1), conditions, lambda c: c.prior_params, parameters
+    )
+    return correctness, prior, l2
+
+
+def _packed_prior_and_l2(
+    pack,
+    attr: torch.Tensor | None,
+    positive: torch.Tensor,
+    conditions: Sequence[Condition],
+    prior_params,
+    parameters: dict[str, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The prior and L2 losses ``(S,)`` of a pack's seeds.
+
+    ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term), ``positive`` ``(S, N)``
+    the examples a prior over positives averages, ``prior_params(condition)`` the prior's
+    parameters, ``parameters`` the pack's stacked parameters if already at hand. A seed
+    without a prior term (weight 0) or without L2 gets 0.
+    """
+    zero = positive.new_zeros(len(conditions), dtype=torch.get_default_dtype())
+    prior = l2 = zero
+    uses = [uses_prior(condition) for condition in conditions]
+    if attr is not None:
+        first = conditions[uses.index(True)]
+        selected = torch.ones_like(positive) if first.examples == "all" else positive
+        prior = prior_loss(first.prior, attr, selected, **prior_params(first))
+        if not all(uses):
+            prior = prior * prior.new_tensor(uses)
+    with_l2 = [condition.l2_weight > 0 for condition in conditions]
+    if any(with_l2):
+        parameters = pack.stacked_parameters() if parameters is None else parameters
+        l2 = l2_penalty(pack.models[0], parameters)
+        l2 = l2 * l2.new_tensor(with_l2)
+    return prior, l2
 
 
 def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:
@@ -206,6 +266,7 @@ class BinaryObjective:
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         source = train if hasattr(train, "batches") else ArrayBatches(*train)
         for x_batch, y_batch in source.batches(batch_size, rng):
+            check_labels(y_batch)  # here, before the move, so a GPU step never waits for it
             xb = torch.as_tensor(x_batch, device=device)
             yb = torch.as_tensor(y_batch, device=device)
             if reverse_complement:
@@ -227,14 +288,17 @@ class BinaryObjective:
         pack,
         batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
         conditions: Sequence[Condition],
-    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """:meth:`losses` of S seeds in one batched forward pass.
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`losses` of S seeds in one batched pass: correctness, prior and L2, each
+        ``(S,)``.
 
         ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
         ``conditions`` are each seed's. The input gradients of all seeds come from one
         backward pass of the summed logits: a seed's logits depend on its own inputs only.
+        The losses of all seeds are computed together too (see :func:`packed_binary_losses`).
         """
         x = torch.stack([batch[0] for batch in batches])
+        y = torch.stack([batch[1] for batch in batches])
         prior = [uses_prior(condition) for condition in conditions]
         attr = None
         if not any(prior):
@@ -252,14 +316,7 @@ class BinaryObjective:
             attr = gradient_attributions(
                 x, gradient_logits.sum(), first.attribution, first.correct_gradients, True
             )
-        return [
-            binary_losses(
-                model, logits[s], attr[s] if prior[s] else None, batch[1], condition, self.loss
-            )
-            for s, (model, batch, condition) in enumerate(
-                zip(pack.models, batches, conditions, strict=True)
-            )
-        ]
+        return packed_binary_losses(pack, logits, attr, y, conditions, self.loss)
 
     def validate(
         self,
@@ -418,13 +475,15 @@ class ProfileObjective:
         pack,
         batches: Sequence[ProfileTensors],
         conditions: Sequence[Condition],
-    ) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """:meth:`losses` of S seeds in one batched forward pass.
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`losses` of S seeds in one batched forward pass: correctness, prior and L2,
+        each ``(S,)``.
 
         ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
         ``conditions`` are each seed's. The input gradients of all seeds come from one
         backward pass of the summed attribution targets: the profile model has no BatchNorm,
-        so an example's outputs depend on its own input only.
+        so an example's outputs depend on its own input only. The losses are each seed's
+        :meth:`output_losses`, computed for all seeds together.
         """
         x = torch.stack([batch.x for batch in batches])
         controls = [batch.control for batch in batches]
@@ -441,19 +500,11 @@ class ProfileObjective:
             )
         else:
             logits, log_counts = pack(x, control)
-        return [
-            self.output_losses(
-                model,
-                logits[s],
-                log_counts[s],
-                attr[s] if prior[s] else None,
-                batch,
-                condition,
-            )
-            for s, (model, batch, condition) in enumerate(
-                zip(pack.models, batches, conditions, strict=True)
-            )
-        ]
+        profiles = torch.stack([batch.profiles for batch in batches])
+        correctness = profile_loss(logits, log_counts, profiles, self.count_weight)
+        is_peak = torch.stack([batch.is_peak for batch in batches]).bool()
+        prior, l2 = _packed_prior_and_l2(pack, attr, is_peak, conditions, self.prior_params)
+        return correctness, prior, l2
 
     def losses(
         self,
@@ -580,6 +631,7 @@ def evaluate(
     loss: str = "bce",
 ) -> dict[str, float]:
     """Validation losses and auROC in eval mode (no parameter update)."""
+    check_labels(y)
     model.eval()
     sums = {"correctness": 0.0, "prior": 0.0, "l2": 0.0}
     scores = []

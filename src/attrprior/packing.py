@@ -4,11 +4,17 @@ The seeds of a condition differ only in their random state, and the papers' mode
 small, so one model leaves a GPU mostly idle. :func:`train_packed` trains S seeds of one
 architecture in lockstep: each step stacks the S models' parameters and runs them as one
 model over a ``(S, N, 4, L)`` batch (:func:`torch.func.vmap` over
-:func:`torch.func.functional_call`, which turns the convolutions into grouped ones), then
-each seed's own optimiser takes its step. Each seed keeps everything it has when trained
-alone by :func:`attrprior.train.train_model`: its initialisation, batch order (its own NumPy
-stream), dropout masks (its own torch stream, see :class:`attrprior.models.Dropout`),
-optimiser, learning-rate schedule, early stopping and history. A seed that stops early
+:func:`torch.func.functional_call`, which turns the convolutions into grouped ones), computes
+the S seeds' losses together (``pack_losses``), and takes each seed's Adam step
+(:class:`PackedAdam`). On a GPU a small model's step costs its kernel launches rather than
+its arithmetic, so the operations of a step should not grow with S: a packed step of 10
+CNN-shallow seeds dispatches 1.8 times the operations of one seed's step, and reads no
+device value back to the host (``benchmarks/step_dispatch.py``).
+
+Each seed keeps everything it has when trained alone by
+:func:`attrprior.train.train_model`: its initialisation, batch order (its own NumPy stream),
+dropout masks (its own torch stream, see :class:`attrprior.models.Dropout`), optimiser,
+learning-rate schedule, early stopping and history. A seed that stops early
 leaves the pack; the others go on.
 
 On CPU a packed seed's dropout masks are bit-for-bit those of the seed trained alone (its
@@ -31,7 +37,6 @@ import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -39,7 +44,7 @@ from torch.func import functional_call, vmap
 
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import Dropout, fixed_batch_statistics
-from attrprior.objectives import BinaryObjective, Objective
+from attrprior.objectives import BinaryObjective, Objective, uses_prior
 from attrprior.train import SeedRun, epoch_means, train_model
 
 log = logging.getLogger(__name__)
@@ -67,7 +72,8 @@ class SeedPack:
     Parameters
     ----------
     models : sequence of nn.Module
-        Same architecture (same parameter and buffer names and shapes), on one device.
+        Same architecture (same parameter and buffer names and shapes), on one device; not
+        moved after the pack is made (it keeps their tensors).
     generators : sequence of torch.Generator
         Each model's dropout stream (:func:`seed_generator`).
 
@@ -87,25 +93,27 @@ class SeedPack:
             raise ValueError(f"{len(models)} models but {len(generators)} generators")
         self.models = list(models)
         self.generators = list(generators)
-        shapes = {
-            name: tuple(tensor.shape)
-            for name, tensor in [
-                *self.models[0].named_parameters(),
-                *self.models[0].named_buffers(),
-            ]
-        }
-        for model in self.models[1:]:
-            other = {
-                name: tuple(tensor.shape)
-                for name, tensor in [*model.named_parameters(), *model.named_buffers()]
-            }
-            if other != shapes:
-                raise ValueError("packed models must have the same architecture")
+        # Looked up once: walking the modules at every step costs more host time than a
+        # small model's step on a GPU. Training updates these tensors in place.
+        self._parameters = [dict(m.named_parameters()) for m in self.models]
+        self._buffers = [dict(m.named_buffers()) for m in self.models]
+        shapes = [
+            {name: tuple(t.shape) for name, t in [*params.items(), *buffers.items()]}
+            for params, buffers in zip(self._parameters, self._buffers, strict=True)
+        ]
+        if any(other != shapes[0] for other in shapes[1:]):
+            raise ValueError("packed models must have the same architecture")
         self._base = copy.deepcopy(self.models[0]).to("meta")
         self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
         self._last_masks: list[torch.Tensor] | None = None
         self._last_call: tuple[tuple[int, ...], bool] | None = None
+
+    def stacked_parameters(self) -> dict[str, torch.Tensor]:
+        """The models' parameters stacked by name, each ``(S, ...)``; gradients reach each
+        model's own parameters."""
+        own = self._parameters
+        return {name: torch.stack([p[name] for p in own]) for name in own[0]}
 
     def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
         """The dropout layers in the order a forward pass calls them, with the shape of one
@@ -170,9 +178,8 @@ class SeedPack:
             raise ValueError(f"x has {x.shape[0]} seeds, the pack {len(self.models)} models")
         training = self.models[0].training
         self._base.train(training)
-        own_params = [dict(m.named_parameters()) for m in self.models]
-        own_buffers = [dict(m.named_buffers()) for m in self.models]
-        params = {name: torch.stack([p[name] for p in own_params]) for name in own_params[0]}
+        own_buffers = self._buffers
+        params = self.stacked_parameters()
         buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
         if not fixed_statistics:
             self._last_masks = self._masks(x, training)
@@ -193,12 +200,13 @@ class SeedPack:
             out = vmap(self._one, in_dims=in_dims, randomness="error")(
                 params, buffers, x, self._last_masks, *args
             )
-        if fixed_statistics:  # nothing to copy back: the running statistics were left alone
+        if fixed_statistics or not buffers:  # nothing to copy back
             return out
-        with torch.no_grad():
-            for name, stacked in buffers.items():
-                for own, value in zip(own_buffers, stacked, strict=True):
-                    own[name].copy_(value)
+        with torch.no_grad():  # one multi-tensor copy for all the models' buffers
+            torch._foreach_copy_(
+                [own[name] for name in buffers for own in own_buffers],
+                [value for stacked in buffers.values() for value in stacked.unbind()],
+            )
         return out
 
 
@@ -270,6 +278,7 @@ def train_packed(
             )
         return results
     _check_conditions(conditions)
+    adam = PackedAdam()
     runs = [
         SeedRun(model, condition, settings, seed, device, objective, resume, key, generator)
         for model, condition, seed, resume, key, generator in zip(
@@ -287,33 +296,106 @@ def train_packed(
         pack = SeedPack([runs[i].model for i in active], [runs[i].generator for i in active])
         for i in active:
             runs[i].model.train()
-        sums, n_batches = np.zeros((len(active), 3)), 0
+        conditions_now = [runs[i].condition for i in active]
+        optimisers = [runs[i].optimiser for i in active]
+        # Summed on the device, in float64 as train_model sums: no wait for it at each step.
+        sums, n_batches = torch.zeros((len(active), 3), dtype=torch.float64, device=device), 0
         epochs = [runs[i].batches(train[i]) for i in active]
         for batches in zip(*epochs, strict=True):
-            losses = objective.pack_losses(pack, batches, [runs[i].condition for i in active])
-            for i in active:
-                runs[i].optimiser.zero_grad()
-            torch.stack(
-                [
-                    runs[i].total_loss(seed_losses)
-                    for i, seed_losses in zip(active, losses, strict=True)
-                ]
-            ).sum().backward()
-            for i in active:
-                runs[i].optimiser.step()
-            sums += [[float(loss.detach()) for loss in seed_losses] for seed_losses in losses]
+            sums += train_pack_step(objective, pack, batches, conditions_now, optimisers, adam)
             n_batches += 1
         seconds = (time.perf_counter() - start) / len(active)
+        sums = sums.cpu().numpy()
         for row, i in enumerate(active):
             runs[i].end_epoch(epoch, valid, epoch_means(sums[row], n_batches), seconds)
     return [run.result() for run in runs]
 
 
+def train_pack_step(
+    objective: Objective,
+    pack: SeedPack,
+    batches: Sequence,
+    conditions: Sequence[Condition],
+    optimisers: Sequence[torch.optim.Adam],
+    adam: PackedAdam,
+) -> torch.Tensor:
+    """One training step of each seed of ``pack`` on its batch: what
+    :meth:`attrprior.train.SeedRun.train_step` does for one seed.
+
+    Returns
+    -------
+    torch.Tensor, shape=(S, 3), float64
+        Each seed's correctness, prior and L2 losses, detached, on the device.
+    """
+    losses = objective.pack_losses(pack, batches, conditions)
+    for optimiser in optimisers:
+        optimiser.zero_grad()
+    packed_total_loss(losses, conditions).sum().backward()
+    adam.step(optimisers)
+    return torch.stack(losses, dim=1).detach().double()
+
+
+def packed_total_loss(
+    losses: Sequence[torch.Tensor], conditions: Sequence[Condition]
+) -> torch.Tensor:
+    """Each seed's optimised loss, ``(S,)``, from the pack's correctness, prior and L2 losses
+    (each ``(S,)``): :meth:`attrprior.train.SeedRun.total_loss` of every seed at once."""
+    correctness, prior, l2 = losses
+    prior_weights = correctness.new_tensor([c.prior_weight for c in conditions])
+    l2_weights = correctness.new_tensor([c.l2_weight for c in conditions])
+    return correctness + prior_weights * prior + l2_weights * l2
+
+
+class PackedAdam:
+    """The Adam steps of a pack's seeds, taken together.
+
+    Each seed keeps its own :class:`torch.optim.Adam`: its state, learning rate and schedule,
+    what a resumed run loads and saves. :meth:`step` updates the seeds whose hyperparameters
+    are equal (all of them, until a schedule cuts one seed's rate) with one Adam over all
+    their parameters that works on the seeds' own state. Adam updates each parameter from
+    its own gradient and state only (the step count included), so this is each seed's own
+    step; on a GPU it takes one multi-tensor launch per operation for all seeds instead of
+    one per seed.
+    """
+
+    def __init__(self) -> None:
+        self._combined: dict[tuple, torch.optim.Adam] = {}
+
+    def step(self, optimisers: Sequence[torch.optim.Adam]) -> None:
+        """One step of each optimiser (each with one parameter group)."""
+        groups: dict[tuple, list[torch.optim.Adam]] = {}
+        for optimiser in optimisers:
+            (group,) = optimiser.param_groups
+            settings = tuple(sorted((k, v) for k, v in group.items() if k != "params"))
+            groups.setdefault(settings, []).append(optimiser)
+        for settings, members in groups.items():
+            key = (settings, tuple(id(member) for member in members))
+            if key not in self._combined:
+                parameters = [p for member in members for p in member.param_groups[0]["params"]]
+                self._combined[key] = torch.optim.Adam([{"params": parameters, **dict(settings)}])
+            combined = self._combined[key]
+            for member in members:  # linked each step: loading a state replaces these dicts
+                for parameter in member.param_groups[0]["params"]:
+                    combined.state[parameter] = member.state[parameter]
+            combined.step()
+
+
 def _check_conditions(conditions: Sequence[Condition]) -> None:
-    """Packed seeds share one input-gradient pass: their attribution settings must agree."""
+    """Packed seeds share one input-gradient pass and one prior computation: their
+    attribution settings, and the prior of those with a prior term, must agree."""
     kinds = {(c.attribution, c.correct_gradients, c.prior_gradient) for c in conditions}
     if len(kinds) > 1:
         raise ValueError(
             "packed seeds must share the attribution, correct_gradients and prior_gradient "
             f"of their condition, got {sorted(kinds)}"
+        )
+    priors = {
+        (c.prior, repr(sorted(c.prior_params.items())), c.examples)
+        for c in conditions
+        if uses_prior(c)
+    }
+    if len(priors) > 1:
+        raise ValueError(
+            "packed seeds with a prior term must share its prior, params and examples, got "
+            f"{sorted(priors)}"
         )

@@ -19,7 +19,7 @@ All priors first reduce the attributions to a per-position track
   positive examples only.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import torch
 
@@ -262,21 +262,30 @@ def sparsity_prior(attr: torch.Tensor) -> torch.Tensor:
     return -2.0 * pair_sum / (length * total)
 
 
-def l2_penalty(model: torch.nn.Module) -> torch.Tensor:
+def l2_penalty(
+    model: torch.nn.Module, parameters: Mapping[str, torch.Tensor] | None = None
+) -> torch.Tensor:
     """The sum of squares of all the parameters of a model.
 
     Parameters
     ----------
     model: torch.nn.Module
         The model.
+    parameters: mapping of str to torch.Tensor, optional
+        A pack's stacked parameters, each ``(S, ...)``
+        (:meth:`attrprior.packing.SeedPack.stacked_parameters`): then the penalty of each of
+        the S seeds.
 
     Returns
     -------
-    penalty: torch.Tensor, shape=()
+    penalty: torch.Tensor, shape=() or (S,)
         ``sum_p sum(p^2)`` over every parameter p (weights, biases and
         normalisation parameters alike); 0 for a model without parameters.
     """
 
+    if parameters is not None:
+        squares = [p.pow(2).flatten(1).sum(1) for p in parameters.values()]
+        return torch.stack(squares).sum(0)
     squares = [p.pow(2).sum() for p in model.parameters()]
     if not squares:
         return torch.zeros(())
@@ -325,16 +334,19 @@ def prior_loss(name: str, attr: torch.Tensor, is_positive: torch.Tensor, **param
 
     Callers select positives only for the attribution priors (Tseng et al.: negative
     examples do not enter the loss) and every example for the angle prior. When the
-    batch has no positive example the loss is 0, returned as ``attr.sum() *
-    0`` so that it stays on `attr`'s device and in its graph.
+    batch has no positive example the loss is 0, still on `attr`'s device and in its
+    graph.
+
+    With a leading seed axis (the S seeds of a pack, :mod:`attrprior.packing`), one loss per
+    seed comes from one call of the prior on the positives of all seeds.
 
     Parameters
     ----------
     name: str
         A key of ``PRIORS``: "fourier", "smoothness", "sparsity" or "angle".
-    attr: torch.Tensor, shape=(N, 4, L)
-        Attributions for the whole batch.
-    is_positive: torch.Tensor, shape=(N,), dtype=torch.bool
+    attr: torch.Tensor, shape=(N, 4, L) or (S, N, 4, L)
+        Attributions for the whole batch (of each seed).
+    is_positive: torch.Tensor, shape=(N,) or (S, N), dtype=torch.bool
         Which examples enter the loss (the positives).
     **params
         Keyword arguments of the prior, e.g. ``freq_limit=150`` for
@@ -342,12 +354,14 @@ def prior_loss(name: str, attr: torch.Tensor, is_positive: torch.Tensor, **param
 
     Returns
     -------
-    loss: torch.Tensor, shape=()
-        The mean prior loss over the positive examples.
+    loss: torch.Tensor, shape=() or (S,)
+        The mean prior loss over the positive examples (of each seed).
     """
 
     if name not in PRIORS:
         raise ValueError(f"name must be one of {sorted(PRIORS)}, got {name!r}.")
+    if isinstance(attr, torch.Tensor) and attr.ndim == 4:
+        return _seed_prior_losses(name, attr, is_positive, **params)
     _check_attr(attr)
 
     is_positive = torch.as_tensor(is_positive, device=attr.device)
@@ -361,3 +375,28 @@ def prior_loss(name: str, attr: torch.Tensor, is_positive: torch.Tensor, **param
     if not bool(is_positive.any()):
         return attr.sum() * 0.0
     return PRIORS[name](attr[is_positive], **params).mean()
+
+
+def _seed_prior_losses(
+    name: str, attr: torch.Tensor, is_positive: torch.Tensor, **params
+) -> torch.Tensor:
+    """:func:`prior_loss` of each seed of ``attr`` ``(S, N, 4, L)``: ``(S,)``.
+
+    The per-example priors of the positives are put back in their ``(S, N)`` places (0
+    elsewhere) and summed per seed, so nothing waits on the device but the one selection of
+    the positives (instead of one per seed); a seed without positives gets 0.
+    """
+    _check_attr(attr.flatten(0, 1))
+    is_positive = torch.as_tensor(is_positive, device=attr.device).bool()
+    if is_positive.shape != attr.shape[:2]:
+        raise ValueError(
+            f"is_positive must have shape {tuple(attr.shape[:2])} to match attr, "
+            f"got {tuple(is_positive.shape)}."
+        )
+    selected = is_positive.flatten()
+    positives = attr.flatten(0, 1)[selected]
+    if not len(positives):  # the selection's size is known on the host: no further wait
+        return attr.sum(dim=(1, 2, 3)) * 0.0
+    values = PRIORS[name](positives, **params)
+    per_example = values.new_zeros(selected.shape).masked_scatter(selected, values)
+    return per_example.view(is_positive.shape).sum(-1) / is_positive.sum(-1).clamp(min=1)

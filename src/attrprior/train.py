@@ -116,12 +116,12 @@ def train_model(
             break
         start = time.perf_counter()
         model.train()
-        sums, n_batches = np.zeros(3), 0
+        # Summed on the device in float64, so that a GPU step does not wait for its losses.
+        sums, n_batches = torch.zeros(3, dtype=torch.float64, device=run.device), 0
         for batch in run.batches(train):
-            losses = run.objective.losses(model, batch, run.condition)
-            run.step(losses)
-            sums += [float(loss.detach()) for loss in losses]
+            sums += run.train_step(batch)
             n_batches += 1
+        sums = sums.cpu().numpy()
         run.end_epoch(epoch, valid, epoch_means(sums, n_batches), time.perf_counter() - start)
     return run.result()
 
@@ -238,6 +238,13 @@ class SeedRun:
         self.optimiser.zero_grad()
         self.total_loss(losses).backward()
         self.optimiser.step()
+
+    def train_step(self, batch) -> torch.Tensor:
+        """One training step on ``batch``; its correctness, prior and L2 losses, detached,
+        ``(3,)`` float64, on the device."""
+        losses = self.objective.losses(self.model, batch, self.condition)
+        self.step(losses)
+        return torch.stack(losses).detach().double()
 
     def end_epoch(self, epoch: int, valid, train_losses: np.ndarray, seconds: float) -> None:
         """Validate, step the schedule, record the history row and save the state.
