@@ -30,6 +30,7 @@ import os
 import platform
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,12 @@ import pandas as pd
 import torch
 import yaml
 
-from attrprior.conditions import Condition
+from attrprior.conditions import Condition, TrainSettings
 from attrprior.device import synchronise
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
 from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_pack_step
+from attrprior.train import SeedRun
 from attrprior.workflow.checks import TUNABLE_CONDITION_KEYS
 
 PROFILE = "tseng_profile"
@@ -286,16 +288,9 @@ def time_steps(
     batch = _batch(kind, architecture, device, rng)
 
     torch.manual_seed(0)
-    model = build_model(**architecture).to(device).train()
-    optimiser = torch.optim.Adam(model.parameters())
-
-    def alone():
-        correctness, prior, l2 = objective.losses(model, batch, condition)
-        optimiser.zero_grad()
-        (correctness + prior + l2).backward()
-        optimiser.step()
-
-    alone_s = _seconds(alone, steps, device)
+    run = SeedRun(build_model(**architecture), condition, TrainSettings(), 0, device, objective)
+    run.model.train()
+    alone_s = _seconds(partial(run.train_step, batch), steps, device)
     if pack < 2:
         return alone_s, None
     models, generators = [], []

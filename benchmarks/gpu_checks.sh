@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmarks of issue 17 on one GPU, in one run of at most about 6 minutes, for a session
-# that is lent a GPU machine: packed seeds against one by one (and the bounds), DeepSHAP
-# against its roofline and shap.DeepExplainer, the Fourier-prior step against the plain step,
-# and the cost plan of config/paper.yaml. See benchmarks/README.md, "gpu_checks.sh".
+# that is lent a GPU machine: packed seeds against one by one (and the bounds), a packed
+# step's operations, GPU synchronisations and time against one seed's, DeepSHAP against its
+# roofline and shap.DeepExplainer, the Fourier-prior step against the plain step, and the
+# cost plan of config/paper.yaml. See benchmarks/README.md, "gpu_checks.sh".
 #
 #   bash benchmarks/gpu_checks.sh [OUTDIR]    # OUTDIR: default $OUT if set, else results/bench/gpu
 #
@@ -42,6 +43,8 @@ cat "$out/environment.txt"
 
 if [ "${QUICK:-0}" = 1 ]; then
     packed=(--models cnn_shallow --seeds 2 --examples 200 --epochs 1 --bound-repeats 3)
+    dispatch=(--models cnn_shallow --conditions none fourier --seeds 2 --batch-size 8
+        --time-repeats 2)
     deepshap=(--models cnn_shallow_relu --examples 2 --references 2 --repeats 1 --warmup 0
         --threads "$(nproc)")
     prior=(--conditions fourier --batch-size 8 --repeats 1 --warmup 0)
@@ -50,6 +53,7 @@ else
     # One round: the machine is not shared, and two would not fit the limit.
     packed=(--models cnn_shallow tseng_binary --seeds 10 --examples 1000 --epochs 2
         --rounds 1 --bound-repeats 5)
+    dispatch=(--models cnn_shallow tseng_binary --conditions none fourier --time-repeats 10)
     deepshap=(--examples 40 --references 10 --repeats 3 --warmup 1 --threads "$(nproc)")
     prior=(--repeats 7 --warmup 2)
     # --time-all: the profile models' steps too, whose datasets need --examples to be costed.
@@ -68,15 +72,15 @@ run() { # name, seconds allowed, script, arguments...
     [ "$rc" = 0 ] || failed+=("$name")
 }
 
-# Limits: 330 s together, so that with the machine's start the run fits a 420-s call and
-# leaves device time to run it again.
-run packed_training 100 benchmarks/packed_training.py "${packed[@]}"
-run deepshap_roofline 100 benchmarks/deepshap_roofline.py "${deepshap[@]}"
+# Limits: 340 s together, so that with the machine's start the run fits a 420-s call.
+run packed_training 90 benchmarks/packed_training.py "${packed[@]}"
+run step_dispatch 40 benchmarks/step_dispatch.py "${dispatch[@]}"
+run deepshap_roofline 90 benchmarks/deepshap_roofline.py "${deepshap[@]}"
 run prior_step 40 benchmarks/prior_step.py "${prior[@]}"
-run cost_plan 90 benchmarks/cost_plan.py "${plan[@]}"
+run cost_plan 80 benchmarks/cost_plan.py "${plan[@]}"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "all four benchmarks ran; outputs in $out"
+echo "all five benchmarks ran; outputs in $out"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "gpu_checks.sh"
-OUTPUTS = ("packed_training", "deepshap_roofline", "prior_step", "cost_plan")
+OUTPUTS = ("packed_training", "step_dispatch", "deepshap_roofline", "prior_step", "cost_plan")
 
 
 def run_checks(out: Path, device: str) -> subprocess.CompletedProcess:
@@ -37,7 +37,7 @@ def run_checks(out: Path, device: str) -> subprocess.CompletedProcess:
 def test_the_gpu_checks_run_every_benchmark(tmp_path):
     result = run_checks(tmp_path, "cpu")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "all four benchmarks ran" in result.stdout
+    assert "all five benchmarks ran" in result.stdout
     for name in ("environment", *OUTPUTS):
         assert (tmp_path / f"{name}.txt").is_file(), name
     assert "torch" in (tmp_path / "environment.txt").read_text()
@@ -51,6 +51,15 @@ def test_the_gpu_checks_run_every_benchmark(tmp_path):
     assert float(row["batch_bound"]) > 0 and float(row["fixed_share"]) > 0
     assert float(row["max_history_diff"]) < 1e-4  # packed and alone agree to float noise
     assert "# targets (cpu, S=10): cnn_shallow >= 1.5" in packed
+
+    dispatch = (tmp_path / "step_dispatch.txt").read_text().splitlines()
+    header = next(line for line in dispatch if line.startswith("model\t")).split("\t")
+    rows = [dict(zip(header, line.split("\t"), strict=True)) for line in dispatch[2:]]
+    assert [(row["model"], row["condition"]) for row in rows] == [
+        ("cnn_shallow", "none"),
+        ("cnn_shallow", "fourier"),
+    ]
+    assert all(float(row["ops_ratio"]) > 1 and float(row["step_ratio"]) > 0 for row in rows)
 
     deepshap = (tmp_path / "deepshap_roofline.txt").read_text()
     for method in ("roofline", "ours", "tangermeme", "shap"):

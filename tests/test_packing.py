@@ -18,8 +18,8 @@ from attrprior.conditions import Condition, TrainSettings
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.models import BatchNorm1d, Dropout, build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors, predict
-from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_packed
-from attrprior.train import train_model
+from attrprior.packing import PackedAdam, SeedPack, SeedWeights, seed_generator, train_packed
+from attrprior.train import SeedRun, train_model
 
 LENGTH = 200
 SHALLOW_EXP = {
@@ -308,6 +308,23 @@ def test_packed_adam_takes_each_seeds_own_step_bitwise():
     assert len(adam._combined) == 2  # seeds 0 and 2 together, seed 1 on its own rate
 
 
+def test_seed_weights_are_floats_when_shared_and_give_each_seeds_total_loss():
+    """Shared weights stay Python floats (nothing sent to the device at a step); differing
+    ones are one tensor; either way each seed's total is SeedRun.total_loss's."""
+    shared = SeedWeights.of([FOURIER] * 3, "cpu")
+    assert shared == SeedWeights(1.0, 0.0)
+    configs = [{**FOURIER_CONFIG, "weight": w, "l2_weight": 0.1} for w in (0, 2)]
+    auto = [Condition.from_config(config) for config in configs]
+    weights = SeedWeights.of(auto, "cpu")
+    assert isinstance(weights.prior, torch.Tensor) and weights.l2 == 0.1
+    losses = [torch.tensor([0.5, 0.25]), torch.tensor([3.0, 5.0]), torch.tensor([7.0, 11.0])]
+    expected = [
+        SeedRun(nn.Linear(1, 1), c, TrainSettings(), 0).total_loss([loss[s] for loss in losses])
+        for s, c in enumerate(auto)
+    ]
+    torch.testing.assert_close(weights.total_loss(losses), torch.stack(expected))
+
+
 def step_dispatch():
     """benchmarks/step_dispatch.py, loaded by path."""
     spec = importlib.util.spec_from_file_location(
@@ -329,8 +346,9 @@ def test_a_packed_step_waits_for_the_device_at_most_once_and_launches_little_per
     counter = step_dispatch()
     arch = {**SHALLOW_EXP, "activation": "relu"}
     condition = Condition.from_config(condition)
-    counts = {s: counter.step_counts(arch, condition, s, 20) for s in (2, 4)}
+    counts = {s: counter.step_counts(arch, condition, s, 20, torch.device("cpu")) for s in (2, 4)}
     alone = sum(counts[2][0].ops.values())
+    assert sum(counts[2][0].waits.values()) == waits  # one seed alone: the same one
     assert sum(counts[2][1].waits.values()) == sum(counts[4][1].waits.values()) == waits
     per_seed = (sum(counts[4][1].ops.values()) - sum(counts[2][1].ops.values())) / 2
     assert per_seed <= 0.1 * alone, (per_seed, alone)

@@ -8,7 +8,7 @@ import torch
 from attrprior.attribution import input_attributions
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.models import build_model
-from attrprior.objectives import BinaryObjective
+from attrprior.objectives import BinaryObjective, to_device
 from attrprior.priors import fourier_prior
 from attrprior.sim.billboard import simulate_billboard
 from attrprior.train import train_model
@@ -143,6 +143,15 @@ def test_labels_are_checked_before_a_batch_leaves_the_host(splits):
         next(epoch)
     xb, yb = next(BinaryObjective().epoch((x, y), 400, np.random.default_rng(0), "meta", True))
     assert xb.device.type == "meta" and yb.shape == (2 * len(y), y.shape[1])
+
+
+def test_batches_reach_the_device_as_they_left_the_host():
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    moved = to_device(x, "cpu")
+    assert moved.device.type == "cpu" and np.array_equal(moved.numpy(), x)
+    tensor = torch.as_tensor(x)
+    assert to_device(tensor, "cpu") is tensor  # already there: no copy
+    assert to_device(x, "meta").device.type == "meta"
 
 
 def test_tseng_settings_train_with_balanced_loss_and_reverse_complement(splits):

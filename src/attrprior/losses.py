@@ -89,7 +89,7 @@ def _entry_losses(
             f"{tuple(logits.shape)} and {tuple(labels.shape)}"
         )
     if labels.device.type == "cpu":
-        check_labels(labels.detach().numpy())
+        check_labels(labels.detach().float().numpy())
     logits = logits.flatten(-2)
     labels = labels.flatten(-2)
     positive = labels == 1
@@ -169,7 +169,7 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "bce": binary_cross_entropy,
     "balanced_bce": class_balanced_bce,
 }
-"""Correctness losses by name; each maps logits and labels ``(N, T)`` to a scalar."""
+"""Correctness losses by name; each maps logits and labels ``(..., N, T)`` to ``(...)``."""
 
 
 def multinomial_nll(logits: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:

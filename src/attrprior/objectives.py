@@ -9,9 +9,9 @@ Inputs are one-hot ``(N, 4, L)``: examples, bases A/C/G/T, positions; binary lab
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -31,6 +31,9 @@ from attrprior.genomics.stored_profiles import ProfileBatch
 from attrprior.losses import LOSSES, check_labels, multinomial_nll, profile_loss
 from attrprior.priors import l2_penalty, prior_loss
 from attrprior.profile_metrics import JSD_SMOOTH_SIGMA, JSD_SMOOTH_TRUNCATE, ProfileMetricSums
+
+if TYPE_CHECKING:  # packing imports this module
+    from attrprior.packing import SeedPack
 
 
 def condition_losses(
@@ -98,21 +101,37 @@ def binary_losses(
 
 
 def packed_binary_losses(
-    pack,
+    pack: SeedPack,
     logits: torch.Tensor,
     attr: torch.Tensor | None,
     y: torch.Tensor,
     conditions: Sequence[Condition],
     loss: str = "bce",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`binary_losses` of the S seeds of a pack, each ``(S,)``, from batched operations.
+    """:func:`binary_losses` of the S seeds of a pack, from batched operations.
 
-    ``logits`` ``(S, N, T)``, ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term)
-    and ``y`` ``(S, N, T)`` are the seeds' stacked outputs, attributions and labels; the
-    penalties come from the pack's stacked parameters. So the number of operations of a
-    step, and on a GPU of kernel launches, does not grow with S here: on a small model these
-    launches, not arithmetic, set the time of a step. The seeds with a prior term must share
-    its prior, parameters and examples (:func:`attrprior.packing.train_packed` checks).
+    The operations, and on a GPU the kernel launches, do not grow with S (on a small model
+    these launches, not arithmetic, set the time of a step), except where the seeds'
+    conditions differ in whether they have a prior or an L2 term.
+
+    Parameters
+    ----------
+    pack : attrprior.packing.SeedPack
+        The S models; the penalties come from its stacked parameters.
+    logits : torch.Tensor, shape=(S, N, T)
+    attr : torch.Tensor, shape=(S, N, 4, L), or None
+        The input attributions; None when no seed has a prior term.
+    y : torch.Tensor, shape=(S, N, T)
+        Labels 1, 0 or -1.
+    conditions : sequence of Condition
+        Each seed's; the seeds with a prior term share its prior, parameters and examples
+        (:func:`attrprior.packing.train_packed` checks).
+    loss : str
+        A key of :data:`attrprior.losses.LOSSES`.
+
+    Returns
+    -------
+    correctness, prior, l2 : torch.Tensor, shape=(S,)
     """
     correctness = LOSSES[loss](logits, y)
     model = pack.models[0]
@@ -120,41 +139,60 @@ def packed_binary_losses(
     if parameters is not None:
         correctness = correctness + model.kernel_l2(parameters)
     prior, l2 = _packed_prior_and_l2(
-        pack, attr, (y > 0.5).any(dim=-1), conditions, lambda c: c.prior_params, parameters
+        pack, correctness, attr, (y > 0.5).any(dim=-1), conditions, parameters
     )
     return correctness, prior, l2
 
 
 def _packed_prior_and_l2(
-    pack,
+    pack: SeedPack,
+    like: torch.Tensor,
     attr: torch.Tensor | None,
     positive: torch.Tensor,
     conditions: Sequence[Condition],
-    prior_params,
     parameters: dict[str, torch.Tensor] | None = None,
+    prior_params: Callable[[Condition], dict] = lambda condition: condition.prior_params,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The prior and L2 losses ``(S,)`` of a pack's seeds.
+    """The prior and L2 losses of a pack's seeds, each ``(S,)`` like ``like``.
 
-    ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term), ``positive`` ``(S, N)``
-    the examples a prior over positives averages, ``prior_params(condition)`` the prior's
-    parameters, ``parameters`` the pack's stacked parameters if already at hand. A seed
-    without a prior term (weight 0) or without L2 gets 0.
+    ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term); ``positive`` ``(S, N)``,
+    the examples a prior over positives averages; ``parameters``, the pack's stacked
+    parameters if at hand; ``prior_params(condition)``, the prior's parameters. A seed
+    without a prior term (weight 0) or without L2 gets an exact 0, as trained alone: its
+    examples are not selected for the prior at all.
     """
-    zero = positive.new_zeros(len(conditions), dtype=torch.get_default_dtype())
+    zero = like.new_zeros(len(conditions))
     prior = l2 = zero
     uses = [uses_prior(condition) for condition in conditions]
     if attr is not None:
         first = conditions[uses.index(True)]
         selected = torch.ones_like(positive) if first.examples == "all" else positive
+        if not all(uses):  # per seed, but no values sent from the host
+            rows = zip(selected, uses, strict=True)
+            selected = torch.stack([row if used else torch.zeros_like(row) for row, used in rows])
         prior = prior_loss(first.prior, attr, selected, **prior_params(first))
-        if not all(uses):
-            prior = prior * prior.new_tensor(uses)
     with_l2 = [condition.l2_weight > 0 for condition in conditions]
     if any(with_l2):
         parameters = pack.stacked_parameters() if parameters is None else parameters
         l2 = l2_penalty(pack.models[0], parameters)
-        l2 = l2 * l2.new_tensor(with_l2)
+        if not all(with_l2):
+            values = zip(l2, with_l2, strict=True)
+            l2 = torch.stack([value if used else zero[0] for value, used in values])
     return prior, l2
+
+
+def to_device(array: np.ndarray | torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """``array`` as a tensor on ``device``.
+
+    A copy from the host to a GPU goes through pinned memory without blocking: copied from
+    ordinary memory, PyTorch makes the host wait until the device has finished all the work
+    queued before, at every batch.
+    """
+    tensor = torch.as_tensor(array)
+    device = torch.device(device)
+    if device.type != "cuda" or tensor.device.type != "cpu":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
 
 
 def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:
@@ -267,8 +305,7 @@ class BinaryObjective:
         source = train if hasattr(train, "batches") else ArrayBatches(*train)
         for x_batch, y_batch in source.batches(batch_size, rng):
             check_labels(y_batch)  # here, before the move, so a GPU step never waits for it
-            xb = torch.as_tensor(x_batch, device=device)
-            yb = torch.as_tensor(y_batch, device=device)
+            xb, yb = to_device(x_batch, device), to_device(y_batch, device)
             if reverse_complement:
                 xb, yb = reverse_complement_batch(xb, yb)
             yield xb, yb
@@ -285,7 +322,7 @@ class BinaryObjective:
 
     def pack_losses(
         self,
-        pack,
+        pack: SeedPack,
         batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
         conditions: Sequence[Condition],
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -293,12 +330,14 @@ class BinaryObjective:
         ``(S,)``.
 
         ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
-        ``conditions`` are each seed's. The input gradients of all seeds come from one
-        backward pass of the summed logits: a seed's logits depend on its own inputs only.
-        The losses of all seeds are computed together too (see :func:`packed_binary_losses`).
+        ``conditions`` are each seed's. The batches may be on the host: they are stacked
+        there and sent to the pack's device in one copy. The input gradients of all seeds
+        come from one backward pass of the summed logits: a seed's logits depend on its own
+        inputs only. The losses of all seeds are computed together too (see
+        :func:`packed_binary_losses`).
         """
-        x = torch.stack([batch[0] for batch in batches])
-        y = torch.stack([batch[1] for batch in batches])
+        x = to_device(torch.stack([batch[0] for batch in batches]), pack.device)
+        y = to_device(torch.stack([batch[1] for batch in batches]), pack.device)
         prior = [uses_prior(condition) for condition in conditions]
         attr = None
         if not any(prior):
@@ -350,10 +389,10 @@ class ProfileTensors(NamedTuple):
         """Move a :class:`attrprior.genomics.stored_profiles.ProfileBatch` to ``device``."""
         is_peak = np.ones(len(batch.indices), bool) if batch.is_peak is None else batch.is_peak
         return cls(
-            torch.as_tensor(batch.one_hot, device=device),
-            torch.as_tensor(batch.profiles, device=device),
-            None if batch.control is None else torch.as_tensor(batch.control, device=device),
-            torch.as_tensor(is_peak, device=device),
+            to_device(batch.one_hot, device),
+            to_device(batch.profiles, device),
+            None if batch.control is None else to_device(batch.control, device),
+            to_device(is_peak, device),
         )
 
 
@@ -472,7 +511,7 @@ class ProfileObjective:
 
     def pack_losses(
         self,
-        pack,
+        pack: SeedPack,
         batches: Sequence[ProfileTensors],
         conditions: Sequence[Condition],
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -483,11 +522,15 @@ class ProfileObjective:
         ``conditions`` are each seed's. The input gradients of all seeds come from one
         backward pass of the summed attribution targets: the profile model has no BatchNorm,
         so an example's outputs depend on its own input only. The losses are each seed's
-        :meth:`output_losses`, computed for all seeds together.
+        :meth:`output_losses`, computed for all seeds together. The batches may be on the
+        host: each field is stacked there and sent to the pack's device in one copy.
         """
-        x = torch.stack([batch.x for batch in batches])
-        controls = [batch.control for batch in batches]
-        control = None if controls[0] is None else torch.stack(controls)
+
+        def stacked(field: str) -> torch.Tensor | None:
+            values = [getattr(batch, field) for batch in batches]
+            return None if values[0] is None else to_device(torch.stack(values), pack.device)
+
+        x, control = stacked("x"), stacked("control")
         prior = [uses_prior(condition) for condition in conditions]
         attr = None
         if any(prior):
@@ -500,10 +543,15 @@ class ProfileObjective:
             )
         else:
             logits, log_counts = pack(x, control)
-        profiles = torch.stack([batch.profiles for batch in batches])
-        correctness = profile_loss(logits, log_counts, profiles, self.count_weight)
-        is_peak = torch.stack([batch.is_peak for batch in batches]).bool()
-        prior, l2 = _packed_prior_and_l2(pack, attr, is_peak, conditions, self.prior_params)
+        correctness = profile_loss(logits, log_counts, stacked("profiles"), self.count_weight)
+        prior, l2 = _packed_prior_and_l2(
+            pack,
+            correctness,
+            attr,
+            stacked("is_peak").bool(),
+            conditions,
+            prior_params=self.prior_params,
+        )
         return correctness, prior, l2
 
     def losses(

@@ -36,6 +36,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -77,6 +78,12 @@ class SeedPack:
     generators : sequence of torch.Generator
         Each model's dropout stream (:func:`seed_generator`).
 
+    Attributes
+    ----------
+    models : list of nn.Module
+    device : torch.device
+        The models' device.
+
     Notes
     -----
     Calling the pack on ``x`` ``(S, N, ...)`` (and further inputs, each ``(S, N, ...)`` or
@@ -97,6 +104,7 @@ class SeedPack:
         # small model's step on a GPU. Training updates these tensors in place.
         self._parameters = [dict(m.named_parameters()) for m in self.models]
         self._buffers = [dict(m.named_buffers()) for m in self.models]
+        self.device = next(iter(self._parameters[0].values())).device
         shapes = [
             {name: tuple(t.shape) for name, t in [*params.items(), *buffers.items()]}
             for params, buffers in zip(self._parameters, self._buffers, strict=True)
@@ -202,11 +210,14 @@ class SeedPack:
             )
         if fixed_statistics or not buffers:  # nothing to copy back
             return out
-        with torch.no_grad():  # one multi-tensor copy for all the models' buffers
-            torch._foreach_copy_(
-                [own[name] for name in buffers for own in own_buffers],
-                [value for stacked in buffers.values() for value in stacked.unbind()],
-            )
+        with torch.no_grad():  # one multi-tensor copy per dtype for all the models' buffers
+            by_dtype: dict[torch.dtype, tuple[list, list]] = {}
+            for name, stacked in buffers.items():
+                targets, values = by_dtype.setdefault(stacked.dtype, ([], []))
+                targets += [own[name] for own in own_buffers]
+                values += stacked.unbind()
+            for targets, values in by_dtype.values():
+                torch._foreach_copy_(targets, values)
         return out
 
 
@@ -298,14 +309,19 @@ def train_packed(
             runs[i].model.train()
         conditions_now = [runs[i].condition for i in active]
         optimisers = [runs[i].optimiser for i in active]
+        weights = SeedWeights.of(conditions_now, device)
         # Summed on the device, in float64 as train_model sums: no wait for it at each step.
         sums, n_batches = torch.zeros((len(active), 3), dtype=torch.float64, device=device), 0
-        epochs = [runs[i].batches(train[i]) for i in active]
+        # Batches stay on the host until pack_losses stacks them: one copy per step.
+        host = torch.device("cpu")
+        epochs = [runs[i].batches(train[i], host) for i in active]
         for batches in zip(*epochs, strict=True):
-            sums += train_pack_step(objective, pack, batches, conditions_now, optimisers, adam)
+            sums += train_pack_step(
+                objective, pack, batches, conditions_now, optimisers, adam, weights
+            )
             n_batches += 1
-        seconds = (time.perf_counter() - start) / len(active)
         sums = sums.cpu().numpy()
+        seconds = (time.perf_counter() - start) / len(active)
         for row, i in enumerate(active):
             runs[i].end_epoch(epoch, valid, epoch_means(sums[row], n_batches), seconds)
     return [run.result() for run in runs]
@@ -318,9 +334,27 @@ def train_pack_step(
     conditions: Sequence[Condition],
     optimisers: Sequence[torch.optim.Adam],
     adam: PackedAdam,
+    weights: SeedWeights | None = None,
 ) -> torch.Tensor:
     """One training step of each seed of ``pack`` on its batch: what
     :meth:`attrprior.train.SeedRun.train_step` does for one seed.
+
+    Parameters
+    ----------
+    objective : Objective
+        With a ``pack_losses`` method.
+    pack : SeedPack
+        The S models.
+    batches : sequence
+        Each seed's batch, on the host or on the pack's device.
+    conditions : sequence of Condition
+        Each seed's.
+    optimisers : sequence of torch.optim.Adam
+        Each seed's, stepped together by ``adam``.
+    adam : PackedAdam
+    weights : SeedWeights, optional
+        The conditions' weights (made once per epoch by :func:`train_packed`); made here when
+        not given.
 
     Returns
     -------
@@ -328,22 +362,46 @@ def train_pack_step(
         Each seed's correctness, prior and L2 losses, detached, on the device.
     """
     losses = objective.pack_losses(pack, batches, conditions)
+    weights = SeedWeights.of(conditions, pack.device) if weights is None else weights
     for optimiser in optimisers:
         optimiser.zero_grad()
-    packed_total_loss(losses, conditions).sum().backward()
+    weights.total_loss(losses).sum().backward()
     adam.step(optimisers)
     return torch.stack(losses, dim=1).detach().double()
 
 
-def packed_total_loss(
-    losses: Sequence[torch.Tensor], conditions: Sequence[Condition]
-) -> torch.Tensor:
-    """Each seed's optimised loss, ``(S,)``, from the pack's correctness, prior and L2 losses
-    (each ``(S,)``): :meth:`attrprior.train.SeedRun.total_loss` of every seed at once."""
-    correctness, prior, l2 = losses
-    prior_weights = correctness.new_tensor([c.prior_weight for c in conditions])
-    l2_weights = correctness.new_tensor([c.l2_weight for c in conditions])
-    return correctness + prior_weights * prior + l2_weights * l2
+@dataclass(frozen=True)
+class SeedWeights:
+    """The prior and L2 weights of a pack's seeds: one float when the seeds share it, else
+    ``(S,)`` on the device, made once (a tensor made from Python values at each step would
+    make the host wait for the device at each step).
+
+    Attributes
+    ----------
+    prior, l2 : float or torch.Tensor, shape=(S,)
+    """
+
+    prior: float | torch.Tensor
+    l2: float | torch.Tensor
+
+    @classmethod
+    def of(cls, conditions: Sequence[Condition], device: torch.device | str) -> SeedWeights:
+        """The weights of ``conditions`` (one per seed)."""
+
+        def weight(values: list[float]) -> float | torch.Tensor:
+            if len(set(values)) == 1:
+                return values[0]
+            return torch.tensor(values, dtype=torch.get_default_dtype(), device=device)
+
+        return cls(
+            weight([c.prior_weight for c in conditions]), weight([c.l2_weight for c in conditions])
+        )
+
+    def total_loss(self, losses: Sequence[torch.Tensor]) -> torch.Tensor:
+        """Each seed's optimised loss, ``(S,)``, from its correctness, prior and L2 losses
+        (each ``(S,)``): :meth:`attrprior.train.SeedRun.total_loss` of every seed at once."""
+        correctness, prior, l2 = losses
+        return correctness + self.prior * prior + self.l2 * l2
 
 
 class PackedAdam:
@@ -354,12 +412,13 @@ class PackedAdam:
     are equal (all of them, until a schedule cuts one seed's rate) with one Adam over all
     their parameters that works on the seeds' own state. Adam updates each parameter from
     its own gradient and state only (the step count included), so this is each seed's own
-    step; on a GPU it takes one multi-tensor launch per operation for all seeds instead of
-    one per seed.
+    step; on a GPU its multi-tensor operations launch a few kernels for all seeds' tensors
+    together instead of a few per seed. One combined Adam is kept per set of seeds and
+    hyperparameters met (a cut learning rate or a seed stopping early makes a new one).
     """
 
     def __init__(self) -> None:
-        self._combined: dict[tuple, torch.optim.Adam] = {}
+        self._combined: dict[tuple, tuple[list[torch.optim.Adam], torch.optim.Adam]] = {}
 
     def step(self, optimisers: Sequence[torch.optim.Adam]) -> None:
         """One step of each optimiser (each with one parameter group)."""
@@ -372,8 +431,10 @@ class PackedAdam:
             key = (settings, tuple(id(member) for member in members))
             if key not in self._combined:
                 parameters = [p for member in members for p in member.param_groups[0]["params"]]
-                self._combined[key] = torch.optim.Adam([{"params": parameters, **dict(settings)}])
-            combined = self._combined[key]
+                adam = torch.optim.Adam([{"params": parameters, **dict(settings)}])
+                # The members are kept with it: while they live, no other object has their id.
+                self._combined[key] = (list(members), adam)
+            combined = self._combined[key][1]
             for member in members:  # linked each step: loading a state replaces these dicts
                 for parameter in member.param_groups[0]["params"]:
                     combined.state[parameter] = member.state[parameter]

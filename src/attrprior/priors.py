@@ -285,6 +285,8 @@ def l2_penalty(
 
     if parameters is not None:
         squares = [p.pow(2).flatten(1).sum(1) for p in parameters.values()]
+        if not squares:
+            raise ValueError("l2_penalty of a pack needs its stacked parameters, got none")
         return torch.stack(squares).sum(0)
     squares = [p.pow(2).sum() for p in model.parameters()]
     if not squares:
@@ -370,11 +372,12 @@ def prior_loss(name: str, attr: torch.Tensor, is_positive: torch.Tensor, **param
             f"is_positive must have shape ({attr.shape[0]},) to match attr, "
             f"got {tuple(is_positive.shape)}."
         )
-    is_positive = is_positive.bool()
-
-    if not bool(is_positive.any()):
+    # One wait for the device: the number of positives. Indexing with their positions,
+    # not the boolean mask, keeps the backward pass from selecting them again.
+    index = is_positive.bool().nonzero().squeeze(1)
+    if not len(index):
         return attr.sum() * 0.0
-    return PRIORS[name](attr[is_positive], **params).mean()
+    return PRIORS[name](attr[index], **params).mean()
 
 
 def _seed_prior_losses(
@@ -382,9 +385,10 @@ def _seed_prior_losses(
 ) -> torch.Tensor:
     """:func:`prior_loss` of each seed of ``attr`` ``(S, N, 4, L)``: ``(S,)``.
 
-    The per-example priors of the positives are put back in their ``(S, N)`` places (0
-    elsewhere) and summed per seed, so nothing waits on the device but the one selection of
-    the positives (instead of one per seed); a seed without positives gets 0.
+    The per-example priors of the positives of all seeds come from one call; put back in
+    their ``(S, N)`` places (0 elsewhere) they are summed per seed. Nothing waits for the
+    device but the one selection of the positives (instead of one per seed); a seed without
+    positives gets 0.
     """
     _check_attr(attr.flatten(0, 1))
     is_positive = torch.as_tensor(is_positive, device=attr.device).bool()
@@ -393,10 +397,9 @@ def _seed_prior_losses(
             f"is_positive must have shape {tuple(attr.shape[:2])} to match attr, "
             f"got {tuple(is_positive.shape)}."
         )
-    selected = is_positive.flatten()
-    positives = attr.flatten(0, 1)[selected]
-    if not len(positives):  # the selection's size is known on the host: no further wait
+    index = is_positive.flatten().nonzero().squeeze(1)
+    if not len(index):  # the selection's size is known on the host: no further wait
         return attr.sum(dim=(1, 2, 3)) * 0.0
-    values = PRIORS[name](positives, **params)
-    per_example = values.new_zeros(selected.shape).masked_scatter(selected, values)
+    values = PRIORS[name](attr.flatten(0, 1)[index], **params)
+    per_example = values.new_zeros(is_positive.numel()).index_put((index,), values)
     return per_example.view(is_positive.shape).sum(-1) / is_positive.sum(-1).clamp(min=1)

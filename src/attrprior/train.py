@@ -218,13 +218,14 @@ class SeedRun:
         self.next_epoch = saved["epoch"] + 1
         log.info("resumed from epoch %d (%s)", saved["epoch"], self.resume)
 
-    def batches(self, train) -> Iterator:
-        """The next epoch's training batches (see :meth:`Objective.epoch`)."""
+    def batches(self, train, device: torch.device | None = None) -> Iterator:
+        """The next epoch's training batches (see :meth:`Objective.epoch`), on ``device``
+        (default: the training device)."""
         return self.objective.epoch(
             train,
             self.settings.batch_size,
             self.rng,
-            self.device,
+            self.device if device is None else device,
             self.settings.reverse_complement,
         )
 
