@@ -7,9 +7,10 @@ model over a ``(S, N, 4, L)`` batch (:func:`torch.func.vmap` over
 :func:`torch.func.functional_call`, which turns the convolutions into grouped ones), computes
 the S seeds' losses together (``pack_losses``), and takes each seed's Adam step
 (:class:`PackedAdam`). On a GPU a small model's step costs its kernel launches rather than
-its arithmetic, so the operations of a step should not grow with S: a packed step of 10
-CNN-shallow seeds dispatches 1.8 times the operations of one seed's step, and reads no
-device value back to the host (``benchmarks/step_dispatch.py``).
+its arithmetic, so the operations of a step should not grow with S, and the host should not
+wait for the device: a packed step of 10 CNN-shallow seeds dispatches 1.8 times the
+operations of one seed's step, sends the seeds' batches in one copy per field, and reads a
+device value back only to select the positives of a prior (``benchmarks/step_dispatch.py``).
 
 Each seed keeps everything it has when trained alone by
 :func:`attrprior.train.train_model`: its initialisation, batch order (its own NumPy stream),
