@@ -3,9 +3,10 @@
 On a GPU a small model's training step is bound by its kernel launches, not by arithmetic:
 every operator costs some microseconds of host time whatever its size, and every read of a
 device value by the host (``float(loss)``, ``bool(mask.any())``, selecting with a boolean
-mask) and every copy from ordinary host memory to the device makes the host wait until
-the device has drained its queue. The operator count does not depend on the device, so
-this script counts on any machine, with a
+mask) and every blocking copy from host memory to the device makes the host wait until
+the device has drained its queue. The operator count hardly depends on the device (on a GPU
+the pinned copies of the batches add a few operators), so this script counts on any
+machine, with a
 :class:`torch.utils._python_dispatch.TorchDispatchMode` that sees each ATen operator a step
 dispatches:
 
@@ -18,8 +19,9 @@ dispatches:
   (``nonzero``, ``masked_select``, indexing or ``index_put`` with a boolean mask,
   ``masked_scatter``'s backward). Adam's reads of its step counters are left out: they are
   kept on the host. Copies from the host are not seen (everything is on the CPU here):
-- ``syncs`` (``--device cuda`` only): every call that synchronised with the GPU in the
-  step, copies included, counted with :func:`torch.cuda.set_sync_debug_mode`.
+- ``syncs`` (``--device cuda`` only): the calls in the step that PyTorch flags as
+  synchronising with the GPU (:func:`torch.cuda.set_sync_debug_mode`: blocking copies,
+  ``item``, ``nonzero``, explicit synchronisations; not every stall a driver may add).
 - ``ops_ratio``: S × (ops of one seed's step) / (ops of the pack's step), the most a pack
   of S can gain where every operator costs the same fixed time. A bound of the same kind as
   ``packed_training.py``'s ``batch_bound``, for the other regime: arithmetic is free here

@@ -156,6 +156,19 @@ def test_labels_are_checked_on_the_host():
             check_labels(bad)
 
 
+def test_labels_of_any_dtype_are_checked_exactly():
+    logits, labels = tiny()
+    logits = logits.detach().float()
+    for dtype in (torch.bfloat16, torch.float16, torch.int8):
+        assert binary_cross_entropy(logits, labels.to(dtype)) == binary_cross_entropy(
+            logits, labels.float()
+        )
+    almost = labels.clone()
+    almost[0, 0] = 1 + 1e-9  # not a label, though float32 would round it to 1
+    with pytest.raises(ValueError, match="labels must be 1, 0 or -1"):
+        binary_cross_entropy(logits.double(), almost)
+
+
 @pytest.mark.parametrize("name", ["bce", "balanced_bce"])
 def test_leading_axes_give_one_loss_each(name):
     """A pack's losses ``(S, N, T)`` → ``(S,)`` equal the loss of each ``(N, T)`` alone, also

@@ -256,6 +256,17 @@ def test_packed_seeds_may_differ_in_weight_only():
     )
     assert results[0][1]["train_prior"].iloc[0] == 0
     assert results[1][1]["train_prior"].iloc[0] > 0
+    # L2 on one seed only: the other's penalty is an exact 0, and each is as trained alone.
+    with_l2 = [Condition(), Condition.from_config({"l2_weight": 0.01})]
+    settings = TrainSettings(max_epochs=1, batch_size=50)
+    models, generators = build_seeds(SHALLOW_EXP, seeds)
+    results = train_packed(models, [train] * 2, valid, with_l2, settings, seeds, generators)
+    assert results[0][1]["train_l2"].iloc[0] == 0 and results[1][1]["train_l2"].iloc[0] > 0
+    for seed, condition, (_, history) in zip(seeds, with_l2, results, strict=True):
+        torch.manual_seed(seed)
+        _, alone = train_model(build_model(**SHALLOW_EXP), train, valid, condition, settings, seed)
+        for column in ("train_correctness", "train_l2"):
+            np.testing.assert_allclose(history[column], alone[column], rtol=1e-4, atol=1e-7)
     # One prior computation serves the pack: the seeds with a prior must share it.
     smoothness = Condition.from_config({"prior": "smoothness", "weight": 1.0})
     coarser = Condition.from_config({**FOURIER_CONFIG, "params": {"freq_limit": 10}})

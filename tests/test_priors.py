@@ -129,6 +129,11 @@ def test_smooth_track_matches_numpy_convolution():
     np.testing.assert_allclose(smoothed, expected, atol=1e-12)
 
 
+def test_gaussian_kernel_is_made_where_it_is_asked_for():
+    assert gaussian_kernel(3, "meta").device.type == "meta"
+    assert torch.equal(gaussian_kernel(3, "cpu"), gaussian_kernel(3))
+
+
 def test_smooth_track_rejects_bad_shape():
     with pytest.raises(ValueError, match="track"):
         smooth_track(torch.ones(2, 4, 10), 3)
@@ -432,6 +437,8 @@ def test_l2_penalty_of_stacked_parameters_is_each_models():
     penalties[2].backward()
     assert torch.equal(models[0][0].weight.grad, torch.zeros_like(models[0][0].weight))
     torch.testing.assert_close(models[2][0].weight.grad, 2 * models[2][0].weight.detach())
+    with pytest.raises(ValueError, match="stacked parameters"):
+        l2_penalty(models[0], {})
 
 
 def test_angle_prior_matches_simplex_angles():

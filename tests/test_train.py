@@ -154,6 +154,24 @@ def test_batches_reach_the_device_as_they_left_the_host():
     assert to_device(x, "meta").device.type == "meta"
 
 
+def test_a_copy_to_a_gpu_is_pinned_and_does_not_block(monkeypatch):
+    """Without a GPU here, the CUDA branch of to_device is checked with its two calls
+    recorded: pinned memory, then a non-blocking copy."""
+    calls = []
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda self: calls.append("pin") or self)
+    original = torch.Tensor.to
+
+    def to(self, *args, **kwargs):
+        if args and torch.device(args[0]).type == "cuda":
+            calls.append(("to", kwargs.get("non_blocking")))
+            return self
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", to)
+    to_device(np.zeros((2, 3), np.float32), "cuda")
+    assert calls == ["pin", ("to", True)]
+
+
 def test_tseng_settings_train_with_balanced_loss_and_reverse_complement(splits):
     torch.manual_seed(0)
     model = build_model("cnn_shallow")

@@ -89,7 +89,7 @@ def _entry_losses(
             f"{tuple(logits.shape)} and {tuple(labels.shape)}"
         )
     if labels.device.type == "cpu":
-        check_labels(labels.detach().float().numpy())
+        check_labels(labels.detach().double().numpy())  # exact for every label dtype
     logits = logits.flatten(-2)
     labels = labels.flatten(-2)
     positive = labels == 1

@@ -192,7 +192,7 @@ def to_device(array: np.ndarray | torch.Tensor, device: torch.device | str) -> t
     device = torch.device(device)
     if device.type != "cuda" or tensor.device.type != "cpu":
         return tensor.to(device)
-    return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.contiguous().pin_memory().to(device, non_blocking=True)
 
 
 def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:

@@ -374,8 +374,8 @@ def train_pack_step(
 @dataclass(frozen=True)
 class SeedWeights:
     """The prior and L2 weights of a pack's seeds: one float when the seeds share it, else
-    ``(S,)`` on the device, made once (a tensor made from Python values at each step would
-    make the host wait for the device at each step).
+    ``(S,)`` float64 on the device, made once (a tensor made from Python values at each step
+    would make the host wait for the device at each step).
 
     Attributes
     ----------
@@ -392,7 +392,7 @@ class SeedWeights:
         def weight(values: list[float]) -> float | torch.Tensor:
             if len(set(values)) == 1:
                 return values[0]
-            return torch.tensor(values, dtype=torch.get_default_dtype(), device=device)
+            return torch.tensor(values, dtype=torch.float64, device=device)
 
         return cls(
             weight([c.prior_weight for c in conditions]), weight([c.l2_weight for c in conditions])
@@ -402,7 +402,12 @@ class SeedWeights:
         """Each seed's optimised loss, ``(S,)``, from its correctness, prior and L2 losses
         (each ``(S,)``): :meth:`attrprior.train.SeedRun.total_loss` of every seed at once."""
         correctness, prior, l2 = losses
-        return correctness + self.prior * prior + self.l2 * l2
+
+        def cast(weight: float | torch.Tensor) -> float | torch.Tensor:
+            # Rounded as a Python float would be: to the losses' dtype, on the device.
+            return weight.to(correctness.dtype) if isinstance(weight, torch.Tensor) else weight
+
+        return correctness + cast(self.prior) * prior + cast(self.l2) * l2
 
 
 class PackedAdam:

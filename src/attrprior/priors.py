@@ -51,7 +51,7 @@ def _track(attr: torch.Tensor) -> torch.Tensor:
     return attr.abs().sum(dim=1)
 
 
-def gaussian_kernel(sigma: float) -> torch.Tensor:
+def gaussian_kernel(sigma: float, device: torch.device | str | None = None) -> torch.Tensor:
     """A normalised Gaussian kernel truncated at one sigma on each side.
 
     This is the kernel of the reference ``smooth_tensor_1d`` (Tseng et al.):
@@ -66,6 +66,9 @@ def gaussian_kernel(sigma: float) -> torch.Tensor:
     sigma: float
         The standard deviation of the Gaussian, in positions. 0 means no
         smoothing and gives the identity kernel ``[1.0]``.
+    device: torch.device or str, optional
+        Where the kernel is computed (default the CPU): on the device that uses it, so
+        that no copy from the host makes it wait.
 
     Returns
     -------
@@ -76,11 +79,11 @@ def gaussian_kernel(sigma: float) -> torch.Tensor:
     if not sigma >= 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}.")
     if sigma == 0:
-        return torch.ones(1, dtype=torch.float64)
+        return torch.ones(1, dtype=torch.float64, device=device)
 
     # scipy rounds truncate * sigma to the nearest integer to get the radius.
     radius = int(sigma + 0.5)
-    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64, device=device)
     weights = torch.exp(-0.5 * (x / sigma) ** 2)
     return weights / weights.sum()
 
@@ -110,11 +113,11 @@ def smooth_track(track: torch.Tensor, sigma: float) -> torch.Tensor:
         shape = tuple(track.shape) if isinstance(track, torch.Tensor) else type(track).__name__
         raise ValueError(f"track must be a torch.Tensor of shape (N, L), got {shape}.")
 
-    kernel = gaussian_kernel(sigma)
+    kernel = gaussian_kernel(sigma, track.device)
     if kernel.numel() == 1:
         return track
 
-    kernel = kernel.to(dtype=track.dtype, device=track.device)
+    kernel = kernel.to(track.dtype)
     radius = (kernel.numel() - 1) // 2
     # conv1d is a cross-correlation; the kernel is symmetric so this is a convolution.
     smoothed = torch.nn.functional.conv1d(track.unsqueeze(1), kernel.view(1, 1, -1), padding=radius)
@@ -399,7 +402,7 @@ def _seed_prior_losses(
         )
     index = is_positive.flatten().nonzero().squeeze(1)
     if not len(index):  # the selection's size is known on the host: no further wait
-        return attr.sum(dim=(1, 2, 3)) * 0.0
+        return attr.new_zeros(attr.shape[0])
     values = PRIORS[name](attr.flatten(0, 1)[index], **params)
     per_example = values.new_zeros(is_positive.numel()).index_put((index,), values)
     return per_example.view(is_positive.shape).sum(-1) / is_positive.sum(-1).clamp(min=1)
