@@ -42,7 +42,7 @@ from attrprior.conditions import Condition, TrainSettings
 from attrprior.device import synchronise
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
-from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_pack_step
+from attrprior.packing import PackedAdam, SeedPack, build_seeds, train_pack_step
 from attrprior.train import SeedRun
 from attrprior.workflow.checks import TUNABLE_CONDITION_KEYS
 
@@ -293,11 +293,7 @@ def time_steps(
     alone_s = _seconds(partial(run.train_step, batch), steps, device)
     if pack < 2:
         return alone_s, None
-    models, generators = [], []
-    for seed in range(pack):
-        torch.manual_seed(seed)
-        models.append(build_model(**architecture).to(device).train())
-        generators.append(seed_generator(seed, device))
+    models, generators = build_seeds(architecture, range(pack), device)
     seed_pack = SeedPack(models, generators)
     optimisers = [torch.optim.Adam(m.parameters()) for m in models]
     adam = PackedAdam()

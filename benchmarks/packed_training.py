@@ -42,7 +42,7 @@ import torch
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.device import synchronise
 from attrprior.models import build_model
-from attrprior.packing import seed_generator, train_packed
+from attrprior.packing import build_seeds, train_packed
 from attrprior.train import SeedRun, train_model
 
 MODELS = {
@@ -106,11 +106,7 @@ def one_by_one(arch, data, valid, condition, settings, seeds, device):
 
 
 def packed(arch, data, valid, condition, settings, seeds, device):
-    models, generators = [], []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        models.append(build_model(**arch).to(device))
-        generators.append(seed_generator(seed, device))
+    models, generators = build_seeds(arch, seeds, device)
     results = train_packed(
         models,
         [data] * len(seeds),
@@ -160,9 +156,9 @@ def compare_arms(
 
 def step_seconds(run: SeedRun, batch: tuple[torch.Tensor, torch.Tensor]) -> float:
     """Seconds of one training step of ``run`` on ``batch`` (``x`` ``(n, 4, L)``, ``y``
-    ``(n, 1)``), the losses and :meth:`SeedRun.step` that :func:`train_model` calls."""
+    ``(n, 1)``): :meth:`SeedRun.train_step`, the step that :func:`train_model` takes."""
     start = time.perf_counter()
-    run.step(run.objective.losses(run.model, batch, run.condition))
+    run.train_step(batch)
     synchronise(batch[0].device)
     return time.perf_counter() - start
 

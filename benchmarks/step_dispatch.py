@@ -70,7 +70,7 @@ from attrprior.objectives import (
     ProfileTensors,
     to_device,
 )
-from attrprior.packing import PackedAdam, SeedPack, seed_generator, train_pack_step
+from attrprior.packing import PackedAdam, SeedPack, build_seeds, train_pack_step
 from attrprior.train import SeedRun
 
 MODELS = {
@@ -230,11 +230,7 @@ def make_steps(
         moved = [None if part is None else to_device(part, device) for part in batch]
         return run.train_step(ProfileTensors(*moved) if profile else tuple(moved))
 
-    models, generators = [], []
-    for seed in range(seeds):
-        torch.manual_seed(seed)
-        models.append(build_model(**arch).to(device).train())
-        generators.append(seed_generator(seed, device))
+    models, generators = build_seeds(arch, range(seeds), device)
     pack = SeedPack(models, generators)
     optimisers = [_foreach(torch.optim.Adam(m.parameters())) for m in models]
     adam = PackedAdam()

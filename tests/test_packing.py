@@ -18,7 +18,14 @@ from attrprior.conditions import Condition, TrainSettings
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.models import BatchNorm1d, Dropout, build_model
 from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors, predict
-from attrprior.packing import PackedAdam, SeedPack, SeedWeights, seed_generator, train_packed
+from attrprior.packing import (
+    PackedAdam,
+    SeedPack,
+    SeedWeights,
+    build_seeds,
+    seed_generator,
+    train_packed,
+)
 from attrprior.train import SeedRun, train_model
 
 LENGTH = 200
@@ -40,16 +47,6 @@ def planted_data(n=300, length=LENGTH, seed=0):
     motif = np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]].T
     x[y[:, 0] == 1, :, length // 2 - 5 : length // 2 + 5] = motif
     return (x[:200], y[:200]), (x[200:], y[200:])
-
-
-def build_seeds(architecture, seeds):
-    """Each seed's model built under torch.manual_seed(seed), and its dropout stream."""
-    models, generators = [], []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        models.append(build_model(**architecture))
-        generators.append(seed_generator(seed))
-    return models, generators
 
 
 def pre_batchnorm_biases(model):

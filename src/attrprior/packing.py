@@ -45,7 +45,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from attrprior.conditions import Condition, TrainSettings
-from attrprior.models import Dropout, fixed_batch_statistics
+from attrprior.models import Dropout, build_model, fixed_batch_statistics
 from attrprior.objectives import BinaryObjective, Objective, uses_prior
 from attrprior.train import SeedRun, epoch_means, train_model
 
@@ -66,6 +66,23 @@ def seed_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
     else:
         generator.manual_seed(seed)
     return generator
+
+
+def build_seeds(
+    architecture: dict, seeds: Sequence[int], device: torch.device | str = "cpu"
+) -> tuple[list[nn.Module], list[torch.Generator]]:
+    """The models of ``seeds``, each built under ``torch.manual_seed(seed)`` (as one seed's
+    training job builds it) and moved to ``device``, and their dropout streams
+    (:func:`seed_generator`, drawn right after each build).
+
+    ``architecture`` holds :func:`attrprior.models.build_model`'s keyword arguments.
+    """
+    models, generators = [], []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        models.append(build_model(**architecture).to(device))
+        generators.append(seed_generator(seed, device))
+    return models, generators
 
 
 class SeedPack:
