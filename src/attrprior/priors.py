@@ -339,8 +339,9 @@ def prior_loss(name: str, attr: torch.Tensor, is_positive: torch.Tensor, **param
 
     Callers select positives only for the attribution priors (Tseng et al.: negative
     examples do not enter the loss) and every example for the angle prior. When the
-    batch has no positive example the loss is 0, still on `attr`'s device and in its
-    graph.
+    batch has no positive example the loss is 0, on `attr`'s device (in its graph for one
+    batch; a constant for a pack's seed, so that non-finite attributions of a seed without
+    positives still give an exact 0).
 
     With a leading seed axis (the S seeds of a pack, :mod:`attrprior.packing`), one loss per
     seed comes from one call of the prior on the positives of all seeds.
