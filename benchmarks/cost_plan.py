@@ -295,11 +295,10 @@ def time_steps(
         return alone_s, None
     models, generators = build_seeds(architecture, range(pack), device)
     seed_pack = SeedPack(models, generators)
-    optimisers = [torch.optim.Adam(m.parameters()) for m in models]
-    adam = PackedAdam()
+    adam = PackedAdam(seed_pack, [torch.optim.Adam(m.parameters()) for m in models])
 
     def packed():
-        train_pack_step(objective, seed_pack, [batch] * pack, [condition] * pack, optimisers, adam)
+        train_pack_step(objective, seed_pack, [batch] * pack, [condition] * pack, adam)
 
     return alone_s, _seconds(packed, steps, device) / pack
 

@@ -233,8 +233,8 @@ def make_steps(
     models, generators = build_seeds(arch, range(seeds), device)
     pack = SeedPack(models, generators)
     optimisers = [_foreach(torch.optim.Adam(m.parameters())) for m in models]
-    adam = PackedAdam()
-    step_args = (objective, pack, [batch] * seeds, [condition] * seeds, optimisers, adam)
+    adam = PackedAdam(pack, optimisers)
+    step_args = (objective, pack, [batch] * seeds, [condition] * seeds, adam)
     return alone, partial(train_pack_step, *step_args)
 
 

@@ -17,7 +17,13 @@ from attrprior.attribution import profile_input_attributions, saliency
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.genomics.sampling import ProfileBatches
 from attrprior.models import BatchNorm1d, Dropout, build_model
-from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors, predict
+from attrprior.objectives import (
+    BinaryObjective,
+    ProfileObjective,
+    ProfileTensors,
+    predict,
+    reverse_complement_batch,
+)
 from attrprior.packing import (
     PackedAdam,
     SeedPack,
@@ -81,12 +87,18 @@ def test_dropout_given_torch_mask_equals_torch_dropout():
     [SHALLOW_EXP, {"architecture": "tseng_binary", "length": 300, "n_tasks": 2, "dropout": 0.2}],
 )
 def test_pack_forward_equals_each_model_in_training_mode(architecture):
-    """Same outputs, dropout masks and BatchNorm statistics as each model's own forward."""
+    """Same outputs, dropout masks and BatchNorm statistics as each model's own forward;
+    the models get the statistics at ``store``."""
     seeds = [0, 1, 2]
     models, generators = build_seeds(architecture, seeds)
     alone = [build_seeds(architecture, [seed])[0][0] for seed in seeds]
     x = torch.rand(3, 8, 4, architecture["length"])
-    out = SeedPack(models, generators)(x)
+    pack = SeedPack(models, generators)
+    out = pack(x)
+    for model, untouched in zip(models, alone, strict=True):
+        for (name, buffer), own in zip(model.named_buffers(), untouched.buffers(), strict=True):
+            assert torch.equal(buffer, own), name  # not yet stored
+    pack.store()
     for s, (seed, model) in enumerate(zip(seeds, alone, strict=True)):
         torch.manual_seed(seed)
         build_model(**architecture)  # the global stream where the seed alone starts
@@ -275,33 +287,45 @@ def test_packed_seeds_may_differ_in_weight_only():
 
 
 def test_packed_adam_takes_each_seeds_own_step_bitwise():
-    """Three seeds, one of them on a cut learning rate: three steps of :class:`PackedAdam`
-    leave weights and optimiser states equal, bit for bit, to each optimiser's own steps."""
+    """Four seeds, the second on a cut learning rate: three steps of :class:`PackedAdam` on
+    the pack's stacked parameters, then ``store``, leave weights and optimiser states equal,
+    bit for bit, to each optimiser's own steps on the same gradients."""
     architecture = {"architecture": "cnn_shallow", "length": 100, "n_tasks": 1}
     x = torch.rand(8, 4, 100)
+    seeds = [0, 1, 2, 3]
 
     def build():
-        models, _ = build_seeds(architecture, [0, 1, 2])
+        models, generators = build_seeds(architecture, seeds)
         for model in models:
             model.eval()  # no dropout: the gradients depend on the weights only
         optimisers = [torch.optim.Adam(m.parameters(), lr=1e-3) for m in models]
         optimisers[1].param_groups[0]["lr"] = 1e-4
-        return models, optimisers
+        return models, generators, optimisers
 
     def backward(models, step):
         for seed, model in enumerate(models):
             model.zero_grad(set_to_none=True)
             (model(x).sum() * (seed + step + 1)).backward()
 
-    own_models, own_optimisers = build()
-    models, optimisers = build()
-    adam = PackedAdam()
+    own_models, _, own_optimisers = build()
+    models, generators, optimisers = build()
+    pack = SeedPack(models, generators)
+    adam = PackedAdam(pack, optimisers)
+    # Runs of equal rates: seed 0, seed 1 (cut), seeds 2 and 3 together.
+    assert [len(group["params"][0]) for group in adam.adam.param_groups] == [1, 1, 2]
     for step in range(3):
-        backward(own_models, step)
+        backward(own_models, step)  # the same gradients, given to the pack's parameters
+        adam.zero_grad()
+        for name, stacked in pack.parameters.items():
+            stacked.grad = torch.stack([dict(m.named_parameters())[name].grad for m in own_models])
         for optimiser in own_optimisers:
             optimiser.step()
-        backward(models, step)
-        adam.step(optimisers)
+        adam.step()
+        for s, own_model in enumerate(own_models):  # own_models now step ahead: compare first
+            for name, own_value in own_model.named_parameters():
+                assert torch.equal(pack.parameters[name][s], own_value), (step, s, name)
+    pack.store()
+    adam.store()
     for own_model, model in zip(own_models, models, strict=True):
         for (name, own_value), value in zip(
             own_model.state_dict().items(), model.state_dict().values(), strict=True
@@ -311,9 +335,27 @@ def test_packed_adam_takes_each_seeds_own_step_bitwise():
         own_state, state = own.state_dict(), packed.state_dict()
         assert own_state["param_groups"] == state["param_groups"]
         for index, values in own_state["state"].items():
+            assert list(state["state"][index]) == list(values)
             for key, value in values.items():
                 assert torch.equal(state["state"][index][key], value), (index, key)
-    assert len(adam._combined) == 2  # seeds 0 and 2 together, seed 1 on its own rate
+                assert state["state"][index][key].untyped_storage().nbytes() == (
+                    value.untyped_storage().nbytes()
+                ), "a stored state must not be a view of the stacked state"
+    # A new pack picks the stored state up: a fourth step, again bitwise.
+    pack = SeedPack(models, generators)
+    adam = PackedAdam(pack, optimisers)
+    backward(own_models, 3)
+    for name, stacked in pack.parameters.items():
+        stacked.grad = torch.stack([dict(m.named_parameters())[name].grad for m in own_models])
+    for optimiser in own_optimisers:
+        optimiser.step()
+    adam.step()
+    pack.store()
+    for own_model, model in zip(own_models, models, strict=True):
+        for (name, own_value), value in zip(
+            own_model.state_dict().items(), model.state_dict().values(), strict=True
+        ):
+            assert torch.equal(own_value, value), name
 
 
 def test_seed_weights_are_floats_when_shared_and_give_each_seeds_total_loss():
@@ -404,6 +446,29 @@ def test_packed_per_example_prior_gradient_equals_each_seed_alone():
         assert own[1] > 0
 
 
+def test_pack_losses_append_reverse_complements_as_one_seeds_epoch_does():
+    """``reverse_complement`` in ``pack_losses`` (appended after the copy, for all seeds at
+    once) gives bit for bit the losses of the seeds' batches with their reverse complements
+    appended one by one on the host, as :meth:`BinaryObjective.epoch` appends them."""
+    (x, y), _ = planted_data(n=232)
+    batches = [
+        (torch.as_tensor(x[16 * s : 16 * s + 16]), torch.as_tensor(y[16 * s : 16 * s + 16]))
+        for s in range(3)
+    ]
+    doubled = [reverse_complement_batch(*batch) for batch in batches]
+    objective = BinaryObjective()
+    losses = []
+    for these, appended in ((batches, True), (doubled, False)):
+        models, generators = build_seeds(SHALLOW_EXP, [0, 1, 2])
+        for model in models:
+            model.train()
+        pack = SeedPack(models, generators)
+        losses.append(objective.pack_losses(pack, these, [FOURIER] * 3, appended))
+    for on_device, on_host in zip(*losses, strict=True):
+        assert torch.equal(on_device, on_host)
+    assert (losses[0][1] > 0).all()
+
+
 def test_fixed_statistics_pass_needs_the_previous_call_of_its_shape_and_mode():
     architecture = {"architecture": "tseng_binary", "length": 300, "n_tasks": 1, "dropout": 0.2}
     models, generators = build_seeds(architecture, [0, 1])
@@ -429,9 +494,9 @@ PACKED_STEPS = []
 class CountingProfileObjective(ProfileObjective):
     """The profile objective, counting its packed steps."""
 
-    def pack_losses(self, pack, batches, conditions):
+    def pack_losses(self, pack, batches, conditions, reverse_complement=False):
         PACKED_STEPS.append(len(batches))
-        return super().pack_losses(pack, batches, conditions)
+        return super().pack_losses(pack, batches, conditions, reverse_complement)
 
 
 def test_profile_seeds_packed_match_each_seed_trained_alone(examples):

@@ -283,7 +283,7 @@ class KooCNN(nn.Module):
         """Keras-style L2 penalty: weight × Σ w² over conv and hidden dense kernels.
 
         Of this model's own kernels (a scalar), or, given a pack's stacked ``parameters``
-        (each ``(S, ...)``, :meth:`attrprior.packing.SeedPack.stacked_parameters`), of each
+        (each ``(S, ...)``, :attr:`attrprior.packing.SeedPack.parameters`), of each
         of the S seeds: ``(S,)``.
         """
         kernels = {

@@ -135,7 +135,7 @@ def packed_binary_losses(
     """
     correctness = LOSSES[loss](logits, y)
     model = pack.models[0]
-    parameters = pack.stacked_parameters() if hasattr(model, "kernel_l2") else None
+    parameters = pack.parameters if hasattr(model, "kernel_l2") else None
     if parameters is not None:
         correctness = correctness + model.kernel_l2(parameters)
     prior, l2 = _packed_prior_and_l2(
@@ -173,7 +173,7 @@ def _packed_prior_and_l2(
         prior = prior_loss(first.prior, attr, selected, **prior_params(first))
     with_l2 = [condition.l2_weight > 0 for condition in conditions]
     if any(with_l2):
-        parameters = pack.stacked_parameters() if parameters is None else parameters
+        parameters = pack.parameters if parameters is None else parameters
         l2 = l2_penalty(pack.models[0], parameters)
         if not all(with_l2):
             values = zip(l2, with_l2, strict=True)
@@ -209,12 +209,14 @@ def mean_auroc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def reverse_complement_batch(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Append the reverse complement of every sequence: ``(2N, 4, L)`` and ``(2N, T)``.
+    """Append the reverse complement of every sequence: ``x`` ``(..., N, 4, L)`` becomes
+    ``(..., 2N, 4, L)`` and ``y`` ``(..., N, T)`` becomes ``(..., 2N, T)`` (leading axes,
+    e.g. a pack's seeds, kept).
 
     With bases ordered A, C, G, T, flipping the base axis complements and flipping the
     position axis reverses.
     """
-    return torch.cat([x, torch.flip(x, dims=(1, 2))]), torch.cat([y, y])
+    return torch.cat([x, torch.flip(x, dims=(-2, -1))], dim=-3), torch.cat([y, y], dim=-2)
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np.ndarray]:
@@ -325,19 +327,24 @@ class BinaryObjective:
         pack: SeedPack,
         batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
         conditions: Sequence[Condition],
+        reverse_complement: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`losses` of S seeds in one batched pass: correctness, prior and L2, each
         ``(S,)``.
 
         ``pack`` is a :class:`attrprior.packing.SeedPack` of the S models, ``batches`` and
         ``conditions`` are each seed's. The batches may be on the host: they are stacked
-        there and sent to the pack's device in one copy. The input gradients of all seeds
+        there and sent to the pack's device in one copy, and with ``reverse_complement``
+        their reverse complements are appended there (:func:`reverse_complement_batch`), as
+        :meth:`epoch` appends them to one seed's batch. The input gradients of all seeds
         come from one backward pass of the summed logits: a seed's logits depend on its own
         inputs only. The losses of all seeds are computed together too (see
         :func:`packed_binary_losses`).
         """
         x = to_device(torch.stack([batch[0] for batch in batches]), pack.device)
         y = to_device(torch.stack([batch[1] for batch in batches]), pack.device)
+        if reverse_complement:
+            x, y = reverse_complement_batch(x, y)
         prior = [uses_prior(condition) for condition in conditions]
         attr = None
         if not any(prior):
@@ -397,21 +404,23 @@ class ProfileTensors(NamedTuple):
 
 
 def reverse_complement_profiles(batch: ProfileTensors) -> ProfileTensors:
-    """Append the reverse complement of every example: ``2B`` examples.
+    """Append the reverse complement of every example: ``2B`` examples (each field may have
+    leading axes before ``B``, e.g. a pack's seeds, which are kept).
 
     The sequence is complemented and reversed (flip bases and positions, bases ordered
     A, C, G, T); profiles and controls are reversed and their strands swapped (flip strands
     and positions; a single strand stays). A copy of a peak is a peak.
     """
 
-    def flip(a: torch.Tensor | None, dims: tuple[int, ...]) -> torch.Tensor | None:
-        return None if a is None else torch.cat([a, torch.flip(a, dims=dims)])
+    def flip(a: torch.Tensor | None, examples: int) -> torch.Tensor | None:
+        # The last two axes flipped: bases and positions, or strands and positions.
+        return None if a is None else torch.cat([a, torch.flip(a, dims=(-2, -1))], dim=examples)
 
     return ProfileTensors(
-        flip(batch.x, (1, 2)),
-        flip(batch.profiles, (2, 3)),
-        flip(batch.control, (2, 3)),
-        torch.cat([batch.is_peak, batch.is_peak]),
+        flip(batch.x, -3),
+        flip(batch.profiles, -4),
+        flip(batch.control, -4),
+        torch.cat([batch.is_peak, batch.is_peak], dim=-1),
     )
 
 
@@ -514,6 +523,7 @@ class ProfileObjective:
         pack: SeedPack,
         batches: Sequence[ProfileTensors],
         conditions: Sequence[Condition],
+        reverse_complement: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`losses` of S seeds in one batched forward pass: correctness, prior and L2,
         each ``(S,)``.
@@ -523,14 +533,20 @@ class ProfileObjective:
         backward pass of the summed attribution targets: the profile model has no BatchNorm,
         so an example's outputs depend on its own input only. The losses are each seed's
         :meth:`output_losses`, computed for all seeds together. The batches may be on the
-        host: each field is stacked there and sent to the pack's device in one copy.
+        host: each field is stacked there and sent to the pack's device in one copy, and
+        with ``reverse_complement`` the reverse complements are appended there
+        (:func:`reverse_complement_profiles`), as :meth:`epoch` appends them to one seed's
+        batch.
         """
 
         def stacked(field: str) -> torch.Tensor | None:
             values = [getattr(batch, field) for batch in batches]
             return None if values[0] is None else to_device(torch.stack(values), pack.device)
 
-        x, control = stacked("x"), stacked("control")
+        batch = ProfileTensors(*(stacked(field) for field in ProfileTensors._fields))
+        if reverse_complement:
+            batch = reverse_complement_profiles(batch)
+        x, control = batch.x, batch.control
         prior = [uses_prior(condition) for condition in conditions]
         attr = None
         if any(prior):
@@ -543,12 +559,12 @@ class ProfileObjective:
             )
         else:
             logits, log_counts = pack(x, control)
-        correctness = profile_loss(logits, log_counts, stacked("profiles"), self.count_weight)
+        correctness = profile_loss(logits, log_counts, batch.profiles, self.count_weight)
         prior, l2 = _packed_prior_and_l2(
             pack,
             correctness,
             attr,
-            stacked("is_peak").bool(),
+            batch.is_peak.bool(),
             conditions,
             prior_params=self.prior_params,
         )

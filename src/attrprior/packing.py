@@ -2,15 +2,18 @@
 
 The seeds of a condition differ only in their random state, and the papers' models are
 small, so one model leaves a GPU mostly idle. :func:`train_packed` trains S seeds of one
-architecture in lockstep: each step stacks the S models' parameters and runs them as one
-model over a ``(S, N, 4, L)`` batch (:func:`torch.func.vmap` over
-:func:`torch.func.functional_call`, which turns the convolutions into grouped ones), computes
-the S seeds' losses together (``pack_losses``), and takes each seed's Adam step
-(:class:`PackedAdam`). On a GPU a small model's step costs its kernel launches rather than
-its arithmetic, so the operations of a step should not grow with S, and the host should not
-wait for the device: a packed step of 10 CNN-shallow seeds dispatches 1.8 times the
-operations of one seed's step, sends the seeds' batches in one copy per field, and reads a
-device value back only to select the positives of a prior (``benchmarks/step_dispatch.py``).
+architecture in lockstep. For an epoch the S models' parameters and buffers are held
+stacked (:class:`SeedPack`). Each step runs them as one model over a ``(S, N, 4, L)`` batch
+(:func:`torch.func.vmap` over :func:`torch.func.functional_call`, which turns the
+convolutions into grouped ones), computes the S seeds' losses together (``pack_losses``),
+and takes the seeds' Adam steps on the stacked parameters (:class:`PackedAdam`). At the end
+of the epoch the models and their optimisers get their own tensors back.
+
+On a GPU a small model's step costs its kernel launches rather than its arithmetic, so the
+operations of a step should not grow with S, and the host should not wait for the device:
+a packed step of 10 CNN-shallow seeds dispatches 1.5 times the operations of one seed's
+step, sends the seeds' batches in one copy per field, and reads a device value back only
+to select the positives of a prior (``benchmarks/step_dispatch.py``).
 
 Each seed keeps everything it has when trained alone by
 :func:`attrprior.train.train_model`: its initialisation, batch order (its own NumPy stream),
@@ -88,17 +91,27 @@ def build_seeds(
 class SeedPack:
     """S models of one architecture evaluated as one batched model.
 
+    The pack holds the models' parameters and buffers stacked, each ``(S, ...)``
+    (:attr:`parameters`, :attr:`buffers`): a training step computes with and updates these,
+    and :meth:`store` copies them back into the models. So a step stacks nothing, and its
+    gradients and optimiser step work on a few stacked tensors instead of S models' each.
+
     Parameters
     ----------
     models : sequence of nn.Module
-        Same architecture (same parameter and buffer names and shapes), on one device; not
-        moved after the pack is made (it keeps their tensors).
+        Same architecture (same parameter and buffer names and shapes), on one device.
     generators : sequence of torch.Generator
         Each model's dropout stream (:func:`seed_generator`).
 
     Attributes
     ----------
     models : list of nn.Module
+    parameters : dict of str to torch.Tensor
+        The models' parameters stacked by name, each ``(S, ...)``, leaves that collect the
+        gradients of every seed.
+    buffers : dict of str to torch.Tensor
+        The models' buffers stacked by name, each ``(S, ...)`` (BatchNorm's running
+        statistics, updated by the calls in training mode).
     device : torch.device
         The models' device.
 
@@ -106,11 +119,12 @@ class SeedPack:
     -----
     Calling the pack on ``x`` ``(S, N, ...)`` (and further inputs, each ``(S, N, ...)`` or
     None) returns the stacked outputs ``(S, N, ...)`` (a tuple of them for a model with
-    several outputs);
-    gradients reach each model's own parameters, and each model's BatchNorm running
-    statistics are updated as its own forward pass would update them. In training mode each
-    :class:`attrprior.models.Dropout` layer gets, per model, a mask drawn from that model's
-    generator in the order in which the model calls its dropout layers.
+    several outputs), computed with :attr:`parameters`; each seed's BatchNorm running
+    statistics in :attr:`buffers` are updated as its own forward pass would update them.
+    The models themselves change only at :meth:`store`. In training mode (the models' mode
+    when the pack is called) each :class:`attrprior.models.Dropout` layer gets, per model, a
+    mask drawn from that model's generator in the order in which the model calls its
+    dropout layers.
     """
 
     def __init__(self, models: Sequence[nn.Module], generators: Sequence[torch.Generator]):
@@ -118,28 +132,47 @@ class SeedPack:
             raise ValueError(f"{len(models)} models but {len(generators)} generators")
         self.models = list(models)
         self.generators = list(generators)
-        # Looked up once: walking the modules at every step costs more host time than a
-        # small model's step on a GPU. Training updates these tensors in place.
-        self._parameters = [dict(m.named_parameters()) for m in self.models]
-        self._buffers = [dict(m.named_buffers()) for m in self.models]
-        self.device = next(iter(self._parameters[0].values())).device
+        self._own_parameters = [dict(m.named_parameters()) for m in self.models]
+        self._own_buffers = [dict(m.named_buffers()) for m in self.models]
         shapes = [
             {name: tuple(t.shape) for name, t in [*params.items(), *buffers.items()]}
-            for params, buffers in zip(self._parameters, self._buffers, strict=True)
+            for params, buffers in zip(self._own_parameters, self._own_buffers, strict=True)
         ]
         if any(other != shapes[0] for other in shapes[1:]):
             raise ValueError("packed models must have the same architecture")
+        with torch.no_grad():
+            self.parameters = {
+                name: torch.stack([own[name] for own in self._own_parameters]).requires_grad_(
+                    parameter.requires_grad
+                )
+                for name, parameter in self._own_parameters[0].items()
+            }
+            self.buffers = {
+                name: torch.stack([own[name] for own in self._own_buffers])
+                for name in self._own_buffers[0]
+            }
+        self.device = next(iter(self.parameters.values())).device
         self._base = copy.deepcopy(self.models[0]).to("meta")
         self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
         self._last_masks: list[torch.Tensor] | None = None
         self._last_call: tuple[tuple[int, ...], bool] | None = None
 
-    def stacked_parameters(self) -> dict[str, torch.Tensor]:
-        """The models' parameters stacked by name, each ``(S, ...)``; gradients reach each
-        model's own parameters."""
-        own = self._parameters
-        return {name: torch.stack([p[name] for p in own]) for name in own[0]}
+    def store(self) -> None:
+        """Copy :attr:`parameters` and :attr:`buffers` into the models (one multi-tensor copy
+        per dtype)."""
+        by_dtype: dict[torch.dtype, tuple[list, list]] = {}
+        for stacked, own in (
+            (self.parameters, self._own_parameters),
+            (self.buffers, self._own_buffers),
+        ):
+            for name, values in stacked.items():
+                targets, sources = by_dtype.setdefault(values.dtype, ([], []))
+                targets += [model[name] for model in own]
+                sources += values.detach().unbind()
+        with torch.no_grad():
+            for targets, sources in by_dtype.values():
+                torch._foreach_copy_(targets, sources)
 
     def _dropout_calls(self, example_shape: tuple[int, ...]) -> list[tuple[Dropout, tuple]]:
         """The dropout layers in the order a forward pass calls them, with the shape of one
@@ -167,17 +200,15 @@ class SeedPack:
         """Per dropout call, the stacked masks ``(S, N, *shape)`` (empty when not training)."""
         if not training:
             return []
-        n = x.shape[1]
-        per_seed = [[] for _ in self.generators]
-        calls = self._dropout_calls(tuple(x.shape[2:]))
-        for seed_masks, generator in zip(per_seed, self.generators, strict=True):
-            for module, shape in calls:
-                if module.p == 0:
-                    seed_masks.append(torch.ones((n, *shape), device=x.device))
-                else:
-                    mask = torch.empty((n, *shape), device=x.device)
-                    seed_masks.append(mask.bernoulli_(1 - module.p, generator=generator))
-        return [torch.stack(masks) for masks in zip(*per_seed, strict=True)]
+        stacked = []
+        for module, shape in self._dropout_calls(tuple(x.shape[2:])):
+            masks = torch.ones((len(self.generators), x.shape[1], *shape), device=x.device)
+            stacked.append(masks)
+            if module.p == 0:
+                continue
+            for mask, generator in zip(masks, self.generators, strict=True):
+                mask.bernoulli_(1 - module.p, generator=generator)
+        return stacked
 
     def _one(self, params, buffers, x, masks, *args):
         calls = self._dropout_calls(tuple(x.shape[1:])) if masks else []
@@ -204,9 +235,6 @@ class SeedPack:
             raise ValueError(f"x has {x.shape[0]} seeds, the pack {len(self.models)} models")
         training = self.models[0].training
         self._base.train(training)
-        own_buffers = self._buffers
-        params = self.stacked_parameters()
-        buffers = {name: torch.stack([b[name] for b in own_buffers]) for name in own_buffers[0]}
         if not fixed_statistics:
             self._last_masks = self._masks(x, training)
             self._last_call = (tuple(x.shape), training)
@@ -223,20 +251,9 @@ class SeedPack:
             if fixed_statistics:
                 stack.enter_context(fixed_batch_statistics(self._base))
             in_dims = (0, 0, 0, 0, *(None if a is None else 0 for a in args))
-            out = vmap(self._one, in_dims=in_dims, randomness="error")(
-                params, buffers, x, self._last_masks, *args
+            return vmap(self._one, in_dims=in_dims, randomness="error")(
+                self.parameters, self.buffers, x, self._last_masks, *args
             )
-        if fixed_statistics or not buffers:  # nothing to copy back
-            return out
-        with torch.no_grad():  # one multi-tensor copy per dtype for all the models' buffers
-            by_dtype: dict[torch.dtype, tuple[list, list]] = {}
-            for name, stacked in buffers.items():
-                targets, values = by_dtype.setdefault(stacked.dtype, ([], []))
-                targets += [own[name] for own in own_buffers]
-                values += stacked.unbind()
-            for targets, values in by_dtype.values():
-                torch._foreach_copy_(targets, values)
-        return out
 
 
 def train_packed(
@@ -307,7 +324,6 @@ def train_packed(
             )
         return results
     _check_conditions(conditions)
-    adam = PackedAdam()
     runs = [
         SeedRun(model, condition, settings, seed, device, objective, resume, key, generator)
         for model, condition, seed, resume, key, generator in zip(
@@ -322,22 +338,33 @@ def train_packed(
                 break
             continue
         start = time.perf_counter()
+        # Seeds of equal learning rates next to one another: one Adam group for each rate.
+        active.sort(key=lambda i: -runs[i].optimiser.param_groups[0]["lr"])
         pack = SeedPack([runs[i].model for i in active], [runs[i].generator for i in active])
         for i in active:
             runs[i].model.train()
         conditions_now = [runs[i].condition for i in active]
-        optimisers = [runs[i].optimiser for i in active]
+        adam = PackedAdam(pack, [runs[i].optimiser for i in active])
         weights = SeedWeights.of(conditions_now, device)
         # Summed on the device, in float64 as train_model sums: no wait for it at each step.
         sums, n_batches = torch.zeros((len(active), 3), dtype=torch.float64, device=device), 0
-        # Batches stay on the host until pack_losses stacks them: one copy per step.
+        # Batches stay on the host until pack_losses stacks them (one copy per step and
+        # field) and appends their reverse complements on the device (half the bytes).
         host = torch.device("cpu")
-        epochs = [runs[i].batches(train[i], host) for i in active]
+        epochs = [runs[i].batches(train[i], host, reverse_complement=False) for i in active]
         for batches in zip(*epochs, strict=True):
             sums += train_pack_step(
-                objective, pack, batches, conditions_now, optimisers, adam, weights
+                objective,
+                pack,
+                batches,
+                conditions_now,
+                adam,
+                weights,
+                settings.reverse_complement,
             )
             n_batches += 1
+        pack.store()
+        adam.store()
         sums = sums.cpu().numpy()
         seconds = (time.perf_counter() - start) / len(active)
         for row, i in enumerate(active):
@@ -350,9 +377,9 @@ def train_pack_step(
     pack: SeedPack,
     batches: Sequence,
     conditions: Sequence[Condition],
-    optimisers: Sequence[torch.optim.Adam],
     adam: PackedAdam,
     weights: SeedWeights | None = None,
+    reverse_complement: bool = False,
 ) -> torch.Tensor:
     """One training step of each seed of ``pack`` on its batch: what
     :meth:`attrprior.train.SeedRun.train_step` does for one seed.
@@ -367,24 +394,24 @@ def train_pack_step(
         Each seed's batch, on the host or on the pack's device.
     conditions : sequence of Condition
         Each seed's.
-    optimisers : sequence of torch.optim.Adam
-        Each seed's, stepped together by ``adam``.
     adam : PackedAdam
+        The seeds' optimisers, on ``pack``'s parameters.
     weights : SeedWeights, optional
         The conditions' weights (made once per epoch by :func:`train_packed`); made here when
         not given.
+    reverse_complement : bool
+        Append the batches' reverse complements (after their copy to the device).
 
     Returns
     -------
     torch.Tensor, shape=(S, 3), float64
         Each seed's correctness, prior and L2 losses, detached, on the device.
     """
-    losses = objective.pack_losses(pack, batches, conditions)
+    losses = objective.pack_losses(pack, batches, conditions, reverse_complement)
     weights = SeedWeights.of(conditions, pack.device) if weights is None else weights
-    for optimiser in optimisers:
-        optimiser.zero_grad()
+    adam.zero_grad()
     weights.total_loss(losses).sum().backward()
-    adam.step(optimisers)
+    adam.step()
     return torch.stack(losses, dim=1).detach().double()
 
 
@@ -428,40 +455,100 @@ class SeedWeights:
 
 
 class PackedAdam:
-    """The Adam steps of a pack's seeds, taken together.
+    """The Adam steps of a pack's seeds, taken on the pack's stacked parameters.
 
     Each seed keeps its own :class:`torch.optim.Adam`: its state, learning rate and schedule,
-    what a resumed run loads and saves. :meth:`step` updates the seeds whose hyperparameters
-    are equal (all of them, until a schedule cuts one seed's rate) with one Adam over all
-    their parameters that works on the seeds' own state. Adam updates each parameter from
-    its own gradient and state only (the step count included), so this is each seed's own
-    step; on a GPU its multi-tensor operations launch a few kernels for all seeds' tensors
-    together instead of a few per seed. One combined Adam is kept per set of seeds and
-    hyperparameters met (a cut learning rate or a seed stopping early makes a new one).
+    what a resumed run loads and saves. While the pack trains, one Adam steps the pack's
+    stacked parameters (:attr:`SeedPack.parameters`) with the seeds' state stacked the same
+    way; :meth:`store` gives each seed's optimiser its state back. A run of consecutive
+    seeds with equal hyperparameters and step counts (all seeds, until a schedule cuts one
+    seed's rate) is one parameter group, so a step works on a few stacked tensors per run
+    rather than on each seed's tensors; :func:`train_packed` orders the seeds so that equal
+    ones are consecutive. Adam updates each number from its own gradient and state (and the
+    step count), so this is bit for bit each seed's own step (``tests/test_packing.py``).
+
+    Parameters
+    ----------
+    pack : SeedPack
+    optimisers : sequence of torch.optim.Adam
+        Each seed's, in the pack's order, each with one parameter group over its model's
+        parameters (in ``named_parameters`` order).
     """
 
-    def __init__(self) -> None:
-        self._combined: dict[tuple, tuple[list[torch.optim.Adam], torch.optim.Adam]] = {}
+    def __init__(self, pack: SeedPack, optimisers: Sequence[torch.optim.Adam]) -> None:
+        if len(optimisers) != len(pack.models):
+            raise ValueError(f"{len(optimisers)} optimisers for a pack of {len(pack.models)}")
+        self.pack = pack
+        self.optimisers = list(optimisers)
+        # (first seed, last seed + 1, parameter name, view of the stacked parameter)
+        self._views: list[tuple[int, int, str, torch.Tensor]] = []
+        groups = []
+        for start, stop, settings in self._runs():
+            views = []
+            for name, stacked in pack.parameters.items():
+                view = stacked.detach()[start:stop]  # a leaf sharing the pack's storage
+                views.append(view)
+                self._views.append((start, stop, name, view))
+            groups.append({"params": views, **settings})
+        self.adam = torch.optim.Adam(groups)
+        for start, stop, name, view in self._views:
+            states = [self._state(seed, name) for seed in range(start, stop)]
+            if states[0]:  # the runs are made so that all or none of a run's seeds have one
+                self.adam.state[view] = {
+                    key: value.clone() if key == "step" else torch.stack([s[key] for s in states])
+                    for key, value in states[0].items()
+                }
 
-    def step(self, optimisers: Sequence[torch.optim.Adam]) -> None:
-        """One step of each optimiser (each with one parameter group)."""
-        groups: dict[tuple, list[torch.optim.Adam]] = {}
-        for optimiser in optimisers:
+    def _state(self, seed: int, name: str) -> dict[str, torch.Tensor]:
+        optimiser = self.optimisers[seed]
+        return optimiser.state.get(self.pack._own_parameters[seed][name], {})
+
+    def _runs(self) -> list[tuple[int, int, dict]]:
+        """Maximal runs of consecutive seeds with equal hyperparameters and step counts:
+        ``(start, stop, hyperparameters)``."""
+        keys = []
+        for seed, optimiser in enumerate(self.optimisers):
             (group,) = optimiser.param_groups
             settings = tuple(sorted((k, v) for k, v in group.items() if k != "params"))
-            groups.setdefault(settings, []).append(optimiser)
-        for settings, members in groups.items():
-            key = (settings, tuple(id(member) for member in members))
-            if key not in self._combined:
-                parameters = [p for member in members for p in member.param_groups[0]["params"]]
-                adam = torch.optim.Adam([{"params": parameters, **dict(settings)}])
-                # The members are kept with it: while they live, no other object has their id.
-                self._combined[key] = (list(members), adam)
-            combined = self._combined[key][1]
-            for member in members:  # linked each step: loading a state replaces these dicts
-                for parameter in member.param_groups[0]["params"]:
-                    combined.state[parameter] = member.state[parameter]
-            combined.step()
+            # Read on the host: the step counts of a non-capturable Adam live there.
+            steps = tuple(
+                float(state["step"]) if state else None
+                for state in (self._state(seed, name) for name in self.pack.parameters)
+            )
+            keys.append((settings, steps))
+        runs = []
+        for seed, key in enumerate(keys):
+            if runs and keys[runs[-1][0]] == key:
+                runs[-1][1] = seed + 1
+            else:
+                runs.append([seed, seed + 1])
+        return [(start, stop, dict(keys[start][0])) for start, stop in runs]
+
+    def zero_grad(self) -> None:
+        """Drop the gradients of the pack's parameters."""
+        for stacked in self.pack.parameters.values():
+            stacked.grad = None
+
+    def step(self) -> None:
+        """One Adam step of every seed, from the gradients of the pack's parameters."""
+        parameters = self.pack.parameters
+        for start, stop, name, view in self._views:
+            grad = parameters[name].grad
+            view.grad = None if grad is None else grad[start:stop]
+        self.adam.step()
+
+    def store(self) -> None:
+        """Give each seed's optimiser its state (copies, not views of the stacked state)."""
+        for start, stop, name, view in self._views:
+            state = self.adam.state.get(view)
+            if not state:
+                continue
+            for seed in range(start, stop):
+                own = self.pack._own_parameters[seed][name]
+                self.optimisers[seed].state[own] = {
+                    key: value.clone() if key == "step" else value[seed - start].clone()
+                    for key, value in state.items()
+                }
 
 
 def _check_conditions(conditions: Sequence[Condition]) -> None:

@@ -276,7 +276,7 @@ def l2_penalty(
         The model.
     parameters: mapping of str to torch.Tensor, optional
         A pack's stacked parameters, each ``(S, ...)``
-        (:meth:`attrprior.packing.SeedPack.stacked_parameters`): then the penalty of each of
+        (:attr:`attrprior.packing.SeedPack.parameters`): then the penalty of each of
         the S seeds.
 
     Returns

@@ -218,15 +218,23 @@ class SeedRun:
         self.next_epoch = saved["epoch"] + 1
         log.info("resumed from epoch %d (%s)", saved["epoch"], self.resume)
 
-    def batches(self, train, device: torch.device | None = None) -> Iterator:
+    def batches(
+        self,
+        train,
+        device: torch.device | None = None,
+        reverse_complement: bool | None = None,
+    ) -> Iterator:
         """The next epoch's training batches (see :meth:`Objective.epoch`), on ``device``
-        (default: the training device)."""
+        (default: the training device), with their reverse complements appended if
+        ``reverse_complement`` (default: the settings')."""
+        if reverse_complement is None:
+            reverse_complement = self.settings.reverse_complement
         return self.objective.epoch(
             train,
             self.settings.batch_size,
             self.rng,
             self.device if device is None else device,
-            self.settings.reverse_complement,
+            reverse_complement,
         )
 
     def total_loss(self, losses: Sequence[torch.Tensor]) -> torch.Tensor:
