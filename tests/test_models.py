@@ -182,3 +182,21 @@ def test_batchnorm_matches_torch_to_second_order(shape, settings):
     x = torch.randn(*shape, dtype=torch.float64)
     torch.testing.assert_close(ours(x), reference(x))
     assert ours.state_dict().keys() == reference.state_dict().keys()
+
+
+def test_batchnorm_statistics_sink_takes_the_update_instead_of_the_running_statistics():
+    """With a sink, training mode hands over the batch mean and unbiased variance that the
+    running statistics would have moved towards, and leaves them (and the output) as is."""
+    torch.manual_seed(0)
+    layer, reference = BatchNorm1d(3), nn.BatchNorm1d(3)
+    x = torch.randn(5, 3, 7)
+    sink = []
+    layer.statistics_sink = sink
+    torch.testing.assert_close(layer(x), reference(x))
+    assert torch.equal(layer.running_mean, torch.zeros(3)) and layer.num_batches_tracked == 0
+    ((owner, mean, variance),) = sink
+    assert owner is layer
+    torch.testing.assert_close(mean, x.mean(dim=(0, 2)))
+    torch.testing.assert_close(variance, x.transpose(0, 1).flatten(1).var(dim=1))  # n - 1
+    torch.testing.assert_close(torch.zeros(3).lerp(mean, 0.1), reference.running_mean)
+    torch.testing.assert_close(torch.ones(3).lerp(variance, 0.1), reference.running_var)

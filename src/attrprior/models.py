@@ -65,10 +65,17 @@ class BatchNorm1d(nn.BatchNorm1d):
     gradient flows through the mean and variance, so an example's output depends on its own
     input only, and the running statistics are left alone.
 
+    With :attr:`statistics_sink` set to a list, training mode appends ``(layer, batch mean,
+    unbiased batch variance)`` (each ``(C,)``, detached) to it instead of updating the
+    running statistics, for the caller to apply
+    (:class:`attrprior.packing.SeedPack` applies those of all seeds at once: an in-place
+    update under :func:`torch.func.vmap` would run seed by seed).
+
     Inputs are ``(N, C)`` or ``(N, C, L)``.
     """
 
     fixed_statistics: bool = False
+    statistics_sink: list | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training:
@@ -85,9 +92,13 @@ class BatchNorm1d(nn.BatchNorm1d):
         var, mean = torch.var_mean(x, self._reduced_dims(x), correction=0, keepdim=True)
         with torch.no_grad():
             n = x.numel() // x.shape[1]
-            self.running_mean.lerp_(mean.flatten(), self.momentum)
-            self.running_var.lerp_(var.flatten() * (n / max(n - 1, 1)), self.momentum)
-            self.num_batches_tracked.add_(1)
+            unbiased = var.flatten() * (n / max(n - 1, 1))
+            if self.statistics_sink is not None:
+                self.statistics_sink.append((self, mean.flatten(), unbiased))
+            else:
+                self.running_mean.lerp_(mean.flatten(), self.momentum)
+                self.running_var.lerp_(unbiased, self.momentum)
+                self.num_batches_tracked.add_(1)
         return self._normalise(x, mean, var)
 
     @staticmethod

@@ -37,7 +37,6 @@ import copy
 import logging
 import os
 import time
-import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from attrprior.conditions import Condition, TrainSettings
-from attrprior.models import Dropout, build_model, fixed_batch_statistics
+from attrprior.models import BatchNorm1d, Dropout, build_model, fixed_batch_statistics
 from attrprior.objectives import BinaryObjective, Objective, uses_prior
 from attrprior.train import SeedRun, epoch_means, train_model
 
@@ -154,6 +153,10 @@ class SeedPack:
         self.device = next(iter(self.parameters.values())).device
         self._base = copy.deepcopy(self.models[0]).to("meta")
         self._dropouts = [m for m in self._base.modules() if isinstance(m, Dropout)]
+        self._batchnorms = {
+            m: name for name, m in self._base.named_modules() if isinstance(m, BatchNorm1d)
+        }
+        self._statistics_layers: list[BatchNorm1d] = []
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
         self._last_masks: list[torch.Tensor] | None = None
         self._last_call: tuple[tuple[int, ...], bool] | None = None
@@ -211,14 +214,44 @@ class SeedPack:
         return stacked
 
     def _one(self, params, buffers, x, masks, *args):
+        """One seed's forward pass (run under ``vmap``): its outputs, and the batch means and
+        unbiased variances of its BatchNorm layers, in call order."""
         calls = self._dropout_calls(tuple(x.shape[1:])) if masks else []
         for (module, _), mask in zip(calls, masks, strict=True):
             module.mask = mask
+        sink: list = []
+        for layer in self._batchnorms:
+            layer.statistics_sink = sink
         try:
-            return functional_call(self._base, (params, buffers), (x, *args))
+            out = functional_call(self._base, (params, buffers), (x, *args))
         finally:
             for module, _ in calls:
                 module.mask = None
+            for layer in self._batchnorms:
+                layer.statistics_sink = None
+        self._statistics_layers = [layer for layer, _, _ in sink]
+        return out, [mean for _, mean, _ in sink], [variance for _, _, variance in sink]
+
+    def _update_running_statistics(
+        self, means: list[torch.Tensor], variances: list[torch.Tensor]
+    ) -> None:
+        """Update :attr:`buffers` from the seeds' batch statistics (each ``(S, C)``, in the
+        order of :attr:`_statistics_layers`) as each seed's own layers would: one
+        multi-tensor update for all layers and seeds (per momentum)."""
+        layers = self._statistics_layers
+        if len(set(layers)) != len(layers):
+            raise ValueError("a pack cannot update a BatchNorm layer called twice in one pass")
+        by_momentum: dict[float, tuple[list, list, list]] = {}
+        for layer, mean, variance in zip(layers, means, variances, strict=True):
+            name = self._batchnorms[layer]
+            targets, values, counters = by_momentum.setdefault(layer.momentum, ([], [], []))
+            targets += [self.buffers[f"{name}.running_mean"], self.buffers[f"{name}.running_var"]]
+            values += [mean, variance]
+            counters.append(self.buffers[f"{name}.num_batches_tracked"])
+        with torch.no_grad():
+            for momentum, (targets, values, counters) in by_momentum.items():
+                torch._foreach_lerp_(targets, values, momentum)
+                torch._foreach_add_(counters, 1)
 
     def __call__(
         self, x: torch.Tensor, *args: torch.Tensor | None, fixed_statistics: bool = False
@@ -244,16 +277,15 @@ class SeedPack:
                 f"have the same input shape and mode: got {(tuple(x.shape), training)}, "
                 f"previous {self._last_call}"
             )
-        with warnings.catch_warnings(), ExitStack() as stack:
-            # BatchNorm's running-statistics update (lerp_) has no batching rule yet and
-            # falls back to a loop over the seeds: correct, a little slower.
-            warnings.filterwarnings("ignore", message=".*batching rule.*")
+        with ExitStack() as stack:
             if fixed_statistics:
                 stack.enter_context(fixed_batch_statistics(self._base))
             in_dims = (0, 0, 0, 0, *(None if a is None else 0 for a in args))
-            return vmap(self._one, in_dims=in_dims, randomness="error")(
+            out, means, variances = vmap(self._one, in_dims=in_dims, randomness="error")(
                 self.parameters, self.buffers, x, self._last_masks, *args
             )
+        self._update_running_statistics(means, variances)
+        return out
 
 
 def train_packed(
