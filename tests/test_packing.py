@@ -1,6 +1,7 @@
 """Packed seeds (attrprior.packing): S seeds trained as one batched model behave as each seed
 trained alone, to float tolerance."""
 
+import copy
 import importlib.util
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from attrprior.objectives import (
     ProfileTensors,
     predict,
     reverse_complement_batch,
+    reverse_complement_profiles,
 )
 from attrprior.packing import (
     PackedAdam,
@@ -286,76 +288,95 @@ def test_packed_seeds_may_differ_in_weight_only():
             )
 
 
-def test_packed_adam_takes_each_seeds_own_step_bitwise():
-    """Four seeds, the second on a cut learning rate: three steps of :class:`PackedAdam` on
-    the pack's stacked parameters, then ``store``, leave weights and optimiser states equal,
-    bit for bit, to each optimiser's own steps on the same gradients."""
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"foreach": True}, {"amsgrad": True, "weight_decay": 0.01}, {"maximize": True}],
+    ids=["default", "foreach", "amsgrad_decay", "maximize"],
+)
+def test_packed_adam_takes_each_seeds_own_step_bitwise(options):
+    """Four seeds over three "epochs", each with a new pack and PackedAdam, as
+    :func:`train_packed` makes them: weights and optimiser states stay equal, bit for bit,
+    to each optimiser's own steps on the same gradients. Before the first, seed 3 steps
+    alone (so a seed with state joins seeds without); before the second, seed 1's rate is
+    cut; before the third, seed 2 leaves."""
     architecture = {"architecture": "cnn_shallow", "length": 100, "n_tasks": 1}
     x = torch.rand(8, 4, 100)
-    seeds = [0, 1, 2, 3]
+    count = [0]
 
     def build():
-        models, generators = build_seeds(architecture, seeds)
+        models, generators = build_seeds(architecture, [0, 1, 2, 3])
         for model in models:
             model.eval()  # no dropout: the gradients depend on the weights only
-        optimisers = [torch.optim.Adam(m.parameters(), lr=1e-3) for m in models]
-        optimisers[1].param_groups[0]["lr"] = 1e-4
+        optimisers = [torch.optim.Adam(m.parameters(), lr=1e-3, **options) for m in models]
         return models, generators, optimisers
-
-    def backward(models, step):
-        for seed, model in enumerate(models):
-            model.zero_grad(set_to_none=True)
-            (model(x).sum() * (seed + step + 1)).backward()
 
     own_models, _, own_optimisers = build()
     models, generators, optimisers = build()
-    pack = SeedPack(models, generators)
-    adam = PackedAdam(pack, optimisers)
-    # Runs of equal rates: seed 0, seed 1 (cut), seeds 2 and 3 together.
-    assert [len(group["params"][0]) for group in adam.adam.param_groups] == [1, 1, 2]
-    for step in range(3):
-        backward(own_models, step)  # the same gradients, given to the pack's parameters
-        adam.zero_grad()
-        for name, stacked in pack.parameters.items():
-            stacked.grad = torch.stack([dict(m.named_parameters())[name].grad for m in own_models])
-        for optimiser in own_optimisers:
-            optimiser.step()
-        adam.step()
-        for s, own_model in enumerate(own_models):  # own_models now step ahead: compare first
-            for name, own_value in own_model.named_parameters():
-                assert torch.equal(pack.parameters[name][s], own_value), (step, s, name)
-    pack.store()
-    adam.store()
-    for own_model, model in zip(own_models, models, strict=True):
-        for (name, own_value), value in zip(
-            own_model.state_dict().items(), model.state_dict().values(), strict=True
-        ):
-            assert torch.equal(own_value, value), name
-    for own, packed in zip(own_optimisers, optimisers, strict=True):
-        own_state, state = own.state_dict(), packed.state_dict()
-        assert own_state["param_groups"] == state["param_groups"]
-        for index, values in own_state["state"].items():
-            assert list(state["state"][index]) == list(values)
-            for key, value in values.items():
-                assert torch.equal(state["state"][index][key], value), (index, key)
-                assert state["state"][index][key].untyped_storage().nbytes() == (
-                    value.untyped_storage().nbytes()
-                ), "a stored state must not be a view of the stacked state"
-    # A new pack picks the stored state up: a fourth step, again bitwise.
-    pack = SeedPack(models, generators)
-    adam = PackedAdam(pack, optimisers)
-    backward(own_models, 3)
-    for name, stacked in pack.parameters.items():
-        stacked.grad = torch.stack([dict(m.named_parameters())[name].grad for m in own_models])
-    for optimiser in own_optimisers:
-        optimiser.step()
-    adam.step()
-    pack.store()
-    for own_model, model in zip(own_models, models, strict=True):
-        for (name, own_value), value in zip(
-            own_model.state_dict().items(), model.state_dict().values(), strict=True
-        ):
-            assert torch.equal(own_value, value), name
+
+    def gradients(seeds):
+        """Each seed's gradients at its own model's weights (equal to the pack's)."""
+        count[0] += 1
+        for seed in seeds:
+            own_models[seed].zero_grad(set_to_none=True)
+            (own_models[seed](x).sum() * (seed + count[0])).backward()
+        return [dict(own_models[seed].named_parameters()) for seed in seeds]
+
+    def assert_equal(label):
+        for seed, (own_model, model) in enumerate(zip(own_models, models, strict=True)):
+            for (name, own_value), value in zip(
+                own_model.state_dict().items(), model.state_dict().values(), strict=True
+            ):
+                assert torch.equal(own_value, value), (label, seed, name)
+        for own, packed in zip(own_optimisers, optimisers, strict=True):
+            own_state, state = own.state_dict(), packed.state_dict()
+            assert own_state["param_groups"] == state["param_groups"], label
+            for index, values in own_state["state"].items():
+                assert list(state["state"][index]) == list(values), label
+                for key, value in values.items():
+                    stored = state["state"][index][key]
+                    assert torch.equal(stored, value), (label, index, key)
+                    assert stored.untyped_storage().nbytes() == value.untyped_storage().nbytes()
+
+    own_parameters = gradients([3])[0]
+    for name, parameter in models[3].named_parameters():
+        parameter.grad = own_parameters[name].grad.clone()
+    own_optimisers[3].step()
+    optimisers[3].step()
+    for label, seeds, steps, runs in [
+        ("first", [0, 1, 2, 3], 2, [3, 1]),
+        ("second", [0, 1, 2, 3], 2, [1, 1, 1, 1]),
+        ("third", [0, 1, 3], 1, [1, 1, 1]),
+    ]:
+        if label == "second":
+            for optimiser in (own_optimisers[1], optimisers[1]):
+                optimiser.param_groups[0]["lr"] = 1e-4
+        pack = SeedPack([models[s] for s in seeds], [generators[s] for s in seeds])
+        adam = PackedAdam(pack, [optimisers[s] for s in seeds])
+        assert [len(group["params"][0]) for group in adam.adam.param_groups] == runs, label
+        for _ in range(steps):
+            own_parameters = gradients(seeds)
+            adam.zero_grad()
+            for name, stacked in pack.parameters.items():
+                stacked.grad = torch.stack([own[name].grad for own in own_parameters])
+            for seed in seeds:
+                own_optimisers[seed].step()
+            adam.step()
+            for s, own in enumerate(own_parameters):  # compared before they are stored
+                for name, value in own.items():
+                    assert torch.equal(pack.parameters[name][s], value), (label, s, name)
+        pack.store()
+        adam.store()
+        assert_equal(label)
+
+
+def test_packed_adam_needs_each_optimiser_to_hold_exactly_its_models_parameters():
+    models, generators = build_seeds({"architecture": "cnn_shallow", "length": 100}, [0, 1])
+    optimisers = [
+        torch.optim.Adam(models[0].parameters()),
+        torch.optim.Adam(models[0].parameters()),
+    ]
+    with pytest.raises(ValueError, match="optimiser 1 does not hold exactly"):
+        PackedAdam(SeedPack(models, generators), optimisers)
 
 
 def test_seed_weights_are_floats_when_shared_and_give_each_seeds_total_loss():
@@ -410,21 +431,40 @@ def test_a_packed_step_waits_for_the_device_at_most_once_and_launches_little_per
     assert growth.total() / 2 <= 0.02 * alone, (growth, alone)
 
 
-def test_pack_updates_running_statistics_once_per_batchnorm_call():
-    """A layer called twice in one pass cannot have its update applied for all seeds at
-    once; the pack says so instead of applying one of the two."""
+class Twice(nn.Module):
+    """One BatchNorm layer called twice in a forward pass."""
 
-    class Twice(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.norm = BatchNorm1d(4)
+    def __init__(self):
+        super().__init__()
+        self.norm = BatchNorm1d(4, momentum=0.3)
 
-        def forward(self, x):
-            return self.norm(self.norm(x))
+    def forward(self, x):
+        return self.norm(2 * self.norm(x))
 
-    pack = SeedPack([Twice(), Twice()], [torch.Generator(), torch.Generator()])
-    with pytest.raises(ValueError, match="called twice"):
-        pack(torch.rand(2, 3, 4, 10))
+
+@pytest.mark.parametrize("build", [Twice, lambda: BatchNorm1d(4)], ids=["twice", "top_level"])
+def test_pack_updates_running_statistics_as_each_model_does(build):
+    """A layer called twice in a pass gets its two updates in order; a model that is itself
+    the layer (buffer names without a prefix) works too."""
+    torch.manual_seed(0)
+    models = [build().train() for _ in range(3)]
+    alone = copy.deepcopy(models)
+    x = torch.randn(3, 5, 4, 10)
+    pack = SeedPack(models, [torch.Generator() for _ in models])
+    for _ in range(2):
+        out = pack(x)
+        for s, model in enumerate(alone):
+            torch.testing.assert_close(out[s], model(x[s]))
+    pack.store()
+    for model, own in zip(models, alone, strict=True):
+        for (name, buffer), own_buffer in zip(model.named_buffers(), own.buffers(), strict=True):
+            torch.testing.assert_close(buffer, own_buffer, rtol=1e-6, atol=1e-7, msg=name)
+
+
+def test_pack_rejects_batchnorm_with_a_cumulative_average():
+    model = nn.Sequential(nn.Conv1d(4, 4, 3), BatchNorm1d(4, momentum=None))
+    with pytest.raises(ValueError, match="momentum=None"):
+        SeedPack([model, copy.deepcopy(model)], [torch.Generator(), torch.Generator()])
 
 
 def test_pack_rejects_models_of_different_architectures():
@@ -487,6 +527,26 @@ def test_pack_losses_append_reverse_complements_as_one_seeds_epoch_does():
             model.train()
         pack = SeedPack(models, generators)
         losses.append(objective.pack_losses(pack, these, [FOURIER] * 3, appended))
+    for on_device, on_host in zip(*losses, strict=True):
+        assert torch.equal(on_device, on_host)
+    assert (losses[0][1] > 0).all()
+
+
+def test_profile_pack_losses_append_reverse_complements_as_one_seeds_epoch_does(examples):
+    """The profile objective's ``pack_losses`` with ``reverse_complement``: bit for bit the
+    losses of batches reverse-complemented one by one (:meth:`ProfileObjective.epoch`)."""
+    condition = Condition.from_config(PROFILE_FOURIER)
+    batches = [
+        ProfileTensors.from_batch(
+            next(training_data(examples).batches(8, np.random.default_rng(s))), "cpu"
+        )
+        for s in range(3)
+    ]
+    doubled = [reverse_complement_profiles(batch) for batch in batches]
+    losses = []
+    for these, appended in ((batches, True), (doubled, False)):
+        pack = SeedPack([tiny_model(s) for s in range(3)], [torch.Generator() for _ in range(3)])
+        losses.append(ProfileObjective().pack_losses(pack, these, [condition] * 3, appended))
     for on_device, on_host in zip(*losses, strict=True):
         assert torch.equal(on_device, on_host)
     assert (losses[0][1] > 0).all()

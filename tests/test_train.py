@@ -253,3 +253,22 @@ def test_a_killed_training_resumes_to_the_same_weights_and_history(splits, tmp_p
         run(resume=other, fail_after=2, seed=4, resume_key="run-b")
     _, fresh = run(resume=other)
     pd.testing.assert_frame_equal(fresh[columns], whole_history[columns])
+
+
+def test_a_resumed_optimisers_step_counts_are_read_on_the_host():
+    """The training state is loaded onto the training device; Adam's step counts go back
+    to the host, where a fresh optimiser keeps them (on a GPU a count left on the device is
+    read back at every step). Only the counts move; other entries are passed as they are."""
+    from attrprior.train import _host_step_counts
+
+    class OnDevice:
+        def cpu(self):
+            return "on the host"
+
+    average = torch.ones(3)
+    saved = {"state": {0: {"step": OnDevice(), "exp_avg": average}}, "param_groups": [{}]}
+    moved = _host_step_counts(saved)
+    assert moved["state"][0] == {"step": "on the host", "exp_avg": average}
+    assert moved["state"][0]["exp_avg"] is average
+    assert isinstance(saved["state"][0]["step"], OnDevice)  # the saved state is left alone
+    assert moved["param_groups"] is saved["param_groups"]

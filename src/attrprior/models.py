@@ -69,7 +69,8 @@ class BatchNorm1d(nn.BatchNorm1d):
     unbiased batch variance)`` (each ``(C,)``, detached) to it instead of updating the
     running statistics, for the caller to apply
     (:class:`attrprior.packing.SeedPack` applies those of all seeds at once: an in-place
-    update under :func:`torch.func.vmap` would run seed by seed).
+    update under :func:`torch.func.vmap` would run seed by seed). Not with a ``momentum``
+    of ``None`` or ``track_running_stats=False``, which the PyTorch implementation handles.
 
     Inputs are ``(N, C)`` or ``(N, C, L)``.
     """
@@ -94,7 +95,7 @@ class BatchNorm1d(nn.BatchNorm1d):
             n = x.numel() // x.shape[1]
             unbiased = var.flatten() * (n / max(n - 1, 1))
             if self.statistics_sink is not None:
-                self.statistics_sink.append((self, mean.flatten(), unbiased))
+                self.statistics_sink.append((self, mean.flatten().detach(), unbiased.detach()))
             else:
                 self.running_mean.lerp_(mean.flatten(), self.momentum)
                 self.running_var.lerp_(unbiased, self.momentum)

@@ -37,6 +37,7 @@ import copy
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -98,7 +99,9 @@ class SeedPack:
     Parameters
     ----------
     models : sequence of nn.Module
-        Same architecture (same parameter and buffer names and shapes), on one device.
+        Same architecture (same parameter and buffer names and shapes), on one device. The
+        pack copies their parameters and buffers when it is made; :meth:`store` overwrites
+        whatever the models hold then.
     generators : sequence of torch.Generator
         Each model's dropout stream (:func:`seed_generator`).
 
@@ -156,6 +159,19 @@ class SeedPack:
         self._batchnorms = {
             m: name for name, m in self._base.named_modules() if isinstance(m, BatchNorm1d)
         }
+        cumulative = [
+            name or type(m).__name__
+            for name, m in self._base.named_modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm)
+            and m.momentum is None
+            and m.track_running_stats
+        ]
+        if cumulative:
+            # Their update reads the batch count on the host, which vmap cannot do.
+            raise ValueError(
+                "packed seeds need BatchNorm layers with a momentum; momentum=None (a "
+                f"cumulative average) in {cumulative}"
+            )
         self._statistics_layers: list[BatchNorm1d] = []
         self._dropout_shapes: dict[tuple[int, ...], list[tuple[Dropout, tuple[int, ...]]]] = {}
         self._last_masks: list[torch.Tensor] | None = None
@@ -237,20 +253,23 @@ class SeedPack:
     ) -> None:
         """Update :attr:`buffers` from the seeds' batch statistics (each ``(S, C)``, in the
         order of :attr:`_statistics_layers`) as each seed's own layers would: one
-        multi-tensor update for all layers and seeds (per momentum)."""
-        layers = self._statistics_layers
-        if len(set(layers)) != len(layers):
-            raise ValueError("a pack cannot update a BatchNorm layer called twice in one pass")
-        by_momentum: dict[float, tuple[list, list, list]] = {}
-        for layer, mean, variance in zip(layers, means, variances, strict=True):
+        multi-tensor update per momentum for all layers and seeds (a layer called twice in a
+        pass has its second update applied after its first)."""
+        calls: Counter = Counter()
+        updates: dict[tuple[int, float], tuple[list, list, list]] = {}
+        for layer, mean, variance in zip(self._statistics_layers, means, variances, strict=True):
             name = self._batchnorms[layer]
-            targets, values, counters = by_momentum.setdefault(layer.momentum, ([], [], []))
-            targets += [self.buffers[f"{name}.running_mean"], self.buffers[f"{name}.running_var"]]
+            prefix = f"{name}." if name else ""  # "" when the model is the layer itself
+            key = (calls[layer], layer.momentum)
+            calls[layer] += 1
+            targets, values, counters = updates.setdefault(key, ([], [], []))
+            targets += [self.buffers[f"{prefix}running_mean"], self.buffers[f"{prefix}running_var"]]
             values += [mean, variance]
-            counters.append(self.buffers[f"{name}.num_batches_tracked"])
+            counters.append(self.buffers[f"{prefix}num_batches_tracked"])
         with torch.no_grad():
-            for momentum, (targets, values, counters) in by_momentum.items():
-                torch._foreach_lerp_(targets, values, momentum)
+            for key in sorted(updates, key=lambda key: key[0]):
+                targets, values, counters = updates[key]
+                torch._foreach_lerp_(targets, values, key[1])
                 torch._foreach_add_(counters, 1)
 
     def __call__(
@@ -397,6 +416,7 @@ def train_packed(
             n_batches += 1
         pack.store()
         adam.store()
+        del pack, adam  # the stacked copies, before validation
         sums = sums.cpu().numpy()
         seconds = (time.perf_counter() - start) / len(active)
         for row, i in enumerate(active):
@@ -414,7 +434,9 @@ def train_pack_step(
     reverse_complement: bool = False,
 ) -> torch.Tensor:
     """One training step of each seed of ``pack`` on its batch: what
-    :meth:`attrprior.train.SeedRun.train_step` does for one seed.
+    :meth:`attrprior.train.SeedRun.train_step` does for one seed. The step updates the
+    pack's stacked parameters and ``adam``'s state; the models and their optimisers get them
+    at ``pack.store()`` and ``adam.store()``.
 
     Parameters
     ----------
@@ -503,13 +525,18 @@ class PackedAdam:
     ----------
     pack : SeedPack
     optimisers : sequence of torch.optim.Adam
-        Each seed's, in the pack's order, each with one parameter group over its model's
-        parameters (in ``named_parameters`` order).
+        Each seed's, in the pack's order, each with one parameter group holding exactly its
+        model's parameters.
     """
 
     def __init__(self, pack: SeedPack, optimisers: Sequence[torch.optim.Adam]) -> None:
         if len(optimisers) != len(pack.models):
             raise ValueError(f"{len(optimisers)} optimisers for a pack of {len(pack.models)}")
+        for seed, optimiser in enumerate(optimisers):
+            (group,) = optimiser.param_groups
+            own = pack._own_parameters[seed].values()
+            if {id(p) for p in group["params"]} != {id(p) for p in own}:
+                raise ValueError(f"optimiser {seed} does not hold exactly its model's parameters")
         self.pack = pack
         self.optimisers = list(optimisers)
         # (first seed, last seed + 1, parameter name, view of the stacked parameter)
@@ -560,6 +587,8 @@ class PackedAdam:
         """Drop the gradients of the pack's parameters."""
         for stacked in self.pack.parameters.values():
             stacked.grad = None
+        for *_, view in self._views:
+            view.grad = None
 
     def step(self) -> None:
         """One Adam step of every seed, from the gradients of the pack's parameters."""

@@ -201,7 +201,7 @@ class SeedRun:
         if saved is None:
             return
         self.model.load_state_dict(saved["model"])
-        self.optimiser.load_state_dict(saved["optimiser"])
+        self.optimiser.load_state_dict(_host_step_counts(saved["optimiser"]))
         if self.scheduler is not None:
             self.scheduler.load_state_dict(saved["scheduler"])
         self.best_value, self.best_state = saved["best_value"], saved["best_state"]
@@ -350,6 +350,22 @@ def _write_training_state(path: str | os.PathLike, state: dict) -> None:
     torch.save(state, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
+
+
+def _host_step_counts(optimiser_state: dict) -> dict:
+    """``optimiser_state`` with Adam's step counts on the host, where a new optimiser keeps
+    them: the state is loaded onto the training device, and ``load_state_dict`` leaves a
+    step count where it is (unless the optimiser is capturable or fused, when it moves it to
+    the device itself); on a GPU each step would then read every count back from the
+    device."""
+    state = {
+        index: {
+            key: value.cpu() if key == "step" and hasattr(value, "cpu") else value
+            for key, value in values.items()
+        }
+        for index, values in optimiser_state["state"].items()
+    }
+    return {**optimiser_state, "state": state}
 
 
 def _read_training_state(
