@@ -11,7 +11,7 @@ of the epoch the models and their optimisers get their own tensors back.
 
 On a GPU a small model's step costs its kernel launches rather than its arithmetic, so the
 operations of a step should not grow with S, and the host should not wait for the device:
-a packed step of 10 CNN-shallow seeds dispatches 1.5 times the operations of one seed's
+a packed step of 10 CNN-shallow seeds dispatches 1.2 times the operations of one seed's
 step, sends the seeds' batches in one copy per field, and reads a device value back only
 to select the positives of a prior (``benchmarks/step_dispatch.py``).
 
