@@ -377,6 +377,13 @@ def test_packed_adam_needs_each_optimiser_to_hold_exactly_its_models_parameters(
     ]
     with pytest.raises(ValueError, match="optimiser 1 does not hold exactly"):
         PackedAdam(SeedPack(models, generators), optimisers)
+    weights, biases = (
+        [p for n, p in models[1].named_parameters() if n.endswith(kind)]
+        for kind in ("weight", "bias")
+    )
+    optimisers[1] = torch.optim.Adam([{"params": weights}, {"params": biases}])
+    with pytest.raises(ValueError, match="optimiser 1 has 2 parameter groups"):
+        PackedAdam(SeedPack(models, generators), optimisers)
 
 
 def test_seed_weights_are_floats_when_shared_and_give_each_seeds_total_loss():
@@ -417,7 +424,9 @@ def test_a_packed_step_waits_for_the_device_at_most_once_and_launches_little_per
     the host read a device value, with one it reads once (the selection of the positives);
     and each further seed adds only its dropout masks (one draw per dropout layer from its
     own stream) and, with a prior, the weight gradients of the convolutions' double
-    backward, which ``vmap`` takes seed by seed: a few operators, not a step's worth."""
+    backward, which ATen computes group by group for a grouped convolution (what ``vmap``
+    makes of the seeds' convolutions), so seed by seed: a few operators, not a step's
+    worth."""
     counter = step_dispatch()
     arch = {**SHALLOW_EXP, "activation": "relu"}
     condition = Condition.from_config(condition)

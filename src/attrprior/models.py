@@ -69,8 +69,9 @@ class BatchNorm1d(nn.BatchNorm1d):
     unbiased batch variance)`` (each ``(C,)``, detached) to it instead of updating the
     running statistics, for the caller to apply
     (:class:`attrprior.packing.SeedPack` applies those of all seeds at once: an in-place
-    update under :func:`torch.func.vmap` would run seed by seed). Not with a ``momentum``
-    of ``None`` or ``track_running_stats=False``, which the PyTorch implementation handles.
+    update under :func:`torch.func.vmap` would run seed by seed). The sink is not used with
+    a ``momentum`` of ``None`` or ``track_running_stats=False``: those go to the PyTorch
+    implementation (and :class:`attrprior.packing.SeedPack` refuses ``momentum=None``).
 
     Inputs are ``(N, C)`` or ``(N, C, L)``.
     """

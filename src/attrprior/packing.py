@@ -533,6 +533,11 @@ class PackedAdam:
         if len(optimisers) != len(pack.models):
             raise ValueError(f"{len(optimisers)} optimisers for a pack of {len(pack.models)}")
         for seed, optimiser in enumerate(optimisers):
+            if len(optimiser.param_groups) != 1:
+                raise ValueError(
+                    f"optimiser {seed} has {len(optimiser.param_groups)} parameter groups; "
+                    "PackedAdam needs one"
+                )
             (group,) = optimiser.param_groups
             own = pack._own_parameters[seed].values()
             if {id(p) for p in group["params"]} != {id(p) for p in own}:
