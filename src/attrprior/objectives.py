@@ -135,12 +135,9 @@ def packed_binary_losses(
     """
     correctness = LOSSES[loss](logits, y)
     model = pack.models[0]
-    parameters = pack.parameters if hasattr(model, "kernel_l2") else None
-    if parameters is not None:
-        correctness = correctness + model.kernel_l2(parameters)
-    prior, l2 = _packed_prior_and_l2(
-        pack, correctness, attr, (y > 0.5).any(dim=-1), conditions, parameters
-    )
+    if hasattr(model, "kernel_l2"):
+        correctness = correctness + model.kernel_l2(pack.parameters)
+    prior, l2 = _packed_prior_and_l2(pack, correctness, attr, (y > 0.5).any(dim=-1), conditions)
     return correctness, prior, l2
 
 
@@ -150,14 +147,13 @@ def _packed_prior_and_l2(
     attr: torch.Tensor | None,
     positive: torch.Tensor,
     conditions: Sequence[Condition],
-    parameters: dict[str, torch.Tensor] | None = None,
     prior_params: Callable[[Condition], dict] = lambda condition: condition.prior_params,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The prior and L2 losses of a pack's seeds, each ``(S,)`` like ``like``.
 
     ``attr`` ``(S, N, 4, L)`` (None when no seed has a prior term); ``positive`` ``(S, N)``,
-    the examples a prior over positives averages; ``parameters``, the pack's stacked
-    parameters if at hand; ``prior_params(condition)``, the prior's parameters. A seed
+    the examples a prior over positives averages; ``prior_params(condition)``, the prior's
+    parameters. The L2 penalty comes from the pack's stacked parameters. A seed
     without a prior term (weight 0) or without L2 gets an exact 0, as trained alone: its
     examples are not selected for the prior at all.
     """
@@ -173,8 +169,7 @@ def _packed_prior_and_l2(
         prior = prior_loss(first.prior, attr, selected, **prior_params(first))
     with_l2 = [condition.l2_weight > 0 for condition in conditions]
     if any(with_l2):
-        parameters = pack.parameters if parameters is None else parameters
-        l2 = l2_penalty(pack.models[0], parameters)
+        l2 = l2_penalty(pack.models[0], pack.parameters)
         if not all(with_l2):
             values = zip(l2, with_l2, strict=True)
             l2 = torch.stack([value if used else zero[0] for value, used in values])
