@@ -117,8 +117,11 @@ def test_train_packed_matches_each_seed_trained_alone():
     a bias that BatchNorm follows has an exact gradient of 0, so Adam scales float noise to
     steps of up to the learning rate, and it (with its BatchNorm running mean) may differ
     by up to lr x steps. In evaluation mode that shifts predictions by up to about 1e-3 and
-    saliency maps by a few per cent where the shifted bias feeds the exponential: their
-    cosine stays above 0.999 and their difference a tenth of two seeds' difference.
+    saliency maps by a few per cent where the shifted bias feeds the exponential (cosine
+    0.9984 to 0.9992 on an AVX-512 Xeon, above 0.999 on an AMD EPYC: the noise's walk
+    depends on the CPU's kernels). So the maps are checked twice: as trained, their
+    difference is a tenth of two seeds' difference at most; with those biases and running
+    means set to the seed's own, they are the seed's maps to float rounding.
     """
     train, valid = planted_data()
     settings = TrainSettings(max_epochs=2, batch_size=50, monitor="auroc")
@@ -152,11 +155,13 @@ def test_train_packed_matches_each_seed_trained_alone():
         )
         maps = saliency(model, valid[0][:20])
         packed_maps = saliency(packed_model, valid[0][:20])
-        cosine = (maps * packed_maps).sum() / np.linalg.norm(maps) / np.linalg.norm(packed_maps)
-        assert cosine > 0.999
         # Far below the difference between two seeds' maps.
         other_seed = saliency(alone[(index + 1) % len(seeds)][0], valid[0][:20])
         assert np.linalg.norm(packed_maps - maps) < 0.1 * np.linalg.norm(other_seed - maps)
+        # Only the gradient-free biases (and their running means) make that difference.
+        packed_model.load_state_dict({**packed_state, **{name: state[name] for name in loose}})
+        synced_maps = saliency(packed_model, valid[0][:20])
+        assert np.linalg.norm(synced_maps - maps) < 1e-5 * np.linalg.norm(maps)
 
 
 class UnpackedBinaryObjective:
