@@ -3,17 +3,21 @@ jemalloc.
 
 glibc gives each block above its mmap threshold (which it raises as blocks are freed, up to
 32 MiB) a fresh mapping and unmaps it when it is freed. A step whose tensors are larger than
-that (the Tseng models' activations at a batch of 128, a pack of seeds, DeepSHAP's batches
-of 256 example-reference pairs) has the kernel map and zero those pages again at every step.
-tcmalloc and jemalloc, loaded with ``LD_PRELOAD``, keep freed memory for reuse.
+that (a pack of seeds; DeepSHAP's batches of 256 example-reference pairs; the Tseng profile
+model, or the binary model at a batch above 128) has the kernel map and zero those pages
+again at every step. tcmalloc, loaded with ``LD_PRELOAD``, keeps freed memory for reuse;
+jemalloc is measured too.
 
-Each workload runs in a fresh process per allocator, one after the other: an untimed
-warm-up, then ``--repeats`` timed runs. Printed per workload and allocator: the median
+Each workload runs in a fresh process per allocator, glibc's first: an untimed warm-up,
+then ``--repeats`` timed runs. The process checks that the preloaded library is mapped
+(``/proc/self/maps``); ld.so only warns when it cannot load one, so an allocator that did
+not load is reported as such, not timed. Printed per workload and allocator: the median
 milliseconds of a run, the process's peak resident memory (``ru_maxrss``) and the minor page
-faults per timed run. Workloads, with random weights and random one-hot inputs:
+faults per timed run, and the time and memory against glibc's. Linux only. Workloads, with
+random weights and random one-hot inputs:
 
-- ``tseng_binary_step``: one training step of the Tseng binary model (1000 bp, batch 64
-  doubled by reverse complements), no prior;
+- ``tseng_binary_step``: one training step of the Tseng binary model (1000 bp) on 128
+  sequences (the shape of a batch of 64 with its reverse complements), no prior;
 - ``tseng_binary_pack``: a packed step of ``--seeds`` such models
   (:mod:`attrprior.packing`);
 - ``deepshap_tseng_binary``, ``deepshap_tseng_profile``: DeepSHAP of 40 examples with 10
@@ -30,6 +34,7 @@ import argparse
 import ctypes.util
 import json
 import os
+import platform
 import resource
 import statistics
 import subprocess
@@ -87,6 +92,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--repeats must be at least 1")
     if args.seeds < 2:
         parser.error("--seeds must be at least 2")
+    if args.threads < 1:
+        parser.error("--threads must be at least 1")
+    if not args.scale > 0:
+        parser.error("--scale must be above 0")
+    args.libraries = {}
+    for item in args.library:
+        name, _, path = item.partition("=")
+        if name not in ("tcmalloc", "jemalloc") or not path:
+            parser.error(f"--library {item!r}: expected tcmalloc=PATH or jemalloc=PATH")
+        if name not in args.allocators:
+            parser.error(f"--library {item!r}: {name} is not among --allocators")
+        args.libraries[name] = path
+    # glibc's first: the others are compared with it.
+    args.allocators = sorted(dict.fromkeys(args.allocators), key=lambda a: a != "glibc")
     return args
 
 
@@ -130,6 +149,16 @@ def make_workload(name: str, seeds: int, scale: float) -> Callable[[], None]:
     return lambda: train_pack_step(objective, pack, [(x, y)] * seeds, [condition] * seeds, adam)
 
 
+def preloaded() -> bool:
+    """Whether every library in ``LD_PRELOAD`` is mapped into this process."""
+    libraries = os.environ.get("LD_PRELOAD", "").replace(":", " ").split()
+    with open("/proc/self/maps") as maps:
+        mapped = maps.read()
+    # A path is mapped under its target's name; a bare name is found on the loader's path.
+    names = [os.path.basename(os.path.realpath(lib) if os.sep in lib else lib) for lib in libraries]
+    return all(name in mapped for name in names)
+
+
 def measure(name: str, repeats: int, seeds: int, scale: float) -> dict:
     """Milliseconds per run (median), peak RSS (MiB) and minor faults per timed run."""
     run = make_workload(name, seeds, scale)
@@ -162,8 +191,8 @@ def find_library(allocator: str, given: dict[str, str]) -> str | None:
     return None
 
 
-def run_child(workload: str, library: str, args: argparse.Namespace) -> dict:
-    """``measure`` in a fresh process with ``library`` preloaded."""
+def run_child(workload: str, library: str, args: argparse.Namespace) -> dict | str:
+    """``measure`` in a fresh process with ``library`` preloaded, or why it gave nothing."""
     env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
     if library:
         env["LD_PRELOAD"] = library
@@ -179,25 +208,29 @@ def run_child(workload: str, library: str, args: argparse.Namespace) -> dict:
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"{workload} with {library or 'glibc'} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.splitlines()[-1])
+        last = done.stderr.strip().splitlines()
+        return f"failed (exit {done.returncode}): {last[-1] if last else 'no message'}"
+    result = json.loads(done.stdout.splitlines()[-1])
+    if not result["preloaded"]:
+        return f"{library} was not loaded: {done.stderr.strip()[:300]}"
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
+    if platform.system() != "Linux":
+        raise SystemExit("host_allocator.py runs on Linux only (LD_PRELOAD, /proc/self/maps)")
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
     if args.child:
-        print(json.dumps(measure(args.child, args.repeats, args.seeds, args.scale)))
+        torch.set_num_threads(args.threads)
+        if not preloaded():
+            print(json.dumps({"preloaded": False}))
+            return
+        result = measure(args.child, args.repeats, args.seeds, args.scale)
+        print(json.dumps({"preloaded": True, **result}))
         return
-    given = {}
-    for item in args.library:
-        name, _, path = item.partition("=")
-        if name not in ALLOCATORS or name == "glibc" or not path:
-            raise SystemExit(f"--library {item!r}: expected tcmalloc=PATH or jemalloc=PATH")
-        given[name] = path
     libraries = {}
     for allocator in args.allocators:
-        library = find_library(allocator, given)
+        library = find_library(allocator, args.libraries)
         if library is None:
             print(f"# {allocator}: not found (install it, or give --library {allocator}=PATH)")
         else:
@@ -212,16 +245,18 @@ def main(argv: list[str] | None = None) -> None:
         baseline = None
         for allocator, library in libraries.items():
             result = run_child(workload, library, args)
+            if isinstance(result, str):
+                print(f"# {workload}, {allocator}: {result}", flush=True)
+                continue
             if allocator == "glibc":
                 baseline = result
-            ratios = (
-                (result["ms"] / baseline["ms"], result["max_rss_mib"] / baseline["max_rss_mib"])
-                if baseline
-                else (float("nan"), float("nan"))
+            ms_ratio = result["ms"] / baseline["ms"] if baseline else float("nan")
+            rss_ratio = (
+                result["max_rss_mib"] / baseline["max_rss_mib"] if baseline else float("nan")
             )
             print(
                 f"{workload}\t{allocator}\t{result['ms']:.0f}\t{result['max_rss_mib']:.0f}\t"
-                f"{result['faults_per_run']:.0f}\t{ratios[0]:.2f}\t{ratios[1]:.2f}",
+                f"{result['faults_per_run']:.0f}\t{ms_ratio:.2f}\t{rss_ratio:.2f}",
                 flush=True,
             )
 
