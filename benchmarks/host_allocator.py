@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import ctypes.util
 import json
+import math
 import os
 import platform
 import resource
@@ -94,8 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--seeds must be at least 2")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
-    if not args.scale > 0:
-        parser.error("--scale must be above 0")
+    if not (args.scale > 0 and math.isfinite(args.scale)):
+        parser.error("--scale must be a number above 0")
     args.libraries = {}
     for item in args.library:
         name, _, path = item.partition("=")
@@ -154,7 +155,8 @@ def preloaded() -> bool:
     libraries = os.environ.get("LD_PRELOAD", "").replace(":", " ").split()
     with open("/proc/self/maps") as maps:
         mapped = maps.read()
-    # A path is mapped under its target's name; a bare name is found on the loader's path.
+    # A path is mapped under its target's name. A bare soname is found on the loader's path,
+    # mapped under a file name that starts with it (libtcmalloc_minimal.so.4.5.10).
     names = [os.path.basename(os.path.realpath(lib) if os.sep in lib else lib) for lib in libraries]
     return all(name in mapped for name in names)
 
@@ -210,9 +212,13 @@ def run_child(workload: str, library: str, args: argparse.Namespace) -> dict | s
     if done.returncode != 0:
         last = done.stderr.strip().splitlines()
         return f"failed (exit {done.returncode}): {last[-1] if last else 'no message'}"
-    result = json.loads(done.stdout.splitlines()[-1])
+    try:
+        result = json.loads(done.stdout.splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return f"no result: {done.stdout[-300:]!r}"
     if not result["preloaded"]:
-        return f"{library} was not loaded: {done.stderr.strip()[:300]}"
+        why = [line for line in done.stderr.splitlines() if "LD_PRELOAD" in line]
+        return f"{library} was not loaded" + (f": {why[0].strip()}" if why else "")
     return result
 
 
@@ -247,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
             result = run_child(workload, library, args)
             if isinstance(result, str):
                 print(f"# {workload}, {allocator}: {result}", flush=True)
+                if allocator == "glibc":
+                    print(f"# {workload}: no glibc run, so no ratios (nan)", flush=True)
                 continue
             if allocator == "glibc":
                 baseline = result
