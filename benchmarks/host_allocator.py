@@ -52,6 +52,7 @@ from attrprior.explained import ProfileAttributionModel
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective
 from attrprior.packing import PackedAdam, SeedPack, build_seeds, train_pack_step
+from attrprior.sequences import codes_to_one_hot
 from attrprior.train import SeedRun
 
 WORKLOADS = (
@@ -100,7 +101,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.libraries = {}
     for item in args.library:
         name, _, path = item.partition("=")
-        if name not in ("tcmalloc", "jemalloc") or not path:
+        if not ALLOCATORS.get(name) or not path:  # glibc has no library to give
             parser.error(f"--library {item!r}: expected tcmalloc=PATH or jemalloc=PATH")
         if name not in args.allocators:
             parser.error(f"--library {item!r}: {name} is not among --allocators")
@@ -108,11 +109,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # glibc's first: the others are compared with it.
     args.allocators = sorted(dict.fromkeys(args.allocators), key=lambda a: a != "glibc")
     return args
-
-
-def one_hot(n: int, length: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` random one-hot sequences ``(n, 4, length)``, float32."""
-    return np.eye(4, dtype=np.float32)[rng.integers(0, 4, (n, length))].transpose(0, 2, 1).copy()
 
 
 def make_workload(name: str, seeds: int, scale: float) -> Callable[[], None]:
@@ -126,7 +122,7 @@ def make_workload(name: str, seeds: int, scale: float) -> Callable[[], None]:
         if architecture == "tseng_profile":
             settings["control_strands"] = 2
         model = build_model(**settings).eval()
-        x = one_hot(max(1, round(40 * scale)), length, rng)
+        x = codes_to_one_hot(rng.integers(0, 4, (max(1, round(40 * scale)), length)))
         references = dinucleotide_references(x, n_shuffles=10, seed=0)
         extra = None
         if architecture == "tseng_profile":
@@ -137,7 +133,7 @@ def make_workload(name: str, seeds: int, scale: float) -> Callable[[], None]:
 
     architecture = {"architecture": "tseng_binary", "length": 1000, "n_tasks": 1}
     batch = max(2, round(128 * scale))
-    x = torch.as_tensor(one_hot(batch, 1000, rng))
+    x = torch.as_tensor(codes_to_one_hot(rng.integers(0, 4, (batch, 1000))))
     y = torch.as_tensor(rng.random((batch, 1)) < 0.5).float()
     objective, condition = BinaryObjective(), Condition()
     if name == "tseng_binary_step":

@@ -100,13 +100,14 @@ from attrprior.conditions import Condition, TrainSettings
 from attrprior.deepshap import deepshap, dinucleotide_references
 from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective
+from attrprior.sequences import codes_to_one_hot
 from attrprior.train import SeedRun
 torch.set_num_threads(1)
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 # 160 sequences: the first layers' activations (160 x 64 x ~980 floats) are 37-39 MiB,
 # above glibc's largest mmap threshold, where the allocators differ.
-x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (160, 1000))].transpose(0, 2, 1).copy()
+x = codes_to_one_hot(rng.integers(0, 4, (160, 1000)))
 y = torch.as_tensor(rng.random((160, 1)) < 0.5).float()
 model = build_model(architecture="tseng_binary", length=1000, n_tasks=1)
 run = SeedRun(model, Condition(), TrainSettings(), 0, "cpu", BinaryObjective())
@@ -131,13 +132,14 @@ def test_results_do_not_depend_on_the_allocator():
     Skipped where tcmalloc is not installed (with ATTRPRIOR_REQUIRE_TCMALLOC=1, as CI sets
     it, that is a failure instead).
     """
-    if not host_allocator().find_library("tcmalloc", {}):
+    module = host_allocator()
+    if not module.find_library("tcmalloc", {}):
         if os.environ.get("ATTRPRIOR_REQUIRE_TCMALLOC") == "1":
             pytest.fail("tcmalloc required (ATTRPRIOR_REQUIRE_TCMALLOC=1) but not found")
         pytest.skip("tcmalloc is not installed")
     outputs = {}
     for allocator in ("glibc", "tcmalloc"):
-        library = host_allocator().find_library(allocator, {})
+        library = module.find_library(allocator, {})
         env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
         if library:
             env["LD_PRELOAD"] = library

@@ -11,7 +11,7 @@ from attrprior.models import build_model
 from attrprior.objectives import BinaryObjective, to_device
 from attrprior.priors import fourier_prior
 from attrprior.sim.billboard import simulate_billboard
-from attrprior.train import train_model
+from attrprior.train import _host_step_counts, train_model
 
 FOURIER = {"prior": "fourier", "weight": 1.0, "params": {"freq_limit": 30}}
 
@@ -259,7 +259,6 @@ def test_a_resumed_optimisers_step_counts_are_read_on_the_host():
     """The training state is loaded onto the training device; Adam's step counts go back
     to the host, where a fresh optimiser keeps them (on a GPU a count left on the device is
     read back at every step). Only the counts move; other entries are passed as they are."""
-    from attrprior.train import _host_step_counts
 
     class OnDevice:
         def cpu(self):
