@@ -345,6 +345,37 @@ def plan(jobs: list[Jobs], costs: dict[tuple[StepKind, int], tuple[float, float 
     return pd.DataFrame(rows)
 
 
+def packing_advice(
+    hours: float, packed_hours: float, pack: int, configured: int, band: float = 0.05
+) -> str:
+    """Whether packing saves device-hours on the device the steps were timed on.
+
+    ``hours`` and ``packed_hours`` are the plan's totals one seed per job and in packs of up
+    to ``pack`` seeds; ``configured`` is the configuration's ``pack_seeds``. A change within
+    ``band`` (a share of ``hours``) is taken as no change: a few timed steps per kind are not
+    more precise than that. Only device-hours are weighed; a packed run's fewer jobs also
+    wait less in the queue, which the plan does not count.
+    """
+    if not (hours > 0 and math.isfinite(packed_hours)):
+        return "packing: no training step of a counted dataset was timed"
+    change = packed_hours / hours - 1
+    packs = f"packs of up to {pack} seeds"
+    if abs(packed_hours - hours) <= band * hours:
+        return (
+            f"{packs} change the device-hours by {change:+.0%} on this device, within the "
+            f"timings' noise (±{band:.0%}): either setting of pack_seeds costs about the same"
+        )
+    if change < 0:
+        advice = (
+            f"keep pack_seeds: {pack}"
+            if configured == pack
+            else f"run with --config pack_seeds={pack}"
+        )
+        return f"{packs} save {-change:.0%} of the device-hours on this device: {advice}"
+    advice = "keep pack_seeds: 1" if configured == 1 else "run with --config pack_seeds=1"
+    return f"{packs} cost {change:.0%} more device-hours on this device: {advice}"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -407,6 +438,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{total_packed:.1f} device-hours (wall on {args.gpus}: {total_packed / args.gpus:.1f} h); "
         f"upper bound at {args.epoch_fraction:g} x max_epochs"
     )
+    print(packing_advice(total, total_packed, pack, config.get("pack_seeds", 1)))
     if unknown:
         print(
             "not counted (examples per epoch unknown; give --examples NAME=N): "

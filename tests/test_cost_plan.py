@@ -1,0 +1,86 @@
+"""benchmarks/cost_plan.py: device-hours from step counts and timed steps, and its advice on
+packing. Its count of jobs is checked against the workflow's plan in test_workflow.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cost_plan.py"
+
+
+@pytest.fixture(scope="module")
+def cost_plan():
+    spec = importlib.util.spec_from_file_location("cost_plan", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cost_plan"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plan_multiplies_steps_by_the_timed_seconds(cost_plan):
+    kind = cost_plan.StepKind("cnn_shallow_relu", 200, 1, 200, None)
+    seeds = cost_plan.Jobs("sim", "cnn_shallow_relu", "none", "seeds", 30, 3, 10, 4, 25, kind, True)
+    tuning = cost_plan.Jobs(
+        "sim", "cnn_shallow_relu", "none", "tuning", 12, 12, 1, 4, 25, kind, False
+    )
+    unknown = cost_plan.Jobs(
+        "enc", "cnn_shallow_relu", "none", "seeds", 30, 3, 10, 4, None, kind, True
+    )
+    table = cost_plan.plan(
+        [seeds, tuning, unknown], {(kind, 10): (0.36, 0.18), (kind, 1): (0.36, None)}
+    )
+    # 30 runs x 4 epochs x 25 steps = 3,000 steps: 3,000 x 0.36 s = 0.3 h alone, 0.15 h at
+    # 0.18 s per packed seed; tuning runs are not packed: 12 x 100 x 0.36 s = 0.12 h either way.
+    assert table["steps"].tolist()[:2] == [3000, 1200]
+    assert table["device_hours"].tolist()[:2] == pytest.approx([0.3, 0.12])
+    assert table["device_hours_packed"].tolist()[:2] == pytest.approx([0.15, 0.12])
+    assert table["step_ms"].tolist()[0] == pytest.approx(360)
+    assert table["packed_step_ms_per_seed"].tolist()[0] == pytest.approx(180)
+    # A dataset without examples per epoch is listed but not costed.
+    assert table["steps"].isna().tolist() == [False, False, True]
+    assert math.isnan(table["device_hours"].tolist()[2])
+
+
+@pytest.mark.parametrize(
+    ("hours", "packed", "configured", "expected"),
+    [
+        (
+            100.0,
+            40.0,
+            10,
+            "packs of up to 10 seeds save 60% of the device-hours on this device: "
+            "keep pack_seeds: 10",
+        ),
+        (
+            100.0,
+            40.0,
+            1,
+            "save 60% of the device-hours on this device: run with --config pack_seeds=10",
+        ),
+        (
+            100.0,
+            157.0,
+            10,
+            "packs of up to 10 seeds cost 57% more device-hours on this device: "
+            "run with --config pack_seeds=1",
+        ),
+        (100.0, 157.0, 1, "cost 57% more device-hours on this device: keep pack_seeds: 1"),
+        (
+            246.4,
+            251.6,
+            10,
+            "change the device-hours by +2% on this device, within the timings' noise (±5%)",
+        ),
+        (100.0, 95.0, 10, "change the device-hours by -5%"),
+        (100.0, 94.0, 10, "save 6%"),
+        (0.0, 0.0, 10, "packing: no training step of a counted dataset was timed"),
+        (100.0, math.nan, 10, "packing: no training step of a counted dataset was timed"),
+    ],
+)
+def test_packing_advice_follows_the_measured_totals(cost_plan, hours, packed, configured, expected):
+    assert expected in cost_plan.packing_advice(hours, packed, 10, configured)
