@@ -12,11 +12,15 @@ are costed as the model of their config entry (its first-layer width). Validatio
 attribution and data preparation are not counted.
 
 Examples per epoch come from the configuration for the simulated datasets (sequences ×
-``split.train``); for data built from downloads give them with ``--examples
-NAME=N`` (a binary window dataset's epoch is its training positives and as many
-negatives; a profile dataset's, its training peaks and as many random windows).
-Datasets without a count are listed and left out of the totals; ``--time-all`` still
-times their kinds of step (their per-step times are printed and written with ``--out``).
+``split.train``). For data built from downloads, ``--built-data`` counts the steps of an
+epoch from the built training inputs (run from the workflow's directory after its data
+rules: the training data are built as a training job builds them), or give them with
+``--examples NAME=N`` (a binary window dataset's epoch is its training positives and as
+many negatives; a profile dataset's, its training peaks and as many random windows).
+Conditions with ``keep_positives`` train on that share of the examples (counted exactly
+from built data; from a count, scaled by the share). Datasets without a count are listed
+and left out of the totals; ``--time-all`` still times their kinds of step (their per-step
+times are printed and written with ``--out``).
 
 Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` (add
 ``--device cuda`` on a GPU node); see ``benchmarks/README.md``.
@@ -25,13 +29,15 @@ Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` (
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -41,12 +47,19 @@ import yaml
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.device import synchronise
 from attrprior.models import build_model
-from attrprior.objectives import BinaryObjective, ProfileObjective, ProfileTensors
+from attrprior.objectives import (
+    BinaryObjective,
+    ProfileObjective,
+    ProfileTensors,
+    batches_per_epoch,
+)
 from attrprior.packing import PackedAdam, SeedPack, build_seeds, train_pack_step
 from attrprior.train import SeedRun
+from attrprior.training_data import from_inputs
 from attrprior.workflow.checks import TUNABLE_CONDITION_KEYS
 
 PROFILE = "tseng_profile"
+SCHEMA = Path(__file__).resolve().parents[1] / "config" / "schema.yaml"
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="training examples per epoch of datasets built from downloads",
     )
     parser.add_argument(
+        "--built-data",
+        action="store_true",
+        help="count the epochs of datasets built from downloads from their built training "
+        "inputs (run from the workflow's directory, after its data rules)",
+    )
+    parser.add_argument(
         "--epoch-fraction",
         type=float,
         default=1.0,
@@ -131,6 +150,82 @@ def examples_per_epoch(name: str, dataset: dict, given: dict[str, int]) -> int |
     return None
 
 
+def kept_steps(examples: int | None, keep: float | None, training: dict) -> int | None:
+    """Steps of one epoch of ``examples`` at the dataset's batch size, on the ``keep``
+    share of them for a ``keep_positives`` condition (at least one step); None without a
+    count. The share is approximate: the workflow keeps each task's strongest peaks
+    (``attrprior.genomics.sampling.retained_positives``), which ``--built-data`` counts."""
+    if examples is None:
+        return None
+    kept = examples if keep is None else examples * keep
+    return max(1, math.ceil(kept / training["batch_size"]))
+
+
+def built_steps(
+    jobs: list[Jobs], config: dict, configfile: Path, root: Path
+) -> tuple[list[Jobs], list[str]]:
+    """``jobs`` with the steps per epoch of uncounted datasets read from their built
+    training inputs under ``root`` (the workflow's directory), and a line per count.
+
+    The inputs are those a training job of the group reads
+    (:meth:`attrprior.workflow.paths.Paths.training_data`), built into training data as the
+    job builds them (:func:`attrprior.training_data.from_inputs`, the condition's
+    ``keep_positives`` included); a group whose inputs are not all there stays uncounted.
+    """
+    # Imported here: Snakemake is not needed to time steps (benchmarks/gpu_checks.sh).
+    from snakemake.utils import validate
+
+    from attrprior.workflow.config_files import ConfigFiles
+    from attrprior.workflow.parse import parse_config
+
+    config = copy.deepcopy(config)
+    validate(config, str(SCHEMA))
+    paths = parse_config(config, ConfigFiles([str(configfile)]), in_main_process=False)
+    counts: dict[tuple, int | None] = {}
+    lines = []
+    counted = []
+    for job in jobs:
+        if job.steps_per_epoch is not None:
+            counted.append(job)
+            continue
+        dataset = config["datasets"][job.dataset]
+        wildcards = SimpleNamespace(dataset=job.dataset, model=job.model, condition=job.condition)
+        inputs = {
+            name: [root / path for path in value] if isinstance(value, list) else root / value
+            for name, value in paths.training_data(wildcards).items()
+        }
+        keep = dataset["conditions"][job.condition].get("keep_positives")
+        key = (job.dataset, repr(sorted(inputs.items())), keep)
+        if key not in counts:
+            counts[key] = _built_steps(inputs, dataset, keep)
+            if counts[key] is not None:
+                lines.append(
+                    f"#   {job.dataset} ({', '.join(sorted(inputs))}"
+                    + ("" if keep is None else f", keep_positives {keep:g}")
+                    + f"): {counts[key]} steps per epoch"
+                )
+        steps = counts[key]
+        counted.append(job if steps is None else replace(job, steps_per_epoch=steps))
+    return counted, lines
+
+
+def _built_steps(inputs: dict, dataset: dict, keep: float | None) -> int | None:
+    """Steps of one training epoch of built ``inputs``; None if a file is missing."""
+    files = [
+        p for value in inputs.values() for p in (value if isinstance(value, list) else [value])
+    ]
+    if not all(path.exists() for path in files):
+        return None
+    batch_size = dataset["training"]["batch_size"]
+    data = from_inputs(
+        inputs,
+        batch_size=batch_size,
+        genomic=dataset.get("encode_binary"),
+        keep_positives=keep,
+    )
+    return batches_per_epoch(data.splits["train"], batch_size)
+
+
 def input_shape(dataset: dict) -> tuple[int, int, tuple]:
     """(input length, tasks, profile settings) of a dataset's training examples."""
     for key in ("billboard", "single_motif"):
@@ -158,7 +253,6 @@ def training_jobs(
     for name, dataset in config["datasets"].items():
         training = dataset["training"]
         examples = examples_per_epoch(name, dataset, given)
-        steps = None if examples is None else math.ceil(examples / training["batch_size"])
         epochs = max(1, round(training["max_epochs"] * epoch_fraction))
         length, n_tasks, profile = input_shape(dataset)
         batch = training["batch_size"] * (2 if training.get("reverse_complement") else 1)
@@ -169,6 +263,7 @@ def training_jobs(
                 prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 group = (name, model, condition)
+                steps = kept_steps(examples, settings.get("keep_positives"), training)
                 seeds = dataset["seeds"]
                 size = min(pack, seeds)
                 jobs.append(
@@ -198,6 +293,7 @@ def training_jobs(
             condition = ensemble.get("condition", dataset["evaluation"]["reference_condition"])
             settings = dataset["conditions"][condition]
             prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
+            steps = kept_steps(examples, settings.get("keep_positives"), training)
             for model in ensemble["models"]:
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 # The members of one filter count are packed together.
@@ -393,6 +489,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         given[name] = int(value)
     jobs = training_jobs(config, given, args.epoch_fraction, pack)
+    if args.built_data:
+        jobs, lines = built_steps(jobs, config, args.configfile, Path.cwd())
+        print("# steps per epoch counted from built data:", *lines, sep="\n", flush=True)
     kinds = sorted(
         {
             (job.step, job.pack_size)
@@ -441,8 +540,8 @@ def main(argv: list[str] | None = None) -> None:
     print(packing_advice(total, total_packed, pack, config.get("pack_seeds", 1)))
     if unknown:
         print(
-            "not counted (examples per epoch unknown; give --examples NAME=N): "
-            + ", ".join(unknown)
+            "not counted (examples per epoch unknown: run with --built-data after the data "
+            "rules, or give --examples NAME=N): " + ", ".join(unknown)
         )
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cost_plan.py"
 
@@ -84,3 +85,27 @@ def test_plan_multiplies_steps_by_the_timed_seconds(cost_plan):
 )
 def test_packing_advice_follows_the_measured_totals(cost_plan, hours, packed, configured, expected):
     assert expected in cost_plan.packing_advice(hours, packed, 10, configured)
+
+
+def test_kept_steps_scale_an_epoch_by_the_share_of_peaks_kept(cost_plan):
+    training = {"batch_size": 128}
+    assert cost_plan.kept_steps(60_000, None, training) == 469  # ceil(60,000 / 128)
+    assert cost_plan.kept_steps(60_000, 0.01, training) == 5  # ceil(600 / 128)
+    assert cost_plan.kept_steps(100, 0.01, training) == 1  # never less than one step
+    assert cost_plan.kept_steps(None, 0.01, training) is None
+
+
+def test_subsampled_conditions_of_the_paper_are_costed_on_their_share(cost_plan):
+    config = yaml.safe_load((SCRIPT.parents[1] / "config" / "paper.yaml").read_text())
+    jobs = cost_plan.training_jobs(config, {"spi1_encode": 60_000}, 1.0, 10)
+    steps = {
+        job.condition: job.steps_per_epoch
+        for job in jobs
+        if job.dataset == "spi1_encode" and job.kind == "seeds"
+    }
+    batch = config["datasets"]["spi1_encode"]["training"]["batch_size"]
+    assert steps["none"] == steps["fourier"] == -(-60_000 // batch)
+    assert steps["none_keep1"] == steps["fourier_keep1"] == -(-600 // batch)
+    assert all(
+        job.steps_per_epoch is None for job in jobs if job.dataset == "gata2_encode"
+    )  # not given

@@ -24,7 +24,7 @@ from attrprior.genomics.sampling import (
     signal_ranks,
 )
 from attrprior.genomics.stored_profiles import SEQUENCE_FILE, ProfileExamples
-from attrprior.objectives import ArrayBatches
+from attrprior.objectives import ArrayBatches, batches_per_epoch
 from attrprior.sequences import N_CODE
 
 WINDOW = 20
@@ -101,6 +101,18 @@ def test_batches_are_balanced_every_positive_once_negatives_redrawn(genome):
     assert len(negative_draws) > 1  # negatives are redrawn each epoch
 
 
+@pytest.mark.parametrize("batch_size", [2, 3, 4, 6, 7, 100])
+def test_balanced_batches_per_epoch_counts_the_batches_of_an_epoch(genome, batch_size):
+    array, _ = genome
+    labels = make_labels(ROWS)
+    source = BalancedWindows(array, labels, labels.split_mask(["chr1"]))  # 3 positives
+    epoch = list(source.batches(batch_size, np.random.default_rng(0)))
+    assert source.batches_per_epoch(batch_size) == len(epoch) == -(-3 // (batch_size // 2))
+    assert batches_per_epoch(source, batch_size) == len(epoch)
+    with pytest.raises(ValueError, match="at least 2"):
+        source.batches_per_epoch(1)
+
+
 def test_sequences_come_from_the_labelled_windows(genome):
     array, sequences = genome
     labels = make_labels(ROWS)
@@ -147,6 +159,10 @@ def test_array_batches_cover_every_example_once():
     batches = list(ArrayBatches(x, y).batches(3, np.random.default_rng(0)))
     assert [len(b[1]) for b in batches] == [3, 3, 3, 1]
     assert sorted(np.concatenate([b[1] for b in batches]).ravel()) == list(range(10))
+    for batch_size in (1, 3, 5, 10, 11):
+        epoch = list(ArrayBatches(x, y).batches(batch_size, np.random.default_rng(0)))
+        assert ArrayBatches(x, y).batches_per_epoch(batch_size) == len(epoch)
+        assert batches_per_epoch((x, y), batch_size) == len(epoch)  # arrays as training takes them
 
 
 def tiny_profile_examples(tmp_path, sequences, summits, **options):
@@ -377,6 +393,12 @@ def test_profile_splits_keep_the_strongest_training_peaks(ranked_examples):
     for name in ("valid", "test"):
         np.testing.assert_array_equal(splits[name].peaks, full[name].peaks)
     assert profile_splits(examples, keep_positives=1.0)["train"].peaks.tolist() == [0, 1, 2, 3, 4]
+    # An epoch is one pass over the (kept) peaks, half of each batch of 4 being random windows.
+    for train in (splits["train"], full["train"]):
+        for batch_size in (2, 3, 4, 7):
+            epoch = list(train.batches(batch_size, np.random.default_rng(0)))
+            assert train.batches_per_epoch(batch_size) == len(epoch)
+    assert [full["train"].batches_per_epoch(b) for b in (4, 7)] == [3, 2]  # 2 and 3 peaks each
     with pytest.raises(ValueError, match="random windows have no peak rank"):
         retained_profile_peaks(examples, examples.random_indices(), 0.5)
     with pytest.raises(ValueError, match="no train peak examples"):

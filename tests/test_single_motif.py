@@ -116,3 +116,4 @@ def test_single_motif_batches_are_fresh_balanced_and_gc_biased():
         np.testing.assert_array_equal(y[:, 0], np.r_[np.ones(32), np.zeros(32)])
         assert x[:32, 1:3].mean() > x[32:, 1:3].mean() + 0.05  # GC-biased positives
     assert not np.array_equal(batches[0][0], batches[1][0])  # drawn anew for every batch
+    assert source.batches_per_epoch(64) == source.batches_per_epoch(8) == 3

@@ -5,10 +5,17 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from attrprior.sim.datasets import save_dataset
 from attrprior.sim.single_motif import SingleMotifBatches, simulate_single_motif
-from attrprior.training_data import from_dataset, from_regions, labelled_positives, resume_key
+from attrprior.training_data import (
+    from_dataset,
+    from_inputs,
+    from_regions,
+    labelled_positives,
+    resume_key,
+)
 
 
 def test_dataset_splits_sizes_and_positives(tmp_path):
@@ -55,6 +62,26 @@ def test_regions_are_split_as_stored(tmp_path):
     assert data.n_train_positives == 3
     assert data.model_sizes == {"length": 30, "n_tasks": 1}
     assert labelled_positives(np.array([[1, -1], [0, 0], [0, 1]])) == 2
+
+
+def test_from_inputs_builds_what_the_rule_inputs_name(tmp_path):
+    dataset = simulate_single_motif(40, 40, length=120, central_flank=20, seed=3)
+    save_dataset(dataset, tmp_path / "dataset.npz")
+    rng = np.random.default_rng(0)
+    x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (10, 30))].transpose(0, 2, 1)
+    y = (np.arange(10) % 2).astype(np.float32)[:, None]
+    np.savez(tmp_path / "regions.npz", x=x, y=y, split=np.array(["train"] * 6 + ["test"] * 4))
+    # A train rule's other inputs (the reference run, a tuned weight) are not data.
+    simulated = from_inputs({"dataset": tmp_path / "dataset.npz", "reference": []})
+    np.testing.assert_array_equal(
+        simulated.splits["train"][0], from_dataset(tmp_path / "dataset.npz").splits["train"][0]
+    )
+    regions = from_inputs({"regions": tmp_path / "regions.npz", "weight_choice": []})
+    assert regions.n_train_positives == 3 and regions.model_sizes["length"] == 30
+    with pytest.raises(ValueError, match=r"expected dataset, .* got \['reference'\]"):
+        from_inputs({"reference": []})
+    with pytest.raises(ValueError, match="encode_binary section"):
+        from_inputs({"genome": "g.npy", "labels": "labels.npz"})
 
 
 def test_resume_key_changes_with_settings_seed_pack_and_inputs(tmp_path):

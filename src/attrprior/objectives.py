@@ -227,6 +227,8 @@ class BatchSource(Protocol):
         self, batch_size: int, rng: np.random.Generator
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]: ...
 
+    def batches_per_epoch(self, batch_size: int) -> int: ...
+
 
 @dataclass(frozen=True)
 class ArrayBatches:
@@ -240,6 +242,18 @@ class ArrayBatches:
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for index in _batches(len(self.x), batch_size, rng):
             yield self.x[index], self.y[index]
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Batches :meth:`batches` yields per epoch: ``ceil(N / batch_size)``."""
+        return -(-len(self.x) // batch_size)
+
+
+def batches_per_epoch(train, batch_size: int) -> int:
+    """Training steps of one epoch of ``train`` (a :class:`BatchSource`, a
+    :class:`attrprior.genomics.sampling.ProfileBatches` or ``(x, y)`` arrays) at
+    ``batch_size`` examples per batch, before reverse complements are appended."""
+    source = train if hasattr(train, "batches") else ArrayBatches(*train)
+    return source.batches_per_epoch(batch_size)
 
 
 class Objective(Protocol):

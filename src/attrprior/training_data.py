@@ -2,7 +2,8 @@
 
 One builder per kind of dataset: a simulated dataset (:func:`from_dataset`), peak-centred
 regions of one task (:func:`from_regions`), profile examples (:func:`from_profile_examples`)
-and genomic windows (:func:`from_genomic_windows`). Each returns a :class:`TrainingData`:
+and genomic windows (:func:`from_genomic_windows`), chosen by the rule's inputs in
+:func:`from_inputs`. Each returns a :class:`TrainingData`:
 the train/valid/test splits, the number of training positives per epoch, the objective
 (None for the binary one) and the sizes the model takes from the data. :func:`resume_key`
 says when a stored training state may be resumed.
@@ -192,6 +193,53 @@ def from_genomic_windows(
         len(test[0]),
     )
     return _binary({"train": train, "valid": valid, "test": test}, len(train.positives))
+
+
+def from_inputs(
+    inputs: Mapping[str, object],
+    *,
+    single_motif: Mapping | None = None,
+    batch_size: int = 100,
+    genomic: Mapping | None = None,
+    keep_positives: float | None = None,
+) -> TrainingData:
+    """The training data of a training rule's inputs, whichever kind of dataset they are.
+
+    Parameters
+    ----------
+    inputs : mapping
+        Named input files as :meth:`attrprior.workflow.paths.Paths.training_data` gives
+        them: ``dataset`` (simulated), ``regions`` (peak-centred regions, published HDF5
+        tasks), ``profile_examples`` (profile models) or ``genome`` and ``labels`` (genomic
+        windows; with ``peaks`` when ``keep_positives`` is set). Other keys are ignored.
+    single_motif, batch_size
+        For a simulated dataset (:func:`from_dataset`).
+    genomic
+        The dataset's ``encode_binary`` section, for genomic windows.
+    keep_positives
+        The condition's share of training peaks kept (profile examples, genomic windows).
+
+    Raises
+    ------
+    ValueError
+        If ``inputs`` name none of these kinds.
+    """
+    if "dataset" in inputs:
+        return from_dataset(inputs["dataset"], single_motif, batch_size)
+    if "regions" in inputs:
+        return from_regions(inputs["regions"])
+    if "profile_examples" in inputs:
+        return from_profile_examples(inputs["profile_examples"], keep_positives)
+    if "genome" in inputs and "labels" in inputs:
+        if genomic is None:
+            raise ValueError("genomic windows need the dataset's encode_binary section")
+        return from_genomic_windows(
+            inputs["genome"], inputs["labels"], genomic, inputs.get("peaks", ()), keep_positives
+        )
+    raise ValueError(
+        "training inputs: expected dataset, regions, profile_examples or genome and labels, "
+        f"got {sorted(inputs)}"
+    )
 
 
 def resume_key(

@@ -15,13 +15,7 @@ from attrprior.models import build_model, load_checkpoint, save_checkpoint
 from attrprior.objectives import evaluate_profile_model, predict
 from attrprior.packing import seed_generator, train_packed
 from attrprior.train import automatic_prior_weight, train_model
-from attrprior.training_data import (
-    from_dataset,
-    from_genomic_windows,
-    from_profile_examples,
-    from_regions,
-    resume_key,
-)
+from attrprior.training_data import from_inputs, resume_key
 
 # Test metrics of profile models (evaluate_profile_model), written as test_<name>.
 PROFILE_TEST_METRICS = ("nll", "jsd", "count_mse", "count_pearson", "count_spearman")
@@ -34,24 +28,13 @@ device = resolve_device(snakemake.config["device"])
 # Condition key keep_positives: train on the strongest share of each task's peaks only
 # (Tseng et al.'s "1% data" runs); validation and test stay complete.
 keep_positives = snakemake.params.condition.get("keep_positives")
-if hasattr(snakemake.input, "dataset"):
-    data = from_dataset(
-        snakemake.input.dataset,
-        snakemake.params.single_motif,
-        snakemake.params.training["batch_size"],
-    )
-elif hasattr(snakemake.input, "regions"):
-    data = from_regions(snakemake.input.regions)
-elif hasattr(snakemake.input, "profile_examples"):
-    data = from_profile_examples(snakemake.input.profile_examples, keep_positives)
-else:
-    data = from_genomic_windows(
-        snakemake.input.genome,
-        snakemake.input.labels,
-        snakemake.params.genomic,
-        snakemake.input.get("peaks", []),
-        keep_positives,
-    )
+data = from_inputs(
+    {name: getattr(snakemake.input, name) for name in snakemake.input.keys()},
+    single_motif=snakemake.params.single_motif,
+    batch_size=snakemake.params.training["batch_size"],
+    genomic=snakemake.params.genomic,
+    keep_positives=keep_positives,
+)
 splits, objective = data.splits, data.objective
 architecture = {**snakemake.params.model, **data.model_sizes}
 settings = TrainSettings(**snakemake.params.training)

@@ -143,6 +143,12 @@ class BalancedWindows:
         """Examples per epoch: each positive and as many negatives."""
         return 2 * len(self.positives)
 
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Batches :meth:`batches` yields per epoch: ``ceil(positives / (batch_size // 2))``."""
+        if batch_size < 2:
+            raise ValueError(f"batch_size: at least 2 for balanced batches, got {batch_size}")
+        return -(-len(self.positives) // (batch_size // 2))
+
     def examples(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One-hot sequences ``(N, 4, L)`` float32 and labels ``(N, T)`` float32 of windows."""
         chroms = self.labels.chrom_names[self.labels.chrom[windows]]
@@ -432,6 +438,10 @@ class ProfileBatches:
     def __len__(self) -> int:
         """Peak examples (one epoch)."""
         return len(self.peaks)
+
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Batches :meth:`batches` yields per epoch: ``ceil(peaks / peaks per batch)``."""
+        return -(-len(self.peaks) // self.split_batch_size(batch_size)[0])
 
     def split_batch_size(self, batch_size: int) -> tuple[int, int]:
         """Peaks and random windows per training batch of ``batch_size`` examples."""

@@ -202,6 +202,10 @@ class SingleMotifBatches:
     central_flank: int
     n_batches: int
 
+    def batches_per_epoch(self, batch_size: int) -> int:
+        """Batches :meth:`batches` yields per epoch, whatever ``batch_size``."""
+        return self.n_batches
+
     def batches(self, batch_size: int, rng: np.random.Generator):
         """One epoch: ``(x (B, 4, L), y (B, 1))`` float32 pairs, positives first."""
         half = max(1, batch_size // 2)
