@@ -107,8 +107,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--built-data",
         action="store_true",
-        help="count the epochs of datasets built from downloads from their built training "
-        "inputs (run from the workflow's directory, after its data rules)",
+        help="count the steps per epoch of datasets built from downloads from their built "
+        "training inputs (run from the workflow's directory, after its data rules)",
     )
     parser.add_argument(
         "--epoch-fraction",
@@ -150,15 +150,17 @@ def examples_per_epoch(name: str, dataset: dict, given: dict[str, int]) -> int |
     return None
 
 
-def kept_steps(examples: int | None, keep: float | None, training: dict) -> int | None:
-    """Steps of one epoch of ``examples`` at the dataset's batch size, on the ``keep``
-    share of them for a ``keep_positives`` condition (at least one step); None without a
-    count. The share is approximate: the workflow keeps each task's strongest peaks
-    (``attrprior.genomics.sampling.retained_positives``), which ``--built-data`` counts."""
+def kept_steps(examples: int | None, keep: float | None, batch_size: int) -> int | None:
+    """Steps of one epoch of ``examples`` at ``batch_size``, on ``int(examples × keep)`` of
+    them for a ``keep_positives`` condition (at least one step); None without a count.
+
+    The share is approximate: the workflow keeps each task's strongest ``int(n_peaks × keep)``
+    peaks (``attrprior.genomics.sampling.kept_rank``), which ``--built-data`` counts exactly.
+    """
     if examples is None:
         return None
-    kept = examples if keep is None else examples * keep
-    return max(1, math.ceil(kept / training["batch_size"]))
+    kept = examples if keep is None else int(examples * keep)
+    return max(1, math.ceil(kept / batch_size))
 
 
 def built_steps(
@@ -170,8 +172,31 @@ def built_steps(
     The inputs are those a training job of the group reads
     (:meth:`attrprior.workflow.paths.Paths.training_data`), built into training data as the
     job builds them (:func:`attrprior.training_data.from_inputs`, the condition's
-    ``keep_positives`` included); a group whose inputs are not all there stays uncounted.
+    ``keep_positives`` included), so this needs a training job's memory. A group whose
+    inputs are not all there stays uncounted, and its line names the first missing file.
     """
+    paths = _workflow_paths(config, configfile)
+    counts: dict[tuple, int | None] = {}
+    lines = []
+    updated = []
+    for job in jobs:
+        if job.steps_per_epoch is None:
+            dataset = paths.config["datasets"][job.dataset]
+            keep = dataset["conditions"][job.condition].get("keep_positives")
+            inputs = _training_inputs(paths, job, root)
+            key = (job.dataset, repr(sorted(inputs.items())), keep)
+            if key not in counts:
+                counts[key], outcome = _built_steps(inputs, dataset, keep, root)
+                share = "" if keep is None else f", keep_positives {keep:g}"
+                lines.append(f"#   {job.dataset} ({', '.join(sorted(inputs))}{share}): {outcome}")
+            if counts[key] is not None:
+                job = replace(job, steps_per_epoch=counts[key])
+        updated.append(job)
+    return updated, lines
+
+
+def _workflow_paths(config: dict, configfile: Path):
+    """The workflow's paths of ``config``, validated and parsed as the workflow does."""
     # Imported here: Snakemake is not needed to time steps (benchmarks/gpu_checks.sh).
     from snakemake.utils import validate
 
@@ -180,42 +205,30 @@ def built_steps(
 
     config = copy.deepcopy(config)
     validate(config, str(SCHEMA))
-    paths = parse_config(config, ConfigFiles([str(configfile)]), in_main_process=False)
-    counts: dict[tuple, int | None] = {}
-    lines = []
-    counted = []
-    for job in jobs:
-        if job.steps_per_epoch is not None:
-            counted.append(job)
-            continue
-        dataset = config["datasets"][job.dataset]
-        wildcards = SimpleNamespace(dataset=job.dataset, model=job.model, condition=job.condition)
-        inputs = {
-            name: [root / path for path in value] if isinstance(value, list) else root / value
-            for name, value in paths.training_data(wildcards).items()
-        }
-        keep = dataset["conditions"][job.condition].get("keep_positives")
-        key = (job.dataset, repr(sorted(inputs.items())), keep)
-        if key not in counts:
-            counts[key] = _built_steps(inputs, dataset, keep)
-            if counts[key] is not None:
-                lines.append(
-                    f"#   {job.dataset} ({', '.join(sorted(inputs))}"
-                    + ("" if keep is None else f", keep_positives {keep:g}")
-                    + f"): {counts[key]} steps per epoch"
-                )
-        steps = counts[key]
-        counted.append(job if steps is None else replace(job, steps_per_epoch=steps))
-    return counted, lines
+    return parse_config(config, ConfigFiles([str(configfile)]), in_main_process=False)
 
 
-def _built_steps(inputs: dict, dataset: dict, keep: float | None) -> int | None:
-    """Steps of one training epoch of built ``inputs``; None if a file is missing."""
+def _training_inputs(paths, job: Jobs, root: Path) -> dict[str, Path | list[Path]]:
+    """The input files of a training job of ``job``'s group, under ``root``."""
+    wildcards = SimpleNamespace(dataset=job.dataset, model=job.model, condition=job.condition)
+    return {
+        name: [root / path for path in value] if isinstance(value, list) else root / value
+        for name, value in paths.training_data(wildcards).items()
+    }
+
+
+def _built_steps(
+    inputs: dict, dataset: dict, keep: float | None, root: Path
+) -> tuple[int | None, str]:
+    """Steps of one training epoch of built ``inputs`` (None if a file is missing), and
+    what to print of it."""
     files = [
         p for value in inputs.values() for p in (value if isinstance(value, list) else [value])
     ]
-    if not all(path.exists() for path in files):
-        return None
+    missing = [path for path in files if not path.exists()]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        return None, f"not counted, {missing[0].relative_to(root)}{more} not built"
     batch_size = dataset["training"]["batch_size"]
     data = from_inputs(
         inputs,
@@ -223,7 +236,8 @@ def _built_steps(inputs: dict, dataset: dict, keep: float | None) -> int | None:
         genomic=dataset.get("encode_binary"),
         keep_positives=keep,
     )
-    return batches_per_epoch(data.splits["train"], batch_size)
+    steps = batches_per_epoch(data.splits["train"], batch_size)
+    return steps, f"{steps} steps per epoch"
 
 
 def input_shape(dataset: dict) -> tuple[int, int, tuple]:
@@ -263,7 +277,7 @@ def training_jobs(
                 prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 group = (name, model, condition)
-                steps = kept_steps(examples, settings.get("keep_positives"), training)
+                steps = kept_steps(examples, settings.get("keep_positives"), training["batch_size"])
                 seeds = dataset["seeds"]
                 size = min(pack, seeds)
                 jobs.append(
@@ -293,7 +307,7 @@ def training_jobs(
             condition = ensemble.get("condition", dataset["evaluation"]["reference_condition"])
             settings = dataset["conditions"][condition]
             prior = settings.get("prior") if settings.get("weight", 0) != 0 else None
-            steps = kept_steps(examples, settings.get("keep_positives"), training)
+            steps = kept_steps(examples, settings.get("keep_positives"), training["batch_size"])
             for model in ensemble["models"]:
                 kind = StepKind(model, length, n_tasks, batch, prior, profile)
                 # The members of one filter count are packed together.
@@ -442,34 +456,46 @@ def plan(jobs: list[Jobs], costs: dict[tuple[StepKind, int], tuple[float, float 
 
 
 def packing_advice(
-    hours: float, packed_hours: float, pack: int, configured: int, band: float = 0.05
+    hours: float,
+    packed_hours: float,
+    pack: int,
+    configured: int,
+    uncounted: int = 0,
+    band: float = 0.05,
 ) -> str:
     """Whether packing saves device-hours on the device the steps were timed on.
 
     ``hours`` and ``packed_hours`` are the plan's totals one seed per job and in packs of up
-    to ``pack`` seeds; ``configured`` is the configuration's ``pack_seeds``. A change within
-    ``band`` (a share of ``hours``) is taken as no change: a few timed steps per kind are not
-    more precise than that. Only device-hours are weighed; a packed run's fewer jobs also
-    wait less in the queue, which the plan does not count.
+    to ``pack`` seeds; ``configured`` is the configuration's ``pack_seeds``; ``uncounted``
+    the training runs of datasets left out of the totals, which the advice then does not
+    cover. A change within ``band`` (a share of ``hours``) is taken as no change: a few
+    timed steps per kind are not more precise than that. Only device-hours are weighed; a
+    packed run's fewer jobs also wait less in the queue, which the plan does not count.
     """
+    if pack < 2:
+        return "packing not weighed: packs of 1 seed were asked for"
     if not (hours > 0 and math.isfinite(packed_hours)):
         return "packing: no training step of a counted dataset was timed"
     change = packed_hours / hours - 1
     packs = f"packs of up to {pack} seeds"
     if abs(packed_hours - hours) <= band * hours:
-        return (
+        advice = (
             f"{packs} change the device-hours by {change:+.0%} on this device, within the "
             f"timings' noise (±{band:.0%}): either setting of pack_seeds costs about the same"
         )
-    if change < 0:
-        advice = (
+    elif change < 0:
+        keep = (
             f"keep pack_seeds: {pack}"
             if configured == pack
             else f"run with --config pack_seeds={pack}"
         )
-        return f"{packs} save {-change:.0%} of the device-hours on this device: {advice}"
-    advice = "keep pack_seeds: 1" if configured == 1 else "run with --config pack_seeds=1"
-    return f"{packs} cost {change:.0%} more device-hours on this device: {advice}"
+        advice = f"{packs} save {-change:.0%} of the device-hours on this device: {keep}"
+    else:
+        keep = "keep pack_seeds: 1" if configured == 1 else "run with --config pack_seeds=1"
+        advice = f"{packs} cost {change:.0%} more device-hours on this device: {keep}"
+    if uncounted:
+        advice += f" (the counted datasets only: {uncounted} training runs are not counted)"
+    return advice
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -491,7 +517,12 @@ def main(argv: list[str] | None = None) -> None:
     jobs = training_jobs(config, given, args.epoch_fraction, pack)
     if args.built_data:
         jobs, lines = built_steps(jobs, config, args.configfile, Path.cwd())
-        print("# steps per epoch counted from built data:", *lines, sep="\n", flush=True)
+        print(
+            "# steps per epoch from built data:",
+            *(lines or ["#   none to count"]),
+            sep="\n",
+            flush=True,
+        )
     kinds = sorted(
         {
             (job.step, job.pack_size)
@@ -537,7 +568,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{total_packed:.1f} device-hours (wall on {args.gpus}: {total_packed / args.gpus:.1f} h); "
         f"upper bound at {args.epoch_fraction:g} x max_epochs"
     )
-    print(packing_advice(total, total_packed, pack, config.get("pack_seeds", 1)))
+    uncounted = int(table.loc[table["steps"].isna(), "runs"].sum())
+    print(packing_advice(total, total_packed, pack, config.get("pack_seeds", 1), uncounted))
     if unknown:
         print(
             "not counted (examples per epoch unknown: run with --built-data after the data "

@@ -56,7 +56,8 @@ else
     dispatch=(--models cnn_shallow tseng_binary --conditions none fourier --time-repeats 10)
     deepshap=(--examples 40 --references 10 --repeats 3 --warmup 1 --threads "$(nproc)")
     prior=(--repeats 7 --warmup 2)
-    # --time-all: the profile models' steps too, whose datasets need --examples to be costed.
+    # --time-all: the profile models' steps too, whose datasets (built from downloads, not
+    # there) are not counted.
     plan=(--configfile config/paper.yaml --gpus 8 --steps 3 --time-all)
 fi
 

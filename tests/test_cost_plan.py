@@ -3,24 +3,19 @@ packing. Its count of jobs is checked against the workflow's plan in test_workfl
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from benchmark_scripts import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "cost_plan.py"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def cost_plan():
-    spec = importlib.util.spec_from_file_location("cost_plan", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cost_plan"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("cost_plan")
 
 
 def test_plan_multiplies_steps_by_the_timed_seconds(cost_plan):
@@ -87,16 +82,28 @@ def test_packing_advice_follows_the_measured_totals(cost_plan, hours, packed, co
     assert expected in cost_plan.packing_advice(hours, packed, 10, configured)
 
 
+def test_packing_advice_says_what_it_does_not_cover(cost_plan):
+    advice = cost_plan.packing_advice(100.0, 40.0, 10, 10, uncounted=4084)
+    assert advice.endswith("(the counted datasets only: 4084 training runs are not counted)")
+    assert "not counted" not in cost_plan.packing_advice(100.0, 40.0, 10, 10)
+    # --pack-seeds 1 times no pack: nothing to weigh.
+    assert cost_plan.packing_advice(100.0, 100.0, 1, 1) == (
+        "packing not weighed: packs of 1 seed were asked for"
+    )
+
+
 def test_kept_steps_scale_an_epoch_by_the_share_of_peaks_kept(cost_plan):
-    training = {"batch_size": 128}
-    assert cost_plan.kept_steps(60_000, None, training) == 469  # ceil(60,000 / 128)
-    assert cost_plan.kept_steps(60_000, 0.01, training) == 5  # ceil(600 / 128)
-    assert cost_plan.kept_steps(100, 0.01, training) == 1  # never less than one step
-    assert cost_plan.kept_steps(None, 0.01, training) is None
+    assert cost_plan.kept_steps(60_000, None, 128) == 469  # ceil(60,000 / 128)
+    assert cost_plan.kept_steps(60_000, 0.01, 128) == 5  # ceil(600 / 128)
+    # int(12,800 x 0.07) = 896 = 7 x 128, as the workflow truncates (12,800 x 0.07 is
+    # 896.0000000000001 in floating point)
+    assert cost_plan.kept_steps(12_800, 0.07, 128) == 7
+    assert cost_plan.kept_steps(100, 0.01, 128) == 1  # never less than one step
+    assert cost_plan.kept_steps(None, 0.01, 128) is None
 
 
 def test_subsampled_conditions_of_the_paper_are_costed_on_their_share(cost_plan):
-    config = yaml.safe_load((SCRIPT.parents[1] / "config" / "paper.yaml").read_text())
+    config = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     jobs = cost_plan.training_jobs(config, {"spi1_encode": 60_000}, 1.0, 10)
     steps = {
         job.condition: job.steps_per_epoch

@@ -1,7 +1,6 @@
 """The workflow as a whole: config validation, the paper-scale plan, and an end-to-end run
 of the tiny configuration (config/test.yaml) that is then re-planned as up to date."""
 
-import importlib.util
 import math
 import os
 import re
@@ -15,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from benchmark_scripts import load_benchmark
 from snakemake_runner import ROOT, SNAKEMAKE, planned_jobs, snakemake, workdir_with
 from workflow_configs import load
 
@@ -244,11 +244,7 @@ def test_paper_config_plans_every_job(tmp_path):
     assert "train_model" not in jobs
     assert jobs["import_published_model"] == jobs["download_published_weights"] == 200
     # benchmarks/cost_plan.py counts the same training jobs, packed and not.
-    spec = importlib.util.spec_from_file_location("cost_plan", ROOT / "benchmarks" / "cost_plan.py")
-    cost_plan = importlib.util.module_from_spec(spec)
-    sys.modules["cost_plan"] = cost_plan  # its dataclasses look their module up
-    spec.loader.exec_module(cost_plan)
-    planned = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
+    planned = load_benchmark("cost_plan").training_jobs(config, {}, 1.0, config["pack_seeds"])
     assert sum(group.packs for group in planned) == sum(
         jobs[rule] for rule in ("train_model_pack", "train_tuning_run", "train_ensemble_pack")
     )

@@ -5,12 +5,10 @@ that train the Tseng profile model (config/simulated.yaml, shrunk)."""
 
 import gzip
 import hashlib
-import importlib.util
 import io
 import json
 import re
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pysam
 import pytest
 import torch
 import yaml
+from benchmark_scripts import load_benchmark
 from snakemake_runner import ROOT, snakemake, workdir_with
 
 from attrprior.genomics.downloads import read_lock, read_records, write_lock
@@ -444,6 +443,52 @@ def test_profile_model_trained_and_tested(genomic_run):
 
 
 @pytest.mark.slow
+def test_cost_plan_counts_the_steps_the_trainings_took(genomic_run):
+    """benchmarks/cost_plan.py --built-data: each dataset's steps per epoch, counted from the
+    built inputs, are those its training jobs took (from the training positives or peaks
+    their checkpoints record), keep_positives conditions included."""
+    workdir = genomic_run["workdir"]
+    # The config as the workflow read it: its tasks in the file's order (the order of the
+    # labels' columns and of the peak files that keep_positives ranks).
+    configfile = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(configfile.read_text())
+    cost_plan = load_benchmark("cost_plan")
+    jobs = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
+    assert all(job.steps_per_epoch is None for job in jobs)  # all built from downloads
+    counted, lines = cost_plan.built_steps(jobs, config, configfile, workdir)
+    # One count per dataset and share of peaks kept: the conditions of a dataset share it.
+    datasets = config["datasets"]
+    kept = {
+        (j.dataset, datasets[j.dataset]["conditions"][j.condition].get("keep_positives"))
+        for j in jobs
+    }
+    assert len(lines) == len(kept) and len(kept) > len(datasets)
+    checked = set()
+    for job in counted:
+        batch = config["datasets"][job.dataset]["training"]["batch_size"]
+        if job.dataset == "simulated_regions":  # every training region once per epoch
+            with np.load(workdir / "results" / job.dataset / "data" / "regions.npz") as regions:
+                expected = -(-int((regions["split"] == "train").sum()) // batch)
+        else:
+            n = checkpoint(workdir, job.dataset, job.model, job.condition)["n_train_positives"]
+            profile = job.model == "tseng_profile"  # half of each batch random windows
+            expected = -(-n // (batch - round(batch / 2) if profile else batch // 2))
+        assert job.steps_per_epoch == expected, job
+        checked.add((job.dataset, job.condition))
+    assert {("simulated", "none_keep"), ("simulated_profile", "fourier_keep")} <= checked
+    assert len({d for d, _ in checked}) == 5
+    # A dataset whose inputs are not built stays uncounted, and the line says what is missing
+    # (this test runs before the tests that delete downloads).
+    missing = {**config, "results": "elsewhere"}
+    still, lines = cost_plan.built_steps(jobs, missing, configfile, workdir)
+    assert all(job.steps_per_epoch is None for job in still)
+    assert "#   simulated_regions (regions): not counted, elsewhere/simulated_regions/data/" in (
+        "\n".join(lines)
+    )
+    assert all("not counted" in line and "not built" in line for line in lines)
+
+
+@pytest.mark.slow
 def test_a_download_that_keeps_failing_leaves_nothing(genomic_run):
     workdir, portal = genomic_run["workdir"], genomic_run["portal"]
     source = genomic_run["config"]["datasets"]["simulated"]["encode_binary"]
@@ -707,47 +752,3 @@ def test_motif_discovery_runs_for_each_condition(genomic_run):
         assert (motifs / "logos.png").read_bytes()[:4] == b"\x89PNG"
     fig3 = pd.read_csv(workdir / "results" / "paper" / "fig3.tsv", sep="\t")
     assert {"name", "n_seqlets", "matrix_id", "q_value", "condition"} <= set(fig3.columns)
-
-
-@pytest.mark.slow
-def test_cost_plan_counts_the_steps_the_trainings_took(genomic_run):
-    """benchmarks/cost_plan.py --built-data: each dataset's steps per epoch, counted from the
-    built inputs, are those its training jobs took (from the training positives or peaks
-    their checkpoints record), keep_positives conditions included."""
-    workdir = genomic_run["workdir"]
-    # The config as the workflow read it: its tasks in the file's order (the order of the
-    # labels' columns and of the peak files that keep_positives ranks).
-    configfile = workdir / "config" / "config.yaml"
-    config = yaml.safe_load(configfile.read_text())
-    spec = importlib.util.spec_from_file_location("cost_plan", ROOT / "benchmarks" / "cost_plan.py")
-    cost_plan = importlib.util.module_from_spec(spec)
-    sys.modules["cost_plan"] = cost_plan  # its dataclasses look their module up
-    spec.loader.exec_module(cost_plan)
-    jobs = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
-    assert all(job.steps_per_epoch is None for job in jobs)  # all built from downloads
-    counted, lines = cost_plan.built_steps(jobs, config, configfile, workdir)
-    # One count per dataset and share of peaks kept: the conditions of a dataset share it.
-    datasets = config["datasets"]
-    kept = {
-        (j.dataset, datasets[j.dataset]["conditions"][j.condition].get("keep_positives"))
-        for j in jobs
-    }
-    assert len(lines) == len(kept) and len(kept) > len(datasets)
-    checked = set()
-    for job in counted:
-        batch = config["datasets"][job.dataset]["training"]["batch_size"]
-        if job.dataset == "simulated_regions":  # every training region once per epoch
-            with np.load(workdir / "results" / job.dataset / "data" / "regions.npz") as regions:
-                expected = -(-int((regions["split"] == "train").sum()) // batch)
-        else:
-            n = checkpoint(workdir, job.dataset, job.model, job.condition)["n_train_positives"]
-            profile = job.model == "tseng_profile"  # half of each batch random windows
-            expected = -(-n // (batch - round(batch / 2) if profile else batch // 2))
-        assert job.steps_per_epoch == expected, job
-        checked.add((job.dataset, job.condition))
-    assert {("simulated", "none_keep"), ("simulated_profile", "fourier_keep")} <= checked
-    assert len({d for d, _ in checked}) == 5
-    # A dataset whose inputs are not built stays uncounted.
-    missing = {**config, "results": "elsewhere"}
-    still, lines = cost_plan.built_steps(jobs, missing, configfile, workdir)
-    assert lines == [] and all(job.steps_per_epoch is None for job in still)

@@ -248,12 +248,16 @@ class ArrayBatches:
         return -(-len(self.x) // batch_size)
 
 
+def batch_source(train) -> BatchSource:
+    """``train`` as a batch source: ``(x, y)`` arrays become :class:`ArrayBatches`, a
+    :class:`BatchSource` (or :class:`attrprior.genomics.sampling.ProfileBatches`) stays."""
+    return train if hasattr(train, "batches") else ArrayBatches(*train)
+
+
 def batches_per_epoch(train, batch_size: int) -> int:
-    """Training steps of one epoch of ``train`` (a :class:`BatchSource`, a
-    :class:`attrprior.genomics.sampling.ProfileBatches` or ``(x, y)`` arrays) at
+    """Training steps of one epoch of ``train`` (what :func:`batch_source` takes) at
     ``batch_size`` examples per batch, before reverse complements are appended."""
-    source = train if hasattr(train, "batches") else ArrayBatches(*train)
-    return source.batches_per_epoch(batch_size)
+    return batch_source(train).batches_per_epoch(batch_size)
 
 
 class Objective(Protocol):
@@ -313,8 +317,7 @@ class BinaryObjective:
         device: torch.device,
         reverse_complement: bool,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        source = train if hasattr(train, "batches") else ArrayBatches(*train)
-        for x_batch, y_batch in source.batches(batch_size, rng):
+        for x_batch, y_batch in batch_source(train).batches(batch_size, rng):
             check_labels(y_batch)  # here, before the move, so a GPU step never waits for it
             xb, yb = to_device(x_batch, device), to_device(y_batch, device)
             if reverse_complement:

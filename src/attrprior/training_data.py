@@ -212,11 +212,13 @@ def from_inputs(
         them: ``dataset`` (simulated), ``regions`` (peak-centred regions, published HDF5
         tasks), ``profile_examples`` (profile models) or ``genome`` and ``labels`` (genomic
         windows; with ``peaks`` when ``keep_positives`` is set). Other keys are ignored.
-    single_motif, batch_size
-        For a simulated dataset (:func:`from_dataset`).
-    genomic
+    single_motif : mapping, optional
+        The dataset's ``single_motif`` section, for a simulated dataset (:func:`from_dataset`).
+    batch_size : int
+        Training batch size, for a simulated dataset of fresh batches (:func:`from_dataset`).
+    genomic : mapping, optional
         The dataset's ``encode_binary`` section, for genomic windows.
-    keep_positives
+    keep_positives : float, optional
         The condition's share of training peaks kept (profile examples, genomic windows).
 
     Raises

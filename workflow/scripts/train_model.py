@@ -29,7 +29,7 @@ device = resolve_device(snakemake.config["device"])
 # (Tseng et al.'s "1% data" runs); validation and test stay complete.
 keep_positives = snakemake.params.condition.get("keep_positives")
 data = from_inputs(
-    {name: getattr(snakemake.input, name) for name in snakemake.input.keys()},
+    dict(snakemake.input.items()),
     single_motif=snakemake.params.single_motif,
     batch_size=snakemake.params.training["batch_size"],
     genomic=snakemake.params.genomic,
