@@ -228,7 +228,8 @@ def _built_steps(
     missing = [path for path in files if not path.exists()]
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        return None, f"not counted, {missing[0].relative_to(root)}{more} not built"
+        first = missing[0].relative_to(root) if missing[0].is_relative_to(root) else missing[0]
+        return None, f"not counted, {first}{more} not built"
     batch_size = dataset["training"]["batch_size"]
     data = from_inputs(
         inputs,

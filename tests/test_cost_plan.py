@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from benchmark_scripts import load_benchmark
@@ -116,3 +117,26 @@ def test_subsampled_conditions_of_the_paper_are_costed_on_their_share(cost_plan)
     assert all(
         job.steps_per_epoch is None for job in jobs if job.dataset == "gata2_encode"
     )  # not given
+
+
+def test_built_steps_count_an_epoch_of_the_built_inputs_or_name_what_is_missing(
+    cost_plan, tmp_path
+):
+    x = np.zeros((40, 4, 30), dtype=np.float32)
+    y = (np.arange(40) % 2).astype(np.float32)[:, None]
+    split = np.array(["train"] * 25 + ["valid"] * 5 + ["test"] * 10)
+    np.savez(tmp_path / "regions.npz", x=x, y=y, split=split)
+    dataset = {"training": {"batch_size": 10}}
+    inputs = {"regions": tmp_path / "regions.npz"}
+    # Every training region once per epoch: ceil(25 / 10) batches.
+    assert cost_plan._built_steps(inputs, dataset, None, tmp_path) == (3, "3 steps per epoch")
+    missing = {"regions": tmp_path / "data" / "regions.npz", "peaks": [Path("/no/peaks.bed")]}
+    assert cost_plan._built_steps(missing, dataset, None, tmp_path) == (
+        None,
+        "not counted, data/regions.npz and 1 more not built",
+    )
+    # A path outside the workflow's directory (an absolute one in the config) is shown whole.
+    outside = {"regions": Path("/no/regions.npz")}
+    assert cost_plan._built_steps(outside, dataset, None, tmp_path)[1] == (
+        "not counted, /no/regions.npz not built"
+    )
