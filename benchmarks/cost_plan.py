@@ -22,8 +22,9 @@ from built data; from a count, scaled by the share). Datasets without a count ar
 and left out of the totals; ``--time-all`` still times their kinds of step (their per-step
 times are printed and written with ``--out``).
 
-Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` (add
-``--device cuda`` on a GPU node); see ``benchmarks/README.md``.
+Run ``python benchmarks/cost_plan.py --configfile config/paper.yaml --gpus 8`` for the
+simulated datasets; for the whole configuration add ``--built-data`` after the data rules,
+and ``--device cuda`` on a GPU node. See ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -128,7 +129,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--time-all",
         action="store_true",
-        help="also time the steps of datasets left out of the totals (no --examples)",
+        help="also time the steps of datasets left out of the totals (no count from the "
+        "config, --examples or --built-data)",
     )
     parser.add_argument("--out", type=Path, help="also write the per-job table here (TSV)")
     return parser.parse_args(argv)
@@ -188,7 +190,8 @@ def built_steps(
             if key not in counts:
                 counts[key], outcome = _built_steps(inputs, dataset, keep, root)
                 share = "" if keep is None else f", keep_positives {keep:g}"
-                lines.append(f"#   {job.dataset} ({', '.join(sorted(inputs))}{share}): {outcome}")
+                names = ", ".join(sorted(name for name, value in inputs.items() if value != []))
+                lines.append(f"#   {job.dataset} ({names}{share}): {outcome}")
             if counts[key] is not None:
                 job = replace(job, steps_per_epoch=counts[key])
         updated.append(job)
@@ -238,7 +241,7 @@ def _built_steps(
         keep_positives=keep,
     )
     steps = batches_per_epoch(data.splits["train"], batch_size)
-    return steps, f"{steps} steps per epoch"
+    return steps, f"{steps} step{'' if steps == 1 else 's'} per epoch"
 
 
 def input_shape(dataset: dict) -> tuple[int, int, tuple]:
@@ -472,6 +475,7 @@ def packing_advice(
     cover. A change within ``band`` (a share of ``hours``) is taken as no change: a few
     timed steps per kind are not more precise than that. Only device-hours are weighed; a
     packed run's fewer jobs also wait less in the queue, which the plan does not count.
+    With ``pack`` below 2 no pack was timed, and nothing is weighed.
     """
     if pack < 2:
         return "packing not weighed: packs of 1 seed were asked for"

@@ -455,6 +455,8 @@ def test_cost_plan_counts_the_steps_the_trainings_took(genomic_run):
     cost_plan = load_benchmark("cost_plan")
     jobs = cost_plan.training_jobs(config, {}, 1.0, config["pack_seeds"])
     assert all(job.steps_per_epoch is None for job in jobs)  # all built from downloads
+    # Every input is there: this test runs before test_a_download_that_keeps_failing_leaves_
+    # nothing deletes GATA2's optimal peaks, which the keep_positives count reads.
     counted, lines = cost_plan.built_steps(jobs, config, configfile, workdir)
     # One count per dataset and share of peaks kept: the conditions of a dataset share it.
     datasets = config["datasets"]
@@ -477,8 +479,7 @@ def test_cost_plan_counts_the_steps_the_trainings_took(genomic_run):
         checked.add((job.dataset, job.condition))
     assert {("simulated", "none_keep"), ("simulated_profile", "fourier_keep")} <= checked
     assert len({d for d, _ in checked}) == 5
-    # A dataset whose inputs are not built stays uncounted, and the line says what is missing
-    # (this test runs before the tests that delete downloads).
+    # A dataset whose inputs are not built stays uncounted, and the line says what is missing.
     missing = {**config, "results": "elsewhere"}
     still, lines = cost_plan.built_steps(jobs, missing, configfile, workdir)
     assert all(job.steps_per_epoch is None for job in still)
