@@ -47,6 +47,7 @@ import yaml
 
 from attrprior.conditions import Condition, TrainSettings
 from attrprior.device import synchronise
+from attrprior.genomics.sampling import kept_rank
 from attrprior.models import build_model
 from attrprior.objectives import (
     BinaryObjective,
@@ -157,11 +158,12 @@ def kept_steps(examples: int | None, keep: float | None, batch_size: int) -> int
     them for a ``keep_positives`` condition (at least one step); None without a count.
 
     The share is approximate: the workflow keeps each task's strongest ``int(n_peaks × keep)``
-    peaks (``attrprior.genomics.sampling.kept_rank``), which ``--built-data`` counts exactly.
+    peaks (:func:`attrprior.genomics.sampling.kept_rank`, applied here to the examples),
+    which ``--built-data`` counts exactly.
     """
     if examples is None:
         return None
-    kept = examples if keep is None else int(examples * keep)
+    kept = examples if keep is None else kept_rank(examples, keep)
     return max(1, math.ceil(kept / batch_size))
 
 

@@ -3,7 +3,6 @@ the table reports time, peak memory and page faults against glibc's malloc."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -11,15 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "host_allocator.py"
 
 
 def host_allocator():
-    spec = importlib.util.spec_from_file_location("host_allocator", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("host_allocator")
 
 
 def test_every_workload_runs_and_is_reported_against_glibc():

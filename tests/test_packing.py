@@ -2,14 +2,13 @@
 trained alone, to float tolerance."""
 
 import copy
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 # The profile examples and the tiny profile model are test_train_profile's.
+from benchmark_scripts import load_benchmark
 from test_train_profile import FOURIER as PROFILE_FOURIER
 from test_train_profile import JITTER, examples, tiny_model, training_data  # noqa: F401
 from torch import nn
@@ -409,16 +408,6 @@ def test_seed_weights_are_floats_when_shared_and_give_each_seeds_total_loss():
     torch.testing.assert_close(weights.total_loss(losses), torch.stack(expected))
 
 
-def step_dispatch():
-    """benchmarks/step_dispatch.py, loaded by path."""
-    spec = importlib.util.spec_from_file_location(
-        "step_dispatch", Path(__file__).parents[1] / "benchmarks" / "step_dispatch.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize(
     ("condition", "waits", "per_seed"),
     [({}, 0, {"bernoulli_"}), (FOURIER_CONFIG, 1, {"bernoulli_", "convolution"})],
@@ -433,7 +422,7 @@ def test_a_packed_step_waits_for_the_device_at_most_once_and_launches_little_per
     backward, which ATen computes group by group for a grouped convolution (what ``vmap``
     makes of the seeds' convolutions), so seed by seed: a few operators, not a step's
     worth."""
-    counter = step_dispatch()
+    counter = load_benchmark("step_dispatch")
     arch = {**SHALLOW_EXP, "activation": "relu"}
     condition = Condition.from_config(condition)
     counts = {s: counter.step_counts(arch, condition, s, 20, torch.device("cpu")) for s in (2, 4)}
@@ -666,7 +655,7 @@ def test_profile_seeds_packed_match_each_seed_trained_alone(examples):
 
 def test_step_dispatch_prints_one_row_per_model_and_condition(capsys):
     arguments = "--models cnn_shallow --conditions none l2 --seeds 2 --batch-size 8"
-    step_dispatch().main(arguments.split())
+    load_benchmark("step_dispatch").main(arguments.split())
     header, *rows = capsys.readouterr().out.splitlines()[1:]
     assert header.split("\t") == [
         "model",
